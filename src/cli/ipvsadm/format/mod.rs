@@ -1,0 +1,1 @@
+//! ipvsadm output formats, byte for byte.

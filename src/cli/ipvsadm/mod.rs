@@ -1,0 +1,4 @@
+//! The strict ipvsadm 1.31 personality: same grammar, same output bytes, same exit codes.
+
+pub mod format;
+pub mod parse;

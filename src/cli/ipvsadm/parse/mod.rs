@@ -1,0 +1,1 @@
+//! ipvsadm command-line parsing: popt grammar, option table, validation in ipvsadm order.

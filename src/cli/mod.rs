@@ -1,0 +1,3 @@
+//! Command-line faces of lvsctl.
+
+pub mod ipvsadm;

@@ -1,0 +1,1 @@
+//! `lvsctl health`: the ldirectord-compatible health checker.

@@ -1,0 +1,114 @@
+//! The one door to the kernel: every face of lvsctl talks to IPVS through [`Backend`].
+//!
+//! Writes are expressed as [`Op`] values and submitted in bulk with [`Backend::apply`], so
+//! the netlink implementation can batch them (many messages per `sendmsg`) and still report
+//! each kernel error against the operation that caused it. Reads are whole dumps because
+//! that is what the kernel offers cheaply.
+
+use crate::ipvs::error::{OpKind, Result};
+use crate::ipvs::model::{
+    Connection, DaemonRole, Dest, DestKey, GlobalStats, Info, Service, ServiceEntry, ServiceKey,
+    SyncDaemon, Timeouts,
+};
+
+/// One kernel write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// NEW_SERVICE.
+    AddService(Service),
+    /// SET_SERVICE: a full replacement of scheduler, flags, timeout, netmask and PE.
+    EditService(Service),
+    /// DEL_SERVICE (its real servers go with it).
+    DelService(ServiceKey),
+    /// NEW_DEST.
+    AddDest(ServiceKey, Dest),
+    /// SET_DEST: a full replacement of forwarding, weight, thresholds and tunnel.
+    EditDest(ServiceKey, Dest),
+    /// DEL_DEST.
+    DelDest(ServiceKey, DestKey),
+    /// ZERO: one service's counters, or all counters when `None`.
+    Zero(Option<ServiceKey>),
+    /// FLUSH: delete every service.
+    Flush,
+    /// SET_CONFIG: 0 in a field leaves that timeout unchanged.
+    SetTimeouts(Timeouts),
+    /// NEW_DAEMON.
+    StartDaemon(SyncDaemon),
+    /// DEL_DAEMON.
+    StopDaemon(DaemonRole, u32),
+}
+
+impl Op {
+    pub fn kind(&self) -> OpKind {
+        match self {
+            Self::AddService(_) => OpKind::AddService,
+            Self::EditService(_) => OpKind::EditService,
+            Self::DelService(_) => OpKind::DelService,
+            Self::AddDest(..) => OpKind::AddDest,
+            Self::EditDest(..) => OpKind::EditDest,
+            Self::DelDest(..) => OpKind::DelDest,
+            Self::Zero(_) => OpKind::Zero,
+            Self::Flush => OpKind::Flush,
+            Self::SetTimeouts(_) => OpKind::SetTimeouts,
+            Self::StartDaemon(_) => OpKind::StartDaemon,
+            Self::StopDaemon(..) => OpKind::StopDaemon,
+        }
+    }
+}
+
+/// Everything lvsctl needs from IPVS. Implemented by the netlink backend (the real kernel)
+/// and by [`crate::ipvs::fake::FakeBackend`] (in memory, same errnos and defaults).
+pub trait Backend {
+    /// GET_INFO.
+    fn info(&mut self) -> Result<Info>;
+
+    /// GET_SERVICE dump, in kernel order.
+    fn services(&mut self) -> Result<Vec<Service>>;
+
+    /// GET_SERVICE for one service; ESRCH when it does not exist.
+    fn service(&mut self, key: &ServiceKey) -> Result<Service>;
+
+    /// GET_DEST dump of one service, in kernel order (newest first). Empty, not an error,
+    /// when the service does not exist (that is what the kernel does).
+    fn dests(&mut self, key: &ServiceKey) -> Result<Vec<Dest>>;
+
+    /// Every service with its real servers, in kernel order. The netlink backend pipelines
+    /// the per-service dest dumps; this default does them one by one.
+    fn entries(&mut self) -> Result<Vec<ServiceEntry>> {
+        let services = self.services()?;
+        let mut out = Vec::with_capacity(services.len());
+        for service in services {
+            let dests = self.dests(&service.key)?;
+            out.push(ServiceEntry { service, dests });
+        }
+        Ok(out)
+    }
+
+    /// GET_CONFIG.
+    fn timeouts(&mut self) -> Result<Timeouts>;
+
+    /// GET_DAEMON dump: zero, one or two daemons.
+    fn daemons(&mut self) -> Result<Vec<SyncDaemon>>;
+
+    /// Submit writes in order. The result has one entry per op, in the same order; a
+    /// failing op does not stop the ones after it (callers that want to stop at the first
+    /// error submit smaller slices).
+    fn apply(&mut self, ops: &[Op]) -> Vec<Result<()>>;
+
+    /// Convenience for a single write.
+    fn apply_one(&mut self, op: &Op) -> Result<()> {
+        self.apply(std::slice::from_ref(op))
+            .pop()
+            .unwrap_or(Ok(()))
+    }
+
+    /// Rows of `/proc/net/ip_vs_conn`, passed to `sink` one by one so a million-row table
+    /// is never held in memory unless the caller wants it. `sink` returns false to stop.
+    fn connections(&mut self, sink: &mut dyn FnMut(Connection) -> bool) -> Result<()>;
+
+    /// `/proc/net/ip_vs_stats`.
+    fn global_stats(&mut self) -> Result<GlobalStats>;
+
+    /// The IPVS sysctls (`/proc/sys/net/ipv4/vs/*`) as (name, value) pairs, sorted by name.
+    fn sysctls(&mut self) -> Result<Vec<(String, String)>>;
+}

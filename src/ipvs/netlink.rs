@@ -1,0 +1,1 @@
+//! The netlink backend: one socket, batched requests, errors mapped back to their request.

@@ -1,0 +1,1 @@
+//! Encoding and decoding of IPVS generic netlink messages (pure; no sockets here).

@@ -1,0 +1,1 @@
+//! `lvsctl top`: the live dashboard.
