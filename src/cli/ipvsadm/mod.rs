@@ -1,4 +1,5 @@
 //! The strict ipvsadm 1.31 personality: same grammar, same output bytes, same exit codes.
 
 pub mod format;
+pub mod names;
 pub mod parse;
