@@ -1,3 +1,5 @@
 //! Command-line faces of lvsctl.
 
+pub mod dispatch;
 pub mod ipvsadm;
+pub mod modern;

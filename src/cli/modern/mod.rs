@@ -1,0 +1,5 @@
+//! The modern face: `lvsctl <subcommand>`, defined with clap's derive API.
+
+pub mod human;
+pub mod list;
+pub mod schema;
