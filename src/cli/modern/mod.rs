@@ -1,5 +1,6 @@
 //! The modern face: `lvsctl <subcommand>`, defined with clap's derive API.
 
+pub mod args;
 pub mod human;
 pub mod list;
 pub mod schema;

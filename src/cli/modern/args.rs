@@ -1,0 +1,124 @@
+//! The `lvsctl` command tree (clap derive). Only definitions live here, so completions and
+//! man pages can be generated from the same source.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// lvsctl: one tool for Linux Virtual Server directors.
+///
+/// ipvsadm's flags work too (`lvsctl -Ln`, `lvsctl -A -t 10.0.0.1:80 -s rr`); a link named
+/// `ipvsadm` behaves exactly like ipvsadm 1.31.
+#[derive(Debug, Parser)]
+#[command(name = "lvsctl", version, about, long_about = None, arg_required_else_help = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show virtual services and their real servers with counters and rates.
+    List(ListArgs),
+    /// Show the connection table (like `ipvsadm -lcn`), with filters.
+    Conns(ConnsArgs),
+    /// Show connection timeouts (tcp, tcpfin, udp).
+    Timeouts(JsonArg),
+    /// Show running connection-sync daemons.
+    Daemon(JsonArg),
+    /// Show the IPVS version and connection table size.
+    Info(JsonArg),
+    /// Delete every virtual service (asks first on a terminal).
+    Clear(YesArg),
+    /// Delete one virtual service (asks first if it still has active connections).
+    Delete(DeleteArgs),
+    /// Live dashboard of services, real servers, rates and connections.
+    Top(TopArgs),
+    /// ldirectord-compatible health checker (`lvsctl health --help`).
+    #[command(disable_help_flag = true)]
+    Health {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
+    /// Run ipvsadm's command line explicitly: `lvsctl ipvsadm -Ln`.
+    #[command(disable_help_flag = true)]
+    Ipvsadm {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
+    /// Write shell completions and man pages (for packagers).
+    #[command(hide = true)]
+    Generate {
+        /// Directory that receives completions/ and man/.
+        #[arg(long, default_value = ".")]
+        out_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// Print JSON for scripts instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct YesArg {
+    /// Do not ask; required when standard input is not a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print the versioned JSON document (see the README) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Only this service: `tcp:VIP:PORT`, `udp:…`, `sctp:…` or `fwmark:N[:6]`.
+    #[arg(long)]
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnsArgs {
+    /// Print one JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+    /// Only connections of this virtual service (`ADDR:PORT`).
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Only connections to this real server (`ADDR[:PORT]`).
+    #[arg(long)]
+    pub real: Option<String>,
+    /// Only connections from this client (`ADDR[:PORT]`).
+    #[arg(long)]
+    pub client: Option<String>,
+    /// Only connections in this state (e.g. ESTABLISHED, SYN_RECV), case-insensitive.
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Stop after this many matching rows.
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The service: `tcp:VIP:PORT`, `udp:…`, `sctp:…` or `fwmark:N[:6]`.
+    pub service: String,
+    #[command(flatten)]
+    pub yes: YesArg,
+}
+
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// Refresh interval in seconds.
+    #[arg(long, short = 'i', default_value_t = 1.0)]
+    pub interval: f64,
+    /// Disable every action that changes the kernel.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Show numeric addresses and ports (no name lookups).
+    #[arg(long, short = 'n')]
+    pub numeric: bool,
+}
