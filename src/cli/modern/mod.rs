@@ -4,3 +4,4 @@ pub mod args;
 pub mod human;
 pub mod list;
 pub mod schema;
+pub mod spec;
