@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Listing and restore speed of lvsctl's ipvsadm personality against the real ipvsadm 1.31,
+# side by side in one VM run (same kernel, same table, fresh netns per tool and step).
+#
+#   bench/ipvsadm-vs-lvsctl.sh [SERVICES] [REALS_PER_SERVICE]     (default 10000 4)
+#
+# Prints, per scenario, the wall time of each tool, the ratio ipvsadm/lvsctl (>1 means
+# lvsctl is faster) and the netlink sendmsg/recvmsg syscall counts (strace -c).
+# Targets (issue 3): listing >= 2x faster, restore >= 3x faster, never slower at 10 services.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+services=${1:-10000}
+reals=${2:-4}
+if [ -z "${LVS_VM:-}" ]; then
+  cargo build --release --locked --bin lvsctl >&2
+  exec tests/vm/lvs-vm run --cpus 2 --mem 2048 -- "$0" "$@"
+fi
+
+lvsctl=$PWD/target/release/lvsctl
+work=$(mktemp -d /run/bench.XXXXXX)
+ln -s "$lvsctl" "$work/ipvsadm"            # the strict personality, selected by argv[0]
+rules=$work/rules
+
+# 10.x.y.z VIPs, 4 masquerading reals each (real servers never need to exist for IPVS).
+awk -v n="$services" -v r="$reals" 'BEGIN {
+  for (i = 0; i < n; i++) {
+    vip = sprintf("10.%d.%d.%d", int(i / 65536) % 256, int(i / 256) % 256, i % 256)
+    printf "-A -t %s:80 -s wlc\n", vip
+    for (j = 1; j <= r; j++) printf "-a -t %s:80 -r 192.168.%d.%d:8080 -m -w 1\n", vip, j, (i % 250) + 1
+  }
+}' > "$rules"
+
+now() { date +%s.%N; }
+# time_in_netns NETNS CMD... : run CMD in the netns, print elapsed seconds
+time_in_netns() {
+  local ns=$1; shift
+  local t0 t1; t0=$(now); ip netns exec "$ns" "$@" > /dev/null; t1=$(now)
+  echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }'
+}
+syscalls() {
+  local ns=$1; shift
+  ip netns exec "$ns" strace -f -c -e trace=sendmsg,recvmsg -o "$work/strace" "$@" > /dev/null 2>&1 || true
+  awk '$NF == "sendmsg" { s = $4 } $NF == "recvmsg" { r = $4 } END { printf "sendmsg=%s recvmsg=%s", s + 0, r + 0 }' "$work/strace"
+}
+ratio() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "inf" }'; }
+
+ip netns add bench-ipvsadm; ip netns add bench-lvsctl
+trap 'ip netns del bench-ipvsadm; ip netns del bench-lvsctl; rm -rf "$work"' EXIT
+
+printf '%-22s %10s %10s %8s   %s\n' scenario ipvsadm lvsctl ratio "syscalls (ipvsadm | lvsctl)"
+report() {
+  local name=$1 a=$2 b=$3 sa=$4 sb=$5
+  printf '%-22s %9ss %9ss %7sx   %s | %s\n' "$name" "$a" "$b" "$(ratio "$a" "$b")" "$sa" "$sb"
+}
+
+a=$(time_in_netns bench-ipvsadm ipvsadm -R < "$rules")
+b=$(time_in_netns bench-lvsctl "$work/ipvsadm" -R < "$rules")
+report "restore ${services}x${reals}" "$a" "$b" "-" "-"
+
+for args in "-Ln" "-Ln --stats" "-Sn"; do
+  a=$(time_in_netns bench-ipvsadm ipvsadm $args)
+  b=$(time_in_netns bench-lvsctl "$work/ipvsadm" $args)
+  report "$args" "$a" "$b" "$(syscalls bench-ipvsadm ipvsadm $args)" "$(syscalls bench-lvsctl "$work/ipvsadm" $args)"
+done
+
+# Small table: lvsctl must never be slower.
+head -n $((10 * (reals + 1))) "$rules" > "$work/small"
+ip netns del bench-ipvsadm; ip netns del bench-lvsctl; ip netns add bench-ipvsadm; ip netns add bench-lvsctl
+a=$(time_in_netns bench-ipvsadm ipvsadm -R < "$work/small")
+b=$(time_in_netns bench-lvsctl "$work/ipvsadm" -R < "$work/small")
+report "restore 10x${reals}" "$a" "$b" "-" "-"
+a=$(time_in_netns bench-ipvsadm ipvsadm -Ln)
+b=$(time_in_netns bench-lvsctl "$work/ipvsadm" -Ln)
+report "-Ln (10 services)" "$a" "$b" "$(syscalls bench-ipvsadm ipvsadm -Ln)" "$(syscalls bench-lvsctl "$work/ipvsadm" -Ln)"
