@@ -40,7 +40,7 @@ pub enum IpvsError {
     /// IPVS could not be reached at all: the generic netlink family "IPVS" is missing
     /// (module not loaded and not loadable) or we lack CAP_NET_ADMIN. `errno` is what
     /// ipvsadm would report (ENOPROTOOPT for a missing module, EPERM for non-root).
-    #[error("cannot initialize IPVS: {}", io::Error::from_raw_os_error(*errno))]
+    #[error("{}", unavailable_advice(*errno))]
     Unavailable { errno: i32 },
 
     /// A reply did not have the shape the protocol promises (missing required attribute,
@@ -55,6 +55,20 @@ pub enum IpvsError {
     /// A procfs file could not be read or parsed.
     #[error("{path}: {message}")]
     Proc { path: String, message: String },
+}
+
+/// What to tell an operator when IPVS cannot be reached, by cause.
+fn unavailable_advice(errno: i32) -> String {
+    match errno {
+        libc::EPERM | libc::EACCES => "cannot use IPVS: permission denied; run as root \
+            (IPVS needs CAP_NET_ADMIN in the initial user namespace)"
+            .to_owned(),
+        libc::ENOPROTOOPT | libc::ENOENT => "cannot use IPVS: this kernel has no IPVS \
+            (the ip_vs module is not loaded and `modprobe ip_vs` did not load it; load it \
+            as root, or use a kernel built with CONFIG_IP_VS)"
+            .to_owned(),
+        _ => format!("cannot use IPVS: {}", io::Error::from_raw_os_error(errno)),
+    }
 }
 
 impl IpvsError {
