@@ -1,0 +1,195 @@
+//! Differential suite: every case runs twice in fresh network namespaces of the IPVS
+//! guest, once with the real ipvsadm 1.31 and once with lvsctl's ipvsadm personality
+//! (invoked with argv[0] `ipvsadm`), from the same setup. Stdout bytes, stderr bytes and
+//! exit codes of every command must be identical, and so must the kernel state each run
+//! leaves, read back by both tools.
+//!
+//! Cases live in `tests/ipvsadm-diff/*.cases` (format documented in table.cases).
+
+mod support;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const REAL_IPVSADM: &str = "/usr/sbin/ipvsadm";
+
+#[derive(Debug, Default, Clone)]
+struct Case {
+    file: String,
+    line: usize,
+    setup: Vec<String>,
+    commands: Vec<String>,
+    stdin: String,
+}
+
+fn parse_cases(file: &str, text: &str) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut cur = Case::default();
+    let flush = |cur: &mut Case, cases: &mut Vec<Case>| {
+        if !cur.commands.is_empty() {
+            cases.push(std::mem::take(cur));
+        }
+        *cur = Case::default();
+    };
+    for (i, raw) in text.lines().enumerate() {
+        if cur.commands.is_empty() && cur.setup.is_empty() && cur.stdin.is_empty() {
+            cur.file = file.to_owned();
+            cur.line = i + 1;
+        }
+        if raw.trim().is_empty() {
+            flush(&mut cur, &mut cases);
+        } else if let Some(rest) = raw.strip_prefix("@ ") {
+            cur.setup.push(rest.to_owned());
+        } else if let Some(rest) = raw.strip_prefix("$ ") {
+            cur.commands.push(rest.to_owned());
+        } else if let Some(rest) = raw.strip_prefix("<") {
+            cur.stdin.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+            cur.stdin.push('\n');
+        } else {
+            assert!(raw.starts_with('#'), "{file}:{}: unrecognised line {raw:?}", i + 1);
+        }
+    }
+    flush(&mut cur, &mut cases);
+    cases
+}
+
+fn all_cases() -> Vec<Case> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ipvsadm-diff");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("read case dir")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cases"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            parse_cases(&name, &std::fs::read_to_string(p).expect("read cases"))
+        })
+        .collect()
+}
+
+/// Everything one run of a case produced.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    /// (stdout, stderr, exit code) per command.
+    commands: Vec<(String, String, String)>,
+    /// Final state read back by the real ipvsadm, then by lvsctl.
+    state_by_real: String,
+    state_by_ours: String,
+}
+
+const STATE_QUERIES: &str = "-Sn; T -Ln --thresholds; T -Ln --tun-info; T -L --timeout; T -L --daemon";
+
+fn script(case: &Case, tool: &str, ours_link: &Path, dir: &Path) -> String {
+    let mut s = String::new();
+    let q = |p: &Path| p.display().to_string();
+    writeln!(s, "cd {}", q(dir)).unwrap();
+    for setup in &case.setup {
+        writeln!(s, "{REAL_IPVSADM} {setup} >/dev/null 2>&1").unwrap();
+    }
+    writeln!(s, "ipvsadm() {{ (exec -a ipvsadm {tool} \"$@\"); }}").unwrap();
+    for (i, cmd) in case.commands.iter().enumerate() {
+        writeln!(s, "{{ {cmd}\n}} <stdin >out.{i} 2>err.{i}; echo $? >rc.{i}").unwrap();
+    }
+    for (reader, file) in [(REAL_IPVSADM.to_owned(), "state.real"), (q(ours_link), "state.ours")] {
+        let queries = STATE_QUERIES.replace("T ", &format!("{reader} "));
+        writeln!(s, "{{ {reader} {queries}; }} >{file} 2>&1").unwrap();
+    }
+    s
+}
+
+fn run_case(case: &Case, index: usize, tool: &str, ours_link: &Path) -> Outcome {
+    let dir = PathBuf::from(format!("/run/ipvsadm-diff/{index}-{}", if tool == REAL_IPVSADM { "real" } else { "ours" }));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("stdin"), &case.stdin).expect("write stdin");
+    std::fs::write(dir.join("script"), script(case, tool, ours_link, &dir)).expect("write script");
+    let status = Command::new("unshare")
+        .args(["-n", "bash", "script"])
+        .current_dir(&dir)
+        .status()
+        .expect("spawn unshare");
+    assert!(status.success() || status.code().is_some(), "case script crashed");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| format!("<{name}: {e}>"));
+    let commands = (0..case.commands.len())
+        .map(|i| (read(&format!("out.{i}")), read(&format!("err.{i}")), read(&format!("rc.{i}"))))
+        .collect();
+    let outcome = Outcome {
+        commands,
+        state_by_real: read("state.real"),
+        state_by_ours: read("state.ours"),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    outcome
+}
+
+fn describe(case: &Case, real: &Outcome, ours: &Outcome) -> String {
+    let mut s = format!("--- {}:{}\n", case.file, case.line);
+    for (i, cmd) in case.commands.iter().enumerate() {
+        let (r, o) = (&real.commands[i], &ours.commands[i]);
+        if r != o {
+            writeln!(s, "  $ {cmd}").unwrap();
+            for (what, a, b) in [("stdout", &r.0, &o.0), ("stderr", &r.1, &o.1), ("rc", &r.2, &o.2)] {
+                if a != b {
+                    writeln!(s, "    {what}: ipvsadm {a:?}\n    {what}: lvsctl  {b:?}").unwrap();
+                }
+            }
+        }
+    }
+    for (what, a, b) in [
+        ("state read by ipvsadm", &real.state_by_real, &ours.state_by_real),
+        ("state read by lvsctl", &real.state_by_ours, &ours.state_by_ours),
+        ("ipvsadm vs lvsctl reading the ipvsadm-made state", &real.state_by_real, &real.state_by_ours),
+    ] {
+        if a != b {
+            writeln!(s, "  {what} differs:\n    {a:?}\n    {b:?}").unwrap();
+        }
+    }
+    s
+}
+
+#[test]
+fn ipvsadm_and_lvsctl_agree_byte_for_byte() {
+    let cases = all_cases();
+    assert!(cases.len() >= 150, "only {} cases", cases.len());
+    kernel_test!();
+    let bin = std::fs::canonicalize(support::lvsctl_bin()).expect("lvsctl binary");
+    let link_dir = Path::new("/run/ipvsadm-diff/bin");
+    std::fs::create_dir_all(link_dir).expect("mkdir");
+    let ours_link = link_dir.join("ipvsadm");
+    let _ = std::fs::remove_file(&ours_link);
+    std::os::unix::fs::symlink(&bin, &ours_link).expect("symlink");
+    let ours = ours_link.display().to_string();
+
+    let next = AtomicUsize::new(0);
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(case) = cases.get(i) else { break };
+                    let real = run_case(case, i, REAL_IPVSADM, &ours_link);
+                    let mine = run_case(case, i, &ours, &ours_link);
+                    let cross_read_differs = real.state_by_real != real.state_by_ours;
+                    if real != mine || cross_read_differs {
+                        failures.lock().unwrap().push((i, describe(case, &real, &mine)));
+                    }
+                }
+            });
+        }
+    });
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
+    let report: String = failures.iter().map(|(_, s)| s.as_str()).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{report}",
+        failures.len(),
+        cases.len()
+    );
+}
