@@ -1,0 +1,93 @@
+//! The modern face against the real kernel: tables made with the real ipvsadm are read
+//! back by `lvsctl list --json`, `timeouts`, `info`, `conns`; `clear`/`delete` refuse
+//! without a terminal unless `--yes` is given.
+
+mod support;
+
+use serde_json::Value;
+use support::{lvsctl_bin, sh};
+
+fn lvsctl(args: &str) -> (String, String, i32) {
+    sh(&format!("{} {args}", lvsctl_bin()))
+}
+
+fn ipvsadm(args: &str) {
+    let (_, err, rc) = sh(&format!("ipvsadm {args}"));
+    assert_eq!(rc, 0, "ipvsadm {args}: {err}");
+}
+
+#[test]
+fn list_json_reads_what_ipvsadm_wrote() {
+    kernel_test!();
+    ipvsadm("-A -t 10.0.0.1:80 -s rr -p 60 -M 255.255.255.0");
+    ipvsadm("-a -t 10.0.0.1:80 -r 192.168.1.1:8080 -m -w 3 -x 10 -y 2");
+    ipvsadm("-a -t 10.0.0.1:80 -r 192.168.1.2 -i --tun-type gue --tun-port 6080 --tun-csum");
+    ipvsadm("-A -f 7 -6 -s sh -b sh-port");
+    let (out, err, rc) = lvsctl("list --json");
+    assert_eq!(rc, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v["schema"], 1);
+    let services = v["services"].as_array().expect("services");
+    assert_eq!(services.len(), 2);
+    let tcp = services.iter().find(|s| s["protocol"] == "tcp").expect("tcp service");
+    assert_eq!(tcp["address"], "10.0.0.1");
+    assert_eq!(tcp["port"], 80);
+    assert_eq!(tcp["scheduler"], "rr");
+    assert_eq!(tcp["persistent"], 60);
+    assert_eq!(tcp["netmask"], "255.255.255.0");
+    let reals = tcp["real_servers"].as_array().expect("reals");
+    let masq = reals.iter().find(|r| r["forward"] == "masq").expect("masq real");
+    assert_eq!(masq["address"], "192.168.1.1");
+    assert_eq!(masq["port"], 8080);
+    assert_eq!(masq["weight"], 3);
+    assert_eq!(masq["u_threshold"], 10);
+    assert_eq!(masq["l_threshold"], 2);
+    let tun = reals.iter().find(|r| r["forward"] == "tunnel").expect("tunnel real");
+    assert_eq!(tun["port"], 80, "DR/TUN ports are forced to the service port");
+    assert_eq!(tun["tunnel"]["type"], "gue");
+    assert_eq!(tun["tunnel"]["port"], 6080);
+    assert_eq!(tun["tunnel"]["csum"], "csum");
+    let fwm = services.iter().find(|s| s["protocol"] == "fwmark").expect("fwmark");
+    assert_eq!(fwm["fwmark"], 7);
+    assert_eq!(fwm["family"], "inet6");
+    assert_eq!(fwm["sched_flags"], serde_json::json!(["sh-port"]));
+}
+
+#[test]
+fn timeouts_and_info() {
+    kernel_test!();
+    ipvsadm("--set 100 20 30");
+    let (out, _, rc) = lvsctl("timeouts --json");
+    assert_eq!(rc, 0);
+    assert_eq!(out.trim(), r#"{"tcp":100,"tcp_fin":20,"udp":30}"#);
+    let (out, _, rc) = lvsctl("info");
+    assert_eq!(rc, 0);
+    assert_eq!(out, "IPVS 1.2.1, connection table size 4096\n");
+}
+
+#[test]
+fn destructive_commands_need_yes_without_a_terminal() {
+    kernel_test!();
+    ipvsadm("-A -t 10.0.0.1:80");
+    let (_, err, rc) = lvsctl("clear < /dev/null");
+    assert_eq!(rc, 1);
+    assert!(err.contains("refusing without --yes"), "{err}");
+    let (out, _, _) = sh("ipvsadm -Sn");
+    assert_eq!(out, "-A -t 10.0.0.1:80 -s wlc\n", "nothing was deleted");
+    let (out, err, rc) = lvsctl("clear --yes < /dev/null");
+    assert_eq!(rc, 0, "{err}");
+    assert_eq!(out, "deleted 1 virtual services\n");
+    let (out, _, _) = sh("ipvsadm -Sn");
+    assert_eq!(out, "");
+}
+
+#[test]
+fn bad_service_selector_is_a_clear_error() {
+    kernel_test!();
+    let (_, err, rc) = lvsctl("list --service 10.0.0.1:80");
+    assert_eq!(rc, 1);
+    assert!(err.contains("invalid service `10.0.0.1:80`"), "{err}");
+    let (_, err, rc) = lvsctl("delete tcp:10.0.0.9:80 --yes");
+    assert_eq!(rc, 1);
+    assert!(err.contains("TCP 10.0.0.9:80"), "{err}");
+}
