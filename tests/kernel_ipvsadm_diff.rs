@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const REAL_IPVSADM: &str = "/usr/sbin/ipvsadm";
+const THREADS: usize = 4;
 
 #[derive(Debug, Default, Clone)]
 struct Case {
@@ -23,6 +24,10 @@ struct Case {
     setup: Vec<String>,
     commands: Vec<String>,
     stdin: String,
+    /// From a file marked `# batched`: single-command cases on an empty table, run one
+    /// after another in one namespace per tool (state read by ipvsadm -Sn after each, and
+    /// cleared if not empty), because process start-up dominates under emulation.
+    batched: bool,
 }
 
 fn parse_cases(file: &str, text: &str) -> Vec<Case> {
@@ -49,7 +54,11 @@ fn parse_cases(file: &str, text: &str) -> Vec<Case> {
             cur.stdin.push_str(rest.strip_prefix(' ').unwrap_or(rest));
             cur.stdin.push('\n');
         } else {
-            assert!(raw.starts_with('#'), "{file}:{}: unrecognised line {raw:?}", i + 1);
+            assert!(
+                raw.starts_with('#'),
+                "{file}:{}: unrecognised line {raw:?}",
+                i + 1
+            );
         }
     }
     flush(&mut cur, &mut cases);
@@ -68,7 +77,19 @@ fn all_cases() -> Vec<Case> {
         .iter()
         .flat_map(|p| {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            parse_cases(&name, &std::fs::read_to_string(p).expect("read cases"))
+            let text = std::fs::read_to_string(p).expect("read cases");
+            let batched = text.lines().any(|l| l.trim() == "# batched");
+            let mut cases = parse_cases(&name, &text);
+            for c in &mut cases {
+                c.batched = batched;
+                assert!(
+                    !batched || (c.setup.is_empty() && c.commands.len() == 1),
+                    "{}:{}: batched cases have no setup and one command",
+                    c.file,
+                    c.line
+                );
+            }
+            cases
         })
         .collect()
 }
@@ -104,13 +125,21 @@ fn script(case: &Case, tool: &str, ours_link: &Path, dir: &Path) -> String {
     writeln!(s, "cd {}", q(dir)).unwrap();
     if !case.setup.is_empty() {
         // One restore instead of a process per line: process start-up dominates in the guest.
-        writeln!(s, "{REAL_IPVSADM} -R >/dev/null 2>&1 <<'SETUP'\n{}\nSETUP", case.setup.join("\n")).unwrap();
+        writeln!(
+            s,
+            "{REAL_IPVSADM} -R >/dev/null 2>&1 <<'SETUP'\n{}\nSETUP",
+            case.setup.join("\n")
+        )
+        .unwrap();
     }
     writeln!(s, "ipvsadm() {{ (exec -a ipvsadm {tool} \"$@\"); }}").unwrap();
     for (i, cmd) in case.commands.iter().enumerate() {
         writeln!(s, "{{ {cmd}\n}} <stdin >out.{i} 2>err.{i}; echo $? >rc.{i}").unwrap();
     }
-    for (reader, file) in [(REAL_IPVSADM.to_owned(), "state.real"), (q(ours_link), "state.ours")] {
+    for (reader, file) in [
+        (REAL_IPVSADM.to_owned(), "state.real"),
+        (q(ours_link), "state.ours"),
+    ] {
         let queries = state_queries(case).replace("T ", &format!("{reader} "));
         writeln!(s, "{{ {reader} {queries}; }} >{file} 2>&1").unwrap();
     }
@@ -118,7 +147,10 @@ fn script(case: &Case, tool: &str, ours_link: &Path, dir: &Path) -> String {
 }
 
 fn run_case(case: &Case, index: usize, tool: &str, ours_link: &Path) -> Outcome {
-    let dir = PathBuf::from(format!("/run/ipvsadm-diff/{index}-{}", if tool == REAL_IPVSADM { "real" } else { "ours" }));
+    let dir = PathBuf::from(format!(
+        "/run/ipvsadm-diff/{index}-{}",
+        if tool == REAL_IPVSADM { "real" } else { "ours" }
+    ));
     std::fs::create_dir_all(&dir).expect("mkdir");
     std::fs::write(dir.join("stdin"), &case.stdin).expect("write stdin");
     std::fs::write(dir.join("script"), script(case, tool, ours_link, &dir)).expect("write script");
@@ -127,10 +159,21 @@ fn run_case(case: &Case, index: usize, tool: &str, ours_link: &Path) -> Outcome 
         .current_dir(&dir)
         .status()
         .expect("spawn unshare");
-    assert!(status.success() || status.code().is_some(), "case script crashed");
-    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| format!("<{name}: {e}>"));
+    assert!(
+        status.success() || status.code().is_some(),
+        "case script crashed"
+    );
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| format!("<{name}: {e}>"))
+    };
     let commands = (0..case.commands.len())
-        .map(|i| (read(&format!("out.{i}")), read(&format!("err.{i}")), read(&format!("rc.{i}"))))
+        .map(|i| {
+            (
+                read(&format!("out.{i}")),
+                read(&format!("err.{i}")),
+                read(&format!("rc.{i}")),
+            )
+        })
         .collect();
     let outcome = Outcome {
         commands,
@@ -141,13 +184,62 @@ fn run_case(case: &Case, index: usize, tool: &str, ours_link: &Path) -> Outcome 
     outcome
 }
 
+/// Run a group of batched cases in one namespace with one tool.
+fn run_batch(cases: &[(usize, &Case)], chunk: usize, tool: &str) -> Vec<Outcome> {
+    let side = if tool == REAL_IPVSADM { "real" } else { "ours" };
+    let dir = PathBuf::from(format!("/run/ipvsadm-diff/batch{chunk}-{side}"));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let mut s = format!(
+        "cd {}\nipvsadm() {{ (exec -a ipvsadm {tool} \"$@\"); }}\n",
+        dir.display()
+    );
+    for (i, case) in cases {
+        std::fs::write(dir.join(format!("stdin.{i}")), &case.stdin).expect("write stdin");
+        writeln!(
+            s,
+            "{{ {}\n}} <stdin.{i} >out.{i} 2>err.{i}; echo $? >rc.{i}\n\
+             {REAL_IPVSADM} -Sn >state.{i} 2>&1; [ -s state.{i} ] && {REAL_IPVSADM} -C",
+            case.commands[0]
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join("script"), s).expect("write script");
+    let status = Command::new("unshare")
+        .args(["-n", "bash", "script"])
+        .current_dir(&dir)
+        .status()
+        .expect("spawn unshare");
+    assert!(status.code().is_some(), "batch script crashed");
+    let read = |name: String| {
+        std::fs::read_to_string(dir.join(&name)).unwrap_or_else(|e| format!("<{name}: {e}>"))
+    };
+    let outcomes = cases
+        .iter()
+        .map(|(i, _)| Outcome {
+            commands: vec![(
+                read(format!("out.{i}")),
+                read(format!("err.{i}")),
+                read(format!("rc.{i}")),
+            )],
+            state_by_real: read(format!("state.{i}")),
+            state_by_ours: String::new(),
+        })
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    outcomes
+}
+
 fn describe(case: &Case, real: &Outcome, ours: &Outcome) -> String {
     let mut s = format!("--- {}:{}\n", case.file, case.line);
     for (i, cmd) in case.commands.iter().enumerate() {
         let (r, o) = (&real.commands[i], &ours.commands[i]);
         if r != o {
             writeln!(s, "  $ {cmd}").unwrap();
-            for (what, a, b) in [("stdout", &r.0, &o.0), ("stderr", &r.1, &o.1), ("rc", &r.2, &o.2)] {
+            for (what, a, b) in [
+                ("stdout", &r.0, &o.0),
+                ("stderr", &r.1, &o.1),
+                ("rc", &r.2, &o.2),
+            ] {
                 if a != b {
                     writeln!(s, "    {what}: ipvsadm {a:?}\n    {what}: lvsctl  {b:?}").unwrap();
                 }
@@ -155,9 +247,21 @@ fn describe(case: &Case, real: &Outcome, ours: &Outcome) -> String {
         }
     }
     for (what, a, b) in [
-        ("state read by ipvsadm", &real.state_by_real, &ours.state_by_real),
-        ("state read by lvsctl", &real.state_by_ours, &ours.state_by_ours),
-        ("ipvsadm vs lvsctl reading the ipvsadm-made state", &real.state_by_real, &real.state_by_ours),
+        (
+            "state read by ipvsadm",
+            &real.state_by_real,
+            &ours.state_by_real,
+        ),
+        (
+            "state read by lvsctl",
+            &real.state_by_ours,
+            &ours.state_by_ours,
+        ),
+        (
+            "ipvsadm vs lvsctl reading the ipvsadm-made state",
+            &real.state_by_real,
+            &real.state_by_ours,
+        ),
     ] {
         if a != b {
             writeln!(s, "  {what} differs:\n    {a:?}\n    {b:?}").unwrap();
@@ -168,8 +272,14 @@ fn describe(case: &Case, real: &Outcome, ours: &Outcome) -> String {
 
 #[test]
 fn ipvsadm_and_lvsctl_agree_byte_for_byte() {
-    let cases = all_cases();
-    assert!(cases.len() >= 150, "only {} cases", cases.len());
+    let all = all_cases();
+    assert!(all.len() >= 150, "only {} cases", all.len());
+    // LVSCTL_DIFF_ONLY=table.cases:72 (or just a file name) narrows the run while debugging.
+    let only = std::env::var("LVSCTL_DIFF_ONLY").unwrap_or_default();
+    let cases: Vec<Case> = all
+        .into_iter()
+        .filter(|c| only.is_empty() || format!("{}:{}", c.file, c.line).starts_with(&only))
+        .collect();
     kernel_test!();
     let bin = std::fs::canonicalize(support::lvsctl_bin()).expect("lvsctl binary");
     let link_dir = Path::new("/run/ipvsadm-diff/bin");
@@ -179,19 +289,50 @@ fn ipvsadm_and_lvsctl_agree_byte_for_byte() {
     std::os::unix::fs::symlink(&bin, &ours_link).expect("symlink");
     let ours = ours_link.display().to_string();
 
+    // Work items: each unbatched case alone, batched cases in a few chunks.
+    let batched: Vec<(usize, &Case)> = cases
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.batched)
+        .collect();
+    let mut items: Vec<Vec<(usize, &Case)>> = batched
+        .chunks(batched.len().div_ceil(THREADS).max(1))
+        .map(<[_]>::to_vec)
+        .collect();
+    items.extend(
+        cases
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.batched)
+            .map(|x| vec![x]),
+    );
+
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
-        for _ in 0..4 {
+        for _ in 0..THREADS {
             scope.spawn(|| {
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(case) = cases.get(i) else { break };
-                    let real = run_case(case, i, REAL_IPVSADM, &ours_link);
-                    let mine = run_case(case, i, &ours, &ours_link);
-                    let cross_read_differs = real.state_by_real != real.state_by_ours;
-                    if real != mine || cross_read_differs {
-                        failures.lock().unwrap().push((i, describe(case, &real, &mine)));
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(n) else { break };
+                    let (reals, mine): (Vec<Outcome>, Vec<Outcome>) = if item[0].1.batched {
+                        (run_batch(item, n, REAL_IPVSADM), run_batch(item, n, &ours))
+                    } else {
+                        let (i, case) = item[0];
+                        (
+                            vec![run_case(case, i, REAL_IPVSADM, &ours_link)],
+                            vec![run_case(case, i, &ours, &ours_link)],
+                        )
+                    };
+                    for (((i, case), real), mine) in item.iter().zip(reals).zip(mine) {
+                        let cross_read_differs =
+                            !case.batched && real.state_by_real != real.state_by_ours;
+                        if real != mine || cross_read_differs {
+                            failures
+                                .lock()
+                                .unwrap()
+                                .push((*i, describe(case, &real, &mine)));
+                        }
                     }
                 }
             });

@@ -29,25 +29,40 @@ fn list_json_reads_what_ipvsadm_wrote() {
     assert_eq!(v["schema"], 1);
     let services = v["services"].as_array().expect("services");
     assert_eq!(services.len(), 2);
-    let tcp = services.iter().find(|s| s["protocol"] == "tcp").expect("tcp service");
+    let tcp = services
+        .iter()
+        .find(|s| s["protocol"] == "tcp")
+        .expect("tcp service");
     assert_eq!(tcp["address"], "10.0.0.1");
     assert_eq!(tcp["port"], 80);
     assert_eq!(tcp["scheduler"], "rr");
     assert_eq!(tcp["persistent"], 60);
     assert_eq!(tcp["netmask"], "255.255.255.0");
     let reals = tcp["real_servers"].as_array().expect("reals");
-    let masq = reals.iter().find(|r| r["forward"] == "masq").expect("masq real");
+    let masq = reals
+        .iter()
+        .find(|r| r["forward"] == "masq")
+        .expect("masq real");
     assert_eq!(masq["address"], "192.168.1.1");
     assert_eq!(masq["port"], 8080);
     assert_eq!(masq["weight"], 3);
     assert_eq!(masq["u_threshold"], 10);
     assert_eq!(masq["l_threshold"], 2);
-    let tun = reals.iter().find(|r| r["forward"] == "tunnel").expect("tunnel real");
-    assert_eq!(tun["port"], 80, "DR/TUN ports are forced to the service port");
+    let tun = reals
+        .iter()
+        .find(|r| r["forward"] == "tunnel")
+        .expect("tunnel real");
+    assert_eq!(
+        tun["port"], 80,
+        "DR/TUN ports are forced to the service port"
+    );
     assert_eq!(tun["tunnel"]["type"], "gue");
     assert_eq!(tun["tunnel"]["port"], 6080);
     assert_eq!(tun["tunnel"]["csum"], "csum");
-    let fwm = services.iter().find(|s| s["protocol"] == "fwmark").expect("fwmark");
+    let fwm = services
+        .iter()
+        .find(|s| s["protocol"] == "fwmark")
+        .expect("fwmark");
     assert_eq!(fwm["fwmark"], 7);
     assert_eq!(fwm["family"], "inet6");
     assert_eq!(fwm["sched_flags"], serde_json::json!(["sh-port"]));
