@@ -12,3 +12,4 @@ mod e6_largenum;
 mod snapshots;
 mod spec_examples;
 mod support;
+mod vm_names;

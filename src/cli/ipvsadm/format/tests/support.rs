@@ -53,6 +53,18 @@ impl FakeNames {
         }
     }
 
+    /// Hosts from an `/etc/hosts`-style text (first name of each line).
+    pub fn from_hosts(text: &'static str) -> Self {
+        let hosts = text
+            .lines()
+            .filter_map(|l| {
+                let mut fields = l.split_whitespace();
+                Some((fields.next()?.parse().ok()?, fields.next()?))
+            })
+            .collect();
+        Self { hosts }
+    }
+
     pub fn with_host(mut self, addr: &str, name: &'static str) -> Self {
         self.hosts.push((ip(addr), name));
         self
