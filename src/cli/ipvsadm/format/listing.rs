@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use super::addr::push_left;
 use super::number::{low32, push_largenum};
 use super::service::{dest_name, fwd_name, is_tunnel, listing_name, push_default_line};
-use super::sort::{sort_dests, sort_entries};
+use super::sort::{sorted_dests, sorted_entries};
 use crate::cli::ipvsadm::names::Resolver;
 use crate::ipvs::model::{Dest, Info, Service, ServiceEntry, TunnelCsum, TunnelType};
 
@@ -114,12 +114,13 @@ pub fn write_full_listing(
     names: &dyn Resolver,
 ) -> io::Result<()> {
     write_list_header(out, info)?;
-    let mut entries = entries.to_vec();
-    if !fmt.nosort {
-        sort_entries(&mut entries);
-    }
+    let entries: Vec<&ServiceEntry> = if fmt.nosort {
+        entries.iter().collect()
+    } else {
+        sorted_entries(entries)
+    };
     write_title(out, fmt.mode)?;
-    for entry in &entries {
+    for entry in entries {
         write_service_entry(out, &entry.service, &entry.dests, fmt, names)?;
     }
     Ok(())
@@ -149,11 +150,12 @@ pub fn write_service_entry(
     push_service_line(&mut line, svc, *fmt, names);
     line.push(b'\n');
     out.write_all(&line)?;
-    let mut dests = dests.to_vec();
-    if !fmt.nosort {
-        sort_dests(&mut dests);
-    }
-    for dest in &dests {
+    let dests: Vec<&Dest> = if fmt.nosort {
+        dests.iter().collect()
+    } else {
+        sorted_dests(dests)
+    };
+    for dest in dests {
         line.clear();
         push_dest_line(&mut line, svc, dest, *fmt, names);
         line.push(b'\n');

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use super::service::{
     dest_name, fwd_switch, is_tunnel, mask_text, pe_name, rule_name, sched_flags,
 };
-use super::sort::{sort_dests, sort_entries};
+use super::sort::{sorted_dests, sorted_entries};
 use crate::cli::ipvsadm::names::Resolver;
 use crate::ipvs::model::{Dest, Service, ServiceEntry, TunnelCsum, TunnelType};
 
@@ -20,9 +20,7 @@ pub fn write_save(
     entries: &[ServiceEntry],
     names: &dyn Resolver,
 ) -> io::Result<()> {
-    let mut entries = entries.to_vec();
-    sort_entries(&mut entries);
-    for entry in &entries {
+    for entry in sorted_entries(entries) {
         write_save_service(out, &entry.service, &entry.dests, names)?;
     }
     Ok(())
@@ -39,9 +37,7 @@ pub fn write_save_service(
     let mut line = Vec::with_capacity(128);
     push_service_rule(&mut line, svc, &selector);
     out.write_all(&line)?;
-    let mut dests = dests.to_vec();
-    sort_dests(&mut dests);
-    for dest in &dests {
+    for dest in sorted_dests(dests) {
         line.clear();
         push_dest_rule(&mut line, svc, &selector, dest, names);
         out.write_all(&line)?;

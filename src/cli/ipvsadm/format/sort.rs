@@ -23,9 +23,26 @@ pub fn sort_entries(entries: &mut Vec<ServiceEntry>) {
 
 /// Sorts the destinations of one service; input is the kernel's (newest-first) order.
 pub fn sort_dests(dests: &mut Vec<Dest>) {
-    glibc_msort(dests, |a, b| {
-        compare_addr_port(a.addr.is_ipv6(), a.addr, a.port, b.addr, b.port)
-    });
+    glibc_msort(dests, compare_dests);
+}
+
+/// The entries in listing order, borrowed (no copy of the table).
+pub(super) fn sorted_entries(entries: &[ServiceEntry]) -> Vec<&ServiceEntry> {
+    let mut refs: Vec<&ServiceEntry> = entries.iter().collect();
+    glibc_msort(&mut refs, |a, b| compare_services(&a.service, &b.service));
+    refs
+}
+
+/// The destinations in listing order, borrowed.
+pub(super) fn sorted_dests(dests: &[Dest]) -> Vec<&Dest> {
+    let mut refs: Vec<&Dest> = dests.iter().collect();
+    glibc_msort(&mut refs, |a, b| compare_dests(a, b));
+    refs
+}
+
+/// libipvs' destination comparator: address (family of the first argument), then port.
+fn compare_dests(a: &Dest, b: &Dest) -> i32 {
+    compare_addr_port(a.addr.is_ipv6(), a.addr, a.port, b.addr, b.port)
 }
 
 /// libipvs' service comparator: fwmark, family, protocol, address, port — each a C `int`
