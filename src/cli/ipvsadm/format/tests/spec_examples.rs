@@ -239,3 +239,54 @@ fn mode_precedence() {
         ListMode::PersistentConn
     );
 }
+
+#[test]
+fn cuts_and_padding_count_bytes_like_printf() {
+    // "é" is two bytes: the 28-byte cut may split it and padding counts bytes, not chars.
+    let name = "ééééééééééééééé.example";
+    let names = FakeNames::vm().with_host("10.0.0.2", name);
+    let e = tcp("10.0.0.1", 80).with(vec![dest("10.0.0.2", 80).masq()]);
+    let mut out = Vec::new();
+    write_service_entry(
+        &mut out,
+        &e.service,
+        &e.dests,
+        &ListFormat::default(),
+        &names,
+    )
+    .unwrap();
+    let mut want = b"TCP  10.0.0.1:http wlc\n  -> ".to_vec();
+    want.extend_from_slice(&name.as_bytes()[..28]);
+    want.extend_from_slice(b" Masq    1      0          0         \n");
+    assert_eq!(out, want);
+}
+
+#[test]
+fn streaming_pieces_equal_the_one_shot_listing() {
+    use crate::cli::ipvsadm::format::{
+        ListMode, sort_services, write_full_listing, write_list_header, write_title,
+    };
+    let table = super::e2_mixed_table::table();
+    let info = super::e2_mixed_table::INFO;
+    let fmt = ListFormat {
+        mode: ListMode::Stats,
+        ..ListFormat::default()
+    };
+    let whole = render(|out| write_full_listing(out, &info, &table, &fmt, &NoNames));
+    let streamed = render(|out| {
+        write_list_header(out, &info)?;
+        let mut services: Vec<_> = table.iter().map(|e| e.service.clone()).collect();
+        sort_services(&mut services);
+        write_title(out, fmt.mode)?;
+        for svc in &services {
+            let dests = &table
+                .iter()
+                .find(|e| e.service.key == svc.key)
+                .expect("service")
+                .dests;
+            write_service_entry(out, svc, dests, &fmt, &NoNames)?;
+        }
+        Ok(())
+    });
+    assert_eq!(streamed, whole);
+}
