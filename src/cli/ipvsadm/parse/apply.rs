@@ -49,47 +49,12 @@ pub fn apply(
                 numbers::fwmark(value).ok_or_else(|| Failure::Fwmark(value.to_owned()))?;
             Ok(())
         }
-        OptId::Scheduler => {
-            entry.scheduler = truncate_bytes(value, SCHED_NAME_MAX);
-            Ok(())
-        }
-        OptId::Persistent => {
-            entry.flags |= ServiceFlags::PERSISTENT;
-            entry.timeout = match tok.value {
-                None => DEFAULT_PERSISTENCE,
-                Some(v) => timeout_value(v, 1)?,
-            };
-            Ok(())
-        }
         OptId::Netmask => netmask(entry, value, resolver),
         OptId::RealServer => {
             let hp =
                 address::host_port(value, entry.protocol, resolver).ok_or(Failure::RealServer)?;
             entry.dest_addr = Some(hp.addr);
             entry.dest_port = hp.port.unwrap_or(entry.svc_port);
-            Ok(())
-        }
-        OptId::Masquerading => set_fwd(entry, ForwardMethod::Masq),
-        OptId::Ipip => set_fwd(entry, ForwardMethod::Tunnel),
-        OptId::Gatewaying => set_fwd(entry, ForwardMethod::Route),
-        OptId::Weight => {
-            entry.weight = int_value(value, 0, i32::MAX.into(), Failure::Weight)?;
-            Ok(())
-        }
-        OptId::UThreshold => {
-            entry.u_threshold = int_value(value, 0, i32::MAX.into(), Failure::UThreshold)?;
-            Ok(())
-        }
-        OptId::LThreshold => {
-            entry.l_threshold = int_value(value, 0, i32::MAX.into(), Failure::LThreshold)?;
-            Ok(())
-        }
-        OptId::McastInterface => {
-            entry.mcast_ifn = truncate_bytes(value, IFNAME_MAX);
-            Ok(())
-        }
-        OptId::SyncId => {
-            entry.syncid = int_value(value, 0, 255, Failure::SyncId)?;
             Ok(())
         }
         OptId::Ipv6 => {
@@ -100,60 +65,115 @@ pub fn apply(
             entry.netmask = RawMask::V6(128);
             Ok(())
         }
-        OptId::Ops => {
-            entry.flags |= ServiceFlags::ONEPACKET;
-            Ok(())
-        }
-        OptId::Pe => {
-            entry.pe_name = truncate_bytes(value, PE_NAME_MAX);
-            Ok(())
-        }
-        OptId::SchedFlags => {
-            entry.sched_flags = truncate_bytes(value, SCHED_FLAGS_MAX);
-            Ok(())
-        }
         OptId::McastGroup => {
             entry.mcast_group = Some(mcast_group(value)?);
             Ok(())
         }
-        OptId::McastPort => {
-            entry.mcast_port = Some(int_value(value, 1, 65535, Failure::McastPort)?);
+        id => service_setting(entry, id, tok.value)
+            .or_else(|| dest_setting(entry, id, value))
+            .or_else(|| daemon_setting(entry, id, value))
+            .unwrap_or_else(|| {
+                set_format_flag(entry, tok.spec.role);
+                Ok(())
+            }),
+    }
+}
+
+/// Scheduler, persistence, OPS, PE and scheduler flags; `None` if `id` is none of them.
+fn service_setting(
+    entry: &mut Entry,
+    id: OptId,
+    value: Option<&str>,
+) -> Option<Result<(), Failure>> {
+    let text = value.unwrap_or("");
+    match id {
+        OptId::Scheduler => entry.scheduler = truncate_bytes(text, SCHED_NAME_MAX),
+        OptId::Persistent => {
+            entry.flags |= ServiceFlags::PERSISTENT;
+            entry.timeout = match value {
+                None => DEFAULT_PERSISTENCE,
+                Some(v) => match timeout_value(v, 1) {
+                    Ok(t) => t,
+                    Err(e) => return Some(Err(e)),
+                },
+            };
+        }
+        OptId::Ops => entry.flags |= ServiceFlags::ONEPACKET,
+        OptId::Pe => entry.pe_name = truncate_bytes(text, PE_NAME_MAX),
+        OptId::SchedFlags => entry.sched_flags = truncate_bytes(text, SCHED_FLAGS_MAX),
+        _ => return None,
+    }
+    Some(Ok(()))
+}
+
+/// Forwarding method, weight, thresholds and tunnel settings of a real server.
+fn dest_setting(entry: &mut Entry, id: OptId, value: &str) -> Option<Result<(), Failure>> {
+    let result =
+        match id {
+            OptId::Masquerading => {
+                entry.fwd = ForwardMethod::Masq;
+                Ok(())
+            }
+            OptId::Ipip => {
+                entry.fwd = ForwardMethod::Tunnel;
+                Ok(())
+            }
+            OptId::Gatewaying => {
+                entry.fwd = ForwardMethod::Route;
+                Ok(())
+            }
+            OptId::Weight => {
+                int_value(value, 0, i32::MAX.into(), Failure::Weight).map(|w| entry.weight = w)
+            }
+            OptId::UThreshold => int_value(value, 0, i32::MAX.into(), Failure::UThreshold)
+                .map(|n| entry.u_threshold = n),
+            OptId::LThreshold => int_value(value, 0, i32::MAX.into(), Failure::LThreshold)
+                .map(|n| entry.l_threshold = n),
+            OptId::TunType => tunnel_type(value).map(|t| entry.tun_type = t),
+            OptId::TunPort => {
+                int_value(value, 1, 65535, Failure::TunnelPort).map(|p| entry.tun_port = p)
+            }
+            OptId::TunNoCsum => Ok(()),
+            OptId::TunCsum => {
+                entry.tun_flags |= 1;
+                Ok(())
+            }
+            OptId::TunRemCsum => {
+                entry.tun_flags |= 2;
+                Ok(())
+            }
+            _ => return None,
+        };
+    Some(result)
+}
+
+/// Sync daemon settings (the multicast group is handled by the caller).
+fn daemon_setting(entry: &mut Entry, id: OptId, value: &str) -> Option<Result<(), Failure>> {
+    let result = match id {
+        OptId::McastInterface => {
+            entry.mcast_ifn = truncate_bytes(value, IFNAME_MAX);
             Ok(())
+        }
+        OptId::SyncId => int_value(value, 0, 255, Failure::SyncId).map(|n| entry.syncid = n),
+        OptId::McastPort => {
+            int_value(value, 1, 65535, Failure::McastPort).map(|n| entry.mcast_port = Some(n))
         }
         OptId::McastTtl => {
-            entry.mcast_ttl = Some(int_value(value, 1, 255, Failure::McastTtl)?);
-            Ok(())
+            int_value(value, 1, 255, Failure::McastTtl).map(|n| entry.mcast_ttl = Some(n))
         }
-        OptId::SyncMaxlen => {
-            entry.sync_maxlen = Some(int_value(value, 1, 65535 - 20 - 8, Failure::SyncMaxlen)?);
-            Ok(())
-        }
-        OptId::TunType => {
-            entry.tun_type = match value {
-                "ipip" => TunnelType::Ipip,
-                "gue" => TunnelType::Gue,
-                "gre" => TunnelType::Gre,
-                _ => return Err(Failure::TunnelType),
-            };
-            Ok(())
-        }
-        OptId::TunPort => {
-            entry.tun_port = int_value(value, 1, 65535, Failure::TunnelPort)?;
-            Ok(())
-        }
-        OptId::TunNoCsum => Ok(()),
-        OptId::TunCsum => {
-            entry.tun_flags |= 1;
-            Ok(())
-        }
-        OptId::TunRemCsum => {
-            entry.tun_flags |= 2;
-            Ok(())
-        }
-        _ => {
-            set_format_flag(entry, tok.spec.role);
-            Ok(())
-        }
+        OptId::SyncMaxlen => int_value(value, 1, 65535 - 20 - 8, Failure::SyncMaxlen)
+            .map(|n| entry.sync_maxlen = Some(n)),
+        _ => return None,
+    };
+    Some(result)
+}
+
+fn tunnel_type(value: &str) -> Result<TunnelType, Failure> {
+    match value {
+        "ipip" => Ok(TunnelType::Ipip),
+        "gue" => Ok(TunnelType::Gue),
+        "gre" => Ok(TunnelType::Gre),
+        _ => Err(Failure::TunnelType),
     }
 }
 
@@ -206,11 +226,6 @@ fn netmask(entry: &mut Entry, value: &str, resolver: &dyn Resolver) -> Result<()
         let mask = address::ipv4_host(value, resolver).ok_or(Failure::Netmask4)?;
         entry.netmask = RawMask::V4(mask.octets());
     }
-    Ok(())
-}
-
-fn set_fwd(entry: &mut Entry, fwd: ForwardMethod) -> Result<(), Failure> {
-    entry.fwd = fwd;
     Ok(())
 }
 

@@ -81,8 +81,8 @@ impl<'a> Tokenizer<'a> {
             table::by_long(name).ok_or_else(|| token_error(element, TokenReason::UnknownOption))?;
         match (spec.value, attached) {
             (ValueKind::None, Some(_)) => Err(token_error(element, TokenReason::UnwantedArgument)),
-            (ValueKind::None, None) => Ok(self.token(spec, None, element)),
-            (_, Some(value)) => Ok(self.token(spec, Some(value), element)),
+            (ValueKind::None, None) => Ok(Self::token(spec, None, element)),
+            (_, Some(value)) => Ok(Self::token(spec, Some(value), element)),
             (kind, None) => self.value_from_next(spec, kind, element),
         }
     }
@@ -103,10 +103,10 @@ impl<'a> Tokenizer<'a> {
                 if !rest.is_empty() {
                     self.cluster = Some((index, element.len() - rest.len()));
                 }
-                Ok(self.token(spec, None, element))
+                Ok(Self::token(spec, None, element))
             }
-            (_, Some(value)) => Ok(self.token(spec, Some(value), element)),
-            (_, None) if !rest.is_empty() => Ok(self.token(spec, Some(rest), element)),
+            (_, Some(value)) => Ok(Self::token(spec, Some(value), element)),
+            (_, None) if !rest.is_empty() => Ok(Self::token(spec, Some(rest), element)),
             (kind, None) => self.value_from_next(spec, kind, element),
         }
     }
@@ -124,19 +124,18 @@ impl<'a> Tokenizer<'a> {
         match (kind, candidate) {
             (ValueKind::Required, Some(value)) => {
                 self.next += 1;
-                Ok(self.token(spec, Some(value), value))
+                Ok(Self::token(spec, Some(value), value))
             }
             (ValueKind::Required, None) => Err(token_error(element, TokenReason::MissingArgument)),
             (_, Some(value)) if !value.starts_with('-') => {
                 self.next += 1;
-                Ok(self.token(spec, Some(value), value))
+                Ok(Self::token(spec, Some(value), value))
             }
-            _ => Ok(self.token(spec, None, element)),
+            _ => Ok(Self::token(spec, None, element)),
         }
     }
 
     fn token(
-        &self,
         spec: &'static OptionSpec,
         value: Option<&'a str>,
         last_element: &'a str,

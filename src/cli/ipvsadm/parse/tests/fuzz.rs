@@ -124,7 +124,7 @@ fn arbitrary_argv_never_panics() {
         let args: Vec<String> = (0..len)
             .map(|_| {
                 let a = PIECES[rng.next() % PIECES.len()];
-                if rng.next() % 5 == 0 {
+                if rng.next().is_multiple_of(5) {
                     let b = PIECES[rng.next() % PIECES.len()];
                     format!("{a}{b}")
                 } else {
