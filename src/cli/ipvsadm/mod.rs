@@ -2,4 +2,5 @@
 
 pub mod format;
 pub mod names;
+pub mod nss;
 pub mod parse;

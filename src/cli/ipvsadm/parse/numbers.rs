@@ -1,0 +1,255 @@
+//! The C library's number and address readers, reproduced exactly as glibc behaves.
+//!
+//! ipvsadm validates with `strtol`, `atoi`, `inet_aton` and `inet_pton`; what they accept
+//! (leading blanks, `+`, octal/hex IPv4 parts, `127.1`, trailing garbage after a blank…)
+//! is what users' scripts rely on, so these are faithful re-implementations, not
+//! "sensible" parsers.
+
+/// C `isspace` in the C locale.
+const fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// Result of C `strtol(s, &end, 10)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Strtol {
+    /// The value, saturated at the `long` range on overflow.
+    pub value: i64,
+    /// Whether any digit was read (`end != s`).
+    pub digits: bool,
+    /// Whether the number overflowed (`errno == ERANGE`).
+    pub overflow: bool,
+    /// Whether the whole string was consumed (`*end == '\0'`, given digits).
+    pub complete: bool,
+}
+
+/// C `strtol` with base 10: leading blanks, an optional sign, decimal digits.
+pub fn strtol(s: &str) -> Strtol {
+    let bytes = s.as_bytes();
+    let mut i = bytes.iter().take_while(|b| is_c_space(**b)).count();
+    let negative = match bytes.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let start = i;
+    let mut magnitude: u64 = 0;
+    let mut overflow = false;
+    while let Some(d) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
+        match magnitude
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(u64::from(d - b'0')))
+        {
+            Some(m) => magnitude = m,
+            None => overflow = true,
+        }
+        i += 1;
+    }
+    let digits = i > start;
+    let limit = if negative {
+        i64::MAX.unsigned_abs() + 1
+    } else {
+        i64::MAX.unsigned_abs()
+    };
+    if magnitude > limit {
+        overflow = true;
+    }
+    let value = match (overflow, negative) {
+        (true, true) => i64::MIN,
+        (true, false) => i64::MAX,
+        (false, true) => 0i64.wrapping_sub_unsigned(magnitude),
+        (false, false) => i64::try_from(magnitude).unwrap_or(i64::MAX),
+    };
+    Strtol {
+        value,
+        digits,
+        overflow,
+        complete: digits && i == bytes.len(),
+    }
+}
+
+/// ipvsadm's `string_to_number`: the whole string is one decimal number in `min..=max`.
+pub fn number_in(s: &str, min: i64, max: i64) -> Option<i64> {
+    let r = strtol(s);
+    (r.complete && !r.overflow && (min..=max).contains(&r.value)).then_some(r.value)
+}
+
+/// ipvsadm's fwmark reader: a whole decimal number in 1..=4294967295.
+pub fn fwmark(s: &str) -> Option<u32> {
+    let r = strtol(s);
+    if !r.complete || r.overflow {
+        return None;
+    }
+    u32::try_from(r.value).ok().filter(|m| *m != 0)
+}
+
+/// C `atoi`: `(int) strtol(s, NULL, 10)`, trailing garbage ignored, truncated to 32 bits.
+pub fn atoi(s: &str) -> i32 {
+    strtol(s).value as i32
+}
+
+/// glibc `inet_aton`: one to four parts separated by dots, each decimal, octal (`0…`) or
+/// hex (`0x…`); the last part fills the remaining bytes; anything after a blank is
+/// ignored. Returns the address bytes in network order.
+pub fn inet_aton(s: &str) -> Option<[u8; 4]> {
+    let bytes = s.as_bytes();
+    let mut parts: Vec<u32> = Vec::with_capacity(4);
+    let mut i = 0;
+    let last = loop {
+        if !bytes.get(i).is_some_and(u8::is_ascii_digit) {
+            return None;
+        }
+        let (value, used) = c_unsigned(&bytes[i..])?;
+        i += used;
+        if bytes.get(i) == Some(&b'.') {
+            if parts.len() > 2 || value > 0xff {
+                return None;
+            }
+            parts.push(value);
+            i += 1;
+        } else {
+            break value;
+        }
+    };
+    if bytes.get(i).is_some_and(|b| !is_c_space(*b)) {
+        return None;
+    }
+    let max_last: u32 = match parts.len() {
+        0 => u32::MAX,
+        1 => 0x00ff_ffff,
+        2 => 0xffff,
+        _ => 0xff,
+    };
+    if last > max_last {
+        return None;
+    }
+    let mut word = last;
+    for (n, part) in parts.iter().enumerate() {
+        word |= part << (24 - 8 * n);
+    }
+    Some(word.to_be_bytes())
+}
+
+/// `strtoul(s, &end, 0)` as `inet_aton` uses it, limited to 32 bits: value and the
+/// number of bytes consumed. `s` starts with a digit.
+fn c_unsigned(s: &[u8]) -> Option<(u32, usize)> {
+    let (radix, skip) = match s {
+        [b'0', b'x' | b'X', h, ..] if h.is_ascii_hexdigit() => (16, 2),
+        [b'0', ..] => (8, 0),
+        _ => (10, 0),
+    };
+    let digits = s[skip..]
+        .iter()
+        .take_while(|b| char::from(**b).is_digit(radix))
+        .count();
+    let mut value: u64 = 0;
+    for b in &s[skip..skip + digits] {
+        let d = char::from(*b).to_digit(radix).unwrap_or(0);
+        value = value
+            .saturating_mul(u64::from(radix))
+            .saturating_add(u64::from(d));
+    }
+    let value = u32::try_from(value).ok()?;
+    Some((value, skip + digits))
+}
+
+/// glibc `inet_pton(AF_INET, …)`: exactly four decimal parts 0..=255, no leading zeros.
+pub fn inet_pton4(s: &str) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    let mut count = 0;
+    for part in s.split('.') {
+        if count == 4
+            || part.is_empty()
+            || part.len() > 3
+            || !part.bytes().all(|b| b.is_ascii_digit())
+            || (part.len() > 1 && part.starts_with('0'))
+        {
+            return None;
+        }
+        out[count] = part.parse().ok()?;
+        count += 1;
+    }
+    (count == 4).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strtol_accepts_what_c_accepts() {
+        assert_eq!(number_in(" +6", 0, 10), Some(6));
+        assert_eq!(number_in("007", 0, 10), Some(7));
+        assert_eq!(number_in("-0", 0, 10), Some(0));
+        for bad in ["", " ", "+", "0x10", "1.5", "5x", "5 ", "-1"] {
+            assert_eq!(number_in(bad, 0, 10), None, "{bad:?}");
+        }
+        assert_eq!(number_in("99999999999999999999", 0, i64::MAX), None);
+    }
+
+    #[test]
+    fn fwmark_range() {
+        assert_eq!(fwmark("4294967295"), Some(u32::MAX));
+        assert_eq!(fwmark(" +7"), Some(7));
+        for bad in ["0", "-1", "-0", "4294967296", "0x10", "1x", ""] {
+            assert_eq!(fwmark(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn atoi_truncates_like_c() {
+        assert_eq!(atoi("64abc"), 64);
+        assert_eq!(atoi("abc"), 0);
+        assert_eq!(atoi(" 64x"), 64);
+        assert_eq!(atoi("4294967360"), 64);
+        assert_eq!(atoi("-5"), -5);
+    }
+
+    #[test]
+    fn inet_aton_forms() {
+        assert_eq!(inet_aton("127.1"), Some([127, 0, 0, 1]));
+        assert_eq!(inet_aton("0x7f000002"), Some([127, 0, 0, 2]));
+        assert_eq!(inet_aton("01.002.3.0x12"), Some([1, 2, 3, 18]));
+        assert_eq!(inet_aton("10"), Some([0, 0, 0, 10]));
+        assert_eq!(inet_aton("24"), Some([0, 0, 0, 24]));
+        assert_eq!(inet_aton("255.255"), Some([255, 0, 0, 255]));
+        assert_eq!(inet_aton("1.2.3.4 x"), Some([1, 2, 3, 4]));
+        assert_eq!(inet_aton("1.2.3.4\t"), Some([1, 2, 3, 4]));
+        for bad in [
+            "",
+            "1.",
+            "1.2.3.4.",
+            "08",
+            "0x",
+            "256.1",
+            "1.2.3.256",
+            "a",
+            " 1",
+            "1.2.3.4x",
+            "4294967296",
+        ] {
+            assert_eq!(inet_aton(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn inet_pton4_is_strict() {
+        assert_eq!(inet_pton4("224.0.0.1"), Some([224, 0, 0, 1]));
+        for bad in [
+            "224.0.0.01",
+            "224.0.0",
+            "224.0.0.1.2",
+            "224.0.0.256",
+            "0x1.0.0.0",
+            "",
+        ] {
+            assert_eq!(inet_pton4(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Parser tests: every locally detected error of the spec's Appendix A and of our own VM
+//! runs against real ipvsadm, exact model values of successful parses, tokenizer corners,
+//! the restore tokenizer, and a no-panic fuzz run.
+
+mod appendix_a;
+mod fuzz;
+mod observed;
+mod restore_cases;
+mod success;
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::{IpvsadmCommand, ParseError, parse};
+use crate::cli::ipvsadm::names::Resolver;
+
+/// Knows the few names the cases use, nothing else (deterministic, no I/O).
+pub struct FakeResolver;
+
+impl Resolver for FakeResolver {
+    fn host_addr(&self, name: &str) -> Option<Ipv4Addr> {
+        match name {
+            "localhost" => Some(Ipv4Addr::LOCALHOST),
+            "short" => Some(Ipv4Addr::new(10, 0, 0, 99)),
+            _ => None,
+        }
+    }
+    fn service_port(&self, name: &str, proto: &str) -> Option<u16> {
+        match (name, proto) {
+            ("http", "tcp") => Some(80),
+            ("https", "tcp") => Some(443),
+            ("domain", "tcp" | "udp") => Some(53),
+            ("sip", "tcp" | "udp") => Some(5060),
+            _ => None,
+        }
+    }
+    fn host_name(&self, _addr: IpAddr) -> Option<String> {
+        None
+    }
+    fn service_name(&self, _port: u16, _proto: &str) -> Option<String> {
+        None
+    }
+}
+
+pub fn argv(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Parses `args` (without argv[0]) as `ipvsadm` would be called.
+pub fn run(args: &[&str]) -> Result<IpvsadmCommand, ParseError> {
+    parse("ipvsadm", &argv(args), &FakeResolver)
+}
+
+#[track_caller]
+pub fn ok(args: &[&str]) -> IpvsadmCommand {
+    match run(args) {
+        Ok(cmd) => cmd,
+        Err(e) => panic!("{args:?} failed: {} (exit {})", e.message, e.exit_code),
+    }
+}
+
+#[track_caller]
+pub fn err(args: &[&str]) -> (String, u8) {
+    match run(args) {
+        Ok(cmd) => panic!("{args:?} parsed: {cmd:?}"),
+        Err(e) => (e.message, e.exit_code),
+    }
+}
+
+#[test]
+fn appendix_a_local_errors() {
+    let mut failures = Vec::new();
+    for (argv0_and_args, message, code) in appendix_a::CASES {
+        let (argv0, args) = argv0_and_args.split_first().unwrap();
+        match parse(argv0, &argv(args), &FakeResolver) {
+            Err(e) if e.message == *message && e.exit_code == *code => {}
+            other => failures.push(format!(
+                "{argv0_and_args:?}: want {message:?}/{code}, got {:?}",
+                other.map_err(|e| (e.message, e.exit_code))
+            )),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn observed_errors_in_vm() {
+    let mut failures = Vec::new();
+    for (args, message, code) in observed::ERRORS {
+        match run(args) {
+            Err(e) if e.message == *message && e.exit_code == *code => {}
+            other => failures.push(format!(
+                "{args:?}: want {message:?}/{code}, got {:?}",
+                other.map_err(|e| (e.message, e.exit_code))
+            )),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn observed_accepted_in_vm() {
+    let failures: Vec<_> = observed::ACCEPTED
+        .iter()
+        .filter_map(|args| run(args).err().map(|e| format!("{args:?}: {}", e.message)))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
