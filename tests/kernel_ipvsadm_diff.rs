@@ -41,7 +41,7 @@ fn parse_cases(file: &str, text: &str) -> Vec<Case> {
     };
     for (i, raw) in text.lines().enumerate() {
         if cur.commands.is_empty() && cur.setup.is_empty() && cur.stdin.is_empty() {
-            cur.file = file.to_owned();
+            file.clone_into(&mut cur.file);
             cur.line = i + 1;
         }
         if raw.trim().is_empty() {

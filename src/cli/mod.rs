@@ -10,6 +10,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 /// The strict ipvsadm personality (argv[0] included).
+#[allow(clippy::needless_pass_by_value)] // main hands over its argv
 pub fn ipvsadm_main(argv: Vec<OsString>) -> ExitCode {
     let argv: Vec<String> = argv
         .iter()

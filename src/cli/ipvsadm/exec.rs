@@ -48,7 +48,7 @@ pub fn run(
     };
     match parse::parse(io.argv0, args, io.resolver) {
         Ok(IpvsadmCommand::Restore) => restore(io, backend.as_mut()),
-        Ok(cmd) => execute(io, backend.as_mut(), cmd),
+        Ok(cmd) => execute(io, backend.as_mut(), &cmd),
         Err(e) => report_parse_error(io, &e),
     }
 }
@@ -96,16 +96,16 @@ fn report_write(io: &mut Io<'_>, op: &Op, result: Result<(), IpvsError>) -> u8 {
 }
 
 /// Execute one parsed command (not `-R`).
-pub fn execute(io: &mut Io<'_>, backend: &mut dyn Backend, cmd: IpvsadmCommand) -> u8 {
-    if let Some(op) = write_op(&cmd) {
+pub fn execute(io: &mut Io<'_>, backend: &mut dyn Backend, cmd: &IpvsadmCommand) -> u8 {
+    if let Some(op) = write_op(cmd) {
         let result = backend.apply_one(&op);
         return report_write(io, &op, result);
     }
     let written = match cmd {
         IpvsadmCommand::Help => format::write_help(io.out, io.argv0).map(|()| OK),
         IpvsadmCommand::Version => format::write_version(io.out).map(|()| OK),
-        IpvsadmCommand::Save { numeric } => save(io, backend, numeric),
-        IpvsadmCommand::List(req) => list(io, backend, &req),
+        IpvsadmCommand::Save { numeric } => save(io, backend, *numeric),
+        IpvsadmCommand::List(req) => list(io, backend, req),
         // Nested restore is refused by the parser; writes were handled above.
         _ => Ok(OK),
     };
@@ -219,18 +219,17 @@ fn connections(
             }
         }
     });
-    match result {
-        Ok(()) => {
-            if !header_written {
-                format::write_conn_header(out, persistent_conn)?;
-            }
-            Ok(OK)
-        }
-        Err(_) => {
-            let _ = writeln!(io.err, "cannot open file /proc/net/ip_vs_conn");
-            Ok(LIST_FAILED)
-        }
+    if result.is_err() {
+        let _ = writeln!(io.err, "cannot open file /proc/net/ip_vs_conn");
+        return Ok(LIST_FAILED);
     }
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    if !header_written {
+        format::write_conn_header(out, persistent_conn)?;
+    }
+    Ok(OK)
 }
 
 fn save(io: &mut Io<'_>, backend: &mut dyn Backend, numeric: bool) -> std::io::Result<u8> {
@@ -285,7 +284,7 @@ pub fn restore_input(io: &mut Io<'_>, backend: &mut dyn Backend, input: &[u8]) -
                 }
                 batch.flush(io, backend);
                 let stops = matches!(cmd, IpvsadmCommand::Help | IpvsadmCommand::Version);
-                status = execute(io, backend, cmd);
+                status = execute(io, backend, &cmd);
                 let _ = io.out.flush();
                 if stops {
                     return status;
