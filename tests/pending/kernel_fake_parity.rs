@@ -8,6 +8,7 @@
 mod parity;
 mod support;
 
+use lvsctl::ipvs::Backend;
 use lvsctl::ipvs::netlink::NetlinkBackend;
 
 #[test]
@@ -27,10 +28,18 @@ fn fake_and_kernel_agree_on_every_scenario() {
                 scenario.name
             );
         }
-        assert_eq!(fake_snap, kernel_snap, "{}: read-back differs", scenario.name);
+        assert_eq!(
+            fake_snap, kernel_snap,
+            "{}: read-back differs",
+            scenario.name
+        );
         // The recorded expectations are the kernel's answers too.
         let want: Vec<i32> = scenario.steps.iter().map(|(_, e)| *e).collect();
-        assert_eq!(kernel_errnos, want, "{}: kernel vs recorded errnos", scenario.name);
+        assert_eq!(
+            kernel_errnos, want,
+            "{}: kernel vs recorded errnos",
+            scenario.name
+        );
     }
 }
 
@@ -39,10 +48,12 @@ fn fake_and_kernel_agree_on_info_and_fresh_state() {
     kernel_test!();
     let mut kernel = NetlinkBackend::connect().expect("connect to IPVS");
     let mut fake = parity::fresh_fake();
-    use lvsctl::ipvs::Backend;
     assert_eq!(fake.info().unwrap(), kernel.info().unwrap());
     assert_eq!(parity::snapshot(&mut fake), parity::snapshot(&mut kernel));
-    let key = lvsctl::ipvs::ServiceKey::Fwmark { af: lvsctl::ipvs::AddressFamily::Inet, mark: 9 };
+    let key = lvsctl::ipvs::ServiceKey::Fwmark {
+        af: lvsctl::ipvs::AddressFamily::Inet,
+        mark: 9,
+    };
     assert_eq!(
         fake.service(&key).unwrap_err().errno(),
         kernel.service(&key).unwrap_err().errno()
