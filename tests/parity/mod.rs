@@ -1,8 +1,9 @@
 //! Operation sequences that the fake and the real kernel must answer alike.
 //!
 //! Each step carries the errno Linux 6.1 answered when the same request was made (0 for
-//! success), as observed in the IPVS VM with ipvsadm where ipvsadm can express the request
-//! and from `ip_vs_ctl.c` otherwise. `tests/fake_parity_scenarios.rs` checks the fake
+//! success), observed in the IPVS VM with ipvsadm or, for requests ipvsadm cannot express
+//! (over-long names, fwmark 0, raw forwarding codes, bad daemon states), with the raw
+//! generic-netlink probe `probe_errnos.py` next to this file. `tests/fake_parity_scenarios.rs` checks the fake
 //! against these numbers; `kernel_fake_parity.rs` (enabled once the netlink backend exists)
 //! runs the same steps on both and compares results and read-back tables.
 //!
@@ -159,6 +160,28 @@ fn services() -> Scenario {
     v6_bad2.netmask = Netmask::V6(129);
     let mut v6_ok = v6_bad.clone();
     v6_ok.netmask = Netmask::V6(64);
+    let with_pe = |port, pe: &str| {
+        let mut s = svc(tcp("10.0.0.5", port), "rr");
+        s.pe_name = Some(pe.to_owned());
+        s
+    };
+    let long_pe = with_pe(1, "abcdefghijklmnopq");
+    let unknown_pe16 = with_pe(2, "abcdefghijklmnop");
+    let empty_pe = with_pe(3, "");
+    let fw0 = ServiceKey::Fwmark {
+        af: AddressFamily::Inet,
+        mark: 0,
+    };
+    let gre = ServiceKey::Addr {
+        protocol: Protocol::Other(47),
+        addr: ip("10.0.0.4"),
+        port: 80,
+    };
+    let mut wrapped_timeout = svc(tcp("10.0.0.6", 80), "rr");
+    wrapped_timeout.flags = ServiceFlags(ServiceFlags::PERSISTENT);
+    wrapped_timeout.timeout = 17_179_870;
+    let mut hashed = svc(tcp("10.0.0.7", 80), "rr");
+    hashed.flags = ServiceFlags(ServiceFlags::HASHED);
     Scenario {
         name: "services",
         steps: vec![
@@ -183,6 +206,24 @@ fn services() -> Scenario {
             (Op::AddService(svc(tcp("224.0.0.1", 80), "none")), OK),
             (Op::DelService(fw6), OK),
             (Op::Zero(Some(v4)), OK),
+            (
+                Op::AddService(svc(tcp("10.0.0.4", 80), "abcdefghijklmnop")),
+                libc::EINVAL,
+            ),
+            (
+                Op::AddService(svc(tcp("10.0.0.4", 80), "abcdefghijklmno")),
+                libc::ENOENT,
+            ),
+            (Op::AddService(svc(tcp("10.0.0.4", 80), "")), libc::ENOENT),
+            (Op::AddService(long_pe), libc::EINVAL),
+            (Op::AddService(unknown_pe16), libc::ENOENT),
+            (Op::AddService(empty_pe), OK),
+            (Op::AddService(svc(fw0, "rr")), OK),
+            (Op::AddService(svc(tcp("0.0.0.0", 0), "rr")), libc::EEXIST),
+            (Op::AddService(svc(gre, "rr")), OK),
+            (Op::AddService(wrapped_timeout), OK),
+            (Op::AddService(hashed), OK),
+            (Op::AddService(svc(tcp("10.0.0.7", 80), "rr")), libc::EEXIST),
         ],
     }
 }
@@ -207,6 +248,17 @@ fn dests() -> Scenario {
     quiesce.u_threshold = 10;
     quiesce.l_threshold = 2;
     let d2 = dest("10.0.0.2", 80, ForwardMethod::Route);
+    let fwd5 = dest("10.0.0.7", 80, ForwardMethod::Other(5));
+    let mut fwd5_bad_weight = fwd5.clone();
+    fwd5_bad_weight.weight = -1;
+    let mut gue_on_dr = dest("10.0.0.9", 80, ForwardMethod::Route);
+    gue_on_dr.tunnel = Tunnel {
+        kind: TunnelType::Gue,
+        port: 0,
+        ..Tunnel::default()
+    };
+    let mixed_masq = dest("2001:db8::2", 80, ForwardMethod::Masq);
+    let mixed_masked_tunnel = dest("2001:db8::2", 80, ForwardMethod::Other(10));
     Scenario {
         name: "dests",
         steps: vec![
@@ -265,6 +317,11 @@ fn dests() -> Scenario {
                 Op::DelDest(key, dest("10.0.0.2", 81, ForwardMethod::Masq).key()),
                 OK,
             ),
+            (Op::AddDest(key, fwd5.clone()), OK),
+            (Op::AddDest(key, fwd5_bad_weight), libc::ERANGE),
+            (Op::AddDest(key, gue_on_dr), libc::EINVAL),
+            (Op::AddDest(key, mixed_masq), libc::EINVAL),
+            (Op::AddDest(key, mixed_masked_tunnel), OK),
         ],
     }
 }
@@ -315,6 +372,11 @@ fn daemons() -> Scenario {
     backup6.syncid = 7;
     let mut bad_group = daemon(DaemonRole::Backup, "lo");
     bad_group.mcast_group = Some(ip("10.0.0.1"));
+    let mut bad_state = daemon(DaemonRole::Master, "lo");
+    bad_state.state = 3;
+    let mut bad_state_and_if = bad_state.clone();
+    bad_state_and_if.mcast_ifn = "nosuchif0".into();
+    let long_ifname = daemon(DaemonRole::Master, "abcdefghijklmnop");
     let mut sized = daemon(DaemonRole::Master, "lo");
     sized.sync_maxlen = Some(1000);
     sized.mcast_port = Some(9000);
@@ -334,6 +396,13 @@ fn daemons() -> Scenario {
             ),
             (Op::StartDaemon(bad_group), libc::EINVAL),
             (Op::StartDaemon(backup6), OK),
+            (Op::StartDaemon(bad_state.clone()), libc::EINVAL),
+            (Op::StartDaemon(bad_state_and_if), libc::ENODEV),
+            (Op::StartDaemon(long_ifname), libc::EINVAL),
+            (
+                Op::StartDaemon(daemon(DaemonRole::Master, "nosuchif0")),
+                libc::ENODEV,
+            ),
         ],
     }
 }
@@ -347,6 +416,7 @@ fn timeouts_and_flush() -> Scenario {
             (Op::SetTimeouts(t(0, 60, 0)), OK),
             (Op::SetTimeouts(t(10, 0, 8_589_935)), libc::EINVAL),
             (Op::SetTimeouts(t(8_589_934, 0, 0)), OK),
+            (Op::SetTimeouts(t(0x8000_0000, 0, 0)), libc::EINVAL),
             (Op::AddService(svc(key, "rr")), OK),
             (
                 Op::AddDest(key, dest("10.0.0.2", 80, ForwardMethod::Masq)),

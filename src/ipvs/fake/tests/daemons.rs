@@ -113,3 +113,24 @@ fn daemon_start_with_mixed_family_dests_is_einval() {
     assert_eq!(errno(&mut fake, Op::DelDest(key, d.key())), 0);
     assert_eq!(errno(&mut fake, Op::StartDaemon(master("eth0"))), 0);
 }
+
+#[test]
+fn interface_is_checked_before_the_role() {
+    // 6.1: state 3 on lo is EINVAL, on an unknown interface ENODEV; a running master is
+    // EEXIST on a known interface but ENODEV on an unknown one.
+    let mut fake = FakeBackend::new();
+    let mut d = master("lo");
+    d.state = 3;
+    assert_eq!(errno(&mut fake, Op::StartDaemon(d.clone())), libc::EINVAL);
+    d.mcast_ifn = "nosuch".into();
+    assert_eq!(errno(&mut fake, Op::StartDaemon(d)), libc::ENODEV);
+    assert_eq!(errno(&mut fake, Op::StartDaemon(master("lo"))), 0);
+    assert_eq!(
+        errno(&mut fake, Op::StartDaemon(master("nosuch"))),
+        libc::ENODEV
+    );
+    assert_eq!(
+        errno(&mut fake, Op::StartDaemon(master("lo"))),
+        libc::EEXIST
+    );
+}

@@ -194,3 +194,14 @@ fn deleted_dest_comes_back_fresh() {
     assert_eq!(errno(&mut fake, Op::AddDest(key, d.clone())), 0);
     assert_eq!(fake.dests(&key).unwrap(), vec![d]);
 }
+
+#[test]
+fn unknown_forwarding_codes_are_stored() {
+    let (mut fake, key) = with_service();
+    let d = Dest {
+        fwd: ForwardMethod::Other(5),
+        ..Dest::new(ip("10.0.0.7"), 80)
+    };
+    assert_eq!(errno(&mut fake, Op::AddDest(key, d)), 0);
+    assert_eq!(fake.dests(&key).unwrap()[0].fwd, ForwardMethod::Other(5));
+}

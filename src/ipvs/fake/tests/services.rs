@@ -217,3 +217,53 @@ fn flush_leaves_timeouts_and_daemons_alone() {
     assert_eq!(fake.timeouts().unwrap().tcp, 10);
     assert_eq!(fake.daemons().unwrap().len(), 1);
 }
+
+#[test]
+fn name_limits_follow_the_netlink_policy() {
+    // Observed with raw requests on 6.1: over-long names fail the attribute policy (EINVAL),
+    // names within the limit that no module provides are ENOENT, an empty PE means none.
+    let mut fake = FakeBackend::new();
+    let mut svc = Service::new(tcp("10.0.0.1", 80));
+    svc.scheduler = Scheduler::new("abcdefghijklmnop");
+    assert_eq!(errno(&mut fake, Op::AddService(svc.clone())), libc::EINVAL);
+    svc.scheduler = Scheduler::new("abcdefghijklmno");
+    assert_eq!(errno(&mut fake, Op::AddService(svc.clone())), libc::ENOENT);
+    svc.scheduler = Scheduler::new("rr");
+    svc.pe_name = Some("abcdefghijklmnopq".into());
+    assert_eq!(errno(&mut fake, Op::AddService(svc.clone())), libc::EINVAL);
+    svc.pe_name = Some("abcdefghijklmnop".into());
+    assert_eq!(errno(&mut fake, Op::AddService(svc.clone())), libc::ENOENT);
+    svc.pe_name = Some(String::new());
+    assert_eq!(errno(&mut fake, Op::AddService(svc)), 0);
+    assert_eq!(fake.services().unwrap()[0].pe_name, None);
+}
+
+#[test]
+fn unknown_protocols_and_user_hashed_flag_are_accepted() {
+    let mut fake = FakeBackend::new();
+    let gre = ServiceKey::Addr {
+        protocol: Protocol::Other(47),
+        addr: ip("10.0.0.4"),
+        port: 80,
+    };
+    assert_eq!(errno(&mut fake, Op::AddService(Service::new(gre))), 0);
+    let mut hashed = Service::new(tcp("10.0.0.6", 80));
+    hashed.flags = ServiceFlags(ServiceFlags::HASHED);
+    assert_eq!(errno(&mut fake, Op::AddService(hashed.clone())), 0);
+    assert_eq!(errno(&mut fake, Op::AddService(hashed)), libc::EEXIST);
+}
+
+#[test]
+fn persistence_timeout_wraps_through_u32_jiffies() {
+    let mut fake = FakeBackend::new();
+    let key = tcp("10.0.0.5", 80);
+    let mut svc = Service::new(key);
+    svc.flags = ServiceFlags(ServiceFlags::PERSISTENT);
+    svc.timeout = 17_179_870;
+    assert_eq!(errno(&mut fake, Op::AddService(svc)), 0);
+    assert_eq!(
+        fake.service(&key).unwrap().timeout,
+        0,
+        "6.1 lists it as `persistent 0`"
+    );
+}
