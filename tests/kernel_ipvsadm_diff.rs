@@ -6,6 +6,8 @@
 //!
 //! Cases live in `tests/ipvsadm-diff/*.cases` (format documented in table.cases).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
+
 mod support;
 
 use std::fmt::Write as _;

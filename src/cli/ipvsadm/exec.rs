@@ -46,9 +46,14 @@ pub fn run(
             return INIT_FAILED;
         }
     };
+    run_with(io, args, backend.as_mut())
+}
+
+/// Parse and execute one command line with an initialised backend.
+pub fn run_with(io: &mut Io<'_>, args: &[String], backend: &mut dyn Backend) -> u8 {
     match parse::parse(io.argv0, args, io.resolver) {
-        Ok(IpvsadmCommand::Restore) => restore(io, backend.as_mut()),
-        Ok(cmd) => execute(io, backend.as_mut(), &cmd),
+        Ok(IpvsadmCommand::Restore) => restore(io, backend),
+        Ok(cmd) => execute(io, backend, &cmd),
         Err(e) => report_parse_error(io, &e),
     }
 }
@@ -365,3 +370,7 @@ pub fn restore_helper(
     report_write(io, &flush, result);
     restore_input(io, backend.as_mut(), &kept)
 }
+
+#[cfg(test)]
+#[path = "exec_tests.rs"]
+mod tests;
