@@ -143,7 +143,10 @@ fn restore_skips_tokenizer_errors_and_stops_at_help() {
 #[test]
 fn restore_sends_consecutive_writes_as_one_batch() {
     let mut k = FakeBackend::new();
-    let input: String = (1..=50).map(|i| format!("-A -t 10.0.0.{i}:80\n")).collect();
+    let mut input = String::new();
+    for i in 1..=50 {
+        input.push_str(&format!("-A -t 10.0.0.{i}:80\n"));
+    }
     let r = ipvsadm(&mut k, "-R", &input);
     assert_eq!(r.code, 0);
     assert_eq!(k.ops_submitted(), 50);
