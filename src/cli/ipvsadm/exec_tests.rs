@@ -145,7 +145,7 @@ fn restore_sends_consecutive_writes_as_one_batch() {
     let mut k = FakeBackend::new();
     let mut input = String::new();
     for i in 1..=50 {
-        input.push_str(&format!("-A -t 10.0.0.{i}:80\n"));
+        std::fmt::Write::write_fmt(&mut input, format_args!("-A -t 10.0.0.{i}:80\n")).unwrap();
     }
     let r = ipvsadm(&mut k, "-R", &input);
     assert_eq!(r.code, 0);
