@@ -2,6 +2,7 @@
 //!
 //! Run: `cargo test --no-run --test kernel_backend`, then
 //! `/work/shared/ipvs-vm/ipvs-vm run --cpus 2 -- env LVSCTL_IN_VM=1 <binary>`.
+#![allow(clippy::unwrap_used)] // test helpers: a bad fixture should panic loudly
 
 mod support;
 
@@ -79,7 +80,10 @@ fn scenario() -> Vec<(&'static str, Op)> {
     thresh.u_threshold = 100;
     thresh.l_threshold = 10;
     vec![
-        ("-A -t 10.1.0.1:80 -s rr", AddService(svc(tcp("10.1.0.1", 80), "rr"))),
+        (
+            "-A -t 10.1.0.1:80 -s rr",
+            AddService(svc(tcp("10.1.0.1", 80), "rr")),
+        ),
         (
             "-A -t 10.1.0.2:80 -s wrr -p 300 -M 255.255.255.0",
             AddService(persistent(
@@ -88,52 +92,132 @@ fn scenario() -> Vec<(&'static str, Op)> {
                 Netmask::V4(Ipv4Addr::new(255, 255, 255, 0)),
             )),
         ),
-        ("-A -u 10.1.0.3:53 -s lc", AddService(svc(key(Protocol::Udp, "10.1.0.3", 53), "lc"))),
+        (
+            "-A -u 10.1.0.3:53 -s lc",
+            AddService(svc(key(Protocol::Udp, "10.1.0.3", 53), "lc")),
+        ),
         (
             "-A --sctp-service 10.1.0.4:9 -s wlc",
             AddService(svc(key(Protocol::Sctp, "10.1.0.4", 9), "wlc")),
         ),
-        ("-A -t 10.1.0.5:443 -s lblc", AddService(svc(tcp("10.1.0.5", 443), "lblc"))),
-        ("-A -t 10.1.0.6:443 -s lblcr", AddService(svc(tcp("10.1.0.6", 443), "lblcr"))),
-        ("-A -t 10.1.0.7:80 -s dh", AddService(svc(tcp("10.1.0.7", 80), "dh"))),
-        ("-A -t 10.1.0.8:80 -s sh -b sh-fallback,sh-port", AddService(sh_flags)),
-        ("-A -t 10.1.0.9:80 -s sed", AddService(svc(tcp("10.1.0.9", 80), "sed"))),
+        (
+            "-A -t 10.1.0.5:443 -s lblc",
+            AddService(svc(tcp("10.1.0.5", 443), "lblc")),
+        ),
+        (
+            "-A -t 10.1.0.6:443 -s lblcr",
+            AddService(svc(tcp("10.1.0.6", 443), "lblcr")),
+        ),
+        (
+            "-A -t 10.1.0.7:80 -s dh",
+            AddService(svc(tcp("10.1.0.7", 80), "dh")),
+        ),
+        (
+            "-A -t 10.1.0.8:80 -s sh -b sh-fallback,sh-port",
+            AddService(sh_flags),
+        ),
+        (
+            "-A -t 10.1.0.9:80 -s sed",
+            AddService(svc(tcp("10.1.0.9", 80), "sed")),
+        ),
         ("-A -u 10.1.0.10:80 -s nq -o", AddService(ops)),
-        ("-A -t 10.1.0.11:80 -s fo", AddService(svc(tcp("10.1.0.11", 80), "fo"))),
-        ("-A -t 10.1.0.12:80 -s ovf", AddService(svc(tcp("10.1.0.12", 80), "ovf"))),
+        (
+            "-A -t 10.1.0.11:80 -s fo",
+            AddService(svc(tcp("10.1.0.11", 80), "fo")),
+        ),
+        (
+            "-A -t 10.1.0.12:80 -s ovf",
+            AddService(svc(tcp("10.1.0.12", 80), "ovf")),
+        ),
         ("-A -t 10.1.0.13:80 -s mh -b mh-port", AddService(mh_flags)),
         (
             "-A -t [2001:db8::1]:80 -s rr -p 60 -M 64",
-            AddService(persistent(svc(tcp("2001:db8::1", 80), "rr"), 60, Netmask::V6(64))),
+            AddService(persistent(
+                svc(tcp("2001:db8::1", 80), "rr"),
+                60,
+                Netmask::V6(64),
+            )),
         ),
-        ("-A -u [2001:db8::2]:5060 -s sh -p --pe sip", AddService(sip)),
+        (
+            "-A -u [2001:db8::2]:5060 -s sh -p --pe sip",
+            AddService(sip),
+        ),
         ("-A -f 1 -s wlc", AddService(svc(fwm(v4, 1), "wlc"))),
         (
             "-A -f 2 -6 -s rr -p 100",
             AddService(persistent(svc(fwm(v6, 2), "rr"), 100, Netmask::V6(128))),
         ),
-        ("-a -t 10.1.0.1:80 -r 192.168.10.1:8080 -m -w 5 -x 100 -y 10", AddDest(tcp("10.1.0.1", 80), thresh)),
-        ("-a -t 10.1.0.1:80 -r 192.168.10.2 -g -w 0", AddDest(tcp("10.1.0.1", 80), dest("192.168.10.2", 80, Route, 0))),
-        ("-a -t 10.1.0.1:80 -r 192.168.10.3 -i", AddDest(tcp("10.1.0.1", 80), dest("192.168.10.3", 80, Tun, 1))),
+        (
+            "-a -t 10.1.0.1:80 -r 192.168.10.1:8080 -m -w 5 -x 100 -y 10",
+            AddDest(tcp("10.1.0.1", 80), thresh),
+        ),
+        (
+            "-a -t 10.1.0.1:80 -r 192.168.10.2 -g -w 0",
+            AddDest(tcp("10.1.0.1", 80), dest("192.168.10.2", 80, Route, 0)),
+        ),
+        (
+            "-a -t 10.1.0.1:80 -r 192.168.10.3 -i",
+            AddDest(tcp("10.1.0.1", 80), dest("192.168.10.3", 80, Tun, 1)),
+        ),
         (
             "-a -t 10.1.0.2:80 -r 192.168.10.4 -i --tun-type gue --tun-port 6080",
-            AddDest(tcp("10.1.0.2", 80), tun(dest("192.168.10.4", 80, Tun, 1), TunnelType::Gue, 6080, TunnelCsum::NoCsum)),
+            AddDest(
+                tcp("10.1.0.2", 80),
+                tun(
+                    dest("192.168.10.4", 80, Tun, 1),
+                    TunnelType::Gue,
+                    6080,
+                    TunnelCsum::NoCsum,
+                ),
+            ),
         ),
         (
             "-a -t 10.1.0.2:80 -r 192.168.10.5 -i --tun-type gue --tun-port 6081 --tun-csum",
-            AddDest(tcp("10.1.0.2", 80), tun(dest("192.168.10.5", 80, Tun, 1), TunnelType::Gue, 6081, TunnelCsum::Csum)),
+            AddDest(
+                tcp("10.1.0.2", 80),
+                tun(
+                    dest("192.168.10.5", 80, Tun, 1),
+                    TunnelType::Gue,
+                    6081,
+                    TunnelCsum::Csum,
+                ),
+            ),
         ),
         (
             "-a -t 10.1.0.2:80 -r 192.168.10.6 -i --tun-type gue --tun-port 6082 --tun-remcsum",
-            AddDest(tcp("10.1.0.2", 80), tun(dest("192.168.10.6", 80, Tun, 1), TunnelType::Gue, 6082, TunnelCsum::RemCsum)),
+            AddDest(
+                tcp("10.1.0.2", 80),
+                tun(
+                    dest("192.168.10.6", 80, Tun, 1),
+                    TunnelType::Gue,
+                    6082,
+                    TunnelCsum::RemCsum,
+                ),
+            ),
         ),
         (
             "-a -u 10.1.0.3:53 -r 192.168.10.7 -i --tun-type gre",
-            AddDest(key(Protocol::Udp, "10.1.0.3", 53), tun(dest("192.168.10.7", 53, Tun, 1), TunnelType::Gre, 0, TunnelCsum::NoCsum)),
+            AddDest(
+                key(Protocol::Udp, "10.1.0.3", 53),
+                tun(
+                    dest("192.168.10.7", 53, Tun, 1),
+                    TunnelType::Gre,
+                    0,
+                    TunnelCsum::NoCsum,
+                ),
+            ),
         ),
         (
             "-a -u 10.1.0.3:53 -r 192.168.10.8 -i --tun-type gre --tun-csum",
-            AddDest(key(Protocol::Udp, "10.1.0.3", 53), tun(dest("192.168.10.8", 53, Tun, 1), TunnelType::Gre, 0, TunnelCsum::Csum)),
+            AddDest(
+                key(Protocol::Udp, "10.1.0.3", 53),
+                tun(
+                    dest("192.168.10.8", 53, Tun, 1),
+                    TunnelType::Gre,
+                    0,
+                    TunnelCsum::Csum,
+                ),
+            ),
         ),
         (
             "-a -t [2001:db8::1]:80 -r [2001:db8::10]:8080 -m -w 3",
@@ -143,11 +227,20 @@ fn scenario() -> Vec<(&'static str, Op)> {
             "-a -t [2001:db8::1]:80 -r 192.168.10.9 -i",
             AddDest(tcp("2001:db8::1", 80), dest("192.168.10.9", 80, Tun, 1)),
         ),
-        ("-a -f 1 -r 192.168.10.10 -g", AddDest(fwm(v4, 1), dest("192.168.10.10", 0, Route, 1))),
-        ("-a -f 2 -6 -r 2001:db8::20 -m -w 7", AddDest(fwm(v6, 2), dest("2001:db8::20", 0, Masq, 7))),
+        (
+            "-a -f 1 -r 192.168.10.10 -g",
+            AddDest(fwm(v4, 1), dest("192.168.10.10", 0, Route, 1)),
+        ),
+        (
+            "-a -f 2 -6 -r 2001:db8::20 -m -w 7",
+            AddDest(fwm(v6, 2), dest("2001:db8::20", 0, Masq, 7)),
+        ),
         (
             "-a --sctp-service 10.1.0.4:9 -r 192.168.10.11:9 -m",
-            AddDest(key(Protocol::Sctp, "10.1.0.4", 9), dest("192.168.10.11", 9, Masq, 1)),
+            AddDest(
+                key(Protocol::Sctp, "10.1.0.4", 9),
+                dest("192.168.10.11", 9, Masq, 1),
+            ),
         ),
     ]
 }
@@ -204,7 +297,12 @@ fn expected_entries(ops: &[Op]) -> Vec<ServiceEntry> {
 fn assert_same_config(got: &[ServiceEntry], want: &[ServiceEntry]) {
     assert_eq!(got.len(), want.len(), "service count");
     for (g, w) in got.iter().zip(want) {
-        assert!(g.service.same_config(&w.service), "\n got {:?}\nwant {:?}", g.service, w.service);
+        assert!(
+            g.service.same_config(&w.service),
+            "\n got {:?}\nwant {:?}",
+            g.service,
+            w.service
+        );
         assert_eq!(g.dests.len(), w.dests.len(), "{}", w.service.key);
         for (gd, wd) in g.dests.iter().zip(&w.dests) {
             assert!(gd.same_config(wd), "\n got {gd:?}\nwant {wd:?}");
@@ -221,7 +319,10 @@ fn connect_reports_info() {
     assert_eq!(info.conn_tab_size, 4096);
     assert_eq!(b.cached_info(), info);
     let c = b.counters();
-    assert_eq!(c.sendmsg_calls, 3, "resolve + GET_INFO at connect + GET_INFO");
+    assert_eq!(
+        c.sendmsg_calls, 3,
+        "resolve + GET_INFO at connect + GET_INFO"
+    );
 }
 
 #[test]
@@ -279,7 +380,11 @@ fn edit_zero_delete_flush_round_trip() {
         Op::AddService(svc(k6, "wlc")),
         Op::AddDest(k4, d.clone()),
         Op::AddDest(k6, d6.clone()),
-        Op::EditService(persistent(svc(k4, "wrr"), 30, Netmask::V4(Ipv4Addr::new(255, 255, 0, 0)))),
+        Op::EditService(persistent(
+            svc(k4, "wrr"),
+            30,
+            Netmask::V4(Ipv4Addr::new(255, 255, 0, 0)),
+        )),
         Op::EditDest(k4, dest("192.168.20.1", 80, ForwardMethod::Tunnel, 9)),
         Op::Zero(Some(k4)),
         Op::Zero(Some(k6)),
@@ -294,7 +399,7 @@ fn edit_zero_delete_flush_round_trip() {
     let (save, _, _) = sh("ipvsadm -Sn");
     assert_eq!(
         save,
-        "-A -t 10.2.0.1:80 -s wrr -p 30 -M 255.255.0.0\n-a -t 10.2.0.1:80 -r 192.168.20.1:80 -i -w 9\n\
+        "-A -t 10.2.0.1:80 -s wrr -p 30 -M 255.255.0.0\n-a -t 10.2.0.1:80 -r 192.168.20.1:80 -i -w 9 --tun-type ipip\n\
          -A -f 9 -6 -s wlc\n-a -f 9 -6 -r [2001:db8::99]:0 -g -w 1\n"
     );
     let res = b.apply(&[
@@ -311,7 +416,10 @@ fn edit_zero_delete_flush_round_trip() {
     assert!(b.dests(&k4).unwrap().is_empty());
     assert!(matches!(
         b.service(&k4),
-        Err(IpvsError::Kernel { op: OpKind::GetService, errno: libc::ESRCH })
+        Err(IpvsError::Kernel {
+            op: OpKind::GetService,
+            errno: libc::ESRCH
+        })
     ));
 }
 
@@ -319,14 +427,44 @@ fn edit_zero_delete_flush_round_trip() {
 fn timeouts_set_and_get() {
     kernel_test!();
     let mut b = backend();
-    assert_eq!(b.timeouts().unwrap(), Timeouts { tcp: 900, tcp_fin: 120, udp: 300 });
-    b.apply_one(&Op::SetTimeouts(Timeouts { tcp: 100, tcp_fin: 0, udp: 30 })).unwrap();
-    assert_eq!(b.timeouts().unwrap(), Timeouts { tcp: 100, tcp_fin: 120, udp: 30 });
+    assert_eq!(
+        b.timeouts().unwrap(),
+        Timeouts {
+            tcp: 900,
+            tcp_fin: 120,
+            udp: 300
+        }
+    );
+    b.apply_one(&Op::SetTimeouts(Timeouts {
+        tcp: 100,
+        tcp_fin: 0,
+        udp: 30,
+    }))
+    .unwrap();
+    assert_eq!(
+        b.timeouts().unwrap(),
+        Timeouts {
+            tcp: 100,
+            tcp_fin: 120,
+            udp: 30
+        }
+    );
     let (out, _, _) = sh("ipvsadm -L --timeout");
     assert_eq!(out, "Timeout (tcp tcpfin udp): 100 120 30\n");
     sh("ipvsadm --set 7 8 9");
-    assert_eq!(b.timeouts().unwrap(), Timeouts { tcp: 7, tcp_fin: 8, udp: 9 });
-    let r = b.apply_one(&Op::SetTimeouts(Timeouts { tcp: u32::MAX, tcp_fin: 0, udp: 0 }));
+    assert_eq!(
+        b.timeouts().unwrap(),
+        Timeouts {
+            tcp: 7,
+            tcp_fin: 8,
+            udp: 9
+        }
+    );
+    let r = b.apply_one(&Op::SetTimeouts(Timeouts {
+        tcp: u32::MAX,
+        tcp_fin: 0,
+        udp: 0,
+    }));
     assert_eq!(r.unwrap_err().errno(), libc::EINVAL);
 }
 
@@ -355,15 +493,34 @@ fn sync_daemons_start_list_stop() {
     ]);
     assert!(res[0].is_ok() && res[1].is_ok(), "{res:?}");
     assert_eq!(res[2].as_ref().unwrap_err().errno(), libc::EEXIST);
-    assert!(matches!(res[2], Err(IpvsError::Kernel { op: OpKind::StartDaemon, .. })));
+    assert!(matches!(
+        res[2],
+        Err(IpvsError::Kernel {
+            op: OpKind::StartDaemon,
+            ..
+        })
+    ));
     // master already runs: EEXIST wins over the bad interface
     assert!(res[3].is_err());
     let mut ds = b.daemons().unwrap();
     ds.sort_by_key(|d| d.state);
     assert_eq!(ds.len(), 2);
     assert_eq!(ds[0].mcast_group, master.mcast_group);
-    assert_eq!((ds[0].syncid, ds[0].mcast_port, ds[0].mcast_ttl), (0, Some(8848), Some(1)));
-    assert_eq!(ds[1], SyncDaemon { state: 2, ..backup });
+    assert_eq!(
+        (ds[0].syncid, ds[0].mcast_port, ds[0].mcast_ttl),
+        (0, Some(8848), Some(1))
+    );
+    // The kernel rounds the sync message length to what fits its MTU arithmetic.
+    assert!(ds[1].sync_maxlen.is_some());
+    let sync_maxlen = ds[1].sync_maxlen;
+    assert_eq!(
+        ds[1],
+        SyncDaemon {
+            state: 2,
+            sync_maxlen,
+            ..backup
+        }
+    );
     // The same daemons started by ipvsadm in another netns list identically.
     let (ours, _, _) = sh("ipvsadm -L --daemon");
     let (theirs, err, rc) = sh(
@@ -383,7 +540,10 @@ fn sync_daemons_start_list_stop() {
     assert!(res[0].is_ok() && res[2].is_ok(), "{res:?}");
     assert!(matches!(
         res[1],
-        Err(IpvsError::Kernel { op: OpKind::StopDaemon, errno: libc::ESRCH })
+        Err(IpvsError::Kernel {
+            op: OpKind::StopDaemon,
+            errno: libc::ESRCH
+        })
     ));
     assert!(b.daemons().unwrap().is_empty());
 }
@@ -406,7 +566,13 @@ fn errors_map_to_the_op_that_caused_them() {
         Op::AddDest(a, dest("192.168.30.1", 80, ForwardMethod::Route, 1)),
         Op::AddDest(a, dest("192.168.30.1", 80, ForwardMethod::Route, 1)),
         Op::EditDest(a, dest("192.168.30.2", 80, ForwardMethod::Route, 1)),
-        Op::DelDest(a, DestKey { addr: "192.168.30.2".parse().unwrap(), port: 80 }),
+        Op::DelDest(
+            a,
+            DestKey {
+                addr: "192.168.30.2".parse().unwrap(),
+                port: 80,
+            },
+        ),
         Op::AddService(svc(tcp("10.3.0.3", 80), "nosuchsched")),
         Op::AddDest(a, dest("0.0.0.0", 80, ForwardMethod::Route, 1)),
         Op::AddDest(a, bad_thresh),
@@ -451,10 +617,13 @@ fn errors_map_to_the_op_that_caused_them() {
 fn bulk_ops(services: usize, dests_per: usize) -> Vec<Op> {
     let mut ops = Vec::new();
     for i in 0..services {
-        let k = tcp(&format!("10.{}.{}.{}", 100 + i / 65536, (i / 256) % 256, i % 256), 80);
+        let k = tcp(
+            &format!("10.{}.{}.{}", 100 + i / 65536, (i / 256) % 256, i % 256),
+            80,
+        );
         ops.push(Op::AddService(svc(k, "wlc")));
         for j in 0..dests_per {
-            let addr = format!("172.16.{}.{}", j / 256, j % 256 + 1);
+            let addr = format!("172.16.{}.{}", j / 250, j % 250 + 1);
             ops.push(Op::AddDest(k, dest(&addr, 80, ForwardMethod::Route, 1)));
         }
     }
@@ -469,10 +638,17 @@ fn a_thousand_services_with_dests_in_one_apply_and_one_listing() {
     let before = b.counters();
     let res = b.apply(&ops);
     let after = b.counters();
-    assert!(res.iter().all(Result::is_ok), "{:?}", res.iter().find(|r| r.is_err()));
+    assert!(
+        res.iter().all(Result::is_ok),
+        "{:?}",
+        res.iter().find(|r| r.is_err())
+    );
     let sends = after.sendmsg_calls - before.sendmsg_calls;
     let recvs = after.recvmsg_calls - before.recvmsg_calls;
-    eprintln!("apply of {} ops: {sends} sendmsg, {recvs} recvmsg", ops.len());
+    eprintln!(
+        "apply of {} ops: {sends} sendmsg, {recvs} recvmsg",
+        ops.len()
+    );
     assert!(sends <= 20, "{sends} sendmsg calls");
     assert!(recvs <= 20, "{recvs} recvmsg calls");
     let before = b.counters();
@@ -501,7 +677,10 @@ fn listing_with_a_huge_service_falls_back_after_ebusy() {
         let k = tcp(&format!("10.200.0.{}", i + 1), 80);
         ops.push(Op::AddService(svc(k, "rr")));
         if i % 2 == 0 {
-            ops.push(Op::AddDest(k, dest("172.17.0.1", 80, ForwardMethod::Route, 1)));
+            ops.push(Op::AddDest(
+                k,
+                dest("172.17.0.1", 80, ForwardMethod::Route, 1),
+            ));
         }
     }
     assert!(b.apply(&ops).iter().all(Result::is_ok));
@@ -518,6 +697,16 @@ fn listing_with_a_huge_service_falls_back_after_ebusy() {
         );
         assert_same_config(&entries, &expected_entries(&ops));
         assert_eq!(entries.iter().map(|e| e.dests.len()).max(), Some(600));
+        let messages = after.messages_sent - before.messages_sent;
+        if batch > 1 {
+            // Some GET_DESTs were refused with EBUSY and sent again.
+            assert!(
+                messages > 22,
+                "{messages} messages: EBUSY fallback not exercised"
+            );
+        } else {
+            assert_eq!(messages, 22, "one service dump + one GET_DEST per service");
+        }
     }
 }
 

@@ -32,7 +32,12 @@ pub fn fresh_netns(test: &str) -> Option<FreshNetns> {
     }
     // SAFETY: unshare(2) with CLONE_NEWNET only affects the calling thread's namespaces.
     let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-    assert_eq!(rc, 0, "unshare(CLONE_NEWNET): {}", std::io::Error::last_os_error());
+    assert_eq!(
+        rc,
+        0,
+        "unshare(CLONE_NEWNET): {}",
+        std::io::Error::last_os_error()
+    );
     let status = Command::new("ip")
         .args(["link", "set", "lo", "up"])
         .status()
@@ -54,7 +59,10 @@ macro_rules! kernel_test {
 
 /// Run a shell command in the current netns and return (stdout, stderr, exit code).
 pub fn sh(cmd: &str) -> (String, String, i32) {
-    let out = Command::new("sh").args(["-c", cmd]).output().expect("spawn sh");
+    let out = Command::new("sh")
+        .args(["-c", cmd])
+        .output()
+        .expect("spawn sh");
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),

@@ -5,15 +5,15 @@
 use std::os::unix::fs::MetadataExt;
 use std::process::Command;
 
+use super::NetlinkBackend;
 use super::exchange::errno_of;
 use super::sock::Sock;
-use super::NetlinkBackend;
 use crate::ipvs::backend::Backend;
 use crate::ipvs::error::{IpvsError, Result};
 use crate::ipvs::model::Info;
+use crate::ipvs::wire::FAMILY_NAME;
 use crate::ipvs::wire::ctrl::{family_id, push_get_family};
 use crate::ipvs::wire::frame::{Reply, split};
-use crate::ipvs::wire::FAMILY_NAME;
 
 /// Absolute path, no PATH search, like ipvsadm.
 const MODPROBE: &str = "/sbin/modprobe";

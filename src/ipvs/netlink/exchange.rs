@@ -80,8 +80,7 @@ pub fn exchange(sock: &mut Sock, family: u16, reqs: &[(&Request, bool)]) -> Vec<
             };
             match m.reply() {
                 Ok(Reply::Data(p)) => slots[i].data.push(p.to_vec()),
-                Ok(Reply::Done) => settle(&mut slots, i, None),
-                Ok(Reply::Ack) => settle(&mut slots, i, None),
+                Ok(Reply::Done | Reply::Ack) => settle(&mut slots, i, None),
                 Ok(Reply::Error(errno)) => settle(&mut slots, i, Some(errno)),
                 Ok(Reply::Ignore) => {}
                 Err(_) => settle(&mut slots, i, Some(libc::EINVAL)),
@@ -104,7 +103,7 @@ fn settle(slots: &mut [Slot], i: usize, errno: Option<i32>) {
         Some(e) => Outcome::Errno(e),
     });
     // Everything before i that expected no reply of its own has been processed by now.
-    for s in slots[..i].iter_mut() {
+    for s in &mut slots[..i] {
         if s.done.is_none() && !s.ack && !s.dump {
             s.done = Some(Outcome::Ok(Vec::new()));
         }

@@ -97,7 +97,9 @@ fn lost(errno: i32) -> IpvsError {
 impl Backend for NetlinkBackend {
     fn info(&mut self) -> Result<Info> {
         let data = self.query(wire::get_info(), OpKind::GetInfo)?;
-        let first = data.first().ok_or_else(|| IpvsError::Malformed("no GET_INFO reply".into()))?;
+        let first = data
+            .first()
+            .ok_or_else(|| IpvsError::Malformed("no GET_INFO reply".into()))?;
         let info = wire::decode_info(first)?;
         self.info = info;
         Ok(info)
@@ -112,7 +114,9 @@ impl Backend for NetlinkBackend {
 
     fn service(&mut self, key: &ServiceKey) -> Result<Service> {
         let data = self.query(wire::get_service(key), OpKind::GetService)?;
-        let first = data.first().ok_or_else(|| IpvsError::Malformed("no GET_SERVICE reply".into()))?;
+        let first = data
+            .first()
+            .ok_or_else(|| IpvsError::Malformed("no GET_SERVICE reply".into()))?;
         Ok(wire::decode_service(first)?)
     }
 
@@ -135,7 +139,9 @@ impl Backend for NetlinkBackend {
 
     fn timeouts(&mut self) -> Result<Timeouts> {
         let data = self.query(wire::get_timeouts(), OpKind::GetTimeouts)?;
-        let first = data.first().ok_or_else(|| IpvsError::Malformed("no GET_CONFIG reply".into()))?;
+        let first = data
+            .first()
+            .ok_or_else(|| IpvsError::Malformed("no GET_CONFIG reply".into()))?;
         Ok(wire::decode_timeouts(first)?)
     }
 

@@ -25,7 +25,14 @@ pub fn push_get_family(out: &mut Vec<u8>, name: &str, seq: u32) -> Result<(), Wi
     let mut body = Cursor::new(Vec::new());
     genl.to_bytes(&mut body)
         .map_err(|e| WireError::Neli(e.to_string()))?;
-    push_message(out, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, seq, 0, body.get_ref());
+    push_message(
+        out,
+        GENL_ID_CTRL,
+        NLM_F_REQUEST | NLM_F_ACK,
+        seq,
+        0,
+        body.get_ref(),
+    );
     Ok(())
 }
 

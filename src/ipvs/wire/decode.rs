@@ -58,7 +58,10 @@ pub fn decode_service(genl: &[u8]) -> Result<Service, WireError> {
         }
     } else {
         ServiceKey::Addr {
-            protocol: Protocol::from_raw(u16_of(need(&h, SvcAttr::Protocol, "PROTOCOL")?, "PROTOCOL")?),
+            protocol: Protocol::from_raw(u16_of(
+                need(&h, SvcAttr::Protocol, "PROTOCOL")?,
+                "PROTOCOL",
+            )?),
             addr: addr_of(need(&h, SvcAttr::Addr, "ADDR")?, af, "ADDR")?,
             port: be16_of(need(&h, SvcAttr::Port, "PORT")?, "PORT")?,
         }
@@ -137,9 +140,13 @@ pub fn decode_dest(genl: &[u8], service_af: AddressFamily) -> Result<Dest, WireE
     };
     let u32_req = |t: DestAttr, name: &'static str| u32_of(need(&h, t, name)?, name);
     let tunnel = Tunnel {
-        kind: TunnelType::from_raw(raw(&h, DestAttr::TunType).map_or(Ok(0), |p| u8_of(p, "TUN_TYPE"))?),
+        kind: TunnelType::from_raw(
+            raw(&h, DestAttr::TunType).map_or(Ok(0), |p| u8_of(p, "TUN_TYPE"))?,
+        ),
         port: raw(&h, DestAttr::TunPort).map_or(Ok(0), |p| be16_of(p, "TUN_PORT"))?,
-        csum: TunnelCsum::from_raw(raw(&h, DestAttr::TunFlags).map_or(Ok(0), |p| u16_of(p, "TUN_FLAGS"))?),
+        csum: TunnelCsum::from_raw(
+            raw(&h, DestAttr::TunFlags).map_or(Ok(0), |p| u16_of(p, "TUN_FLAGS"))?,
+        ),
     };
     let (stats, rates) = stats_of(&h, DestAttr::Stats64, DestAttr::Stats)?;
     Ok(Dest {
@@ -164,16 +171,22 @@ pub fn decode_daemon(genl: &[u8]) -> Result<SyncDaemon, WireError> {
     let h = attrs.get_attr_handle();
     let opt = |t: DaemonAttr| raw(&h, t);
     let group = if let Some(p) = opt(DaemonAttr::McastGroup6) {
-        let b: [u8; 16] = p
-            .get(..16)
-            .and_then(|s| s.try_into().ok())
-            .ok_or(WireError::BadLength { attr: "MCAST_GROUP6", len: p.len() })?;
+        let b: [u8; 16] =
+            p.get(..16)
+                .and_then(|s| s.try_into().ok())
+                .ok_or(WireError::BadLength {
+                    attr: "MCAST_GROUP6",
+                    len: p.len(),
+                })?;
         Some(IpAddr::V6(Ipv6Addr::from(b)))
     } else if let Some(p) = opt(DaemonAttr::McastGroup) {
-        let b: [u8; 4] = p
-            .get(..4)
-            .and_then(|s| s.try_into().ok())
-            .ok_or(WireError::BadLength { attr: "MCAST_GROUP", len: p.len() })?;
+        let b: [u8; 4] =
+            p.get(..4)
+                .and_then(|s| s.try_into().ok())
+                .ok_or(WireError::BadLength {
+                    attr: "MCAST_GROUP",
+                    len: p.len(),
+                })?;
         Some(IpAddr::V4(Ipv4Addr::from(b)))
     } else {
         None
@@ -182,10 +195,16 @@ pub fn decode_daemon(genl: &[u8]) -> Result<SyncDaemon, WireError> {
         state: u32_of(need(&h, DaemonAttr::State, "STATE")?, "STATE")?,
         mcast_ifn: string_of(need(&h, DaemonAttr::McastIfn, "MCAST_IFN")?),
         syncid: u32_of(need(&h, DaemonAttr::SyncId, "SYNC_ID")?, "SYNC_ID")?,
-        sync_maxlen: opt(DaemonAttr::SyncMaxlen).map(|p| u16_of(p, "SYNC_MAXLEN")).transpose()?,
+        sync_maxlen: opt(DaemonAttr::SyncMaxlen)
+            .map(|p| u16_of(p, "SYNC_MAXLEN"))
+            .transpose()?,
         mcast_group: group,
-        mcast_port: opt(DaemonAttr::McastPort).map(|p| u16_of(p, "MCAST_PORT")).transpose()?,
-        mcast_ttl: opt(DaemonAttr::McastTtl).map(|p| u8_of(p, "MCAST_TTL")).transpose()?,
+        mcast_port: opt(DaemonAttr::McastPort)
+            .map(|p| u16_of(p, "MCAST_PORT"))
+            .transpose()?,
+        mcast_ttl: opt(DaemonAttr::McastTtl)
+            .map(|p| u8_of(p, "MCAST_TTL"))
+            .transpose()?,
     })
 }
 
@@ -213,6 +232,9 @@ pub fn decode_info(genl: &[u8]) -> Result<Info, WireError> {
     let h = attrs.get_attr_handle();
     Ok(Info {
         version: u32_of(need(&h, InfoAttr::Version, "VERSION")?, "VERSION")?,
-        conn_tab_size: u32_of(need(&h, InfoAttr::ConnTabSize, "CONN_TAB_SIZE")?, "CONN_TAB_SIZE")?,
+        conn_tab_size: u32_of(
+            need(&h, InfoAttr::ConnTabSize, "CONN_TAB_SIZE")?,
+            "CONN_TAB_SIZE",
+        )?,
     })
 }

@@ -18,8 +18,7 @@ use super::consts::{CmdAttr, DaemonAttr, DestAttr, GENL_VERSION, IpvsCmd, SvcAtt
 use super::frame::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, push_message};
 use crate::ipvs::backend::Op;
 use crate::ipvs::model::{
-    AddressFamily, DaemonRole, Dest, Service, ServiceFlags, ServiceKey, SyncDaemon,
-    Timeouts,
+    AddressFamily, DaemonRole, Dest, Service, ServiceFlags, ServiceKey, SyncDaemon, Timeouts,
 };
 
 type Attr<T> = Nlattr<T, Buffer>;

@@ -94,7 +94,8 @@ pub fn split(buf: &[u8]) -> Result<Vec<RawMessage<'_>>, WireError> {
     let mut out = Vec::new();
     let mut rest = buf;
     while rest.len() >= NLMSG_HDRLEN {
-        let word = |at: usize| u32::from_ne_bytes([rest[at], rest[at + 1], rest[at + 2], rest[at + 3]]);
+        let word =
+            |at: usize| u32::from_ne_bytes([rest[at], rest[at + 1], rest[at + 2], rest[at + 3]]);
         let len = word(0) as usize;
         if len < NLMSG_HDRLEN || len > rest.len() {
             return Err(WireError::Truncated);
@@ -144,9 +145,18 @@ mod tests {
     #[test]
     fn bad_lengths_are_errors_not_panics() {
         assert_eq!(split(&[0xff; 16]), Err(WireError::Truncated));
-        assert_eq!(split(&[4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), Err(WireError::Truncated));
+        assert_eq!(
+            split(&[4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            Err(WireError::Truncated)
+        );
         assert!(split(&[1, 2, 3]).unwrap().is_empty());
-        let short_err = RawMessage { ty: NLMSG_ERROR, flags: 0, seq: 0, pid: 0, payload: &[1] };
+        let short_err = RawMessage {
+            ty: NLMSG_ERROR,
+            flags: 0,
+            seq: 0,
+            pid: 0,
+            payload: &[1],
+        };
         assert_eq!(short_err.reply(), Err(WireError::Truncated));
     }
 }

@@ -25,8 +25,9 @@ pub use consts::{FAMILY_NAME, GENL_VERSION, IpvsCmd};
 pub use decode::{
     decode_daemon, decode_dest, decode_info, decode_service, decode_timeouts, stats_from_attrs,
 };
-pub use encode::{Request, encode_op, get_daemons, get_dests, get_info, get_service,
-    get_services, get_timeouts};
+pub use encode::{
+    Request, encode_op, get_daemons, get_dests, get_info, get_service, get_services, get_timeouts,
+};
 pub use frame::{RawMessage, Reply, push_message};
 
 /// Why a message could not be encoded or a reply could not be decoded.
