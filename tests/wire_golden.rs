@@ -406,7 +406,8 @@ fn listing_replies_decode_to_the_configured_table() {
         (masq.port, masq.fwd, masq.weight),
         (8080, ForwardMethod::Masq, 3)
     );
-    assert_eq!((masq.u_threshold, masq.l_threshold), (10, 2));
+    // `-e` resets unspecified fields: the thresholds set by `-a -x 10 -y 2` are gone.
+    assert_eq!((masq.u_threshold, masq.l_threshold), (0, 0));
     assert_eq!(by_addr("192.168.0.4").weight, 0);
     assert_eq!(by_addr("2001:db8::20").port, 0);
     assert_eq!(by_addr("192.168.1.1").fwd, ForwardMethod::Tunnel);
