@@ -412,7 +412,7 @@ fn listing_replies_decode_to_the_configured_table() {
     assert_eq!(by_addr("2001:db8::20").port, 0);
     assert_eq!(by_addr("192.168.1.1").fwd, ForwardMethod::Tunnel);
     assert_eq!(by_addr("192.168.0.9").port, 5060);
-    assert_eq!(dests.len(), 9);
+    assert_eq!(dests.len(), 8);
 }
 
 #[test]
