@@ -43,6 +43,7 @@ fn attempt() -> std::result::Result<NetlinkBackend, i32> {
             conn_tab_size: 0,
         },
         dump_batch: super::dests::MAX_DUMPS_PER_SEND,
+        write_chunk: super::WRITE_CHUNK_MESSAGES,
     };
     backend.info().map_err(|e| e.errno())?;
     Ok(backend)

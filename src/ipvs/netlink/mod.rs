@@ -27,7 +27,9 @@ use crate::ipvs::wire::{self, Request};
 /// Most messages per write `sendmsg`. Bounded because the whole skb runs under the genl
 /// lock (stalling other IPVS users) and because every failure needs room in our receive
 /// queue; 256 error replies use well under the 8 MiB we ask for.
-const WRITE_CHUNK_MESSAGES: usize = 256;
+pub(crate) const WRITE_CHUNK_MESSAGES: usize = 256;
+/// Upper bound for [`NetlinkBackend::set_write_chunk`].
+const MAX_WRITE_CHUNK_MESSAGES: usize = 1024;
 /// Most bytes per write `sendmsg`; below the default 208 KiB send buffer limit as well, in
 /// case raising it was refused.
 const WRITE_CHUNK_BYTES: usize = 128 * 1024;
@@ -39,6 +41,8 @@ pub struct NetlinkBackend {
     info: Info,
     /// Most GET_DEST dumps per `sendmsg` in [`Backend::entries`].
     dump_batch: usize,
+    /// Most messages per write `sendmsg` in [`Backend::apply`].
+    write_chunk: usize,
 }
 
 impl std::fmt::Debug for NetlinkBackend {
@@ -71,6 +75,12 @@ impl NetlinkBackend {
     /// capped at 64). For benchmarks and tests.
     pub fn set_dump_batch(&mut self, max: usize) {
         self.dump_batch = max;
+    }
+
+    /// Bound the messages per write `sendmsg` (default 256, capped at 1024). For
+    /// benchmarks and tests.
+    pub fn set_write_chunk(&mut self, max: usize) {
+        self.write_chunk = max.clamp(1, MAX_WRITE_CHUNK_MESSAGES);
     }
 
     /// Syscall and message counters since the socket was opened.
@@ -161,7 +171,7 @@ impl Backend for NetlinkBackend {
                 Err(e) => results[i] = Some(Err(e.into())),
             }
         }
-        for chunk in chunks(&encoded) {
+        for chunk in chunks(&encoded, self.write_chunk) {
             let last = chunk.len().saturating_sub(1);
             let reqs: Vec<(&Request, bool)> = chunk
                 .iter()
@@ -200,12 +210,12 @@ impl Backend for NetlinkBackend {
 }
 
 /// Split encoded requests into write chunks bounded by message count and bytes.
-fn chunks(reqs: &[(usize, Request)]) -> Vec<&[(usize, Request)]> {
+fn chunks(reqs: &[(usize, Request)], max_messages: usize) -> Vec<&[(usize, Request)]> {
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, (_, req)) in reqs.iter().enumerate() {
         let len = wire::frame::align(wire::frame::NLMSG_HDRLEN + req.payload.len());
-        if i > start && (i - start >= WRITE_CHUNK_MESSAGES || bytes + len > WRITE_CHUNK_BYTES) {
+        if i > start && (i - start >= max_messages || bytes + len > WRITE_CHUNK_BYTES) {
             out.push(&reqs[start..i]);
             start = i;
             bytes = 0;
@@ -216,4 +226,35 @@ fn chunks(reqs: &[(usize, Request)]) -> Vec<&[(usize, Request)]> {
         out.push(&reqs[start..]);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipvs::model::{AddressFamily, ServiceKey};
+
+    fn zero(i: usize) -> (usize, Request) {
+        let key = ServiceKey::Fwmark {
+            af: AddressFamily::Inet,
+            mark: i as u32,
+        };
+        (i, wire::encode_op(&Op::Zero(Some(key))).unwrap())
+    }
+
+    #[test]
+    fn chunks_respect_message_and_byte_bounds() {
+        let reqs: Vec<_> = (0..1000).map(zero).collect();
+        let sizes: Vec<usize> = chunks(&reqs, 256).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [256, 256, 256, 232]);
+        let msg_len = wire::frame::align(wire::frame::NLMSG_HDRLEN + reqs[0].1.payload.len());
+        let by_bytes = chunks(&reqs, 1024);
+        assert!(
+            by_bytes
+                .iter()
+                .all(|c| c.len() * msg_len <= WRITE_CHUNK_BYTES)
+        );
+        assert_eq!(by_bytes.iter().map(|c| c.len()).sum::<usize>(), 1000);
+        assert!(chunks(&[], 256).is_empty());
+        assert_eq!(chunks(&reqs[..1], 1).len(), 1);
+    }
 }
