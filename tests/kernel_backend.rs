@@ -246,7 +246,7 @@ fn scenario() -> Vec<(&'static str, Op)> {
 }
 
 /// ipvsadm's views of the table that together show every configured field.
-const VIEWS: &str = "ipvsadm -Sn; echo ==; ipvsadm -Ln --thresholds; echo ==; ipvsadm -Ln --tun-info; echo ==; ipvsadm -Ln --persistent-conn";
+const VIEWS: &str = "ipvsadm -Sn; echo ==; ipvsadm -Ln --thresholds; echo ==; ipvsadm -Ln --tun-info; echo ==; ipvsadm -Ln --persistent-conn; echo ==; ipvsadm -Ln --stats --exact";
 
 fn ipvsadm_script(lines: &[&str]) -> String {
     lines
@@ -818,4 +818,67 @@ fn measure_write_chunk_sizes() {
         );
         b.apply_one(&Op::Flush).unwrap();
     }
+}
+
+/// Real packets through a service, then ZERO: counters come back through STATS64 and
+/// go to zero for that service (and everything with `Zero(None)`).
+#[test]
+fn counters_from_traffic_and_zero() {
+    kernel_test!();
+    let (_, err, rc) = sh("ip link add eth0 type dummy && ip link set eth0 up && \
+         ip addr add 10.9.9.1/24 dev eth0");
+    assert_eq!(rc, 0, "{err}");
+    let mut b = backend();
+    let k = key(Protocol::Udp, "10.9.9.100", 53);
+    let k2 = key(Protocol::Udp, "10.9.9.101", 53);
+    let res = b.apply(&[
+        Op::AddService(svc(k, "rr")),
+        Op::AddDest(k, dest("10.9.9.2", 53, ForwardMethod::Masq, 1)),
+        Op::AddService(svc(k2, "rr")),
+        Op::AddDest(k2, dest("10.9.9.3", 53, ForwardMethod::Masq, 1)),
+    ]);
+    assert!(res.iter().all(Result::is_ok), "{res:?}");
+    let sock = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    for _ in 0..3 {
+        sock.send_to(&[b'x'; 50], "10.9.9.100:53").unwrap();
+        sock.send_to(&[b'y'; 50], "10.9.9.101:53").unwrap();
+    }
+    // The kernel folds its per-CPU counters into what it reports every 2 s (estimator).
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let s = b.service(&k).unwrap();
+    let (conns, _, _) = sh("ipvsadm -Lnc; ipvsadm -Ln --stats");
+    assert!(
+        s.stats.conns >= 1 && s.stats.inpkts >= 3,
+        "{:?}\n{conns}",
+        s.stats
+    );
+    assert!(s.stats.inbytes >= 3 * 50, "{:?}", s.stats);
+    let d = &b.dests(&k).unwrap()[0];
+    assert_eq!(d.stats.inpkts, s.stats.inpkts);
+    assert!(d.active_conns + d.inact_conns >= 1);
+    // Same numbers as ipvsadm prints.
+    let (out, _, _) = sh("ipvsadm -Ln --stats --exact -u 10.9.9.100:53");
+    let row: Vec<String> = out
+        .lines()
+        .find(|l| l.starts_with("UDP  10.9.9.100:53"))
+        .unwrap()
+        .split_whitespace()
+        .skip(2)
+        .map(str::to_owned)
+        .collect();
+    let st = s.stats;
+    let ours: Vec<String> = [st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes]
+        .iter()
+        .map(u64::to_string)
+        .collect();
+    assert_eq!(row, ours, "{out}");
+    b.apply_one(&Op::Zero(Some(k))).unwrap();
+    assert_eq!(b.service(&k).unwrap().stats, Default::default());
+    assert!(
+        b.service(&k2).unwrap().stats.inpkts >= 3,
+        "other service untouched"
+    );
+    b.apply_one(&Op::Zero(None)).unwrap();
+    assert_eq!(b.service(&k2).unwrap().stats, Default::default());
+    assert_eq!(b.dests(&k2).unwrap()[0].stats, Default::default());
 }

@@ -71,7 +71,11 @@ pub fn exchange(sock: &mut Sock, family: u16, reqs: &[(&Request, bool)]) -> Vec<
             }
         };
         let Ok(messages) = split(&received) else {
-            continue;
+            // A datagram we cannot frame: nothing after it can be trusted either.
+            for s in slots.iter_mut().filter(|s| s.done.is_none()) {
+                s.done = Some(Outcome::Lost(libc::EBADMSG));
+            }
+            break;
         };
         for m in messages {
             // Replies to earlier, abandoned requests (after a socket error) carry old seqs.
