@@ -873,12 +873,12 @@ fn counters_from_traffic_and_zero() {
         .collect();
     assert_eq!(row, ours, "{out}");
     b.apply_one(&Op::Zero(Some(k))).unwrap();
-    assert_eq!(b.service(&k).unwrap().stats, Default::default());
+    assert_eq!(b.service(&k).unwrap().stats, Stats::default());
     assert!(
         b.service(&k2).unwrap().stats.inpkts >= 3,
         "other service untouched"
     );
     b.apply_one(&Op::Zero(None)).unwrap();
-    assert_eq!(b.service(&k2).unwrap().stats, Default::default());
-    assert_eq!(b.dests(&k2).unwrap()[0].stats, Default::default());
+    assert_eq!(b.service(&k2).unwrap().stats, Stats::default());
+    assert_eq!(b.dests(&k2).unwrap()[0].stats, Stats::default());
 }
