@@ -11,8 +11,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use lvsctl::ipvs::netlink::NetlinkBackend;
 use lvsctl::ipvs::{
     AddressFamily, Backend, DaemonRole, Dest, DestKey, ForwardMethod, IpvsError, Netmask, Op,
-    OpKind, Protocol, Scheduler, Service, ServiceEntry, ServiceFlags, ServiceKey, SyncDaemon,
-    Timeouts, Tunnel, TunnelCsum, TunnelType,
+    OpKind, Protocol, Scheduler, Service, ServiceEntry, ServiceFlags, ServiceKey, Stats,
+    SyncDaemon, Timeouts, Tunnel, TunnelCsum, TunnelType,
 };
 use support::sh;
 
