@@ -882,3 +882,22 @@ fn counters_from_traffic_and_zero() {
     assert_eq!(b.service(&k2).unwrap().stats, Stats::default());
     assert_eq!(b.dests(&k2).unwrap()[0].stats, Stats::default());
 }
+
+/// Services without dests finish their GET_DEST dump inside the `sendmsg` that asked, so
+/// those dumps share `sendmsg` calls (the batch grows up to 64).
+#[test]
+fn dest_dumps_of_empty_services_share_sendmsg_calls() {
+    kernel_test!();
+    let mut b = backend();
+    let ops = bulk_ops(1000, 0);
+    assert!(b.apply(&ops).iter().all(Result::is_ok));
+    let before = b.counters();
+    let entries = b.entries().unwrap();
+    let after = b.counters();
+    let sends = after.sendmsg_calls - before.sendmsg_calls;
+    let recvs = after.recvmsg_calls - before.recvmsg_calls;
+    eprintln!("listing 1000x0: {sends} sendmsg, {recvs} recvmsg");
+    assert_eq!(entries.len(), 1000);
+    assert!(entries.iter().all(|e| e.dests.is_empty()));
+    assert!(sends <= 30, "{sends} sendmsg calls");
+}
