@@ -1,1 +1,61 @@
-//! `lvsctl top`: the live dashboard.
+//! `lvsctl top`: the live dashboard that replaces `watch ipvsadm -Ln --rate` and
+//! `ipvsadm -lcn | grep`.
+//!
+//! Shape (the Elm architecture, on threads): a collector thread ([`collector`]) owns the
+//! backend and sends owned snapshots; the UI thread ([`runtime`]) maps keys to [`Action`]s
+//! ([`keymap`]), feeds them and the snapshots to the pure [`update()`], and draws with
+//! the pure [`view::render`]. Kernel writes leave `update` as [`Command`]s and run on the
+//! collector thread, so the UI never waits on the kernel.
+
+pub mod action;
+pub mod app;
+pub mod collector;
+pub mod conns;
+pub mod format;
+pub mod health;
+pub mod keymap;
+mod ops;
+pub mod rates;
+pub mod rows;
+mod runtime;
+pub mod snapshot;
+pub mod update;
+pub mod view;
+
+pub use action::{Action, Command};
+pub use app::{App, TopOptions};
+pub use collector::{BackendFactory, Sources};
+pub use health::{HealthMap, HealthSource, HealthState, HealthStatus, NoHealth};
+pub use runtime::run_with;
+pub use update::update;
+
+use crate::cli::ipvsadm::names::NoNames;
+
+/// Run `lvsctl top` with no health source and numeric addresses only (until a system
+/// resolver exists; use [`run_with`] to supply one and a health source).
+///
+/// `factory` is called on the collector thread, again after each failure to reach IPVS.
+pub fn run(factory: BackendFactory, options: TopOptions) -> anyhow::Result<()> {
+    let sources = Sources {
+        factory,
+        health: Box::new(NoHealth),
+        resolver: Box::new(NoNames),
+    };
+    run_with(sources, options)
+}
+
+/// `TopOptions` from the command line values and the environment (`NO_COLOR`, see
+/// <https://no-color.org>: set and non-empty disables colour).
+pub fn options(interval: std::time::Duration, read_only: bool, numeric: bool) -> TopOptions {
+    TopOptions {
+        interval,
+        read_only,
+        numeric,
+        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+    }
+}
+
+#[cfg(test)]
+mod testdata;
+#[cfg(test)]
+mod update_tests;

@@ -1,0 +1,131 @@
+//! The terminal side: set the terminal up, run the event loop, restore it on every way out.
+//!
+//! The loop waits on the keyboard for at most [`TICK`], then drains whatever the collector
+//! sent, and redraws only when something changed. Input is handled at once whatever the
+//! kernel is doing, because nothing here waits on the collector.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::time::Duration;
+
+use anyhow::Context;
+use ratatui::crossterm::event::{self, Event};
+
+use crate::tui::action::{Action, Command};
+use crate::tui::app::{App, TopOptions};
+use crate::tui::collector::{self, Sources};
+use crate::tui::{keymap, update, view};
+
+/// Longest wait for a key before looking at the collector's channel again.
+const TICK: Duration = Duration::from_millis(50);
+
+/// Restores the terminal when dropped, so an error return leaves a usable shell. (Panics
+/// are covered by the hook `ratatui::try_init` installs.)
+struct RestoreGuard;
+
+impl Drop for RestoreGuard {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// Run the dashboard until the user quits.
+pub fn run_with(sources: Sources, options: TopOptions) -> anyhow::Result<()> {
+    let (events_tx, events_rx) = mpsc::channel::<Action>();
+    let (commands_tx, commands_rx) = mpsc::channel::<Command>();
+    let generation = Arc::new(AtomicU64::new(0));
+    collector::spawn(
+        sources,
+        events_tx,
+        commands_rx,
+        Arc::clone(&generation),
+        options.interval,
+        !options.numeric,
+    )
+    .context("cannot start the collector thread")?;
+    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
+    let _guard = RestoreGuard;
+    let mut app = App::new(options);
+    let size = terminal.size().context("cannot read the terminal size")?;
+    let mut ctx = Loop {
+        commands: commands_tx,
+        generation,
+    };
+    ctx.dispatch(
+        &mut app,
+        Action::Resize {
+            width: size.width,
+            height: size.height,
+        },
+    );
+    let mut dirty = true;
+    while !app.quit {
+        if dirty {
+            terminal
+                .draw(|f| view::render(&app, f))
+                .context("cannot draw")?;
+            dirty = false;
+        }
+        if event::poll(TICK).context("cannot read the terminal")? {
+            let action = match event::read().context("cannot read the terminal")? {
+                Event::Key(k) => keymap::map_key(&app, k),
+                Event::Mouse(m) => keymap::map_mouse(&app, m),
+                Event::Resize(width, height) => Some(Action::Resize { width, height }),
+                _ => None,
+            };
+            if let Some(a) = action {
+                ctx.dispatch(&mut app, a);
+            }
+            dirty = true;
+        }
+        dirty |= ctx.drain(&mut app, &events_rx);
+    }
+    let _ = ctx.commands.send(Command::Quit);
+    Ok(())
+}
+
+struct Loop {
+    commands: Sender<Command>,
+    generation: Arc<AtomicU64>,
+}
+
+impl Loop {
+    /// Update the state and pass the resulting commands to the collector.
+    fn dispatch(&mut self, app: &mut App, action: Action) {
+        for cmd in update::update(app, action) {
+            if let Command::WatchConns(_) = cmd {
+                // Publish first, so a read in flight stops before the new query arrives.
+                self.generation
+                    .store(app.conns.generation, Ordering::Relaxed);
+            }
+            if self.commands.send(cmd).is_err() {
+                app.set_status("the data collector stopped; press q to quit", true);
+            }
+        }
+        if app.quit {
+            self.generation.store(u64::MAX, Ordering::Relaxed);
+        }
+    }
+
+    /// Take everything the collector sent; true when anything arrived.
+    fn drain(&mut self, app: &mut App, rx: &Receiver<Action>) -> bool {
+        let mut any = false;
+        loop {
+            match rx.try_recv() {
+                Ok(a) => {
+                    self.dispatch(app, a);
+                    any = true;
+                }
+                Err(TryRecvError::Empty) => return any,
+                Err(TryRecvError::Disconnected) => {
+                    if app.status.as_ref().is_none_or(|s| !s.error) {
+                        app.set_status("the data collector stopped; press q to quit", true);
+                        return true;
+                    }
+                    return any;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! `update`: the only place the dashboard's state changes. Pure: no I/O, no clock; side
+//! effects come back as [`Command`]s for the runtime to carry out.
+
+use std::time::Duration;
+
+use crate::tui::action::{Action, Command};
+use crate::tui::app::{App, Mode, Status, View};
+use crate::tui::conns::{ConnQuery, ConnSort, DEFAULT_CAP};
+use crate::tui::ops;
+use crate::tui::rows::{RateSource, RowKey, SortColumn};
+use crate::tui::snapshot::CollectError;
+
+const MIN_INTERVAL: Duration = Duration::from_millis(250);
+const MAX_INTERVAL: Duration = Duration::from_mins(1);
+
+/// Apply one action; return what the outside world must do about it.
+pub fn update(app: &mut App, action: Action) -> Vec<Command> {
+    let mut out = match app.mode.clone() {
+        Mode::Normal => normal(app, action),
+        Mode::Help => {
+            match action {
+                Action::Quit => return quit(app),
+                Action::ToggleHelp | Action::Cancel | Action::Submit => app.mode = Mode::Normal,
+                other if is_data(&other) => return data(app, other),
+                _ => {}
+            }
+            Vec::new()
+        }
+        Mode::Filter => filter(app, action),
+        Mode::EditWeight {
+            service,
+            dest,
+            mut input,
+        } => match action {
+            Action::Input(c) if c.is_ascii_digit() && input.len() < 10 => {
+                input.push(c);
+                app.mode = Mode::EditWeight {
+                    service,
+                    dest,
+                    input,
+                };
+                Vec::new()
+            }
+            Action::Backspace => {
+                input.pop();
+                app.mode = Mode::EditWeight {
+                    service,
+                    dest,
+                    input,
+                };
+                Vec::new()
+            }
+            Action::Submit => {
+                ops::submit_weight(app, service, dest, &input);
+                Vec::new()
+            }
+            Action::Cancel => {
+                app.mode = Mode::Normal;
+                Vec::new()
+            }
+            Action::Quit => quit(app),
+            other => data(app, other),
+        },
+        Mode::Confirm(_) => match action {
+            Action::Confirm | Action::Submit => ops::confirm(app),
+            Action::Cancel | Action::Input('n') => {
+                app.mode = Mode::Normal;
+                app.set_status("cancelled", false);
+                Vec::new()
+            }
+            Action::Quit => quit(app),
+            other => data(app, other),
+        },
+    };
+    if !app.quit {
+        out.extend(reconcile_conns(app));
+    }
+    out
+}
+
+fn is_data(a: &Action) -> bool {
+    matches!(
+        a,
+        Action::Snapshot(_)
+            | Action::Conns(_)
+            | Action::CollectFailed(_)
+            | Action::Applied { .. }
+            | Action::Resize { .. }
+    )
+}
+
+fn quit(app: &mut App) -> Vec<Command> {
+    app.quit = true;
+    vec![Command::Quit]
+}
+
+/// Data arriving from the collector or the terminal, whatever the mode.
+fn data(app: &mut App, action: Action) -> Vec<Command> {
+    match action {
+        Action::Snapshot(s) => app.apply_snapshot(*s),
+        Action::Conns(c) => app.take_conns(*c),
+        Action::CollectFailed(CollectError::Unavailable { errno, message }) => {
+            app.unavailable = Some(unavailable_text(errno, &message));
+        }
+        Action::CollectFailed(CollectError::Poll(message)) => {
+            app.status = Some(Status {
+                text: format!("refresh failed: {message}"),
+                error: true,
+                from_poll: true,
+            });
+        }
+        Action::Applied { label, results } => ops::applied(app, &label, &results),
+        Action::Resize { width, height } => {
+            app.width = width;
+            // Header (2), table header (1), status and footer (2).
+            app.page = usize::from(height.saturating_sub(5)).max(1);
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// What to tell an operator when IPVS cannot be reached at all.
+pub fn unavailable_text(errno: i32, message: &str) -> String {
+    let hint = match errno {
+        libc::EPERM | libc::EACCES => {
+            "lvsctl top needs root (CAP_NET_ADMIN) to read the IPVS tables. Run it with sudo."
+        }
+        libc::ENOPROTOOPT | libc::ENOENT | libc::EAFNOSUPPORT => {
+            "The IPVS kernel module (ip_vs) is not loaded. Load it with `modprobe ip_vs`."
+        }
+        _ => "IPVS is not available on this host.",
+    };
+    format!("{message}\n\n{hint}\n\nRetrying every refresh interval; press q to quit.")
+}
+
+fn normal(app: &mut App, action: Action) -> Vec<Command> {
+    match action {
+        Action::Quit => return quit(app),
+        Action::ShowView(v) => app.view = v,
+        Action::NextView | Action::PrevView => {
+            let i = View::ALL.iter().position(|v| *v == app.view).unwrap_or(0);
+            let n = View::ALL.len();
+            let next = if matches!(action, Action::NextView) {
+                i + 1
+            } else {
+                i + n - 1
+            };
+            app.view = View::ALL[next % n];
+        }
+        Action::ToggleHelp => app.mode = Mode::Help,
+        Action::TogglePause => {
+            app.paused = !app.paused;
+            return vec![Command::SetPaused(app.paused)];
+        }
+        Action::Faster | Action::Slower => {
+            let next = if matches!(action, Action::Faster) {
+                app.interval / 2
+            } else {
+                app.interval.saturating_mul(2)
+            };
+            app.interval = next.clamp(MIN_INTERVAL, MAX_INTERVAL);
+            app.set_status(
+                format!("refresh every {}", interval_text(app.interval)),
+                false,
+            );
+            return vec![Command::SetInterval(app.interval)];
+        }
+        Action::ToggleNumeric => {
+            app.numeric = !app.numeric;
+            app.rebuild_rows();
+            return vec![Command::SetNames(!app.numeric)];
+        }
+        Action::ToggleRateSource => {
+            app.source = match app.source {
+                RateSource::Delta => RateSource::Kernel,
+                RateSource::Kernel => RateSource::Delta,
+            };
+            app.rebuild_rows();
+        }
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Bottom => {
+            navigate(app, &action);
+        }
+        Action::ToggleCollapse | Action::CollapseAll | Action::ExpandAll => collapse(app, &action),
+        Action::SortNext | Action::ReverseSort => sort(app, &action),
+        Action::ToggleFollow => app.conns.follow = !app.conns.follow,
+        Action::StartFilter => app.mode = Mode::Filter,
+        Action::Cancel => app.status = None,
+        Action::SetWeight
+        | Action::Drain
+        | Action::RestoreWeight
+        | Action::RemoveDest
+        | Action::ZeroService
+        | Action::ZeroAll => ops::request(app, &action),
+        other => return data(app, other),
+    }
+    Vec::new()
+}
+
+pub fn interval_text(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+fn step(pos: usize, len: usize, action: &Action, page: usize) -> usize {
+    let last = len.saturating_sub(1);
+    match action {
+        Action::Up => pos.saturating_sub(1),
+        Action::Down => (pos + 1).min(last),
+        Action::PageUp => pos.saturating_sub(page),
+        Action::PageDown => (pos + page).min(last),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => pos,
+    }
+}
+
+fn navigate(app: &mut App, action: &Action) {
+    match app.view {
+        View::Services => {
+            app.cursor = step(app.cursor, app.rows.len(), action, app.page);
+            app.selected = app.rows.get(app.cursor).map(|r| r.key);
+        }
+        View::Connections => {
+            let len = app.conns.order.len();
+            app.conns.cursor = step(app.conns.cursor, len, action, app.page);
+        }
+        View::Details => {}
+    }
+}
+
+fn collapse(app: &mut App, action: &Action) {
+    match action {
+        Action::ToggleCollapse => {
+            if let Some(row) = app.selected_row() {
+                let key = row.key.service();
+                if !app.collapsed.remove(&key) {
+                    app.collapsed.insert(key);
+                }
+                // Keep the cursor on the service when its real servers fold away.
+                app.selected = Some(RowKey::Service(key));
+            }
+        }
+        Action::CollapseAll => {
+            app.collapsed = app.entries().iter().map(|e| e.service.key).collect();
+            app.selected = app.selected.map(|k| RowKey::Service(k.service()));
+        }
+        _ => app.collapsed.clear(),
+    }
+    app.rebuild_rows();
+}
+
+fn sort(app: &mut App, action: &Action) {
+    if app.view == View::Connections {
+        if matches!(action, Action::SortNext) {
+            let i = ConnSort::ALL
+                .iter()
+                .position(|s| *s == app.conns.sort)
+                .unwrap_or(0);
+            app.conns.sort = ConnSort::ALL[(i + 1) % ConnSort::ALL.len()];
+            app.conns.descending = false;
+        } else {
+            app.conns.descending = !app.conns.descending;
+        }
+        app.resort_conns();
+        return;
+    }
+    if matches!(action, Action::SortNext) {
+        let i = SortColumn::ALL
+            .iter()
+            .position(|s| *s == app.sort)
+            .unwrap_or(0);
+        app.sort = SortColumn::ALL[(i + 1) % SortColumn::ALL.len()];
+        app.descending = app.sort.default_descending();
+    } else {
+        app.descending = !app.descending;
+    }
+    app.rebuild_rows();
+}
+
+fn filter(app: &mut App, action: Action) -> Vec<Command> {
+    let conns = app.view == View::Connections;
+    let text = if conns {
+        &mut app.conns.filter
+    } else {
+        &mut app.filter
+    };
+    match action {
+        Action::Input(c) if !c.is_control() && text.chars().count() < 200 => text.push(c),
+        Action::Backspace => {
+            text.pop();
+        }
+        Action::Submit => app.mode = Mode::Normal,
+        Action::Cancel => {
+            text.clear();
+            app.mode = Mode::Normal;
+        }
+        Action::Quit => return quit(app),
+        other => return data(app, other),
+    }
+    if !conns {
+        app.rebuild_rows();
+    }
+    Vec::new()
+}
+
+/// Keep the collector's connection reading in line with what is on screen: read only while
+/// the Connections view is visible, and restart when its scope or filter changes.
+fn reconcile_conns(app: &mut App) -> Option<Command> {
+    let wanted = (app.view == View::Connections && app.unavailable.is_none())
+        .then(|| (app.conn_scope(), app.conns.filter.clone()));
+    let current = app
+        .conns
+        .query
+        .as_ref()
+        .map(|q| (q.scope.clone(), q.filter.clone()));
+    if wanted == current {
+        return None;
+    }
+    // Old rows stay on screen until the first answer of the new query arrives.
+    app.conns.generation += 1;
+    app.conns.query = wanted.map(|(scope, filter)| ConnQuery {
+        generation: app.conns.generation,
+        scope,
+        filter,
+        cap: DEFAULT_CAP,
+    });
+    Some(Command::WatchConns(app.conns.query.clone()))
+}
