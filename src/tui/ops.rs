@@ -61,7 +61,8 @@ pub fn request(app: &mut App, action: &Action) {
                 app.mode = Mode::EditWeight {
                     service,
                     dest: d.key(),
-                    input: d.weight.to_string(),
+                    // Empty, not prefilled: typing a number should not append to the old one.
+                    input: String::new(),
                 };
             }
             None => app.set_status(need_dest, true),

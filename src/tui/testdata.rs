@@ -182,8 +182,8 @@ pub fn snapshot(tick: u64) -> Snapshot {
         entries,
         global: Some(global),
         details: details(),
-        health: Default::default(),
-        names: Default::default(),
+        health: crate::tui::health::HealthMap::default(),
+        names: crate::tui::snapshot::Names::default(),
     }
 }
 

@@ -259,7 +259,8 @@ fn set_weight_edits_validates_and_confirms() {
     let mut app = app();
     select(&mut app, RowKey::Dest(web(), dk("10.0.1.2", 80)));
     update(&mut app, Action::SetWeight);
-    assert!(matches!(&app.mode, Mode::EditWeight { input, .. } if input == "3"));
+    assert!(matches!(&app.mode, Mode::EditWeight { input, .. } if input.is_empty()));
+    update(&mut app, Action::Input('9'));
     update(&mut app, Action::Backspace);
     update(&mut app, Action::Input('x'));
     update(&mut app, Action::Input('4'));

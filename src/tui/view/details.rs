@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::ipvs::DaemonRole;
 use crate::tui::app::App;
@@ -24,10 +24,13 @@ const IMPORTANT: [&str; 6] = [
 ];
 
 pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
+    // The sysctl column needs about 36 cells; the kernel facts get the rest and wrap.
     let [left, right] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(38)]).areas(area);
     frame.render_widget(
-        Paragraph::new(kernel_lines(app, theme)).block(Block::bordered().title(" IPVS ")),
+        Paragraph::new(kernel_lines(app, theme))
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" IPVS ")),
         left,
     );
     frame.render_widget(
@@ -70,7 +73,7 @@ fn kernel_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
         Some(Ok(t)) => lines.push(kv(
             theme,
             "timeouts",
-            format!("tcp {}s  tcpfin {}s  udp {}s", t.tcp, t.tcp_fin, t.udp),
+            format!("tcp {}s tcpfin {}s udp {}s", t.tcp, t.tcp_fin, t.udp),
         )),
         Some(Err(e)) => lines.push(err_line(theme, "timeouts", e)),
         None => {}

@@ -175,7 +175,7 @@ fn render_footer(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     hints.push(("/", "filter".into()));
     match app.view {
         View::Services => {
-            hints.push(("s", format!("sort:{}", app.sort.label())));
+            hints.push(("s", "sort".into()));
             hints.push(("␣", "fold".into()));
             if !app.options.read_only {
                 hints.push(("w", "weight".into()));
@@ -194,8 +194,15 @@ fn render_footer(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     }
     hints.push(("p", if app.paused { "resume" } else { "pause" }.into()));
     hints.push(("+-", "interval".into()));
+    // Most important first; whatever does not fit is left to the `?` help.
     let mut spans = Vec::new();
+    let mut used = 0;
     for (key, what) in hints {
+        let len = key.chars().count() + what.chars().count() + 2;
+        if used + len > usize::from(area.width) {
+            break;
+        }
+        used += len;
         spans.push(Span::styled(format!(" {key}"), theme.key()));
         spans.push(Span::raw(format!(" {what}")));
     }

@@ -32,9 +32,15 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
             dest,
             input,
         } => {
+            let now = app
+                .entries()
+                .iter()
+                .find(|e| e.service.key == *service)
+                .and_then(|e| e.dests.iter().find(|d| d.key() == *dest))
+                .map_or_else(|| "?".to_owned(), |d| d.weight.to_string());
             let lines = vec![
                 Line::raw(format!(
-                    "New weight for {} in {}:",
+                    "New weight for {} in {} (now {now}):",
                     format::dest_key(service, dest, app.names()),
                     format::service_key(service, app.names())
                 )),

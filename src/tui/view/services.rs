@@ -3,7 +3,7 @@
 //!
 //! Only the rows on screen are formatted: the row list itself is prepared by `update`.
 //! Columns adapt to the width: at 80 columns the essentials (what `ipvsadm -Ln --rate`
-//! operators look at first), from 110 on also persistence, thresholds and packet rates.
+//! operators look at first), wider terminals add persistence, thresholds and packet rates.
 
 use std::fmt::Write as _;
 
@@ -45,40 +45,63 @@ enum Id {
     Trend,
 }
 
-fn columns(wide: bool, health: bool) -> Vec<(Id, Col)> {
+/// How much room there is: compact below 100 columns (80x24 must work), medium adds
+/// persistence, thresholds and a longer trend, wide (140+) adds packet rates.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Tier {
+    Compact,
+    Medium,
+    Wide,
+}
+
+fn columns(tier: Tier, health: bool) -> Vec<(Id, Col)> {
     let c = |title, width, sort| Col { title, width, sort };
+    let roomy = tier >= Tier::Medium;
     let mut cols = vec![
         (
             Id::Name,
             c("Service / real server", 0, Some(SortColumn::Name)),
         ),
-        (Id::Mode, c("Sched", if wide { 10 } else { 8 }, None)),
+        (Id::Mode, c("Sched", if roomy { 8 } else { 7 }, None)),
         (Id::Weight, c("Wgt", 5, Some(SortColumn::Weight))),
-        (Id::Active, c("Act", 6, Some(SortColumn::Active))),
-        (Id::InAct, c("InAct", 6, Some(SortColumn::InAct))),
+        (
+            Id::Active,
+            c("Act", if roomy { 6 } else { 5 }, Some(SortColumn::Active)),
+        ),
+        (
+            Id::InAct,
+            c("InAct", if roomy { 6 } else { 5 }, Some(SortColumn::InAct)),
+        ),
     ];
-    if wide {
+    if roomy {
         cols.push((Id::Persist, c("Pers", 5, Some(SortColumn::Persist))));
-        cols.push((Id::Thresholds, c("u/l thr", 9, None)));
+        cols.push((Id::Thresholds, c("u/l thr", 8, None)));
     }
     cols.push((Id::Cps, c("CPS", 5, Some(SortColumn::Cps))));
-    if wide {
+    if tier == Tier::Wide {
         cols.push((Id::InPps, c("InPPS", 6, Some(SortColumn::InPps))));
         cols.push((Id::OutPps, c("OutPPS", 6, Some(SortColumn::OutPps))));
     }
-    cols.push((Id::InBps, c("InB/s", 6, Some(SortColumn::InBps))));
+    cols.push((Id::InBps, c("InB/s", 5, Some(SortColumn::InBps))));
     cols.push((Id::OutBps, c("OutB/s", 6, Some(SortColumn::OutBps))));
     if health {
         cols.push((
             Id::Health,
             c(
                 "Health",
-                if wide { 14 } else { 8 },
+                if roomy { 12 } else { 8 },
                 Some(SortColumn::Health),
             ),
         ));
     }
-    cols.push((Id::Trend, c("Trend", if wide { 20 } else { 8 }, None)));
+    let trend = match tier {
+        // At 80 columns the health state matters more than the trend.
+        Tier::Compact if health => return cols,
+        Tier::Compact => 6,
+        Tier::Medium => 12,
+        Tier::Wide => 20,
+    };
+    cols.push((Id::Trend, c("Trend", trend, None)));
     cols
 }
 
@@ -92,9 +115,13 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         frame.render_widget(Paragraph::new(format!("\n  {text}")), area);
         return;
     }
-    let wide = area.width >= 110;
+    let tier = match area.width {
+        0..100 => Tier::Compact,
+        100..140 => Tier::Medium,
+        _ => Tier::Wide,
+    };
     let health = app.snapshot.as_ref().is_some_and(|s| !s.health.is_empty());
-    let cols = columns(wide, health);
+    let cols = columns(tier, health);
     let height = usize::from(area.height.saturating_sub(1)).max(1);
     let offset = app.cursor.saturating_sub(height - 1);
     let header = Row::new(cols.iter().map(|(_, c)| {
