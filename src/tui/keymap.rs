@@ -1,9 +1,8 @@
-//! Keys to actions, by mode. Arrows and vim keys both work; the help popup and the footer
-//! are generated from [`HELP`], so what is documented is what is bound.
+//! Keys to actions, by mode. Arrows and vim keys both work; the help popup is generated
+//! from [`HELP`]. The mouse is not captured, so the terminal's own text selection keeps
+//! working (operators copy addresses out of the table).
 
-use ratatui::crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind,
-};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::tui::action::Action;
 use crate::tui::app::{App, Mode, View};
@@ -106,16 +105,4 @@ fn normal_key(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('Z') => Action::ZeroAll,
         _ => return None,
     })
-}
-
-/// Mouse wheel scrolls; everything else is ignored (the keyboard does all).
-pub fn map_mouse(app: &App, mouse: MouseEvent) -> Option<Action> {
-    if app.mode != Mode::Normal {
-        return None;
-    }
-    match mouse.kind {
-        MouseEventKind::ScrollUp => Some(Action::Up),
-        MouseEventKind::ScrollDown => Some(Action::Down),
-        _ => None,
-    }
 }

@@ -74,23 +74,39 @@ impl RateTracker {
     }
 }
 
-/// A text sparkline of the last `width` samples, scaled to their maximum. Text (not the
-/// Sparkline widget) so it fits in a table cell; zero stays blank so idle rows look idle.
+/// A text sparkline of the whole history (the last 5 minutes at 1 s) in `width` cells.
+/// Text, not the Sparkline widget, so it fits in a table cell.
+///
+/// Each cell averages a fixed number of samples (`HISTORY_LEN / width`, aligned to the
+/// newest), so the picture scrolls steadily instead of rescaling as history fills up; a
+/// young history leaves the left blank. Zero stays blank so idle rows look idle.
 pub fn spark(history: &VecDeque<u64>, width: usize) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let skip = history.len().saturating_sub(width);
-    let samples: Vec<u64> = history.iter().skip(skip).copied().collect();
-    let max = samples.iter().copied().max().unwrap_or(0);
-    let mut out = " ".repeat(width.saturating_sub(samples.len()));
-    for s in samples {
-        if s == 0 || max == 0 {
-            out.push(' ');
-        } else {
-            let level = (u128::from(s) * 7 / u128::from(max)) as usize;
-            out.push(BARS[level.min(7)]);
-        }
+    if width == 0 {
+        return String::new();
     }
-    out
+    let per_cell = (HISTORY_LEN / width).max(1);
+    let cells: Vec<Option<u64>> = (0..width)
+        .rev()
+        .map(|back| {
+            let newest = history.len().checked_sub(back * per_cell)?;
+            let oldest = newest.saturating_sub(per_cell);
+            let n = newest.checked_sub(oldest).filter(|n| *n > 0)?;
+            let sum: u128 = history.range(oldest..newest).map(|&v| u128::from(v)).sum();
+            Some(u64::try_from(sum / n as u128).unwrap_or(u64::MAX))
+        })
+        .collect();
+    let max = cells.iter().flatten().copied().max().unwrap_or(0);
+    cells
+        .into_iter()
+        .map(|c| match c {
+            Some(v) if v > 0 && max > 0 => {
+                let level = (u128::from(v) * 7 / u128::from(max)) as usize;
+                BARS[level.min(7)]
+            }
+            _ => ' ',
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -174,10 +190,24 @@ mod tests {
     }
 
     #[test]
-    fn spark_scales_to_the_maximum_and_pads_left() {
+    fn spark_averages_fixed_buckets_aligned_to_the_newest_sample() {
+        // 300 cells: one sample each, scaled to the maximum, blank before the history.
         let h: VecDeque<u64> = [0, 1, 4, 8].into_iter().collect();
-        assert_eq!(spark(&h, 6), "   ▁▄█");
-        assert_eq!(spark(&h, 2), "▄█");
+        assert_eq!(
+            spark(&h, HISTORY_LEN)
+                .chars()
+                .rev()
+                .take(5)
+                .collect::<String>(),
+            "█▄▁  "
+        );
+        // 2 cells of 150 samples: the young history lands in the newest cell only.
+        assert_eq!(spark(&h, 2), " █");
+        let full: VecDeque<u64> = (0..HISTORY_LEN as u64)
+            .map(|i| if i < 150 { 10 } else { 80 })
+            .collect();
+        assert_eq!(spark(&full, 2), "▁█");
         assert_eq!(spark(&VecDeque::new(), 3), "   ");
+        assert_eq!(spark(&full, 0), "");
     }
 }

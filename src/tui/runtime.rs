@@ -70,7 +70,6 @@ pub fn run_with(sources: Sources, options: TopOptions) -> anyhow::Result<()> {
         if event::poll(TICK).context("cannot read the terminal")? {
             let action = match event::read().context("cannot read the terminal")? {
                 Event::Key(k) => keymap::map_key(&app, k),
-                Event::Mouse(m) => keymap::map_mouse(&app, m),
                 Event::Resize(width, height) => Some(Action::Resize { width, height }),
                 _ => None,
             };

@@ -10,6 +10,8 @@ mod theme;
 #[cfg(test)]
 mod tests;
 
+use std::fmt::Write as _;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -160,8 +162,24 @@ fn selection_summary(app: &App) -> String {
             format::service_flags(&entry.service)
         ),
     };
+    let health = app.dest(row).and_then(|d| {
+        let h = app
+            .snapshot
+            .as_ref()?
+            .health
+            .get(&(entry.service.key, d.key()))?;
+        let mut text = format!("health {}", h.state.label());
+        if let Some(l) = h.latency {
+            let _ = write!(text, " {}ms", l.as_millis());
+        }
+        if let Some(r) = &h.last_result {
+            let _ = write!(text, " {r}");
+        }
+        Some(format!("{text} │ "))
+    });
     format!(
-        "{what} │ total {} conns, in {} pkts {}B, out {} pkts {}B",
+        "{what} │ {}total {} conns, in {} pkts {}B, out {} pkts {}B",
+        health.unwrap_or_default(),
         human(stats.conns),
         human(stats.inpkts),
         human(stats.inbytes),

@@ -85,14 +85,12 @@ fn columns(tier: Tier, health: bool) -> Vec<(Id, Col)> {
     cols.push((Id::InBps, c("InB/s", 5, Some(SortColumn::InBps))));
     cols.push((Id::OutBps, c("OutB/s", 6, Some(SortColumn::OutBps))));
     if health {
-        cols.push((
-            Id::Health,
-            c(
-                "Health",
-                if roomy { 12 } else { 8 },
-                Some(SortColumn::Health),
-            ),
-        ));
+        let width = match tier {
+            Tier::Compact => 8,
+            Tier::Medium => 12,
+            Tier::Wide => 26,
+        };
+        cols.push((Id::Health, c("Health", width, Some(SortColumn::Health))));
     }
     let trend = match tier {
         // At 80 columns the health state matters more than the trend.
@@ -262,6 +260,11 @@ fn health_cell<'a>(
         && let Some(l) = h.latency
     {
         let _ = write!(text, " {}ms", l.as_millis());
+    }
+    if width > 12
+        && let Some(r) = &h.last_result
+    {
+        let _ = write!(text, " {r}");
     }
     Cell::from(Line::from(Span::styled(text, theme.health(h.state))))
 }

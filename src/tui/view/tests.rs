@@ -61,6 +61,17 @@ fn services_120x40_with_health() {
 }
 
 #[test]
+fn services_160x40_wide_with_health() {
+    let mut app = sized(160, 40);
+    update(
+        &mut app,
+        Action::Snapshot(Box::new(testdata::with_health(testdata::snapshot(3)))),
+    );
+    select_dest(&mut app, "10.0.1.2");
+    insta::assert_snapshot!(draw(&app));
+}
+
+#[test]
 fn services_80x24_with_health_selected_dest() {
     let mut app = sized(80, 24);
     update(
@@ -326,4 +337,25 @@ fn no_color_draws_the_same_text_without_colours() {
         );
         assert!(a.buffer().content().iter().any(|c| c.fg != Color::Reset));
     }
+}
+
+#[test]
+fn services_120x40_trend_over_five_minutes() {
+    let mut app = App::new(TopOptions::default());
+    update(
+        &mut app,
+        Action::Resize {
+            width: 120,
+            height: 40,
+        },
+    );
+    let mut total = 0;
+    for tick in 1..=300_u64 {
+        // A hill: the rate of 10.0.1.1 climbs for 2.5 minutes, then falls back.
+        total += tick.min(300 - tick);
+        let mut snap = testdata::snapshot(tick);
+        snap.entries[0].dests[2].stats.conns = total;
+        update(&mut app, Action::Snapshot(Box::new(snap)));
+    }
+    insta::assert_snapshot!(draw(&app));
 }
