@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -36,13 +36,21 @@ pub struct Sources {
     pub resolver: Box<dyn Resolver + Send>,
 }
 
+/// Flags the UI thread raises to steer a collector that may be deep inside a long read.
+#[derive(Debug, Default)]
+pub struct Signals {
+    /// Generation of the connection query the UI wants; a read of another one stops.
+    pub conn_generation: AtomicU64,
+    /// A command (a kernel write, quit) is queued: a long read stops so it runs now.
+    pub command_waiting: AtomicBool,
+}
+
 pub struct Collector {
     sources: Sources,
     backend: Option<Box<dyn Backend>>,
     events: Sender<Action>,
     commands: Receiver<Command>,
-    /// Generation of the connection query the UI wants; a running read stops when it moves.
-    conn_generation: Arc<AtomicU64>,
+    signals: Arc<Signals>,
     interval: Duration,
     paused: bool,
     names: bool,
@@ -57,7 +65,7 @@ pub fn spawn(
     sources: Sources,
     events: Sender<Action>,
     commands: Receiver<Command>,
-    conn_generation: Arc<AtomicU64>,
+    signals: Arc<Signals>,
     interval: Duration,
     names: bool,
 ) -> std::io::Result<JoinHandle<()>> {
@@ -70,7 +78,7 @@ pub fn spawn(
                 backend: None,
                 events,
                 commands,
-                conn_generation,
+                signals,
                 interval,
                 paused: false,
                 names,
@@ -91,6 +99,7 @@ impl Collector {
             match self.commands.recv_timeout(wait) {
                 Ok(Command::Quit) | Err(RecvTimeoutError::Disconnected) => return,
                 Ok(cmd) => {
+                    self.signals.command_waiting.store(false, Ordering::Relaxed);
                     if self.handle(cmd) {
                         next = Instant::now();
                     }
@@ -203,7 +212,7 @@ impl Collector {
             return true;
         };
         let generation = query.generation;
-        let current = Arc::clone(&self.conn_generation);
+        let signals = Arc::clone(&self.signals);
         let events = self.events.clone();
         let mut acc = Accumulator::new(query);
         let mut last = Instant::now();
@@ -215,14 +224,19 @@ impl Collector {
                     last = Instant::now();
                     alive = events.send(Action::Conns(Box::new(acc.partial()))).is_ok();
                 }
-                alive && current.load(Ordering::Relaxed) == generation
+                alive
+                    && signals.conn_generation.load(Ordering::Relaxed) == generation
+                    && !signals.command_waiting.load(Ordering::Relaxed)
             }),
             Err(e) => Err(e),
         };
         if !alive {
             return false;
         }
-        if current.load(Ordering::Relaxed) != generation {
+        if self.signals.conn_generation.load(Ordering::Relaxed) != generation
+            || self.signals.command_waiting.load(Ordering::Relaxed)
+        {
+            // Superseded or interrupted: the next poll reads again.
             return true;
         }
         match result {

@@ -5,7 +5,7 @@
 //! kernel is doing, because nothing here waits on the collector.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use ratatui::crossterm::event::{self, Event};
 
 use crate::tui::action::{Action, Command};
 use crate::tui::app::{App, TopOptions};
-use crate::tui::collector::{self, Sources};
+use crate::tui::collector::{self, Signals, Sources};
 use crate::tui::{keymap, update, view};
 
 /// Longest wait for a key before looking at the collector's channel again.
@@ -34,12 +34,12 @@ impl Drop for RestoreGuard {
 pub fn run_with(sources: Sources, options: TopOptions) -> anyhow::Result<()> {
     let (events_tx, events_rx) = mpsc::channel::<Action>();
     let (commands_tx, commands_rx) = mpsc::channel::<Command>();
-    let generation = Arc::new(AtomicU64::new(0));
+    let signals = Arc::new(Signals::default());
     collector::spawn(
         sources,
         events_tx,
         commands_rx,
-        Arc::clone(&generation),
+        Arc::clone(&signals),
         options.interval,
         !options.numeric,
     )
@@ -50,7 +50,7 @@ pub fn run_with(sources: Sources, options: TopOptions) -> anyhow::Result<()> {
     let size = terminal.size().context("cannot read the terminal size")?;
     let mut ctx = Loop {
         commands: commands_tx,
-        generation,
+        signals,
     };
     ctx.dispatch(
         &mut app,
@@ -80,30 +80,41 @@ pub fn run_with(sources: Sources, options: TopOptions) -> anyhow::Result<()> {
         }
         dirty |= ctx.drain(&mut app, &events_rx);
     }
+    ctx.signals.command_waiting.store(true, Ordering::Relaxed);
     let _ = ctx.commands.send(Command::Quit);
     Ok(())
 }
 
 struct Loop {
     commands: Sender<Command>,
-    generation: Arc<AtomicU64>,
+    signals: Arc<Signals>,
 }
 
 impl Loop {
     /// Update the state and pass the resulting commands to the collector.
     fn dispatch(&mut self, app: &mut App, action: Action) {
         for cmd in update::update(app, action) {
-            if let Command::WatchConns(_) = cmd {
-                // Publish first, so a read in flight stops before the new query arrives.
-                self.generation
-                    .store(app.conns.generation, Ordering::Relaxed);
+            // Raise the flags first, so a read in flight stops before the command arrives.
+            match cmd {
+                Command::WatchConns(_) => {
+                    let generation = app.conns.generation;
+                    self.signals
+                        .conn_generation
+                        .store(generation, Ordering::Relaxed);
+                }
+                Command::Apply { .. } | Command::Quit => {
+                    self.signals.command_waiting.store(true, Ordering::Relaxed);
+                }
+                _ => {}
             }
             if self.commands.send(cmd).is_err() {
                 app.set_status("the data collector stopped; press q to quit", true);
             }
         }
         if app.quit {
-            self.generation.store(u64::MAX, Ordering::Relaxed);
+            self.signals
+                .conn_generation
+                .store(u64::MAX, Ordering::Relaxed);
         }
     }
 

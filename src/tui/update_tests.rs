@@ -2,7 +2,6 @@
 //! director in `testdata`.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -12,7 +11,7 @@ use crate::cli::ipvsadm::names::NoNames;
 use crate::ipvs::{DestKey, Op};
 use crate::tui::action::{Action, Command};
 use crate::tui::app::{App, Mode, TopOptions, View};
-use crate::tui::collector::{self, Sources};
+use crate::tui::collector::{self, Signals, Sources};
 use crate::tui::conns::ConnScope;
 use crate::tui::health::NoHealth;
 use crate::tui::keymap::map_key;
@@ -508,10 +507,14 @@ fn keymap_depends_on_the_mode() {
     assert!(map_key(&app, key(KeyCode::Char('d'))).is_none());
 }
 
-#[test]
-fn collector_polls_applies_and_streams_connections() {
-    let backend = Recorder::default();
-    let ops = Arc::clone(&backend.ops);
+fn start_collector(
+    backend: Recorder,
+) -> (
+    mpsc::Receiver<Action>,
+    mpsc::Sender<Command>,
+    Arc<Signals>,
+    std::thread::JoinHandle<()>,
+) {
     let mut once = Some(backend);
     let factory: collector::BackendFactory = Box::new(move || {
         once.take()
@@ -525,16 +528,27 @@ fn collector_polls_applies_and_streams_connections() {
     };
     let (events_tx, events) = mpsc::channel();
     let (commands, commands_rx) = mpsc::channel();
-    let generation = Arc::new(AtomicU64::new(1));
+    let signals = Arc::new(Signals::default());
+    signals
+        .conn_generation
+        .store(1, std::sync::atomic::Ordering::Relaxed);
     let handle = collector::spawn(
         sources,
         events_tx,
         commands_rx,
-        Arc::clone(&generation),
+        Arc::clone(&signals),
         Duration::from_secs(30),
         false,
     )
     .unwrap();
+    (events, commands, signals, handle)
+}
+
+#[test]
+fn collector_polls_applies_and_streams_connections() {
+    let backend = Recorder::default();
+    let ops = Arc::clone(&backend.ops);
+    let (events, commands, _signals, handle) = start_collector(backend);
     let recv = || events.recv_timeout(Duration::from_secs(10)).unwrap();
     assert!(matches!(recv(), Action::Snapshot(s) if s.entries.len() == 4));
     let mut app = app();
@@ -556,6 +570,43 @@ fn collector_polls_applies_and_streams_connections() {
     };
     assert!(results[0].as_ref().is_err_and(|e| e.contains("DelDest")));
     assert_eq!(*ops.lock().unwrap(), vec![op]);
+    commands.send(Command::Quit).unwrap();
+    handle.join().unwrap();
+}
+
+#[test]
+fn a_kernel_write_interrupts_an_endless_connection_read() {
+    use std::sync::atomic::Ordering;
+    let backend = Recorder {
+        endless: true,
+        ..Recorder::default()
+    };
+    let (events, commands, signals, handle) = start_collector(backend);
+    let recv = || events.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(matches!(recv(), Action::Snapshot(_)));
+    let mut app = app();
+    update(&mut app, Action::ShowView(View::Connections));
+    commands
+        .send(Command::WatchConns(app.conns.query.clone()))
+        .unwrap();
+    // Partial results stream in while the read goes on.
+    loop {
+        if let Action::Conns(c) = recv() {
+            assert!(!c.complete);
+            assert!(c.rows.len() <= crate::tui::conns::DEFAULT_CAP);
+            break;
+        }
+    }
+    signals.command_waiting.store(true, Ordering::Relaxed);
+    commands
+        .send(Command::Apply {
+            label: "Zero".into(),
+            ops: vec![Op::Zero(None)],
+        })
+        .unwrap();
+    while !matches!(recv(), Action::Applied { .. }) {}
+    signals.conn_generation.store(u64::MAX, Ordering::Relaxed);
+    signals.command_waiting.store(true, Ordering::Relaxed);
     commands.send(Command::Quit).unwrap();
     handle.join().unwrap();
 }
