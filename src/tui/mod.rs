@@ -14,6 +14,7 @@ pub mod conns;
 pub mod format;
 pub mod health;
 pub mod keymap;
+pub mod names;
 mod ops;
 pub mod rates;
 pub mod rows;
@@ -29,17 +30,17 @@ pub use health::{HealthMap, HealthSource, HealthState, HealthStatus, NoHealth};
 pub use runtime::run_with;
 pub use update::update;
 
-use crate::cli::ipvsadm::names::NoNames;
+pub use names::EtcResolver;
 
-/// Run `lvsctl top` with no health source and numeric addresses only (until a system
-/// resolver exists; use [`run_with`] to supply one and a health source).
+/// Run `lvsctl top` with no health source and names from `/etc/hosts` and `/etc/services`
+/// (use [`run_with`] to supply a health source or another resolver).
 ///
 /// `factory` is called on the collector thread, again after each failure to reach IPVS.
 pub fn run(factory: BackendFactory, options: TopOptions) -> anyhow::Result<()> {
     let sources = Sources {
         factory,
         health: Box::new(NoHealth),
-        resolver: Box::new(NoNames),
+        resolver: Box::new(EtcResolver::load()),
     };
     run_with(sources, options)
 }

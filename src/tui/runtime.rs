@@ -78,7 +78,7 @@ pub fn run_with(sources: Sources, options: TopOptions) -> anyhow::Result<()> {
             }
             dirty = true;
         }
-        dirty |= ctx.drain(&mut app, &events_rx);
+        dirty |= ctx.drain(&mut app, &events_rx)?;
     }
     ctx.signals.command_waiting.store(true, Ordering::Relaxed);
     let _ = ctx.commands.send(Command::Quit);
@@ -118,8 +118,10 @@ impl Loop {
         }
     }
 
-    /// Take everything the collector sent; true when anything arrived.
-    fn drain(&mut self, app: &mut App, rx: &Receiver<Action>) -> bool {
+    /// Take everything the collector sent; true when anything arrived. Errors when the
+    /// collector is gone without being asked to stop (it panicked: the panic hook has
+    /// already restored the terminal, so the dashboard cannot go on).
+    fn drain(&mut self, app: &mut App, rx: &Receiver<Action>) -> anyhow::Result<bool> {
         let mut any = false;
         loop {
             match rx.try_recv() {
@@ -127,13 +129,9 @@ impl Loop {
                     self.dispatch(app, a);
                     any = true;
                 }
-                Err(TryRecvError::Empty) => return any,
+                Err(TryRecvError::Empty) => return Ok(any),
                 Err(TryRecvError::Disconnected) => {
-                    if app.status.as_ref().is_none_or(|s| !s.error) {
-                        app.set_status("the data collector stopped; press q to quit", true);
-                        return true;
-                    }
-                    return any;
+                    anyhow::bail!("lvsctl top: the data collector stopped unexpectedly")
                 }
             }
         }

@@ -97,8 +97,8 @@ fn scope_text(app: &App) -> String {
 }
 
 fn summary_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
-    let follow = if app.conns.follow { " (following)" } else { "" };
-    let dir = if app.conns.descending { "▼" } else { "▲" };
+    // The sort order is in the footer; this line must fit 80 columns with a dest scope.
+    let follow = if app.conns.follow { " (follow)" } else { "" };
     let mut first = vec![
         Span::styled(" scope ", theme.dim()),
         Span::raw(format!("{}{follow}", scope_text(app))),
@@ -106,16 +106,14 @@ fn summary_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
     let Some(d) = &app.conns.data else {
         return vec![Line::from(first)];
     };
-    let progress = if d.complete { "" } else { " reading…" };
+    let progress = if d.complete { "" } else { "…" };
     first.push(Span::styled(" │ ", theme.dim()));
     first.push(Span::raw(format!(
-        "{} shown of {} matching, {} read{progress}",
+        "{}/{} shown, {} read{progress}",
         human(d.rows.len() as u64),
         human(d.matched),
         human(d.seen)
     )));
-    first.push(Span::styled(" │ sort ", theme.dim()));
-    first.push(Span::raw(format!("{}{dir}", app.conns.sort.label())));
     let mut states: Vec<(&String, &u64)> = d.by_state.iter().collect();
     states.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let states = states
