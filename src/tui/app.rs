@@ -237,28 +237,7 @@ impl App {
 
     /// Take in a new poll: counter deltas, history, rows.
     pub fn apply_snapshot(&mut self, snap: Snapshot) {
-        for e in &snap.entries {
-            let sk = e.service.key;
-            self.rates.observe(
-                RowKey::Service(sk),
-                snap.at,
-                e.service.stats,
-                e.service.rates,
-            );
-            for d in &e.dests {
-                self.rates
-                    .observe(RowKey::Dest(sk, d.key()), snap.at, d.stats, d.rates);
-            }
-        }
-        let live: HashSet<RowKey> = snap
-            .entries
-            .iter()
-            .flat_map(|e| {
-                std::iter::once(RowKey::Service(e.service.key))
-                    .chain(e.dests.iter().map(|d| RowKey::Dest(e.service.key, d.key())))
-            })
-            .collect();
-        self.rates.retain(|k| live.contains(k));
+        self.rates.observe(snap.at, &snap.entries);
         if let Some(g) = snap.global {
             self.global_delta = self.global_prev.and_then(|(then, before)| {
                 rates::delta_rates(&before, &g.stats, snap.at.checked_sub(then)?)

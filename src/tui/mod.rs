@@ -13,6 +13,7 @@ pub mod collector;
 pub mod conns;
 pub mod format;
 pub mod health;
+pub mod history;
 pub mod keymap;
 pub mod names;
 mod ops;

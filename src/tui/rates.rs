@@ -6,14 +6,12 @@
 //! survive re-sorting, and a counter that went backwards (zeroed with `-Z`) yields "unknown"
 //! for one poll instead of a huge bogus rate.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::ipvs::{Rates, Stats};
+use crate::ipvs::{DestKey, Rates, ServiceEntry, ServiceKey, Stats};
+use crate::tui::history::History;
 use crate::tui::rows::RowKey;
-
-/// Samples kept per row: 5 minutes at the default 1 s interval.
-pub const HISTORY_LEN: usize = 300;
 
 /// Per-second rates from two counter readings `dt` apart; `None` when they cannot be
 /// trusted (no time passed, or a counter went backwards because it was zeroed).
@@ -38,75 +36,69 @@ pub fn delta_rates(prev: &Stats, cur: &Stats, dt: Duration) -> Option<Rates> {
 pub struct RowRates {
     /// Rates over the last poll interval; `None` until two polls were seen.
     pub delta: Option<Rates>,
-    /// Connections per second, oldest first, for the sparkline.
-    pub history: VecDeque<u64>,
+    /// Connections per second, for the sparkline.
+    pub history: History,
     prev: Option<(Duration, Stats)>,
+    /// The poll that last reported this row.
+    seen: u64,
 }
 
-/// Delta rates and histories of every row of the services table.
+impl RowRates {
+    fn observe(&mut self, at: Duration, stats: Stats, kernel: Rates) {
+        self.delta = self
+            .prev
+            .and_then(|(then, before)| delta_rates(&before, &stats, at.checked_sub(then)?));
+        self.prev = Some((at, stats));
+        self.history.push(self.delta.map_or(kernel.cps, |r| r.cps));
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct ServiceRates {
+    own: RowRates,
+    dests: HashMap<DestKey, RowRates>,
+    seen: u64,
+}
+
+/// Delta rates and histories of every row of the services table, nested by service so a
+/// poll of 110k rows hashes each service key once, and updated in place (no moves of the
+/// per-row histories).
 #[derive(Debug, Clone, Default)]
 pub struct RateTracker {
-    rows: HashMap<RowKey, RowRates>,
+    services: HashMap<ServiceKey, ServiceRates>,
+    polls: u64,
 }
 
 impl RateTracker {
-    /// Feed one row's counters (and kernel rates, used for history until deltas exist).
-    pub fn observe(&mut self, key: RowKey, at: Duration, stats: Stats, kernel: Rates) {
-        let row = self.rows.entry(key).or_default();
-        row.delta = row
-            .prev
-            .and_then(|(then, before)| delta_rates(&before, &stats, at.checked_sub(then)?));
-        row.prev = Some((at, stats));
-        let sample = row.delta.map_or(kernel.cps, |r| r.cps);
-        if row.history.len() == HISTORY_LEN {
-            row.history.pop_front();
+    /// Take in a whole poll. Rows gone from the table are forgotten, so a re-added server
+    /// starts fresh instead of showing a delta against its previous life.
+    pub fn observe(&mut self, at: Duration, entries: &[ServiceEntry]) {
+        self.polls += 1;
+        let poll = self.polls;
+        for e in entries {
+            let svc = self.services.entry(e.service.key).or_default();
+            svc.seen = poll;
+            svc.own.observe(at, e.service.stats, e.service.rates);
+            for d in &e.dests {
+                let row = svc.dests.entry(d.key()).or_default();
+                row.seen = poll;
+                row.observe(at, d.stats, d.rates);
+            }
+            if svc.dests.len() != e.dests.len() {
+                svc.dests.retain(|_, r| r.seen == poll);
+            }
         }
-        row.history.push_back(sample);
-    }
-
-    /// Forget rows that are gone from the table (so a re-added server starts fresh).
-    pub fn retain(&mut self, keep: impl Fn(&RowKey) -> bool) {
-        self.rows.retain(|k, _| keep(k));
+        if self.services.len() != entries.len() {
+            self.services.retain(|_, s| s.seen == poll);
+        }
     }
 
     pub fn get(&self, key: &RowKey) -> Option<&RowRates> {
-        self.rows.get(key)
+        match key {
+            RowKey::Service(s) => self.services.get(s).map(|r| &r.own),
+            RowKey::Dest(s, d) => self.services.get(s)?.dests.get(d),
+        }
     }
-}
-
-/// A text sparkline of the whole history (the last 5 minutes at 1 s) in `width` cells.
-/// Text, not the Sparkline widget, so it fits in a table cell.
-///
-/// Each cell averages a fixed number of samples (`HISTORY_LEN / width`, aligned to the
-/// newest), so the picture scrolls steadily instead of rescaling as history fills up; a
-/// young history leaves the left blank. Zero stays blank so idle rows look idle.
-pub fn spark(history: &VecDeque<u64>, width: usize) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    if width == 0 {
-        return String::new();
-    }
-    let per_cell = (HISTORY_LEN / width).max(1);
-    let cells: Vec<Option<u64>> = (0..width)
-        .rev()
-        .map(|back| {
-            let newest = history.len().checked_sub(back * per_cell)?;
-            let oldest = newest.saturating_sub(per_cell);
-            let n = newest.checked_sub(oldest).filter(|n| *n > 0)?;
-            let sum: u128 = history.range(oldest..newest).map(|&v| u128::from(v)).sum();
-            Some(u64::try_from(sum / n as u128).unwrap_or(u64::MAX))
-        })
-        .collect();
-    let max = cells.iter().flatten().copied().max().unwrap_or(0);
-    cells
-        .into_iter()
-        .map(|c| match c {
-            Some(v) if v > 0 && max > 0 => {
-                let level = (u128::from(v) * 7 / u128::from(max)) as usize;
-                BARS[level.min(7)]
-            }
-            _ => ' ',
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -154,60 +146,29 @@ mod tests {
     }
 
     #[test]
-    fn tracker_computes_deltas_per_key_and_caps_history() {
-        let key = RowKey::Service(ServiceKey::Fwmark {
+    fn tracker_computes_deltas_per_key_and_forgets_removed_rows() {
+        let key = ServiceKey::Fwmark {
             af: AddressFamily::Inet,
             mark: 1,
-        });
+        };
+        let entry = |conns| {
+            let mut s = crate::ipvs::Service::new(key);
+            s.stats = stats(conns, 0);
+            s.rates.cps = 7;
+            ServiceEntry {
+                service: s,
+                dests: vec![],
+            }
+        };
+        let row = RowKey::Service(key);
         let mut t = RateTracker::default();
-        t.observe(
-            key,
-            Duration::from_secs(1),
-            stats(10, 0),
-            Rates {
-                cps: 7,
-                ..Rates::default()
-            },
-        );
-        assert_eq!(t.get(&key).and_then(|r| r.delta), None);
-        assert_eq!(
-            t.get(&key).map(|r| r.history.back().copied()),
-            Some(Some(7))
-        );
-        t.observe(key, Duration::from_secs(2), stats(15, 0), Rates::default());
-        assert_eq!(t.get(&key).and_then(|r| r.delta).map(|r| r.cps), Some(5));
-        for i in 0..400 {
-            t.observe(
-                key,
-                Duration::from_secs(3 + i),
-                stats(15, 0),
-                Rates::default(),
-            );
-        }
-        assert_eq!(t.get(&key).map(|r| r.history.len()), Some(HISTORY_LEN));
-        t.retain(|_| false);
-        assert!(t.get(&key).is_none());
-    }
-
-    #[test]
-    fn spark_averages_fixed_buckets_aligned_to_the_newest_sample() {
-        // 300 cells: one sample each, scaled to the maximum, blank before the history.
-        let h: VecDeque<u64> = [0, 1, 4, 8].into_iter().collect();
-        assert_eq!(
-            spark(&h, HISTORY_LEN)
-                .chars()
-                .rev()
-                .take(5)
-                .collect::<String>(),
-            "█▄▁  "
-        );
-        // 2 cells of 150 samples: the young history lands in the newest cell only.
-        assert_eq!(spark(&h, 2), " █");
-        let full: VecDeque<u64> = (0..HISTORY_LEN as u64)
-            .map(|i| if i < 150 { 10 } else { 80 })
-            .collect();
-        assert_eq!(spark(&full, 2), "▁█");
-        assert_eq!(spark(&VecDeque::new(), 3), "   ");
-        assert_eq!(spark(&full, 0), "");
+        t.observe(Duration::from_secs(1), &[entry(10)]);
+        assert_eq!(t.get(&row).and_then(|r| r.delta), None);
+        t.observe(Duration::from_secs(2), &[entry(15)]);
+        assert_eq!(t.get(&row).and_then(|r| r.delta).map(|r| r.cps), Some(5));
+        t.observe(Duration::from_secs(3), &[]);
+        assert!(t.get(&row).is_none());
+        t.observe(Duration::from_secs(4), &[entry(100)]);
+        assert_eq!(t.get(&row).and_then(|r| r.delta), None);
     }
 }

@@ -15,7 +15,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 use crate::ipvs::{Dest, ServiceEntry};
 use crate::tui::app::App;
 use crate::tui::format::{self, human};
-use crate::tui::rates::spark;
+use crate::tui::history::spark;
 use crate::tui::rows::{SortColumn, ViewRow, row_rates};
 use crate::tui::view::{Theme, cell};
 

@@ -359,3 +359,72 @@ fn services_120x40_trend_over_five_minutes() {
     }
     insta::assert_snapshot!(draw(&app));
 }
+
+/// Timing of a 10k x 10 table (run with `--ignored --nocapture`; debug numbers are
+/// pessimistic). Not an assertion: the bench in the VM is the real measure.
+#[test]
+#[ignore = "timing report, not a check"]
+fn large_table_timing() {
+    use std::time::Instant;
+    let big = |tick: u64| {
+        let mut snap = testdata::snapshot(tick);
+        let template = snap.entries[0].clone();
+        snap.entries = (0..10_000_u32)
+            .map(|i| {
+                let mut e = template.clone();
+                let [_, _, a, b] = i.to_be_bytes();
+                e.service.key = crate::ipvs::ServiceKey::Addr {
+                    protocol: crate::ipvs::Protocol::Tcp,
+                    addr: std::net::IpAddr::from([10, 9, a, b]),
+                    port: 80,
+                };
+                e.dests = (0..10_u8)
+                    .map(|j| testdata::dest(&format!("10.{a}.{b}.{j}"), 80, 1, u32::from(j), tick))
+                    .collect();
+                e
+            })
+            .collect();
+        snap
+    };
+    let mut app = App::new(TopOptions::default());
+    update(
+        &mut app,
+        Action::Resize {
+            width: 120,
+            height: 40,
+        },
+    );
+    for tick in 1..=3 {
+        let snap = big(tick);
+        let t = Instant::now();
+        update(&mut app, Action::Snapshot(Box::new(snap)));
+        eprintln!("apply_snapshot: {:?}", t.elapsed());
+    }
+    let snap = big(4);
+    let mut rates = app.rates.clone();
+    let t = Instant::now();
+    rates.observe(snap.at, &snap.entries);
+    eprintln!("rates.observe: {:?}", t.elapsed());
+    let t = Instant::now();
+    drop(rates);
+    eprintln!("drop rates: {:?}", t.elapsed());
+    let t = Instant::now();
+    app.rebuild_rows();
+    eprintln!("rebuild_rows: {:?}", t.elapsed());
+    let t = Instant::now();
+    let old = app.snapshot.replace(snap);
+    drop(old);
+    eprintln!("drop snapshot: {:?}", t.elapsed());
+    let t = Instant::now();
+    update(&mut app, Action::SortNext);
+    eprintln!("resort: {:?}", t.elapsed());
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let t = Instant::now();
+    for _ in 0..10 {
+        terminal.draw(|f| render(&app, f)).unwrap();
+    }
+    eprintln!("frame: {:?}", t.elapsed() / 10);
+    let t = Instant::now();
+    update(&mut app, Action::Down);
+    eprintln!("key: {:?}", t.elapsed());
+}
