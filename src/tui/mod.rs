@@ -58,6 +58,8 @@ pub fn options(interval: std::time::Duration, read_only: bool, numeric: bool) ->
 }
 
 #[cfg(test)]
+mod collector_tests;
+#[cfg(test)]
 mod testdata;
 #[cfg(test)]
 mod update_tests;
