@@ -166,13 +166,20 @@ impl Collector {
     /// One refresh; false when the UI is gone.
     fn poll(&mut self) -> bool {
         let at = self.start.elapsed();
-        let entries = match self.backend().and_then(|b| b.entries()) {
+        let backend = match self.backend() {
+            Ok(b) => b,
+            // No backend at all: whatever the reason, IPVS cannot be reached.
+            Err(e) => return self.send(Action::CollectFailed(CollectError::unavailable(&e))),
+        };
+        let entries = match backend.entries() {
             Ok(e) => e,
             Err(e) => {
-                if matches!(e, IpvsError::Unavailable { .. }) {
+                let err = CollectError::from_ipvs(&e);
+                if matches!(err, CollectError::Unavailable { .. }) {
+                    // Start over with a fresh backend next time (e.g. after modprobe).
                     self.backend = None;
                 }
-                return self.send(Action::CollectFailed(CollectError::from_ipvs(&e)));
+                return self.send(Action::CollectFailed(err));
             }
         };
         let Ok(backend) = self.backend() else {

@@ -16,6 +16,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("c / e", "collapse all / expand all"),
     ("s / S", "sort by next column / reverse order"),
     ("/", "filter (Enter keeps, Esc clears)"),
+    (
+        "  connections",
+        "terms: state:EST client:10.1 rs:10.0.1.1 vip: proto:",
+    ),
     ("n", "toggle names / numeric addresses"),
     ("r", "rates: counter deltas / kernel estimator"),
     ("f", "connections follow the selected service"),

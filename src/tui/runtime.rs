@@ -32,6 +32,9 @@ impl Drop for RestoreGuard {
 
 /// Run the dashboard until the user quits.
 pub fn run_with(sources: Sources, options: TopOptions) -> anyhow::Result<()> {
+    // The terminal first: if it cannot be set up, no thread has been started.
+    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
+    let _guard = RestoreGuard;
     let (events_tx, events_rx) = mpsc::channel::<Action>();
     let (commands_tx, commands_rx) = mpsc::channel::<Command>();
     let signals = Arc::new(Signals::default());
@@ -44,8 +47,6 @@ pub fn run_with(sources: Sources, options: TopOptions) -> anyhow::Result<()> {
         !options.numeric,
     )
     .context("cannot start the collector thread")?;
-    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
-    let _guard = RestoreGuard;
     let mut app = App::new(options);
     let size = terminal.size().context("cannot read the terminal size")?;
     let mut ctx = Loop {

@@ -76,13 +76,66 @@ pub enum CollectError {
 }
 
 impl CollectError {
+    /// Classify a failed poll: unreachable IPVS and missing privileges never fix
+    /// themselves between two polls, so they replace the view; anything else is shown in
+    /// the status line over the last good data.
     pub fn from_ipvs(err: &IpvsError) -> Self {
-        match err {
-            IpvsError::Unavailable { errno } => Self::Unavailable {
-                errno: *errno,
-                message: err.to_string(),
-            },
-            other => Self::Poll(other.to_string()),
+        let permission = matches!(err.errno(), libc::EPERM | libc::EACCES);
+        if matches!(err, IpvsError::Unavailable { .. }) || permission {
+            Self::unavailable(err)
+        } else {
+            Self::Poll(err.to_string())
         }
+    }
+
+    /// The backend could not even be created.
+    pub fn unavailable(err: &IpvsError) -> Self {
+        Self::Unavailable {
+            errno: err.errno(),
+            message: err.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipvs::OpKind;
+
+    #[test]
+    fn permission_and_unreachable_errors_replace_the_view_others_do_not() {
+        let eperm = IpvsError::Kernel {
+            op: OpKind::GetServices,
+            errno: libc::EPERM,
+        };
+        assert!(matches!(
+            CollectError::from_ipvs(&eperm),
+            CollectError::Unavailable {
+                errno: libc::EPERM,
+                ..
+            }
+        ));
+        let missing = IpvsError::Unavailable {
+            errno: libc::ENOPROTOOPT,
+        };
+        assert!(matches!(
+            CollectError::from_ipvs(&missing),
+            CollectError::Unavailable { .. }
+        ));
+        let busy = IpvsError::Kernel {
+            op: OpKind::GetDests,
+            errno: libc::EBUSY,
+        };
+        assert!(matches!(
+            CollectError::from_ipvs(&busy),
+            CollectError::Poll(_)
+        ));
+        assert!(matches!(
+            CollectError::unavailable(&busy),
+            CollectError::Unavailable {
+                errno: libc::EBUSY,
+                ..
+            }
+        ));
     }
 }

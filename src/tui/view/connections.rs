@@ -39,6 +39,8 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         .min(app.conns.order.len().saturating_sub(1));
     let offset = cursor.saturating_sub(height - 1);
     let names = app.names();
+    // `ipvsadm -lcn --persistent-conn` columns, when there is room and something to show.
+    let pe = table.width >= 140 && data.rows.iter().any(|c| c.pe_name.is_some());
     let rows = app
         .conns
         .order
@@ -46,17 +48,29 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         .skip(offset)
         .take(height)
         .filter_map(|&i| data.rows.get(i))
-        .map(|c| conn_row(c, names));
-    let header = Row::new(["Pro", "Expire", "State", "Source", "Virtual", "Destination"])
-        .style(theme.table_header());
-    let widths = [
+        .map(|c| conn_row(c, names, pe));
+    let mut titles = vec!["Pro", "Expire", "State", "Source", "Virtual", "Destination"];
+    // ipvsadm pads states to 11 but never cuts them (SCTP has SHUTDOWN_ACK_SENT).
+    let state_width = data
+        .by_state
+        .keys()
+        .map(String::len)
+        .max()
+        .unwrap_or(0)
+        .clamp(11, 17);
+    let mut widths = vec![
         Constraint::Length(4),
         Constraint::Length(6),
-        Constraint::Length(11),
-        Constraint::Fill(1),
-        Constraint::Fill(1),
-        Constraint::Fill(1),
+        Constraint::Length(state_width as u16),
+        Constraint::Fill(2),
+        Constraint::Fill(2),
+        Constraint::Fill(2),
     ];
+    if pe {
+        titles.extend(["PE", "PE data"]);
+        widths.extend([Constraint::Length(8), Constraint::Fill(1)]);
+    }
+    let header = Row::new(titles).style(theme.table_header());
     let widget = Table::new(rows, widths)
         .header(header)
         .column_spacing(1)
@@ -66,16 +80,21 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     frame.render_stateful_widget(widget, table, &mut state);
 }
 
-fn conn_row<'a>(c: &Connection, names: Option<&crate::tui::snapshot::Names>) -> Row<'a> {
+fn conn_row<'a>(c: &Connection, names: Option<&crate::tui::snapshot::Names>, pe: bool) -> Row<'a> {
     let proto = Some(c.protocol.as_str());
-    Row::new([
+    let mut cells = vec![
         c.protocol.clone(),
         format::expire(c.expires),
         c.state.clone(),
         format::endpoint(c.client_addr, c.client_port, proto, names),
         format::endpoint(c.virtual_addr, c.virtual_port, proto, names),
         format::endpoint(c.dest_addr, c.dest_port, proto, names),
-    ])
+    ];
+    if pe {
+        cells.push(c.pe_name.clone().unwrap_or_default());
+        cells.push(c.pe_data.clone().unwrap_or_default());
+    }
+    Row::new(cells)
 }
 
 fn scope_text(app: &App) -> String {

@@ -239,6 +239,26 @@ fn connections_120x40_all_sorted_by_expire() {
 }
 
 #[test]
+fn connections_160x30_persistence_engine_and_sctp_states() {
+    let mut app = sized(160, 30);
+    update(&mut app, Action::ToggleFollow);
+    update(&mut app, Action::ShowView(View::Connections));
+    let mut rows = testdata::conn_rows();
+    rows[0].protocol = "UDP".into();
+    rows[0].state = "NONE".into();
+    rows[0].pe_name = Some("sip".into());
+    rows[0].pe_data = Some("abc123@host".into());
+    rows[1].protocol = "SCTP".into();
+    rows[1].state = "SHUTDOWN_ACK_SENT".into();
+    rows[2].client_addr = ip("2001:db8:9::1");
+    rows[2].virtual_addr = ip("2001:db8:9::100");
+    rows[2].dest_addr = ip("2001:db8:9::2");
+    let data = testdata::conns_for(&app, &rows);
+    update(&mut app, Action::Conns(Box::new(data)));
+    insta::assert_snapshot!(draw(&app));
+}
+
+#[test]
 fn connections_reading() {
     let mut app = sized(80, 24);
     update(&mut app, Action::ShowView(View::Connections));
