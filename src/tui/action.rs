@@ -23,6 +23,8 @@ pub enum Action {
     Slower,
     ToggleNumeric,
     ToggleRateSource,
+    /// Narrow terminals: show packets instead of bytes per second (or back).
+    TogglePackets,
 
     Up,
     Down,

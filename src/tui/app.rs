@@ -124,6 +124,8 @@ pub struct App {
     pub interval: Duration,
     pub numeric: bool,
     pub source: RateSource,
+    /// Below the wide layout, the In/Out columns show packets (true) or bytes per second.
+    pub packets: bool,
     pub snapshot: Option<Snapshot>,
     pub rates: RateTracker,
     pub global_prev: Option<(Duration, Stats)>,
@@ -158,6 +160,7 @@ impl App {
             interval: options.interval,
             numeric: options.numeric,
             source: RateSource::Delta,
+            packets: false,
             snapshot: None,
             rates: RateTracker::default(),
             global_prev: None,

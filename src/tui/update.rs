@@ -171,6 +171,7 @@ fn normal(app: &mut App, action: Action) -> Vec<Command> {
             app.rebuild_rows();
             return vec![Command::SetNames(!app.numeric)];
         }
+        Action::TogglePackets => app.packets = !app.packets,
         Action::ToggleRateSource => {
             app.source = match app.source {
                 RateSource::Delta => RateSource::Kernel,

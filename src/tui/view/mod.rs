@@ -203,6 +203,9 @@ fn render_footer(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
                 hints.push(("z", "zero".into()));
             }
             hints.push(("r", rate_label(app.source).into()));
+            if area.width < 140 {
+                hints.push(("b", if app.packets { "bytes" } else { "packets" }.into()));
+            }
         }
         View::Connections => {
             hints.push(("s", format!("sort:{}", app.conns.sort.label())));

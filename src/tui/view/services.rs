@@ -54,7 +54,7 @@ enum Tier {
     Wide,
 }
 
-fn columns(tier: Tier, health: bool) -> Vec<(Id, Col)> {
+fn columns(tier: Tier, health: bool, packets: bool) -> Vec<(Id, Col)> {
     let c = |title, width, sort| Col { title, width, sort };
     let roomy = tier >= Tier::Medium;
     let mut cols = vec![
@@ -78,12 +78,14 @@ fn columns(tier: Tier, health: bool) -> Vec<(Id, Col)> {
         cols.push((Id::Thresholds, c("u/l thr", 8, None)));
     }
     cols.push((Id::Cps, c("CPS", 5, Some(SortColumn::Cps))));
-    if tier == Tier::Wide {
-        cols.push((Id::InPps, c("InPPS", 6, Some(SortColumn::InPps))));
-        cols.push((Id::OutPps, c("OutPPS", 6, Some(SortColumn::OutPps))));
+    if tier == Tier::Wide || packets {
+        cols.push((Id::InPps, c("InP/s", 5, Some(SortColumn::InPps))));
+        cols.push((Id::OutPps, c("OutP/s", 6, Some(SortColumn::OutPps))));
     }
-    cols.push((Id::InBps, c("InB/s", 5, Some(SortColumn::InBps))));
-    cols.push((Id::OutBps, c("OutB/s", 6, Some(SortColumn::OutBps))));
+    if tier == Tier::Wide || !packets {
+        cols.push((Id::InBps, c("InB/s", 5, Some(SortColumn::InBps))));
+        cols.push((Id::OutBps, c("OutB/s", 6, Some(SortColumn::OutBps))));
+    }
     if health {
         let width = match tier {
             Tier::Compact => 8,
@@ -119,7 +121,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         _ => Tier::Wide,
     };
     let health = app.snapshot.as_ref().is_some_and(|s| !s.health.is_empty());
-    let cols = columns(tier, health);
+    let cols = columns(tier, health, app.packets);
     let height = usize::from(area.height.saturating_sub(1)).max(1);
     let offset = app.cursor.saturating_sub(height - 1);
     let header = Row::new(cols.iter().map(|(_, c)| {

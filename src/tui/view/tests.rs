@@ -110,6 +110,13 @@ fn services_scroll_keeps_the_cursor_visible() {
 }
 
 #[test]
+fn services_80x24_packets_instead_of_bytes() {
+    let mut app = sized(80, 24);
+    update(&mut app, Action::TogglePackets);
+    insta::assert_snapshot!(draw(&app));
+}
+
+#[test]
 fn services_read_only_paused_numeric() {
     let options = TopOptions {
         read_only: true,
