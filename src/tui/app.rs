@@ -10,6 +10,7 @@ use crate::tui::conns::{self, ConnQuery, ConnScope, ConnSort};
 use crate::tui::rates::{self, RateTracker};
 use crate::tui::rows::{self, RateSource, RowKey, RowParams, SortColumn, ViewRow};
 use crate::tui::snapshot::{ConnSnapshot, Snapshot};
+use crate::tui::update::{MAX_INTERVAL, MIN_INTERVAL};
 
 /// Start-up settings (`lvsctl top [--interval D] [--read-only] [-n]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +153,10 @@ pub struct App {
 
 impl App {
     pub fn new(options: TopOptions) -> Self {
+        let options = TopOptions {
+            interval: options.interval.clamp(MIN_INTERVAL, MAX_INTERVAL),
+            ..options
+        };
         Self {
             options,
             view: View::Services,

@@ -36,7 +36,15 @@ pub use names::EtcResolver;
 /// Run `lvsctl top` with no health source and names from `/etc/hosts` and `/etc/services`
 /// (use [`run_with`] to supply a health source or another resolver).
 ///
-/// `factory` is called on the collector thread, again after each failure to reach IPVS.
+/// `factory` is called on the collector thread (netlink sockets belong to the thread's
+/// network namespace, and backends are not `Sync`), and again after each failure to reach
+/// IPVS. From `main`, for `lvsctl top [--interval D] [--read-only] [-n]`:
+///
+/// ```ignore
+/// let factory: lvsctl::tui::BackendFactory =
+///     Box::new(|| Ok(Box::new(NetlinkBackend::open()?) as Box<dyn Backend>));
+/// lvsctl::tui::run(factory, lvsctl::tui::options(interval, read_only, numeric))
+/// ```
 pub fn run(factory: BackendFactory, options: TopOptions) -> anyhow::Result<()> {
     let sources = Sources {
         factory,

@@ -38,16 +38,16 @@ pub fn run_with(sources: Sources, options: TopOptions) -> anyhow::Result<()> {
     let (events_tx, events_rx) = mpsc::channel::<Action>();
     let (commands_tx, commands_rx) = mpsc::channel::<Command>();
     let signals = Arc::new(Signals::default());
+    let mut app = App::new(options);
     collector::spawn(
         sources,
         events_tx,
         commands_rx,
         Arc::clone(&signals),
-        options.interval,
-        !options.numeric,
+        app.interval,
+        !app.numeric,
     )
     .context("cannot start the collector thread")?;
-    let mut app = App::new(options);
     let size = terminal.size().context("cannot read the terminal size")?;
     let mut ctx = Loop {
         commands: commands_tx,

@@ -10,8 +10,10 @@ use crate::tui::ops;
 use crate::tui::rows::{RateSource, RowKey, SortColumn};
 use crate::tui::snapshot::CollectError;
 
-const MIN_INTERVAL: Duration = Duration::from_millis(250);
-const MAX_INTERVAL: Duration = Duration::from_mins(1);
+/// Bounds of the refresh interval: faster floods the kernel's mutex with dumps, slower is
+/// no longer "live".
+pub const MIN_INTERVAL: Duration = Duration::from_millis(250);
+pub const MAX_INTERVAL: Duration = Duration::from_mins(1);
 
 /// Apply one action; return what the outside world must do about it.
 pub fn update(app: &mut App, action: Action) -> Vec<Command> {

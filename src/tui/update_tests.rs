@@ -460,4 +460,10 @@ fn interval_pause_names_and_quit_become_commands() {
     );
     assert_eq!(update(&mut app, Action::Quit), vec![Command::Quit]);
     assert!(app.quit);
+    // A zero interval from the command line would spin the collector.
+    let zero = TopOptions {
+        interval: Duration::ZERO,
+        ..TopOptions::default()
+    };
+    assert_eq!(App::new(zero).interval, Duration::from_millis(250));
 }
