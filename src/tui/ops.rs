@@ -13,12 +13,13 @@ use crate::tui::rows::RowKey;
 /// The message shown when a write is attempted in read-only mode.
 pub const READ_ONLY: &str = "read-only mode: changes are disabled (started with --read-only)";
 
-fn selected_dest(app: &App) -> Option<(ServiceKey, Dest)> {
-    let row = app.selected_row()?;
+fn selected_dest(app: &App) -> Result<(ServiceKey, Dest), String> {
+    let row = app.selected_row().ok_or(NEED_DEST)?;
     let RowKey::Dest(svc, _) = row.key else {
-        return None;
+        return Err(NEED_DEST.to_owned());
     };
-    Some((svc, app.dest(row)?.clone()))
+    let dest = app.dest(row).ok_or(NEED_DEST)?;
+    Ok((svc, dest.clone()))
 }
 
 fn dest_label(app: &App, svc: &ServiceKey, dest: &DestKey) -> String {
@@ -48,77 +49,75 @@ fn weight_change(app: &App, svc: ServiceKey, dest: &Dest, weight: i32, verb: &st
     }
 }
 
+const NEED_DEST: &str = "select a real server first";
+
 /// A kernel action key: open the matching popup (or say why not).
 pub fn request(app: &mut App, action: &Action) {
     if app.options.read_only {
         app.set_status(READ_ONLY, true);
         return;
     }
-    let need_dest = "select a real server first";
-    match action {
-        Action::SetWeight => match selected_dest(app) {
-            Some((service, d)) => {
-                app.mode = Mode::EditWeight {
-                    service,
-                    dest: d.key(),
-                    // Empty, not prefilled: typing a number should not append to the old one.
-                    input: String::new(),
-                };
-            }
-            None => app.set_status(need_dest, true),
-        },
-        Action::Drain => match selected_dest(app) {
-            Some((_, d)) if d.weight == 0 => {
-                app.set_status(format!("{} is already drained", d.key()), true);
-            }
-            Some((svc, d)) => app.mode = Mode::Confirm(weight_change(app, svc, &d, 0, "Drain")),
-            None => app.set_status(need_dest, true),
-        },
-        Action::RestoreWeight => match selected_dest(app) {
-            Some((svc, d)) => match app.saved_weights.get(&(svc, d.key())) {
-                Some(&w) => {
-                    app.mode = Mode::Confirm(weight_change(app, svc, &d, w, "Restore"));
-                }
-                None => {
-                    app.set_status(format!("no earlier weight of {} to restore", d.key()), true);
-                }
-            },
-            None => app.set_status(need_dest, true),
-        },
-        Action::RemoveDest => match selected_dest(app) {
-            Some((svc, d)) => {
-                let who = dest_label(app, &svc, &d.key());
-                app.mode = Mode::Confirm(Pending {
-                    question: format!("Remove real server {who}?"),
-                    label: format!("Remove {}", format::dest_key(&svc, &d.key(), app.names())),
-                    ops: vec![Op::DelDest(svc, d.key())],
-                    remember: None,
-                });
-            }
-            None => app.set_status(need_dest, true),
-        },
-        Action::ZeroService => match app.selected_row().map(|r| r.key.service()) {
-            Some(svc) => {
-                let name = format::service_key(&svc, app.names());
-                app.mode = Mode::Confirm(Pending {
-                    question: format!("Zero the counters of {name} and its real servers?"),
-                    label: format!("Zero {name}"),
-                    ops: vec![Op::Zero(Some(svc))],
-                    remember: None,
-                });
-            }
-            None => app.set_status("no service selected", true),
-        },
-        Action::ZeroAll => {
-            app.mode = Mode::Confirm(Pending {
-                question: "Zero the counters of ALL services?".to_owned(),
-                label: "Zero all counters".to_owned(),
-                ops: vec![Op::Zero(None)],
+    let outcome = match action {
+        Action::SetWeight => selected_dest(app).map(|(service, d)| Mode::EditWeight {
+            service,
+            dest: d.key(),
+            // Empty, not prefilled: typing a number should not append to the old one.
+            input: String::new(),
+        }),
+        Action::Drain => drain(app),
+        Action::RestoreWeight => restore(app),
+        Action::RemoveDest => selected_dest(app).map(|(svc, d)| {
+            let who = dest_label(app, &svc, &d.key());
+            Mode::Confirm(Pending {
+                question: format!("Remove real server {who}?"),
+                label: format!("Remove {}", format::dest_key(&svc, &d.key(), app.names())),
+                ops: vec![Op::DelDest(svc, d.key())],
                 remember: None,
-            });
-        }
-        _ => {}
+            })
+        }),
+        Action::ZeroService => zero_service(app),
+        Action::ZeroAll => Ok(Mode::Confirm(Pending {
+            question: "Zero the counters of ALL services?".to_owned(),
+            label: "Zero all counters".to_owned(),
+            ops: vec![Op::Zero(None)],
+            remember: None,
+        })),
+        _ => return,
+    };
+    match outcome {
+        Ok(mode) => app.mode = mode,
+        Err(why) => app.set_status(why, true),
     }
+}
+
+fn drain(app: &App) -> Result<Mode, String> {
+    let (svc, d) = selected_dest(app)?;
+    if d.weight == 0 {
+        return Err(format!("{} is already drained", d.key()));
+    }
+    Ok(Mode::Confirm(weight_change(app, svc, &d, 0, "Drain")))
+}
+
+fn restore(app: &App) -> Result<Mode, String> {
+    let (svc, d) = selected_dest(app)?;
+    let Some(&w) = app.saved_weights.get(&(svc, d.key())) else {
+        return Err(format!("no earlier weight of {} to restore", d.key()));
+    };
+    Ok(Mode::Confirm(weight_change(app, svc, &d, w, "Restore")))
+}
+
+fn zero_service(app: &App) -> Result<Mode, String> {
+    let svc = app
+        .selected_row()
+        .map(|r| r.key.service())
+        .ok_or("no service selected")?;
+    let name = format::service_key(&svc, app.names());
+    Ok(Mode::Confirm(Pending {
+        question: format!("Zero the counters of {name} and its real servers?"),
+        label: format!("Zero {name}"),
+        ops: vec![Op::Zero(Some(svc))],
+        remember: None,
+    }))
 }
 
 /// Enter in the weight editor: validate, then ask for confirmation.

@@ -10,6 +10,7 @@ use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::time::Duration;
 
 use anyhow::Context;
+use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event};
 
 use crate::tui::action::{Action, Command};
@@ -60,30 +61,7 @@ pub fn run_with(sources: Sources, options: TopOptions) -> anyhow::Result<()> {
             height: size.height,
         },
     );
-    let mut dirty = true;
-    while !app.quit {
-        if dirty {
-            terminal
-                .draw(|f| view::render(&app, f))
-                .context("cannot draw")?;
-            dirty = false;
-        }
-        if event::poll(TICK).context("cannot read the terminal")? {
-            let action = match event::read().context("cannot read the terminal")? {
-                Event::Key(k) => keymap::map_key(&app, k),
-                Event::Resize(width, height) => Some(Action::Resize { width, height }),
-                _ => None,
-            };
-            if let Some(a) = action {
-                ctx.dispatch(&mut app, a);
-            }
-            dirty = true;
-        }
-        dirty |= ctx.drain(&mut app, &events_rx)?;
-    }
-    ctx.signals.command_waiting.store(true, Ordering::Relaxed);
-    let _ = ctx.commands.send(Command::Quit);
-    Ok(())
+    ctx.run(&mut terminal, &mut app, &events_rx)
 }
 
 struct Loop {
@@ -92,6 +70,39 @@ struct Loop {
 }
 
 impl Loop {
+    /// Draw when something changed, react to keys at once, take in what the collector sent.
+    fn run(
+        &mut self,
+        terminal: &mut DefaultTerminal,
+        app: &mut App,
+        events: &Receiver<Action>,
+    ) -> anyhow::Result<()> {
+        let mut dirty = true;
+        while !app.quit {
+            if dirty {
+                terminal
+                    .draw(|f| view::render(app, f))
+                    .context("cannot draw")?;
+                dirty = false;
+            }
+            if event::poll(TICK).context("cannot read the terminal")? {
+                let action = match event::read().context("cannot read the terminal")? {
+                    Event::Key(k) => keymap::map_key(app, k),
+                    Event::Resize(width, height) => Some(Action::Resize { width, height }),
+                    _ => None,
+                };
+                if let Some(a) = action {
+                    self.dispatch(app, a);
+                }
+                dirty = true;
+            }
+            dirty |= self.drain(app, events)?;
+        }
+        self.signals.command_waiting.store(true, Ordering::Relaxed);
+        let _ = self.commands.send(Command::Quit);
+        Ok(())
+    }
+
     /// Update the state and pass the resulting commands to the collector.
     fn dispatch(&mut self, app: &mut App, action: Action) {
         for cmd in update::update(app, action) {

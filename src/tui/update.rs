@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::ipvs::{DestKey, ServiceKey};
 use crate::tui::action::{Action, Command};
 use crate::tui::app::{App, Mode, Status, View};
 use crate::tui::conns::{ConnQuery, ConnSort, DEFAULT_CAP};
@@ -19,65 +20,74 @@ pub const MAX_INTERVAL: Duration = Duration::from_mins(1);
 pub fn update(app: &mut App, action: Action) -> Vec<Command> {
     let mut out = match app.mode.clone() {
         Mode::Normal => normal(app, action),
-        Mode::Help => {
-            match action {
-                Action::Quit => return quit(app),
-                Action::ToggleHelp | Action::Cancel | Action::Submit => app.mode = Mode::Normal,
-                other if is_data(&other) => return data(app, other),
-                _ => {}
-            }
-            Vec::new()
-        }
+        Mode::Help => help(app, action),
         Mode::Filter => filter(app, action),
         Mode::EditWeight {
             service,
             dest,
-            mut input,
-        } => match action {
-            Action::Input(c) if c.is_ascii_digit() && input.len() < 10 => {
-                input.push(c);
-                app.mode = Mode::EditWeight {
-                    service,
-                    dest,
-                    input,
-                };
-                Vec::new()
-            }
-            Action::Backspace => {
-                input.pop();
-                app.mode = Mode::EditWeight {
-                    service,
-                    dest,
-                    input,
-                };
-                Vec::new()
-            }
-            Action::Submit => {
-                ops::submit_weight(app, service, dest, &input);
-                Vec::new()
-            }
-            Action::Cancel => {
-                app.mode = Mode::Normal;
-                Vec::new()
-            }
-            Action::Quit => quit(app),
-            other => data(app, other),
-        },
-        Mode::Confirm(_) => match action {
-            Action::Confirm | Action::Submit => ops::confirm(app),
-            Action::Cancel | Action::Input('n') => {
-                app.mode = Mode::Normal;
-                app.set_status("cancelled", false);
-                Vec::new()
-            }
-            Action::Quit => quit(app),
-            other => data(app, other),
-        },
+            input,
+        } => edit_weight(app, action, service, dest, input),
+        Mode::Confirm(_) => confirm(app, action),
     };
     if !app.quit {
         out.extend(reconcile_conns(app));
     }
     out
+}
+
+fn help(app: &mut App, action: Action) -> Vec<Command> {
+    match action {
+        Action::Quit => return quit(app),
+        Action::ToggleHelp | Action::Cancel | Action::Submit => app.mode = Mode::Normal,
+        other if is_data(&other) => return data(app, other),
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn edit_weight(
+    app: &mut App,
+    action: Action,
+    service: ServiceKey,
+    dest: DestKey,
+    mut input: String,
+) -> Vec<Command> {
+    match action {
+        // Ten digits reach past i32::MAX, which `submit_weight` then refuses.
+        Action::Input(c) if c.is_ascii_digit() && input.len() < 10 => input.push(c),
+        Action::Backspace => {
+            input.pop();
+        }
+        Action::Submit => {
+            ops::submit_weight(app, service, dest, &input);
+            return Vec::new();
+        }
+        Action::Cancel => {
+            app.mode = Mode::Normal;
+            return Vec::new();
+        }
+        Action::Quit => return quit(app),
+        other => return data(app, other),
+    }
+    app.mode = Mode::EditWeight {
+        service,
+        dest,
+        input,
+    };
+    Vec::new()
+}
+
+fn confirm(app: &mut App, action: Action) -> Vec<Command> {
+    match action {
+        Action::Confirm | Action::Submit => ops::confirm(app),
+        Action::Cancel => {
+            app.mode = Mode::Normal;
+            app.set_status("cancelled", false);
+            Vec::new()
+        }
+        Action::Quit => quit(app),
+        other => data(app, other),
+    }
 }
 
 fn is_data(a: &Action) -> bool {
@@ -140,55 +150,21 @@ fn normal(app: &mut App, action: Action) -> Vec<Command> {
     match action {
         Action::Quit => return quit(app),
         Action::ShowView(v) => app.view = v,
-        Action::NextView | Action::PrevView => {
-            let i = View::ALL.iter().position(|v| *v == app.view).unwrap_or(0);
-            let n = View::ALL.len();
-            let next = if matches!(action, Action::NextView) {
-                i + 1
-            } else {
-                i + n - 1
-            };
-            app.view = View::ALL[next % n];
-        }
+        Action::NextView => app.view = cycle(&View::ALL, app.view, 1),
+        Action::PrevView => app.view = cycle(&View::ALL, app.view, View::ALL.len() - 1),
         Action::ToggleHelp => app.mode = Mode::Help,
-        Action::TogglePause => {
-            app.paused = !app.paused;
-            return vec![Command::SetPaused(app.paused)];
-        }
-        Action::Faster | Action::Slower => {
-            let next = if matches!(action, Action::Faster) {
-                app.interval / 2
-            } else {
-                app.interval.saturating_mul(2)
-            };
-            app.interval = next.clamp(MIN_INTERVAL, MAX_INTERVAL);
-            app.set_status(
-                format!("refresh every {}", interval_text(app.interval)),
-                false,
-            );
-            return vec![Command::SetInterval(app.interval)];
-        }
-        Action::ToggleNumeric => {
-            app.numeric = !app.numeric;
-            app.rebuild_rows();
-            return vec![Command::SetNames(!app.numeric)];
-        }
-        Action::TogglePackets => app.packets = !app.packets,
-        Action::ToggleRateSource => {
-            app.source = match app.source {
-                RateSource::Delta => RateSource::Kernel,
-                RateSource::Kernel => RateSource::Delta,
-            };
-            app.rebuild_rows();
-        }
+        Action::TogglePause
+        | Action::Faster
+        | Action::Slower
+        | Action::ToggleNumeric
+        | Action::TogglePackets
+        | Action::ToggleRateSource => return settings(app, &action),
         Action::Up
         | Action::Down
         | Action::PageUp
         | Action::PageDown
         | Action::Top
-        | Action::Bottom => {
-            navigate(app, &action);
-        }
+        | Action::Bottom => navigate(app, &action),
         Action::ToggleCollapse | Action::CollapseAll | Action::ExpandAll => collapse(app, &action),
         Action::SortNext | Action::ReverseSort => sort(app, &action),
         Action::ToggleFollow => app.conns.follow = !app.conns.follow,
@@ -203,6 +179,53 @@ fn normal(app: &mut App, action: Action) -> Vec<Command> {
         other => return data(app, other),
     }
     Vec::new()
+}
+
+/// The element `step` places after `current` in `all`, wrapping around.
+fn cycle<T: Copy + PartialEq>(all: &[T], current: T, step: usize) -> T {
+    let i = all.iter().position(|v| *v == current).unwrap_or(0);
+    all.get((i + step) % all.len().max(1))
+        .copied()
+        .unwrap_or(current)
+}
+
+/// How and how often the data is fetched and shown.
+fn settings(app: &mut App, action: &Action) -> Vec<Command> {
+    match action {
+        Action::TogglePause => {
+            app.paused = !app.paused;
+            vec![Command::SetPaused(app.paused)]
+        }
+        Action::Faster | Action::Slower => {
+            let next = if matches!(action, Action::Faster) {
+                app.interval / 2
+            } else {
+                app.interval.saturating_mul(2)
+            };
+            app.interval = next.clamp(MIN_INTERVAL, MAX_INTERVAL);
+            let text = format!("refresh every {}", interval_text(app.interval));
+            app.set_status(text, false);
+            vec![Command::SetInterval(app.interval)]
+        }
+        Action::ToggleNumeric => {
+            app.numeric = !app.numeric;
+            app.rebuild_rows();
+            vec![Command::SetNames(!app.numeric)]
+        }
+        Action::TogglePackets => {
+            app.packets = !app.packets;
+            Vec::new()
+        }
+        Action::ToggleRateSource => {
+            app.source = match app.source {
+                RateSource::Delta => RateSource::Kernel,
+                RateSource::Kernel => RateSource::Delta,
+            };
+            app.rebuild_rows();
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
 }
 
 pub fn interval_text(d: Duration) -> String {
@@ -264,11 +287,7 @@ fn collapse(app: &mut App, action: &Action) {
 fn sort(app: &mut App, action: &Action) {
     if app.view == View::Connections {
         if matches!(action, Action::SortNext) {
-            let i = ConnSort::ALL
-                .iter()
-                .position(|s| *s == app.conns.sort)
-                .unwrap_or(0);
-            app.conns.sort = ConnSort::ALL[(i + 1) % ConnSort::ALL.len()];
+            app.conns.sort = cycle(&ConnSort::ALL, app.conns.sort, 1);
             app.conns.descending = false;
         } else {
             app.conns.descending = !app.conns.descending;
@@ -277,11 +296,7 @@ fn sort(app: &mut App, action: &Action) {
         return;
     }
     if matches!(action, Action::SortNext) {
-        let i = SortColumn::ALL
-            .iter()
-            .position(|s| *s == app.sort)
-            .unwrap_or(0);
-        app.sort = SortColumn::ALL[(i + 1) % SortColumn::ALL.len()];
+        app.sort = cycle(&SortColumn::ALL, app.sort, 1);
         app.descending = app.sort.default_descending();
     } else {
         app.descending = !app.descending;

@@ -13,6 +13,7 @@ use crate::ipvs::Connection;
 use crate::tui::app::App;
 use crate::tui::conns::ConnScope;
 use crate::tui::format::{self, human};
+use crate::tui::snapshot::ConnSnapshot;
 use crate::tui::view::Theme;
 
 pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
@@ -38,9 +39,9 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         .cursor
         .min(app.conns.order.len().saturating_sub(1));
     let offset = cursor.saturating_sub(height - 1);
-    let names = app.names();
     // `ipvsadm -lcn --persistent-conn` columns, when there is room and something to show.
     let pe = table.width >= 140 && data.rows.iter().any(|c| c.pe_name.is_some());
+    let names = app.names();
     let rows = app
         .conns
         .order
@@ -49,6 +50,17 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         .take(height)
         .filter_map(|&i| data.rows.get(i))
         .map(|c| conn_row(c, names, pe));
+    let (titles, widths) = columns(data, pe);
+    let widget = Table::new(rows, widths)
+        .header(Row::new(titles).style(theme.table_header()))
+        .column_spacing(1)
+        .row_highlight_style(theme.selected())
+        .highlight_symbol(">");
+    let mut state = TableState::default().with_selected(Some(cursor - offset));
+    frame.render_stateful_widget(widget, table, &mut state);
+}
+
+fn columns(data: &ConnSnapshot, pe: bool) -> (Vec<&'static str>, Vec<Constraint>) {
     let mut titles = vec!["Pro", "Expire", "State", "Source", "Virtual", "Destination"];
     // ipvsadm pads states to 11 but never cuts them (SCTP has SHUTDOWN_ACK_SENT).
     let state_width = data
@@ -70,14 +82,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         titles.extend(["PE", "PE data"]);
         widths.extend([Constraint::Length(8), Constraint::Fill(1)]);
     }
-    let header = Row::new(titles).style(theme.table_header());
-    let widget = Table::new(rows, widths)
-        .header(header)
-        .column_spacing(1)
-        .row_highlight_style(theme.selected())
-        .highlight_symbol(">");
-    let mut state = TableState::default().with_selected(Some(cursor - offset));
-    frame.render_stateful_widget(widget, table, &mut state);
+    (titles, widths)
 }
 
 fn conn_row<'a>(c: &Connection, names: Option<&crate::tui::snapshot::Names>, pe: bool) -> Row<'a> {

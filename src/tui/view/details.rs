@@ -9,7 +9,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use crate::ipvs::DaemonRole;
+use crate::ipvs::{DaemonRole, SyncDaemon};
 use crate::tui::app::App;
 use crate::tui::view::Theme;
 
@@ -82,25 +82,7 @@ fn kernel_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
         Some(Ok(list)) if list.is_empty() => lines.push(kv(theme, "sync daemon", "none".into())),
         Some(Ok(list)) => {
             for daemon in list {
-                let role = match daemon.role() {
-                    Some(DaemonRole::Master) => "master",
-                    Some(DaemonRole::Backup) => "backup",
-                    None => "?",
-                };
-                let mut text = format!("{role} on {} syncid {}", daemon.mcast_ifn, daemon.syncid);
-                if let Some(g) = daemon.mcast_group {
-                    let _ = write!(text, " group {g}");
-                }
-                if let Some(p) = daemon.mcast_port {
-                    let _ = write!(text, " port {p}");
-                }
-                if let Some(t) = daemon.mcast_ttl {
-                    let _ = write!(text, " ttl {t}");
-                }
-                if let Some(m) = daemon.sync_maxlen {
-                    let _ = write!(text, " maxlen {m}");
-                }
-                lines.push(kv(theme, "sync daemon", text));
+                lines.push(kv(theme, "sync daemon", daemon_text(daemon)));
             }
         }
         Some(Err(e)) => lines.push(err_line(theme, "sync daemon", e)),
@@ -114,6 +96,29 @@ fn kernel_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
         format!("{services} services, {dests} real servers"),
     ));
     lines
+}
+
+/// One daemon as `ipvsadm --list --daemon` would describe it, optional parts only when set.
+fn daemon_text(daemon: &SyncDaemon) -> String {
+    let role = match daemon.role() {
+        Some(DaemonRole::Master) => "master",
+        Some(DaemonRole::Backup) => "backup",
+        None => "?",
+    };
+    let mut text = format!("{role} on {} syncid {}", daemon.mcast_ifn, daemon.syncid);
+    if let Some(g) = daemon.mcast_group {
+        let _ = write!(text, " group {g}");
+    }
+    if let Some(p) = daemon.mcast_port {
+        let _ = write!(text, " port {p}");
+    }
+    if let Some(t) = daemon.mcast_ttl {
+        let _ = write!(text, " ttl {t}");
+    }
+    if let Some(m) = daemon.sync_maxlen {
+        let _ = write!(text, " maxlen {m}");
+    }
+    text
 }
 
 fn sysctl_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {

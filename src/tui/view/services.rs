@@ -190,7 +190,6 @@ fn text<'a>(
     id: Id,
     width: u16,
 ) -> Cell<'a> {
-    let names = app.names();
     let svc = &entry.service;
     let kernel = dest.map_or(svc.rates, |d| d.rates);
     let rates = row_rates(&r.key, kernel, &app.row_params());
@@ -199,15 +198,7 @@ fn text<'a>(
         None => human(sum(entry, f)),
     };
     let s = match id {
-        Id::Name => match (dest, app.collapsed.contains(&svc.key)) {
-            (Some(d), _) => format!("  → {}", format::dest_key(&svc.key, &d.key(), names)),
-            (None, true) => format!(
-                "▸ {} ({})",
-                format::service_key(&svc.key, names),
-                entry.dests.len()
-            ),
-            (None, false) => format!("▾ {}", format::service_key(&svc.key, names)),
-        },
+        Id::Name => name_text(app, entry, dest),
         Id::Mode => dest.map_or_else(
             || format::scheduler_short(svc),
             |d| format::forward(d.fwd).to_owned(),
@@ -216,13 +207,7 @@ fn text<'a>(
         Id::Active => count(|d| d.active_conns),
         Id::InAct => count(|d| d.inact_conns),
         Id::Persist => count(|d| d.persist_conns),
-        Id::Thresholds => dest.map_or_else(String::new, |d| {
-            if d.u_threshold == 0 && d.l_threshold == 0 {
-                "-".to_owned()
-            } else {
-                format!("{}/{}", d.u_threshold, d.l_threshold)
-            }
-        }),
+        Id::Thresholds => dest.map_or_else(String::new, thresholds),
         Id::Cps => cell(rates.map(|r| r.cps)),
         Id::InPps => cell(rates.map(|r| r.inpps)),
         Id::OutPps => cell(rates.map(|r| r.outpps)),
@@ -238,6 +223,30 @@ fn text<'a>(
         }
     };
     Cell::from(s)
+}
+
+/// Folding mark and service, or an arrow and real server.
+fn name_text(app: &App, entry: &ServiceEntry, dest: Option<&Dest>) -> String {
+    let names = app.names();
+    let key = &entry.service.key;
+    match (dest, app.collapsed.contains(key)) {
+        (Some(d), _) => format!("  → {}", format::dest_key(key, &d.key(), names)),
+        (None, true) => format!(
+            "▸ {} ({})",
+            format::service_key(key, names),
+            entry.dests.len()
+        ),
+        (None, false) => format!("▾ {}", format::service_key(key, names)),
+    }
+}
+
+/// `upper/lower` connection thresholds, `-` when neither is set.
+fn thresholds(d: &Dest) -> String {
+    if d.u_threshold == 0 && d.l_threshold == 0 {
+        "-".to_owned()
+    } else {
+        format!("{}/{}", d.u_threshold, d.l_threshold)
+    }
 }
 
 fn health_cell<'a>(
