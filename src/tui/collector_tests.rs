@@ -12,8 +12,10 @@ use crate::ipvs::{DestKey, Op};
 use crate::tui::action::{Action, Command};
 use crate::tui::app::{Mode, View};
 use crate::tui::collector::{self, Signals, Sources};
-use crate::tui::health::NoHealth;
+use crate::tui::health::{HealthMap, HealthSource, HealthState, HealthStatus, NoHealth};
 use crate::tui::keymap::map_key;
+use crate::tui::names::EtcResolver;
+use crate::tui::snapshot::CollectError;
 use crate::tui::testdata::{Recorder, app, ip, web};
 use crate::tui::update::update;
 
@@ -68,11 +70,25 @@ fn start_collector(
             .map(|b| Box::new(b) as Box<dyn crate::ipvs::Backend>)
             .ok_or(crate::ipvs::IpvsError::Unavailable { errno: libc::EPERM })
     });
-    let sources = Sources {
-        factory,
-        health: Box::new(NoHealth),
-        resolver: Box::new(NoNames),
-    };
+    start_with(
+        Sources {
+            factory,
+            health: Box::new(NoHealth),
+            resolver: Box::new(NoNames),
+        },
+        false,
+    )
+}
+
+fn start_with(
+    sources: Sources,
+    names: bool,
+) -> (
+    mpsc::Receiver<Action>,
+    mpsc::Sender<Command>,
+    Arc<Signals>,
+    std::thread::JoinHandle<()>,
+) {
     let (events_tx, events) = mpsc::channel();
     let (commands, commands_rx) = mpsc::channel();
     let signals = Arc::new(Signals::default());
@@ -85,7 +101,7 @@ fn start_collector(
         commands_rx,
         Arc::clone(&signals),
         Duration::from_secs(30),
-        false,
+        names,
     )
     .unwrap();
     (events, commands, signals, handle)
@@ -160,6 +176,71 @@ fn a_kernel_write_interrupts_an_endless_connection_read() {
     while !matches!(recv(), Action::Applied { .. }) {}
     signals.conn_generation.store(u64::MAX, Ordering::Relaxed);
     signals.command_waiting.store(true, Ordering::Relaxed);
+    commands.send(Command::Quit).unwrap();
+    handle.join().unwrap();
+}
+
+/// Reports one real server as down.
+struct OneDown;
+
+impl HealthSource for OneDown {
+    fn statuses(&mut self) -> HealthMap {
+        let dest = DestKey {
+            addr: ip("10.0.1.2"),
+            port: 80,
+        };
+        let status = HealthStatus {
+            state: HealthState::Down,
+            last_result: Some("timeout".into()),
+            latency: None,
+        };
+        HealthMap::from([((web(), dest), status)])
+    }
+}
+
+#[test]
+fn unreachable_ipvs_is_reported_then_retried_with_health_and_names() {
+    let mut attempts = 0;
+    let factory: collector::BackendFactory = Box::new(move || {
+        attempts += 1;
+        if attempts == 1 {
+            Err(crate::ipvs::IpvsError::Unavailable {
+                errno: libc::ENOPROTOOPT,
+            })
+        } else {
+            Ok(Box::new(Recorder::default()) as Box<dyn crate::ipvs::Backend>)
+        }
+    });
+    let resolver = EtcResolver::from_text("10.0.1.1 web1\n", "http 80/tcp\n");
+    let sources = Sources {
+        factory,
+        health: Box::new(OneDown),
+        resolver: Box::new(resolver),
+    };
+    let (events, commands, _signals, handle) = start_with(sources, true);
+    let recv = || events.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(matches!(
+        recv(),
+        Action::CollectFailed(CollectError::Unavailable {
+            errno: libc::ENOPROTOOPT,
+            ..
+        })
+    ));
+    // Resuming polls at once; the factory is asked again and now succeeds.
+    commands.send(Command::SetPaused(false)).unwrap();
+    let Action::Snapshot(snap) = recv() else {
+        panic!("no snapshot after the retry")
+    };
+    assert_eq!(snap.health.len(), 1);
+    assert_eq!(
+        snap.names.hosts.get(&ip("10.0.1.1")).map(String::as_str),
+        Some("web1")
+    );
+    assert_eq!(
+        snap.names.ports.get(&(80, "tcp")).map(String::as_str),
+        Some("http")
+    );
+    assert_eq!(snap.details.sysctls.as_ref().map(Result::is_ok), Some(true));
     commands.send(Command::Quit).unwrap();
     handle.join().unwrap();
 }

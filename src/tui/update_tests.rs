@@ -99,6 +99,21 @@ fn sorting_by_delta_rates_uses_counter_deltas() {
 }
 
 #[test]
+fn the_kernel_estimator_can_replace_counter_deltas() {
+    let mut app = app();
+    update(&mut app, Action::ToggleRateSource);
+    let key = RowKey::Dest(web(), dk("10.0.1.1", 80));
+    let params = app.row_params();
+    let kernel = testdata::entries(2)[0].dests[2].rates;
+    assert_eq!(
+        crate::tui::rows::row_rates(&key, kernel, &params),
+        Some(kernel)
+    );
+    sort_by(&mut app, SortColumn::Cps);
+    assert_eq!(keys(&app)[0], RowKey::Service(web()));
+}
+
+#[test]
 fn rates_come_from_counter_deltas_between_polls() {
     let app = app();
     let key = RowKey::Dest(web(), dk("10.0.1.1", 80));
@@ -290,6 +305,18 @@ fn remove_and_zero_map_to_their_ops() {
     assert_eq!(confirm_ops(&mut app), vec![Op::Zero(Some(dns()))]);
     update(&mut app, Action::ZeroAll);
     assert_eq!(confirm_ops(&mut app), vec![Op::Zero(None)]);
+    update(
+        &mut app,
+        Action::Applied {
+            label: "Zero all counters".into(),
+            results: vec![Ok(())],
+        },
+    );
+    let status = app.status.clone().unwrap();
+    assert_eq!(
+        (status.text.as_str(), status.error),
+        ("Zero all counters: done", false)
+    );
 }
 
 #[test]
