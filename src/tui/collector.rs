@@ -55,6 +55,10 @@ pub struct Collector {
     paused: bool,
     names: bool,
     conns: Option<ConnQuery>,
+    /// When the connection table may be read again: a table that takes seconds to list
+    /// (a million entries) is re-read less often than the services, so watching it does
+    /// not keep a core busy.
+    conns_due: Instant,
     start: Instant,
     host_cache: HashMap<IpAddr, Option<String>>,
     port_cache: HashMap<(u16, &'static str), Option<String>>,
@@ -83,6 +87,7 @@ pub fn spawn(
                 paused: false,
                 names,
                 conns: None,
+                conns_due: Instant::now(),
                 start: Instant::now(),
                 host_cache: HashMap::new(),
                 port_cache: HashMap::new(),
@@ -144,6 +149,7 @@ impl Collector {
             Command::WatchConns(q) => {
                 let wanted = q.is_some();
                 self.conns = q;
+                self.conns_due = Instant::now();
                 wanted
             }
             Command::Quit => false,
@@ -218,6 +224,10 @@ impl Collector {
         let Some(query) = self.conns.clone() else {
             return true;
         };
+        let started = Instant::now();
+        if started < self.conns_due {
+            return true;
+        }
         let generation = query.generation;
         let signals = Arc::clone(&self.signals);
         let events = self.events.clone();
@@ -246,6 +256,8 @@ impl Collector {
             // Superseded or interrupted: the next poll reads again.
             return true;
         }
+        // Spend at most a quarter of the time reading connections.
+        self.conns_due = Instant::now() + started.elapsed().saturating_mul(3);
         match result {
             Ok(()) => self.send(Action::Conns(Box::new(acc.finish()))),
             Err(e) => self.send(Action::CollectFailed(CollectError::Poll(format!(
