@@ -293,6 +293,8 @@ fn sort(app: &mut App, action: &Action) {
             app.conns.descending = !app.conns.descending;
         }
         app.resort_conns();
+        let text = sorted_text(app.conns.sort.label(), app.conns.descending);
+        app.set_status(text, false);
         return;
     }
     if matches!(action, Action::SortNext) {
@@ -302,6 +304,17 @@ fn sort(app: &mut App, action: &Action) {
         app.descending = !app.descending;
     }
     app.rebuild_rows();
+    // Said in words too: at 80 columns the sorted column may not be on screen.
+    app.set_status(sorted_text(app.sort.label(), app.descending), false);
+}
+
+fn sorted_text(label: &str, descending: bool) -> String {
+    let order = if descending {
+        "largest first"
+    } else {
+        "ascending"
+    };
+    format!("sorted by {label}, {order}")
 }
 
 fn filter(app: &mut App, action: Action) -> Vec<Command> {
