@@ -310,7 +310,7 @@ fn sort(app: &mut App, action: &Action) {
 
 fn sorted_text(label: &str, descending: bool) -> String {
     let order = if descending {
-        "largest first"
+        "descending"
     } else {
         "ascending"
     };
