@@ -257,7 +257,9 @@ fn navigate(app: &mut App, action: &Action) {
         }
         View::Connections => {
             let len = app.conns.order.len();
-            app.conns.cursor = step(app.conns.cursor, len, action, app.page);
+            // Three summary lines sit above the connections table.
+            let page = app.page.saturating_sub(3).max(1);
+            app.conns.cursor = step(app.conns.cursor, len, action, page);
         }
         View::Details => {}
     }
