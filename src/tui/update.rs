@@ -132,18 +132,30 @@ fn data(app: &mut App, action: Action) -> Vec<Command> {
     Vec::new()
 }
 
-/// What to tell an operator when IPVS cannot be reached at all.
+/// What to tell an operator when IPVS cannot be reached at all. Known causes are worded
+/// from the errno alone (the error's own text may already carry advice, and saying it
+/// twice reads badly); unknown ones show the error as it came.
 pub fn unavailable_text(errno: i32, message: &str) -> String {
-    let hint = match errno {
+    let known = match errno {
         libc::EPERM | libc::EACCES => {
-            "lvsctl top needs root (CAP_NET_ADMIN) to read the IPVS tables. Run it with sudo."
+            Some("lvsctl top needs root (CAP_NET_ADMIN) to read the IPVS tables. Run it with sudo.")
         }
         libc::ENOPROTOOPT | libc::ENOENT | libc::EAFNOSUPPORT => {
-            "The IPVS kernel module (ip_vs) is not loaded. Load it with `modprobe ip_vs`."
+            Some("The IPVS kernel module (ip_vs) is not loaded. Load it with `modprobe ip_vs`.")
         }
-        _ => "IPVS is not available on this host.",
+        _ => None,
     };
-    format!("{message}\n\n{hint}\n\nRetrying every refresh interval; press q to quit.")
+    let (headline, hint) = match known {
+        Some(hint) => (
+            format!(
+                "Cannot reach IPVS: {}",
+                std::io::Error::from_raw_os_error(errno)
+            ),
+            hint,
+        ),
+        None => (message.to_owned(), "IPVS is not available on this host."),
+    };
+    format!("{headline}\n\n{hint}\n\nRetrying every refresh interval; press q to quit.")
 }
 
 fn normal(app: &mut App, action: Action) -> Vec<Command> {

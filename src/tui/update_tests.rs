@@ -494,3 +494,13 @@ fn interval_pause_names_and_quit_become_commands() {
     };
     assert_eq!(App::new(zero).interval, Duration::from_millis(250));
 }
+
+#[test]
+fn unavailable_text_words_known_causes_itself_and_keeps_unknown_messages() {
+    use crate::tui::update::unavailable_text;
+    let text = unavailable_text(libc::ENOPROTOOPT, "advice from the backend");
+    assert!(text.contains("modprobe ip_vs"));
+    assert!(!text.contains("advice from the backend"));
+    let text = unavailable_text(libc::EIO, "netlink socket error: Input/output error");
+    assert!(text.starts_with("netlink socket error: Input/output error"));
+}
