@@ -12,26 +12,7 @@ use crate::tui::rows::{self, RateSource, RowKey, RowParams, SortColumn, ViewRow}
 use crate::tui::snapshot::{ConnSnapshot, Snapshot};
 use crate::tui::update::{MAX_INTERVAL, MIN_INTERVAL};
 
-/// Start-up settings (`lvsctl top [--interval D] [--read-only] [-n]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TopOptions {
-    pub interval: Duration,
-    pub read_only: bool,
-    pub numeric: bool,
-    /// Render without colours (`NO_COLOR` set); selection and emphasis use modifiers only.
-    pub no_color: bool,
-}
-
-impl Default for TopOptions {
-    fn default() -> Self {
-        Self {
-            interval: Duration::from_secs(1),
-            read_only: false,
-            numeric: false,
-            no_color: false,
-        }
-    }
-}
+pub use crate::tui::options::TopOptions;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {

@@ -17,6 +17,7 @@ pub mod history;
 pub mod keymap;
 pub mod names;
 mod ops;
+pub mod options;
 pub mod rates;
 pub mod rows;
 mod runtime;
@@ -25,9 +26,10 @@ pub mod update;
 pub mod view;
 
 pub use action::{Action, Command};
-pub use app::{App, TopOptions};
+pub use app::App;
 pub use collector::{BackendFactory, Sources};
 pub use health::{HealthMap, HealthSource, HealthState, HealthStatus, NoHealth};
+pub use options::{TopOptions, options, parse_interval};
 pub use runtime::run_with;
 pub use update::update;
 
@@ -52,17 +54,6 @@ pub fn run(factory: BackendFactory, options: TopOptions) -> anyhow::Result<()> {
         resolver: Box::new(EtcResolver::load()),
     };
     run_with(sources, options)
-}
-
-/// `TopOptions` from the command line values and the environment (`NO_COLOR`, see
-/// <https://no-color.org>: set and non-empty disables colour).
-pub fn options(interval: std::time::Duration, read_only: bool, numeric: bool) -> TopOptions {
-    TopOptions {
-        interval,
-        read_only,
-        numeric,
-        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
-    }
 }
 
 #[cfg(test)]
