@@ -131,7 +131,13 @@ impl Accumulator {
         if !self.query.in_scope(&c) {
             return;
         }
-        *self.out.by_state.entry(c.state.clone()).or_default() += 1;
+        // Look up before inserting: a million rows share a dozen states, so no clone.
+        match self.out.by_state.get_mut(&c.state) {
+            Some(n) => *n += 1,
+            None => {
+                self.out.by_state.insert(c.state.clone(), 1);
+            }
+        }
         *self.out.by_dest.entry(dest_of(&c)).or_default() += 1;
         if self.filter.split_whitespace().all(|t| term_matches(&c, t)) {
             self.out.matched += 1;
