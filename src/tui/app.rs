@@ -128,6 +128,8 @@ pub struct App {
     pub unavailable: Option<String>,
     /// Rows per page of the tables, from the terminal height.
     pub page: usize,
+    /// Terminal width as last reported (the runtime redraws at any size; tests size frames
+    /// from it).
     pub width: u16,
     pub quit: bool,
 }
