@@ -51,8 +51,15 @@ pub fn health_main(_args: Vec<OsString>) -> ExitCode {
 }
 
 /// `lvsctl top`.
-pub fn top_main(_args: &modern::args::TopArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("top is not wired yet")
+pub fn top_main(args: &modern::args::TopArgs) -> anyhow::Result<ExitCode> {
+    let interval = crate::tui::parse_interval(&args.interval)
+        .map_err(|e| anyhow::anyhow!("invalid --interval `{}`: {e}", args.interval))?;
+    let factory: crate::tui::BackendFactory = Box::new(backend::open);
+    crate::tui::run(
+        factory,
+        crate::tui::options(interval, args.read_only, args.numeric),
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Debian's `ipvsadm-save [-n]`.
