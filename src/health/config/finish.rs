@@ -342,7 +342,8 @@ fn global_fallback(
         d.note(
             block.line,
             format!(
-                "the global fallback (line {}) is not applied to firewall-mark virtual services",
+                "the global fallback (line {}) is not applied to firewall-mark virtual services \
+                 (ldirectord fails at run time when it tries); give this block its own fallback=",
                 spec.line
             ),
         );

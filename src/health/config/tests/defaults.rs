@@ -16,7 +16,10 @@ fn ldirectord_defaults_as_the_code_has_them() {
     let g = &c.globals;
     assert!(!g.quiescent, "quiescent defaults to no in the code");
     assert!(!g.readd_quiescent && g.cleanstop && !g.autoreload && !g.fork);
-    assert_eq!((g.check_interval, g.failure_count, g.check_count), (10, 1, 1));
+    assert_eq!(
+        (g.check_interval, g.failure_count, g.check_count),
+        (10, 1, 1)
+    );
     let v = &c.virtuals[0];
     assert_eq!(v.scheduler, "wrr");
     assert_eq!(v.check.check_type, CheckType::Negotiate);
@@ -34,21 +37,33 @@ fn ldirectord_defaults_as_the_code_has_them() {
 #[test]
 fn t9_any_number_in_checktype_means_combined() {
     for value in ["5", "checktimeout5", "combined 5"] {
-        let v = one(&vs("virtual=192.0.2.1:80", &format!("    checktype={value}\n")));
+        let v = one(&vs(
+            "virtual=192.0.2.1:80",
+            &format!("    checktype={value}\n"),
+        ));
         assert_eq!(v.check.check_type, CheckType::Combined(5), "{value}");
     }
 }
 
 #[test]
 fn t11_timeouts_default_to_each_other() {
-    let v1 = one(&format!("checktimeout=3\n{}", vs("virtual=192.0.2.1:80", "")));
+    let v1 = one(&format!(
+        "checktimeout=3\n{}",
+        vs("virtual=192.0.2.1:80", "")
+    ));
     assert_eq!((v1.check.check_timeout, v1.check.negotiate_timeout), (3, 3));
     let v2 = one(&format!(
         "checktimeout=3\n{}",
         vs("virtual=192.0.2.1:80", "    negotiatetimeout=20\n")
     ));
-    assert_eq!((v2.check.check_timeout, v2.check.negotiate_timeout), (20, 20));
-    let v3 = one(&format!("negotiatetimeout=7\n{}", vs("virtual=192.0.2.1:80", "")));
+    assert_eq!(
+        (v2.check.check_timeout, v2.check.negotiate_timeout),
+        (20, 20)
+    );
+    let v3 = one(&format!(
+        "negotiatetimeout=7\n{}",
+        vs("virtual=192.0.2.1:80", "")
+    ));
     assert_eq!((v3.check.check_timeout, v3.check.negotiate_timeout), (7, 7));
     let v4 = one(&format!(
         "checktimeout=3\nnegotiatetimeout=9\n{}",
@@ -65,7 +80,14 @@ fn t11_timeouts_default_to_each_other() {
 #[test]
 fn t12_port_53_defaults_to_udp_and_dns() {
     let v = one(&vs("virtual=192.0.2.1:53", "    receive=\"192.0.2.5\"\n"));
-    assert!(matches!(v.key, ServiceKey::Addr { protocol: Protocol::Udp, port: 53, .. }));
+    assert!(matches!(
+        v.key,
+        ServiceKey::Addr {
+            protocol: Protocol::Udp,
+            port: 53,
+            ..
+        }
+    ));
     assert_eq!(v.check.service, CheckService::Dns);
     let named = one(&vs("virtual=192.0.2.1:domain", "    receive=\"x\"\n"));
     assert_eq!(named.key.protocol(), Some(Protocol::Udp));
@@ -83,8 +105,18 @@ fn t12_unknown_port_means_service_none_with_a_warning() {
 
 #[test]
 fn service_table_follows_the_port() {
-    for (port, service) in [(21, "ftp"), (25, "smtp"), (110, "pop"), (443, "https"), (3306, "mysql"), (5060, "sip")] {
-        let v = one(&vs(&format!("virtual=192.0.2.1:{port}"), "    login=\"u\"\n    receive=\"x\"\n"));
+    for (port, service) in [
+        (21, "ftp"),
+        (25, "smtp"),
+        (110, "pop"),
+        (443, "https"),
+        (3306, "mysql"),
+        (5060, "sip"),
+    ] {
+        let v = one(&vs(
+            &format!("virtual=192.0.2.1:{port}"),
+            "    login=\"u\"\n    receive=\"x\"\n",
+        ));
         assert_eq!(v.check.service.keyword(), service);
     }
 }
@@ -93,13 +125,25 @@ fn service_table_follows_the_port() {
 fn fwmark_virtuals() {
     let text = "virtual=42\n    real=10.0.0.1 gate\n";
     let v = one(text);
-    assert_eq!(v.key, ServiceKey::Fwmark { af: AddressFamily::Inet, mark: 42 });
+    assert_eq!(
+        v.key,
+        ServiceKey::Fwmark {
+            af: AddressFamily::Inet,
+            mark: 42
+        }
+    );
     assert_eq!(v.check.service, CheckService::None);
     assert_eq!(v.reals[0].check_port, None);
     assert_eq!(v.label(), "42");
     assert_warning(text, 1, "firewall-mark services default to service=none");
     let v6 = one("virtual6=42\n    real6=[2001:db8::2] gate\n    service=http\n");
-    assert_eq!(v6.key, ServiceKey::Fwmark { af: AddressFamily::Inet6, mark: 42 });
+    assert_eq!(
+        v6.key,
+        ServiceKey::Fwmark {
+            af: AddressFamily::Inet6,
+            mark: 42
+        }
+    );
     assert_eq!(v6.reals[0].check_port, Some(80));
 }
 
@@ -112,7 +156,14 @@ fn a_dotted_quad_without_port_is_read_as_a_mark() {
 #[test]
 fn header_forms() {
     let v = one(&vs("virtual=www.example.com:https", ""));
-    assert_eq!(v.key, ServiceKey::Addr { protocol: Protocol::Tcp, addr: ip("192.0.2.10"), port: 443 });
+    assert_eq!(
+        v.key,
+        ServiceKey::Addr {
+            protocol: Protocol::Tcp,
+            addr: ip("192.0.2.10"),
+            port: 443
+        }
+    );
     let v6 = one("virtual6=[2001:db8::1]:80\n    real6=[2001:db8::2]:80 gate\n");
     assert_eq!(v6.label(), "[2001:db8::1]:80");
     let named6 = one("virtual6=www.example.com:80\n    real6=[2001:db8::2]:80 gate\n");
@@ -130,9 +181,16 @@ fn checkport_precedence() {
 
 #[test]
 fn ftp_and_sip_default_credentials_only_with_an_explicit_service() {
-    let ftp = one("virtual=192.0.2.1:21\n    real=10.0.0.1:21 masq\n    service=ftp\n    receive=\"x\"\n");
-    assert_eq!((ftp.check.login.as_str(), ftp.check.passwd.as_str()), ("anonymous", "ldirectord@director"));
-    let later = one("virtual=192.0.2.1:21\n    real=10.0.0.1:21 masq\n    service=ftp\n    login=\"bob\"\n    receive=\"x\"\n");
+    let ftp = one(
+        "virtual=192.0.2.1:21\n    real=10.0.0.1:21 masq\n    service=ftp\n    receive=\"x\"\n",
+    );
+    assert_eq!(
+        (ftp.check.login.as_str(), ftp.check.passwd.as_str()),
+        ("anonymous", "ldirectord@director")
+    );
+    let later = one(
+        "virtual=192.0.2.1:21\n    real=10.0.0.1:21 masq\n    service=ftp\n    login=\"bob\"\n    receive=\"x\"\n",
+    );
     assert_eq!(later.check.login, "bob");
     let derived = one("virtual=192.0.2.1:21\n    real=10.0.0.1:21 masq\n    receive=\"x\"\n");
     assert_eq!(derived.check.login, "");
@@ -144,7 +202,10 @@ fn ftp_and_sip_default_credentials_only_with_an_explicit_service() {
 fn per_virtual_overrides_of_globals() {
     let text = format!(
         "quiescent=yes\nfailurecount=3\ncleanstop=no\nfallbackcommand=/usr/local/bin/fb\n{}",
-        vs("virtual=192.0.2.1:80", "    quiescent=no\n    failurecount=2\n")
+        vs(
+            "virtual=192.0.2.1:80",
+            "    quiescent=no\n    failurecount=2\n"
+        )
     );
     let v = one(&text);
     assert!(!v.quiescent && !v.cleanstop);
@@ -156,15 +217,32 @@ fn per_virtual_overrides_of_globals() {
 fn fallbacks() {
     let own = one(&vs("virtual=192.0.2.1:80", "    fallback=127.0.0.1 masq\n"));
     let f = own.fallback.unwrap();
-    assert_eq!((f.addr, f.port, f.forward), (ip("127.0.0.1"), 80, Forward::Masq));
-    let global = one(&format!("fallback=sorry:http\n{}", vs("virtual=192.0.2.1:443", "")));
+    assert_eq!(
+        (f.addr, f.port, f.forward),
+        (ip("127.0.0.1"), 80, Forward::Masq)
+    );
+    let global = one(&format!(
+        "fallback=sorry:http\n{}",
+        vs("virtual=192.0.2.1:443", "")
+    ));
     let g = global.fallback.unwrap();
-    assert_eq!((g.addr, g.port, g.forward, g.line), (ip("10.0.0.254"), 80, Forward::Gate, 1));
-    let portless = one(&format!("fallback=sorry\n{}", vs("virtual=192.0.2.1:443", "")));
+    assert_eq!(
+        (g.addr, g.port, g.forward, g.line),
+        (ip("10.0.0.254"), 80, Forward::Gate, 1)
+    );
+    let portless = one(&format!(
+        "fallback=sorry\n{}",
+        vs("virtual=192.0.2.1:443", "")
+    ));
     assert_eq!(portless.fallback.unwrap().port, 443);
     let v6 = one("fallback=sorry\nvirtual6=[2001:db8::1]:80\n    real6=[2001:db8::2]:80 gate\n");
-    assert!(v6.fallback.is_none(), "an IPv4 global fallback is not used for IPv6 virtuals");
-    let own6 = one("virtual6=[2001:db8::1]:80\n    real6=[2001:db8::2]:80 gate\n    fallback6=[::1]:8080\n");
+    assert!(
+        v6.fallback.is_none(),
+        "an IPv4 global fallback is not used for IPv6 virtuals"
+    );
+    let own6 = one(
+        "virtual6=[2001:db8::1]:80\n    real6=[2001:db8::2]:80 gate\n    fallback6=[::1]:8080\n",
+    );
     assert_eq!(own6.fallback.unwrap().addr, ip("::1"));
 }
 
@@ -182,13 +260,21 @@ fn service_attributes() {
         "    scheduler=sh\n    persistent=600\n    netmask=255.255.255.0\n    schedflags=sh-port\n",
     ));
     assert_eq!((v.scheduler.as_str(), v.persistent), ("sh", Some(600)));
-    assert_eq!(v.netmask, Some(crate::ipvs::model::Netmask::V4("255.255.255.0".parse().unwrap())));
+    assert_eq!(
+        v.netmask,
+        Some(crate::ipvs::model::Netmask::V4(
+            "255.255.255.0".parse().unwrap()
+        ))
+    );
     assert_eq!(v.sched_flags.as_deref(), Some("sh-port"));
 }
 
 #[test]
 fn unanchored_values_are_read_like_ldirectord_with_a_warning() {
-    let text = format!("checktimeout=3s\n{}", vs("virtual=192.0.2.1:80", "    scheduler=wrr2\n"));
+    let text = format!(
+        "checktimeout=3s\n{}",
+        vs("virtual=192.0.2.1:80", "    scheduler=wrr2\n")
+    );
     assert_warning(&text, 1, "only \"3\" of \"3s\" is used");
     assert_warning(&text, 4, "only \"wrr\" of \"wrr2\" is used");
     assert_eq!(one(&text).scheduler, "wrr");
@@ -196,20 +282,30 @@ fn unanchored_values_are_read_like_ldirectord_with_a_warning() {
 
 #[test]
 fn request_gets_a_leading_slash_and_httpmethod_is_case_insensitive() {
-    let v = one(&vs("virtual=192.0.2.1:80", "    request=\"index.html\"\n    httpmethod=head\n"));
+    let v = one(&vs(
+        "virtual=192.0.2.1:80",
+        "    request=\"index.html\"\n    httpmethod=head\n",
+    ));
     assert_eq!(v.check.request, "/index.html");
     assert_eq!(v.check.http_method, HttpMethod::Head);
 }
 
 #[test]
 fn head_with_receive_warns() {
-    let text = vs("virtual=192.0.2.1:80", "    httpmethod=HEAD\n    receive=\"ok\"\n");
+    let text = vs(
+        "virtual=192.0.2.1:80",
+        "    httpmethod=HEAD\n    receive=\"ok\"\n",
+    );
     assert_warning(&text, 3, "always fails");
 }
 
 #[test]
 fn dns_with_empty_receive_warns() {
-    assert_warning(&vs("virtual=192.0.2.1:53", ""), 1, "empty receive always fail");
+    assert_warning(
+        &vs("virtual=192.0.2.1:53", ""),
+        1,
+        "empty receive always fail",
+    );
 }
 
 #[test]
@@ -221,8 +317,15 @@ fn sctp_is_an_extension() {
 
 #[test]
 fn ops_only_for_udp() {
-    assert_warning(&vs("virtual=192.0.2.1:80", "    ops=yes\n"), 3, "only applied to UDP");
-    let u = one(&vs("virtual=192.0.2.1:80", "    protocol=udp\n    ops=yes\n    checktype=connect\n"));
+    assert_warning(
+        &vs("virtual=192.0.2.1:80", "    ops=yes\n"),
+        3,
+        "only applied to UDP",
+    );
+    let u = one(&vs(
+        "virtual=192.0.2.1:80",
+        "    protocol=udp\n    ops=yes\n    checktype=connect\n",
+    ));
     assert!(u.ops);
 }
 

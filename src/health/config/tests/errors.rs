@@ -16,19 +16,35 @@ fn unknown_keys() {
 
 #[test]
 fn wrong_or_missing_forwarding_method() {
-    assert_error("virtual=192.0.2.1:80\n    real=10.0.0.1:80 dr\n", 2, "gate, masq or ipip");
-    assert_error("virtual=192.0.2.1:80\n    real=10.0.0.1:80\n", 2, "forwarding method missing");
+    assert_error(
+        "virtual=192.0.2.1:80\n    real=10.0.0.1:80 dr\n",
+        2,
+        "gate, masq or ipip",
+    );
+    assert_error(
+        "virtual=192.0.2.1:80\n    real=10.0.0.1:80\n",
+        2,
+        "forwarding method missing",
+    );
 }
 
 #[test]
 fn ipv6_address_in_virtual_needs_virtual6() {
-    assert_error("virtual=[::1]:80\n    real=10.0.0.1:80 gate\n", 1, "virtual6");
+    assert_error(
+        "virtual=[::1]:80\n    real=10.0.0.1:80 gate\n",
+        1,
+        "virtual6",
+    );
 }
 
 #[test]
 fn duplicate_virtual() {
     let text = format!("{V}{V}");
-    assert_error(&text, 4, "duplicate virtual service TCP 192.0.2.1:80 (first defined at line 1)");
+    assert_error(
+        &text,
+        4,
+        "duplicate virtual service TCP 192.0.2.1:80 (first defined at line 1)",
+    );
 }
 
 #[test]
@@ -75,7 +91,11 @@ fn ipv6_real_range() {
 
 #[test]
 fn fwmark_with_tcp_protocol() {
-    assert_error("virtual=5\n    real=10.0.0.1 gate\n    protocol=tcp\n", 3, "protocol=fwm");
+    assert_error(
+        "virtual=5\n    real=10.0.0.1 gate\n    protocol=tcp\n",
+        3,
+        "protocol=fwm",
+    );
     ok("virtual=5\n    real=10.0.0.1 gate\n    protocol=fwm\n    service=http\n");
 }
 
@@ -94,7 +114,14 @@ fn checkinterval_in_a_block_without_fork_only_warns() {
 
 #[test]
 fn yes_no_directives() {
-    for key in ["autoreload", "fork", "quiescent", "readdquiescent", "cleanstop", "supervised"] {
+    for key in [
+        "autoreload",
+        "fork",
+        "quiescent",
+        "readdquiescent",
+        "cleanstop",
+        "supervised",
+    ] {
         assert_error(&format!("{key}=maybe\n"), 1, "must be 'yes' or 'no'");
     }
     assert_error(&block("ops=1"), 4, "must be 'yes' or 'no'");
@@ -107,7 +134,9 @@ fn bare_supervised_warns() {
 
 #[test]
 fn quotes_are_required_where_ldirectord_requires_them() {
-    for key in ["request", "receive", "login", "passwd", "database", "secret"] {
+    for key in [
+        "request", "receive", "login", "passwd", "database", "secret",
+    ] {
         assert_error(&block(&format!("{key}=x")), 4, "double quotes");
         assert_error(&block(&format!("{key}=\"\"")), 4, "non-empty");
     }
@@ -118,9 +147,16 @@ fn quotes_are_required_where_ldirectord_requires_them() {
 #[test]
 fn logfile_and_monitorfile_must_be_writable() {
     assert_error("logfile=\"/nonexistent/x.log\"\n", 1, "cannot open logfile");
-    assert_error(&block("monitorfile=/nonexistent/x.log"), 4, "cannot open monitorfile");
+    assert_error(
+        &block("monitorfile=/nonexistent/x.log"),
+        4,
+        "cannot open monitorfile",
+    );
     let (c, _) = ok("logfile=\"local0\"\n");
-    assert_eq!(c.globals.logfile, super::super::LogTarget::Syslog("local0".into()));
+    assert_eq!(
+        c.globals.logfile,
+        super::super::LogTarget::Syslog("local0".into())
+    );
 }
 
 #[test]
@@ -134,13 +170,25 @@ fn maintenance_dir_missing_warns() {
 
 #[test]
 fn bad_values() {
-    assert_error(&block("checktype=sometimes"), 4, "must be connect, negotiate");
+    assert_error(
+        &block("checktype=sometimes"),
+        4,
+        "must be connect, negotiate",
+    );
     assert_error(&block("httpmethod=POST"), 4, "GET or HEAD");
     assert_error(&block("checkport=70000"), 4, "1..65535");
     assert_error(&block("checkport=0"), 4, "positive");
     assert_error(&block("netmask=24"), 4, "dotted-quad");
-    assert_error("virtual6=[::1]:80\n    real6=[::2]:80 gate\n    netmask=200\n", 3, "1 and 128");
-    assert_error("virtual=no-port-here\n", 1, "invalid address for virtual service");
+    assert_error(
+        "virtual6=[::1]:80\n    real6=[::2]:80 gate\n    netmask=200\n",
+        3,
+        "1 and 128",
+    );
+    assert_error(
+        "virtual=no-port-here\n",
+        1,
+        "invalid address for virtual service",
+    );
     assert_error("virtual6=[zz]:80\n", 1, "invalid address");
     assert_error("emailalertfreq=x\n", 1, "number of seconds");
     assert_error("smtp=@host\n", 1, "host name");
@@ -156,15 +204,27 @@ fn wrong_family_keywords() {
         2,
         "use `real` in this block",
     );
-    assert_error("virtual6=[::1]:80\n    real=10.0.0.1:80 gate\n", 2, "use `real6`");
+    assert_error(
+        "virtual6=[::1]:80\n    real=10.0.0.1:80 gate\n",
+        2,
+        "use `real6`",
+    );
     assert_error(&block("fallback6=[::1]:80"), 4, "use `fallback`");
 }
 
 #[test]
 fn unresolvable_names() {
-    assert_error("virtual=nohost.example:80\n", 1, "cannot resolve IPv4 virtual address");
+    assert_error(
+        "virtual=nohost.example:80\n",
+        1,
+        "cannot resolve IPv4 virtual address",
+    );
     assert_error("virtual=192.0.2.1:nosuchport\n", 1, "nosuchport/tcp");
-    assert_error(&block("real=nohost:80 gate"), 4, "cannot resolve IPv4 address \"nohost\"");
+    assert_error(
+        &block("real=nohost:80 gate"),
+        4,
+        "cannot resolve IPv4 address \"nohost\"",
+    );
     assert_error(&block("real=10.0.0.9:nosuch gate"), 4, "real server port");
     assert_error(&block("fallback=nohost:80"), 4, "fallback address");
     assert_error("fallback=10.0.0.1:nosuch\n", 1, "fallback port");

@@ -13,19 +13,26 @@ fn t1_blank_line_ends_the_block_and_the_next_indented_line_is_an_error() {
 
 #[test]
 fn t1_a_run_of_orphan_lines_is_reported_once() {
-    let text = "virtual=192.0.2.1:80\n    real=10.0.0.1:80 gate\n\n    service=http\n    scheduler=rr\n";
+    let text =
+        "virtual=192.0.2.1:80\n    real=10.0.0.1:80 gate\n\n    service=http\n    scheduler=rr\n";
     assert_eq!(errs(text).len(), 1);
 }
 
 #[test]
 fn t2_comment_lines_inside_a_block_do_not_end_it() {
-    let v = one("virtual=192.0.2.1:80\n    real=10.0.0.1:80 gate\n# note\n  # indented note\n    real=10.0.0.2:80 gate\n");
+    let v = one(
+        "virtual=192.0.2.1:80\n    real=10.0.0.1:80 gate\n# note\n  # indented note\n    real=10.0.0.2:80 gate\n",
+    );
     assert_eq!(v.reals.len(), 2);
 }
 
 #[test]
 fn t3_trailing_comment_is_an_error_at_top_level_but_fine_after_a_virtual_header() {
-    assert_error("quiescent=yes # x\n", 1, "comments are not allowed after a value");
+    assert_error(
+        "quiescent=yes # x\n",
+        1,
+        "comments are not allowed after a value",
+    );
     assert_clean("virtual=1.2.3.4:80 # x\n    real=10.0.0.1:80 gate\n    service=http\n");
 }
 
@@ -40,7 +47,11 @@ fn t3_trailing_comment_in_a_block_is_cut() {
 fn t4_a_tab_counts_as_four_spaces_and_three_spaces_are_not_enough() {
     let v = one("virtual=192.0.2.1:80\n\treal=10.0.0.1:80 gate\n  \t real=10.0.0.2:80 gate\n");
     assert_eq!(v.reals.len(), 2);
-    assert_error("virtual=192.0.2.1:80\n   real=10.0.0.1:80 gate\n", 2, "4 spaces or a tab");
+    assert_error(
+        "virtual=192.0.2.1:80\n   real=10.0.0.1:80 gate\n",
+        2,
+        "4 spaces or a tab",
+    );
 }
 
 #[test]
@@ -57,7 +68,9 @@ fn keywords_are_case_sensitive() {
 
 #[test]
 fn spaces_around_equals_are_allowed() {
-    let (c, _) = ok("quiescent = yes\nvirtual = 192.0.2.1:80\n    real = 10.0.0.1:80 gate\n    service = http\n");
+    let (c, _) = ok(
+        "quiescent = yes\nvirtual = 192.0.2.1:80\n    real = 10.0.0.1:80 gate\n    service = http\n",
+    );
     assert!(c.globals.quiescent);
     assert_eq!(c.virtuals.len(), 1);
 }
@@ -65,7 +78,11 @@ fn spaces_around_equals_are_allowed() {
 #[test]
 fn trailing_whitespace_breaks_yes_no_values_in_both_places() {
     assert_error("quiescent=yes \n", 1, "remove the trailing whitespace");
-    assert_error(&format!("{BLOCK}    quiescent=yes \n"), 3, "must be 'yes' or 'no'");
+    assert_error(
+        &format!("{BLOCK}    quiescent=yes \n"),
+        3,
+        "must be 'yes' or 'no'",
+    );
 }
 
 #[test]
@@ -76,7 +93,9 @@ fn carriage_returns_are_explained() {
 
 #[test]
 fn a_global_line_after_a_block_ends_it_without_a_blank_line() {
-    let (c, _) = ok("virtual=192.0.2.1:80\n    real=10.0.0.1:80 gate\nquiescent=yes\nvirtual=192.0.2.2:80\n    real=10.0.0.2:80 gate\n");
+    let (c, _) = ok(
+        "virtual=192.0.2.1:80\n    real=10.0.0.1:80 gate\nquiescent=yes\nvirtual=192.0.2.2:80\n    real=10.0.0.2:80 gate\n",
+    );
     assert!(c.globals.quiescent);
     assert_eq!(c.virtuals.len(), 2);
 }
@@ -84,9 +103,17 @@ fn a_global_line_after_a_block_ends_it_without_a_blank_line() {
 #[test]
 fn whitespace_only_line_of_five_columns_in_a_block_is_rejected() {
     // Verified against ldirectord 4.12: "Unknown command" for a 5-space line.
-    assert_error(&format!("{BLOCK}     \n    real=10.0.0.2:80 gate\n"), 3, "whitespace-only");
+    assert_error(
+        &format!("{BLOCK}     \n    real=10.0.0.2:80 gate\n"),
+        3,
+        "whitespace-only",
+    );
     // Four columns or fewer just end the block, like an empty line.
-    assert_error(&format!("{BLOCK}    \n    real=10.0.0.2:80 gate\n"), 4, "outside any virtual block");
+    assert_error(
+        &format!("{BLOCK}    \n    real=10.0.0.2:80 gate\n"),
+        4,
+        "outside any virtual block",
+    );
 }
 
 #[test]
@@ -98,7 +125,11 @@ fn indented_top_level_lines_are_errors() {
 #[test]
 fn globals_inside_a_block_are_named_as_such() {
     assert_error(&format!("{BLOCK}    fork=yes\n"), 3, "global directive");
-    assert_error("real=10.0.0.1:80 gate\n", 1, "only valid inside a virtual block");
+    assert_error(
+        "real=10.0.0.1:80 gate\n",
+        1,
+        "only valid inside a virtual block",
+    );
 }
 
 #[test]

@@ -23,8 +23,10 @@ pub fn env() -> StaticEnv {
         .host("web3", ip("10.0.0.3"))
         .host("sorry", ip("10.0.0.254"));
     e.dirs.push("/var/lib/ldirectord/maint".to_owned());
-    e.unwritable
-        .insert("/nonexistent/x.log".to_owned(), "No such file or directory".to_owned());
+    e.unwritable.insert(
+        "/nonexistent/x.log".to_owned(),
+        "No such file or directory".to_owned(),
+    );
     e
 }
 
@@ -57,7 +59,10 @@ pub fn one(text: &str) -> VirtualService {
 #[track_caller]
 pub fn errs(text: &str) -> Vec<ConfigError> {
     match parse(text) {
-        Ok((c, w)) => panic!("expected errors, got {c:#?}\nwarnings:\n{}", render(&w, &[])),
+        Ok((c, w)) => panic!(
+            "expected errors, got {c:#?}\nwarnings:\n{}",
+            render(&w, &[])
+        ),
         Err(e) => e,
     }
 }
@@ -68,7 +73,8 @@ pub fn assert_error(text: &str, line: usize, needle: &str) {
     let e = errs(text);
     let rendered = render(&[], &e);
     assert!(
-        e.iter().any(|e| e.line == line && e.to_string().contains(needle)),
+        e.iter()
+            .any(|e| e.line == line && e.to_string().contains(needle)),
         "no error at line {line} containing {needle:?} in:\n{rendered}"
     );
 }
@@ -79,7 +85,8 @@ pub fn assert_warning(text: &str, line: usize, needle: &str) {
     let (_, w) = ok(text);
     let rendered = render(&w, &[]);
     assert!(
-        w.iter().any(|w| w.line == line && w.to_string().contains(needle)),
+        w.iter()
+            .any(|w| w.line == line && w.to_string().contains(needle)),
         "no warning at line {line} containing {needle:?} in:\n{rendered}"
     );
 }

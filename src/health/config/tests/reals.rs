@@ -9,9 +9,14 @@ fn real_line(spec: &str) -> String {
 
 #[test]
 fn full_real_line() {
-    let v = one(&real_line(r#"10.0.0.1:8080 masq 5 "/health", "OK" l:10 u:100"#));
+    let v = one(&real_line(
+        r#"10.0.0.1:8080 masq 5 "/health", "OK" l:10 u:100"#,
+    ));
     let r = &v.reals[0];
-    assert_eq!((r.addr, r.port, r.forward, r.weight), (ip("10.0.0.1"), 8080, Forward::Masq, 5));
+    assert_eq!(
+        (r.addr, r.port, r.forward, r.weight),
+        (ip("10.0.0.1"), 8080, Forward::Masq, 5)
+    );
     assert_eq!(r.request.as_deref(), Some("/health"));
     assert_eq!(r.receive.as_deref(), Some("OK"));
     assert_eq!((r.lower_threshold, r.upper_threshold), (10, 100));
@@ -21,7 +26,10 @@ fn full_real_line() {
 #[test]
 fn t6_unquoted_thresholds() {
     let v = one(&real_line("10.0.0.1:80 gate 5 l:10 u:100"));
-    assert_eq!((v.reals[0].lower_threshold, v.reals[0].upper_threshold), (10, 100));
+    assert_eq!(
+        (v.reals[0].lower_threshold, v.reals[0].upper_threshold),
+        (10, 100)
+    );
 }
 
 #[test]
@@ -59,7 +67,10 @@ fn weight_zero_is_accepted_and_big_weights_warn() {
 #[test]
 fn host_names_and_service_names_are_resolved() {
     let r = &one(&real_line("web1:http ipip")).reals[0];
-    assert_eq!((r.addr, r.port, r.forward), (ip("10.0.0.1"), 80, Forward::Ipip));
+    assert_eq!(
+        (r.addr, r.port, r.forward),
+        (ip("10.0.0.1"), 80, Forward::Ipip)
+    );
 }
 
 #[test]
@@ -74,22 +85,45 @@ fn ipv4_ranges_expand_inclusively() {
 
 #[test]
 fn t8_reversed_and_huge_ranges_are_errors() {
-    assert_error(&real_line("10.0.0.3->10.0.0.1:80 gate"), 3, "runs backwards");
-    assert_error(&real_line("10.0.0.0->10.9.0.0:80 gate"), 3, "more than 65536");
+    assert_error(
+        &real_line("10.0.0.3->10.0.0.1:80 gate"),
+        3,
+        "runs backwards",
+    );
+    assert_error(
+        &real_line("10.0.0.0->10.9.0.0:80 gate"),
+        3,
+        "more than 65536",
+    );
 }
 
 #[test]
 fn t7_real6_in_an_ipv4_block_and_ipv6_reals() {
-    assert_error("virtual=192.0.2.1:80\n    real6=[2001:db8::2]:80 gate\n", 2, "use `real`");
+    assert_error(
+        "virtual=192.0.2.1:80\n    real6=[2001:db8::2]:80 gate\n",
+        2,
+        "use `real`",
+    );
     let v = one("virtual6=[2001:db8::1]:80\n    real6=[2001:db8::2]:8080 masq 3\n");
-    assert_eq!((v.reals[0].addr, v.reals[0].port), (ip("2001:db8::2"), 8080));
+    assert_eq!(
+        (v.reals[0].addr, v.reals[0].port),
+        (ip("2001:db8::2"), 8080)
+    );
     // An IPv6 literal cannot be an IPv4 real.
-    assert_error(&real_line("[2001:db8::2]:80 gate"), 3, "cannot resolve IPv4 address");
+    assert_error(
+        &real_line("[2001:db8::2]:80 gate"),
+        3,
+        "cannot resolve IPv4 address",
+    );
 }
 
 #[test]
 fn trailing_garbage_is_an_error() {
-    assert_error(&real_line("10.0.0.1:80 gate 5 junk"), 3, "unexpected text \"junk\"");
+    assert_error(
+        &real_line("10.0.0.1:80 gate 5 junk"),
+        3,
+        "unexpected text \"junk\"",
+    );
     assert_error(&real_line("10.0.0.1:80 gate5"), 3, "gate, masq or ipip");
 }
 
@@ -104,7 +138,10 @@ fn text_before_a_valid_tail_is_skipped_with_a_warning() {
 #[test]
 fn per_real_strings_may_be_separated_by_a_space() {
     let r = &one(&real_line(r#"10.0.0.1:80 gate 1 "a" "b""#)).reals[0];
-    assert_eq!((r.request.as_deref(), r.receive.as_deref()), (Some("/a"), Some("b")));
+    assert_eq!(
+        (r.request.as_deref(), r.receive.as_deref()),
+        (Some("/a"), Some("b"))
+    );
 }
 
 #[test]
