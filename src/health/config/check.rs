@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::diag::{ConfigError, ErrorKind, Warning};
 use super::env::{ParseEnv, SystemEnv};
-use super::parse_config;
+use super::parse_with_diagnostics;
 
 /// Exit code for a usable file.
 pub const EXIT_OK: i32 = 0;
@@ -37,8 +37,10 @@ pub fn check_config_file(path: &Path) -> (String, i32) {
 
 /// [`check_config_file`] for text already in memory, with an injected environment.
 pub fn check_config_text(file: &str, text: &str, env: &dyn ParseEnv) -> (String, i32) {
-    match parse_config(file, text, env) {
-        Ok((config, warnings)) => {
+    let parsed = parse_with_diagnostics(file, text, env);
+    match parsed.config {
+        Some(config) => {
+            let warnings = parsed.warnings;
             let mut out = render(&warnings, &[]);
             let reals: usize = config.virtuals.iter().map(|v| v.reals.len()).sum();
             let _ = writeln!(
@@ -49,7 +51,7 @@ pub fn check_config_text(file: &str, text: &str, env: &dyn ParseEnv) -> (String,
             );
             (out, EXIT_OK)
         }
-        Err(errors) => (render(&[], &errors), EXIT_CONFIG_ERROR),
+        None => (render(&parsed.warnings, &parsed.errors), EXIT_CONFIG_ERROR),
     }
 }
 

@@ -44,6 +44,24 @@ pub fn parse_config(
     text: &str,
     env: &dyn ParseEnv,
 ) -> Result<(Config, Vec<Warning>), Vec<ConfigError>> {
+    let parsed = parse_with_diagnostics(file, text, env);
+    match parsed.config {
+        Some(config) => Ok((config, parsed.warnings)),
+        None => Err(parsed.errors),
+    }
+}
+
+/// Everything one parse found: the configuration when there were no errors, and all
+/// warnings and errors (check-config prints warnings even for a file with errors).
+#[derive(Debug)]
+pub struct Parsed {
+    pub config: Option<Config>,
+    pub warnings: Vec<Warning>,
+    pub errors: Vec<ConfigError>,
+}
+
+/// [`parse_config`] keeping the warnings of a file that also has errors.
+pub fn parse_with_diagnostics(file: &str, text: &str, env: &dyn ParseEnv) -> Parsed {
     let mut d = Diagnostics::new(file);
     if text.contains("\r\n") {
         d.note(
@@ -68,15 +86,13 @@ pub fn parse_config(
         }
     }
     let virtuals = finish::finish(&raw, &blocks, env, &mut d);
-    if d.errors.is_empty() {
-        Ok((
-            Config {
-                globals: raw.globals,
-                virtuals,
-            },
-            d.warnings,
-        ))
-    } else {
-        Err(d.errors)
+    let config = d.errors.is_empty().then(|| Config {
+        globals: raw.globals,
+        virtuals,
+    });
+    Parsed {
+        config,
+        warnings: d.warnings,
+        errors: d.errors,
     }
 }

@@ -4,6 +4,7 @@
 mod defaults;
 mod errors;
 mod full;
+mod ldirectord_diff;
 mod lexical;
 mod prop;
 mod reals;
