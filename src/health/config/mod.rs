@@ -86,7 +86,7 @@ pub fn parse_with_diagnostics(file: &str, text: &str, env: &dyn ParseEnv) -> Par
         }
     }
     let virtuals = finish::finish(&raw, &blocks, env, &mut d);
-    let config = d.errors.is_empty().then(|| Config {
+    let config = d.errors.is_empty().then_some(Config {
         globals: raw.globals,
         virtuals,
     });
