@@ -35,6 +35,13 @@ pub fn check_config_file(path: &Path) -> (String, i32) {
     }
 }
 
+/// [`check_config_file`] with `--strict`: every warning counts as an error (exit 2) and is
+/// printed as one.
+pub fn check_config_file_strict(path: &Path) -> (String, i32) {
+    let (out, code) = check_config_file(path);
+    strictify(out, code)
+}
+
 /// [`check_config_file`] for text already in memory, with an injected environment.
 pub fn check_config_text(file: &str, text: &str, env: &dyn ParseEnv) -> (String, i32) {
     let parsed = parse_with_diagnostics(file, text, env);
@@ -53,6 +60,20 @@ pub fn check_config_text(file: &str, text: &str, env: &dyn ParseEnv) -> (String,
         }
         None => (render(&parsed.warnings, &parsed.errors), EXIT_CONFIG_ERROR),
     }
+}
+
+/// Turns a non-strict report into a strict one.
+pub fn strictify(out: String, code: i32) -> (String, i32) {
+    let has_warnings = out.contains(": warning: ");
+    if !has_warnings {
+        return (out, code);
+    }
+    let strict = out
+        .lines()
+        .filter(|l| !l.contains(": OK: "))
+        .map(|l| l.replacen(": warning: ", ": error: ", 1) + "\n")
+        .collect();
+    (strict, EXIT_CONFIG_ERROR)
 }
 
 /// `FILE:LINE: error: ...` / `FILE:LINE: warning: ...`, sorted by line.

@@ -19,6 +19,7 @@ mod globals;
 mod header;
 mod lines;
 mod lint;
+mod locate;
 mod model;
 mod real;
 mod shared;
@@ -27,9 +28,13 @@ mod values;
 #[cfg(test)]
 mod tests;
 
-pub use check::{check_config_file, check_config_text, render};
+pub use check::{
+    EXIT_CONFIG_ERROR, EXIT_OK, check_config_file, check_config_file_strict, check_config_text,
+    render, strictify,
+};
 pub use diag::{ConfigError, ErrorKind, Warning, WarningKind};
 pub use env::{ParseEnv, StaticEnv, SystemEnv, lookup_services};
+pub use locate::{ConfigLocation, SEARCH_DIRS, locate_config};
 pub use model::*;
 pub use real::MAX_RANGE;
 

@@ -241,3 +241,21 @@ fn check_config_file_reports_a_missing_file() {
         "{out}"
     );
 }
+
+#[test]
+fn strict_mode_turns_warnings_into_errors() {
+    let (out, code) = check_config_text(FILE, "checkcount=2\n", &env());
+    let (strict, strict_code) = crate::health::config::strictify(out, code);
+    assert_eq!(strict_code, 2);
+    assert_eq!(
+        strict,
+        format!(
+            "{FILE}:1: error: `checkcount` is deprecated (it only repeats ping checks); use failurecount\n"
+        )
+    );
+    let (clean, clean_code) = check_config_text(FILE, "", &env());
+    assert_eq!(
+        crate::health::config::strictify(clean.clone(), clean_code),
+        (clean, 0)
+    );
+}
