@@ -10,6 +10,12 @@ use crate::ipvs::model::{AddressFamily, Scheduler};
 
 pub fn lint_virtual(v: &VirtualService, block: &RawVirtual, d: &mut Diagnostics) {
     unchecked(v, d);
+    if !v.key.is_fwmark() && v.key.port() == 0 && v.persistent.is_none() {
+        d.note(
+            v.line,
+            "ipvsadm refuses port 0 for a service that is not persistent",
+        );
+    }
     check_strings(v, block, d);
     ipv6_limits(v, d);
     if !Scheduler::new(v.scheduler.as_str()).is_known() {
@@ -87,6 +93,15 @@ fn check_strings(v: &VirtualService, block: &RawVirtual, d: &mut Diagnostics) {
     }
     if c.service == CheckService::Dns && c.receive.is_empty() {
         d.note(v.line, "dns checks with an empty receive always fail");
+    }
+    if matches!(c.service, CheckService::Ftp | CheckService::Simpletcp) && c.receive.is_empty() {
+        d.note(
+            v.line,
+            format!(
+                "{} checks need a receive string; without one ldirectord's result is unreliable",
+                c.service.keyword()
+            ),
+        );
     }
     if matches!(
         c.service,

@@ -340,3 +340,21 @@ fn email_settings_merge() {
     assert_eq!(v.email.frequency, 5);
     assert_eq!(v.email.smtp.as_deref(), Some("mail.example.com"));
 }
+
+#[test]
+fn port_zero_needs_persistence_and_ftp_needs_receive() {
+    assert_warning(
+        &vs("virtual=192.0.2.1:0", "    service=none\n"),
+        1,
+        "port 0",
+    );
+    assert_clean(&vs(
+        "virtual=192.0.2.1:0",
+        "    service=none\n    persistent=60\n",
+    ));
+    assert_warning(
+        &vs("virtual=192.0.2.1:21", "    service=ftp\n"),
+        1,
+        "need a receive string",
+    );
+}
