@@ -120,3 +120,47 @@ pub fn errno_of(e: &io::Error) -> i32 {
         _ => libc::EIO,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slots(acks: &[bool]) -> Vec<Slot> {
+        acks.iter()
+            .enumerate()
+            .map(|(i, &ack)| Slot {
+                seq: i as u32 + 1,
+                dump: false,
+                ack,
+                data: Vec::new(),
+                done: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_answer_settles_earlier_silent_requests_as_successes() {
+        let mut s = slots(&[false, false, false, true]);
+        settle(&mut s, 1, Some(libc::EEXIST));
+        assert_eq!(s[0].done, Some(Outcome::Ok(Vec::new())));
+        assert_eq!(s[1].done, Some(Outcome::Errno(libc::EEXIST)));
+        assert_eq!(s[2].done, None, "not processed yet as far as we know");
+        settle(&mut s, 3, None);
+        assert_eq!(s[2].done, Some(Outcome::Ok(Vec::new())));
+        assert_eq!(s[3].done, Some(Outcome::Ok(Vec::new())));
+        // A late duplicate answer changes nothing.
+        settle(&mut s, 1, None);
+        assert_eq!(s[1].done, Some(Outcome::Errno(libc::EEXIST)));
+    }
+
+    #[test]
+    fn requests_expecting_their_own_answer_are_not_settled_by_others() {
+        let mut s = slots(&[true, false, true]);
+        s[0].data.push(vec![1]);
+        settle(&mut s, 2, None);
+        assert_eq!(s[0].done, None);
+        assert_eq!(s[1].done, Some(Outcome::Ok(Vec::new())));
+        settle(&mut s, 0, None);
+        assert_eq!(s[0].done, Some(Outcome::Ok(vec![vec![1]])));
+    }
+}

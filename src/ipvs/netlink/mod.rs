@@ -209,6 +209,12 @@ impl Backend for NetlinkBackend {
     }
 }
 
+/// The backend is meant to live on a dedicated "IPVS actor" thread.
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<NetlinkBackend>();
+};
+
 /// Split encoded requests into write chunks bounded by message count and bytes.
 fn chunks(reqs: &[(usize, Request)], max_messages: usize) -> Vec<&[(usize, Request)]> {
     let mut out = Vec::new();
