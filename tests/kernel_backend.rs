@@ -334,18 +334,25 @@ fn errors_map_to_the_op_that_caused_them() {
         Some(libc::ESRCH),
         None,
     ];
-    let res = b.apply(&ops);
-    assert_eq!(res.len(), ops.len());
-    for ((r, op), w) in res.iter().zip(&ops).zip(want) {
-        match (r, w) {
-            (Ok(()), None) => {}
-            (Err(IpvsError::Kernel { op: kind, errno }), Some(e)) => {
-                assert_eq!((*kind, *errno), (op.kind(), e), "{op:?}");
+    // Both ways of asking for acks map every error to its op; also with tiny chunks, so
+    // errors land in the middle, at the end and at the start of a chunk.
+    for (ack_every, chunk) in [(false, 256), (true, 256), (false, 3)] {
+        b.apply_one(&Op::Flush).unwrap();
+        b.set_ack_every(ack_every);
+        b.set_write_chunk(chunk);
+        let res = b.apply(&ops);
+        assert_eq!(res.len(), ops.len());
+        for ((r, op), w) in res.iter().zip(&ops).zip(want) {
+            match (r, w) {
+                (Ok(()), None) => {}
+                (Err(IpvsError::Kernel { op: kind, errno }), Some(e)) => {
+                    assert_eq!((*kind, *errno), (op.kind(), e), "{op:?}");
+                }
+                other => panic!("ack_every {ack_every} chunk {chunk}: {op:?}: {other:?}"),
             }
-            other => panic!("{op:?}: {other:?}"),
         }
+        assert_eq!(b.dests(&a).unwrap().len(), 2);
     }
-    assert_eq!(b.dests(&a).unwrap().len(), 2);
 }
 
 #[test]
@@ -520,8 +527,16 @@ fn measure_write_chunk_sizes() {
     kernel_test!();
     let mut b = backend();
     let ops = bulk_ops(500, 3);
-    for chunk in [1, 16, 64, 256, 1024] {
+    for (chunk, ack_every) in [
+        (1, false),
+        (16, false),
+        (64, false),
+        (256, false),
+        (1024, false),
+        (256, true),
+    ] {
         b.set_write_chunk(chunk);
+        b.set_ack_every(ack_every);
         let before = b.counters();
         let t = std::time::Instant::now();
         let res = b.apply(&ops);
@@ -529,7 +544,7 @@ fn measure_write_chunk_sizes() {
         assert!(res.iter().all(Result::is_ok));
         let after = b.counters();
         eprintln!(
-            "chunk {chunk:>4}: {} ops in {elapsed:?}, {} sendmsg, {} recvmsg",
+            "chunk {chunk:>4} ack_every {ack_every}: {} ops in {elapsed:?}, {} sendmsg, {} recvmsg",
             ops.len(),
             after.sendmsg_calls - before.sendmsg_calls,
             after.recvmsg_calls - before.recvmsg_calls

@@ -43,6 +43,8 @@ pub struct NetlinkBackend {
     dump_batch: usize,
     /// Most messages per write `sendmsg` in [`Backend::apply`].
     write_chunk: usize,
+    /// Ask for an ACK on every write (ipvsadm's exact flags) instead of the last of a chunk.
+    ack_every: bool,
 }
 
 impl std::fmt::Debug for NetlinkBackend {
@@ -81,6 +83,13 @@ impl NetlinkBackend {
     /// benchmarks and tests.
     pub fn set_write_chunk(&mut self, max: usize) {
         self.write_chunk = max.clamp(1, MAX_WRITE_CHUNK_MESSAGES);
+    }
+
+    /// Ask the kernel for an ACK on every write message, keeping even the flags of each
+    /// message identical to ipvsadm's, at the cost of one `recvmsg` per op (default: off,
+    /// only the last message of a chunk asks; failures are reported either way).
+    pub fn set_ack_every(&mut self, on: bool) {
+        self.ack_every = on;
     }
 
     /// Syscall and message counters since the socket was opened.
@@ -176,7 +185,7 @@ impl Backend for NetlinkBackend {
             let reqs: Vec<(&Request, bool)> = chunk
                 .iter()
                 .enumerate()
-                .map(|(j, (_, req))| (req, j == last))
+                .map(|(j, (_, req))| (req, j == last || self.ack_every))
                 .collect();
             let outcomes = exchange(&mut self.sock, self.family, &reqs);
             for ((i, _), outcome) in chunk.iter().zip(outcomes) {
