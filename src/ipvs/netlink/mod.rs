@@ -2,8 +2,16 @@
 //!
 //! Writes go out in chunks: many messages per `sendmsg`, an ACK asked for on the last one
 //! only (the kernel reports every failure anyway, tagged with its seq), so a chunk of N ops
-//! costs one `sendmsg` and 1 + failures `recvmsg`. Reads are dumps; the per-service dest
-//! dumps of a full listing are pipelined by [`dests`].
+//! costs one `sendmsg` and 1 + failures `recvmsg` ([`NetlinkBackend::set_ack_every`]
+//! restores ipvsadm's ACK-per-message flags at one `recvmsg` per op). Reads are dumps; the
+//! per-service dest dumps of a full listing are pipelined (see `dests.rs`).
+//!
+//! Measured in the 6.1 VM (`tests/kernel_backend.rs`, debug build): 3000 writes in 12
+//! `sendmsg` + 12 `recvmsg`; 2000 writes take ~0.3-0.5 s at 64-1024 messages per chunk vs
+//! ~0.8 s one per call; a 1000-failure batch loses no error reply; listing 1000 services
+//! with 2 dests each costs 1001 `sendmsg` + 2011 `recvmsg` (the kernel's floor: every
+//! non-empty dump needs a second `recvmsg` for its DONE), 1000 services without dests 22
+//! `sendmsg`.
 
 mod connect;
 mod dests;
