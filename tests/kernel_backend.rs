@@ -634,3 +634,32 @@ fn dest_dumps_of_empty_services_share_sendmsg_calls() {
     assert!(entries.iter().all(|e| e.dests.is_empty()));
     assert!(sends <= 30, "{sends} sendmsg calls");
 }
+
+/// An op that cannot even be encoded fails alone; its neighbours in the batch still run.
+#[test]
+fn unencodable_op_fails_alone() {
+    kernel_test!();
+    let mut b = backend();
+    let res = b.apply(&[
+        Op::AddService(svc(tcp("10.5.0.1", 80), "rr")),
+        Op::AddService(svc(tcp("10.5.0.2", 80), &"x".repeat(5000))),
+        Op::AddService(svc(
+            tcp("10.5.0.3", 80),
+            "a-scheduler-name-too-long-for-ipvs",
+        )),
+        Op::AddService(svc(tcp("10.5.0.4", 80), "rr")),
+    ]);
+    assert!(res[0].is_ok() && res[3].is_ok(), "{res:?}");
+    assert!(matches!(res[1], Err(IpvsError::Malformed(_))), "{res:?}");
+    assert!(
+        matches!(
+            res[2],
+            Err(IpvsError::Kernel {
+                op: OpKind::AddService,
+                ..
+            })
+        ),
+        "{res:?}"
+    );
+    assert_eq!(b.services().unwrap().len(), 2);
+}
