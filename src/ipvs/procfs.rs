@@ -19,7 +19,10 @@ fn unimplemented_here(path: &Path) -> IpvsError {
 }
 
 /// Stream the rows of an `ip_vs_conn`-format file into `sink` (which returns false to stop).
-pub fn for_each_connection(path: &Path, _sink: &mut dyn FnMut(Connection) -> bool) -> Result<()> {
+pub fn for_each_connection(
+    path: &Path,
+    _sink: &mut dyn FnMut(Connection) -> bool,
+) -> Result<()> {
     Err(unimplemented_here(path))
 }
 
