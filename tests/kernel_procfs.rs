@@ -9,7 +9,7 @@ use std::path::Path;
 use lvsctl::ipvs::procfs;
 
 fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
+    s.parse().expect("test address")
 }
 
 #[test]
