@@ -3,12 +3,14 @@
 //! Each step carries the errno Linux 6.1 answered when the same request was made (0 for
 //! success), observed in the IPVS VM with ipvsadm or, for requests ipvsadm cannot express
 //! (over-long names, fwmark 0, raw forwarding codes, bad daemon states), with the raw
-//! generic-netlink probe `probe_errnos.py` next to this file. `tests/fake_parity_scenarios.rs` checks the fake
-//! against these numbers; `kernel_fake_parity.rs` (enabled once the netlink backend exists)
-//! runs the same steps on both and compares results and read-back tables.
+//! generic-netlink probe `probe_errnos.py` next to this file. `fake_parity_scenarios.rs`
+//! checks the fake against these numbers; `kernel_fake_parity.rs` (enabled once the netlink
+//! backend exists) runs the same steps on both and compares results and read-back tables.
 //!
 //! The scenarios assume a fresh network namespace: only `lo` exists, so sync daemons bind
 //! to `lo`, and the only local addresses are 127.0.0.1 and ::1.
+//!
+//! Long by nature: it is a table of requests and the answers the kernel gave.
 #![allow(dead_code)]
 
 use std::net::IpAddr;
