@@ -97,9 +97,7 @@ pub trait Backend {
 
     /// Convenience for a single write.
     fn apply_one(&mut self, op: &Op) -> Result<()> {
-        self.apply(std::slice::from_ref(op))
-            .pop()
-            .unwrap_or(Ok(()))
+        self.apply(std::slice::from_ref(op)).pop().unwrap_or(Ok(()))
     }
 
     /// Rows of `/proc/net/ip_vs_conn`, passed to `sink` one by one so a million-row table

@@ -214,11 +214,11 @@ impl Backend for NetlinkBackend {
     }
 
     fn connections(&mut self, sink: &mut dyn FnMut(Connection) -> bool) -> Result<()> {
-        procfs::for_each_connection(Path::new(procfs::CONN_PATH), sink)
+        procfs::for_each_connection(Path::new(procfs::THREAD_CONN_PATH), sink)
     }
 
     fn global_stats(&mut self) -> Result<GlobalStats> {
-        procfs::read_global_stats(Path::new(procfs::STATS_PATH))
+        procfs::read_global_stats(Path::new(procfs::THREAD_STATS_PATH))
     }
 
     fn sysctls(&mut self) -> Result<Vec<(String, String)>> {
