@@ -53,7 +53,17 @@ pub fn run(backend: &mut dyn Backend, scenario: &Scenario) -> (Vec<i32>, Snapsho
     let errnos = scenario
         .steps
         .iter()
-        .map(|(op, _)| errno_of(&backend.apply_one(op)))
+        .map(|(op, _)| {
+            let errno = errno_of(&backend.apply_one(op));
+            if matches!(op, Op::StartDaemon(_)) && errno == 0 {
+                // Linux 6.1 race: a DEL_DAEMON that reaches the kernel before the new sync
+                // thread has run once can block for tens of seconds under emulation. Real
+                // operators (and ipvsadm) never stop a daemon a millisecond after starting
+                // it; give the thread time to start.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+            errno
+        })
         .collect();
     (errnos, snapshot(backend))
 }
