@@ -124,7 +124,9 @@ fn state_queries(case: &Case) -> String {
 fn script(case: &Case, tool: &str, ours_link: &Path, dir: &Path) -> String {
     let mut s = String::new();
     let q = |p: &Path| p.display().to_string();
-    writeln!(s, "cd {}", q(dir)).unwrap();
+    // A new netns has lo down, and then the kernel refuses every real server as "not
+    // unicast" (no local routing table): bring it up like any real host has it.
+    writeln!(s, "cd {}\nip link set lo up", q(dir)).unwrap();
     if !case.setup.is_empty() {
         // One restore instead of a process per line: process start-up dominates in the guest.
         writeln!(
