@@ -194,7 +194,7 @@ fn run_batch(cases: &[(usize, &Case)], chunk: usize, tool: &str) -> Vec<Outcome>
     let dir = PathBuf::from(format!("/run/ipvsadm-diff/batch{chunk}-{side}"));
     std::fs::create_dir_all(&dir).expect("mkdir");
     let mut s = format!(
-        "cd {}\nipvsadm() {{ (exec -a ipvsadm {tool} \"$@\"); }}\n",
+        "cd {}\nip link set lo up\nipvsadm() {{ (exec -a ipvsadm {tool} \"$@\"); }}\n",
         dir.display()
     );
     for (i, case) in cases {
