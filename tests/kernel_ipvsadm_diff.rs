@@ -131,7 +131,7 @@ fn script(case: &Case, tool: &str, ours_link: &Path, dir: &Path) -> String {
         // One restore instead of a process per line: process start-up dominates in the guest.
         writeln!(
             s,
-            "{REAL_IPVSADM} -R >/dev/null 2>&1 <<'SETUP'\n{}\nSETUP",
+            "{REAL_IPVSADM} -R >/dev/null 2>setup.err <<'SETUP'\n{}\nSETUP",
             case.setup.join("\n")
         )
         .unwrap();
@@ -179,6 +179,13 @@ fn run_case(case: &Case, index: usize, tool: &str, ours_link: &Path) -> Outcome 
             )
         })
         .collect();
+    let setup_errors = std::fs::read_to_string(dir.join("setup.err")).unwrap_or_default();
+    assert!(
+        setup_errors.is_empty(),
+        "{}:{}: the case's setup fails with the real ipvsadm: {setup_errors}",
+        case.file,
+        case.line
+    );
     let outcome = Outcome {
         commands,
         state_by_real: read("state.real"),
