@@ -58,7 +58,7 @@ complete -c lvsctl -n "__fish_lvsctl_using_subcommand clear" -s y -l yes -d 'Do 
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand clear" -s h -l help -d 'Print help'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand delete" -s y -l yes -d 'Do not ask; required when standard input is not a terminal'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand delete" -s h -l help -d 'Print help'
-complete -c lvsctl -n "__fish_lvsctl_using_subcommand top" -s i -l interval -d 'Refresh interval in seconds' -r
+complete -c lvsctl -n "__fish_lvsctl_using_subcommand top" -s i -l interval -d 'Refresh interval: seconds (`1`, `0.5`) or with a unit (`500ms`, `2s`, `1m`)' -r
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand top" -l read-only -d 'Disable every action that changes the kernel'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand top" -s n -l numeric -d 'Show numeric addresses and ports (no name lookups)'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand top" -s h -l help -d 'Print help'

@@ -1,6 +1,8 @@
 //! The committed completions/ and man/ must match what the clap definitions render.
 //! Regenerate with `UPDATE_GENERATED=1 cargo test --test generated_files`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
+
 use std::path::Path;
 
 #[test]

@@ -6,6 +6,8 @@
 //!
 //! Cases live in `tests/ipvsadm-diff/*.cases` (format documented in table.cases).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
+
 mod support;
 
 use std::fmt::Write as _;
@@ -41,7 +43,7 @@ fn parse_cases(file: &str, text: &str) -> Vec<Case> {
     };
     for (i, raw) in text.lines().enumerate() {
         if cur.commands.is_empty() && cur.setup.is_empty() && cur.stdin.is_empty() {
-            cur.file = file.to_owned();
+            file.clone_into(&mut cur.file);
             cur.line = i + 1;
         }
         if raw.trim().is_empty() {

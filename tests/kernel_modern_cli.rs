@@ -2,6 +2,8 @@
 //! back by `lvsctl list --json`, `timeouts`, `info`, `conns`; `clear`/`delete` refuse
 //! without a terminal unless `--yes` is given.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
+
 mod support;
 
 use serde_json::Value;

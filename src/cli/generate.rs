@@ -24,12 +24,28 @@ pub fn rendered_files() -> io::Result<Vec<(PathBuf, Vec<u8>)>> {
         clap_complete::generate(shell, &mut cmd.clone(), "lvsctl", &mut buf);
         files.push((Path::new("completions").join(file), buf));
     }
+    let mut ipvsadm = crate::cli::ipvsadm::clap_def::command();
+    ipvsadm.build();
+    for (shell, file) in [
+        (Shell::Bash, "ipvsadm.bash"),
+        (Shell::Zsh, "_ipvsadm"),
+        (Shell::Fish, "ipvsadm.fish"),
+    ] {
+        let mut buf = Vec::new();
+        clap_complete::generate(shell, &mut ipvsadm.clone(), "ipvsadm", &mut buf);
+        files.push((Path::new("completions").join(file), buf));
+    }
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(ipvsadm.name("lvsctl-ipvsadm").bin_name("ipvsadm"))
+        .section("8")
+        .render(&mut buf)?;
+    files.push((PathBuf::from("man/lvsctl-ipvsadm.8"), buf));
     let mut buf = Vec::new();
     clap_mangen::Man::new(cmd.clone()).render(&mut buf)?;
     files.push((PathBuf::from("man/lvsctl.1"), buf));
     for sub in cmd
         .get_subcommands()
-        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+        .filter(|s| !s.is_hide_set() && !matches!(s.get_name(), "help" | "ipvsadm"))
     {
         let name = format!("lvsctl-{}", sub.get_name());
         let page = sub

@@ -10,9 +10,38 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 /// The strict ipvsadm personality (argv[0] included).
-pub fn ipvsadm_main(_argv: Vec<OsString>) -> ExitCode {
-    eprintln!("lvsctl: the ipvsadm personality is not wired yet");
-    ExitCode::from(2)
+#[allow(clippy::needless_pass_by_value)] // main hands over its argv
+pub fn ipvsadm_main(argv: Vec<OsString>) -> ExitCode {
+    let argv: Vec<String> = argv
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let (argv0, args) = argv
+        .split_first()
+        .map_or(("ipvsadm", &[][..]), |(a, r)| (a.as_str(), r));
+    with_ipvsadm_io(argv0, |io| ipvsadm::exec::run(io, args, &mut backend::open))
+}
+
+/// Give an ipvsadm run the process's standard streams (stdout buffered like C stdio when
+/// it is not a terminal) and the system resolver.
+fn with_ipvsadm_io(argv0: &str, body: impl FnOnce(&mut ipvsadm::exec::Io<'_>) -> u8) -> ExitCode {
+    let resolver = ipvsadm::nss::SystemResolver::new();
+    let mut stdin = std::io::stdin().lock();
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let mut err = std::io::stderr().lock();
+    let code = {
+        let mut io = ipvsadm::exec::Io {
+            argv0,
+            resolver: &resolver,
+            stdin: &mut stdin,
+            out: &mut out,
+            err: &mut err,
+        };
+        body(&mut io)
+    };
+    // ipvsadm ignores write errors on stdout (e.g. /dev/full): the status stands.
+    let _ = std::io::Write::flush(&mut out);
+    ExitCode::from(code)
 }
 
 /// `lvsctl health ...` / `ldirectord ...`.
@@ -22,16 +51,27 @@ pub fn health_main(_args: Vec<OsString>) -> ExitCode {
 }
 
 /// `lvsctl top`.
-pub fn top_main(_args: &modern::args::TopArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("top is not wired yet")
+pub fn top_main(args: &modern::args::TopArgs) -> anyhow::Result<ExitCode> {
+    let interval = crate::tui::parse_interval(&args.interval)
+        .map_err(|e| anyhow::anyhow!("invalid --interval `{}`: {e}", args.interval))?;
+    let factory: crate::tui::BackendFactory = Box::new(backend::open);
+    crate::tui::run(
+        factory,
+        crate::tui::options(interval, args.read_only, args.numeric),
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Debian's `ipvsadm-save [-n]`.
-pub fn ipvsadm_save_main(_args: &[String]) -> ExitCode {
-    ExitCode::from(2)
+pub fn ipvsadm_save_main(args: &[String]) -> ExitCode {
+    with_ipvsadm_io("ipvsadm", |io| {
+        ipvsadm::exec::save_helper(io, args, &mut backend::open)
+    })
 }
 
 /// Debian's `ipvsadm-restore`.
 pub fn ipvsadm_restore_main(_args: &[String]) -> ExitCode {
-    ExitCode::from(2)
+    with_ipvsadm_io("ipvsadm", |io| {
+        ipvsadm::exec::restore_helper(io, &mut backend::open)
+    })
 }

@@ -1,1 +1,64 @@
-//! `lvsctl top`: the live dashboard.
+//! `lvsctl top`: the live dashboard that replaces `watch ipvsadm -Ln --rate` and
+//! `ipvsadm -lcn | grep`.
+//!
+//! Shape (the Elm architecture, on threads): a collector thread ([`collector`]) owns the
+//! backend and sends owned snapshots; the UI thread ([`runtime`]) maps keys to [`Action`]s
+//! ([`keymap`]), feeds them and the snapshots to the pure [`update()`], and draws with
+//! the pure [`view::render`]. Kernel writes leave `update` as [`Command`]s and run on the
+//! collector thread, so the UI never waits on the kernel.
+
+pub mod action;
+pub mod app;
+pub mod collector;
+pub mod conns;
+pub mod format;
+pub mod health;
+pub mod history;
+pub mod keymap;
+pub mod names;
+mod ops;
+pub mod options;
+pub mod rates;
+pub mod rows;
+mod runtime;
+pub mod snapshot;
+pub mod update;
+pub mod view;
+
+pub use action::{Action, Command};
+pub use app::App;
+pub use collector::{BackendFactory, Sources};
+pub use health::{HealthMap, HealthSource, HealthState, HealthStatus, NoHealth};
+pub use options::{TopOptions, options, parse_interval};
+pub use runtime::run_with;
+pub use update::update;
+
+pub use names::EtcResolver;
+
+/// Run `lvsctl top` with no health source and names from `/etc/hosts` and `/etc/services`
+/// (use [`run_with`] to supply a health source or another resolver).
+///
+/// `factory` is called on the collector thread (netlink sockets belong to the thread's
+/// network namespace, and backends are not `Sync`), and again after each failure to reach
+/// IPVS. From `main`, for `lvsctl top [--interval D] [--read-only] [-n]`:
+///
+/// ```ignore
+/// let factory: lvsctl::tui::BackendFactory =
+///     Box::new(|| Ok(Box::new(NetlinkBackend::open()?) as Box<dyn Backend>));
+/// lvsctl::tui::run(factory, lvsctl::tui::options(interval, read_only, numeric))
+/// ```
+pub fn run(factory: BackendFactory, options: TopOptions) -> anyhow::Result<()> {
+    let sources = Sources {
+        factory,
+        health: Box::new(NoHealth),
+        resolver: Box::new(EtcResolver::load()),
+    };
+    run_with(sources, options)
+}
+
+#[cfg(test)]
+mod collector_tests;
+#[cfg(test)]
+mod testdata;
+#[cfg(test)]
+mod update_tests;

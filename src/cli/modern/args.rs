@@ -112,9 +112,9 @@ pub struct DeleteArgs {
 
 #[derive(Debug, Args)]
 pub struct TopArgs {
-    /// Refresh interval in seconds.
-    #[arg(long, short = 'i', default_value_t = 1.0)]
-    pub interval: f64,
+    /// Refresh interval: seconds (`1`, `0.5`) or with a unit (`500ms`, `2s`, `1m`).
+    #[arg(long, short = 'i', default_value = "1")]
+    pub interval: String,
     /// Disable every action that changes the kernel.
     #[arg(long)]
     pub read_only: bool,

@@ -228,3 +228,108 @@ pub fn delete(
     writeln!(out, "deleted {key}")?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::modern::args::YesArg;
+    use crate::ipvs::fake::FakeBackend;
+    use crate::ipvs::{Dest, Protocol, Service, ServiceKey};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    /// Answers from a script; records the questions.
+    struct Scripted {
+        answer: Result<bool, ()>,
+        asked: Vec<String>,
+    }
+
+    impl Confirm for Scripted {
+        fn confirm(&mut self, question: &str) -> Result<bool> {
+            self.asked.push(question.to_owned());
+            self.answer.map_err(|()| anyhow!("no terminal"))
+        }
+    }
+
+    fn key() -> ServiceKey {
+        ServiceKey::Addr {
+            protocol: Protocol::Tcp,
+            addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            port: 80,
+        }
+    }
+
+    fn table_with_active_conns(active: u32) -> FakeBackend {
+        let mut k = FakeBackend::new();
+        let dest = Dest::new(IpAddr::V4(Ipv4Addr::new(192, 168, 1, 1)), 80);
+        let results = k.apply(&[
+            Op::AddService(Service::new(key())),
+            Op::AddDest(key(), dest.clone()),
+        ]);
+        assert!(results.iter().all(Result::is_ok));
+        assert!(k.set_dest_conns(&key(), &dest.key(), (active, 0, 0)));
+        k
+    }
+
+    #[test]
+    fn clear_asks_and_respects_the_answer() {
+        let mut k = table_with_active_conns(0);
+        let mut no = Scripted {
+            answer: Ok(false),
+            asked: vec![],
+        };
+        let mut out = Vec::new();
+        assert!(clear(&mut k, false, &mut no, &mut out).is_err());
+        assert_eq!(
+            no.asked,
+            ["Delete all 1 virtual services and their real servers?"]
+        );
+        assert_eq!(k.services().unwrap().len(), 1);
+        let mut yes = Scripted {
+            answer: Ok(true),
+            asked: vec![],
+        };
+        clear(&mut k, false, &mut yes, &mut out).unwrap();
+        assert!(k.services().unwrap().is_empty());
+    }
+
+    #[test]
+    fn clear_with_yes_never_asks() {
+        let mut k = table_with_active_conns(0);
+        let mut refuse = Scripted {
+            answer: Err(()),
+            asked: vec![],
+        };
+        let mut out = Vec::new();
+        clear(&mut k, true, &mut refuse, &mut out).unwrap();
+        assert!(refuse.asked.is_empty());
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "deleted 1 virtual services\n"
+        );
+    }
+
+    #[test]
+    fn delete_asks_only_when_connections_are_active() {
+        let args = DeleteArgs {
+            service: "tcp:10.0.0.1:80".into(),
+            yes: YesArg { yes: false },
+        };
+        let mut out = Vec::new();
+        let mut idle = table_with_active_conns(0);
+        let mut refuse = Scripted {
+            answer: Err(()),
+            asked: vec![],
+        };
+        delete(&mut idle, &args, &mut refuse, &mut out).unwrap();
+        assert!(refuse.asked.is_empty());
+
+        let mut busy = table_with_active_conns(5);
+        let err = delete(&mut busy, &args, &mut refuse, &mut out).unwrap_err();
+        assert_eq!(err.to_string(), "no terminal");
+        assert_eq!(
+            refuse.asked,
+            ["TCP 10.0.0.1:80 still has 5 active connections. Delete it?"]
+        );
+        assert_eq!(busy.services().unwrap().len(), 1, "nothing deleted");
+    }
+}

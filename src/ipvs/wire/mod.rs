@@ -1,1 +1,54 @@
 //! Encoding and decoding of IPVS generic netlink messages (pure; no sockets here).
+//!
+//! Requests are built to be byte-identical to what ipvsadm 1.31 sends for the same command
+//! (attribute order, empty scheduler name in identity blocks, flags mask `~0`, NLA_F_NESTED
+//! on nests), apart from seq, pid and the family id; golden tests in `tests/wire_golden.rs`
+//! hold us to that. Replies are decoded with ipvsadm's rules (§6.5 of the spec): required
+//! attributes missing → [`WireError`], optional ones defaulted, unknown ones skipped.
+//!
+//! Layering: [`frame`] owns the netlink header (our own, because batching needs many
+//! messages in one buffer); the genl header and attributes go through neli's builders and
+//! parsers ([`attr`]); [`encode`] and [`decode`] map them to and from the model.
+
+pub mod attr;
+pub mod consts;
+pub mod ctrl;
+pub mod decode;
+pub mod encode;
+pub mod frame;
+
+use thiserror::Error;
+
+use crate::ipvs::error::IpvsError;
+
+pub use consts::{FAMILY_NAME, GENL_VERSION, IpvsCmd};
+pub use decode::{
+    decode_daemon, decode_dest, decode_info, decode_service, decode_timeouts, stats_from_attrs,
+};
+pub use encode::{
+    Request, encode_op, get_daemons, get_dests, get_info, get_service, get_services, get_timeouts,
+};
+pub use frame::{RawMessage, Reply, push_message};
+
+/// Why a message could not be encoded or a reply could not be decoded.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum WireError {
+    #[error("truncated netlink message")]
+    Truncated,
+    #[error("missing attribute {0}")]
+    Missing(&'static str),
+    #[error("attribute {attr} has length {len}")]
+    BadLength { attr: &'static str, len: usize },
+    #[error("unknown address family {0}")]
+    UnknownFamily(u16),
+    #[error("{0} is too long to encode")]
+    TooLong(&'static str),
+    #[error("netlink (de)serialisation: {0}")]
+    Neli(String),
+}
+
+impl From<WireError> for IpvsError {
+    fn from(e: WireError) -> Self {
+        IpvsError::Malformed(e.to_string())
+    }
+}

@@ -1,1 +1,0 @@
-//! An in-memory IPVS that behaves like the kernel, for tests without root.

@@ -1,1 +1,0 @@
-//! The netlink backend: one socket, batched requests, errors mapped back to their request.

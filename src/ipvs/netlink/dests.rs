@@ -1,0 +1,81 @@
+//! Pipelined GET_DEST dumps for a full listing.
+//!
+//! The kernel allows one dump in progress per socket; a second dump request arriving while
+//! one runs fails with EBUSY. A dump finishes inside the `sendmsg` that started it only when
+//! its NLMSG_DONE fits into the first reply skb; otherwise it is continued from our
+//! `recvmsg` calls. IPVS dump callbacks return the skb length, so on Linux 6.1 a dump that
+//! produced any entry always needs one more round (measured: 1000 services with 2 dests
+//! each cost 2 `recvmsg` per service whatever we do); only services without dests finish
+//! at once. So we send several GET_DEST requests per `sendmsg`, collect what completes, and
+//! re-issue (in order) the ones that were refused with EBUSY. The batch size adapts: it
+//! doubles while whole batches come back empty (many services without dests), and drops to
+//! what got through as soon as the kernel refuses one, so a table of busy services pays no
+//! refused requests at all.
+
+use std::collections::VecDeque;
+
+use super::exchange::{Outcome, exchange};
+use super::sock::Sock;
+use crate::ipvs::error::{IpvsError, OpKind, Result};
+use crate::ipvs::model::{Dest, Service};
+use crate::ipvs::wire::{self, Request};
+
+/// Upper bound of GET_DEST requests per `sendmsg`.
+pub const MAX_DUMPS_PER_SEND: usize = 64;
+
+/// The dests of every service, in the order of `services`.
+pub fn dump_all(
+    sock: &mut Sock,
+    family: u16,
+    services: &[Service],
+    max_batch: usize,
+) -> Result<Vec<Vec<Dest>>> {
+    let reqs = services
+        .iter()
+        .map(|s| wire::get_dests(&s.key))
+        .collect::<std::result::Result<Vec<Request>, _>>()?;
+    let mut out: Vec<Vec<Dest>> = vec![Vec::new(); services.len()];
+    let mut queue: VecDeque<usize> = (0..services.len()).collect();
+    let max_batch = max_batch.clamp(1, MAX_DUMPS_PER_SEND);
+    let mut batch = 1;
+    while !queue.is_empty() {
+        let take: Vec<usize> = queue.drain(..batch.min(queue.len())).collect();
+        let refs: Vec<(&Request, bool)> = take.iter().map(|&i| (&reqs[i], true)).collect();
+        let mut busy = Vec::new();
+        let mut all_empty = true;
+        for (&i, outcome) in take.iter().zip(exchange(sock, family, &refs)) {
+            match outcome {
+                Outcome::Ok(data) => {
+                    all_empty &= data.is_empty();
+                    let af = services[i].key.af();
+                    out[i] = data
+                        .iter()
+                        .map(|m| wire::decode_dest(m, af))
+                        .collect::<std::result::Result<_, _>>()?;
+                }
+                Outcome::Errno(libc::EBUSY) => busy.push(i),
+                Outcome::Errno(errno) => {
+                    return Err(IpvsError::Kernel {
+                        op: OpKind::GetDests,
+                        errno,
+                    });
+                }
+                Outcome::Lost(errno) => {
+                    return Err(IpvsError::Socket(std::io::Error::from_raw_os_error(errno)));
+                }
+            }
+        }
+        let done = take.len() - busy.len();
+        batch = if !busy.is_empty() {
+            done.max(1)
+        } else if all_empty {
+            (batch * 2).min(max_batch)
+        } else {
+            batch
+        };
+        for &i in busy.iter().rev() {
+            queue.push_front(i);
+        }
+    }
+    Ok(out)
+}

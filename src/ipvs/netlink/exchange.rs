@@ -1,0 +1,122 @@
+//! Matching replies to requests by sequence number.
+//!
+//! A batch is framed into one buffer, sent with one `sendmsg`, and then replies are read
+//! until every request is settled. The kernel runs the messages of one `sendmsg` in order,
+//! so when request `k` is answered, every earlier request that asked for no ACK and got no
+//! error has succeeded: that is how writes can ask for an ACK on the last message only and
+//! still get one result per message.
+
+use std::collections::HashMap;
+use std::io;
+
+use super::sock::Sock;
+use crate::ipvs::wire::Request;
+use crate::ipvs::wire::frame::{NLM_F_ACK, Reply, split};
+
+/// How one request ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Acked, or a dump that reached DONE; with the data messages received for it.
+    Ok(Vec<Vec<u8>>),
+    /// The kernel's errno.
+    Errno(i32),
+    /// The socket failed before the kernel answered (errno of the socket error).
+    Lost(i32),
+}
+
+struct Slot {
+    seq: u32,
+    dump: bool,
+    ack: bool,
+    data: Vec<Vec<u8>>,
+    done: Option<Outcome>,
+}
+
+/// Send `reqs` in one `sendmsg` (`ack[i]` says whether request i asks for an ACK; dumps
+/// always end with DONE or an error) and collect one outcome per request, in order.
+pub fn exchange(sock: &mut Sock, family: u16, reqs: &[(&Request, bool)]) -> Vec<Outcome> {
+    let mut buf = Vec::new();
+    let mut slots = Vec::with_capacity(reqs.len());
+    let pid = sock.pid();
+    for (req, ack) in reqs {
+        let seq = sock.next_seq();
+        let flags = if *ack || req.dump {
+            req.flags()
+        } else {
+            req.flags() & !NLM_F_ACK
+        };
+        crate::ipvs::wire::frame::push_message(&mut buf, family, flags, seq, pid, &req.payload);
+        slots.push(Slot {
+            seq,
+            dump: req.dump,
+            ack: *ack || req.dump,
+            data: Vec::new(),
+            done: None,
+        });
+    }
+    if let Err(e) = sock.send(&buf, reqs.len()) {
+        let errno = errno_of(&e);
+        return slots.iter().map(|_| Outcome::Lost(errno)).collect();
+    }
+    let index: HashMap<u32, usize> = slots.iter().enumerate().map(|(i, s)| (s.seq, i)).collect();
+    while slots.iter().any(|s| s.done.is_none()) {
+        let received = match sock.recv() {
+            Ok(bytes) => bytes.to_vec(),
+            Err(e) => {
+                let errno = errno_of(&e);
+                for s in slots.iter_mut().filter(|s| s.done.is_none()) {
+                    s.done = Some(Outcome::Lost(errno));
+                }
+                break;
+            }
+        };
+        let Ok(messages) = split(&received) else {
+            // A datagram we cannot frame: nothing after it can be trusted either.
+            for s in slots.iter_mut().filter(|s| s.done.is_none()) {
+                s.done = Some(Outcome::Lost(libc::EBADMSG));
+            }
+            break;
+        };
+        for m in messages {
+            // Replies to earlier, abandoned requests (after a socket error) carry old seqs.
+            let Some(&i) = index.get(&m.seq).filter(|_| m.pid == pid || m.pid == 0) else {
+                continue;
+            };
+            match m.reply() {
+                Ok(Reply::Data(p)) => slots[i].data.push(p.to_vec()),
+                Ok(Reply::Done | Reply::Ack) => settle(&mut slots, i, None),
+                Ok(Reply::Error(errno)) => settle(&mut slots, i, Some(errno)),
+                Ok(Reply::Ignore) => {}
+                Err(_) => settle(&mut slots, i, Some(libc::EINVAL)),
+            }
+        }
+    }
+    slots
+        .into_iter()
+        .map(|s| s.done.unwrap_or(Outcome::Lost(libc::EIO)))
+        .collect()
+}
+
+fn settle(slots: &mut [Slot], i: usize, errno: Option<i32>) {
+    if slots[i].done.is_some() {
+        return;
+    }
+    let data = std::mem::take(&mut slots[i].data);
+    slots[i].done = Some(match errno {
+        None => Outcome::Ok(data),
+        Some(e) => Outcome::Errno(e),
+    });
+    // Everything before i that expected no reply of its own has been processed by now.
+    for s in &mut slots[..i] {
+        if s.done.is_none() && !s.ack && !s.dump {
+            s.done = Some(Outcome::Ok(Vec::new()));
+        }
+    }
+}
+
+pub fn errno_of(e: &io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => libc::ETIMEDOUT,
+        _ => libc::EIO,
+    })
+}

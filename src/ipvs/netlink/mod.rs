@@ -1,0 +1,260 @@
+//! The netlink backend: one socket, batched requests, errors mapped back to their request.
+//!
+//! Writes go out in chunks: many messages per `sendmsg`, an ACK asked for on the last one
+//! only (the kernel reports every failure anyway, tagged with its seq), so a chunk of N ops
+//! costs one `sendmsg` and 1 + failures `recvmsg`. Reads are dumps; the per-service dest
+//! dumps of a full listing are pipelined by [`dests`].
+
+mod connect;
+mod dests;
+mod exchange;
+mod sock;
+
+use std::path::Path;
+
+pub use sock::Counters;
+
+use self::exchange::{Outcome, exchange};
+use self::sock::Sock;
+use crate::ipvs::backend::{Backend, Op};
+use crate::ipvs::error::{IpvsError, OpKind, Result};
+use crate::ipvs::model::{
+    Connection, Dest, GlobalStats, Info, Service, ServiceEntry, ServiceKey, SyncDaemon, Timeouts,
+};
+use crate::ipvs::procfs;
+use crate::ipvs::wire::{self, Request};
+
+/// Most messages per write `sendmsg`. Bounded because the whole skb runs under the genl
+/// lock (stalling other IPVS users) and because every failure needs room in our receive
+/// queue; 256 error replies use well under the 8 MiB we ask for.
+pub(crate) const WRITE_CHUNK_MESSAGES: usize = 256;
+/// Upper bound for [`NetlinkBackend::set_write_chunk`].
+const MAX_WRITE_CHUNK_MESSAGES: usize = 1024;
+/// Most bytes per write `sendmsg`; below the default 208 KiB send buffer limit as well, in
+/// case raising it was refused.
+const WRITE_CHUNK_BYTES: usize = 128 * 1024;
+
+/// IPVS through generic netlink.
+pub struct NetlinkBackend {
+    sock: Sock,
+    family: u16,
+    info: Info,
+    /// Most GET_DEST dumps per `sendmsg` in [`Backend::entries`].
+    dump_batch: usize,
+    /// Most messages per write `sendmsg` in [`Backend::apply`].
+    write_chunk: usize,
+}
+
+impl std::fmt::Debug for NetlinkBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetlinkBackend")
+            .field("family", &self.family)
+            .field("counters", &self.sock.counters)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NetlinkBackend {
+    /// Open the socket, resolve "IPVS" (loading ip_vs with modprobe once if needed, as
+    /// ipvsadm does) and ask GET_INFO. Errors are `Unavailable` with ipvsadm's errno.
+    pub fn connect() -> Result<Self> {
+        connect::connect()
+    }
+
+    /// The GET_INFO answer obtained while connecting.
+    pub fn cached_info(&self) -> Info {
+        self.info
+    }
+
+    /// The dynamic family id the kernel gave "IPVS".
+    pub fn family_id(&self) -> u16 {
+        self.family
+    }
+
+    /// Bound the GET_DEST dumps sent per `sendmsg` by `entries()` (1 disables pipelining;
+    /// capped at 64). For benchmarks and tests.
+    pub fn set_dump_batch(&mut self, max: usize) {
+        self.dump_batch = max;
+    }
+
+    /// Bound the messages per write `sendmsg` (default 256, capped at 1024). For
+    /// benchmarks and tests.
+    pub fn set_write_chunk(&mut self, max: usize) {
+        self.write_chunk = max.clamp(1, MAX_WRITE_CHUNK_MESSAGES);
+    }
+
+    /// Syscall and message counters since the socket was opened.
+    pub fn counters(&self) -> Counters {
+        self.sock.counters
+    }
+
+    /// One request that must succeed; returns its data messages.
+    fn query(&mut self, req: Result<Request, wire::WireError>, op: OpKind) -> Result<Vec<Vec<u8>>> {
+        let req = req?;
+        match exchange(&mut self.sock, self.family, &[(&req, true)]).pop() {
+            Some(Outcome::Ok(data)) => Ok(data),
+            Some(Outcome::Errno(errno)) => Err(IpvsError::Kernel { op, errno }),
+            Some(Outcome::Lost(errno)) => Err(lost(errno)),
+            None => Err(lost(libc::EIO)),
+        }
+    }
+}
+
+fn lost(errno: i32) -> IpvsError {
+    IpvsError::Socket(std::io::Error::from_raw_os_error(errno))
+}
+
+impl Backend for NetlinkBackend {
+    fn info(&mut self) -> Result<Info> {
+        let data = self.query(wire::get_info(), OpKind::GetInfo)?;
+        let first = data
+            .first()
+            .ok_or_else(|| IpvsError::Malformed("no GET_INFO reply".into()))?;
+        let info = wire::decode_info(first)?;
+        self.info = info;
+        Ok(info)
+    }
+
+    fn services(&mut self) -> Result<Vec<Service>> {
+        let data = self.query(wire::get_services(), OpKind::GetServices)?;
+        data.iter()
+            .map(|m| wire::decode_service(m).map_err(IpvsError::from))
+            .collect()
+    }
+
+    fn service(&mut self, key: &ServiceKey) -> Result<Service> {
+        let data = self.query(wire::get_service(key), OpKind::GetService)?;
+        let first = data
+            .first()
+            .ok_or_else(|| IpvsError::Malformed("no GET_SERVICE reply".into()))?;
+        Ok(wire::decode_service(first)?)
+    }
+
+    fn dests(&mut self, key: &ServiceKey) -> Result<Vec<Dest>> {
+        let data = self.query(wire::get_dests(key), OpKind::GetDests)?;
+        data.iter()
+            .map(|m| wire::decode_dest(m, key.af()).map_err(IpvsError::from))
+            .collect()
+    }
+
+    fn entries(&mut self) -> Result<Vec<ServiceEntry>> {
+        let services = self.services()?;
+        let dests = dests::dump_all(&mut self.sock, self.family, &services, self.dump_batch)?;
+        Ok(services
+            .into_iter()
+            .zip(dests)
+            .map(|(service, dests)| ServiceEntry { service, dests })
+            .collect())
+    }
+
+    fn timeouts(&mut self) -> Result<Timeouts> {
+        let data = self.query(wire::get_timeouts(), OpKind::GetTimeouts)?;
+        let first = data
+            .first()
+            .ok_or_else(|| IpvsError::Malformed("no GET_CONFIG reply".into()))?;
+        Ok(wire::decode_timeouts(first)?)
+    }
+
+    fn daemons(&mut self) -> Result<Vec<SyncDaemon>> {
+        let data = self.query(wire::get_daemons(), OpKind::GetDaemons)?;
+        data.iter()
+            .map(|m| wire::decode_daemon(m).map_err(IpvsError::from))
+            .collect()
+    }
+
+    fn apply(&mut self, ops: &[Op]) -> Vec<Result<()>> {
+        let mut results: Vec<Option<Result<()>>> = ops.iter().map(|_| None).collect();
+        let mut encoded = Vec::with_capacity(ops.len());
+        for (i, op) in ops.iter().enumerate() {
+            match wire::encode_op(op) {
+                Ok(req) => encoded.push((i, req)),
+                Err(e) => results[i] = Some(Err(e.into())),
+            }
+        }
+        for chunk in chunks(&encoded, self.write_chunk) {
+            let last = chunk.len().saturating_sub(1);
+            let reqs: Vec<(&Request, bool)> = chunk
+                .iter()
+                .enumerate()
+                .map(|(j, (_, req))| (req, j == last))
+                .collect();
+            let outcomes = exchange(&mut self.sock, self.family, &reqs);
+            for ((i, _), outcome) in chunk.iter().zip(outcomes) {
+                results[*i] = Some(match outcome {
+                    Outcome::Ok(_) => Ok(()),
+                    Outcome::Errno(errno) => Err(IpvsError::Kernel {
+                        op: ops[*i].kind(),
+                        errno,
+                    }),
+                    Outcome::Lost(errno) => Err(lost(errno)),
+                });
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(lost(libc::EIO))))
+            .collect()
+    }
+
+    fn connections(&mut self, sink: &mut dyn FnMut(Connection) -> bool) -> Result<()> {
+        procfs::for_each_connection(Path::new(procfs::CONN_PATH), sink)
+    }
+
+    fn global_stats(&mut self) -> Result<GlobalStats> {
+        procfs::read_global_stats(Path::new(procfs::STATS_PATH))
+    }
+
+    fn sysctls(&mut self) -> Result<Vec<(String, String)>> {
+        procfs::read_sysctls(Path::new(procfs::SYSCTL_DIR))
+    }
+}
+
+/// Split encoded requests into write chunks bounded by message count and bytes.
+fn chunks(reqs: &[(usize, Request)], max_messages: usize) -> Vec<&[(usize, Request)]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, (_, req)) in reqs.iter().enumerate() {
+        let len = wire::frame::align(wire::frame::NLMSG_HDRLEN + req.payload.len());
+        if i > start && (i - start >= max_messages || bytes + len > WRITE_CHUNK_BYTES) {
+            out.push(&reqs[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += len;
+    }
+    if start < reqs.len() {
+        out.push(&reqs[start..]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipvs::model::{AddressFamily, ServiceKey};
+
+    fn zero(i: usize) -> (usize, Request) {
+        let key = ServiceKey::Fwmark {
+            af: AddressFamily::Inet,
+            mark: i as u32,
+        };
+        (i, wire::encode_op(&Op::Zero(Some(key))).unwrap())
+    }
+
+    #[test]
+    fn chunks_respect_message_and_byte_bounds() {
+        let reqs: Vec<_> = (0..1000).map(zero).collect();
+        let sizes: Vec<usize> = chunks(&reqs, 256).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [256, 256, 256, 232]);
+        let msg_len = wire::frame::align(wire::frame::NLMSG_HDRLEN + reqs[0].1.payload.len());
+        let by_bytes = chunks(&reqs, 1024);
+        assert!(
+            by_bytes
+                .iter()
+                .all(|c| c.len() * msg_len <= WRITE_CHUNK_BYTES)
+        );
+        assert_eq!(by_bytes.iter().map(|c| c.len()).sum::<usize>(), 1000);
+        assert!(chunks(&[], 256).is_empty());
+        assert_eq!(chunks(&reqs[..1], 1).len(), 1);
+    }
+}

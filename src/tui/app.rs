@@ -1,0 +1,289 @@
+//! The dashboard's whole state. Plain data: `update` changes it, `render` reads it, the
+//! tests build it directly.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use crate::ipvs::Op;
+use crate::ipvs::{Dest, DestKey, Rates, ServiceEntry, ServiceKey, Stats};
+use crate::tui::conns::{self, ConnQuery, ConnScope, ConnSort};
+use crate::tui::rates::{self, RateTracker};
+use crate::tui::rows::{self, RateSource, RowKey, RowParams, SortColumn, ViewRow};
+use crate::tui::snapshot::{ConnSnapshot, Snapshot};
+use crate::tui::update::{MAX_INTERVAL, MIN_INTERVAL};
+
+pub use crate::tui::options::TopOptions;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Services,
+    Connections,
+    Details,
+}
+
+impl View {
+    pub const ALL: [Self; 3] = [Self::Services, Self::Connections, Self::Details];
+
+    pub const fn title(self) -> &'static str {
+        match self {
+            Self::Services => "Services",
+            Self::Connections => "Connections",
+            Self::Details => "Details",
+        }
+    }
+}
+
+/// A kernel write waiting for the user's yes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub question: String,
+    pub label: String,
+    pub ops: Vec<Op>,
+    /// A weight to remember for "restore" once confirmed (drain / set weight).
+    pub remember: Option<(ServiceKey, DestKey, i32)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Help,
+    /// Editing the filter of the current view (the text lives in the view's state).
+    Filter,
+    EditWeight {
+        service: ServiceKey,
+        dest: DestKey,
+        input: String,
+    },
+    Confirm(Pending),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+    /// Set by a failed poll, so the next good poll clears it.
+    pub from_poll: bool,
+}
+
+/// State of the Connections view.
+#[derive(Debug, Clone)]
+pub struct ConnView {
+    pub data: Option<ConnSnapshot>,
+    /// Display order of `data.rows`.
+    pub order: Vec<usize>,
+    pub cursor: usize,
+    pub filter: String,
+    pub follow: bool,
+    pub sort: ConnSort,
+    pub descending: bool,
+    /// The query the collector is running, if any.
+    pub query: Option<ConnQuery>,
+    pub generation: u64,
+}
+
+impl Default for ConnView {
+    fn default() -> Self {
+        Self {
+            data: None,
+            order: Vec::new(),
+            cursor: 0,
+            filter: String::new(),
+            follow: true,
+            sort: ConnSort::Kernel,
+            descending: false,
+            query: None,
+            generation: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub options: TopOptions,
+    pub view: View,
+    pub mode: Mode,
+    pub paused: bool,
+    pub interval: Duration,
+    pub numeric: bool,
+    pub source: RateSource,
+    /// Below the wide layout, the In/Out columns show packets (true) or bytes per second.
+    pub packets: bool,
+    pub snapshot: Option<Snapshot>,
+    pub rates: RateTracker,
+    pub global_prev: Option<(Duration, Stats)>,
+    pub global_delta: Option<Rates>,
+    pub sort: SortColumn,
+    pub descending: bool,
+    pub filter: String,
+    pub collapsed: HashSet<ServiceKey>,
+    /// Visible rows of the Services table, rebuilt by `update` (never by `render`).
+    pub rows: Vec<ViewRow>,
+    pub cursor: usize,
+    pub selected: Option<RowKey>,
+    pub conns: ConnView,
+    /// Weights from before a drain or weight change, for "restore".
+    pub saved_weights: HashMap<(ServiceKey, DestKey), i32>,
+    pub status: Option<Status>,
+    /// Set when IPVS cannot be reached at all; replaces the views with an explanation.
+    pub unavailable: Option<String>,
+    /// Rows per page of the tables, from the terminal height.
+    pub page: usize,
+    /// Terminal width as last reported (the runtime redraws at any size; tests size frames
+    /// from it).
+    pub width: u16,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(options: TopOptions) -> Self {
+        let options = TopOptions {
+            interval: options.interval.clamp(MIN_INTERVAL, MAX_INTERVAL),
+            ..options
+        };
+        Self {
+            options,
+            view: View::Services,
+            mode: Mode::Normal,
+            paused: false,
+            interval: options.interval,
+            numeric: options.numeric,
+            source: RateSource::Delta,
+            packets: false,
+            snapshot: None,
+            rates: RateTracker::default(),
+            global_prev: None,
+            global_delta: None,
+            sort: SortColumn::Name,
+            descending: false,
+            filter: String::new(),
+            collapsed: HashSet::new(),
+            rows: Vec::new(),
+            cursor: 0,
+            selected: None,
+            conns: ConnView::default(),
+            saved_weights: HashMap::new(),
+            status: None,
+            unavailable: None,
+            page: 10,
+            width: 80,
+            quit: false,
+        }
+    }
+
+    pub fn entries(&self) -> &[ServiceEntry] {
+        self.snapshot.as_ref().map_or(&[], |s| s.entries.as_slice())
+    }
+
+    pub fn entry(&self, row: &ViewRow) -> Option<&ServiceEntry> {
+        self.entries().get(row.service)
+    }
+
+    pub fn dest(&self, row: &ViewRow) -> Option<&Dest> {
+        self.entry(row)?.dests.get(row.dest?)
+    }
+
+    pub fn selected_row(&self) -> Option<&ViewRow> {
+        self.rows.get(self.cursor)
+    }
+
+    pub fn row_params(&self) -> RowParams<'_> {
+        RowParams {
+            sort: self.sort,
+            descending: self.descending,
+            filter: &self.filter,
+            collapsed: &self.collapsed,
+            rates: &self.rates,
+            source: self.source,
+            health: self.snapshot.as_ref().map_or(&EMPTY_HEALTH, |s| &s.health),
+            names: self.names(),
+        }
+    }
+
+    /// Names to render with, `None` in numeric mode.
+    pub fn names(&self) -> Option<&crate::tui::snapshot::Names> {
+        if self.numeric {
+            None
+        } else {
+            self.snapshot.as_ref().map(|s| &s.names)
+        }
+    }
+
+    /// Rebuild the visible rows and put the cursor back on the selected key; when that row
+    /// is gone (filtered out, deleted), stay at the same position.
+    pub fn rebuild_rows(&mut self) {
+        let entries = self
+            .snapshot
+            .as_ref()
+            .map_or(&[][..], |s| s.entries.as_slice());
+        let rows = rows::build(entries, &self.row_params());
+        self.rows = rows;
+        if let Some(key) = self.selected
+            && let Some(i) = self.rows.iter().position(|r| r.key == key)
+        {
+            self.cursor = i;
+        }
+        self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
+        self.selected = self.rows.get(self.cursor).map(|r| r.key);
+    }
+
+    /// Take in a new poll: counter deltas, history, rows.
+    pub fn apply_snapshot(&mut self, snap: Snapshot) {
+        self.rates.observe(snap.at, &snap.entries);
+        if let Some(g) = snap.global {
+            self.global_delta = self.global_prev.and_then(|(then, before)| {
+                rates::delta_rates(&before, &g.stats, snap.at.checked_sub(then)?)
+            });
+            self.global_prev = Some((snap.at, g.stats));
+        }
+        self.snapshot = Some(snap);
+        self.unavailable = None;
+        if self.status.as_ref().is_some_and(|s| s.from_poll) {
+            self.status = None;
+        }
+        self.rebuild_rows();
+    }
+
+    pub fn take_conns(&mut self, data: ConnSnapshot) {
+        if data.generation != self.conns.generation {
+            return;
+        }
+        self.conns.order = conns::order(&data.rows, self.conns.sort, self.conns.descending);
+        self.conns.cursor = self.conns.cursor.min(data.rows.len().saturating_sub(1));
+        self.conns.data = Some(data);
+    }
+
+    pub fn resort_conns(&mut self) {
+        if let Some(data) = &self.conns.data {
+            self.conns.order = conns::order(&data.rows, self.conns.sort, self.conns.descending);
+        }
+    }
+
+    /// The connection scope the Services selection implies.
+    pub fn conn_scope(&self) -> ConnScope {
+        if !self.conns.follow {
+            return ConnScope::All;
+        }
+        let Some(row) = self.selected_row() else {
+            return ConnScope::All;
+        };
+        match (row.key, self.entry(row)) {
+            (RowKey::Dest(key, dest), _) => ConnScope::Dest { key, dest },
+            (RowKey::Service(key), Some(e)) => ConnScope::Service {
+                key,
+                dests: e.dests.iter().map(Dest::key).collect(),
+            },
+            (RowKey::Service(_), None) => ConnScope::All,
+        }
+    }
+
+    pub fn set_status(&mut self, text: impl Into<String>, error: bool) {
+        self.status = Some(Status {
+            text: text.into(),
+            error,
+            from_poll: false,
+        });
+    }
+}
+
+static EMPTY_HEALTH: std::sync::LazyLock<crate::tui::health::HealthMap> =
+    std::sync::LazyLock::new(crate::tui::health::HealthMap::new);

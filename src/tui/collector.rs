@@ -1,0 +1,306 @@
+//! The collector thread: the only code of `lvsctl top` that talks to the kernel.
+//!
+//! It creates the backend itself (netlink sockets belong to the thread's network namespace
+//! and the backend is not `Sync`), polls it every interval, runs confirmed writes, streams
+//! connections while the Connections view is open, resolves names and polls the health
+//! source. The UI thread only ever receives owned snapshots, so a slow kernel (a 1M-entry
+//! connection table on a kernel without the 2024 procfs fix takes minutes) slows the data,
+//! never the keyboard.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::cli::ipvsadm::names::Resolver;
+use crate::ipvs::{Backend, IpvsError, ServiceEntry, ServiceKey};
+use crate::tui::action::{Action, Command};
+use crate::tui::conns::{Accumulator, ConnQuery};
+use crate::tui::health::HealthSource;
+use crate::tui::snapshot::{CollectError, Details, Names, Snapshot};
+
+/// Creates the backend on the collector thread; called again after a failure (for example
+/// once `modprobe ip_vs` has been run), so it is `FnMut`.
+pub type BackendFactory = Box<dyn FnMut() -> Result<Box<dyn Backend>, IpvsError> + Send>;
+
+/// How often a streaming connection read reports progress.
+const PARTIAL_EVERY: Duration = Duration::from_millis(200);
+
+/// The collector's outside world, injected so tests can drive it with a fake.
+pub struct Sources {
+    pub factory: BackendFactory,
+    pub health: Box<dyn HealthSource + Send>,
+    pub resolver: Box<dyn Resolver + Send>,
+}
+
+/// Flags the UI thread raises to steer a collector that may be deep inside a long read.
+#[derive(Debug, Default)]
+pub struct Signals {
+    /// Generation of the connection query the UI wants; a read of another one stops.
+    pub conn_generation: AtomicU64,
+    /// A command (a kernel write, quit) is queued: a long read stops so it runs now.
+    pub command_waiting: AtomicBool,
+}
+
+pub struct Collector {
+    sources: Sources,
+    backend: Option<Box<dyn Backend>>,
+    events: Sender<Action>,
+    commands: Receiver<Command>,
+    signals: Arc<Signals>,
+    interval: Duration,
+    paused: bool,
+    names: bool,
+    conns: Option<ConnQuery>,
+    /// When the connection table may be read again: a table that takes seconds to list
+    /// (a million entries) is re-read less often than the services, so watching it does
+    /// not keep a core busy.
+    conns_due: Instant,
+    start: Instant,
+    host_cache: HashMap<IpAddr, Option<String>>,
+    port_cache: HashMap<(u16, &'static str), Option<String>>,
+}
+
+/// Start the collector thread.
+pub fn spawn(
+    sources: Sources,
+    events: Sender<Action>,
+    commands: Receiver<Command>,
+    signals: Arc<Signals>,
+    interval: Duration,
+    names: bool,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("lvsctl-top-collector".to_owned())
+        .spawn(move || {
+            // Built on the thread: the backend is created here and never crosses threads.
+            Collector {
+                sources,
+                backend: None,
+                events,
+                commands,
+                signals,
+                interval,
+                paused: false,
+                names,
+                conns: None,
+                conns_due: Instant::now(),
+                start: Instant::now(),
+                host_cache: HashMap::new(),
+                port_cache: HashMap::new(),
+            }
+            .run();
+        })
+}
+
+impl Collector {
+    fn run(mut self) {
+        let mut next = Instant::now();
+        loop {
+            let wait = next.saturating_duration_since(Instant::now());
+            match self.commands.recv_timeout(wait) {
+                Ok(Command::Quit) | Err(RecvTimeoutError::Disconnected) => return,
+                Ok(cmd) => {
+                    self.signals.command_waiting.store(false, Ordering::Relaxed);
+                    if self.handle(cmd) {
+                        next = Instant::now();
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if !self.paused && !self.poll() {
+                return;
+            }
+            next = Instant::now() + self.interval;
+        }
+    }
+
+    /// Carry out a command; true when a poll should follow at once.
+    fn handle(&mut self, cmd: Command) -> bool {
+        match cmd {
+            Command::Apply { label, ops } => {
+                let results = match self.backend() {
+                    Ok(b) => b
+                        .apply(&ops)
+                        .into_iter()
+                        .map(|r| r.map_err(|e| e.to_string()))
+                        .collect(),
+                    Err(e) => vec![Err(e.to_string())],
+                };
+                self.send(Action::Applied { label, results });
+                true
+            }
+            Command::SetInterval(d) => {
+                self.interval = d;
+                false
+            }
+            Command::SetPaused(p) => {
+                self.paused = p;
+                !p
+            }
+            Command::SetNames(on) => {
+                self.names = on;
+                on
+            }
+            Command::WatchConns(q) => {
+                let wanted = q.is_some();
+                self.conns = q;
+                self.conns_due = Instant::now();
+                wanted
+            }
+            Command::Quit => false,
+        }
+    }
+
+    fn send(&self, action: Action) -> bool {
+        self.events.send(action).is_ok()
+    }
+
+    fn backend(&mut self) -> Result<&mut Box<dyn Backend>, IpvsError> {
+        if self.backend.is_none() {
+            self.backend = Some((self.sources.factory)()?);
+        }
+        self.backend
+            .as_mut()
+            .ok_or_else(|| IpvsError::Malformed("backend missing".to_owned()))
+    }
+
+    /// One refresh; false when the UI is gone.
+    fn poll(&mut self) -> bool {
+        let at = self.start.elapsed();
+        let backend = match self.backend() {
+            Ok(b) => b,
+            // No backend at all: whatever the reason, IPVS cannot be reached.
+            Err(e) => return self.send(Action::CollectFailed(CollectError::unavailable(&e))),
+        };
+        let entries = match backend.entries() {
+            Ok(e) => e,
+            Err(e) => {
+                let err = CollectError::from_ipvs(&e);
+                if matches!(err, CollectError::Unavailable { .. }) {
+                    // Start over with a fresh backend next time (e.g. after modprobe).
+                    self.backend = None;
+                }
+                return self.send(Action::CollectFailed(err));
+            }
+        };
+        let Ok(backend) = self.backend() else {
+            return true;
+        };
+        let global = backend.global_stats().ok();
+        let text = |e: IpvsError| e.to_string();
+        let details = Details {
+            info: Some(backend.info().map_err(text)),
+            timeouts: Some(backend.timeouts().map_err(text)),
+            daemons: Some(backend.daemons().map_err(text)),
+            sysctls: Some(backend.sysctls().map_err(text)),
+        };
+        let health = self.sources.health.statuses();
+        let names = if self.names {
+            self.resolve(&entries)
+        } else {
+            Names::default()
+        };
+        let snapshot = Snapshot {
+            at,
+            entries,
+            global,
+            details,
+            health,
+            names,
+        };
+        if !self.send(Action::Snapshot(Box::new(snapshot))) {
+            return false;
+        }
+        self.read_conns()
+    }
+
+    /// Stream the connection table for the current query, sending partial results.
+    fn read_conns(&mut self) -> bool {
+        let Some(query) = self.conns.clone() else {
+            return true;
+        };
+        let started = Instant::now();
+        if started < self.conns_due {
+            return true;
+        }
+        let generation = query.generation;
+        let signals = Arc::clone(&self.signals);
+        let events = self.events.clone();
+        let mut acc = Accumulator::new(query);
+        let mut last = Instant::now();
+        let mut alive = true;
+        let result = match self.backend() {
+            Ok(b) => b.connections(&mut |c| {
+                acc.push(c);
+                if last.elapsed() >= PARTIAL_EVERY {
+                    last = Instant::now();
+                    alive = events.send(Action::Conns(Box::new(acc.partial()))).is_ok();
+                }
+                alive
+                    && signals.conn_generation.load(Ordering::Relaxed) == generation
+                    && !signals.command_waiting.load(Ordering::Relaxed)
+            }),
+            Err(e) => Err(e),
+        };
+        if !alive {
+            return false;
+        }
+        if self.signals.conn_generation.load(Ordering::Relaxed) != generation
+            || self.signals.command_waiting.load(Ordering::Relaxed)
+        {
+            // Superseded or interrupted: the next poll reads again.
+            return true;
+        }
+        // Spend at most a quarter of the time reading connections.
+        self.conns_due = Instant::now() + started.elapsed().saturating_mul(3);
+        match result {
+            Ok(()) => self.send(Action::Conns(Box::new(acc.finish()))),
+            Err(e) => self.send(Action::CollectFailed(CollectError::Poll(format!(
+                "connections: {e}"
+            )))),
+        }
+    }
+
+    /// Names of every service and real server address, cached across polls (a reverse DNS
+    /// lookup may take seconds the first time).
+    fn resolve(&mut self, entries: &[ServiceEntry]) -> Names {
+        let mut names = Names::default();
+        for e in entries {
+            let proto = e
+                .service
+                .key
+                .protocol()
+                .and_then(crate::ipvs::Protocol::services_name);
+            let mut endpoints: Vec<(IpAddr, u16)> =
+                e.dests.iter().map(|d| (d.addr, d.port)).collect();
+            if let ServiceKey::Addr { addr, port, .. } = e.service.key {
+                endpoints.push((addr, port));
+            }
+            for (addr, port) in endpoints {
+                let resolver = &self.sources.resolver;
+                let host = self
+                    .host_cache
+                    .entry(addr)
+                    .or_insert_with(|| resolver.host_name(addr));
+                if let Some(h) = host {
+                    names.hosts.insert(addr, h.clone());
+                }
+                if let Some(p) = proto {
+                    let name = self
+                        .port_cache
+                        .entry((port, p))
+                        .or_insert_with(|| resolver.service_name(port, p));
+                    if let Some(n) = name {
+                        names.ports.insert((port, p), n.clone());
+                    }
+                }
+            }
+        }
+        names
+    }
+}

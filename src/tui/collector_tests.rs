@@ -1,0 +1,246 @@
+//! Tests of what surrounds `update`: the keymap, and the collector thread driven by a
+//! recording test double of the backend.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::cli::ipvsadm::names::NoNames;
+use crate::ipvs::{DestKey, Op};
+use crate::tui::action::{Action, Command};
+use crate::tui::app::{Mode, View};
+use crate::tui::collector::{self, Signals, Sources};
+use crate::tui::health::{HealthMap, HealthSource, HealthState, HealthStatus, NoHealth};
+use crate::tui::keymap::map_key;
+use crate::tui::names::EtcResolver;
+use crate::tui::snapshot::CollectError;
+use crate::tui::testdata::{Recorder, app, ip, web};
+use crate::tui::update::update;
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+#[test]
+fn keymap_depends_on_the_mode() {
+    let mut app = app();
+    assert!(matches!(
+        map_key(&app, key(KeyCode::Char('j'))),
+        Some(Action::Down)
+    ));
+    assert!(matches!(
+        map_key(&app, key(KeyCode::Down)),
+        Some(Action::Down)
+    ));
+    assert!(matches!(
+        map_key(&app, key(KeyCode::Char('d'))),
+        Some(Action::Drain)
+    ));
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    app.mode = Mode::Filter;
+    assert!(matches!(
+        map_key(&app, key(KeyCode::Char('q'))),
+        Some(Action::Input('q'))
+    ));
+    assert!(matches!(map_key(&app, ctrl_c), Some(Action::Quit)));
+    app.mode = Mode::Help;
+    assert!(matches!(
+        map_key(&app, key(KeyCode::Esc)),
+        Some(Action::ToggleHelp)
+    ));
+    app.mode = Mode::Normal;
+    app.view = View::Connections;
+    // Kernel actions are bound in the Services view only.
+    assert!(map_key(&app, key(KeyCode::Char('d'))).is_none());
+}
+
+fn start_collector(
+    backend: Recorder,
+) -> (
+    mpsc::Receiver<Action>,
+    mpsc::Sender<Command>,
+    Arc<Signals>,
+    std::thread::JoinHandle<()>,
+) {
+    let mut once = Some(backend);
+    let factory: collector::BackendFactory = Box::new(move || {
+        once.take()
+            .map(|b| Box::new(b) as Box<dyn crate::ipvs::Backend>)
+            .ok_or(crate::ipvs::IpvsError::Unavailable { errno: libc::EPERM })
+    });
+    start_with(
+        Sources {
+            factory,
+            health: Box::new(NoHealth),
+            resolver: Box::new(NoNames),
+        },
+        false,
+    )
+}
+
+fn start_with(
+    sources: Sources,
+    names: bool,
+) -> (
+    mpsc::Receiver<Action>,
+    mpsc::Sender<Command>,
+    Arc<Signals>,
+    std::thread::JoinHandle<()>,
+) {
+    let (events_tx, events) = mpsc::channel();
+    let (commands, commands_rx) = mpsc::channel();
+    let signals = Arc::new(Signals::default());
+    signals
+        .conn_generation
+        .store(1, std::sync::atomic::Ordering::Relaxed);
+    let handle = collector::spawn(
+        sources,
+        events_tx,
+        commands_rx,
+        Arc::clone(&signals),
+        Duration::from_secs(30),
+        names,
+    )
+    .unwrap();
+    (events, commands, signals, handle)
+}
+
+#[test]
+fn collector_polls_applies_and_streams_connections() {
+    let backend = Recorder::default();
+    let ops = Arc::clone(&backend.ops);
+    let (events, commands, _signals, handle) = start_collector(backend);
+    let recv = || events.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(matches!(recv(), Action::Snapshot(s) if s.entries.len() == 4));
+    let mut app = app();
+    app.conns.follow = false;
+    update(&mut app, Action::ShowView(View::Connections));
+    let query = app.conns.query.clone().unwrap();
+    commands.send(Command::WatchConns(Some(query))).unwrap();
+    assert!(matches!(recv(), Action::Snapshot(_)));
+    assert!(matches!(recv(), Action::Conns(c) if c.complete && c.rows.len() == 5));
+    let op = Op::DelDest(
+        web(),
+        DestKey {
+            addr: ip("10.0.1.9"),
+            port: 9,
+        },
+    );
+    commands
+        .send(Command::Apply {
+            label: "Remove".into(),
+            ops: vec![op.clone()],
+        })
+        .unwrap();
+    let Action::Applied { results, .. } = recv() else {
+        panic!("no Applied")
+    };
+    assert!(results[0].as_ref().is_err_and(|e| e.contains("DelDest")));
+    assert_eq!(*ops.lock().unwrap(), vec![op]);
+    commands.send(Command::Quit).unwrap();
+    handle.join().unwrap();
+}
+
+#[test]
+fn a_kernel_write_interrupts_an_endless_connection_read() {
+    use std::sync::atomic::Ordering;
+    let backend = Recorder {
+        endless: true,
+        ..Recorder::default()
+    };
+    let (events, commands, signals, handle) = start_collector(backend);
+    let recv = || events.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(matches!(recv(), Action::Snapshot(_)));
+    let mut app = app();
+    update(&mut app, Action::ShowView(View::Connections));
+    commands
+        .send(Command::WatchConns(app.conns.query.clone()))
+        .unwrap();
+    // Partial results stream in while the read goes on.
+    loop {
+        if let Action::Conns(c) = recv() {
+            assert!(!c.complete);
+            assert!(c.rows.len() <= crate::tui::conns::DEFAULT_CAP);
+            break;
+        }
+    }
+    signals.command_waiting.store(true, Ordering::Relaxed);
+    commands
+        .send(Command::Apply {
+            label: "Zero".into(),
+            ops: vec![Op::Zero(None)],
+        })
+        .unwrap();
+    while !matches!(recv(), Action::Applied { .. }) {}
+    signals.conn_generation.store(u64::MAX, Ordering::Relaxed);
+    signals.command_waiting.store(true, Ordering::Relaxed);
+    commands.send(Command::Quit).unwrap();
+    handle.join().unwrap();
+}
+
+/// Reports one real server as down.
+struct OneDown;
+
+impl HealthSource for OneDown {
+    fn statuses(&mut self) -> HealthMap {
+        let dest = DestKey {
+            addr: ip("10.0.1.2"),
+            port: 80,
+        };
+        let status = HealthStatus {
+            state: HealthState::Down,
+            last_result: Some("timeout".into()),
+            latency: None,
+        };
+        HealthMap::from([((web(), dest), status)])
+    }
+}
+
+#[test]
+fn unreachable_ipvs_is_reported_then_retried_with_health_and_names() {
+    let mut attempts = 0;
+    let factory: collector::BackendFactory = Box::new(move || {
+        attempts += 1;
+        if attempts == 1 {
+            Err(crate::ipvs::IpvsError::Unavailable {
+                errno: libc::ENOPROTOOPT,
+            })
+        } else {
+            Ok(Box::new(Recorder::default()) as Box<dyn crate::ipvs::Backend>)
+        }
+    });
+    let resolver = EtcResolver::from_text("10.0.1.1 web1\n", "http 80/tcp\n");
+    let sources = Sources {
+        factory,
+        health: Box::new(OneDown),
+        resolver: Box::new(resolver),
+    };
+    let (events, commands, _signals, handle) = start_with(sources, true);
+    let recv = || events.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(matches!(
+        recv(),
+        Action::CollectFailed(CollectError::Unavailable {
+            errno: libc::ENOPROTOOPT,
+            ..
+        })
+    ));
+    // Resuming polls at once; the factory is asked again and now succeeds.
+    commands.send(Command::SetPaused(false)).unwrap();
+    let Action::Snapshot(snap) = recv() else {
+        panic!("no snapshot after the retry")
+    };
+    assert_eq!(snap.health.len(), 1);
+    assert_eq!(
+        snap.names.hosts.get(&ip("10.0.1.1")).map(String::as_str),
+        Some("web1")
+    );
+    assert_eq!(
+        snap.names.ports.get(&(80, "tcp")).map(String::as_str),
+        Some("http")
+    );
+    assert_eq!(snap.details.sysctls.as_ref().map(Result::is_ok), Some(true));
+    commands.send(Command::Quit).unwrap();
+    handle.join().unwrap();
+}

@@ -1,0 +1,203 @@
+//! Text for numbers, addresses and services, shared by every view.
+//!
+//! Human units use powers of 1000 and at most 5 characters so the narrow columns of an
+//! 80-column terminal never overflow.
+
+use std::net::IpAddr;
+
+use crate::ipvs::{AddressFamily, DestKey, ForwardMethod, Protocol, Service, ServiceKey};
+use crate::tui::snapshot::Names;
+
+/// `999`, `1.2k`, `12k`, `123k`, `1.2M` ... up to `E`.
+pub fn human(n: u64) -> String {
+    const UNITS: [&str; 6] = ["k", "M", "G", "T", "P", "E"];
+    if n < 1000 {
+        return n.to_string();
+    }
+    // Display only: losing precision beyond 52 bits is invisible at 2 significant digits.
+    #[allow(clippy::cast_precision_loss)]
+    let mut value = n as f64;
+    let mut unit = "";
+    for u in UNITS {
+        value /= 1000.0;
+        unit = u;
+        if value < 999.5 {
+            break;
+        }
+    }
+    if value < 9.95 {
+        format!("{value:.1}{unit}")
+    } else {
+        format!("{value:.0}{unit}")
+    }
+}
+
+/// `human` for an optional rate: `-` when it cannot be known (first poll, counters zeroed).
+pub fn human_opt(n: Option<u64>) -> String {
+    n.map_or_else(|| "-".to_owned(), human)
+}
+
+/// ipvsadm's `mm:ss` expiry (minutes not limited).
+pub fn expire(seconds: u32) -> String {
+    format!("{:02}:{:02}", seconds / 60, seconds % 60)
+}
+
+/// Forwarding method as `ipvsadm -L` names it.
+pub const fn forward(fwd: ForwardMethod) -> &'static str {
+    match fwd {
+        ForwardMethod::Masq => "Masq",
+        ForwardMethod::Local => "Local",
+        ForwardMethod::Tunnel => "Tunnel",
+        ForwardMethod::Route => "Route",
+        ForwardMethod::Bypass => "Bypass",
+        ForwardMethod::Other(_) => "?",
+    }
+}
+
+/// A host, by name when one was resolved and names are wanted.
+pub fn host(addr: IpAddr, names: Option<&Names>) -> String {
+    if let Some(name) = names.and_then(|n| n.hosts.get(&addr)) {
+        return name.clone();
+    }
+    match addr {
+        IpAddr::V4(a) => a.to_string(),
+        IpAddr::V6(a) => format!("[{a}]"),
+    }
+}
+
+/// A port, by service name when one was resolved for this protocol.
+pub fn port(port: u16, proto: Option<&str>, names: Option<&Names>) -> String {
+    proto
+        .and_then(|p| names.and_then(|n| n.ports.get(&(port, services_proto(p)))))
+        .cloned()
+        .unwrap_or_else(|| port.to_string())
+}
+
+/// Map a protocol name (any case) to the `/etc/services` spelling used as a [`Names`] key.
+pub fn services_proto(proto: &str) -> &'static str {
+    match proto.to_ascii_lowercase().as_str() {
+        "tcp" => "tcp",
+        "udp" => "udp",
+        "sctp" => "sctp",
+        _ => "",
+    }
+}
+
+/// `host:port` of an endpoint.
+pub fn endpoint(addr: IpAddr, p: u16, proto: Option<&str>, names: Option<&Names>) -> String {
+    format!("{}:{}", host(addr, names), port(p, proto, names))
+}
+
+/// `TCP 10.0.0.1:80`, `FWM 5`, `FWM 5 IPv6` (names applied when given).
+pub fn service_key(key: &ServiceKey, names: Option<&Names>) -> String {
+    match key {
+        ServiceKey::Addr {
+            protocol,
+            addr,
+            port: p,
+        } => format!(
+            "{} {}",
+            protocol.listing_name(),
+            endpoint(*addr, *p, protocol.services_name(), names)
+        ),
+        ServiceKey::Fwmark {
+            af: AddressFamily::Inet,
+            mark,
+        } => format!("FWM {mark}"),
+        ServiceKey::Fwmark {
+            af: AddressFamily::Inet6,
+            mark,
+        } => format!("FWM {mark} IPv6"),
+    }
+}
+
+/// A real server in the context of its service (ports named after the service's protocol).
+pub fn dest_key(service: &ServiceKey, dest: &DestKey, names: Option<&Names>) -> String {
+    let proto = service.protocol().and_then(Protocol::services_name);
+    endpoint(dest.addr, dest.port, proto, names)
+}
+
+/// Scheduler plus a compact persistence mark: `wlc`, `wlc p300`.
+pub fn scheduler_short(service: &Service) -> String {
+    if service.flags.persistent() {
+        format!("{} p{}", service.scheduler, service.timeout)
+    } else {
+        service.scheduler.to_string()
+    }
+}
+
+/// The service's flags spelled out for the selection line (`persistent 300s`, `ops`, ...).
+pub fn service_flags(service: &Service) -> String {
+    let mut parts = Vec::new();
+    if service.flags.persistent() {
+        parts.push(format!("persistent {}s", service.timeout));
+        if !service.netmask.is_default() {
+            parts.push(match service.netmask {
+                crate::ipvs::Netmask::V4(m) => format!("mask {m}"),
+                crate::ipvs::Netmask::V6(p) => format!("mask /{p}"),
+            });
+        }
+    }
+    if service.flags.one_packet() {
+        parts.push("ops".to_owned());
+    }
+    let sched = service.flags.sched_bits();
+    if sched != 0 {
+        parts.push(format!("sched-flags {sched:#x}"));
+    }
+    if let Some(pe) = &service.pe_name {
+        parts.push(format!("pe {pe}"));
+    }
+    if parts.is_empty() {
+        "no flags".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_units_stay_within_five_characters() {
+        assert_eq!(human(0), "0");
+        assert_eq!(human(999), "999");
+        assert_eq!(human(1000), "1.0k");
+        assert_eq!(human(1234), "1.2k");
+        assert_eq!(human(12_345), "12k");
+        assert_eq!(human(999_499), "999k");
+        assert_eq!(human(999_999), "1.0M");
+        assert_eq!(human(u64::MAX), "18E");
+        for n in [0, 9, 99_999, 123_456_789, 9_999_999_999, u64::MAX] {
+            assert!(human(n).len() <= 5, "{n}");
+        }
+    }
+
+    #[test]
+    fn expire_matches_ipvsadm() {
+        assert_eq!(expire(51), "00:51");
+        assert_eq!(expire(2_678_400), "44640:00");
+    }
+
+    #[test]
+    fn names_replace_numbers_only_when_known() {
+        let mut names = Names::default();
+        names
+            .hosts
+            .insert("10.0.0.1".parse().unwrap(), "web".to_owned());
+        names.ports.insert((80, "tcp"), "http".to_owned());
+        let key = ServiceKey::Addr {
+            protocol: Protocol::Tcp,
+            addr: "10.0.0.1".parse().unwrap(),
+            port: 80,
+        };
+        assert_eq!(service_key(&key, Some(&names)), "TCP web:http");
+        assert_eq!(service_key(&key, None), "TCP 10.0.0.1:80");
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        assert_eq!(
+            endpoint(v6, 53, Some("udp"), Some(&names)),
+            "[2001:db8::1]:53"
+        );
+    }
+}

@@ -1,0 +1,258 @@
+//! The flattened, sorted and filtered rows of the Services table.
+//!
+//! Built in `update` whenever the data or the view settings change, not in `render`, so a
+//! frame of a 10k-service table only formats the rows on screen. Rows point into the
+//! snapshot by index and carry a [`RowKey`], which is what the selection remembers: keys
+//! survive re-sorting and refreshes, indices do not.
+
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+use crate::ipvs::{Dest, DestKey, Rates, ServiceEntry, ServiceKey};
+use crate::tui::format;
+use crate::tui::health::{HealthMap, HealthState};
+use crate::tui::rates::RateTracker;
+use crate::tui::snapshot::Names;
+
+/// Identity of a Services-table row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RowKey {
+    Service(ServiceKey),
+    Dest(ServiceKey, DestKey),
+}
+
+impl RowKey {
+    pub fn service(&self) -> ServiceKey {
+        match self {
+            Self::Service(s) | Self::Dest(s, _) => *s,
+        }
+    }
+}
+
+/// A visible row: its key and where its data lives in `Snapshot::entries`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewRow {
+    pub key: RowKey,
+    pub service: usize,
+    /// Index into the service's `dests`; `None` for the service row itself.
+    pub dest: Option<usize>,
+}
+
+/// Columns the table can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    Name,
+    Weight,
+    Active,
+    InAct,
+    Persist,
+    Cps,
+    InPps,
+    OutPps,
+    InBps,
+    OutBps,
+    Health,
+}
+
+impl SortColumn {
+    /// Cycle order of the `s` key.
+    pub const ALL: [Self; 11] = [
+        Self::Name,
+        Self::Weight,
+        Self::Active,
+        Self::InAct,
+        Self::Persist,
+        Self::Cps,
+        Self::InPps,
+        Self::OutPps,
+        Self::InBps,
+        Self::OutBps,
+        Self::Health,
+    ];
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Weight => "weight",
+            Self::Active => "active",
+            Self::InAct => "inactive",
+            Self::Persist => "persistent",
+            Self::Cps => "conn/s",
+            Self::InPps => "in pkt/s",
+            Self::OutPps => "out pkt/s",
+            Self::InBps => "in B/s",
+            Self::OutBps => "out B/s",
+            Self::Health => "health",
+        }
+    }
+
+    /// Numbers are most interesting largest first; names read alphabetically.
+    pub const fn default_descending(self) -> bool {
+        !matches!(self, Self::Name)
+    }
+}
+
+/// Which rates the table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateSource {
+    /// Counter deltas over the last poll interval.
+    Delta,
+    /// The kernel's 2-second estimators.
+    Kernel,
+}
+
+/// Everything besides the data that decides which rows appear, in which order.
+#[derive(Debug, Clone, Copy)]
+pub struct RowParams<'a> {
+    pub sort: SortColumn,
+    pub descending: bool,
+    pub filter: &'a str,
+    pub collapsed: &'a HashSet<ServiceKey>,
+    pub rates: &'a RateTracker,
+    pub source: RateSource,
+    pub health: &'a HealthMap,
+    pub names: Option<&'a Names>,
+}
+
+/// The rates of a row according to the chosen source.
+pub fn row_rates(key: &RowKey, kernel: Rates, p: &RowParams<'_>) -> Option<Rates> {
+    match p.source {
+        RateSource::Kernel => Some(kernel),
+        RateSource::Delta => p.rates.get(key).and_then(|r| r.delta),
+    }
+}
+
+/// Sort value of a row for the numeric columns (`None` sorts last).
+fn metric(
+    entry: &ServiceEntry,
+    dest: Option<&Dest>,
+    col: SortColumn,
+    p: &RowParams<'_>,
+) -> Option<u64> {
+    let sum = |f: fn(&Dest) -> u64| entry.dests.iter().map(f).sum::<u64>();
+    let (key, kernel) = match dest {
+        Some(d) => (RowKey::Dest(entry.service.key, d.key()), d.rates),
+        None => (RowKey::Service(entry.service.key), entry.service.rates),
+    };
+    let rates = || row_rates(&key, kernel, p);
+    match (col, dest) {
+        (SortColumn::Weight, Some(d)) => Some(d.weight.max(0) as u64),
+        (SortColumn::Weight, None) => Some(sum(|d| d.weight.max(0) as u64)),
+        (SortColumn::Active, Some(d)) => Some(d.active_conns.into()),
+        (SortColumn::Active, None) => Some(sum(|d| d.active_conns.into())),
+        (SortColumn::InAct, Some(d)) => Some(d.inact_conns.into()),
+        (SortColumn::InAct, None) => Some(sum(|d| d.inact_conns.into())),
+        (SortColumn::Persist, Some(d)) => Some(d.persist_conns.into()),
+        (SortColumn::Persist, None) => Some(sum(|d| d.persist_conns.into())),
+        (SortColumn::Cps, _) => rates().map(|r| r.cps),
+        (SortColumn::InPps, _) => rates().map(|r| r.inpps),
+        (SortColumn::OutPps, _) => rates().map(|r| r.outpps),
+        (SortColumn::InBps, _) => rates().map(|r| r.inbps),
+        (SortColumn::OutBps, _) => rates().map(|r| r.outbps),
+        (SortColumn::Health, Some(d)) => p
+            .health
+            .get(&(entry.service.key, d.key()))
+            .map(|h| health_rank(h.state)),
+        (SortColumn::Name | SortColumn::Health, _) => None,
+    }
+}
+
+/// Health sorts worst first when descending.
+const fn health_rank(state: HealthState) -> u64 {
+    match state {
+        HealthState::Up => 0,
+        HealthState::Unknown => 1,
+        HealthState::Draining => 2,
+        HealthState::Quiesced => 3,
+        HealthState::Down => 4,
+    }
+}
+
+fn compare<T: Ord>(a: &(Option<u64>, T), b: &(Option<u64>, T), descending: bool) -> Ordering {
+    let by_metric = match (a.0, b.0) {
+        (Some(x), Some(y)) if descending => y.cmp(&x),
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    };
+    let by_name = if descending && a.0.is_none() && b.0.is_none() {
+        b.1.cmp(&a.1)
+    } else {
+        a.1.cmp(&b.1)
+    };
+    by_metric.then(by_name)
+}
+
+fn matches(text: &str, needle: &str) -> bool {
+    text.to_lowercase().contains(needle)
+}
+
+fn service_matches(entry: &ServiceEntry, needle: &str, p: &RowParams<'_>) -> bool {
+    let s = &entry.service;
+    matches(&format::service_key(&s.key, None), needle)
+        || matches(&format::service_key(&s.key, p.names), needle)
+        || matches(s.scheduler.as_str(), needle)
+}
+
+fn dest_matches(entry: &ServiceEntry, d: &Dest, needle: &str, p: &RowParams<'_>) -> bool {
+    let k = entry.service.key;
+    matches(&format::dest_key(&k, &d.key(), None), needle)
+        || matches(&format::dest_key(&k, &d.key(), p.names), needle)
+        || matches(format::forward(d.fwd), needle)
+        || p.health
+            .get(&(k, d.key()))
+            .is_some_and(|h| matches(h.state.label(), needle))
+}
+
+/// The visible rows: services sorted, each followed by its (sorted, filtered) real servers
+/// unless collapsed. A service matching the filter shows all its real servers; a service
+/// whose name does not match shows only the matching ones, and is hidden if none match.
+pub fn build(entries: &[ServiceEntry], p: &RowParams<'_>) -> Vec<ViewRow> {
+    let needle = p.filter.trim().to_lowercase();
+    let mut services: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (si, entry) in entries.iter().enumerate() {
+        let all = needle.is_empty() || service_matches(entry, &needle, p);
+        let dests: Vec<usize> = (0..entry.dests.len())
+            .filter(|&di| all || dest_matches(entry, &entry.dests[di], &needle, p))
+            .collect();
+        if all || !dests.is_empty() {
+            services.push((si, dests));
+        }
+    }
+    services.sort_by(|(a, _), (b, _)| {
+        let (ea, eb) = (&entries[*a], &entries[*b]);
+        compare(
+            &(metric(ea, None, p.sort, p), ea.service.key),
+            &(metric(eb, None, p.sort, p), eb.service.key),
+            p.descending,
+        )
+    });
+    let mut rows = Vec::new();
+    for (si, mut dests) in services {
+        let entry = &entries[si];
+        let key = entry.service.key;
+        rows.push(ViewRow {
+            key: RowKey::Service(key),
+            service: si,
+            dest: None,
+        });
+        if p.collapsed.contains(&key) {
+            continue;
+        }
+        dests.sort_by(|&a, &b| {
+            let (da, db) = (&entry.dests[a], &entry.dests[b]);
+            compare(
+                &(metric(entry, Some(da), p.sort, p), da.key()),
+                &(metric(entry, Some(db), p.sort, p), db.key()),
+                p.descending,
+            )
+        });
+        rows.extend(dests.into_iter().map(|di| ViewRow {
+            key: RowKey::Dest(key, entry.dests[di].key()),
+            service: si,
+            dest: Some(di),
+        }));
+    }
+    rows
+}
