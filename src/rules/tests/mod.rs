@@ -2,6 +2,7 @@
 //! plans against an in-memory kernel (error injection, rollback, write counts).
 
 mod apply;
+mod cli;
 mod kernel;
 mod load;
 mod plan;
