@@ -91,24 +91,24 @@ pub fn execute(
             }
             let results = backend.apply(chunk);
             for (i, op) in chunk.iter().enumerate() {
-                match results.get(i) {
-                    Some(Ok(())) => exec.applied.push(op.clone()),
-                    Some(Err(_)) | None => {
-                        let err = results.get(i).and_then(|r| r.as_ref().err());
-                        let err = err.map_or_else(
-                            || IpvsError::Malformed("the backend gave no result".to_owned()),
-                            copy_error,
-                        );
-                        exec.failed.push((op.clone(), err));
-                    }
+                if let Some(Ok(())) = results.get(i) {
+                    exec.applied.push(op.clone());
+                } else {
+                    let err = results.get(i).and_then(|r| r.as_ref().err());
+                    let err = err.map_or_else(
+                        || IpvsError::Malformed("the backend gave no result".to_owned()),
+                        copy_error,
+                    );
+                    exec.failed.push((op.clone(), err));
                 }
             }
             stopped = !exec.failed.is_empty();
         }
-        if phase == Phase::Drain && !stopped {
-            if let Some(opts) = drain {
-                exec.drain = Some(wait_drained(backend, &steps, opts, sleep));
-            }
+        if phase == Phase::Drain
+            && !stopped
+            && let Some(opts) = drain
+        {
+            exec.drain = Some(wait_drained(backend, &steps, opts, sleep));
         }
     }
     exec
@@ -167,7 +167,7 @@ fn wait_drained(
         }
         let step = opts
             .poll
-            .min(opts.timeout - waited)
+            .min(opts.timeout.saturating_sub(waited))
             .max(Duration::from_millis(1));
         sleep(step);
         waited += step;

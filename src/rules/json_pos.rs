@@ -152,10 +152,10 @@ impl Scanner<'_> {
                 self.found.dests.push(Vec::new());
             }
             Ctx::Dest(i, j) => {
-                if let Some(dests) = self.found.dests.get_mut(i) {
-                    if j == dests.len() {
-                        dests.push(pos);
-                    }
+                if let Some(dests) = self.found.dests.get_mut(i)
+                    && j == dests.len()
+                {
+                    dests.push(pos);
                 }
             }
             _ => {}

@@ -56,18 +56,18 @@ fn lint_service(file: &str, rule: &RuleService, out: &mut Vec<Finding>) {
             ),
         ));
     }
-    if let Netmask::V6(prefix) = s.netmask {
-        if !(1..=128).contains(&prefix) {
-            let pos = rule
-                .origin
-                .value_pos(Some('M'), "netmask")
-                .unwrap_or(rule.pos);
-            out.push(Finding::error(
-                file,
-                pos,
-                format!("IPv6 persistence netmask /{prefix} is not within 1..128"),
-            ));
-        }
+    if let Netmask::V6(prefix) = s.netmask
+        && !(1..=128).contains(&prefix)
+    {
+        let pos = rule
+            .origin
+            .value_pos(Some('M'), "netmask")
+            .unwrap_or(rule.pos);
+        out.push(Finding::error(
+            file,
+            pos,
+            format!("IPv6 persistence netmask /{prefix} is not within 1..128"),
+        ));
     }
 }
 
@@ -105,17 +105,18 @@ fn lint_dest(file: &str, service: &RuleService, rule: &RuleDest, out: &mut Vec<F
         ));
     }
     lint_dest_address(file, key, rule, at(Some('r'), "real-server"), out);
-    if let (ServiceKey::Addr { port, .. }, Some(written)) = (key, rule.written_port) {
-        if matches!(d.fwd, ForwardMethod::Route | ForwardMethod::Tunnel) && written != port {
-            out.push(Finding::warning(
-                file,
-                at(Some('r'), "real-server"),
-                format!(
-                    "real server port {written} differs from the service port {port}: direct \
+    if let (ServiceKey::Addr { port, .. }, Some(written)) = (key, rule.written_port)
+        && matches!(d.fwd, ForwardMethod::Route | ForwardMethod::Tunnel)
+        && written != port
+    {
+        out.push(Finding::warning(
+            file,
+            at(Some('r'), "real-server"),
+            format!(
+                "real server port {written} differs from the service port {port}: direct \
                      routing and tunnelling cannot change ports (ipvsadm uses {port})"
-                ),
-            ));
-        }
+            ),
+        ));
     }
 }
 

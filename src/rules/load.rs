@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use crate::cli::modern::schema::{self, Table};
-use crate::ipvs::model::{Dest, Service, ServiceKey};
+use crate::ipvs::model::{Dest, Rates, Service, ServiceKey, Stats};
 
 use super::json_pos::{self, JsonPositions};
 use super::model::{Origin, RuleDest, RuleService, Rules, value_index};
@@ -249,16 +249,16 @@ fn add_json_entry(
 ) {
     let key = entry.service.key;
     let mut service = entry.service;
-    service.stats = Default::default();
-    service.rates = Default::default();
+    service.stats = Stats::default();
+    service.rates = Rates::default();
     asm.service(service, positions.service(i), Origin::Json);
     for (j, dest) in entry.dests.into_iter().enumerate() {
         let clean = Dest {
             active_conns: 0,
             inact_conns: 0,
             persist_conns: 0,
-            stats: Default::default(),
-            rates: Default::default(),
+            stats: Stats::default(),
+            rates: Rates::default(),
             ..dest
         };
         let rule = RuleDest {

@@ -43,10 +43,11 @@ pub fn value_index<'a>(
         if text.starts_with(&long_eq) {
             return Some(i);
         }
-        if let Some(flag) = &short_flag {
-            if !text.starts_with("--") && text.starts_with(flag.as_str()) {
-                return Some(i);
-            }
+        if let Some(flag) = &short_flag
+            && !text.starts_with("--")
+            && text.starts_with(flag.as_str())
+        {
+            return Some(i);
         }
     }
     None

@@ -95,7 +95,7 @@ pub fn pos_of_offset(text: &[u8], offset: usize) -> Pos {
         .iter()
         .rposition(|b| *b == b'\n')
         .map_or(0, |i| i + 1);
-    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line = before.split(|b| *b == b'\n').count();
     Pos::new(line, column_of(&text[line_start..], offset - line_start))
 }
 

@@ -1,3 +1,4 @@
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::kernel::TestKernel;
@@ -16,7 +17,7 @@ fn same_tables(
                 let s = format!(
                     "{:?}",
                     crate::ipvs::model::Service {
-                        stats: Default::default(),
+                        stats: crate::ipvs::model::Stats::default(),
                         ..e.service.clone()
                     }
                 );
@@ -25,7 +26,7 @@ fn same_tables(
                         "{s} {:?}",
                         crate::ipvs::model::Dest {
                             active_conns: 0,
-                            stats: Default::default(),
+                            stats: crate::ipvs::model::Stats::default(),
                             ..d.clone()
                         }
                     )
@@ -164,10 +165,11 @@ fn drain_waits_for_active_connections_then_deletes() {
 fn many_ops_go_out_in_few_backend_calls() {
     let mut text = String::new();
     for i in 0..500 {
-        text += &format!("-A -t 10.1.{}.{}:80 -s wlc\n", i / 250, i % 250);
+        let _ = writeln!(text, "-A -t 10.1.{}.{}:80 -s wlc", i / 250, i % 250);
         for j in 1..=4 {
-            text += &format!(
-                "-a -t 10.1.{}.{}:80 -r 192.168.{j}.1:80 -m -w 1\n",
+            let _ = writeln!(
+                text,
+                "-a -t 10.1.{}.{}:80 -r 192.168.{j}.1:80 -m -w 1",
                 i / 250,
                 i % 250
             );

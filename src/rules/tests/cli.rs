@@ -2,6 +2,7 @@
 //! zero writes on a no-op apply, error injection with rollback, the lock.
 
 use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::rc::Rc;
 
@@ -203,9 +204,8 @@ fn kernel_error_midway_with_rollback_restores_the_table() {
     let before = w.table();
     let mut text = WANT.to_owned();
     for i in 0..20 {
-        text.push_str(&format!(
-            "-A -t 10.9.0.{i}:80 -s rr\n-a -t 10.9.0.{i}:80 -r 192.168.9.{i}:80 -m\n"
-        ));
+        let _ = writeln!(text, "-A -t 10.9.0.{i}:80 -s rr");
+        let _ = writeln!(text, "-a -t 10.9.0.{i}:80 -r 192.168.9.{i}:80 -m");
     }
     let want = w.file("want", &text);
     w.fake.borrow_mut().fail_next_op_matching(

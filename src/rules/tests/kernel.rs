@@ -38,10 +38,10 @@ impl TestKernel {
     fn one(&mut self, op: &Op) -> Result<()> {
         let number = self.writes;
         self.writes += 1;
-        if let Some((n, errno)) = self.fail_write {
-            if n == number {
-                return Err(err(op, errno));
-            }
+        if let Some((n, errno)) = self.fail_write
+            && n == number
+        {
+            return Err(err(op, errno));
         }
         let check_sched = |s: &Service| s.scheduler.is_known();
         match op {
