@@ -252,3 +252,18 @@ fn full_listing_requests_and_replies() {
     assert_eq!(ours, theirs);
     eprintln!("{services:#?}");
 }
+
+#[test]
+fn oversized_strings_are_refused_not_truncated() {
+    let long = "x".repeat(5000);
+    let s = svc(tcp("10.0.0.1", 80), &long);
+    assert!(matches!(
+        wire::encode_op(&Op::AddService(s)),
+        Err(wire::WireError::TooLong(_))
+    ));
+    let d = SyncDaemon::new(DaemonRole::Master, long, 0);
+    assert!(wire::encode_op(&Op::StartDaemon(d)).is_err());
+    // Names ipvsadm would reject locally still encode: the kernel has the last word.
+    let s = svc(tcp("10.0.0.1", 80), "a-scheduler-name-too-long-for-ipvs");
+    assert!(wire::encode_op(&Op::AddService(s)).is_ok());
+}

@@ -1,1 +1,12 @@
 //! `lvsctl health`: the ldirectord-compatible health checker.
+//!
+//! `config` reads ldirectord.cf into resolved, typed data; `desired` maps it to the IPVS
+//! objects the reconciler should make the kernel hold; `check` runs one health check under a
+//! hard deadline; `state` turns check outcomes into up/down transitions and the set of
+//! destinations each virtual should have; `maintenance` finds ldirectord's force-down files.
+
+pub mod check;
+pub mod config;
+pub mod desired;
+pub mod maintenance;
+pub mod state;

@@ -3,12 +3,14 @@
 //! Each step carries the errno Linux 6.1 answered when the same request was made (0 for
 //! success), observed in the IPVS VM with ipvsadm or, for requests ipvsadm cannot express
 //! (over-long names, fwmark 0, raw forwarding codes, bad daemon states), with the raw
-//! generic-netlink probe `probe_errnos.py` next to this file. `tests/fake_parity_scenarios.rs` checks the fake
-//! against these numbers; `kernel_fake_parity.rs` (enabled once the netlink backend exists)
-//! runs the same steps on both and compares results and read-back tables.
+//! generic-netlink probe `probe_errnos.py` next to this file. `fake_parity_scenarios.rs`
+//! checks the fake against these numbers; `kernel_fake_parity.rs` (enabled once the netlink
+//! backend exists) runs the same steps on both and compares results and read-back tables.
 //!
 //! The scenarios assume a fresh network namespace: only `lo` exists, so sync daemons bind
 //! to `lo`, and the only local addresses are 127.0.0.1 and ::1.
+//!
+//! Long by nature: it is a table of requests and the answers the kernel gave.
 #![allow(dead_code)]
 
 use std::net::IpAddr;
@@ -51,7 +53,17 @@ pub fn run(backend: &mut dyn Backend, scenario: &Scenario) -> (Vec<i32>, Snapsho
     let errnos = scenario
         .steps
         .iter()
-        .map(|(op, _)| errno_of(&backend.apply_one(op)))
+        .map(|(op, _)| {
+            let errno = errno_of(&backend.apply_one(op));
+            if matches!(op, Op::StartDaemon(_)) && errno == 0 {
+                // Linux 6.1 race: a DEL_DAEMON that reaches the kernel before the new sync
+                // thread has run once can block for tens of seconds under emulation. Real
+                // operators (and ipvsadm) never stop a daemon a millisecond after starting
+                // it; give the thread time to start.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+            errno
+        })
         .collect();
     (errnos, snapshot(backend))
 }

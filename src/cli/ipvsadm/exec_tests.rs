@@ -12,23 +12,25 @@ struct Run {
 
 fn ipvsadm(backend: &mut FakeBackend, line: &str, stdin: &str) -> Run {
     let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
-    let mut input = stdin.as_bytes();
+    let (code, out, err) = with_io(stdin.as_bytes(), |io| run_with(io, &args, backend));
+    Run { code, out, err }
+}
+
+fn with_io(stdin: &[u8], body: impl FnOnce(&mut Io<'_>) -> u8) -> (u8, String, String) {
+    let mut input = stdin;
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = {
-        let mut io = Io {
-            argv0: "ipvsadm",
-            resolver: &NoNames,
-            stdin: &mut input,
-            out: &mut out,
-            err: &mut err,
-        };
-        run_with(&mut io, &args, backend)
-    };
-    Run {
+    let code = body(&mut Io {
+        argv0: "ipvsadm",
+        resolver: &NoNames,
+        stdin: &mut input,
+        out: &mut out,
+        err: &mut err,
+    });
+    (
         code,
-        out: String::from_utf8(out).unwrap(),
-        err: String::from_utf8(err).unwrap(),
-    }
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
 }
 
 fn ok(backend: &mut FakeBackend, line: &str) -> String {
@@ -154,26 +156,17 @@ fn restore_sends_consecutive_writes_as_one_batch() {
 
 #[test]
 fn init_failure_is_reported_before_parsing() {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut input: &[u8] = b"";
-    let code = {
-        let mut io = Io {
-            argv0: "ipvsadm",
-            resolver: &NoNames,
-            stdin: &mut input,
-            out: &mut out,
-            err: &mut err,
-        };
-        run(&mut io, &["-h".to_owned()], &mut || {
+    let (code, out, err) = with_io(b"", |io| {
+        run(io, &["-h".to_owned()], &mut || {
             Err(IpvsError::Unavailable {
                 errno: libc::ENOPROTOOPT,
             })
         })
-    };
+    });
     assert_eq!(code, 2);
     assert!(out.is_empty());
     assert_eq!(
-        String::from_utf8(err).unwrap(),
+        err,
         "Can't initialize ipvs: Protocol not available\n\
          Are you sure that IP Virtual Server is built in the kernel or as module?\n"
     );
@@ -181,23 +174,29 @@ fn init_failure_is_reported_before_parsing() {
 
 #[test]
 fn ipvsadm_save_helper_rejects_unknown_flags() {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut input: &[u8] = b"";
-    let code = {
-        let mut io = Io {
-            argv0: "ipvsadm",
-            resolver: &NoNames,
-            stdin: &mut input,
-            out: &mut out,
-            err: &mut err,
-        };
-        save_helper(&mut io, &["-x".to_owned()], &mut || {
+    let (code, _, err) = with_io(b"", |io| {
+        save_helper(io, &["-x".to_owned()], &mut || {
             Ok(Box::new(FakeBackend::new()))
         })
-    };
+    });
     assert_eq!(code, 1);
     assert_eq!(
-        String::from_utf8(err).unwrap(),
+        err,
         "ipvsadm-save: Script to save the IPVS table to stdout.\n   With the -n option, prints out the table in numeric format.\n"
     );
+}
+
+#[test]
+fn ipvsadm_restore_helper_drops_comments_and_flushes_first() {
+    let mut k = FakeBackend::new();
+    ok(&mut k, "-A -t 10.0.0.9:80");
+    // The trailing -S line shows the result: the old service was flushed, the comment
+    // line was dropped instead of aborting the restore.
+    let input = b"# saved table\n-A -t 10.0.0.1:80\n-S -n\n\n\n";
+    let mut shared = Some(k);
+    let (code, out, err) = with_io(input, |io| {
+        restore_helper(io, &mut || Ok(Box::new(shared.take().unwrap())))
+    });
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(out, "-A -t 10.0.0.1:80 -s wlc\n");
 }

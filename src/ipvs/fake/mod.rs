@@ -16,6 +16,7 @@ mod daemons;
 mod defaults;
 mod inject;
 mod rules;
+mod seed;
 mod table;
 
 use std::path::Path;

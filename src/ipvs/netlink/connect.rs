@@ -44,6 +44,7 @@ fn attempt() -> std::result::Result<NetlinkBackend, i32> {
         },
         dump_batch: super::dests::MAX_DUMPS_PER_SEND,
         write_chunk: super::WRITE_CHUNK_MESSAGES,
+        ack_every: false,
     };
     backend.info().map_err(|e| e.errno())?;
     Ok(backend)

@@ -11,7 +11,7 @@ use std::io;
 
 use super::sock::Sock;
 use crate::ipvs::wire::Request;
-use crate::ipvs::wire::frame::{NLM_F_ACK, Reply, split};
+use crate::ipvs::wire::frame::{NLM_F_ACK, Reply, push_message, split};
 
 /// How one request ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,50 +32,57 @@ struct Slot {
     done: Option<Outcome>,
 }
 
-/// Send `reqs` in one `sendmsg` (`ack[i]` says whether request i asks for an ACK; dumps
+/// Send `reqs` in one `sendmsg` (the bool says whether the request asks for an ACK; dumps
 /// always end with DONE or an error) and collect one outcome per request, in order.
 pub fn exchange(sock: &mut Sock, family: u16, reqs: &[(&Request, bool)]) -> Vec<Outcome> {
+    let (buf, mut slots) = frame_batch(sock, family, reqs);
+    match sock.send(&buf, reqs.len()) {
+        Ok(()) => collect(sock, &mut slots),
+        Err(e) => abandon(&mut slots, errno_of(&e)),
+    }
+    slots
+        .into_iter()
+        .map(|s| s.done.unwrap_or(Outcome::Lost(libc::EIO)))
+        .collect()
+}
+
+/// Frame every request with a fresh seq into one send buffer.
+fn frame_batch(sock: &mut Sock, family: u16, reqs: &[(&Request, bool)]) -> (Vec<u8>, Vec<Slot>) {
     let mut buf = Vec::new();
     let mut slots = Vec::with_capacity(reqs.len());
     let pid = sock.pid();
     for (req, ack) in reqs {
         let seq = sock.next_seq();
-        let flags = if *ack || req.dump {
+        let ack = *ack || req.dump;
+        let flags = if ack {
             req.flags()
         } else {
             req.flags() & !NLM_F_ACK
         };
-        crate::ipvs::wire::frame::push_message(&mut buf, family, flags, seq, pid, &req.payload);
+        push_message(&mut buf, family, flags, seq, pid, &req.payload);
         slots.push(Slot {
             seq,
             dump: req.dump,
-            ack: *ack || req.dump,
+            ack,
             data: Vec::new(),
             done: None,
         });
     }
-    if let Err(e) = sock.send(&buf, reqs.len()) {
-        let errno = errno_of(&e);
-        return slots.iter().map(|_| Outcome::Lost(errno)).collect();
-    }
+    (buf, slots)
+}
+
+/// Read replies until every slot is settled (or the socket fails).
+fn collect(sock: &mut Sock, slots: &mut [Slot]) {
+    let pid = sock.pid();
     let index: HashMap<u32, usize> = slots.iter().enumerate().map(|(i, s)| (s.seq, i)).collect();
     while slots.iter().any(|s| s.done.is_none()) {
         let received = match sock.recv() {
             Ok(bytes) => bytes.to_vec(),
-            Err(e) => {
-                let errno = errno_of(&e);
-                for s in slots.iter_mut().filter(|s| s.done.is_none()) {
-                    s.done = Some(Outcome::Lost(errno));
-                }
-                break;
-            }
+            Err(e) => return abandon(slots, errno_of(&e)),
         };
+        // A datagram we cannot frame: nothing after it can be trusted either.
         let Ok(messages) = split(&received) else {
-            // A datagram we cannot frame: nothing after it can be trusted either.
-            for s in slots.iter_mut().filter(|s| s.done.is_none()) {
-                s.done = Some(Outcome::Lost(libc::EBADMSG));
-            }
-            break;
+            return abandon(slots, libc::EBADMSG);
         };
         for m in messages {
             // Replies to earlier, abandoned requests (after a socket error) carry old seqs.
@@ -84,17 +91,20 @@ pub fn exchange(sock: &mut Sock, family: u16, reqs: &[(&Request, bool)]) -> Vec<
             };
             match m.reply() {
                 Ok(Reply::Data(p)) => slots[i].data.push(p.to_vec()),
-                Ok(Reply::Done | Reply::Ack) => settle(&mut slots, i, None),
-                Ok(Reply::Error(errno)) => settle(&mut slots, i, Some(errno)),
+                Ok(Reply::Done | Reply::Ack) => settle(slots, i, None),
+                Ok(Reply::Error(errno)) => settle(slots, i, Some(errno)),
                 Ok(Reply::Ignore) => {}
-                Err(_) => settle(&mut slots, i, Some(libc::EINVAL)),
+                Err(_) => settle(slots, i, Some(libc::EINVAL)),
             }
         }
     }
-    slots
-        .into_iter()
-        .map(|s| s.done.unwrap_or(Outcome::Lost(libc::EIO)))
-        .collect()
+}
+
+/// Every unsettled request failed with a socket-level errno.
+fn abandon(slots: &mut [Slot], errno: i32) {
+    for s in slots.iter_mut().filter(|s| s.done.is_none()) {
+        s.done = Some(Outcome::Lost(errno));
+    }
 }
 
 fn settle(slots: &mut [Slot], i: usize, errno: Option<i32>) {
@@ -119,4 +129,48 @@ pub fn errno_of(e: &io::Error) -> i32 {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => libc::ETIMEDOUT,
         _ => libc::EIO,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slots(acks: &[bool]) -> Vec<Slot> {
+        acks.iter()
+            .enumerate()
+            .map(|(i, &ack)| Slot {
+                seq: i as u32 + 1,
+                dump: false,
+                ack,
+                data: Vec::new(),
+                done: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_answer_settles_earlier_silent_requests_as_successes() {
+        let mut s = slots(&[false, false, false, true]);
+        settle(&mut s, 1, Some(libc::EEXIST));
+        assert_eq!(s[0].done, Some(Outcome::Ok(Vec::new())));
+        assert_eq!(s[1].done, Some(Outcome::Errno(libc::EEXIST)));
+        assert_eq!(s[2].done, None, "not processed yet as far as we know");
+        settle(&mut s, 3, None);
+        assert_eq!(s[2].done, Some(Outcome::Ok(Vec::new())));
+        assert_eq!(s[3].done, Some(Outcome::Ok(Vec::new())));
+        // A late duplicate answer changes nothing.
+        settle(&mut s, 1, None);
+        assert_eq!(s[1].done, Some(Outcome::Errno(libc::EEXIST)));
+    }
+
+    #[test]
+    fn requests_expecting_their_own_answer_are_not_settled_by_others() {
+        let mut s = slots(&[true, false, true]);
+        s[0].data.push(vec![1]);
+        settle(&mut s, 2, None);
+        assert_eq!(s[0].done, None);
+        assert_eq!(s[1].done, Some(Outcome::Ok(Vec::new())));
+        settle(&mut s, 0, None);
+        assert_eq!(s[0].done, Some(Outcome::Ok(vec![vec![1]])));
+    }
 }

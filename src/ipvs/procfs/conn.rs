@@ -165,6 +165,10 @@ mod tests {
         let m = parse_conn_row(b"TCP 0A090901 C84A 0A090967 0050 2001:0db8:0009:0000:0000:0000:0000:0007 0050 SYN_RECV         57").unwrap();
         assert_eq!(m.virtual_addr, ip("10.9.9.103"));
         assert_eq!(m.dest_addr, ip("2001:db8:9::7"));
+        // An IPv6 service tunnelling to an IPv4 real server prints the dest as `%08X`.
+        let r = parse_conn_row(b"TCP 2001:0db8:0009:0000:0000:0000:0000:0001 AECC 2001:0db8:0009:0000:0000:0000:0000:0100 0050 0A090902 1F90 SYN_RECV         56").unwrap();
+        assert_eq!(r.client_addr, ip("2001:db8:9::1"));
+        assert_eq!((r.dest_addr, r.dest_port), (ip("10.9.9.2"), 8080));
     }
 
     #[test]

@@ -26,10 +26,21 @@ pub use sysctl::read_sysctl_dir;
 use crate::ipvs::error::{IpvsError, Result};
 use crate::ipvs::model::{Connection, GlobalStats};
 
+/// The paths ipvsadm opens and names in its messages.
 pub const CONN_PATH: &str = "/proc/net/ip_vs_conn";
 pub const CONN_SYNC_PATH: &str = "/proc/net/ip_vs_conn_sync";
 pub const STATS_PATH: &str = "/proc/net/ip_vs_stats";
+/// Net sysctls resolve against the reading thread's network namespace already.
 pub const SYSCTL_DIR: &str = "/proc/sys/net/ipv4/vs";
+
+/// The same files as seen from the calling thread's network namespace. `/proc/net` is
+/// `/proc/self/net`, i.e. the namespace of the process's *main* thread; a thread that
+/// entered its own namespace (every kernel test does, see `tests/support`) must read these
+/// to see the IPVS tables its netlink socket talks to. Identical to the `/proc/net` paths
+/// in a single-threaded process.
+pub const THREAD_CONN_PATH: &str = "/proc/thread-self/net/ip_vs_conn";
+pub const THREAD_CONN_SYNC_PATH: &str = "/proc/thread-self/net/ip_vs_conn_sync";
+pub const THREAD_STATS_PATH: &str = "/proc/thread-self/net/ip_vs_stats";
 
 /// Seq files hand out about a page per `read()`; a larger buffer still saves syscalls on
 /// regular files (fixtures, captured tables).

@@ -3,7 +3,7 @@
 //! Requests are built to be byte-identical to what ipvsadm 1.31 sends for the same command
 //! (attribute order, empty scheduler name in identity blocks, flags mask `~0`, NLA_F_NESTED
 //! on nests), apart from seq, pid and the family id; golden tests in `tests/wire_golden.rs`
-//! hold us to that. Replies are decoded with ipvsadm's rules (§6.5 of the spec): required
+//! hold us to that, and `tests/wire_decode.rs` decodes replies recorded from a 6.1 kernel. Replies are decoded with ipvsadm's rules (§6.5 of the spec): required
 //! attributes missing → [`WireError`], optional ones defaulted, unknown ones skipped.
 //!
 //! Layering: [`frame`] owns the netlink header (our own, because batching needs many

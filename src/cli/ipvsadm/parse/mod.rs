@@ -5,6 +5,14 @@
 //! [`tokenizer`] (argv → options/positionals, popt rules) → [`apply`] (per-option
 //! validation into the raw [`entry`]) → [`finish`] (cross-option checks, defaults, typed
 //! [`IpvsadmCommand`]). [`restore`] splits `-R` input into argv lists.
+//!
+//! Executing: on `Err(e)` print `e.message` and a newline to stderr and exit with
+//! `e.exit_code`. A restore (`-R`) reads stdin, and for each line of
+//! [`restore_lines`] calls [`parse_restore_line`]: on `Err(e)` print the message, then stop
+//! with `e.exit_code` if `e.kind.aborts_restore()`, else record status 255 and go on;
+//! `Help`/`Version` print and exit 0 at once; other commands run (a kernel error prints its
+//! message, records 255 and goes on). The restore's exit status is the last line's status
+//! (0 for empty input).
 
 pub mod address;
 pub mod apply;

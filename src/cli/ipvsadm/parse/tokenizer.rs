@@ -154,3 +154,106 @@ fn token_error(element: &str, reason: TokenReason) -> Failure {
         reason,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (long name, value) of every option, then the positionals.
+    fn split(args: &[&str]) -> (Vec<(&'static str, Option<String>)>, Vec<String>) {
+        let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+        let mut t = Tokenizer::new(&args);
+        let mut opts = Vec::new();
+        while let Some(tok) = t.next_option() {
+            let tok = tok.unwrap();
+            opts.push((tok.spec.long, tok.value.map(str::to_owned)));
+        }
+        let pos = t.positionals().iter().map(|s| (*s).to_owned()).collect();
+        (opts, pos)
+    }
+
+    fn o(long: &'static str, value: Option<&str>) -> (&'static str, Option<String>) {
+        (long, value.map(str::to_owned))
+    }
+
+    #[test]
+    fn clusters_and_values() {
+        let (opts, _) = split(&["-lcn"]);
+        assert_eq!(
+            opts,
+            [o("list", None), o("connection", None), o("numeric", None)]
+        );
+        let (opts, _) = split(&["-At1.2.3.4:80"]);
+        assert_eq!(
+            opts,
+            [o("add-service", None), o("tcp-service", Some("1.2.3.4:80"))]
+        );
+        let (opts, _) = split(&["-tA"]);
+        assert_eq!(opts, [o("tcp-service", Some("A"))]);
+        let (opts, _) = split(&["-w", "-1", "-t", "--"]);
+        assert_eq!(
+            opts,
+            [o("weight", Some("-1")), o("tcp-service", Some("--"))]
+        );
+        let (opts, _) = split(&["-p=5", "-s=", "--pe=", "--scheduler==rr"]);
+        assert_eq!(
+            opts,
+            [
+                o("persistent", Some("5")),
+                o("scheduler", Some("")),
+                o("pe", Some("")),
+                o("scheduler", Some("=rr"))
+            ]
+        );
+    }
+
+    #[test]
+    fn optional_value_of_persistent() {
+        let (opts, pos) = split(&["-p", "-s", "rr", "-p", "100", "-Ap", "''", "-p", "-"]);
+        assert_eq!(
+            opts,
+            [
+                o("persistent", None),
+                o("scheduler", Some("rr")),
+                o("persistent", Some("100")),
+                o("add-service", None),
+                o("persistent", Some("''")),
+                o("persistent", None),
+            ]
+        );
+        assert_eq!(pos, ["-"]);
+    }
+
+    #[test]
+    fn positionals_anywhere_and_after_double_dash() {
+        let (opts, pos) = split(&["foo", "-L", "-", "bar", "--", "-n", "--"]);
+        assert_eq!(opts, [o("list", None)]);
+        assert_eq!(pos, ["foo", "-", "bar", "-n", "--"]);
+    }
+
+    #[test]
+    fn errors_name_the_whole_element() {
+        let args: Vec<String> = ["-L", "-nQ"].iter().map(|s| (*s).to_owned()).collect();
+        let mut t = Tokenizer::new(&args);
+        assert!(t.next_option().unwrap().is_ok());
+        assert!(t.next_option().unwrap().is_ok());
+        assert_eq!(
+            t.next_option().unwrap().unwrap_err().to_string(),
+            "-nQ: unknown option"
+        );
+        for (elem, msg) in [
+            ("-lnx", "-lnx: missing argument"),
+            ("--nosort=x", "--nosort=x: option does not take an argument"),
+            ("-n=", "-n=: option does not take an argument"),
+            ("--lis", "--lis: unknown option"),
+            ("---", "---: unknown option"),
+        ] {
+            let args = vec![elem.to_owned()];
+            let mut t = Tokenizer::new(&args);
+            let err = std::iter::from_fn(|| t.next_option())
+                .find_map(Result::err)
+                .unwrap();
+            assert_eq!(err.to_string(), msg);
+        }
+    }
+}

@@ -2,8 +2,8 @@
 //! included) must give the same per-op results and the same read-back tables (modulo
 //! listing order, which is hash order in the kernel).
 //!
-//! PENDING: move this file to `tests/kernel_fake_parity.rs` once
-//! `lvsctl::ipvs::netlink::NetlinkBackend` exists (it needs `NetlinkBackend::connect()`).
+//! Daemon steps wait briefly after a start (see `parity::run`): Linux 6.1 can block a
+//! DEL_DAEMON that arrives before the new sync thread ever ran.
 
 mod parity;
 mod support;

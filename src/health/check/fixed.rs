@@ -1,0 +1,34 @@
+//! Checks that do no I/O: `checktype=on`, `checktype=off`, and a placeholder for check kinds
+//! that are not implemented yet.
+
+use super::{BoxFuture, Check, Outcome, Target};
+
+/// `checktype=on`, and `negotiate` with service `none`: always up.
+#[derive(Debug, Clone, Copy)]
+pub struct AlwaysUp;
+
+impl Check for AlwaysUp {
+    fn run<'a>(&'a self, _target: &'a Target) -> BoxFuture<'a, Outcome> {
+        Box::pin(async { Outcome::Up })
+    }
+}
+
+/// `checktype=off`: never changes a server's state.
+#[derive(Debug, Clone, Copy)]
+pub struct NotChecked;
+
+impl Check for NotChecked {
+    fn run<'a>(&'a self, _target: &'a Target) -> BoxFuture<'a, Outcome> {
+        Box::pin(async { Outcome::NotChecked })
+    }
+}
+
+/// A check kind this build cannot run yet; reports down so nothing unchecked is added.
+#[derive(Debug, Clone)]
+pub struct Unsupported(pub String);
+
+impl Check for Unsupported {
+    fn run<'a>(&'a self, _target: &'a Target) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move { Outcome::Down(format!("check {} is not implemented", self.0)) })
+    }
+}

@@ -1,0 +1,96 @@
+//! Health checks: one trait, one small type per check kind.
+//!
+//! Every check runs under a hard deadline ([`with_deadline`]): whatever the protocol does,
+//! the future resolves by then, so one blackholed server can never delay another (the
+//! lesson of ldirectord's serial loop, spec §3.2, T44). Checks are pure I/O: they report an
+//! [`Outcome`] and leave state (failure counts, kernel changes) to the caller.
+
+mod connect;
+mod external;
+mod fixed;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::time::Duration;
+
+pub use connect::ConnectCheck;
+pub use external::ExternalCheck;
+pub use fixed::{AlwaysUp, NotChecked, Unsupported};
+
+use crate::health::config::{CheckService, CheckType, RealServer, VirtualService};
+use crate::ipvs::model::ServiceKey;
+
+/// A boxed future, so checks of different kinds can live behind one trait object.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The result of one check run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Up,
+    /// Down, with a reason for logs and the status API.
+    Down(String),
+    /// The check type never changes state (`checktype=off`).
+    NotChecked,
+}
+
+/// What one check is aimed at: the real server plus the virtual it belongs to (external
+/// commands receive both).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub virtual_key: ServiceKey,
+    pub real_addr: IpAddr,
+    /// The real's port as configured (0 when omitted), not the kernel's mapped port.
+    pub real_port: u16,
+    /// Where connecting checks connect (spec §2.2); None when nothing applies.
+    pub check_port: Option<u16>,
+}
+
+impl Target {
+    pub fn new(v: &VirtualService, r: &RealServer) -> Self {
+        Self {
+            virtual_key: v.key,
+            real_addr: r.addr,
+            real_port: r.port,
+            check_port: r.check_port,
+        }
+    }
+}
+
+/// One kind of health check.
+pub trait Check: Send + Sync + fmt::Debug {
+    /// Runs the check once. Implementations bound their own run time by their deadline.
+    fn run<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Outcome>;
+}
+
+/// Resolves to `Down("timed out …")` if `fut` has not finished within `limit`.
+pub async fn with_deadline<F>(limit: Duration, fut: F) -> Outcome
+where
+    F: Future<Output = Outcome>,
+{
+    match tokio::time::timeout(limit, fut).await {
+        Ok(outcome) => outcome,
+        Err(_) => Outcome::Down(format!("timed out after {} ms", limit.as_millis())),
+    }
+}
+
+/// The check a virtual's settings ask for. Kinds not implemented yet are returned as
+/// [`Unsupported`], which reports the real down with an explanation rather than up.
+pub fn checker_for(v: &VirtualService) -> Box<dyn Check> {
+    let c = &v.check;
+    let check_timeout = Duration::from_secs(u64::from(c.check_timeout));
+    let udp = v.key.protocol() == Some(crate::ipvs::model::Protocol::Udp);
+    match c.check_type {
+        CheckType::On => Box::new(AlwaysUp),
+        CheckType::Off => Box::new(NotChecked),
+        // ldirectord turns connect on UDP services into a ping (spec §2.1).
+        CheckType::Connect if !udp => Box::new(ConnectCheck::new(check_timeout)),
+        CheckType::External => Box::new(ExternalCheck::new(&c.check_command, check_timeout)),
+        CheckType::Negotiate if c.service == CheckService::None => Box::new(AlwaysUp),
+        other => Box::new(Unsupported(format!("{other:?}/{}", c.service.keyword()))),
+    }
+}

@@ -1,0 +1,228 @@
+//! Checks against local listeners and scripts on 127.0.0.1; no root, no network.
+
+use std::net::IpAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+
+use super::external::arguments;
+use super::{Check, ConnectCheck, ExternalCheck, Outcome, Target, checker_for, with_deadline};
+use crate::health::config::{StaticEnv, parse_config};
+use crate::ipvs::model::{AddressFamily, Protocol, ServiceKey};
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn target(port: Option<u16>) -> Target {
+    Target {
+        virtual_key: ServiceKey::Addr {
+            protocol: Protocol::Tcp,
+            addr: ip("192.0.2.1"),
+            port: 80,
+        },
+        real_addr: ip("127.0.0.1"),
+        real_port: 8080,
+        check_port: port,
+    }
+}
+
+/// An executable shell script in a fresh temporary directory.
+fn script(name: &str, body: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("lvsctl-check-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("check");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (path, dir)
+}
+
+fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+        .is_ok_and(|stat| !stat.contains(") Z "))
+}
+
+#[tokio::test]
+async fn connect_to_a_listener_is_up() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let check = ConnectCheck::new(Duration::from_secs(2));
+    assert_eq!(check.run(&target(Some(port))).await, Outcome::Up);
+}
+
+#[tokio::test]
+async fn connect_to_a_closed_port_is_down() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let check = ConnectCheck::new(Duration::from_secs(2));
+    let outcome = check.run(&target(Some(port))).await;
+    assert!(
+        matches!(&outcome, Outcome::Down(r) if r.contains("connect to 127.0.0.1")),
+        "{outcome:?}"
+    );
+    assert!(matches!(check.run(&target(None)).await, Outcome::Down(_)));
+}
+
+#[tokio::test]
+async fn the_deadline_is_hard() {
+    let start = Instant::now();
+    let outcome = with_deadline(Duration::from_millis(50), std::future::pending()).await;
+    assert_eq!(outcome, Outcome::Down("timed out after 50 ms".to_owned()));
+    assert!(start.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn external_arguments_follow_ldirectord() {
+    assert_eq!(
+        arguments(&target(Some(1))),
+        ["192.0.2.1", "80", "127.0.0.1", "8080"]
+    );
+    let v6 = Target {
+        virtual_key: ServiceKey::Addr {
+            protocol: Protocol::Tcp,
+            addr: ip("2001:db8::1"),
+            port: 443,
+        },
+        real_addr: ip("2001:db8::2"),
+        real_port: 0,
+        check_port: Some(443),
+    };
+    assert_eq!(
+        arguments(&v6),
+        ["[2001:db8::1]", "443", "[2001:db8::2]", "0"]
+    );
+    let mark = Target {
+        virtual_key: ServiceKey::Fwmark {
+            af: AddressFamily::Inet,
+            mark: 42,
+        },
+        ..target(None)
+    };
+    assert_eq!(arguments(&mark), ["42", "0", "127.0.0.1", "8080"]);
+}
+
+#[tokio::test]
+async fn external_exit_status_decides() {
+    let (ok, dir) = script("ok", "echo \"$@\" > \"$(dirname \"$0\")/argv\"; exit 0");
+    let check = ExternalCheck::new(ok.to_str().unwrap(), Duration::from_secs(5));
+    assert_eq!(check.run(&target(None)).await, Outcome::Up);
+    let argv = std::fs::read_to_string(dir.join("argv")).unwrap();
+    assert_eq!(argv, "192.0.2.1 80 127.0.0.1 8080\n");
+    let (fail, dir2) = script("fail", "exit 3");
+    let outcome = ExternalCheck::new(fail.to_str().unwrap(), Duration::from_secs(5))
+        .run(&target(None))
+        .await;
+    assert!(
+        matches!(&outcome, Outcome::Down(r) if r.contains("exit status: 3")),
+        "{outcome:?}"
+    );
+    let missing = ExternalCheck::new("/nonexistent/check", Duration::from_secs(5))
+        .run(&target(None))
+        .await;
+    assert!(
+        matches!(&missing, Outcome::Down(r) if r.contains("cannot run")),
+        "{missing:?}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+    std::fs::remove_dir_all(dir2).ok();
+}
+
+#[tokio::test]
+async fn external_timeout_kills_the_whole_process_group() {
+    let (hang, dir) = script(
+        "hang",
+        "d=$(dirname \"$0\"); sleep 30 & echo $! > \"$d/child\"; echo $$ > \"$d/self\"; wait",
+    );
+    let check = ExternalCheck::new(hang.to_str().unwrap(), Duration::from_millis(300));
+    let start = Instant::now();
+    let outcome = check.run(&target(None)).await;
+    assert!(
+        matches!(&outcome, Outcome::Down(r) if r.contains("timed out after 300 ms")),
+        "{outcome:?}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    let child = std::fs::read_to_string(dir.join("child")).unwrap();
+    let me = std::fs::read_to_string(dir.join("self")).unwrap();
+    let mut gone = false;
+    for _ in 0..50 {
+        if !alive(&child) && !alive(&me) {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        gone,
+        "script {me} or its child {child} survived the timeout"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn a_hung_check_does_not_delay_another() {
+    let (hang, dir) = script("concurrent", "exec sleep 30");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let slow = ExternalCheck::new(hang.to_str().unwrap(), Duration::from_millis(500));
+    let fast = ConnectCheck::new(Duration::from_secs(2));
+    let start = Instant::now();
+    let t = target(Some(port));
+    let timed_fast = async {
+        let o = fast.run(&t).await;
+        (o, start.elapsed())
+    };
+    let (slow_outcome, (fast_outcome, fast_time)) = tokio::join!(slow.run(&t), timed_fast);
+    assert!(matches!(slow_outcome, Outcome::Down(_)));
+    assert_eq!(fast_outcome, Outcome::Up);
+    assert!(
+        fast_time < Duration::from_millis(400),
+        "fast check took {fast_time:?}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn checker_for_maps_check_types() {
+    let env = StaticEnv::with_common_services();
+    let parse = |extra: &str| {
+        let text = format!("virtual=192.0.2.1:80\n    real=127.0.0.1:80 gate\n{extra}");
+        parse_config("t.cf", &text, &env)
+            .unwrap()
+            .0
+            .virtuals
+            .remove(0)
+    };
+    let t = target(Some(1));
+    assert_eq!(
+        checker_for(&parse("    checktype=on\n")).run(&t).await,
+        Outcome::Up
+    );
+    assert_eq!(
+        checker_for(&parse("    checktype=off\n")).run(&t).await,
+        Outcome::NotChecked
+    );
+    assert_eq!(
+        checker_for(&parse("    service=none\n")).run(&t).await,
+        Outcome::Up
+    );
+    let http = checker_for(&parse("")).run(&t).await;
+    assert!(
+        matches!(&http, Outcome::Down(r) if r.contains("not implemented")),
+        "{http:?}"
+    );
+    let v = parse("    checktype=connect\n    checktimeout=7\n");
+    assert_eq!(
+        format!("{:?}", checker_for(&v)),
+        "ConnectCheck { timeout: 7s }"
+    );
+}

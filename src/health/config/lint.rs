@@ -1,0 +1,145 @@
+//! Warnings about virtual services that ldirectord accepts but that cannot work as the
+//! author probably intended (spec §1.8 "trap", §2.3 notes, §1.6 quirks).
+
+use std::collections::HashMap;
+
+use super::block::RawVirtual;
+use super::diag::{Diagnostics, WarningKind};
+use super::model::{CheckService, CheckType, HttpMethod, VirtualService};
+use crate::ipvs::model::{AddressFamily, Scheduler};
+
+pub fn lint_virtual(v: &VirtualService, block: &RawVirtual, d: &mut Diagnostics) {
+    unchecked(v, d);
+    if !v.key.is_fwmark() && v.key.port() == 0 && v.persistent.is_none() {
+        d.note(
+            v.line,
+            "ipvsadm refuses port 0 for a service that is not persistent",
+        );
+    }
+    check_strings(v, block, d);
+    ipv6_limits(v, d);
+    if !Scheduler::new(v.scheduler.as_str()).is_known() {
+        d.note(
+            v.line,
+            format!(
+                "scheduler {:?} is not one of the stock kernel schedulers",
+                v.scheduler
+            ),
+        );
+    }
+    if let Some(flags) = &v.sched_flags
+        && let Err(problem) = crate::health::desired::sched_flag_bits(flags, &v.scheduler)
+    {
+        d.note(
+            v.line,
+            format!("schedflags: ipvsadm refuses this: {problem}"),
+        );
+    }
+    let mut seen = HashMap::new();
+    for r in &v.reals {
+        if let Some(first) = seen.insert((r.addr, r.port), r.line) {
+            d.note(
+                r.line,
+                format!(
+                    "real server {} port {} is already listed at line {first}; the kernel keeps one entry",
+                    r.addr, r.port
+                ),
+            );
+        }
+    }
+}
+
+/// The default negotiate check with service `none` never fails (spec §1.8).
+fn unchecked(v: &VirtualService, d: &mut Diagnostics) {
+    let negotiates = matches!(
+        v.check.check_type,
+        CheckType::Negotiate | CheckType::Combined(_)
+    );
+    if !negotiates || v.check.service != CheckService::None || v.check.service_explicit {
+        return;
+    }
+    let reason = if v.key.is_fwmark() {
+        "firewall-mark services default to service=none".to_owned()
+    } else {
+        format!(
+            "port {} has no default service, so service=none",
+            v.key.port()
+        )
+    };
+    d.warn(
+        v.line,
+        WarningKind::Unchecked {
+            label: v.label(),
+            reason: format!("{reason}; set service= or checktype="),
+        },
+    );
+}
+
+fn check_strings(v: &VirtualService, block: &RawVirtual, d: &mut Diagnostics) {
+    let c = &v.check;
+    let negotiates = matches!(c.check_type, CheckType::Negotiate | CheckType::Combined(_));
+    if !negotiates {
+        return;
+    }
+    let http = matches!(
+        c.service,
+        CheckService::Http | CheckService::Https | CheckService::HttpProxy
+    );
+    if http && c.http_method == HttpMethod::Head && !c.receive.is_empty() {
+        d.note(
+            block.http_method_line,
+            "httpmethod=HEAD with a receive string: HEAD responses have no body, so the check always fails",
+        );
+    }
+    if c.service == CheckService::Dns && c.receive.is_empty() {
+        d.note(v.line, "dns checks with an empty receive always fail");
+    }
+    if matches!(c.service, CheckService::Ftp | CheckService::Simpletcp) && c.receive.is_empty() {
+        d.note(
+            v.line,
+            format!(
+                "{} checks need a receive string; without one ldirectord's result is unreliable",
+                c.service.keyword()
+            ),
+        );
+    }
+    if matches!(
+        c.service,
+        CheckService::Mysql | CheckService::Pgsql | CheckService::Oracle
+    ) && c.login.is_empty()
+    {
+        d.note(
+            v.line,
+            "database checks need login=; without it every real stays down",
+        );
+    }
+}
+
+/// Checks ldirectord cannot run over IPv6 (spec §2.3, last paragraph).
+fn ipv6_limits(v: &VirtualService, d: &mut Diagnostics) {
+    if v.key.af() != AddressFamily::Inet6 {
+        return;
+    }
+    if v.check.check_type == CheckType::Ping {
+        d.note(v.line, "ldirectord cannot ping IPv6 real servers");
+    }
+    let v6_ok = matches!(
+        v.check.service,
+        CheckService::Dns
+            | CheckService::Http
+            | CheckService::Https
+            | CheckService::Nntp
+            | CheckService::None
+            | CheckService::Simpletcp
+            | CheckService::Sip
+    );
+    if !v6_ok {
+        d.note(
+            v.line,
+            format!(
+                "ldirectord does not support service={} over IPv6",
+                v.check.service.keyword()
+            ),
+        );
+    }
+}

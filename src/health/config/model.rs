@@ -1,0 +1,377 @@
+//! The typed result of parsing an ldirectord.cf: what the checker and the reconciler consume.
+//!
+//! Every per-virtual value here is already *resolved*: globals, ldirectord's defaults and its
+//! cross-defaulting rules (spec §1.7, §1.8) have been applied, so later stages never look at
+//! the globals again to decide how to check a real server.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use crate::ipvs::model::{Netmask, ServiceKey};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub globals: Globals,
+    pub virtuals: Vec<VirtualService>,
+}
+
+/// Directives that only exist at top level, plus the raw global defaults kept for reference
+/// (the effective per-virtual values live in [`VirtualService`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Globals {
+    /// Seconds between passes (the per-virtual value only counts with `fork=yes`).
+    pub check_interval: u32,
+    pub autoreload: bool,
+    /// Run on every content change of the file, with the file path as argument.
+    pub callback: Option<String>,
+    pub logfile: LogTarget,
+    pub fork: bool,
+    pub supervised: bool,
+    /// Global default; see [`VirtualService::quiescent`] for the effective value.
+    pub quiescent: bool,
+    pub readd_quiescent: bool,
+    pub cleanstop: bool,
+    pub maintenance_dir: Option<PathBuf>,
+    /// Other configuration names started alongside this one (`execute=`).
+    pub execute: Vec<String>,
+    pub email_alert_from: Option<String>,
+    /// Raw global timeouts as written (None = not set); kept for status output.
+    pub check_timeout: Option<u32>,
+    pub negotiate_timeout: Option<u32>,
+    pub failure_count: u32,
+    pub check_count: u32,
+    pub fallback_command: Option<String>,
+    pub email: EmailSettings,
+}
+
+impl Default for Globals {
+    /// ldirectord's defaults as its code has them (not as its manual says: quiescent=no).
+    fn default() -> Self {
+        Self {
+            check_interval: 10,
+            autoreload: false,
+            callback: None,
+            logfile: LogTarget::File(PathBuf::from("/var/log/ldirectord.log")),
+            fork: false,
+            supervised: false,
+            quiescent: false,
+            readd_quiescent: false,
+            cleanstop: true,
+            maintenance_dir: None,
+            execute: Vec::new(),
+            email_alert_from: None,
+            check_timeout: None,
+            negotiate_timeout: None,
+            failure_count: 1,
+            check_count: 1,
+            fallback_command: None,
+            email: EmailSettings::default(),
+        }
+    }
+}
+
+/// `logfile="..."`: a leading `/` means a file, anything else a syslog facility.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogTarget {
+    File(PathBuf),
+    Syslog(String),
+}
+
+/// Mail alert settings (global defaults, overridable per virtual).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailSettings {
+    /// Comma-separated recipients as written; empty = no mail.
+    pub alert: String,
+    /// Resend interval for inaccessible servers, seconds (0 = never).
+    pub frequency: u32,
+    pub status: AlertStatus,
+    pub smtp: Option<String>,
+}
+
+impl Default for EmailSettings {
+    fn default() -> Self {
+        Self {
+            alert: String::new(),
+            frequency: 0,
+            status: AlertStatus::ALL,
+            smtp: None,
+        }
+    }
+}
+
+/// Daemon states in which mail is sent (`emailalertstatus`), as bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AlertStatus(pub u8);
+
+impl AlertStatus {
+    pub const NONE: Self = Self(0);
+    pub const STARTING: Self = Self(1);
+    pub const RUNNING: Self = Self(2);
+    pub const STOPPING: Self = Self(4);
+    pub const RELOADING: Self = Self(8);
+    pub const ALL: Self = Self(15);
+
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+/// ldirectord's forwarding keywords.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Forward {
+    /// Direct routing (ipvsadm `-g`).
+    Gate,
+    /// NAT (ipvsadm `-m`).
+    Masq,
+    /// IP-in-IP tunnel (ipvsadm `-i`).
+    Ipip,
+}
+
+impl Forward {
+    pub fn from_keyword(word: &str) -> Option<Self> {
+        match word {
+            "gate" => Some(Self::Gate),
+            "masq" => Some(Self::Masq),
+            "ipip" => Some(Self::Ipip),
+            _ => None,
+        }
+    }
+
+    pub const fn keyword(self) -> &'static str {
+        match self {
+            Self::Gate => "gate",
+            Self::Masq => "masq",
+            Self::Ipip => "ipip",
+        }
+    }
+}
+
+/// `checktype=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CheckType {
+    Negotiate,
+    Connect,
+    Ping,
+    External,
+    ExternalPerl,
+    /// Never checked; nothing is added by checks.
+    Off,
+    /// Never checked; always up.
+    On,
+    /// Negotiate, then this many connect-only passes, then negotiate again.
+    Combined(u32),
+}
+
+impl CheckType {
+    pub fn from_keyword(word: &str) -> Option<Self> {
+        Some(match word {
+            "negotiate" => Self::Negotiate,
+            "connect" => Self::Connect,
+            "ping" => Self::Ping,
+            "external" => Self::External,
+            "external-perl" => Self::ExternalPerl,
+            "off" => Self::Off,
+            "on" => Self::On,
+            _ => return None,
+        })
+    }
+}
+
+/// `httpmethod=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum HttpMethod {
+    #[default]
+    Get,
+    Head,
+}
+
+/// The protocol-level ("negotiate") check to run, `service=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CheckService {
+    Dns,
+    Ftp,
+    Http,
+    Https,
+    HttpProxy,
+    Imap,
+    Imaps,
+    Ldap,
+    Ldaps,
+    Mysql,
+    Nntp,
+    None,
+    Oracle,
+    Pop,
+    Pops,
+    Radius,
+    Pgsql,
+    Simpletcp,
+    Sip,
+    Smtp,
+    Submission,
+}
+
+/// Service keyword, well-known port. One table drives the keyword parser, the
+/// port-derived default (§1.8) and the check-port fallback (§2.2).
+const SERVICES: [(CheckService, &str, Option<u16>); 21] = [
+    (CheckService::Dns, "dns", Some(53)),
+    (CheckService::Ftp, "ftp", Some(21)),
+    (CheckService::Http, "http", Some(80)),
+    (CheckService::Https, "https", Some(443)),
+    (CheckService::HttpProxy, "http_proxy", Some(3128)),
+    (CheckService::Imap, "imap", Some(143)),
+    (CheckService::Imaps, "imaps", Some(993)),
+    (CheckService::Ldap, "ldap", Some(389)),
+    (CheckService::Ldaps, "ldaps", Some(636)),
+    (CheckService::Mysql, "mysql", Some(3306)),
+    (CheckService::Nntp, "nntp", Some(119)),
+    (CheckService::None, "none", None),
+    (CheckService::Oracle, "oracle", Some(1521)),
+    (CheckService::Pop, "pop", Some(110)),
+    (CheckService::Pops, "pops", Some(995)),
+    (CheckService::Radius, "radius", Some(1812)),
+    (CheckService::Pgsql, "pgsql", Some(5432)),
+    (CheckService::Simpletcp, "simpletcp", None),
+    (CheckService::Sip, "sip", Some(5060)),
+    (CheckService::Smtp, "smtp", Some(25)),
+    (CheckService::Submission, "submission", Some(587)),
+];
+
+impl CheckService {
+    pub fn from_keyword(word: &str) -> Option<Self> {
+        SERVICES.iter().find(|s| s.1 == word).map(|s| s.0)
+    }
+
+    pub fn keyword(self) -> &'static str {
+        SERVICES
+            .iter()
+            .find(|s| s.0 == self)
+            .map_or("none", |s| s.1)
+    }
+
+    /// The port the check uses when neither `checkport` nor a real port is given.
+    pub fn well_known_port(self) -> Option<u16> {
+        SERVICES.iter().find(|s| s.0 == self).and_then(|s| s.2)
+    }
+
+    /// The service ldirectord assumes for a virtual port when `service=` is not written.
+    pub fn for_port(port: u16) -> Self {
+        SERVICES
+            .iter()
+            .find(|s| s.2 == Some(port))
+            .map_or(Self::None, |s| s.0)
+    }
+
+    /// Every keyword, in the order error messages list them.
+    pub fn keywords() -> impl Iterator<Item = &'static str> {
+        SERVICES.iter().map(|s| s.1)
+    }
+}
+
+/// How a virtual's reals are checked, with every default already applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckSettings {
+    pub check_type: CheckType,
+    pub service: CheckService,
+    /// True when `service=` was written (false when derived from the port).
+    pub service_explicit: bool,
+    pub check_port: Option<u16>,
+    pub check_command: String,
+    /// Always begins with `/` (ldirectord prepends one).
+    pub request: String,
+    /// A regular expression; empty means "accept anything".
+    pub receive: String,
+    pub http_method: HttpMethod,
+    pub virtual_host: Option<String>,
+    pub login: String,
+    pub passwd: String,
+    pub database: String,
+    pub secret: String,
+    /// Effective connect/ping/external timeout in seconds (§1.7).
+    pub check_timeout: u32,
+    /// Effective protocol-check timeout in seconds (§1.7).
+    pub negotiate_timeout: u32,
+    /// Ping attempts (deprecated `checkcount`).
+    pub check_count: u32,
+}
+
+/// A fallback ("sorry") server, inserted with weight 1 when no real is up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fallback {
+    pub addr: IpAddr,
+    pub port: u16,
+    pub forward: Forward,
+    /// Line of the `fallback=` directive that produced it.
+    pub line: usize,
+}
+
+/// One real server (after range expansion: one per address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealServer {
+    pub line: usize,
+    pub addr: IpAddr,
+    /// The port as configured; 0 when omitted. The kernel entry may differ (see
+    /// `health::desired`), the check uses this one.
+    pub port: u16,
+    pub forward: Forward,
+    pub weight: u32,
+    /// Per-real request (with the leading `/`) overriding the virtual's.
+    pub request: Option<String>,
+    pub receive: Option<String>,
+    pub lower_threshold: u32,
+    pub upper_threshold: u32,
+    /// Where the check connects: `checkport`, else this real's port, else the service's
+    /// well-known port; None when none of those exists (e.g. fwmark with service none).
+    pub check_port: Option<u16>,
+}
+
+/// One `virtual=`/`virtual6=` block, fully resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualService {
+    /// Line of the `virtual=` header.
+    pub line: usize,
+    pub key: ServiceKey,
+    pub scheduler: String,
+    /// Persistence timeout in seconds.
+    pub persistent: Option<u32>,
+    /// Only meaningful with `persistent`.
+    pub netmask: Option<Netmask>,
+    pub sched_flags: Option<String>,
+    /// One-packet scheduling; only honoured for UDP services.
+    pub ops: bool,
+    pub reals: Vec<RealServer>,
+    /// Own fallback, else the global one of the same family (with this virtual's port).
+    pub fallback: Option<Fallback>,
+    pub fallback_command: Option<String>,
+    pub check: CheckSettings,
+    pub quiescent: bool,
+    pub cleanstop: bool,
+    pub failure_count: u32,
+    /// Effective pass interval for this virtual (its own value only with `fork=yes`).
+    pub check_interval: u32,
+    pub email: EmailSettings,
+    pub monitor_file: Option<String>,
+    pub service_name: Option<String>,
+    pub comment: Option<String>,
+}
+
+impl VirtualService {
+    /// How ldirectord names the virtual in logs and in fallbackcommand arguments:
+    /// `ip:port`, `[v6]:port`, or the mark number.
+    pub fn label(&self) -> String {
+        match self.key {
+            ServiceKey::Addr {
+                addr: IpAddr::V4(a),
+                port,
+                ..
+            } => format!("{a}:{port}"),
+            ServiceKey::Addr {
+                addr: IpAddr::V6(a),
+                port,
+                ..
+            } => format!("[{a}]:{port}"),
+            ServiceKey::Fwmark { mark, .. } => mark.to_string(),
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! Defaults and precedence: T9, T11, T12 and spec §1.3–§1.8, §2.2.
+
+use super::{assert_clean, assert_warning, ip, ok, one};
+use crate::health::config::{CheckService, CheckType, Forward, HttpMethod};
+use crate::ipvs::model::{AddressFamily, Protocol, ServiceKey};
+
+const REAL: &str = "    real=10.0.0.1:80 gate\n";
+
+fn vs(header: &str, extra: &str) -> String {
+    format!("{header}\n{REAL}{extra}")
+}
+
+#[test]
+fn ldirectord_defaults_as_the_code_has_them() {
+    let (c, _) = ok(&vs("virtual=192.0.2.1:80", ""));
+    let g = &c.globals;
+    assert!(!g.quiescent, "quiescent defaults to no in the code");
+    assert!(!g.readd_quiescent && g.cleanstop && !g.autoreload && !g.fork);
+    assert_eq!(
+        (g.check_interval, g.failure_count, g.check_count),
+        (10, 1, 1)
+    );
+    let v = &c.virtuals[0];
+    assert_eq!(v.scheduler, "wrr");
+    assert_eq!(v.check.check_type, CheckType::Negotiate);
+    assert_eq!(v.check.service, CheckService::Http);
+    assert!(!v.check.service_explicit);
+    assert_eq!((v.check.check_timeout, v.check.negotiate_timeout), (5, 30));
+    assert_eq!(v.check.request, "/");
+    assert_eq!(v.check.receive, "");
+    assert_eq!(v.check.check_command, "/bin/true");
+    assert_eq!(v.check.http_method, HttpMethod::Get);
+    assert!(!v.quiescent && v.cleanstop && v.persistent.is_none() && v.fallback.is_none());
+    assert_eq!((v.failure_count, v.check_interval), (1, 10));
+}
+
+#[test]
+fn t9_any_number_in_checktype_means_combined() {
+    for value in ["5", "checktimeout5", "combined 5"] {
+        let v = one(&vs(
+            "virtual=192.0.2.1:80",
+            &format!("    checktype={value}\n"),
+        ));
+        assert_eq!(v.check.check_type, CheckType::Combined(5), "{value}");
+    }
+}
+
+#[test]
+fn t11_timeouts_default_to_each_other() {
+    let v1 = one(&format!(
+        "checktimeout=3\n{}",
+        vs("virtual=192.0.2.1:80", "")
+    ));
+    assert_eq!((v1.check.check_timeout, v1.check.negotiate_timeout), (3, 3));
+    let v2 = one(&format!(
+        "checktimeout=3\n{}",
+        vs("virtual=192.0.2.1:80", "    negotiatetimeout=20\n")
+    ));
+    assert_eq!(
+        (v2.check.check_timeout, v2.check.negotiate_timeout),
+        (20, 20)
+    );
+    let v3 = one(&format!(
+        "negotiatetimeout=7\n{}",
+        vs("virtual=192.0.2.1:80", "")
+    ));
+    assert_eq!((v3.check.check_timeout, v3.check.negotiate_timeout), (7, 7));
+    let v4 = one(&format!(
+        "checktimeout=3\nnegotiatetimeout=9\n{}",
+        vs("virtual=192.0.2.1:80", "    checktimeout=4\n")
+    ));
+    assert_eq!((v4.check.check_timeout, v4.check.negotiate_timeout), (4, 4));
+    let v5 = one(&format!(
+        "checktimeout=3\nnegotiatetimeout=9\n{}",
+        vs("virtual=192.0.2.1:80", "")
+    ));
+    assert_eq!((v5.check.check_timeout, v5.check.negotiate_timeout), (3, 9));
+}
+
+#[test]
+fn t12_port_53_defaults_to_udp_and_dns() {
+    let v = one(&vs("virtual=192.0.2.1:53", "    receive=\"192.0.2.5\"\n"));
+    assert!(matches!(
+        v.key,
+        ServiceKey::Addr {
+            protocol: Protocol::Udp,
+            port: 53,
+            ..
+        }
+    ));
+    assert_eq!(v.check.service, CheckService::Dns);
+    let named = one(&vs("virtual=192.0.2.1:domain", "    receive=\"x\"\n"));
+    assert_eq!(named.key.protocol(), Some(Protocol::Udp));
+}
+
+#[test]
+fn t12_unknown_port_means_service_none_with_a_warning() {
+    let text = vs("virtual=192.0.2.1:8080", "");
+    assert_warning(&text, 1, "never checked: port 8080 has no default service");
+    assert_eq!(one(&text).check.service, CheckService::None);
+    // An explicit choice silences it.
+    assert_clean(&vs("virtual=192.0.2.1:8080", "    service=none\n"));
+    assert_clean(&vs("virtual=192.0.2.1:8080", "    checktype=connect\n"));
+}
+
+#[test]
+fn service_table_follows_the_port() {
+    for (port, service) in [
+        (21, "ftp"),
+        (25, "smtp"),
+        (110, "pop"),
+        (443, "https"),
+        (3306, "mysql"),
+        (5060, "sip"),
+    ] {
+        let v = one(&vs(
+            &format!("virtual=192.0.2.1:{port}"),
+            "    login=\"u\"\n    receive=\"x\"\n",
+        ));
+        assert_eq!(v.check.service.keyword(), service);
+    }
+}
+
+#[test]
+fn fwmark_virtuals() {
+    let text = "virtual=42\n    real=10.0.0.1 gate\n";
+    let v = one(text);
+    assert_eq!(
+        v.key,
+        ServiceKey::Fwmark {
+            af: AddressFamily::Inet,
+            mark: 42
+        }
+    );
+    assert_eq!(v.check.service, CheckService::None);
+    assert_eq!(v.reals[0].check_port, None);
+    assert_eq!(v.label(), "42");
+    assert_warning(text, 1, "firewall-mark services default to service=none");
+    let v6 = one("virtual6=42\n    real6=[2001:db8::2] gate\n    service=http\n");
+    assert_eq!(
+        v6.key,
+        ServiceKey::Fwmark {
+            af: AddressFamily::Inet6,
+            mark: 42
+        }
+    );
+    assert_eq!(v6.reals[0].check_port, Some(80));
+}
+
+#[test]
+fn a_dotted_quad_without_port_is_read_as_a_mark() {
+    let text = "virtual=192.168.1.1\n    real=10.0.0.1 gate\n    service=none\n";
+    assert_warning(text, 1, "read as firewall mark 192");
+}
+
+#[test]
+fn header_forms() {
+    let v = one(&vs("virtual=www.example.com:https", ""));
+    assert_eq!(
+        v.key,
+        ServiceKey::Addr {
+            protocol: Protocol::Tcp,
+            addr: ip("192.0.2.10"),
+            port: 443
+        }
+    );
+    let v6 = one("virtual6=[2001:db8::1]:80\n    real6=[2001:db8::2]:80 gate\n");
+    assert_eq!(v6.label(), "[2001:db8::1]:80");
+    let named6 = one("virtual6=www.example.com:80\n    real6=[2001:db8::2]:80 gate\n");
+    assert_eq!(named6.key.af(), AddressFamily::Inet6);
+}
+
+#[test]
+fn checkport_precedence() {
+    let v = one("virtual=192.0.2.1:80\n    real=10.0.0.1:8080 gate\n    real=10.0.0.2 gate\n");
+    assert_eq!(v.reals[0].check_port, Some(8080), "real port");
+    assert_eq!(v.reals[1].check_port, Some(80), "service port");
+    let c = one("virtual=192.0.2.1:80\n    real=10.0.0.1:8080 gate\n    checkport=9000\n");
+    assert_eq!(c.reals[0].check_port, Some(9000));
+}
+
+#[test]
+fn ftp_and_sip_default_credentials_only_with_an_explicit_service() {
+    let ftp = one(
+        "virtual=192.0.2.1:21\n    real=10.0.0.1:21 masq\n    service=ftp\n    receive=\"x\"\n",
+    );
+    assert_eq!(
+        (ftp.check.login.as_str(), ftp.check.passwd.as_str()),
+        ("anonymous", "ldirectord@director")
+    );
+    let later = one(
+        "virtual=192.0.2.1:21\n    real=10.0.0.1:21 masq\n    service=ftp\n    login=\"bob\"\n    receive=\"x\"\n",
+    );
+    assert_eq!(later.check.login, "bob");
+    let derived = one("virtual=192.0.2.1:21\n    real=10.0.0.1:21 masq\n    receive=\"x\"\n");
+    assert_eq!(derived.check.login, "");
+    let sip = one("virtual=192.0.2.1:5060\n    real=10.0.0.1 gate\n    service=sip\n");
+    assert_eq!(sip.check.login, "ldirectord@director");
+}
+
+#[test]
+fn per_virtual_overrides_of_globals() {
+    let text = format!(
+        "quiescent=yes\nfailurecount=3\ncleanstop=no\nfallbackcommand=/usr/local/bin/fb\n{}",
+        vs(
+            "virtual=192.0.2.1:80",
+            "    quiescent=no\n    failurecount=2\n"
+        )
+    );
+    let v = one(&text);
+    assert!(!v.quiescent && !v.cleanstop);
+    assert_eq!(v.failure_count, 2);
+    assert_eq!(v.fallback_command.as_deref(), Some("/usr/local/bin/fb"));
+}
+
+#[test]
+fn fallbacks() {
+    let own = one(&vs("virtual=192.0.2.1:80", "    fallback=127.0.0.1 masq\n"));
+    let f = own.fallback.unwrap();
+    assert_eq!(
+        (f.addr, f.port, f.forward),
+        (ip("127.0.0.1"), 80, Forward::Masq)
+    );
+    let global = one(&format!(
+        "fallback=sorry:http\n{}",
+        vs("virtual=192.0.2.1:443", "")
+    ));
+    let g = global.fallback.unwrap();
+    assert_eq!(
+        (g.addr, g.port, g.forward, g.line),
+        (ip("10.0.0.254"), 80, Forward::Gate, 1)
+    );
+    let portless = one(&format!(
+        "fallback=sorry\n{}",
+        vs("virtual=192.0.2.1:443", "")
+    ));
+    assert_eq!(portless.fallback.unwrap().port, 443);
+    let v6 = one("fallback=sorry\nvirtual6=[2001:db8::1]:80\n    real6=[2001:db8::2]:80 gate\n");
+    assert!(
+        v6.fallback.is_none(),
+        "an IPv4 global fallback is not used for IPv6 virtuals"
+    );
+    let own6 = one(
+        "virtual6=[2001:db8::1]:80\n    real6=[2001:db8::2]:80 gate\n    fallback6=[::1]:8080\n",
+    );
+    assert_eq!(own6.fallback.unwrap().addr, ip("::1"));
+}
+
+#[test]
+fn global_fallback_is_not_applied_to_marks() {
+    let text = "fallback=sorry:80\nvirtual=7\n    real=10.0.0.1 gate\n    service=none\n";
+    assert_warning(text, 2, "not applied to firewall-mark");
+    assert!(one(text).fallback.is_none());
+}
+
+#[test]
+fn service_attributes() {
+    let v = one(&vs(
+        "virtual=192.0.2.1:80",
+        "    scheduler=sh\n    persistent=600\n    netmask=255.255.255.0\n    schedflags=sh-port\n",
+    ));
+    assert_eq!((v.scheduler.as_str(), v.persistent), ("sh", Some(600)));
+    assert_eq!(
+        v.netmask,
+        Some(crate::ipvs::model::Netmask::V4(
+            "255.255.255.0".parse().unwrap()
+        ))
+    );
+    assert_eq!(v.sched_flags.as_deref(), Some("sh-port"));
+}
+
+#[test]
+fn unanchored_values_are_read_like_ldirectord_with_a_warning() {
+    let text = format!(
+        "checktimeout=3s\n{}",
+        vs("virtual=192.0.2.1:80", "    scheduler=wrr2\n")
+    );
+    assert_warning(&text, 1, "only \"3\" of \"3s\" is used");
+    assert_warning(&text, 4, "only \"wrr\" of \"wrr2\" is used");
+    assert_eq!(one(&text).scheduler, "wrr");
+}
+
+#[test]
+fn request_gets_a_leading_slash_and_httpmethod_is_case_insensitive() {
+    let v = one(&vs(
+        "virtual=192.0.2.1:80",
+        "    request=\"index.html\"\n    httpmethod=head\n",
+    ));
+    assert_eq!(v.check.request, "/index.html");
+    assert_eq!(v.check.http_method, HttpMethod::Head);
+}
+
+#[test]
+fn head_with_receive_warns() {
+    let text = vs(
+        "virtual=192.0.2.1:80",
+        "    httpmethod=HEAD\n    receive=\"ok\"\n",
+    );
+    assert_warning(&text, 3, "always fails");
+}
+
+#[test]
+fn dns_with_empty_receive_warns() {
+    assert_warning(
+        &vs("virtual=192.0.2.1:53", ""),
+        1,
+        "empty receive always fail",
+    );
+}
+
+#[test]
+fn sctp_is_an_extension() {
+    let text = vs("virtual=192.0.2.1:80", "    protocol=sctp\n");
+    assert_warning(&text, 3, "lvsctl extension");
+    assert_eq!(one(&text).key.protocol(), Some(Protocol::Sctp));
+}
+
+#[test]
+fn ops_only_for_udp() {
+    assert_warning(
+        &vs("virtual=192.0.2.1:80", "    ops=yes\n"),
+        3,
+        "only applied to UDP",
+    );
+    let u = one(&vs(
+        "virtual=192.0.2.1:80",
+        "    protocol=udp\n    ops=yes\n    checktype=connect\n",
+    ));
+    assert!(u.ops);
+}
+
+#[test]
+fn email_settings_merge() {
+    let text = format!(
+        "emailalert=\"ops@example.com\"\nemailalertfreq=60\nsmtp=mail.example.com\n{}",
+        vs("virtual=192.0.2.1:80", "    emailalertfreq=5\n")
+    );
+    let v = one(&text);
+    assert_eq!(v.email.alert, "ops@example.com");
+    assert_eq!(v.email.frequency, 5);
+    assert_eq!(v.email.smtp.as_deref(), Some("mail.example.com"));
+}
+
+#[test]
+fn port_zero_needs_persistence_and_ftp_needs_receive() {
+    assert_warning(
+        &vs("virtual=192.0.2.1:0", "    service=none\n"),
+        1,
+        "port 0",
+    );
+    assert_clean(&vs(
+        "virtual=192.0.2.1:0",
+        "    service=none\n    persistent=60\n",
+    ));
+    assert_warning(
+        &vs("virtual=192.0.2.1:21", "    service=ftp\n"),
+        1,
+        "need a receive string",
+    );
+}

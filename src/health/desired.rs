@@ -1,0 +1,96 @@
+//! What the kernel should hold for a configured virtual service: the IPVS objects the
+//! reconciler compares with the live table. Pure; no state (which reals are up) is known
+//! here — the reconciler picks from these.
+//!
+//! ldirectord programs the kernel through ipvsadm and therefore inherits ipvsadm's silent
+//! rewrites, which a netlink client has to reproduce itself (spec §1.6, §3.11): a DR or
+//! tunnel real of an address service always gets the *service's* port in the kernel (an
+//! omitted port included); a NAT real with an omitted port gets the service port too; for
+//! firewall-mark services the port is kept as written (0 when omitted).
+
+use crate::health::config::{Fallback, Forward, RealServer, VirtualService};
+use crate::ipvs::model::{Dest, ForwardMethod, Scheduler, Service, ServiceFlags, ServiceKey};
+
+/// The virtual service as `ipvsadm -A` would create it from ldirectord's arguments.
+pub fn desired_service(v: &VirtualService) -> Service {
+    let mut s = Service::new(v.key);
+    s.scheduler = Scheduler::new(v.scheduler.as_str());
+    if let Some(timeout) = v.persistent {
+        s.flags.0 |= ServiceFlags::PERSISTENT;
+        s.timeout = timeout;
+        if let Some(mask) = v.netmask {
+            s.netmask = mask;
+        }
+    }
+    if v.ops {
+        s.flags.0 |= ServiceFlags::ONEPACKET;
+    }
+    if let Some(flags) = &v.sched_flags {
+        // Unknown names are reported by the config linter; ipvsadm would refuse the whole
+        // command, we keep the bits we understand.
+        s.flags.0 |= sched_flag_bits(flags, &v.scheduler).unwrap_or(0);
+    }
+    s
+}
+
+/// A real server as the kernel entry should look when it is in service (configured
+/// weight). The health state decides whether it is present, or present with weight 0.
+pub fn desired_dest(v: &VirtualService, r: &RealServer) -> Dest {
+    let mut d = Dest::new(r.addr, kernel_port(v.key, r.forward, r.port));
+    d.fwd = forward_method(r.forward);
+    d.weight = i32::try_from(r.weight).unwrap_or(i32::MAX);
+    d.l_threshold = r.lower_threshold;
+    d.u_threshold = r.upper_threshold;
+    d
+}
+
+/// The fallback server's entry: always weight 1, no thresholds (ldirectord's fixed values).
+pub fn desired_fallback(v: &VirtualService, f: &Fallback) -> Dest {
+    let mut d = Dest::new(f.addr, kernel_port(v.key, f.forward, f.port));
+    d.fwd = forward_method(f.forward);
+    d.weight = 1;
+    d
+}
+
+/// The port ipvsadm puts in the kernel for a real configured with `port`.
+pub fn kernel_port(key: ServiceKey, forward: Forward, port: u16) -> u16 {
+    match key {
+        ServiceKey::Fwmark { .. } => port,
+        ServiceKey::Addr { port: vport, .. } => match forward {
+            Forward::Gate | Forward::Ipip => vport,
+            Forward::Masq if port == 0 => vport,
+            Forward::Masq => port,
+        },
+    }
+}
+
+pub fn forward_method(f: Forward) -> ForwardMethod {
+    match f {
+        Forward::Gate => ForwardMethod::Route,
+        Forward::Masq => ForwardMethod::Masq,
+        Forward::Ipip => ForwardMethod::Tunnel,
+    }
+}
+
+/// ipvsadm's `-b` list: `flag-1..3` for any scheduler, `sh-*`/`mh-*` only for that
+/// scheduler; empty items are skipped. Err names the first item ipvsadm would refuse.
+pub fn sched_flag_bits(list: &str, scheduler: &str) -> Result<u32, String> {
+    let mut bits = 0;
+    for item in list.split(',').filter(|i| !i.is_empty()) {
+        let (bit, only_for) = match item {
+            "flag-1" => (ServiceFlags::SCHED1, None),
+            "flag-2" => (ServiceFlags::SCHED2, None),
+            "flag-3" => (ServiceFlags::SCHED3, None),
+            "sh-fallback" => (ServiceFlags::SCHED1, Some("sh")),
+            "sh-port" => (ServiceFlags::SCHED2, Some("sh")),
+            "mh-fallback" => (ServiceFlags::SCHED1, Some("mh")),
+            "mh-port" => (ServiceFlags::SCHED2, Some("mh")),
+            _ => return Err(format!("invalid scheduler flag `{item}'")),
+        };
+        if only_for.is_some_and(|s| s != scheduler) {
+            return Err(format!("incompatible scheduler flag `{item}'"));
+        }
+        bits |= bit;
+    }
+    Ok(bits)
+}
