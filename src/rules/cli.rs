@@ -165,6 +165,16 @@ fn open_and_list(
     }
 }
 
+fn print_notes(io: &mut Streams<'_>, plan: &plan::Plan, rules: &Rules) {
+    let save_format = rules
+        .services
+        .first()
+        .is_some_and(|s| matches!(s.origin, super::model::Origin::Line(_)));
+    for note in render::notes(plan, save_format) {
+        let _ = writeln!(io.err, "{note}");
+    }
+}
+
 fn print_plan(io: &mut Streams<'_>, plan: &plan::Plan, file: &str, json: bool) {
     if json {
         let _ = writeln!(io.out, "{}", render::json_value(plan));
@@ -195,6 +205,7 @@ pub fn diff(
         },
     );
     print_plan(io, &plan, &rules.file, opts.json);
+    print_notes(io, &plan, &rules);
     if plan.is_empty() { 0 } else { 2 }
 }
 
@@ -228,6 +239,7 @@ pub fn apply(
         drain: opts.drain.is_some(),
     };
     let plan = plan::plan(&rules.entries(), &snapshot, plan_opts);
+    print_notes(io, &plan, &rules);
     if opts.dry_run || plan.is_empty() {
         print_plan(io, &plan, &rules.file, opts.json);
         return 0;

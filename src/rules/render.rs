@@ -238,3 +238,26 @@ pub fn json_value(plan: &Plan) -> Value {
         "steps": plan.steps.iter().map(step_json).collect::<Vec<_>>(),
     })
 }
+
+/// Hints for surprises that are not errors. `ipvsadm -S` never saves thresholds, so a
+/// table dumped with it and applied back would clear the thresholds set live; say so
+/// instead of letting it look like drift out of nowhere.
+pub fn notes(plan: &Plan, save_format: bool) -> Vec<String> {
+    let cleared = plan
+        .steps
+        .iter()
+        .filter(|s| {
+            matches!(s, Step::EditDest { to, changed, .. }
+                if to.u_threshold == 0 && to.l_threshold == 0
+                    && changed.iter().all(|f| matches!(f, DestField::UThreshold | DestField::LThreshold)))
+        })
+        .count();
+    if save_format && cleared > 0 {
+        vec![format!(
+            "note: {cleared} real server(s) would lose their thresholds: `ipvsadm -S` does not \
+             save -x/-y; add them to the file to keep them"
+        )]
+    } else {
+        Vec::new()
+    }
+}

@@ -7,49 +7,12 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use super::plan::{LIVE, WANT};
+use super::shared::Shared;
 use crate::cli::ipvsadm::names::NoNames;
 use crate::ipvs::fake::FakeBackend;
-use crate::ipvs::model::{
-    Connection, Dest, GlobalStats, Info, Service, ServiceEntry, ServiceKey, SyncDaemon, Timeouts,
-};
+use crate::ipvs::model::{Dest, ServiceEntry};
 use crate::ipvs::{Backend, IpvsError, Op, Result};
 use crate::rules::cli::{ApplyOptions, DiffOptions, Streams, apply, check, diff};
-
-/// Lets a test keep its fake while the command owns a `Box<dyn Backend>`.
-struct Shared(Rc<RefCell<FakeBackend>>);
-
-impl Backend for Shared {
-    fn info(&mut self) -> Result<Info> {
-        self.0.borrow_mut().info()
-    }
-    fn services(&mut self) -> Result<Vec<Service>> {
-        self.0.borrow_mut().services()
-    }
-    fn service(&mut self, key: &ServiceKey) -> Result<Service> {
-        self.0.borrow_mut().service(key)
-    }
-    fn dests(&mut self, key: &ServiceKey) -> Result<Vec<Dest>> {
-        self.0.borrow_mut().dests(key)
-    }
-    fn timeouts(&mut self) -> Result<Timeouts> {
-        self.0.borrow_mut().timeouts()
-    }
-    fn daemons(&mut self) -> Result<Vec<SyncDaemon>> {
-        self.0.borrow_mut().daemons()
-    }
-    fn apply(&mut self, ops: &[Op]) -> Vec<Result<()>> {
-        self.0.borrow_mut().apply(ops)
-    }
-    fn connections(&mut self, sink: &mut dyn FnMut(Connection) -> bool) -> Result<()> {
-        self.0.borrow_mut().connections(sink)
-    }
-    fn global_stats(&mut self) -> Result<GlobalStats> {
-        self.0.borrow_mut().global_stats()
-    }
-    fn sysctls(&mut self) -> Result<Vec<(String, String)>> {
-        self.0.borrow_mut().sysctls()
-    }
-}
 
 struct World {
     fake: Rc<RefCell<FakeBackend>>,
@@ -90,7 +53,7 @@ impl World {
     ) -> (i32, String, String) {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let fake = self.fake.clone();
-        let mut open = move || Ok(Box::new(Shared(fake.clone())) as Box<dyn Backend>);
+        let mut open = move || Ok(Box::new(Shared::new(fake.clone())) as Box<dyn Backend>);
         let code = f(
             &mut Streams {
                 out: &mut out,

@@ -3,10 +3,10 @@
 
 mod apply;
 mod cli;
-mod kernel;
 mod load;
 mod plan;
 mod prop;
+mod shared;
 
 use crate::cli::ipvsadm::names::NoNames;
 use crate::rules::ipvsadm_lines::IpvsadmLines;

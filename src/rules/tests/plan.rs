@@ -87,3 +87,13 @@ fn prune_and_drain() {
     insta::assert_snapshot!(render::human(&p, "rules.txt"));
     insta::assert_json_snapshot!(render::json_value(&p));
 }
+
+#[test]
+fn thresholds_dropped_by_ipvsadm_save_get_a_note() {
+    let live = "-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 192.168.1.1:80 -m -w 1 -x 50 -y 5\n";
+    let saved = "-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 192.168.1.1:80 -m -w 1\n";
+    let p = plan_of(saved, live, PlanOptions::default());
+    assert_eq!(p.steps.len(), 1);
+    assert_eq!(render::notes(&p, true).len(), 1);
+    assert!(render::notes(&p, false).is_empty());
+}
