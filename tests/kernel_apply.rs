@@ -8,7 +8,7 @@ mod support;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -49,7 +49,7 @@ fn lock_file(test: &str) -> String {
 }
 
 /// `lvsctl apply --json FILE ARGS`: (exit code, parsed JSON, stderr).
-fn apply(test: &str, file: &PathBuf, args: &str) -> (i32, Value, String) {
+fn apply(test: &str, file: &Path, args: &str) -> (i32, Value, String) {
     let (out, err, rc) = sh(&format!(
         "{} apply --json --lock-file {} {args} {}",
         lvsctl_bin(),

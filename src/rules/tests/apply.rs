@@ -10,7 +10,7 @@ use super::plan::{LIVE, WANT, entries};
 use super::shared::Shared;
 use crate::ipvs::Backend;
 use crate::ipvs::fake::FakeBackend;
-use crate::ipvs::model::{Dest, ServiceEntry};
+use crate::ipvs::model::{Dest, Rates, ServiceEntry};
 use crate::rules::apply::{DrainOptions, execute, rollback};
 use crate::rules::plan::{PlanOptions, plan};
 
@@ -92,8 +92,8 @@ fn unchanged_objects_keep_their_counters() {
         conns: 42,
         ..Default::default()
     };
-    assert!(fake.set_service_traffic(&web, stats, Default::default()));
-    assert!(fake.set_dest_traffic(&web, &kept, stats, Default::default()));
+    assert!(fake.set_service_traffic(&web, stats, Rates::default()));
+    assert!(fake.set_dest_traffic(&web, &kept, stats, Rates::default()));
     let p = plan(
         &entries(WANT),
         &fake.entries().unwrap(),
@@ -192,7 +192,7 @@ fn drain_stops_waiting_once_connections_end() {
         },
     );
     let opts = DrainOptions {
-        timeout: Duration::from_secs(60),
+        timeout: Duration::from_mins(1),
         poll: Duration::from_secs(1),
     };
     let exec = execute(&mut fake, &p, 2048, Some(opts), &mut |_| {
