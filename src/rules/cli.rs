@@ -55,6 +55,8 @@ pub struct ApplyOptions {
     pub drain: Option<Duration>,
     pub rollback: bool,
     pub json: bool,
+    /// Print every step, not only the summary (a dry run always prints every step).
+    pub verbose: bool,
     pub lock_file: PathBuf,
     pub batch: usize,
 }
@@ -68,6 +70,7 @@ impl ApplyOptions {
             drain: None,
             rollback: false,
             json: false,
+            verbose: false,
             lock_file: PathBuf::from(lock::DEFAULT_LOCK_FILE),
             batch: apply::DEFAULT_BATCH,
         }
@@ -279,8 +282,10 @@ pub fn apply(
             obj.insert("rollback".to_owned(), rb);
         }
         let _ = writeln!(io.out, "{v}");
-    } else {
+    } else if opts.verbose {
         let _ = write!(io.out, "{}", render::human(&plan, &rules.file));
+    } else {
+        let _ = writeln!(io.out, "{}", render::summary_line(&plan));
     }
     report_outcome(io, &exec, rollback.as_ref(), &at, opts.json)
 }
@@ -345,6 +350,7 @@ impl From<crate::cli::modern::args::ApplyArgs> for ApplyOptions {
             drain: a.drain.then_some(Duration::from_secs(a.drain_timeout)),
             rollback: a.rollback,
             json: a.json,
+            verbose: a.verbose,
             lock_file: a.lock_file,
             ..Self::new(a.file)
         }

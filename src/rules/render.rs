@@ -179,13 +179,17 @@ pub fn human(plan: &Plan, file: &str) -> String {
         out.push_str(&line);
         out.push('\n');
     }
-    let s = plan.summary();
-    let _ = writeln!(
-        out,
-        "\nPlan: {} to add, {} to change, {} to delete ({} kernel writes).",
-        s.add, s.change, s.delete, s.writes
-    );
+    let _ = writeln!(out, "\n{}", summary_line(plan));
     out
+}
+
+/// `Plan: A to add, C to change, D to delete (W kernel writes).`
+pub fn summary_line(plan: &Plan) -> String {
+    let s = plan.summary();
+    format!(
+        "Plan: {} to add, {} to change, {} to delete ({} kernel writes).",
+        s.add, s.change, s.delete, s.writes
+    )
 }
 
 fn step_json(step: &Step) -> Value {

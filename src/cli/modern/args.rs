@@ -171,6 +171,9 @@ pub struct ApplyArgs {
     /// Print the plan and the result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Print every step of the plan, not only its summary.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// Lock file that keeps two applies from running at once.
     #[arg(long, value_name = "PATH", default_value = crate::rules::lock::DEFAULT_LOCK_FILE)]
     pub lock_file: PathBuf,
