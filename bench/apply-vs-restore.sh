@@ -87,7 +87,8 @@ fresh; sb=$(sendmsgs bash -c 'apply "$0"' "$rules")
 ma=$(printf '%s\n' "${a[@]}" | median); mb=$(printf '%s\n' "${b[@]}" | median)
 printf '%-10s %11ss %11ss %7sx %14s   %s | %s\n' cold "$ma" "$mb" "$(ratio "$ma" "$mb")" "$w" "$sa" "$sb"
 
-# no-op: the table already matches (sb: table from the strace run above)
+# no-op: the table already matches
+fresh; seed
 a=(); b=()
 for _ in $(seq "$reps"); do
   a+=("$(elapsed ipvsadm -Sn)")

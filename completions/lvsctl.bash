@@ -127,7 +127,7 @@ _lvsctl() {
             return 0
             ;;
         lvsctl__subcmd__apply)
-            opts="-h --dry-run --prune --drain --drain-timeout --rollback --json --lock-file --help"
+            opts="-v -h --dry-run --prune --drain --drain-timeout --rollback --json --verbose --lock-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

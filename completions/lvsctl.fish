@@ -76,6 +76,7 @@ complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -l prune -d 'Also d
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -l drain -d 'Set real servers to weight 0 and wait for their active connections to end before deleting them'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -l rollback -d 'On a kernel error, restore the services touched to their state before the apply'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -l json -d 'Print the plan and the result as JSON'
+complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -s v -l verbose -d 'Print every step of the plan, not only its summary'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -s h -l help -d 'Print help'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand generate" -s h -l help -d 'Print help'
