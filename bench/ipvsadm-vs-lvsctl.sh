@@ -44,7 +44,15 @@ syscalls() {
 }
 ratio() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "inf" }'; }
 
-ip netns add bench-ipvsadm; ip netns add bench-lvsctl
+fresh_netns() {
+  local ns
+  for ns in bench-ipvsadm bench-lvsctl; do
+    ip netns del "$ns" 2>/dev/null || true
+    ip netns add "$ns"
+    ip netns exec "$ns" ip link set lo up   # with lo down the kernel refuses every real server
+  done
+}
+fresh_netns
 trap 'ip netns del bench-ipvsadm; ip netns del bench-lvsctl; rm -rf "$work"' EXIT
 
 printf '%-22s %10s %10s %8s   %s\n' scenario ipvsadm lvsctl ratio "syscalls (ipvsadm | lvsctl)"
@@ -65,7 +73,7 @@ done
 
 # Small table: lvsctl must never be slower.
 head -n $((10 * (reals + 1))) "$rules" > "$work/small"
-ip netns del bench-ipvsadm; ip netns del bench-lvsctl; ip netns add bench-ipvsadm; ip netns add bench-lvsctl
+fresh_netns
 a=$(time_in_netns bench-ipvsadm ipvsadm -R < "$work/small")
 b=$(time_in_netns bench-lvsctl "$work/ipvsadm" -R < "$work/small")
 report "restore 10x${reals}" "$a" "$b" "-" "-"

@@ -124,12 +124,14 @@ fn state_queries(case: &Case) -> String {
 fn script(case: &Case, tool: &str, ours_link: &Path, dir: &Path) -> String {
     let mut s = String::new();
     let q = |p: &Path| p.display().to_string();
-    writeln!(s, "cd {}", q(dir)).unwrap();
+    // A new netns has lo down, and then the kernel refuses every real server as "not
+    // unicast" (no local routing table): bring it up like any real host has it.
+    writeln!(s, "cd {}\nip link set lo up", q(dir)).unwrap();
     if !case.setup.is_empty() {
         // One restore instead of a process per line: process start-up dominates in the guest.
         writeln!(
             s,
-            "{REAL_IPVSADM} -R >/dev/null 2>&1 <<'SETUP'\n{}\nSETUP",
+            "{REAL_IPVSADM} -R >/dev/null 2>setup.err <<'SETUP'\n{}\nSETUP",
             case.setup.join("\n")
         )
         .unwrap();
@@ -177,6 +179,13 @@ fn run_case(case: &Case, index: usize, tool: &str, ours_link: &Path) -> Outcome 
             )
         })
         .collect();
+    let setup_errors = std::fs::read_to_string(dir.join("setup.err")).unwrap_or_default();
+    assert!(
+        setup_errors.is_empty(),
+        "{}:{}: the case's setup fails with the real ipvsadm: {setup_errors}",
+        case.file,
+        case.line
+    );
     let outcome = Outcome {
         commands,
         state_by_real: read("state.real"),
@@ -192,7 +201,7 @@ fn run_batch(cases: &[(usize, &Case)], chunk: usize, tool: &str) -> Vec<Outcome>
     let dir = PathBuf::from(format!("/run/ipvsadm-diff/batch{chunk}-{side}"));
     std::fs::create_dir_all(&dir).expect("mkdir");
     let mut s = format!(
-        "cd {}\nipvsadm() {{ (exec -a ipvsadm {tool} \"$@\"); }}\n",
+        "cd {}\nip link set lo up\nipvsadm() {{ (exec -a ipvsadm {tool} \"$@\"); }}\n",
         dir.display()
     );
     for (i, case) in cases {

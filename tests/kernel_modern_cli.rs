@@ -108,3 +108,43 @@ fn bad_service_selector_is_a_clear_error() {
     assert_eq!(rc, 1);
     assert!(err.contains("TCP 10.0.0.9:80"), "{err}");
 }
+
+#[test]
+fn conns_lists_and_filters_live_connections() {
+    kernel_test!();
+    // Locally originated connections to a VIP go through IPVS even if no real server
+    // answers: each attempt leaves a SYN_SENT-side entry in the connection table.
+    let (_, err, rc) = sh("ip link add eth0 type dummy && ip link set eth0 up \
+         && ip addr add 10.9.9.1/24 dev eth0 \
+         && ipvsadm -A -t 10.9.9.100:80 -s rr \
+         && ipvsadm -a -t 10.9.9.100:80 -r 10.9.9.2:8080 -m \
+         && ipvsadm -A -t 10.9.9.101:80 -s rr \
+         && ipvsadm -a -t 10.9.9.101:80 -r 10.9.9.3:8080 -m");
+    assert_eq!(rc, 0, "{err}");
+    sh("timeout 1 bash -c 'exec 3<>/dev/tcp/10.9.9.100/80'; \
+        timeout 1 bash -c 'exec 3<>/dev/tcp/10.9.9.101/80'; true");
+
+    let (out, err, rc) = lvsctl("conns --json");
+    assert_eq!(rc, 0, "{err}");
+    let rows: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert!(rows.iter().all(|r| r["protocol"] == "TCP"));
+
+    let (out, _, rc) = lvsctl("conns --json --service 10.9.9.101:80");
+    assert_eq!(rc, 0);
+    let rows: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert_eq!(rows[0]["virtual"], "10.9.9.101:80");
+    assert_eq!(rows[0]["real"], "10.9.9.3:8080");
+
+    let (out, _, _) = lvsctl("conns --real 10.9.9.2 --state no_such_state");
+    assert_eq!(out.lines().count(), 1, "only the header: {out}");
+    let (out, _, _) = lvsctl("conns --limit 1");
+    assert_eq!(out.lines().count(), 2, "header and one row: {out}");
+}

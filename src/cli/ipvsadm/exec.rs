@@ -12,8 +12,7 @@ use std::io::{BufRead, Write};
 use crate::cli::ipvsadm::format::{self, ListFormat};
 use crate::cli::ipvsadm::names::{NoNames, Resolver};
 use crate::cli::ipvsadm::parse::{
-    self, IpvsadmCommand, ListMode, ListRequest, ListTarget, ParseError, parse_restore_line,
-    restore_lines,
+    self, IpvsadmCommand, ListRequest, ListTarget, ParseError, parse_restore_line, restore_lines,
 };
 use crate::ipvs::{Backend, IpvsError, Op, OpKind, ServiceEntry};
 
@@ -119,16 +118,8 @@ pub fn execute(io: &mut Io<'_>, backend: &mut dyn Backend, cmd: &IpvsadmCommand)
 }
 
 fn list_format(req: &ListRequest) -> ListFormat {
-    let mode = match req.mode {
-        ListMode::Default => format::ListMode::Default,
-        ListMode::Stats => format::ListMode::Stats,
-        ListMode::Rate => format::ListMode::Rate,
-        ListMode::Thresholds => format::ListMode::Thresholds,
-        ListMode::PersistentConn => format::ListMode::PersistentConn,
-        ListMode::TunInfo => format::ListMode::TunInfo,
-    };
     ListFormat {
-        mode,
+        mode: req.mode,
         exact: req.exact,
         nosort: req.nosort,
     }

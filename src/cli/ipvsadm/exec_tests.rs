@@ -152,6 +152,7 @@ fn restore_sends_consecutive_writes_as_one_batch() {
     let r = ipvsadm(&mut k, "-R", &input);
     assert_eq!(r.code, 0);
     assert_eq!(k.ops_submitted(), 50);
+    assert_eq!(k.apply_calls(), 1, "one batch for 50 consecutive writes");
 }
 
 #[test]

@@ -44,6 +44,8 @@ pub struct FakeBackend {
     sysctls: Vec<(String, String)>,
     injector: inject::Injector,
     submitted: u64,
+    /// Calls of `apply` (batches), so tests can tell batched from one-by-one submission.
+    apply_calls: u64,
     applied: Vec<Op>,
 }
 
@@ -68,6 +70,7 @@ impl FakeBackend {
                 .collect(),
             injector: inject::Injector::default(),
             submitted: 0,
+            apply_calls: 0,
             applied: Vec::new(),
         }
     }
@@ -230,6 +233,11 @@ impl FakeBackend {
         self.submitted
     }
 
+    /// How many times `apply` was called (one call is one batch on the real backend).
+    pub fn apply_calls(&self) -> u64 {
+        self.apply_calls
+    }
+
     /// Writes the kernel accepted, in order.
     pub fn applied_ops(&self) -> &[Op] {
         &self.applied
@@ -288,6 +296,7 @@ impl Backend for FakeBackend {
     }
 
     fn apply(&mut self, ops: &[Op]) -> Vec<Result<()>> {
+        self.apply_calls += 1;
         ops.iter()
             .map(|op| {
                 let number = self.submitted;

@@ -59,18 +59,10 @@ pub enum ListTarget {
     Daemons,
 }
 
-/// Which columns a service listing shows; ipvsadm's precedence already applied
-/// (stats, then rate, thresholds, persistent-conn, tun-info).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum ListMode {
-    #[default]
-    Default,
-    Stats,
-    Rate,
-    Thresholds,
-    PersistentConn,
-    TunInfo,
-}
+/// Which columns a service listing shows: the formatter's type, so the parser's choice
+/// (ipvsadm's precedence of stats, rate, thresholds, persistent-conn, tun-info) feeds the
+/// formatter directly.
+pub use crate::cli::ipvsadm::format::ListMode;
 
 /// A listing request (`-L` and friends).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
