@@ -15,6 +15,11 @@
 #             lvsctl apply (writes = changed entries)
 # Printed per scenario: median wall time of each tool, the ratio (>1: lvsctl faster), the
 # kernel writes lvsctl made, and (STRACE=1) sendmsg counts of one run of each.
+#
+# Measured 2026-11-21 (release build, Debian 6.1 kernel under TCG, 1 vCPU, host shared with
+# other jobs, REPS=1), 10000x4: cold 53.2 s vs 7.1 s = 7.5x (50000 writes); no-op 0 writes,
+# 12.2 s vs 8.7 s for one `ipvsadm -Sn` (the apply is one listing plus parsing the file);
+# 1 % 84.6 s vs 10.7 s = 7.9x (200 writes).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 services=${1:-10000}
