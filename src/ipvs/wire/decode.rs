@@ -5,41 +5,29 @@
 //! skipped. STATS64 is preferred over STATS; a stats nest that is present must carry all
 //! ten counters.
 
-use std::io::Cursor;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use neli::FromBytesWithInput;
-use neli::genl::{GenlAttrHandle, Genlmsghdr};
-
 use super::WireError;
-use super::attr::{
-    addr_of, be16_of, need, parse_attrs, raw, string_of, u8_of, u16_of, u32_of, u64_of,
-};
-use super::consts::{CmdAttr, DaemonAttr, DestAttr, InfoAttr, IpvsCmd, StatsAttr, SvcAttr};
+use super::attr::{addr_of, be16_of, string_of, u8_of, u16_of, u32_of, u64_of};
+use super::consts::{CmdAttr, DaemonAttr, DestAttr, InfoAttr, StatsAttr, SvcAttr};
+use super::index::AttrIndex;
 use crate::ipvs::model::{
     AddressFamily, Dest, ForwardMethod, Info, Netmask, Protocol, Rates, Scheduler, Service,
     ServiceFlags, ServiceKey, Stats, SyncDaemon, Timeouts, Tunnel, TunnelCsum, TunnelType,
 };
 
-/// Parse a genl message body (genl header + attributes) into its top-level attributes.
-fn top_level(genl: &[u8]) -> Result<Genlmsghdr<IpvsCmd, CmdAttr>, WireError> {
-    Genlmsghdr::from_bytes_with_input(&mut Cursor::new(genl), genl.len())
-        .map_err(|e| WireError::Neli(e.to_string()))
+/// The top-level attributes of a genl message body (after its 4-byte genl header).
+fn top_level(genl: &[u8]) -> Result<AttrIndex<'_>, WireError> {
+    AttrIndex::new(genl.get(4..).ok_or(WireError::Truncated)?)
 }
 
 /// Attributes of the nest `which` inside the genl body.
-fn nested<T: neli::consts::genl::NlAttrType>(
-    genl: &[u8],
+fn nested<'a>(
+    genl: &'a [u8],
     which: CmdAttr,
     name: &'static str,
-) -> Result<neli::types::GenlBuffer<T, neli::types::Buffer>, WireError> {
-    let msg = top_level(genl)?;
-    let top = msg.attrs().get_attr_handle();
-    let payload = top
-        .get_attribute(which)
-        .map(|a| a.nla_payload().as_ref().to_vec())
-        .ok_or(WireError::Missing(name))?;
-    parse_attrs(&payload)
+) -> Result<AttrIndex<'a>, WireError> {
+    AttrIndex::new(top_level(genl)?.need(which, name)?)
 }
 
 fn family(raw_af: u16) -> Result<AddressFamily, WireError> {
@@ -48,10 +36,9 @@ fn family(raw_af: u16) -> Result<AddressFamily, WireError> {
 
 /// One service message of a GET_SERVICE reply or dump.
 pub fn decode_service(genl: &[u8]) -> Result<Service, WireError> {
-    let attrs = nested::<SvcAttr>(genl, CmdAttr::Service, "SERVICE")?;
-    let h = attrs.get_attr_handle();
-    let af = family(u16_of(need(&h, SvcAttr::Af, "AF")?, "AF")?)?;
-    let key = if let Some(mark) = raw(&h, SvcAttr::Fwmark) {
+    let h = nested(genl, CmdAttr::Service, "SERVICE")?;
+    let af = family(u16_of(h.need(SvcAttr::Af, "AF")?, "AF")?)?;
+    let key = if let Some(mark) = h.get(SvcAttr::Fwmark) {
         ServiceKey::Fwmark {
             af,
             mark: u32_of(mark, "FWMARK")?,
@@ -59,19 +46,19 @@ pub fn decode_service(genl: &[u8]) -> Result<Service, WireError> {
     } else {
         ServiceKey::Addr {
             protocol: Protocol::from_raw(u16_of(
-                need(&h, SvcAttr::Protocol, "PROTOCOL")?,
+                h.need(SvcAttr::Protocol, "PROTOCOL")?,
                 "PROTOCOL",
             )?),
-            addr: addr_of(need(&h, SvcAttr::Addr, "ADDR")?, af, "ADDR")?,
-            port: be16_of(need(&h, SvcAttr::Port, "PORT")?, "PORT")?,
+            addr: addr_of(h.need(SvcAttr::Addr, "ADDR")?, af, "ADDR")?,
+            port: be16_of(h.need(SvcAttr::Port, "PORT")?, "PORT")?,
         }
     };
-    let sched = need(&h, SvcAttr::SchedName, "SCHED_NAME")?;
-    let netmask = u32_of(need(&h, SvcAttr::Netmask, "NETMASK")?, "NETMASK")?;
-    let timeout = u32_of(need(&h, SvcAttr::Timeout, "TIMEOUT")?, "TIMEOUT")?;
-    let flags_raw = need(&h, SvcAttr::Flags, "FLAGS")?;
+    let sched = h.need(SvcAttr::SchedName, "SCHED_NAME")?;
+    let netmask = u32_of(h.need(SvcAttr::Netmask, "NETMASK")?, "NETMASK")?;
+    let timeout = u32_of(h.need(SvcAttr::Timeout, "TIMEOUT")?, "TIMEOUT")?;
+    let flags_raw = h.need(SvcAttr::Flags, "FLAGS")?;
     let flags = u32_of(flags_raw, "FLAGS")? & u32_of(flags_raw.get(4..).unwrap_or(&[]), "FLAGS")?;
-    let pe_name = raw(&h, SvcAttr::PeName).map(string_of);
+    let pe_name = h.get(SvcAttr::PeName).map(string_of);
     let (stats, rates) = stats_of(&h, SvcAttr::Stats64, SvcAttr::Stats)?;
     Ok(Service {
         key,
@@ -86,14 +73,14 @@ pub fn decode_service(genl: &[u8]) -> Result<Service, WireError> {
 }
 
 /// Counters from the 64-bit nest when present, else from the 32-bit one, else zero.
-fn stats_of<T: neli::consts::genl::NlAttrType>(
-    h: &GenlAttrHandle<'_, T>,
+fn stats_of<T: Into<u16>>(
+    h: &AttrIndex<'_>,
     st64: T,
     st32: T,
 ) -> Result<(Stats, Rates), WireError> {
-    if let Some(p) = raw(h, st64) {
+    if let Some(p) = h.get(st64) {
         stats_from_attrs(p, true)
-    } else if let Some(p) = raw(h, st32) {
+    } else if let Some(p) = h.get(st32) {
         stats_from_attrs(p, false)
     } else {
         Ok((Stats::default(), Rates::default()))
@@ -102,10 +89,9 @@ fn stats_of<T: neli::consts::genl::NlAttrType>(
 
 /// A STATS (`wide == false`: u32 counters and rates, u64 bytes) or STATS64 (all u64) nest.
 pub fn stats_from_attrs(payload: &[u8], wide: bool) -> Result<(Stats, Rates), WireError> {
-    let attrs = parse_attrs::<StatsAttr>(payload)?;
-    let h = attrs.get_attr_handle();
+    let h = AttrIndex::new(payload)?;
     let get = |t: StatsAttr, name: &'static str, is_bytes: bool| -> Result<u64, WireError> {
-        let p = need(&h, t, name)?;
+        let p = h.need(t, name)?;
         if wide || is_bytes {
             u64_of(p, name)
         } else {
@@ -132,26 +118,29 @@ pub fn stats_from_attrs(payload: &[u8], wide: bool) -> Result<(Stats, Rates), Wi
 /// One dest message of a GET_DEST dump; `service_af` is the default when the kernel does
 /// not report ADDR_FAMILY (kernels before 3.18).
 pub fn decode_dest(genl: &[u8], service_af: AddressFamily) -> Result<Dest, WireError> {
-    let attrs = nested::<DestAttr>(genl, CmdAttr::Dest, "DEST")?;
-    let h = attrs.get_attr_handle();
-    let af = match raw(&h, DestAttr::AddrFamily) {
+    let h = nested(genl, CmdAttr::Dest, "DEST")?;
+    let af = match h.get(DestAttr::AddrFamily) {
         Some(p) => family(u16_of(p, "ADDR_FAMILY")?)?,
         None => service_af,
     };
-    let u32_req = |t: DestAttr, name: &'static str| u32_of(need(&h, t, name)?, name);
+    let u32_req = |t: DestAttr, name: &'static str| u32_of(h.need(t, name)?, name);
     let tunnel = Tunnel {
         kind: TunnelType::from_raw(
-            raw(&h, DestAttr::TunType).map_or(Ok(0), |p| u8_of(p, "TUN_TYPE"))?,
+            h.get(DestAttr::TunType)
+                .map_or(Ok(0), |p| u8_of(p, "TUN_TYPE"))?,
         ),
-        port: raw(&h, DestAttr::TunPort).map_or(Ok(0), |p| be16_of(p, "TUN_PORT"))?,
+        port: h
+            .get(DestAttr::TunPort)
+            .map_or(Ok(0), |p| be16_of(p, "TUN_PORT"))?,
         csum: TunnelCsum::from_raw(
-            raw(&h, DestAttr::TunFlags).map_or(Ok(0), |p| u16_of(p, "TUN_FLAGS"))?,
+            h.get(DestAttr::TunFlags)
+                .map_or(Ok(0), |p| u16_of(p, "TUN_FLAGS"))?,
         ),
     };
     let (stats, rates) = stats_of(&h, DestAttr::Stats64, DestAttr::Stats)?;
     Ok(Dest {
-        addr: addr_of(need(&h, DestAttr::Addr, "ADDR")?, af, "ADDR")?,
-        port: be16_of(need(&h, DestAttr::Port, "PORT")?, "PORT")?,
+        addr: addr_of(h.need(DestAttr::Addr, "ADDR")?, af, "ADDR")?,
+        port: be16_of(h.need(DestAttr::Port, "PORT")?, "PORT")?,
         fwd: ForwardMethod::from_raw(u32_req(DestAttr::FwdMethod, "FWD_METHOD")?),
         weight: u32_req(DestAttr::Weight, "WEIGHT")? as i32,
         u_threshold: u32_req(DestAttr::UThresh, "U_THRESH")?,
@@ -167,9 +156,8 @@ pub fn decode_dest(genl: &[u8], service_af: AddressFamily) -> Result<Dest, WireE
 
 /// One message of a GET_DAEMON dump.
 pub fn decode_daemon(genl: &[u8]) -> Result<SyncDaemon, WireError> {
-    let attrs = nested::<DaemonAttr>(genl, CmdAttr::Daemon, "DAEMON")?;
-    let h = attrs.get_attr_handle();
-    let opt = |t: DaemonAttr| raw(&h, t);
+    let h = nested(genl, CmdAttr::Daemon, "DAEMON")?;
+    let opt = |t: DaemonAttr| h.get(t);
     let group = if let Some(p) = opt(DaemonAttr::McastGroup6) {
         let b: [u8; 16] =
             p.get(..16)
@@ -192,9 +180,9 @@ pub fn decode_daemon(genl: &[u8]) -> Result<SyncDaemon, WireError> {
         None
     };
     Ok(SyncDaemon {
-        state: u32_of(need(&h, DaemonAttr::State, "STATE")?, "STATE")?,
-        mcast_ifn: string_of(need(&h, DaemonAttr::McastIfn, "MCAST_IFN")?),
-        syncid: u32_of(need(&h, DaemonAttr::SyncId, "SYNC_ID")?, "SYNC_ID")?,
+        state: u32_of(h.need(DaemonAttr::State, "STATE")?, "STATE")?,
+        mcast_ifn: string_of(h.need(DaemonAttr::McastIfn, "MCAST_IFN")?),
+        syncid: u32_of(h.need(DaemonAttr::SyncId, "SYNC_ID")?, "SYNC_ID")?,
         sync_maxlen: opt(DaemonAttr::SyncMaxlen)
             .map(|p| u16_of(p, "SYNC_MAXLEN"))
             .transpose()?,
@@ -210,12 +198,8 @@ pub fn decode_daemon(genl: &[u8]) -> Result<SyncDaemon, WireError> {
 
 /// GET_CONFIG reply: every attribute optional (missing → 0), as in ipvsadm.
 pub fn decode_timeouts(genl: &[u8]) -> Result<Timeouts, WireError> {
-    let msg = top_level(genl)?;
-    let h = msg.attrs().get_attr_handle();
-    let get = |t: CmdAttr, name: &'static str| {
-        h.get_attribute(t)
-            .map_or(Ok(0), |a| u32_of(a.nla_payload().as_ref(), name))
-    };
+    let h = top_level(genl)?;
+    let get = |t: CmdAttr, name: &'static str| h.get(t).map_or(Ok(0), |p| u32_of(p, name));
     Ok(Timeouts {
         tcp: get(CmdAttr::TimeoutTcp, "TIMEOUT_TCP")?,
         tcp_fin: get(CmdAttr::TimeoutTcpFin, "TIMEOUT_TCP_FIN")?,
@@ -227,13 +211,11 @@ pub fn decode_timeouts(genl: &[u8]) -> Result<Timeouts, WireError> {
 pub fn decode_info(genl: &[u8]) -> Result<Info, WireError> {
     // The info reply's attributes use their own numbering (IPVS_INFO_ATTR_*), so the body
     // is parsed past the 4-byte genl header directly.
-    let body = genl.get(4..).ok_or(WireError::Truncated)?;
-    let attrs = parse_attrs::<InfoAttr>(body)?;
-    let h = attrs.get_attr_handle();
+    let h = top_level(genl)?;
     Ok(Info {
-        version: u32_of(need(&h, InfoAttr::Version, "VERSION")?, "VERSION")?,
+        version: u32_of(h.need(InfoAttr::Version, "VERSION")?, "VERSION")?,
         conn_tab_size: u32_of(
-            need(&h, InfoAttr::ConnTabSize, "CONN_TAB_SIZE")?,
+            h.need(InfoAttr::ConnTabSize, "CONN_TAB_SIZE")?,
             "CONN_TAB_SIZE",
         )?,
     })

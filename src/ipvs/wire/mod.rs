@@ -16,6 +16,7 @@ pub mod ctrl;
 pub mod decode;
 pub mod encode;
 pub mod frame;
+pub mod index;
 
 use thiserror::Error;
 
