@@ -16,6 +16,12 @@ _lvsctl() {
             ",$1")
                 cmd="lvsctl"
                 ;;
+            lvsctl,apply)
+                cmd="lvsctl__subcmd__apply"
+                ;;
+            lvsctl,check)
+                cmd="lvsctl__subcmd__check"
+                ;;
             lvsctl,clear)
                 cmd="lvsctl__subcmd__clear"
                 ;;
@@ -27,6 +33,9 @@ _lvsctl() {
                 ;;
             lvsctl,delete)
                 cmd="lvsctl__subcmd__delete"
+                ;;
+            lvsctl,diff)
+                cmd="lvsctl__subcmd__diff"
                 ;;
             lvsctl,generate)
                 cmd="lvsctl__subcmd__generate"
@@ -52,6 +61,12 @@ _lvsctl() {
             lvsctl,top)
                 cmd="lvsctl__subcmd__top"
                 ;;
+            lvsctl__subcmd__help,apply)
+                cmd="lvsctl__subcmd__help__subcmd__apply"
+                ;;
+            lvsctl__subcmd__help,check)
+                cmd="lvsctl__subcmd__help__subcmd__check"
+                ;;
             lvsctl__subcmd__help,clear)
                 cmd="lvsctl__subcmd__help__subcmd__clear"
                 ;;
@@ -63,6 +78,9 @@ _lvsctl() {
                 ;;
             lvsctl__subcmd__help,delete)
                 cmd="lvsctl__subcmd__help__subcmd__delete"
+                ;;
+            lvsctl__subcmd__help,diff)
+                cmd="lvsctl__subcmd__help__subcmd__diff"
                 ;;
             lvsctl__subcmd__help,generate)
                 cmd="lvsctl__subcmd__help__subcmd__generate"
@@ -95,8 +113,44 @@ _lvsctl() {
 
     case "${cmd}" in
         lvsctl)
-            opts="-h -V --help --version list conns timeouts daemon info clear delete top health ipvsadm generate help"
+            opts="-h -V --help --version list conns timeouts daemon info clear delete top check diff apply health ipvsadm generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        lvsctl__subcmd__apply)
+            opts="-v -h --dry-run --prune --drain --drain-timeout --rollback --json --verbose --lock-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --drain-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        lvsctl__subcmd__check)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -184,6 +238,20 @@ _lvsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        lvsctl__subcmd__diff)
+            opts="-h --json --prune --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         lvsctl__subcmd__generate)
             opts="-h --out-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -217,8 +285,36 @@ _lvsctl() {
             return 0
             ;;
         lvsctl__subcmd__help)
-            opts="list conns timeouts daemon info clear delete top health ipvsadm generate help"
+            opts="list conns timeouts daemon info clear delete top check diff apply health ipvsadm generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        lvsctl__subcmd__help__subcmd__apply)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        lvsctl__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -273,6 +369,20 @@ _lvsctl() {
             return 0
             ;;
         lvsctl__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        lvsctl__subcmd__help__subcmd__diff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

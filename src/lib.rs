@@ -7,4 +7,5 @@
 pub mod cli;
 pub mod health;
 pub mod ipvs;
+pub mod rules;
 pub mod tui;

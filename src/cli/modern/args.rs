@@ -35,6 +35,12 @@ pub enum Command {
     Delete(DeleteArgs),
     /// Live dashboard of services, real servers, rates and connections.
     Top(TopArgs),
+    /// Lint rules files offline (no root, no kernel): exit 0 clean, 1 findings, 2 unreadable.
+    Check(CheckArgs),
+    /// Show what `apply` would change: exit 0 no drift, 2 drift, 1 error.
+    Diff(DiffArgs),
+    /// Bring the live table to a rules file with the fewest kernel writes.
+    Apply(ApplyArgs),
     /// ldirectord-compatible health checker (`lvsctl health --help`).
     #[command(disable_help_flag = true)]
     Health {
@@ -121,4 +127,54 @@ pub struct TopArgs {
     /// Show numeric addresses and ports (no name lookups).
     #[arg(long, short = 'n')]
     pub numeric: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Rules files (`ipvsadm -Sn` output or `lvsctl list --json`); `-` reads stdin.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The rules file (`ipvsadm -Sn` output or `lvsctl list --json`); `-` reads stdin.
+    pub file: PathBuf,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also plan deleting live services the file does not name.
+    #[arg(long)]
+    pub prune: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The rules file (`ipvsadm -Sn` output or `lvsctl list --json`); `-` reads stdin.
+    pub file: PathBuf,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also delete live services the file does not name.
+    #[arg(long)]
+    pub prune: bool,
+    /// Set real servers to weight 0 and wait for their active connections to end before
+    /// deleting them.
+    #[arg(long)]
+    pub drain: bool,
+    /// Longest wait for drained real servers, in seconds (then they are deleted anyway).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub drain_timeout: u64,
+    /// On a kernel error, restore the services touched to their state before the apply.
+    #[arg(long)]
+    pub rollback: bool,
+    /// Print the plan and the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Print every step of the plan, not only its summary.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// Lock file that keeps two applies from running at once.
+    #[arg(long, value_name = "PATH", default_value = crate::rules::lock::DEFAULT_LOCK_FILE)]
+    pub lock_file: PathBuf,
 }

@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::modern::args::{Cli, Command};
+use crate::rules::cli as rules;
 
 /// Run `lvsctl <subcommand>` and turn the outcome into an exit status: 0 success, 1 error
 /// (with `lvsctl: <message>` on stderr), 2 usage error (clap's own).
@@ -43,6 +44,10 @@ fn table_style() -> list::Style {
     }
 }
 
+fn rules_exit(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
 fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -59,6 +64,9 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Health { args } => return Ok(crate::cli::health_main(args)),
         Command::Top(args) => return crate::cli::top_main(&args),
+        Command::Check(args) => return Ok(rules_exit(rules::check_main(&args.files))),
+        Command::Diff(args) => return Ok(rules_exit(rules::diff_main(&args.into()))),
+        Command::Apply(args) => return Ok(rules_exit(rules::apply_main(&args.into()))),
         _ => {}
     }
     let mut backend = crate::cli::backend::open()?;
@@ -74,7 +82,10 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Generate { .. }
         | Command::Ipvsadm { .. }
         | Command::Health { .. }
-        | Command::Top(_) => {}
+        | Command::Top(_)
+        | Command::Check(_)
+        | Command::Diff(_)
+        | Command::Apply(_) => {}
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
