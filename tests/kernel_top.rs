@@ -188,6 +188,13 @@ fn top_shows_live_traffic_and_drains_through_the_ui() {
         let (header, line) = row(s, &format!("→ {drained}"))?;
         (cell(header, line, "Wgt")? == "0").then_some(())
     });
+    // The drain is real: new connections only reach the other real server.
+    top.wait(WAIT, "CPS 0 for the drained real server only", |s| {
+        let (header, line) = row(s, &format!("→ {drained}"))?;
+        let (_, other_line) = row(s, &format!("→ {other}"))?;
+        (cell(header, line, "CPS")? == "0" && nonzero(&cell(header, other_line, "CPS")?))
+            .then_some(())
+    });
 
     // Restore the earlier weight.
     top.keys(&["u"]);
@@ -199,7 +206,13 @@ fn top_shows_live_traffic_and_drains_through_the_ui() {
     wait_weight(&drained, 1);
 
     top.keys(&["q"]);
-    assert_eq!(top.wait_exit(WAIT), "status 0", "lvsctl top's exit");
+    let how = top.wait_exit(WAIT);
+    assert_eq!(
+        how,
+        "status 0",
+        "lvsctl top's exit; screen:\n{}",
+        top.screen()
+    );
     assert!(client.ok() > 0, "client requests succeeded");
     eprintln!(
         "client: {} requests answered, {} failed",
@@ -245,5 +258,11 @@ fn read_only_top_refuses_to_drain() {
     let (out, _, _) = sh("ipvsadm -Ln");
     assert_eq!(out.matches("Masq").count(), 2, "{out}");
     top.keys(&["q"]);
-    assert_eq!(top.wait_exit(WAIT), "status 0", "lvsctl top's exit");
+    let how = top.wait_exit(WAIT);
+    assert_eq!(
+        how,
+        "status 0",
+        "lvsctl top's exit; screen:\n{}",
+        top.screen()
+    );
 }

@@ -239,6 +239,8 @@ impl Drop for Client {
 pub struct Tmux {
     sock: String,
     pub pane_pid: u32,
+    /// Set once the program was seen to exit: its PID may be reused, never kill it then.
+    exited: std::cell::Cell<bool>,
 }
 
 impl Tmux {
@@ -253,7 +255,11 @@ impl Tmux {
             .status()
             .expect("spawn tmux");
         assert!(status.success(), "tmux new-session failed");
-        let mut t = Tmux { sock, pane_pid: 0 };
+        let mut t = Tmux {
+            sock,
+            pane_pid: 0,
+            exited: std::cell::Cell::new(false),
+        };
         // Keep the pane after the program exits, so a crash stays readable on screen.
         t.tmux(&["set-option", "-g", "remain-on-exit", "on"]);
         let pid = t.tmux(&["display-message", "-p", "#{pane_pid}"]);
@@ -303,7 +309,7 @@ impl Tmux {
     /// reaped it: in the guest the tmux server may never see SIGCHLD, and then its
     /// `#{pane_dead_status}` stays empty for good.
     pub fn wait_exit(&self, timeout: Duration) -> String {
-        poll(
+        let how = poll(
             timeout,
             "the program in tmux to exit",
             || {
@@ -334,7 +340,9 @@ impl Tmux {
                 })
             },
             || self.screen(),
-        )
+        );
+        self.exited.set(true);
+        how
     }
 
     /// Poll until the screen contains `text`; the screen.
@@ -347,7 +355,7 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        if self.pane_pid != 0 {
+        if self.pane_pid != 0 && !self.exited.get() {
             // By PID, never by name: other tests' dashboards run in the same guest.
             let _ = Command::new("kill")
                 .args(["-KILL", &self.pane_pid.to_string()])
