@@ -33,10 +33,10 @@ fi
 lvsctl=$PWD/target/release/lvsctl
 udp_conns=$PWD/target/release/examples/udp-conns
 work=$(mktemp -d /run/bench-top.XXXXXX)
-sock=$work/tmux.sock
+sock=
 export TERM=xterm-256color
 hz=$(getconf CLK_TCK)
-trap 'tmux -S "$sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
+trap '[ -z "$sock" ] || tmux -S "$sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # The table: 10.x.y.z:80 TCP VIPs with masquerading reals that need not exist.
 awk -v n="$services" -v r="$reals" 'BEGIN {
@@ -48,14 +48,19 @@ awk -v n="$services" -v r="$reals" 'BEGIN {
 }' > "$work/rules"
 "$lvsctl" ipvsadm -R < "$work/rules"
 
-# Pane helpers: one tmux server per measurement, the program killed by PID.
+# Pane helpers: a fresh tmux server (and socket) per measurement, the program killed by PID.
+# `start CMD...` sets $sock and $pid (the program's PID).
+n=0
 start() {
-  # The server must not hold the $(...) pipe open.
+  n=$((n + 1)); sock=$work/tmux$n.sock
   tmux -S "$sock" -f /dev/null new-session -d -x 160 -y 50 "exec $*" < /dev/null > /dev/null 2>&1
-  tmux -S "$sock" display-message -p '#{pane_pid}'
+  pid=$(tmux -S "$sock" display-message -p '#{pane_pid}')
+  [ -n "$pid" ] || { echo "cannot start $* in tmux" >&2; exit 1; }
 }
 stop() {
+  local i
   kill "$1" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do [ -d "/proc/$1" ] || break; sleep 0.1; done
   tmux -S "$sock" kill-server 2>/dev/null || true
 }
 # wait_screen TEXT SECONDS: until the pane shows TEXT (bounded; a warning if it never does)
@@ -99,12 +104,12 @@ measure() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
 
 echo "== scenario 1: ${services} services x ${reals} reals, Services view, ${seconds}s each"
-pid=$(start "$lvsctl" top -n --interval 1)
+start "$lvsctl" top -n --interval 1
 wait_screen "TCP 10.0.0.0:80" 120
 sleep 3
 measure top1 "lvsctl top (Services)" "$pid"
 stop "$pid"
-pid=$(start watch -n1 ipvsadm -Ln --rate)
+start watch -n1 ipvsadm -Ln --rate
 wait_screen "TCP  10.0.0.0:80" 120
 sleep 3
 measure watch1 "watch -n1 ipvsadm -Ln --rate" "$pid"
@@ -126,7 +131,7 @@ t0=$(date +%s.%N)
 "$udp_conns" 10.250.0.1:53 "$conns" 10.201.0.1 10.201.0.2
 made=$("$lvsctl" ipvsadm -Ln -u 10.250.0.1:53 | awk '$1 == "->" && $2 ~ /:53$/ { s += $5 + $6 } END { print s + 0 }')
 echo "== scenario 2: + ${made} UDP connections (made in $(awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.1f", t1 - t0 }')s), Connections view, ${seconds}s each"
-pid=$(start "$lvsctl" top -n --interval 1)
+start "$lvsctl" top -n --interval 1
 wait_screen "TCP 10.0.0.0:80" 120
 tmux -S "$sock" send-keys 2 f            # Connections view, all services (not following one)
 wait_screen "scope all services" 60
@@ -135,12 +140,12 @@ sleep 3
 measure top2 "lvsctl top (Connections)" "$pid"
 tmux -S "$sock" capture-pane -p | sed -n '3,5p'
 stop "$pid"
-pid=$(start watch -n1 ipvsadm -Ln --rate)
+start watch -n1 ipvsadm -Ln --rate
 wait_screen "TCP  10.0.0.0:80" 120
 sleep 3
 measure watch2 "watch -n1 ipvsadm -Ln --rate" "$pid"
 stop "$pid"
-pid=$(start watch -n1 ipvsadm -Lnc)
+start watch -n1 ipvsadm -Lnc
 wait_screen "UDP" 180
 sleep 3
 measure watch2c "watch -n1 ipvsadm -Lnc" "$pid"
