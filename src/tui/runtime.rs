@@ -142,6 +142,8 @@ impl Loop {
                     any = true;
                 }
                 Err(TryRecvError::Empty) => return Ok(any),
+                // Asked to quit: the collector may already have taken the Quit and gone.
+                Err(TryRecvError::Disconnected) if app.quit => return Ok(any),
                 Err(TryRecvError::Disconnected) => {
                     anyhow::bail!("lvsctl top: the data collector stopped unexpectedly")
                 }
