@@ -96,6 +96,16 @@ pub fn spawn(
         })
 }
 
+/// Polling may use at most 1/(1 + POLL_DUTY) of a core: after a poll that took `t`, the
+/// next one waits at least `POLL_DUTY * t`. On a normal table this never exceeds the
+/// refresh interval; on a huge one (or an emulated CPU) the dashboard refreshes less often
+/// instead of spending a whole core on netlink dumps.
+const POLL_DUTY: u32 = 9;
+
+fn next_poll_delay(interval: Duration, poll_took: Duration) -> Duration {
+    interval.max(poll_took.saturating_mul(POLL_DUTY))
+}
+
 impl Collector {
     fn run(mut self) {
         let mut next = Instant::now();
@@ -112,10 +122,11 @@ impl Collector {
                 }
                 Err(RecvTimeoutError::Timeout) => {}
             }
+            let started = Instant::now();
             if !self.paused && !self.poll() {
                 return;
             }
-            next = Instant::now() + self.interval;
+            next = Instant::now() + next_poll_delay(self.interval, started.elapsed());
         }
     }
 
@@ -302,5 +313,20 @@ impl Collector {
             }
         }
         names
+    }
+}
+
+#[cfg(test)]
+mod pacing_tests {
+    use super::*;
+
+    #[test]
+    fn slow_polls_stretch_the_interval_to_cap_cpu() {
+        let second = Duration::from_secs(1);
+        assert_eq!(next_poll_delay(second, Duration::from_millis(20)), second);
+        assert_eq!(
+            next_poll_delay(second, Duration::from_millis(500)),
+            Duration::from_millis(4500)
+        );
     }
 }
