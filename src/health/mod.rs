@@ -6,7 +6,10 @@
 //! destinations each virtual should have; `maintenance` finds ldirectord's force-down files.
 
 pub mod check;
+pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod desired;
 pub mod maintenance;
 pub mod state;
+pub mod status;
