@@ -1,0 +1,352 @@
+//! `lvsctl health` against the real kernel: real servers are busybox httpd processes in a
+//! network namespace behind a veth pair, the daemon runs in the foreground as a child of
+//! the test, and the kernel table is read back with the real ipvsadm.
+//!
+//! Timing: checkinterval 1 s and checktimeout 2 s; state changes are polled for with
+//! generous bounds because the guest is emulated.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{lvsctl_bin, sh};
+
+/// A network namespace holding the real servers, linked to the test's netns by a veth.
+struct ServerNet {
+    name: String,
+}
+
+impl ServerNet {
+    /// Server addresses 10.1.0.1..=9 in `name`; the test netns is 10.1.0.254.
+    fn new(tag: &str) -> Self {
+        let name = format!("lvh{}{tag}", std::process::id());
+        let script = format!(
+            "set -e; ip netns add {name}; \
+             ip link add vh0 type veth peer name vh1 netns {name}; \
+             ip addr add 10.1.0.254/24 dev vh0; ip link set vh0 up; \
+             ip netns exec {name} ip link set lo up; \
+             ip netns exec {name} ip link set vh1 up; \
+             for i in 1 2 3 4 5 6 7 8 9; do ip netns exec {name} ip addr add 10.1.0.$i/24 dev vh1 2>/dev/null || true; done"
+        );
+        let (_, err, rc) = sh(&script);
+        assert_eq!(rc, 0, "netns setup: {err}");
+        Self { name }
+    }
+
+    fn httpd(&self, addr: &str) -> Child {
+        let dir = "/run/lvh-www";
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(format!("{dir}/index.html"), "ok\n").unwrap();
+        Command::new("ip")
+            .args([
+                "netns", "exec", &self.name, "busybox", "httpd", "-f", "-p", addr, "-h", dir,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("busybox httpd")
+    }
+
+    fn sh(&self, cmd: &str) {
+        let (_, err, rc) = sh(&format!("ip netns exec {} {cmd}", self.name));
+        assert_eq!(rc, 0, "{cmd}: {err}");
+    }
+}
+
+impl Drop for ServerNet {
+    fn drop(&mut self) {
+        let _ = sh(&format!("ip netns del {}", self.name));
+    }
+}
+
+fn kill(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The daemon under test, with its own pid file, socket and log.
+struct Daemon {
+    child: Child,
+    config: String,
+    pid_file: String,
+    socket: String,
+    log: String,
+}
+
+impl Daemon {
+    fn start(tag: &str, config_text: &str) -> Self {
+        let base = format!("lvh-{}-{tag}", std::process::id());
+        let config = format!("/tmp/{base}.cf");
+        std::fs::write(&config, config_text).unwrap();
+        let pid_file = format!("/run/{base}.pid");
+        let socket = format!("/run/{base}.sock");
+        let log = format!("/tmp/{base}.log");
+        let child = Command::new(lvsctl_bin())
+            .args([
+                "health",
+                "--foreground",
+                "--pid-file",
+                &pid_file,
+                "--socket",
+                &socket,
+            ])
+            .args([&config, "start"])
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).unwrap())
+            .spawn()
+            .expect("start lvsctl health");
+        Self {
+            child,
+            config,
+            pid_file,
+            socket,
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn command(&self, cmd: &str) -> (String, String, i32) {
+        sh(&format!(
+            "{} health --pid-file {} --socket {} {} {cmd}",
+            lvsctl_bin(),
+            self.pid_file,
+            self.socket,
+            self.config
+        ))
+    }
+
+    fn rewrite(&self, text: &str) {
+        std::fs::write(&self.config, text).unwrap();
+    }
+
+    /// SIGTERM and wait for the cleanup to finish.
+    fn stop(mut self) -> String {
+        let (_, err, rc) = self.command("stop");
+        assert_eq!(rc, 0, "stop: {err}");
+        let status = wait_exit(&mut self.child, Duration::from_secs(30));
+        assert_eq!(status, Some(0), "daemon exit status; log:\n{}", self.log());
+        self.log()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> Option<i32> {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if let Ok(Some(s)) = child.try_wait() {
+            return s.code();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+/// `real → weight` of one service from `ipvsadm -Ln`; None when the service is absent.
+fn reals_of(service: &str) -> Option<BTreeMap<String, i64>> {
+    let (out, err, rc) = sh("ipvsadm -Ln");
+    assert_eq!(rc, 0, "ipvsadm -Ln: {err}");
+    let mut current: Option<BTreeMap<String, i64>> = None;
+    for line in out.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            [proto, addr, ..] if (*proto == "TCP" || *proto == "UDP") => {
+                if current.is_some() {
+                    break;
+                }
+                if *addr == service {
+                    current = Some(BTreeMap::new());
+                }
+            }
+            ["->", real, _fwd, weight, ..]
+                if current.is_some() && *real != "RemoteAddress:Port" =>
+            {
+                if let (Some(map), Ok(w)) = (current.as_mut(), weight.parse()) {
+                    map.insert((*real).to_owned(), w);
+                }
+            }
+            _ => {}
+        }
+    }
+    current
+}
+
+fn table(pairs: &[(&str, i64)]) -> Option<BTreeMap<String, i64>> {
+    Some(pairs.iter().map(|(k, w)| ((*k).to_owned(), *w)).collect())
+}
+
+/// Polls until the service looks like `want`; returns how long it took.
+fn wait_for(
+    service: &str,
+    want: &Option<BTreeMap<String, i64>>,
+    limit: Duration,
+    d: &Daemon,
+) -> Duration {
+    let start = Instant::now();
+    loop {
+        let now = reals_of(service);
+        if &now == want {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{service}: wanted {want:?}, kernel has {now:?} after {limit:?}; log:\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn config(globals: &str, reals: &str) -> String {
+    format!(
+        "checkinterval=1\ncheckTimeout=2\nfailurecount=1\n{globals}\
+         virtual=10.0.0.1:80\n{reals}\tfallback=10.1.0.9:80 masq\n\tscheduler=rr\n\tprotocol=tcp\n\tchecktype=connect\n"
+    )
+    .replace("checkTimeout", "checktimeout")
+}
+
+#[test]
+fn removal_fallback_restore_status_and_cleanstop() {
+    kernel_test!();
+    let net = ServerNet::new("a");
+    let mut a = net.httpd("10.1.0.1:8081");
+    let mut b = net.httpd("10.1.0.2:8082");
+    let cf = config(
+        "quiescent=no\n",
+        "\treal=10.1.0.1:8081 masq 3\n\treal=10.1.0.2:8082 masq 3\n",
+    );
+    let d = Daemon::start("a", &cf);
+    let both = table(&[("10.1.0.1:8081", 3), ("10.1.0.2:8082", 3)]);
+    wait_for("10.0.0.1:80", &both, LIMIT, &d);
+
+    kill(&mut a);
+    let took = wait_for("10.0.0.1:80", &table(&[("10.1.0.2:8082", 3)]), LIMIT, &d);
+    assert!(took < Duration::from_secs(10), "removal took {took:?}");
+    assert!(
+        d.log()
+            .contains("Deleted real server: 10.1.0.1:8081 (10.0.0.1:80)"),
+        "{}",
+        d.log()
+    );
+
+    kill(&mut b);
+    wait_for("10.0.0.1:80", &table(&[("10.1.0.9:80", 1)]), LIMIT, &d);
+
+    let mut a = net.httpd("10.1.0.1:8081");
+    wait_for("10.0.0.1:80", &table(&[("10.1.0.1:8081", 3)]), LIMIT, &d);
+
+    let (out, err, rc) = d.command("status");
+    assert_eq!(rc, 0, "status: {err}");
+    assert!(err.contains("is running with pid"), "{err}");
+    assert!(out.contains("10.1.0.1:8081") && out.contains("up"), "{out}");
+    assert!(
+        out.contains("10.1.0.2:8082") && out.contains("down"),
+        "{out}"
+    );
+
+    let log = d.stop();
+    assert_eq!(
+        reals_of("10.0.0.1:80"),
+        None,
+        "cleanstop removes the service; log:\n{log}"
+    );
+    kill(&mut a);
+}
+
+#[test]
+fn quiescent_blackhole_drift_reload_and_no_cleanstop() {
+    kernel_test!();
+    let (_, err, rc) =
+        sh("ipvsadm -A -t 10.0.0.2:80 -s rr && ipvsadm -a -t 10.0.0.2:80 -r 10.9.9.9:80 -m");
+    assert_eq!(rc, 0, "foreign service: {err}");
+    let net = ServerNet::new("b");
+    let mut servers: Vec<Child> = [
+        "10.1.0.1:8081",
+        "10.1.0.2:8082",
+        "10.1.0.3:8083",
+        "10.1.0.4:8084",
+    ]
+    .iter()
+    .map(|a| net.httpd(a))
+    .collect();
+    let reals =
+        "\treal=10.1.0.1:8081 masq 3\n\treal=10.1.0.2:8082 masq 3\n\treal=10.1.0.3:8083 masq 3\n";
+    let d = Daemon::start("b", &config("quiescent=yes\ncleanstop=no\n", reals));
+    let all = [
+        ("10.1.0.1:8081", 3),
+        ("10.1.0.2:8082", 3),
+        ("10.1.0.3:8083", 3),
+    ];
+    wait_for("10.0.0.1:80", &table(&all), LIMIT, &d);
+
+    // Black-hole C, then stop A: A must be quiesced as fast as without the black hole.
+    net.sh("iptables -A INPUT -p tcp --dport 8083 -j DROP");
+    kill(&mut servers[0]);
+    let want = [
+        ("10.1.0.1:8081", 0),
+        ("10.1.0.2:8082", 3),
+        ("10.1.0.3:8083", 0),
+    ];
+    let took = wait_for("10.0.0.1:80", &table(&want), LIMIT, &d);
+    assert!(took < Duration::from_secs(12), "quiescing took {took:?}");
+
+    // Drift: a real deleted by hand comes back on the next cycle.
+    let (_, err, rc) = sh("ipvsadm -d -t 10.0.0.1:80 -r 10.1.0.2:8082");
+    assert_eq!(rc, 0, "{err}");
+    wait_for("10.0.0.1:80", &table(&want), LIMIT, &d);
+
+    // Reload with a changed config: B re-weighted, C removed, D added after its check.
+    let reals2 =
+        "\treal=10.1.0.1:8081 masq 3\n\treal=10.1.0.2:8082 masq 5\n\treal=10.1.0.4:8084 masq 2\n";
+    d.rewrite(&config("quiescent=yes\ncleanstop=no\n", reals2));
+    let (_, err, rc) = d.command("reload");
+    assert_eq!(rc, 0, "reload: {err}");
+    let want2 = [
+        ("10.1.0.1:8081", 0),
+        ("10.1.0.2:8082", 5),
+        ("10.1.0.4:8084", 2),
+    ];
+    wait_for("10.0.0.1:80", &table(&want2), LIMIT, &d);
+
+    // A broken config keeps the old one running.
+    d.rewrite("virtual=10.0.0.1:80\n\treal=nonsense\n");
+    let (_, err, rc) = d.command("reload");
+    assert_eq!(rc, 0, "reload: {err}");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(reals_of("10.0.0.1:80"), table(&want2), "log:\n{}", d.log());
+    assert!(
+        d.log().contains("old configuration stays in effect"),
+        "{}",
+        d.log()
+    );
+
+    let log = d.stop();
+    assert_eq!(
+        reals_of("10.0.0.1:80"),
+        table(&want2),
+        "cleanstop=no keeps the table; log:\n{log}"
+    );
+    assert_eq!(
+        reals_of("10.0.0.2:80"),
+        table(&[("10.9.9.9:80", 1)]),
+        "foreign service untouched"
+    );
+    for s in &mut servers {
+        kill(s);
+    }
+}
