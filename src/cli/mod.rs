@@ -60,8 +60,13 @@ pub fn top_main(args: &modern::args::TopArgs) -> anyhow::Result<ExitCode> {
     let interval = crate::tui::parse_interval(&args.interval)
         .map_err(|e| anyhow::anyhow!("invalid --interval `{}`: {e}", args.interval))?;
     let factory: crate::tui::BackendFactory = Box::new(backend::open);
-    crate::tui::run(
+    let sources = crate::tui::Sources {
         factory,
+        health: Box::new(crate::health::status::SocketHealth::default()),
+        resolver: Box::new(crate::tui::EtcResolver::load()),
+    };
+    crate::tui::run_with(
+        sources,
         crate::tui::options(interval, args.read_only, args.numeric),
     )?;
     Ok(ExitCode::SUCCESS)

@@ -6,8 +6,10 @@
 //! [`Outcome`] and leave state (failure counts, kernel changes) to the caller.
 
 mod connect;
+mod dialog;
 mod external;
 mod fixed;
+mod http;
 
 #[cfg(test)]
 mod tests;
@@ -19,8 +21,10 @@ use std::pin::Pin;
 use std::time::Duration;
 
 pub use connect::ConnectCheck;
+pub use dialog::{Dialog, DialogCheck, simpletcp_request};
 pub use external::ExternalCheck;
 pub use fixed::{AlwaysUp, NotChecked, Unsupported};
+pub use http::{HttpCheck, Response, parse_response};
 
 use crate::health::config::{CheckService, CheckType, RealServer, VirtualService};
 use crate::ipvs::model::ServiceKey;
@@ -80,7 +84,7 @@ where
 
 /// The check a virtual's settings ask for. Kinds not implemented yet are returned as
 /// [`Unsupported`], which reports the real down with an explanation rather than up.
-pub fn checker_for(v: &VirtualService) -> Box<dyn Check> {
+pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
     let c = &v.check;
     let check_timeout = Duration::from_secs(u64::from(c.check_timeout));
     let udp = v.key.protocol() == Some(crate::ipvs::model::Protocol::Udp);
@@ -90,7 +94,48 @@ pub fn checker_for(v: &VirtualService) -> Box<dyn Check> {
         // ldirectord turns connect on UDP services into a ping (spec §2.1).
         CheckType::Connect if !udp => Box::new(ConnectCheck::new(check_timeout)),
         CheckType::External => Box::new(ExternalCheck::new(&c.check_command, check_timeout)),
-        CheckType::Negotiate if c.service == CheckService::None => Box::new(AlwaysUp),
+        CheckType::Negotiate => negotiate_for(v, r),
         other => Box::new(Unsupported(format!("{other:?}/{}", c.service.keyword()))),
+    }
+}
+
+/// The protocol check for `service=` (spec §2.3), with the real's own request/receive
+/// overriding the virtual's.
+fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
+    let c = &v.check;
+    let timeout = Duration::from_secs(u64::from(c.negotiate_timeout.max(1)));
+    let request = r.request.clone().unwrap_or_else(|| c.request.clone());
+    let receive_text = r.receive.clone().unwrap_or_else(|| c.receive.clone());
+    let receive = if receive_text.is_empty() {
+        None
+    } else {
+        match regex::Regex::new(&receive_text) {
+            Ok(re) => Some(re),
+            Err(e) => return Box::new(Unsupported(format!("receive regex ({e})"))),
+        }
+    };
+    let login = (!c.login.is_empty()).then(|| (c.login.clone(), c.passwd.clone()));
+    let dialog = |dialog| -> Box<dyn Check> { Box::new(DialogCheck { dialog, timeout }) };
+    match c.service {
+        CheckService::None => Box::new(AlwaysUp),
+        CheckService::Http => Box::new(HttpCheck {
+            method: c.http_method,
+            request,
+            receive,
+            virtual_host: c.virtual_host.clone(),
+            timeout,
+        }),
+        CheckService::Smtp | CheckService::Submission => dialog(Dialog::Smtp),
+        CheckService::Pop => dialog(Dialog::Pop { login }),
+        CheckService::Imap => dialog(Dialog::Imap { login }),
+        CheckService::Nntp => dialog(Dialog::Nntp),
+        CheckService::Simpletcp => match receive {
+            Some(receive) => dialog(Dialog::SimpleTcp {
+                request: simpletcp_request(&request),
+                receive,
+            }),
+            None => Box::new(Unsupported("simpletcp without receive".to_owned())),
+        },
+        other => Box::new(Unsupported(format!("negotiate/{}", other.keyword()))),
     }
 }

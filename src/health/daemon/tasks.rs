@@ -42,7 +42,7 @@ impl CheckJob {
         Self {
             id,
             generation,
-            check: checker_for(v),
+            check: checker_for(v, r),
             target: Target::new(v, r),
             interval: Duration::from_secs(u64::from(v.check_interval.max(1))),
             limit: Duration::from_secs(u64::from(longest) + 1),
