@@ -42,6 +42,10 @@ impl ServerNet {
         let dir = "/run/lvh-www";
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(format!("{dir}/index.html"), "ok\n").unwrap();
+        self.httpd_in(addr, dir)
+    }
+
+    fn httpd_in(&self, addr: &str, dir: &str) -> Child {
         Command::new("ip")
             .args([
                 "netns", "exec", &self.name, "busybox", "httpd", "-f", "-p", addr, "-h", dir,
@@ -349,4 +353,88 @@ fn quiescent_blackhole_drift_reload_and_no_cleanstop() {
     for s in &mut servers {
         kill(s);
     }
+}
+
+#[test]
+fn http_negotiate_maintenance_and_fallback_command() {
+    kernel_test!();
+    let net = ServerNet::new("c");
+    let base = format!("/run/lvh-{}-c", std::process::id());
+    let (good, empty, maint) = (
+        format!("{base}/www"),
+        format!("{base}/empty"),
+        format!("{base}/maint"),
+    );
+    for d in [&good, &empty, &maint] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(format!("{good}/check.html"), "service is healthy\n").unwrap();
+    let script = format!("{base}/fb.sh");
+    let out = format!("{base}/fb.out");
+    std::fs::write(&script, format!("#!/bin/sh\necho \"$@\" >> {out}\n")).unwrap();
+    sh(&format!("chmod +x {script}"));
+    let mut a = net.httpd_in("10.1.0.1:8081", &good);
+    let mut b = net.httpd_in("10.1.0.2:8082", &empty); // 404 for the check page
+    let cf = format!(
+        "checkinterval=1\nnegotiatetimeout=2\nquiescent=no\nmaintenancedir={maint}\n\
+         virtual=10.0.0.1:80\n\treal=10.1.0.1:8081 masq 2\n\treal=10.1.0.2:8082 masq 2\n\
+         \tfallback=10.1.0.9:80 masq\n\tfallbackcommand={script}\n\tservice=http\n\
+         \trequest=\"check.html\"\n\treceive=\"healthy\"\n\tscheduler=wrr\n\tprotocol=tcp\n\tchecktype=negotiate\n"
+    );
+    let d = Daemon::start("c", &cf);
+    wait_for("10.0.0.1:80", &table(&[("10.1.0.1:8081", 2)]), LIMIT, &d);
+
+    std::fs::write(format!("{maint}/10.1.0.1"), "").unwrap();
+    wait_for("10.0.0.1:80", &table(&[("10.1.0.9:80", 1)]), LIMIT, &d);
+    let start = Instant::now();
+    while !std::fs::read_to_string(&out)
+        .unwrap_or_default()
+        .contains("start")
+    {
+        assert!(
+            start.elapsed() < LIMIT,
+            "fallbackcommand not run; log:\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "start 10.0.0.1:80 tcp\n"
+    );
+    assert!(
+        d.log().contains("Server in maintenance: 10.1.0.1:8081"),
+        "{}",
+        d.log()
+    );
+
+    std::fs::remove_file(format!("{maint}/10.1.0.1")).unwrap();
+    wait_for("10.0.0.1:80", &table(&[("10.1.0.1:8081", 2)]), LIMIT, &d);
+    let start = Instant::now();
+    while !std::fs::read_to_string(&out)
+        .unwrap_or_default()
+        .contains("stop")
+    {
+        assert!(
+            start.elapsed() < LIMIT,
+            "fallbackcommand stop not run; log:\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (json, err, rc) = d.command("--json status");
+    assert_eq!(rc, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).expect("status JSON");
+    let reals = v["virtuals"][0]["reals"].as_array().unwrap();
+    assert_eq!(reals[0]["state"], "up");
+    assert_eq!(reals[0]["kernel_weight"], 2);
+    assert_eq!(reals[1]["state"], "down");
+    assert!(
+        reals[1]["reason"].as_str().unwrap().contains("404"),
+        "{json}"
+    );
+    d.stop();
+    kill(&mut a);
+    kill(&mut b);
+    let _ = std::fs::remove_dir_all(&base);
 }

@@ -144,3 +144,69 @@ fn owned_weights(desired: &Desired, live: &[ServiceEntry]) -> HashMap<(ServiceKe
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::daemon::plan::{DesiredReal, DesiredVirtual};
+    use crate::health::state::Health;
+    use crate::ipvs::fake::FakeBackend;
+    use crate::ipvs::model::{Dest, Protocol, Service};
+
+    fn desired(healths: &[Option<Health>]) -> Desired {
+        let key = ServiceKey::Addr {
+            protocol: Protocol::Tcp,
+            addr: "10.0.0.1".parse().unwrap(),
+            port: 80,
+        };
+        let reals = healths
+            .iter()
+            .enumerate()
+            .map(|(i, h)| DesiredReal {
+                dest: Dest::new(format!("10.1.0.{}", i + 1).parse().unwrap(), 80),
+                health: *h,
+            })
+            .collect();
+        Desired {
+            virtuals: vec![DesiredVirtual {
+                service: Service::new(key),
+                label: "10.0.0.1:80".into(),
+                reals,
+                quiescent: false,
+                fallback: None,
+            }],
+            remove: Vec::new(),
+            readd_quiescent: false,
+        }
+    }
+
+    #[test]
+    fn a_cycle_is_one_batch_and_a_steady_state_writes_nothing() {
+        let mut fake = FakeBackend::new();
+        let up = vec![Some(Health::Up); 50];
+        let r = sync_once(&mut fake, &desired(&up));
+        assert_eq!((r.ops, r.errors.len()), (51, 0));
+        assert_eq!(fake.ops_submitted(), 51);
+        assert_eq!(r.weights.len(), 50);
+        fake.reset_write_log();
+        let r = sync_once(&mut fake, &desired(&up));
+        assert_eq!(r.ops, 0);
+        assert_eq!(fake.writes_applied(), 0);
+    }
+
+    #[test]
+    fn a_failed_op_is_logged_and_the_rest_of_the_batch_still_applies() {
+        let mut fake = FakeBackend::new();
+        let mut healths = vec![Some(Health::Up); 3];
+        sync_once(&mut fake, &desired(&healths[..1]));
+        healths[0] = Some(Health::Down);
+        fake.fail_op_number(fake.ops_submitted(), libc::ENOMEM);
+        let r = sync_once(&mut fake, &desired(&healths));
+        assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+        assert!(r.errors[0].starts_with("Deleted real server: 10.1.0.1:80"));
+        assert_eq!(r.messages.len(), 2);
+        // The next cycle repairs what failed.
+        let r = sync_once(&mut fake, &desired(&healths));
+        assert_eq!((r.ops, r.errors.len()), (1, 0));
+    }
+}
