@@ -438,3 +438,75 @@ fn http_negotiate_maintenance_and_fallback_command() {
     kill(&mut b);
     let _ = std::fs::remove_dir_all(&base);
 }
+
+#[test]
+fn ldirectord_command_line_start_status_reload_stop() {
+    kernel_test!();
+    let base = format!("/run/lvh-{}-d", std::process::id());
+    std::fs::create_dir_all(&base).unwrap();
+    let link = format!("{base}/ldirectord");
+    std::os::unix::fs::symlink(lvsctl_bin(), &link).unwrap();
+    let cf = format!("{base}/web.cf");
+    let log = format!("/tmp/lvh-{}-d.log", std::process::id());
+    std::fs::write(
+        &cf,
+        format!(
+            "checkinterval=1\nlogfile=\"{log}\"\nvirtual=10.0.0.3:80\n\treal=10.1.0.1:80 masq\n\tchecktype=on\n"
+        ),
+    )
+    .unwrap();
+    let pid = format!("{base}/ld.pid");
+    let sock = format!("{base}/ld.sock");
+    let ld = |cmd: &str| {
+        sh(&format!(
+            "{link} --pid-file {pid} --socket {sock} {cf} {cmd}"
+        ))
+    };
+
+    let (_, err, rc) = ld("status");
+    assert_eq!(rc, 3, "status when stopped: {err}");
+    assert!(err.contains("is stopped"), "{err}");
+    assert_eq!(ld("reload").2, 1, "reload when stopped");
+    assert_eq!(ld("stop").2, 0, "stop when stopped");
+
+    let (_, err, rc) = ld("start");
+    assert_eq!(rc, 0, "start: {err}");
+    let daemon_pid: i32 = std::fs::read_to_string(&pid)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let start = Instant::now();
+    while reals_of("10.0.0.3:80").as_ref() != Some(&table(&[("10.1.0.1:80", 1)])) {
+        let l = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            start.elapsed() < LIMIT,
+            "checktype=on real not added; log:\n{l}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(ld("start").2, 0, "start when running is a no-op");
+    let (_, err, rc) = ld("status");
+    assert_eq!(rc, 0, "{err}");
+    assert!(
+        err.contains(&format!("is running with pid: {daemon_pid}")),
+        "{err}"
+    );
+    assert_eq!(ld("reload").2, 0);
+
+    assert_eq!(ld("stop").2, 0);
+    assert!(!std::path::Path::new(&pid).exists(), "pid file removed");
+    assert_eq!(reals_of("10.0.0.3:80"), None, "cleanstop");
+    let l = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        l.contains("Reloading Linux Director Daemon config on signal"),
+        "{l}"
+    );
+    assert!(l.contains("terminated on signal: TERM"), "{l}");
+
+    std::fs::write(&cf, "virtual=10.0.0.3:80\n\treal=bogus\n").unwrap();
+    let (_, err, rc) = ld("start");
+    assert_eq!(rc, 2, "a broken config exits 2: {err}");
+    assert!(err.contains("web.cf:2"), "{err}");
+    let _ = std::fs::remove_dir_all(&base);
+}
