@@ -1,4 +1,5 @@
-//! `service=http` negotiate checks: a small HTTP/1.1 client over tokio TCP (spec §2.3).
+//! `service=http`/`https` negotiate checks: a small HTTP/1.1 client over tokio TCP, with
+//! rustls for https (spec §2.3).
 //!
 //! What ldirectord counts as up: the *final* response (redirects are followed, as LWP does,
 //! up to 7 hops) has a 2xx status and, when `receive` is set, its body matches that regular
@@ -9,7 +10,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use regex::Regex;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{BoxFuture, Check, Outcome, Target, with_deadline};
@@ -22,6 +23,8 @@ const MAX_REDIRECTS: usize = 7;
 
 #[derive(Debug, Clone)]
 pub struct HttpCheck {
+    /// https: TLS without certificate verification (see `tls`).
+    pub tls: bool,
     pub method: HttpMethod,
     /// Path with its leading `/`.
     pub request: String,
@@ -62,12 +65,15 @@ impl HttpCheck {
         for _ in 0..=MAX_REDIRECTS {
             let resp = match self.exchange(addr, &host, &path).await {
                 Ok(r) => r,
-                Err(e) => return Outcome::Down(format!("http://{host}{path}: {e}")),
+                Err(e) => {
+                    let scheme = if self.tls { "https" } else { "http" };
+                    return Outcome::Down(format!("{scheme}://{host}{path}: {e}"));
+                }
             };
             if (300..400).contains(&resp.status)
                 && let Some(loc) = &resp.location
             {
-                match redirect(addr, &host, loc).await {
+                match redirect(addr, &host, loc, self.tls).await {
                     Some((a, h, p)) => (addr, host, path) = (a, h, p),
                     None => return Outcome::Down(format!("cannot follow redirect to {loc}")),
                 }
@@ -100,18 +106,38 @@ impl HttpCheck {
             HttpMethod::Get => "GET",
             HttpMethod::Head => "HEAD",
         };
-        let mut stream = TcpStream::connect(addr).await?;
+        let stream = TcpStream::connect(addr).await?;
         let req = format!(
             "{method} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: lvsctl-health\r\nAccept: */*\r\nConnection: close\r\n\r\n"
         );
-        stream.write_all(req.as_bytes()).await?;
-        let mut raw = Vec::new();
-        (&mut stream)
-            .take((MAX_BODY + 64 * 1024) as u64)
-            .read_to_end(&mut raw)
-            .await?;
+        let raw = if self.tls {
+            let connector = super::tls::connector()
+                .ok_or_else(|| std::io::Error::other("TLS is not available"))?;
+            let name = super::tls::server_name(self.virtual_host.as_deref(), addr.ip());
+            let tls = connector.connect(name, stream).await?;
+            round_trip(tls, &req).await?
+        } else {
+            round_trip(stream, &req).await?
+        };
         parse_response(&raw, self.method == HttpMethod::Head)
             .ok_or_else(|| std::io::Error::other("malformed HTTP response"))
+    }
+}
+
+/// Sends the request and reads until the server closes (or the size cap). A TLS peer that
+/// closes without close_notify still counts: the body is what it sent.
+async fn round_trip<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    req: &str,
+) -> std::io::Result<Vec<u8>> {
+    stream.write_all(req.as_bytes()).await?;
+    stream.flush().await?;
+    let mut raw = Vec::new();
+    let mut limited = (&mut stream).take((MAX_BODY + 64 * 1024) as u64);
+    match limited.read_to_end(&mut raw).await {
+        Ok(_) => Ok(raw),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => Ok(raw),
+        Err(e) => Err(e),
     }
 }
 
@@ -124,16 +150,23 @@ fn host_of(addr: SocketAddr) -> String {
 }
 
 /// Where a `Location` points: same server and Host for relative paths, else
-/// `http://host[:port]/…` resolved. https targets are not followed.
+/// `scheme://host[:port]/…` resolved.
 async fn redirect(
     current: SocketAddr,
     host: &str,
     loc: &str,
+    tls: bool,
 ) -> Option<(SocketAddr, String, String)> {
     if loc.starts_with('/') {
         return Some((current, host.to_owned(), loc.to_owned()));
     }
-    let rest = loc.strip_prefix("http://")?;
+    // The scheme stays the check's: an http check follows http:// and an https check
+    // https:// (a scheme switch is not followed).
+    let (rest, default_port) = match loc.split_once("://")? {
+        ("http", rest) if !tls => (rest, 80),
+        ("https", rest) if tls => (rest, 443),
+        _ => return None,
+    };
     let (authority, path) = rest.find('/').map_or((rest, "/"), |i| rest.split_at(i));
     let with_port = if authority
         .rsplit_once(':')
@@ -142,7 +175,7 @@ async fn redirect(
     {
         authority.to_owned()
     } else {
-        format!("{authority}:80")
+        format!("{authority}:{default_port}")
     };
     let addr = tokio::net::lookup_host(with_port).await.ok()?.next()?;
     Some((addr, authority.to_owned(), path.to_owned()))

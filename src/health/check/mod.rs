@@ -10,6 +10,7 @@ mod dialog;
 mod external;
 mod fixed;
 mod http;
+mod tls;
 
 #[cfg(test)]
 mod tests;
@@ -118,7 +119,8 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
     let dialog = |dialog| -> Box<dyn Check> { Box::new(DialogCheck { dialog, timeout }) };
     match c.service {
         CheckService::None => Box::new(AlwaysUp),
-        CheckService::Http => Box::new(HttpCheck {
+        CheckService::Http | CheckService::Https => Box::new(HttpCheck {
+            tls: c.service == CheckService::Https,
             method: c.http_method,
             request,
             receive,

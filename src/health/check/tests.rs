@@ -289,3 +289,75 @@ async fn t40_http_follows_redirects_matches_receive_and_sends_virtualhost() {
         Outcome::Down("HTTP/1.1 404 Not Found".into())
     );
 }
+
+/// https against `openssl s_server -www` with a throw-away self-signed certificate
+/// (skipped where the openssl tool is missing): unverified TLS, 200 counts as up.
+#[tokio::test]
+async fn https_accepts_a_self_signed_certificate() {
+    let dir = std::env::temp_dir().join(format!("lvh-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (key, cert) = (dir.join("k.pem"), dir.join("c.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args([
+            "-nodes",
+            "-subj",
+            "/CN=www.example",
+            "-days",
+            "1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output();
+    if !made.is_ok_and(|o| o.status.success()) {
+        eprintln!("openssl not usable: skipped");
+        return;
+    }
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = std::process::Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let env = StaticEnv::with_common_services();
+    let text = format!(
+        "virtual=192.0.2.1:443\n    real=127.0.0.1:{port} masq\n    service=https\n    negotiatetimeout=3\n    virtualhost=www.example\n"
+    );
+    let v = parse_config("t.cf", &text, &env)
+        .unwrap()
+        .0
+        .virtuals
+        .remove(0);
+    let check = super::checker_for(&v, &v.reals[0]);
+    let t = Target::new(&v, &v.reals[0]);
+    let mut outcome = Outcome::NotChecked;
+    for _ in 0..50 {
+        outcome = check.run(&t).await;
+        if outcome == Outcome::Up {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(outcome, Outcome::Up);
+}
