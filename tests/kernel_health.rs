@@ -510,3 +510,29 @@ fn ldirectord_command_line_start_status_reload_stop() {
     assert!(err.contains("web.cf:2"), "{err}");
     let _ = std::fs::remove_dir_all(&base);
 }
+
+#[test]
+fn t41_connect_on_a_udp_virtual_pings() {
+    kernel_test!();
+    let _net = ServerNet::new("e");
+    let cf = "checkinterval=1\nchecktimeout=1\nvirtual=10.0.0.5:53\n\treal=10.1.0.1:53 masq\n\treal=10.1.0.50:53 masq\n\tprotocol=udp\n\tchecktype=connect\n";
+    let d = Daemon::start("e", cf);
+    let want = table(&[("10.1.0.1:53", 1)]);
+    let start = Instant::now();
+    loop {
+        let (out, _, _) = sh("ipvsadm -Ln -u 10.0.0.5:53");
+        if out.contains("10.1.0.1:53") {
+            break;
+        }
+        assert!(
+            start.elapsed() < LIMIT,
+            "{want:?} not reached: {out}; log:\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let (out, _, _) = sh("ipvsadm -Ln -u 10.0.0.5:53");
+    assert!(!out.contains("10.1.0.50"), "unreachable real added: {out}");
+    d.stop();
+}

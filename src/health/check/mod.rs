@@ -10,6 +10,7 @@ mod dialog;
 mod external;
 mod fixed;
 mod http;
+mod ping;
 mod tls;
 
 #[cfg(test)]
@@ -26,6 +27,7 @@ pub use dialog::{Dialog, DialogCheck, simpletcp_request};
 pub use external::ExternalCheck;
 pub use fixed::{AlwaysUp, NotChecked, Unsupported};
 pub use http::{HttpCheck, Response, parse_response};
+pub use ping::PingCheck;
 
 use crate::health::config::{CheckService, CheckType, RealServer, VirtualService};
 use crate::ipvs::model::ServiceKey;
@@ -94,6 +96,10 @@ pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
         CheckType::Off => Box::new(NotChecked),
         // ldirectord turns connect on UDP services into a ping (spec §2.1).
         CheckType::Connect if !udp => Box::new(ConnectCheck::new(check_timeout)),
+        CheckType::Connect | CheckType::Ping => Box::new(PingCheck {
+            timeout: check_timeout,
+            attempts: c.check_count,
+        }),
         CheckType::External => Box::new(ExternalCheck::new(&c.check_command, check_timeout)),
         CheckType::Negotiate => negotiate_for(v, r),
         other => Box::new(Unsupported(format!("{other:?}/{}", c.service.keyword()))),

@@ -38,7 +38,12 @@ impl CheckJob {
         generation: u64,
         maintenance_dir: Option<PathBuf>,
     ) -> Self {
-        let longest = v.check.check_timeout.max(v.check.negotiate_timeout).max(1);
+        // Pings try `checkcount` times, each with the whole checktimeout.
+        let connect = v
+            .check
+            .check_timeout
+            .saturating_mul(v.check.check_count.max(1));
+        let longest = connect.max(v.check.negotiate_timeout).max(1);
         Self {
             id,
             generation,
