@@ -7,6 +7,7 @@
 
 mod connect;
 mod dialog;
+mod dns;
 mod external;
 mod fixed;
 mod http;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 pub use connect::ConnectCheck;
 pub use dialog::{Dialog, DialogCheck, simpletcp_request};
+pub use dns::DnsCheck;
 pub use external::ExternalCheck;
 pub use fixed::{AlwaysUp, NotChecked, Unsupported};
 pub use http::{HttpCheck, Response, parse_response};
@@ -131,6 +133,12 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             request,
             receive,
             virtual_host: c.virtual_host.clone(),
+            timeout,
+        }),
+        CheckService::Dns => Box::new(DnsCheck {
+            query: request.trim_start_matches('/').to_owned(),
+            receive,
+            tcp: v.key.protocol() == Some(crate::ipvs::model::Protocol::Tcp),
             timeout,
         }),
         CheckService::Smtp | CheckService::Submission => dialog(Dialog::Smtp),
