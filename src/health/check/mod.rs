@@ -5,6 +5,7 @@
 //! lesson of ldirectord's serial loop, spec §3.2, T44). Checks are pure I/O: they report an
 //! [`Outcome`] and leave state (failure counts, kernel changes) to the caller.
 
+mod combined;
 mod connect;
 mod dialog;
 mod dns;
@@ -23,6 +24,7 @@ use std::net::IpAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
+pub use combined::CombinedCheck;
 pub use connect::ConnectCheck;
 pub use dialog::{Dialog, DialogCheck, simpletcp_request};
 pub use dns::DnsCheck;
@@ -104,7 +106,14 @@ pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
         }),
         CheckType::External => Box::new(ExternalCheck::new(&c.check_command, check_timeout)),
         CheckType::Negotiate => negotiate_for(v, r),
-        other => Box::new(Unsupported(format!("{other:?}/{}", c.service.keyword()))),
+        CheckType::Combined(n) => Box::new(CombinedCheck::new(
+            negotiate_for(v, r),
+            Box::new(ConnectCheck::new(check_timeout)),
+            n,
+        )),
+        // ldirectord compiles external-perl scripts into itself; running the script as a
+        // program keeps the same argv and exit-code contract without embedding Perl.
+        CheckType::ExternalPerl => Box::new(ExternalCheck::new(&c.check_command, check_timeout)),
     }
 }
 
