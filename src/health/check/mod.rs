@@ -104,16 +104,17 @@ pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             timeout: check_timeout,
             attempts: c.check_count,
         }),
-        CheckType::External => Box::new(ExternalCheck::new(&c.check_command, check_timeout)),
+        // ldirectord compiles external-perl scripts into itself; running the script as a
+        // program keeps the same argv and exit-code contract without embedding Perl.
+        CheckType::External | CheckType::ExternalPerl => {
+            Box::new(ExternalCheck::new(&c.check_command, check_timeout))
+        }
         CheckType::Negotiate => negotiate_for(v, r),
         CheckType::Combined(n) => Box::new(CombinedCheck::new(
             negotiate_for(v, r),
             Box::new(ConnectCheck::new(check_timeout)),
             n,
         )),
-        // ldirectord compiles external-perl scripts into itself; running the script as a
-        // program keeps the same argv and exit-code contract without embedding Perl.
-        CheckType::ExternalPerl => Box::new(ExternalCheck::new(&c.check_command, check_timeout)),
     }
 }
 
