@@ -84,6 +84,10 @@ struct Daemon {
 
 impl Daemon {
     fn start(tag: &str, config_text: &str) -> Self {
+        Self::start_with(tag, config_text, &[])
+    }
+
+    fn start_with(tag: &str, config_text: &str, extra: &[&str]) -> Self {
         let base = format!("lvh-{}-{tag}", std::process::id());
         let config = format!("/tmp/{base}.cf");
         std::fs::write(&config, config_text).unwrap();
@@ -99,6 +103,7 @@ impl Daemon {
                 "--socket",
                 &socket,
             ])
+            .args(extra)
             .args([&config, "start"])
             .stdout(Stdio::null())
             .stderr(File::create(&log).unwrap())
@@ -373,15 +378,15 @@ fn http_negotiate_maintenance_and_fallback_command() {
     let out = format!("{base}/fb.out");
     std::fs::write(&script, format!("#!/bin/sh\necho \"$@\" >> {out}\n")).unwrap();
     sh(&format!("chmod +x {script}"));
-    let mut a = net.httpd_in("10.1.0.1:8081", &good);
-    let mut b = net.httpd_in("10.1.0.2:8082", &empty); // 404 for the check page
+    let mut good_server = net.httpd_in("10.1.0.1:8081", &good);
+    let mut missing_page = net.httpd_in("10.1.0.2:8082", &empty); // 404 for the check page
     let cf = format!(
         "checkinterval=1\nnegotiatetimeout=2\nquiescent=no\nmaintenancedir={maint}\n\
          virtual=10.0.0.1:80\n\treal=10.1.0.1:8081 masq 2\n\treal=10.1.0.2:8082 masq 2\n\
          \tfallback=10.1.0.9:80 masq\n\tfallbackcommand={script}\n\tservice=http\n\
          \trequest=\"check.html\"\n\treceive=\"healthy\"\n\tscheduler=wrr\n\tprotocol=tcp\n\tchecktype=negotiate\n"
     );
-    let d = Daemon::start("c", &cf);
+    let d = Daemon::start_with("c", &cf, &["--metrics", "127.0.0.1:9101"]);
     wait_for("10.0.0.1:80", &table(&[("10.1.0.1:8081", 2)]), LIMIT, &d);
 
     std::fs::write(format!("{maint}/10.1.0.1"), "").unwrap();
@@ -433,9 +438,22 @@ fn http_negotiate_maintenance_and_fallback_command() {
         reals[1]["reason"].as_str().unwrap().contains("404"),
         "{json}"
     );
+    let metrics = {
+        use std::io::{Read, Write};
+        let mut conn = std::net::TcpStream::connect("127.0.0.1:9101").expect("metrics endpoint");
+        conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut text = String::new();
+        conn.read_to_string(&mut text).unwrap();
+        text
+    };
+    assert!(
+        metrics.contains("lvsctl_health_real_up{virtual=\"10.0.0.1:80\",real=\"10.1.0.1:8081\"} 1"),
+        "{metrics}"
+    );
     d.stop();
-    kill(&mut a);
-    kill(&mut b);
+    kill(&mut good_server);
+    kill(&mut missing_page);
     let _ = std::fs::remove_dir_all(&base);
 }
 

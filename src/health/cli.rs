@@ -27,7 +27,7 @@ const COMMANDS: [&str; 7] = [
 ];
 
 const USAGE: &str = "usage: lvsctl health [-d|--debug] [--foreground] [--pid-file FILE] [--socket FILE] \
-[--json] [CONFIG] {start|stop|restart|try-restart|reload|force-reload|status}\n       \
+[--metrics 127.0.0.1:PORT] [--json] [CONFIG] {start|stop|restart|try-restart|reload|force-reload|status}\n       \
 lvsctl health check-config [--strict] FILE";
 
 /// A parsed command line.
@@ -41,6 +41,7 @@ pub struct Args {
     pub strict: bool,
     pub pid_file: Option<PathBuf>,
     pub socket: Option<PathBuf>,
+    pub metrics: Option<std::net::SocketAddr>,
     pub config: Option<String>,
     pub command: String,
 }
@@ -59,6 +60,13 @@ pub fn parse_args(args: &[String]) -> Result<Args, String> {
             "--strict" => out.strict = true,
             "--pid-file" => out.pid_file = Some(it.next().ok_or("--pid-file needs a path")?.into()),
             "--socket" => out.socket = Some(it.next().ok_or("--socket needs a path")?.into()),
+            "--metrics" => {
+                let addr = it.next().ok_or("--metrics needs an address")?;
+                out.metrics = Some(
+                    addr.parse()
+                        .map_err(|_| format!("--metrics {addr}: not an address:port"))?,
+                );
+            }
             "-h" | "--help" => out.command = "help".into(),
             "-v" | "--version" => out.command = "version".into(),
             s if s.starts_with('-') && s.len() > 1 => return Err(format!("unknown option {s}")),
@@ -195,6 +203,7 @@ fn start(
     let opts = DaemonOptions {
         location: location.clone(),
         socket: args.socket.clone(),
+        metrics: args.metrics,
         log_to_stderr: !args.detached,
     };
     let result = daemon::run(&opts, factory());
@@ -228,6 +237,9 @@ fn spawn_detached(args: &Args, location: &ConfigLocation, pid_file: Option<&Path
     }
     if let Some(s) = &args.socket {
         cmd.arg("--socket").arg(s);
+    }
+    if let Some(m) = &args.metrics {
+        cmd.arg("--metrics").arg(m.to_string());
     }
     cmd.arg(&location.path).arg("start");
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);

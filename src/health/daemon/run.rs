@@ -35,6 +35,8 @@ pub enum DaemonError {
 pub struct DaemonOptions {
     pub location: ConfigLocation,
     pub socket: Option<PathBuf>,
+    /// Loopback address for the Prometheus endpoint, if wanted.
+    pub metrics: Option<std::net::SocketAddr>,
     /// Logs to stderr (`-d`, `--foreground`) instead of the configured logfile.
     pub log_to_stderr: bool,
 }
@@ -124,6 +126,11 @@ async fn main_loop(
         .socket
         .clone()
         .unwrap_or_else(|| status::socket_path(&opts.location.name));
+    let _metrics = opts.metrics.and_then(|addr| {
+        status::serve_metrics(addr, ask_tx.clone())
+            .map_err(|e| d.log.log(&format!("metrics endpoint {addr}: {e}")))
+            .ok()
+    });
     let _server = match status::serve(&socket, ask_tx) {
         Ok(h) => Some(h),
         Err(e) => {

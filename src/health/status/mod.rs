@@ -6,6 +6,7 @@
 //! and reason}. `snapshot` builds it from the registry; nothing here runs a check.
 
 mod client;
+mod metrics;
 mod server;
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use std::time::UNIX_EPOCH;
 use serde::{Deserialize, Serialize};
 
 pub use client::{SocketHealth, query, render_table};
+pub use metrics::{render_metrics, serve_metrics};
 pub use server::serve;
 
 use crate::health::daemon::registry::Registry;
