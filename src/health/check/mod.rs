@@ -13,6 +13,7 @@ mod external;
 mod fixed;
 mod http;
 mod ping;
+mod sip;
 mod tls;
 
 #[cfg(test)]
@@ -32,6 +33,7 @@ pub use external::ExternalCheck;
 pub use fixed::{AlwaysUp, NotChecked, Unsupported};
 pub use http::{HttpCheck, Response, parse_response};
 pub use ping::PingCheck;
+pub use sip::SipCheck;
 
 use crate::health::config::{CheckService, CheckType, RealServer, VirtualService};
 use crate::ipvs::model::ServiceKey;
@@ -149,6 +151,11 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             query: request.trim_start_matches('/').to_owned(),
             receive,
             tcp: v.key.protocol() == Some(crate::ipvs::model::Protocol::Tcp),
+            timeout,
+        }),
+        CheckService::Sip => Box::new(SipCheck {
+            login: c.login.clone(),
+            udp: v.key.protocol() == Some(crate::ipvs::model::Protocol::Udp),
             timeout,
         }),
         CheckService::Smtp | CheckService::Submission => dialog(Dialog::Smtp),
