@@ -11,6 +11,7 @@ mod dialog;
 mod dns;
 mod external;
 mod fixed;
+mod ftp;
 mod http;
 mod ping;
 mod sip;
@@ -31,6 +32,7 @@ pub use dialog::{Dialog, DialogCheck, simpletcp_request};
 pub use dns::DnsCheck;
 pub use external::ExternalCheck;
 pub use fixed::{AlwaysUp, NotChecked, Unsupported};
+pub use ftp::FtpCheck;
 pub use http::{HttpCheck, Response, parse_response};
 pub use ping::PingCheck;
 pub use sip::SipCheck;
@@ -153,6 +155,16 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             tcp: v.key.protocol() == Some(crate::ipvs::model::Protocol::Tcp),
             timeout,
         }),
+        CheckService::Ftp => match receive {
+            Some(receive) => Box::new(FtpCheck {
+                login: c.login.clone(),
+                passwd: c.passwd.clone(),
+                file: request.trim_start_matches('/').to_owned(),
+                receive,
+                timeout,
+            }),
+            None => Box::new(Unsupported("ftp without receive".to_owned())),
+        },
         CheckService::Sip => Box::new(SipCheck {
             login: c.login.clone(),
             udp: v.key.protocol() == Some(crate::ipvs::model::Protocol::Udp),
