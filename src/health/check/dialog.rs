@@ -169,3 +169,92 @@ pub fn simpletcp_request(request: &str) -> String {
         .unwrap_or(request)
         .replace("\\n", "\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipvs::model::{Protocol, ServiceKey};
+    use tokio::net::TcpListener;
+
+    /// Serves one connection: `greeting`, then one scripted answer per line received.
+    async fn scripted(greeting: &'static str, answers: &'static [&'static str]) -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (s, _) = l.accept().await.unwrap();
+            let (r, mut w) = s.into_split();
+            let mut r = BufReader::new(r);
+            w.write_all(greeting.as_bytes()).await.unwrap();
+            for a in answers {
+                let mut line = String::new();
+                if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                    break;
+                }
+                w.write_all(a.as_bytes()).await.unwrap();
+            }
+            let mut rest = String::new();
+            let _ = r.read_line(&mut rest).await;
+        });
+        port
+    }
+
+    async fn run(dialog: Dialog, port: u16) -> Outcome {
+        let t = Target {
+            virtual_key: ServiceKey::Addr {
+                protocol: Protocol::Tcp,
+                addr: "10.0.0.1".parse().unwrap(),
+                port,
+            },
+            real_addr: "127.0.0.1".parse().unwrap(),
+            real_port: port,
+            check_port: Some(port),
+        };
+        let check = DialogCheck {
+            dialog,
+            timeout: Duration::from_secs(2),
+        };
+        check.run(&t).await
+    }
+
+    #[tokio::test]
+    async fn smtp_pop_imap_nntp_simpletcp() {
+        let p = scripted(
+            "220-hello\r\n220 ready\r\n",
+            &["250-x\r\n250 ok\r\n", "221 bye\r\n"],
+        )
+        .await;
+        assert_eq!(run(Dialog::Smtp, p).await, Outcome::Up);
+        let p = scripted("554 go away\r\n", &[]).await;
+        assert!(matches!(run(Dialog::Smtp, p).await, Outcome::Down(r) if r.contains("554")));
+
+        let login = Some(("u".to_owned(), "p".to_owned()));
+        let p = scripted("+OK pop\r\n", &["+OK\r\n", "-ERR bad password\r\n"]).await;
+        let pop = run(
+            Dialog::Pop {
+                login: login.clone(),
+            },
+            p,
+        )
+        .await;
+        assert!(matches!(pop, Outcome::Down(r) if r.contains("bad password")));
+
+        let p = scripted(
+            "* OK imap\r\n",
+            &["* CAPABILITY x\r\na1 OK done\r\n", "* BYE\r\n"],
+        )
+        .await;
+        assert_eq!(run(Dialog::Imap { login }, p).await, Outcome::Up);
+
+        let p = scripted("200 news\r\n", &[]).await;
+        assert_eq!(run(Dialog::Nntp, p).await, Outcome::Up);
+        let p = scripted("502 no\r\n", &[]).await;
+        assert!(matches!(run(Dialog::Nntp, p).await, Outcome::Down(_)));
+
+        let p = scripted("", &["pong 1\r\nstatus: green\r\n"]).await;
+        let simple = Dialog::SimpleTcp {
+            request: simpletcp_request("/ping\\n"),
+            receive: Regex::new("^status: green$").unwrap(),
+        };
+        assert_eq!(run(simple, p).await, Outcome::Up);
+    }
+}
