@@ -6,6 +6,7 @@
 //! check whose definition did not change (its [`fingerprint`]), so unchanged reals keep
 //! their health and failure counts instead of being rebuilt from the kernel (spec §7.1.6).
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
@@ -73,6 +74,8 @@ impl VirtualSlot {
 pub struct Registry {
     pub virtuals: Vec<VirtualSlot>,
     pub readd_quiescent: bool,
+    /// Where each check's slot is: reports arrive at a thousand per second with many reals.
+    index: HashMap<CheckId, (usize, usize)>,
 }
 
 /// What makes two checks "the same" across a reload: the real as configured (without its
@@ -86,7 +89,7 @@ pub fn fingerprint(v: &VirtualService, r: &RealServer) -> String {
 impl Registry {
     /// The registry for `config`, keeping the state of unchanged checks from `old`.
     pub fn build(config: &Config, old: Option<&Registry>) -> Self {
-        let virtuals = config
+        let virtuals: Vec<VirtualSlot> = config
             .virtuals
             .iter()
             .map(|v| {
@@ -125,9 +128,20 @@ impl Registry {
                 }
             })
             .collect();
+        let index = virtuals
+            .iter()
+            .enumerate()
+            .flat_map(|(vi, vs): (usize, &VirtualSlot)| {
+                vs.reals
+                    .iter()
+                    .enumerate()
+                    .map(move |(ri, s)| ((vs.v.key, s.dest.key()), (vi, ri)))
+            })
+            .collect();
         Self {
             virtuals,
             readd_quiescent: config.globals.readd_quiescent,
+            index,
         }
     }
 
@@ -136,8 +150,9 @@ impl Registry {
     }
 
     pub fn slot_mut(&mut self, id: &CheckId) -> Option<(&VirtualService, &mut RealSlot)> {
-        let vs = self.virtuals.iter_mut().find(|v| v.v.key == id.0)?;
-        let slot = vs.reals.iter_mut().find(|s| s.dest.key() == id.1)?;
+        let (vi, ri) = *self.index.get(id)?;
+        let vs = self.virtuals.get_mut(vi)?;
+        let slot = vs.reals.get_mut(ri)?;
         Some((&vs.v, slot))
     }
 

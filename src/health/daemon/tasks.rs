@@ -75,7 +75,12 @@ impl CheckJob {
 /// Starts the task; it ends when `tx` is closed or the handle is aborted.
 pub fn spawn(job: CheckJob, tx: UnboundedSender<Report>) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(job.interval);
+        // Spread the checks over (at most) the first second, so a thousand reals do not
+        // all connect in the same millisecond every interval.
+        let spread_ms = job.interval.as_millis().clamp(1, 1000) as u64;
+        let offset = Duration::from_millis(job.generation.wrapping_mul(617) % spread_ms);
+        let first = tokio::time::Instant::now() + offset;
+        let mut ticks = tokio::time::interval_at(first, job.interval);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
