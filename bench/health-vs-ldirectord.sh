@@ -59,7 +59,9 @@ cpu_ticks() { # PID: utime+stime+cutime+cstime
 tree_rss_kb() { # PID: RSS of the process and its children
   local total=0 p
   for p in $1 $(pgrep -P "$1" || true); do
-    total=$((total + $(awk '/^VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)))
+    local kb
+    kb=$(awk '/^VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
+    total=$((total + ${kb:-0}))
   done
   echo "$total"
 }
