@@ -45,9 +45,14 @@ fn with_ipvsadm_io(argv0: &str, body: impl FnOnce(&mut ipvsadm::exec::Io<'_>) ->
 }
 
 /// `lvsctl health ...` / `ldirectord ...`.
-pub fn health_main(_args: Vec<OsString>) -> ExitCode {
-    eprintln!("lvsctl: health is not wired yet");
-    ExitCode::from(2)
+#[allow(clippy::needless_pass_by_value)] // main hands over its argv
+pub fn health_main(args: Vec<OsString>) -> ExitCode {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let factory = || -> crate::health::daemon::BackendFactory { Box::new(backend::open) };
+    ExitCode::from(crate::health::cli::main(&args, factory))
 }
 
 /// `lvsctl top`.
@@ -55,8 +60,13 @@ pub fn top_main(args: &modern::args::TopArgs) -> anyhow::Result<ExitCode> {
     let interval = crate::tui::parse_interval(&args.interval)
         .map_err(|e| anyhow::anyhow!("invalid --interval `{}`: {e}", args.interval))?;
     let factory: crate::tui::BackendFactory = Box::new(backend::open);
-    crate::tui::run(
+    let sources = crate::tui::Sources {
         factory,
+        health: Box::new(crate::health::status::SocketHealth::default()),
+        resolver: Box::new(crate::tui::EtcResolver::load()),
+    };
+    crate::tui::run_with(
+        sources,
         crate::tui::options(interval, args.read_only, args.numeric),
     )?;
     Ok(ExitCode::SUCCESS)

@@ -3,10 +3,15 @@
 //! `config` reads ldirectord.cf into resolved, typed data; `desired` maps it to the IPVS
 //! objects the reconciler should make the kernel hold; `check` runs one health check under a
 //! hard deadline; `state` turns check outcomes into up/down transitions and the set of
-//! destinations each virtual should have; `maintenance` finds ldirectord's force-down files.
+//! destinations each virtual should have; `maintenance` finds ldirectord's force-down files;
+//! `daemon` runs the checks and reconciles the kernel; `status` serves and reads the JSON
+//! status socket; `cli` is ldirectord's command line.
 
 pub mod check;
+pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod desired;
 pub mod maintenance;
 pub mod state;
+pub mod status;

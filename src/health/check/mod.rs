@@ -5,9 +5,17 @@
 //! lesson of ldirectord's serial loop, spec §3.2, T44). Checks are pure I/O: they report an
 //! [`Outcome`] and leave state (failure counts, kernel changes) to the caller.
 
+mod combined;
 mod connect;
+mod dialog;
+mod dns;
 mod external;
 mod fixed;
+mod ftp;
+mod http;
+mod ping;
+mod sip;
+mod tls;
 
 #[cfg(test)]
 mod tests;
@@ -18,9 +26,16 @@ use std::net::IpAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
+pub use combined::CombinedCheck;
 pub use connect::ConnectCheck;
+pub use dialog::{Dialog, DialogCheck, simpletcp_request};
+pub use dns::DnsCheck;
 pub use external::ExternalCheck;
 pub use fixed::{AlwaysUp, NotChecked, Unsupported};
+pub use ftp::FtpCheck;
+pub use http::{HttpCheck, Response, parse_response};
+pub use ping::PingCheck;
+pub use sip::SipCheck;
 
 use crate::health::config::{CheckService, CheckType, RealServer, VirtualService};
 use crate::ipvs::model::ServiceKey;
@@ -80,7 +95,7 @@ where
 
 /// The check a virtual's settings ask for. Kinds not implemented yet are returned as
 /// [`Unsupported`], which reports the real down with an explanation rather than up.
-pub fn checker_for(v: &VirtualService) -> Box<dyn Check> {
+pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
     let c = &v.check;
     let check_timeout = Duration::from_secs(u64::from(c.check_timeout));
     let udp = v.key.protocol() == Some(crate::ipvs::model::Protocol::Udp);
@@ -89,8 +104,83 @@ pub fn checker_for(v: &VirtualService) -> Box<dyn Check> {
         CheckType::Off => Box::new(NotChecked),
         // ldirectord turns connect on UDP services into a ping (spec §2.1).
         CheckType::Connect if !udp => Box::new(ConnectCheck::new(check_timeout)),
-        CheckType::External => Box::new(ExternalCheck::new(&c.check_command, check_timeout)),
-        CheckType::Negotiate if c.service == CheckService::None => Box::new(AlwaysUp),
-        other => Box::new(Unsupported(format!("{other:?}/{}", c.service.keyword()))),
+        CheckType::Connect | CheckType::Ping => Box::new(PingCheck {
+            timeout: check_timeout,
+            attempts: c.check_count,
+        }),
+        // ldirectord compiles external-perl scripts into itself; running the script as a
+        // program keeps the same argv and exit-code contract without embedding Perl.
+        CheckType::External | CheckType::ExternalPerl => {
+            Box::new(ExternalCheck::new(&c.check_command, check_timeout))
+        }
+        CheckType::Negotiate => negotiate_for(v, r),
+        CheckType::Combined(n) => Box::new(CombinedCheck::new(
+            negotiate_for(v, r),
+            Box::new(ConnectCheck::new(check_timeout)),
+            n,
+        )),
+    }
+}
+
+/// The protocol check for `service=` (spec §2.3), with the real's own request/receive
+/// overriding the virtual's.
+fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
+    let c = &v.check;
+    let timeout = Duration::from_secs(u64::from(c.negotiate_timeout.max(1)));
+    let request = r.request.clone().unwrap_or_else(|| c.request.clone());
+    let receive_text = r.receive.clone().unwrap_or_else(|| c.receive.clone());
+    let receive = if receive_text.is_empty() {
+        None
+    } else {
+        match regex::Regex::new(&receive_text) {
+            Ok(re) => Some(re),
+            Err(e) => return Box::new(Unsupported(format!("receive regex ({e})"))),
+        }
+    };
+    let login = (!c.login.is_empty()).then(|| (c.login.clone(), c.passwd.clone()));
+    let dialog = |dialog| -> Box<dyn Check> { Box::new(DialogCheck { dialog, timeout }) };
+    match c.service {
+        CheckService::None => Box::new(AlwaysUp),
+        CheckService::Http | CheckService::Https => Box::new(HttpCheck {
+            tls: c.service == CheckService::Https,
+            method: c.http_method,
+            request,
+            receive,
+            virtual_host: c.virtual_host.clone(),
+            timeout,
+        }),
+        CheckService::Dns => Box::new(DnsCheck {
+            query: request.trim_start_matches('/').to_owned(),
+            receive,
+            tcp: v.key.protocol() == Some(crate::ipvs::model::Protocol::Tcp),
+            timeout,
+        }),
+        CheckService::Ftp => match receive {
+            Some(receive) => Box::new(FtpCheck {
+                login: c.login.clone(),
+                passwd: c.passwd.clone(),
+                file: request.trim_start_matches('/').to_owned(),
+                receive,
+                timeout,
+            }),
+            None => Box::new(Unsupported("ftp without receive".to_owned())),
+        },
+        CheckService::Sip => Box::new(SipCheck {
+            login: c.login.clone(),
+            udp: v.key.protocol() == Some(crate::ipvs::model::Protocol::Udp),
+            timeout,
+        }),
+        CheckService::Smtp | CheckService::Submission => dialog(Dialog::Smtp),
+        CheckService::Pop => dialog(Dialog::Pop { login }),
+        CheckService::Imap => dialog(Dialog::Imap { login }),
+        CheckService::Nntp => dialog(Dialog::Nntp),
+        CheckService::Simpletcp => match receive {
+            Some(receive) => dialog(Dialog::SimpleTcp {
+                request: simpletcp_request(&request),
+                receive,
+            }),
+            None => Box::new(Unsupported("simpletcp without receive".to_owned())),
+        },
+        other => Box::new(Unsupported(format!("negotiate/{}", other.keyword()))),
     }
 }

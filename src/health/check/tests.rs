@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 use super::external::arguments;
-use super::{Check, ConnectCheck, ExternalCheck, Outcome, Target, checker_for, with_deadline};
-use crate::health::config::{StaticEnv, parse_config};
+use super::{Check, ConnectCheck, ExternalCheck, Outcome, Target, with_deadline};
+use crate::health::config::{StaticEnv, VirtualService, parse_config};
 use crate::ipvs::model::{AddressFamily, Protocol, ServiceKey};
 
 fn ip(s: &str) -> IpAddr {
@@ -202,6 +202,7 @@ async fn checker_for_maps_check_types() {
             .virtuals
             .remove(0)
     };
+    let checker_for = |v: &VirtualService| super::checker_for(v, &v.reals[0]);
     let t = target(Some(1));
     assert_eq!(
         checker_for(&parse("    checktype=on\n")).run(&t).await,
@@ -217,7 +218,7 @@ async fn checker_for_maps_check_types() {
     );
     let http = checker_for(&parse("")).run(&t).await;
     assert!(
-        matches!(&http, Outcome::Down(r) if r.contains("not implemented")),
+        matches!(&http, Outcome::Down(r) if r.contains("http://")),
         "{http:?}"
     );
     let v = parse("    checktype=connect\n    checktimeout=7\n");
@@ -225,4 +226,138 @@ async fn checker_for_maps_check_types() {
         format!("{:?}", checker_for(&v)),
         "ConnectCheck { timeout: 7s }"
     );
+}
+
+/// A one-shot-per-connection HTTP server: `/old` redirects to `/new`, which answers with
+/// the request's Host header in the body.
+async fn http_server() -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 4096];
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let host = req
+                .lines()
+                .find_map(|l| l.strip_prefix("Host: "))
+                .unwrap_or("")
+                .to_owned();
+            let resp = if req.starts_with("GET /old ") {
+                "HTTP/1.1 301 Moved\r\nLocation: /new\r\nContent-Length: 0\r\n\r\n".to_owned()
+            } else if req.starts_with("GET /new ") {
+                let body = format!("hello from {host}");
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+            } else {
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_owned()
+            };
+            let _ = s.write_all(resp.as_bytes()).await;
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn t40_http_follows_redirects_matches_receive_and_sends_virtualhost() {
+    let port = http_server().await;
+    let env = StaticEnv::with_common_services();
+    let cf = |extra: &str| {
+        let text = format!(
+            "virtual=192.0.2.1:80\n    real=127.0.0.1:{port} masq\n    service=http\n    negotiatetimeout=3\n{extra}"
+        );
+        let v = parse_config("t.cf", &text, &env)
+            .unwrap()
+            .0
+            .virtuals
+            .remove(0);
+        let t = Target::new(&v, &v.reals[0]);
+        (super::checker_for(&v, &v.reals[0]), t)
+    };
+    let (c, t) = cf(
+        "    request=\"old\"\n    receive=\"hello from www\\.example\"\n    virtualhost=www.example\n",
+    );
+    assert_eq!(c.run(&t).await, Outcome::Up);
+    let (c, t) = cf("    request=\"old\"\n    receive=\"nope\"\n");
+    assert!(matches!(c.run(&t).await, Outcome::Down(r) if r.contains("does not match")));
+    let (c, t) = cf("    request=\"missing\"\n");
+    assert_eq!(
+        c.run(&t).await,
+        Outcome::Down("HTTP/1.1 404 Not Found".into())
+    );
+}
+
+/// https against `openssl s_server -www` with a throw-away self-signed certificate
+/// (skipped where the openssl tool is missing): unverified TLS, 200 counts as up.
+#[tokio::test]
+async fn https_accepts_a_self_signed_certificate() {
+    let dir = std::env::temp_dir().join(format!("lvh-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (key, cert) = (dir.join("k.pem"), dir.join("c.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args([
+            "-nodes",
+            "-subj",
+            "/CN=www.example",
+            "-days",
+            "1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output();
+    if !made.is_ok_and(|o| o.status.success()) {
+        eprintln!("openssl not usable: skipped");
+        return;
+    }
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = std::process::Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let env = StaticEnv::with_common_services();
+    let text = format!(
+        "virtual=192.0.2.1:443\n    real=127.0.0.1:{port} masq\n    service=https\n    negotiatetimeout=3\n    virtualhost=www.example\n"
+    );
+    let v = parse_config("t.cf", &text, &env)
+        .unwrap()
+        .0
+        .virtuals
+        .remove(0);
+    let check = super::checker_for(&v, &v.reals[0]);
+    let t = Target::new(&v, &v.reals[0]);
+    let mut outcome = Outcome::NotChecked;
+    for _ in 0..50 {
+        outcome = check.run(&t).await;
+        if outcome == Outcome::Up {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(outcome, Outcome::Up);
 }

@@ -1,0 +1,237 @@
+//! `service=dns` (spec §2.3, T43): one query to the real server, over TCP when the virtual
+//! is TCP and UDP otherwise. A name is looked up as A; an IP address as PTR. Up when some A
+//! address or PTR name matches `receive`; an empty receive is always down (as ldirectord).
+//! A minimal hand-written DNS client: one question, answers only, compression understood.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use regex::Regex;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+
+use super::{BoxFuture, Check, Outcome, Target, with_deadline};
+
+const TYPE_A: u16 = 1;
+const TYPE_PTR: u16 = 12;
+
+#[derive(Debug, Clone)]
+pub struct DnsCheck {
+    /// The name or address to look up (leading `/` already removed).
+    pub query: String,
+    pub receive: Option<Regex>,
+    pub tcp: bool,
+    pub timeout: Duration,
+}
+
+impl Check for DnsCheck {
+    fn run<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let Some(receive) = &self.receive else {
+                return Outcome::Down("dns check without receive".to_owned());
+            };
+            let Some(port) = target.check_port else {
+                return Outcome::Down("no port to query".to_owned());
+            };
+            let server = SocketAddr::new(target.real_addr, port);
+            let (name, qtype) = question(&self.query);
+            let id = (std::process::id() as u16) ^ 0x5a5a;
+            let query = build_query(id, &name, qtype);
+            with_deadline(self.timeout, async move {
+                let reply = if self.tcp {
+                    exchange_tcp(server, &query).await
+                } else {
+                    exchange_udp(server, &query).await
+                };
+                match reply.map(|r| parse_answers(&r, id, qtype)) {
+                    Ok(Ok(answers)) if answers.iter().any(|a| receive.is_match(a)) => Outcome::Up,
+                    Ok(Ok(answers)) => Outcome::Down(format!(
+                        "no answer for {name} matches receive ({})",
+                        answers.join(", ")
+                    )),
+                    Ok(Err(why)) => Outcome::Down(why),
+                    Err(e) => Outcome::Down(format!("dns query to {server}: {e}")),
+                }
+            })
+            .await
+        })
+    }
+}
+
+/// The name to ask and its type: PTR in in-addr.arpa/ip6.arpa for an address, else A.
+pub fn question(query: &str) -> (String, u16) {
+    match query.parse::<IpAddr>() {
+        Ok(IpAddr::V4(a)) => {
+            let o = a.octets();
+            (
+                format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0]),
+                TYPE_PTR,
+            )
+        }
+        Ok(IpAddr::V6(a)) => {
+            let nibbles: Vec<String> = a
+                .octets()
+                .iter()
+                .rev()
+                .flat_map(|b| [b & 0x0f, b >> 4])
+                .map(|n| format!("{n:x}"))
+                .collect();
+            (format!("{}.ip6.arpa", nibbles.join(".")), TYPE_PTR)
+        }
+        Err(_) => (query.trim_end_matches('.').to_owned(), TYPE_A),
+    }
+}
+
+pub fn build_query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
+    let mut q = Vec::with_capacity(32 + name.len());
+    q.extend_from_slice(&id.to_be_bytes());
+    q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]); // RD; one question
+    for label in name.split('.').filter(|l| !l.is_empty()) {
+        let bytes = &label.as_bytes()[..label.len().min(63)];
+        q.push(bytes.len() as u8);
+        q.extend_from_slice(bytes);
+    }
+    q.push(0);
+    q.extend_from_slice(&qtype.to_be_bytes());
+    q.extend_from_slice(&1u16.to_be_bytes());
+    q
+}
+
+async fn exchange_udp(server: SocketAddr, query: &[u8]) -> std::io::Result<Vec<u8>> {
+    let local: SocketAddr = if server.is_ipv6() {
+        "[::]:0".parse().map_err(std::io::Error::other)?
+    } else {
+        "0.0.0.0:0".parse().map_err(std::io::Error::other)?
+    };
+    let sock = UdpSocket::bind(local).await?;
+    sock.connect(server).await?;
+    sock.send(query).await?;
+    let mut buf = vec![0u8; 4096];
+    let n = sock.recv(&mut buf).await?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+async fn exchange_tcp(server: SocketAddr, query: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut s = TcpStream::connect(server).await?;
+    let len = u16::try_from(query.len()).map_err(std::io::Error::other)?;
+    s.write_all(&len.to_be_bytes()).await?;
+    s.write_all(query).await?;
+    let n = s.read_u16().await?;
+    let mut buf = vec![0u8; usize::from(n)];
+    s.read_exact(&mut buf).await?;
+    Ok(buf)
+}
+
+/// The A addresses or PTR names among the answers; Err for a reply that is not ours or
+/// reports an error.
+pub fn parse_answers(r: &[u8], id: u16, qtype: u16) -> Result<Vec<String>, String> {
+    let bad = || "malformed DNS reply".to_owned();
+    if r.len() < 12 || r[0..2] != id.to_be_bytes() || r[2] & 0x80 == 0 {
+        return Err(bad());
+    }
+    let rcode = r[3] & 0x0f;
+    if rcode != 0 {
+        return Err(format!("DNS error code {rcode}"));
+    }
+    let qd = u16::from_be_bytes([r[4], r[5]]);
+    let an = u16::from_be_bytes([r[6], r[7]]);
+    let mut pos = 12;
+    for _ in 0..qd {
+        pos = skip_name(r, pos).ok_or_else(bad)? + 4;
+    }
+    let mut out = Vec::new();
+    for _ in 0..an {
+        pos = skip_name(r, pos).ok_or_else(bad)?;
+        let head = r.get(pos..pos + 10).ok_or_else(bad)?;
+        let rtype = u16::from_be_bytes([head[0], head[1]]);
+        let len = usize::from(u16::from_be_bytes([head[8], head[9]]));
+        let data_at = pos + 10;
+        let data = r.get(data_at..data_at + len).ok_or_else(bad)?;
+        match rtype {
+            TYPE_A if qtype == TYPE_A && len == 4 => {
+                out.push(format!("{}.{}.{}.{}", data[0], data[1], data[2], data[3]));
+            }
+            TYPE_PTR if qtype == TYPE_PTR => out.push(read_name(r, data_at).ok_or_else(bad)?),
+            _ => {}
+        }
+        pos = data_at + len;
+    }
+    Ok(out)
+}
+
+/// The position after a (possibly compressed) name.
+fn skip_name(r: &[u8], mut pos: usize) -> Option<usize> {
+    loop {
+        let len = *r.get(pos)?;
+        match len {
+            0 => return Some(pos + 1),
+            l if l & 0xc0 == 0xc0 => return Some(pos + 2),
+            l => pos += 1 + usize::from(l),
+        }
+    }
+}
+
+/// A name as dotted text without the final dot, following at most 16 pointers.
+fn read_name(r: &[u8], mut pos: usize) -> Option<String> {
+    let mut labels = Vec::new();
+    for _ in 0..128 {
+        let len = *r.get(pos)?;
+        if len == 0 {
+            return Some(labels.join("."));
+        }
+        if len & 0xc0 == 0xc0 {
+            pos = usize::from(u16::from_be_bytes([len & 0x3f, *r.get(pos + 1)?]));
+            continue;
+        }
+        let label = r.get(pos + 1..pos + 1 + usize::from(len))?;
+        labels.push(String::from_utf8_lossy(label).into_owned());
+        pos += 1 + usize::from(len);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(id: u16, q: &[u8], answers: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut r = q.to_vec();
+        r[0..2].copy_from_slice(&id.to_be_bytes());
+        r[2] = 0x81;
+        r[3] = 0x80;
+        r[7] = answers.len() as u8;
+        for (t, data) in answers {
+            r.extend_from_slice(&[0xc0, 12]);
+            r.extend_from_slice(&t.to_be_bytes());
+            r.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
+            r.extend_from_slice(&(data.len() as u16).to_be_bytes());
+            r.extend_from_slice(data);
+        }
+        r
+    }
+
+    #[test]
+    fn t43_a_and_ptr_answers() {
+        let (name, t) = question("www.example.com");
+        assert_eq!((name.as_str(), t), ("www.example.com", TYPE_A));
+        let q = build_query(7, &name, t);
+        let r = reply(7, &q, &[(TYPE_A, vec![192, 0, 2, 9]), (5, vec![0])]);
+        assert_eq!(parse_answers(&r, 7, TYPE_A).unwrap(), ["192.0.2.9"]);
+        assert!(parse_answers(&r, 8, TYPE_A).is_err());
+
+        let (name, t) = question("192.0.2.9");
+        assert_eq!((name.as_str(), t), ("9.2.0.192.in-addr.arpa", TYPE_PTR));
+        let q = build_query(1, &name, t);
+        let ptr = b"\x03web\x07example\x00".to_vec();
+        let r = reply(1, &q, &[(TYPE_PTR, ptr)]);
+        assert_eq!(parse_answers(&r, 1, TYPE_PTR).unwrap(), ["web.example"]);
+        let mut nx = reply(1, &q, &[]);
+        nx[3] = 0x83;
+        assert_eq!(
+            parse_answers(&nx, 1, TYPE_PTR).unwrap_err(),
+            "DNS error code 3"
+        );
+        assert!(parse_answers(&q[..5], 1, TYPE_PTR).is_err());
+    }
+}

@@ -1,0 +1,156 @@
+//! `service=ftp` (spec §2.3): log in (`login`/`passwd`, anonymous by default), `CWD /`,
+//! binary mode, passive mode, `RETR request`; up when the downloaded content matches
+//! `receive`. As in ldirectord only the content decides, so an FTP error shows up as "no
+//! match" with the server's reply as the reason.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use regex::Regex;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use super::{BoxFuture, Check, Outcome, Target, with_deadline};
+
+/// Downloads beyond this are cut before matching.
+const MAX_FILE: u64 = 1 << 20;
+
+#[derive(Debug, Clone)]
+pub struct FtpCheck {
+    pub login: String,
+    pub passwd: String,
+    /// The file to fetch, without the leading `/`.
+    pub file: String,
+    pub receive: Regex,
+    pub timeout: Duration,
+}
+
+impl Check for FtpCheck {
+    fn run<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let Some(port) = target.check_port else {
+                return Outcome::Down("no port to connect to".to_owned());
+            };
+            let server = SocketAddr::new(target.real_addr, port);
+            with_deadline(self.timeout, async move {
+                match self.fetch(server).await {
+                    Ok(content) if self.receive.is_match(&content) => Outcome::Up,
+                    Ok(_) => Outcome::Down("downloaded file does not match receive".to_owned()),
+                    Err(why) => Outcome::Down(why),
+                }
+            })
+            .await
+        })
+    }
+}
+
+impl FtpCheck {
+    async fn fetch(&self, server: SocketAddr) -> Result<String, String> {
+        let stream = TcpStream::connect(server)
+            .await
+            .map_err(|e| format!("connect to {server}: {e}"))?;
+        let (r, mut w) = stream.into_split();
+        let mut r = BufReader::new(r);
+        expect(&reply(&mut r).await?, '2')?;
+        let user = if self.login.is_empty() {
+            "anonymous"
+        } else {
+            &self.login
+        };
+        let pass = if self.passwd.is_empty() {
+            "lvsctl@"
+        } else {
+            &self.passwd
+        };
+        let steps = [format!("USER {user}"), format!("PASS {pass}")];
+        for (i, line) in steps.iter().enumerate() {
+            send(&mut w, line).await?;
+            let answer = reply(&mut r).await?;
+            // 331 asks for the password; a 230 after USER means no password is needed.
+            if i == 0 && answer.starts_with("230") {
+                break;
+            }
+            expect(&answer, if i == 0 { '3' } else { '2' })?;
+        }
+        for line in ["CWD /", "TYPE I"] {
+            send(&mut w, line).await?;
+            expect(&reply(&mut r).await?, '2')?;
+        }
+        send(&mut w, "PASV").await?;
+        let pasv = reply(&mut r).await?;
+        let data_port = pasv_port(&pasv).ok_or_else(|| format!("bad PASV reply: {pasv}"))?;
+        // The data connection goes to the real server itself, whatever address it names.
+        let data_addr = SocketAddr::new(server.ip(), data_port);
+        let data = TcpStream::connect(data_addr)
+            .await
+            .map_err(|e| format!("data connection {data_addr}: {e}"))?;
+        send(&mut w, &format!("RETR {}", self.file)).await?;
+        expect(&reply(&mut r).await?, '1')?;
+        let mut content = Vec::new();
+        data.take(MAX_FILE)
+            .read_to_end(&mut content)
+            .await
+            .map_err(|e| format!("download: {e}"))?;
+        let _ = send(&mut w, "QUIT").await;
+        Ok(String::from_utf8_lossy(&content).into_owned())
+    }
+}
+
+async fn send(w: &mut tokio::net::tcp::OwnedWriteHalf, line: &str) -> Result<(), String> {
+    w.write_all(format!("{line}\r\n").as_bytes())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// One reply, multi-line replies (`123-…` up to `123 …`) included; returns the last line.
+async fn reply(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> Result<String, String> {
+    loop {
+        let mut line = String::new();
+        match r.read_line(&mut line).await {
+            Ok(0) => return Err("connection closed".to_owned()),
+            Ok(_) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        let line = line.trim_end().to_owned();
+        let b = line.as_bytes();
+        if b.len() >= 3 && b[..3].iter().all(u8::is_ascii_digit) && b.get(3) != Some(&b'-') {
+            return Ok(line);
+        }
+    }
+}
+
+fn expect(line: &str, class: char) -> Result<(), String> {
+    if line.starts_with(class) {
+        Ok(())
+    } else {
+        Err(format!("unexpected reply: {line}"))
+    }
+}
+
+/// The port of `227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)`.
+pub fn pasv_port(line: &str) -> Option<u16> {
+    let inner = line.split_once('(')?.1.split_once(')')?.0;
+    let nums: Vec<u16> = inner
+        .split(',')
+        .map(|n| n.trim().parse().ok())
+        .collect::<Option<_>>()?;
+    match nums.as_slice() {
+        [_, _, _, _, hi, lo] if *hi < 256 && *lo < 256 => Some(hi * 256 + lo),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passive_reply() {
+        assert_eq!(
+            pasv_port("227 Entering Passive Mode (10,1,0,1,195,80)."),
+            Some(50000)
+        );
+        assert_eq!(pasv_port("227 nothing"), None);
+        assert_eq!(pasv_port("227 (1,2,3,4,300,1)"), None);
+    }
+}

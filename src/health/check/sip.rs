@@ -1,0 +1,127 @@
+//! `service=sip` (spec §2.3): one `OPTIONS sip:<login>` request over the virtual's
+//! protocol (TCP by default, UDP for `protocol=udp`); up only on `SIP/2.0 200 OK`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+
+use super::{BoxFuture, Check, Outcome, Target, with_deadline};
+
+#[derive(Debug, Clone)]
+pub struct SipCheck {
+    /// The request URI's user part (`login=`).
+    pub login: String,
+    pub udp: bool,
+    pub timeout: Duration,
+}
+
+impl Check for SipCheck {
+    fn run<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let Some(port) = target.check_port else {
+                return Outcome::Down("no port to connect to".to_owned());
+            };
+            let server = SocketAddr::new(target.real_addr, port);
+            with_deadline(self.timeout, async move {
+                let request = options_request(&self.login, server, self.udp);
+                let reply = if self.udp {
+                    over_udp(server, &request).await
+                } else {
+                    over_tcp(server, &request).await
+                };
+                match reply {
+                    Ok(text) => {
+                        let first = text.lines().next().unwrap_or("").to_owned();
+                        if first.starts_with("SIP/2.0 200 OK") {
+                            Outcome::Up
+                        } else {
+                            Outcome::Down(first)
+                        }
+                    }
+                    Err(e) => Outcome::Down(format!("sip {server}: {e}")),
+                }
+            })
+            .await
+        })
+    }
+}
+
+pub fn options_request(login: &str, server: SocketAddr, udp: bool) -> String {
+    let transport = if udp { "UDP" } else { "TCP" };
+    let tag = std::process::id();
+    format!(
+        "OPTIONS sip:{login} SIP/2.0\r\n\
+         Via: SIP/2.0/{transport} {server};branch=z9hG4bKlvsctl{tag};rport\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:{login}>;tag=lvsctl{tag}\r\n\
+         To: <sip:{login}>\r\n\
+         Call-ID: lvsctl-{tag}@{server}\r\n\
+         CSeq: 1 OPTIONS\r\n\
+         Accept: application/sdp\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
+}
+
+async fn over_udp(server: SocketAddr, request: &str) -> std::io::Result<String> {
+    let local: SocketAddr = if server.is_ipv6() {
+        SocketAddr::from(([0u16; 8], 0))
+    } else {
+        SocketAddr::from(([0u8; 4], 0))
+    };
+    let sock = UdpSocket::bind(local).await?;
+    sock.connect(server).await?;
+    sock.send(request.as_bytes()).await?;
+    let mut buf = vec![0u8; 4096];
+    let n = sock.recv(&mut buf).await?;
+    Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+async fn over_tcp(server: SocketAddr, request: &str) -> std::io::Result<String> {
+    let mut s = TcpStream::connect(server).await?;
+    s.write_all(request.as_bytes()).await?;
+    let mut buf = vec![0u8; 4096];
+    let n = s.read(&mut buf).await?;
+    Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipvs::model::{Protocol, ServiceKey};
+
+    #[tokio::test]
+    async fn only_200_ok_is_up() {
+        let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = sock.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 2048];
+            for reply in ["SIP/2.0 200 OK\r\n\r\n", "SIP/2.0 404 Not Found\r\n\r\n"] {
+                let (n, peer) = sock.recv_from(&mut buf).await.unwrap();
+                assert!(buf[..n].starts_with(b"OPTIONS sip:probe SIP/2.0\r\n"));
+                sock.send_to(reply.as_bytes(), peer).await.unwrap();
+            }
+        });
+        let check = SipCheck {
+            login: "probe".into(),
+            udp: true,
+            timeout: Duration::from_secs(2),
+        };
+        let t = Target {
+            virtual_key: ServiceKey::Addr {
+                protocol: Protocol::Udp,
+                addr: "10.0.0.1".parse().unwrap(),
+                port: 5060,
+            },
+            real_addr: "127.0.0.1".parse().unwrap(),
+            real_port: port,
+            check_port: Some(port),
+        };
+        assert_eq!(check.run(&t).await, Outcome::Up);
+        assert_eq!(
+            check.run(&t).await,
+            Outcome::Down("SIP/2.0 404 Not Found".into())
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! TLS for `https` checks: rustls on the ring provider, certificates **not** verified.
+//!
+//! Real servers are addressed by IP and often carry the public name's certificate (or a
+//! self-signed one), so ldirectord checks without verification (spec §2.3); so do we.
+//! Unlike ldirectord, SNI is sent when `virtualhost` is set (spec §7.1.6).
+
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use tokio_rustls::TlsConnector;
+
+/// Accepts any certificate but still checks the handshake signatures (so the peer holds
+/// the key of the certificate it sent).
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// One connector for the whole process (its session cache is shared by all checks).
+pub fn connector() -> Option<TlsConnector> {
+    static CONNECTOR: OnceLock<Option<TlsConnector>> = OnceLock::new();
+    CONNECTOR
+        .get_or_init(|| {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .ok()?
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
+                .with_no_client_auth();
+            Some(TlsConnector::from(Arc::new(config)))
+        })
+        .clone()
+}
+
+/// SNI = `virtual_host` when it is a DNS name; otherwise the IP (rustls then sends no SNI).
+pub fn server_name(virtual_host: Option<&str>, ip: IpAddr) -> ServerName<'static> {
+    virtual_host
+        .and_then(|h| ServerName::try_from(h.to_owned()).ok())
+        .unwrap_or_else(|| ServerName::IpAddress(ip.into()))
+}

@@ -1,0 +1,305 @@
+//! The reconciler's memory: every owned virtual with its reals, each real's health and
+//! last check, and the fallbackcommand state. Pure data; the event loop feeds it check
+//! reports and asks it for the [`Desired`] kernel state.
+//!
+//! A reload builds a new registry from the new config and carries over the state of every
+//! check whose definition did not change (its [`fingerprint`]), so unchanged reals keep
+//! their health and failure counts instead of being rebuilt from the kernel (spec §7.1.6).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+use crate::health::check::Outcome;
+use crate::health::config::{Config, RealServer, VirtualService};
+use crate::health::daemon::plan::{Desired, DesiredReal, DesiredVirtual};
+use crate::health::desired::{desired_dest, desired_fallback, desired_service};
+use crate::health::state::{Event, Health, RealHealth, Thresholds, fallback_command_arg};
+use crate::ipvs::model::{Dest, DestKey, ServiceKey};
+
+/// A check's identity in the registry: the virtual and the real's kernel entry.
+pub type CheckId = (ServiceKey, DestKey);
+
+/// One result from a check task.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub id: CheckId,
+    /// The task that produced it; reports of replaced tasks are ignored.
+    pub generation: u64,
+    pub outcome: Outcome,
+    /// A maintenance file forced the real down; `outcome` is then not a check result.
+    pub maintenance: bool,
+    pub at: SystemTime,
+    pub duration: Duration,
+}
+
+/// The last check of a real, for the status API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastCheck {
+    pub at: SystemTime,
+    pub duration: Duration,
+    /// Why it failed; None when it passed.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RealSlot {
+    pub real: RealServer,
+    /// The kernel entry at configured weight.
+    pub dest: Dest,
+    /// None until the first report.
+    pub health: Option<RealHealth>,
+    pub maintenance: bool,
+    pub last: Option<LastCheck>,
+    pub fingerprint: String,
+    /// The check task currently reporting for this slot.
+    pub generation: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct VirtualSlot {
+    pub v: VirtualService,
+    pub reals: Vec<RealSlot>,
+    /// The fallbackcommand argument last used (ldirectord runs it only on changes).
+    pub fallback_arg: Option<&'static str>,
+}
+
+impl VirtualSlot {
+    pub fn label(&self) -> String {
+        self.v.label()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    pub virtuals: Vec<VirtualSlot>,
+    pub readd_quiescent: bool,
+    /// Where each check's slot is: reports arrive at a thousand per second with many reals.
+    index: HashMap<CheckId, (usize, usize)>,
+}
+
+/// What makes two checks "the same" across a reload: the real as configured (without its
+/// line number), the virtual's check settings and its interval.
+pub fn fingerprint(v: &VirtualService, r: &RealServer) -> String {
+    let mut real = r.clone();
+    real.line = 0;
+    format!("{real:?}|{:?}|{}", v.check, v.check_interval)
+}
+
+impl Registry {
+    /// The registry for `config`, keeping the state of unchanged checks from `old`.
+    pub fn build(config: &Config, old: Option<&Registry>) -> Self {
+        let virtuals: Vec<VirtualSlot> = config
+            .virtuals
+            .iter()
+            .map(|v| {
+                let old_v = old.and_then(|o| o.virtual_slot(&v.key));
+                let mut reals: Vec<RealSlot> = Vec::new();
+                for r in &v.reals {
+                    let dest = desired_dest(v, r);
+                    if reals.iter().any(|s| s.dest.key() == dest.key()) {
+                        continue; // one check per kernel entry
+                    }
+                    let fp = fingerprint(v, r);
+                    let kept = old_v
+                        .and_then(|o| o.reals.iter().find(|s| s.dest.key() == dest.key()))
+                        .filter(|s| s.fingerprint == fp);
+                    reals.push(match kept {
+                        Some(s) => RealSlot {
+                            real: r.clone(),
+                            dest,
+                            ..s.clone()
+                        },
+                        None => RealSlot {
+                            real: r.clone(),
+                            dest,
+                            health: None,
+                            maintenance: false,
+                            last: None,
+                            fingerprint: fp,
+                            generation: 0,
+                        },
+                    });
+                }
+                VirtualSlot {
+                    v: v.clone(),
+                    reals,
+                    fallback_arg: old_v.and_then(|o| o.fallback_arg),
+                }
+            })
+            .collect();
+        let index = virtuals
+            .iter()
+            .enumerate()
+            .flat_map(|(vi, vs): (usize, &VirtualSlot)| {
+                vs.reals
+                    .iter()
+                    .enumerate()
+                    .map(move |(ri, s)| ((vs.v.key, s.dest.key()), (vi, ri)))
+            })
+            .collect();
+        Self {
+            virtuals,
+            readd_quiescent: config.globals.readd_quiescent,
+            index,
+        }
+    }
+
+    pub fn virtual_slot(&self, key: &ServiceKey) -> Option<&VirtualSlot> {
+        self.virtuals.iter().find(|v| v.v.key == *key)
+    }
+
+    pub fn slot_mut(&mut self, id: &CheckId) -> Option<(&VirtualService, &mut RealSlot)> {
+        let (vi, ri) = *self.index.get(id)?;
+        let vs = self.virtuals.get_mut(vi)?;
+        let slot = vs.reals.get_mut(ri)?;
+        Some((&vs.v, slot))
+    }
+
+    /// Applies one report. Returns whether the kernel may need a change (a real's health
+    /// changed) and the log lines for soft failures.
+    pub fn record(&mut self, r: &Report) -> (bool, Vec<String>) {
+        let Some((v, slot)) = self.slot_mut(&r.id) else {
+            return (false, Vec::new());
+        };
+        if slot.generation != r.generation {
+            return (false, Vec::new());
+        }
+        let label = format!("{} ({})", slot.dest.key(), v.label());
+        let before = slot.health.map(|h| h.health);
+        slot.last = Some(LastCheck {
+            at: r.at,
+            duration: r.duration,
+            reason: match &r.outcome {
+                Outcome::Down(why) => Some(why.clone()),
+                _ => None,
+            },
+        });
+        let mut lines = Vec::new();
+        if r.maintenance {
+            if !slot.maintenance {
+                lines.push(format!("Server in maintenance: {label}"));
+            }
+            slot.maintenance = true;
+            slot.health
+                .get_or_insert(RealHealth::new(Health::Down))
+                .force_down();
+        } else {
+            slot.maintenance = false;
+            let t = Thresholds::for_virtual(v);
+            match slot.health.as_mut() {
+                Some(h) => match h.observe(&r.outcome, t) {
+                    Event::SoftFailure { count, fall } => lines.push(format!(
+                        "Soft failure real server: {label} failure {count}/{fall}"
+                    )),
+                    Event::SoftFailuresReset => {
+                        lines.push(format!("Resetting soft failure count: {label}"));
+                    }
+                    _ => {}
+                },
+                None => slot.health = Some(first_health(&r.outcome, t)),
+            }
+        }
+        (slot.health.map(|h| h.health) != before, lines)
+    }
+
+    /// The kernel state this registry wants; `remove` lists owned services to delete.
+    pub fn desired(&self, remove: Vec<(ServiceKey, String)>) -> Desired {
+        let virtuals = self
+            .virtuals
+            .iter()
+            .map(|vs| DesiredVirtual {
+                service: desired_service(&vs.v),
+                label: vs.label(),
+                reals: vs
+                    .reals
+                    .iter()
+                    .map(|s| DesiredReal {
+                        dest: s.dest.clone(),
+                        health: s.health.map(|h| h.health),
+                    })
+                    .collect(),
+                quiescent: vs.v.quiescent,
+                fallback: vs.v.fallback.as_ref().map(|f| desired_fallback(&vs.v, f)),
+            })
+            .collect();
+        Desired {
+            virtuals,
+            remove,
+            readd_quiescent: self.readd_quiescent,
+        }
+    }
+
+    /// The fallbackcommand lines due now (`<cmd> start|stop <vip:port> <proto>`), only for
+    /// virtuals whose reals all have a result, remembering what was run.
+    pub fn due_fallback_commands(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        for vs in &mut self.virtuals {
+            let settled = vs.reals.iter().all(|s| s.health.is_some());
+            if !settled {
+                continue;
+            }
+            let any_up = vs
+                .reals
+                .iter()
+                .any(|s| s.health.is_some_and(|h| h.health == Health::Up));
+            let Some(arg) = fallback_command_arg(any_up, vs.fallback_arg) else {
+                continue;
+            };
+            let first = vs.fallback_arg.is_none();
+            vs.fallback_arg = Some(arg);
+            // At start a healthy virtual has nothing to stop.
+            if first && arg == "stop" {
+                continue;
+            }
+            if let Some(cmd) = &vs.v.fallback_command {
+                out.push(format!("{cmd} {arg} {}", fallback_command_target(&vs.v)));
+            }
+        }
+        out
+    }
+}
+
+/// The first result decides the initial state directly (no failurecount: there is no
+/// traffic to protect yet, and the real is not in the pool).
+fn first_health(outcome: &Outcome, t: Thresholds) -> RealHealth {
+    match outcome {
+        Outcome::Up if t.rise <= 1 => {
+            let mut h = RealHealth::new(Health::Up);
+            h.successes = 1;
+            h
+        }
+        Outcome::Up => {
+            let mut h = RealHealth::new(Health::Down);
+            h.successes = 1;
+            h
+        }
+        Outcome::Down(_) | Outcome::NotChecked => {
+            let mut h = RealHealth::new(Health::Down);
+            h.failures = 1;
+            h
+        }
+    }
+}
+
+/// `vip:port proto`, as ldirectord passes it (`:0 fwm` for firewall marks, spec §1.3).
+pub fn fallback_command_target(v: &VirtualService) -> String {
+    match v.key {
+        ServiceKey::Addr {
+            protocol,
+            addr,
+            port,
+        } => {
+            let host = match addr {
+                IpAddr::V4(a) => a.to_string(),
+                IpAddr::V6(a) => format!("[{a}]"),
+            };
+            format!("{host}:{port} {}", protocol.listing_name().to_lowercase())
+        }
+        ServiceKey::Fwmark { .. } => ":0 fwm".to_owned(),
+    }
+}
+
+#[cfg(test)]
+#[path = "registry_tests.rs"]
+mod tests;

@@ -1,0 +1,171 @@
+//! Prometheus text exposition of the status document, served on a loopback TCP port
+//! (`--metrics 127.0.0.1:PORT`). Rendering is a pure function of [`StatusReport`]; the
+//! server answers every request on the socket with the current metrics.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{RealState, StatusReport};
+
+/// The metrics for one status document.
+pub fn render_metrics(r: &StatusReport) -> String {
+    let mut out = String::new();
+    let families: [(&str, &str, &str); 5] = [
+        (
+            "lvsctl_health_real_up",
+            "gauge",
+            "1 when the real server passes its check",
+        ),
+        (
+            "lvsctl_health_real_kernel_weight",
+            "gauge",
+            "weight of the kernel entry (absent when not in the kernel)",
+        ),
+        (
+            "lvsctl_health_real_consecutive_failures",
+            "gauge",
+            "failed checks in a row",
+        ),
+        (
+            "lvsctl_health_check_duration_seconds",
+            "gauge",
+            "duration of the last check",
+        ),
+        (
+            "lvsctl_health_virtual_fallback_active",
+            "gauge",
+            "1 while the fallback server is in use",
+        ),
+    ];
+    for (i, (name, kind, help)) in families.iter().enumerate() {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for v in &r.virtuals {
+            let vl = escape(&v.label);
+            if i == 4 {
+                let _ = writeln!(
+                    out,
+                    "{name}{{virtual=\"{vl}\"}} {}",
+                    u8::from(v.fallback_active)
+                );
+                continue;
+            }
+            for real in &v.reals {
+                let labels = format!(
+                    "{{virtual=\"{vl}\",real=\"{}\"}}",
+                    escape(&real.dest.to_string())
+                );
+                let value = match i {
+                    0 => Some(if real.state == RealState::Up {
+                        1.0
+                    } else {
+                        0.0
+                    }),
+                    1 => real.kernel_weight.map(f64::from),
+                    2 => Some(f64::from(real.failures)),
+                    _ => real
+                        .last_duration_ms
+                        .map(|ms| f64::from(u32::try_from(ms).unwrap_or(u32::MAX)) / 1000.0),
+                };
+                if let Some(value) = value {
+                    let _ = writeln!(out, "{name}{labels} {value}");
+                }
+            }
+        }
+    }
+    out
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Serves metrics on `addr` (loopback only: the daemon runs as root and the API has no
+/// authentication).
+pub fn serve_metrics(
+    addr: SocketAddr,
+    ask: mpsc::UnboundedSender<oneshot::Sender<StatusReport>>,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    if !addr.ip().is_loopback() {
+        return Err(std::io::Error::other(
+            "the metrics endpoint must be on a loopback address",
+        ));
+    }
+    let std_listener = std::net::TcpListener::bind(addr)?;
+    std_listener.set_nonblocking(true)?;
+    let listener = TcpListener::from_std(std_listener)?;
+    Ok(tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request).await;
+            let (tx, rx) = oneshot::channel();
+            if ask.send(tx).is_err() {
+                return;
+            }
+            let Ok(report) = rx.await else { return };
+            let body = render_metrics(&report);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(body.as_bytes()).await;
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::status::{RealStatus, VirtualStatus};
+    use crate::ipvs::model::{DestKey, Protocol, ServiceKey};
+
+    #[test]
+    fn one_line_per_real_and_family() {
+        let report = StatusReport {
+            config: "x".into(),
+            pid: 1,
+            virtuals: vec![VirtualStatus {
+                service: ServiceKey::Addr {
+                    protocol: Protocol::Tcp,
+                    addr: "10.0.0.1".parse().unwrap(),
+                    port: 80,
+                },
+                label: "10.0.0.1:80".into(),
+                up: 1,
+                fallback_active: false,
+                reals: vec![RealStatus {
+                    dest: DestKey {
+                        addr: "10.1.0.1".parse().unwrap(),
+                        port: 80,
+                    },
+                    state: RealState::Up,
+                    kernel_weight: Some(3),
+                    configured_weight: 3,
+                    successes: 4,
+                    failures: 0,
+                    last_check_ms: Some(1),
+                    last_duration_ms: Some(1500),
+                    reason: None,
+                }],
+            }],
+        };
+        let text = render_metrics(&report);
+        assert!(
+            text.contains(
+                "lvsctl_health_real_up{virtual=\"10.0.0.1:80\",real=\"10.1.0.1:80\"} 1\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(
+            "lvsctl_health_real_kernel_weight{virtual=\"10.0.0.1:80\",real=\"10.1.0.1:80\"} 3\n"
+        ));
+        assert!(text.contains("lvsctl_health_check_duration_seconds{virtual=\"10.0.0.1:80\",real=\"10.1.0.1:80\"} 1.5\n"));
+        assert!(
+            text.contains("lvsctl_health_virtual_fallback_active{virtual=\"10.0.0.1:80\"} 0\n")
+        );
+    }
+}

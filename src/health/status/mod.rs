@@ -1,0 +1,133 @@
+//! The status API: a JSON document per daemon, served on a root-only unix socket, read by
+//! `lvsctl health status` and by `lvsctl top` (through [`SocketHealth`]).
+//!
+//! The schema (spec §7.3): per virtual {label, up count, fallback active}, per real {state,
+//! kernel and configured weight, consecutive successes/failures, last check time, duration
+//! and reason}. `snapshot` builds it from the registry; nothing here runs a check.
+
+mod client;
+mod metrics;
+mod server;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::UNIX_EPOCH;
+
+use serde::{Deserialize, Serialize};
+
+pub use client::{SocketHealth, query, render_table};
+pub use metrics::{render_metrics, serve_metrics};
+pub use server::serve;
+
+use crate::health::daemon::registry::Registry;
+use crate::health::state::Health;
+use crate::ipvs::model::{DestKey, ServiceKey};
+
+/// Where a daemon for configuration `name` listens.
+pub fn socket_path(name: &str) -> PathBuf {
+    PathBuf::from(format!("{SOCKET_DIR}/health.{name}.sock"))
+}
+
+/// Directory of every daemon's socket (one daemon per configuration).
+pub const SOCKET_DIR: &str = "/run/lvsctl";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusReport {
+    pub config: String,
+    pub pid: u32,
+    pub virtuals: Vec<VirtualStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VirtualStatus {
+    pub service: ServiceKey,
+    pub label: String,
+    pub up: usize,
+    pub fallback_active: bool,
+    pub reals: Vec<RealStatus>,
+}
+
+/// `pending` until the first check result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RealState {
+    Up,
+    Down,
+    Maintenance,
+    Pending,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RealStatus {
+    pub dest: DestKey,
+    pub state: RealState,
+    /// None when the entry is not in the kernel.
+    pub kernel_weight: Option<i32>,
+    pub configured_weight: u32,
+    pub successes: u32,
+    pub failures: u32,
+    /// Milliseconds since the Unix epoch.
+    pub last_check_ms: Option<u64>,
+    pub last_duration_ms: Option<u64>,
+    pub reason: Option<String>,
+}
+
+/// The status document for `registry`, with the kernel weights of the last cycle.
+#[allow(clippy::implicit_hasher)] // only ever called with the daemon's map
+pub fn snapshot(
+    config: &str,
+    registry: &Registry,
+    weights: &HashMap<(ServiceKey, DestKey), i32>,
+) -> StatusReport {
+    let virtuals = registry
+        .virtuals
+        .iter()
+        .map(|vs| {
+            let key = vs.v.key;
+            let reals: Vec<RealStatus> = vs
+                .reals
+                .iter()
+                .map(|s| {
+                    let state = match (s.maintenance, s.health.map(|h| h.health)) {
+                        (true, _) => RealState::Maintenance,
+                        (false, None) => RealState::Pending,
+                        (false, Some(Health::Up)) => RealState::Up,
+                        (false, Some(Health::Down)) => RealState::Down,
+                    };
+                    let last = s.last.as_ref();
+                    RealStatus {
+                        dest: s.dest.key(),
+                        state,
+                        kernel_weight: weights.get(&(key, s.dest.key())).copied(),
+                        configured_weight: s.real.weight,
+                        successes: s.health.map_or(0, |h| h.successes),
+                        failures: s.health.map_or(0, |h| h.failures),
+                        last_check_ms: last.and_then(|l| {
+                            l.at.duration_since(UNIX_EPOCH)
+                                .ok()
+                                .map(|d| d.as_millis() as u64)
+                        }),
+                        last_duration_ms: last.map(|l| l.duration.as_millis() as u64),
+                        reason: last.and_then(|l| l.reason.clone()),
+                    }
+                })
+                .collect();
+            let fallback_active = vs.v.fallback.as_ref().is_some_and(|f| {
+                let d = crate::health::desired::desired_fallback(&vs.v, f);
+                weights.contains_key(&(key, d.key())) && !reals.iter().any(|r| r.dest == d.key())
+            });
+            VirtualStatus {
+                service: key,
+                label: vs.label(),
+                up: reals.iter().filter(|r| r.state == RealState::Up).count(),
+                fallback_active,
+                reals,
+            }
+        })
+        .collect();
+    StatusReport {
+        config: config.to_owned(),
+        pid: std::process::id(),
+        virtuals,
+    }
+}
