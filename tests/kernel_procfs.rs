@@ -75,8 +75,22 @@ fn live_tables_parse() {
         );
     }
 
-    let stats = procfs::read_global_stats(Path::new(procfs::THREAD_STATS_PATH)).unwrap();
-    assert_eq!(stats.stats.conns, rows.len() as u64);
+    // The totals are folded from per-CPU counters by the kernel's 2-second estimator
+    // timer, so they may lag the connection table briefly.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(8);
+    loop {
+        let stats = procfs::read_global_stats(Path::new(procfs::THREAD_STATS_PATH)).unwrap();
+        if stats.stats.conns == rows.len() as u64 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "global conns {} never reached {}",
+            stats.stats.conns,
+            rows.len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 
     let sysctls = procfs::read_sysctls(Path::new(procfs::SYSCTL_DIR)).unwrap();
     assert!(sysctls.iter().any(|(k, v)| k == "am_droprate" && v == "10"));
