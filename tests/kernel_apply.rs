@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::{lvsctl_bin, sh};
@@ -340,4 +340,66 @@ fn kernel_error_midway_with_rollback_leaves_the_table_as_it_was() {
     );
     assert_eq!(v["rollback"]["ok"], true, "{v}");
     assert_eq!(saved_sorted(), before, "table restored exactly");
+}
+
+/// `--drain`: the replaced real server gets weight 0 first (new connections go to the new
+/// one), lvsctl waits while it still carries an active connection, and deletes it when the
+/// connection is gone or the drain timeout passes.
+#[test]
+fn drain_quiesces_then_waits_for_active_connections() {
+    kernel_test!();
+    let _server = start_server();
+    let old = "-A -t 10.88.0.1:80 -s rr\n-a -t 10.88.0.1:80 -r 10.77.0.2:8080 -m -w 1\n";
+    let (rc, _, err) = apply("drain", &write_file("drain1", old), "");
+    assert_eq!(rc, 0, "{err}");
+    let mut stream = connect("10.88.0.1:80");
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    assert_eq!(echo(&mut stream, &mut reader, "hi"), "hi");
+
+    // The old real server is replaced; watch for its weight 0 while the apply waits.
+    let new = "-A -t 10.88.0.1:80 -s rr\n-a -t 10.88.0.1:80 -r 10.77.0.9:8080 -m -w 1\n";
+    let file = write_file("drain2", new);
+    let watcher = std::thread::spawn(|| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let (out, _, _) = sh("ipvsadm -Ln");
+            if out
+                .lines()
+                .any(|l| l.contains("10.77.0.2:8080") && l.contains("Masq    0 "))
+            {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    });
+    let started = Instant::now();
+    let (rc, _, err) = apply("drain", &file, "--prune --drain --drain-timeout 3");
+    let took = started.elapsed();
+    assert_eq!(rc, 0, "{err}");
+    assert!(
+        watcher.join().expect("watcher"),
+        "old real server was never at weight 0"
+    );
+    assert!(
+        took >= Duration::from_secs(3),
+        "did not wait for the connection: {took:?}"
+    );
+    assert!(err.contains("still had active connections"), "{err}");
+    assert_eq!(saved_sorted(), sorted(new));
+    drop(reader);
+    drop(stream);
+
+    // With no active connection left, the drain ends at once.
+    let back = write_file("drain3", old);
+    let started = Instant::now();
+    let (rc, _, err) = apply("drain", &back, "--prune --drain --drain-timeout 30");
+    assert_eq!(rc, 0, "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!err.contains("still had active connections"), "{err}");
+    assert_eq!(saved_sorted(), sorted(old));
 }
