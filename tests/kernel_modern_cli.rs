@@ -148,3 +148,43 @@ fn conns_lists_and_filters_live_connections() {
     let (out, _, _) = lvsctl("conns --limit 1");
     assert_eq!(out.lines().count(), 2, "header and one row: {out}");
 }
+
+#[test]
+fn debian_helper_names_save_and_restore() {
+    kernel_test!();
+    let dir = format!("/run/lvsctl-helpers-{}", std::process::id());
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["ipvsadm-save", "ipvsadm-restore"] {
+        let link = format!("{dir}/{name}");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(std::fs::canonicalize(lvsctl_bin()).unwrap(), &link).unwrap();
+    }
+    ipvsadm("-A -t 10.9.0.1:80");
+    let rules =
+        "# saved by hand\n-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 192.168.1.1:8080 -m -w 2\n";
+    std::fs::write(format!("{dir}/rules"), rules).unwrap();
+    let (_, err, rc) = sh(&format!("{dir}/ipvsadm-restore < {dir}/rules"));
+    assert_eq!(
+        (rc, err.as_str()),
+        (0, ""),
+        "comment line dropped, table flushed first"
+    );
+    let (saved, _, rc) = sh(&format!("{dir}/ipvsadm-save -n"));
+    assert_eq!(rc, 0);
+    assert_eq!(
+        saved,
+        "-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 192.168.1.1:8080 -m -w 2\n"
+    );
+    let (real, _, _) = sh("ipvsadm-save -n");
+    assert_eq!(
+        saved, real,
+        "the same as Debian's script over the real ipvsadm"
+    );
+    let (_, err, rc) = sh(&format!("{dir}/ipvsadm-save -x"));
+    assert_eq!(rc, 1);
+    assert!(
+        err.starts_with("ipvsadm-save: Script to save the IPVS table to stdout."),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
