@@ -37,11 +37,9 @@ impl ConnFilter {
     }
 }
 
+/// Numeric `addr:port`, IPv6 bracketed (the model's one rendering of a real server key).
 fn endpoint(addr: IpAddr, port: u16) -> String {
-    match addr {
-        IpAddr::V4(a) => format!("{a}:{port}"),
-        IpAddr::V6(a) => format!("[{a}]:{port}"),
-    }
+    crate::ipvs::DestKey { addr, port }.to_string()
 }
 
 pub const TABLE_HEADER: &str =

@@ -17,11 +17,9 @@ pub struct Style {
     pub width: Option<u16>,
 }
 
+/// Numeric `addr:port`, IPv6 bracketed (the model's one rendering of a real server key).
 fn addr_port(addr: IpAddr, port: u16) -> String {
-    match addr {
-        IpAddr::V4(a) => format!("{a}:{port}"),
-        IpAddr::V6(a) => format!("[{a}]:{port}"),
-    }
+    crate::ipvs::DestKey { addr, port }.to_string()
 }
 
 fn service_label(key: &ServiceKey) -> String {
