@@ -80,6 +80,17 @@ fn timeouts_and_info() {
     let (out, _, rc) = lvsctl("info");
     assert_eq!(rc, 0);
     assert_eq!(out, "IPVS 1.2.1, connection table size 4096\n");
+    let (out, _, rc) = lvsctl("daemon");
+    assert_eq!((rc, out.as_str()), (0, "no sync daemon running\n"));
+    let (_, err, rc) = sh("ip link add eth0 type dummy && ip link set eth0 up \
+         && ipvsadm --start-daemon backup --syncid 7");
+    assert_eq!(rc, 0, "{err}");
+    let (out, _, rc) = lvsctl("daemon --json");
+    assert_eq!(rc, 0);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["mcast_ifn"], "eth0");
+    assert_eq!(v[0]["syncid"], 7);
+    assert_eq!(v[0]["state"], 2, "backup");
 }
 
 #[test]
