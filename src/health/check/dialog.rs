@@ -1,15 +1,14 @@
-//! Line-based negotiate checks over plain TCP (spec §2.3): smtp/submission, pop, imap,
+//! Line-based negotiate checks over TCP (spec §2.3): smtp/submission, pop/pops, imap/imaps,
 //! nntp and simpletcp. Each is a short scripted dialog; the whole dialog runs under the
-//! negotiate timeout. TLS variants (pops, imaps) are not implemented.
+//! negotiate timeout. pops and imaps run the same dialog inside TLS from the first byte
+//! (implicit TLS, ports 995/993), as Mail::POP3Client and Net::IMAP::Simple::SSL do.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use regex::Regex;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 
+use super::net::{self, Stream};
 use super::{BoxFuture, Check, Outcome, Target, with_deadline};
 
 /// Which dialog to run.
@@ -30,23 +29,25 @@ pub enum Dialog {
 #[derive(Debug, Clone)]
 pub struct DialogCheck {
     pub dialog: Dialog,
+    /// Talk TLS from the start (pops, imaps); certificates are not verified.
+    pub tls: bool,
     pub timeout: Duration,
 }
 
 impl Check for DialogCheck {
     fn run<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            let Some(port) = target.check_port else {
+            let Some(addr) = target.check_addr() else {
                 return Outcome::Down("no port to connect to".to_owned());
             };
-            let addr = SocketAddr::new(target.real_addr, port);
             with_deadline(self.timeout, async move {
-                match TcpStream::connect(addr).await {
-                    Ok(s) => match talk(&self.dialog, s).await {
-                        Ok(()) => Outcome::Up,
-                        Err(why) => Outcome::Down(why),
-                    },
-                    Err(e) => Outcome::Down(format!("connect to {addr}: {e}")),
+                let talked = match net::connect(addr, self.tls).await {
+                    Ok(s) => talk(&self.dialog, s).await,
+                    Err(why) => Err(why),
+                };
+                match talked {
+                    Ok(()) => Outcome::Up,
+                    Err(why) => Outcome::Down(why),
                 }
             })
             .await
@@ -55,18 +56,13 @@ impl Check for DialogCheck {
 }
 
 struct Conn {
-    r: BufReader<OwnedReadHalf>,
-    w: OwnedWriteHalf,
+    /// Reads are buffered; writes pass straight through to the stream.
+    s: BufReader<Stream>,
 }
 
 impl Conn {
     async fn line(&mut self) -> Result<String, String> {
-        let mut s = String::new();
-        match self.r.read_line(&mut s).await {
-            Ok(0) => Err("connection closed".to_owned()),
-            Ok(_) => Ok(s.trim_end().to_owned()),
-            Err(e) => Err(e.to_string()),
-        }
+        net::read_line(&mut self.s).await
     }
 
     /// An SMTP reply, multi-line replies (`250-…`) included; returns the last line.
@@ -80,10 +76,11 @@ impl Conn {
     }
 
     async fn send(&mut self, text: &str) -> Result<(), String> {
-        self.w
+        self.s
             .write_all(text.as_bytes())
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        self.s.flush().await.map_err(|e| e.to_string())
     }
 }
 
@@ -95,11 +92,9 @@ fn expect(line: &str, prefix: &str) -> Result<(), String> {
     }
 }
 
-async fn talk(dialog: &Dialog, stream: TcpStream) -> Result<(), String> {
-    let (reader, writer) = stream.into_split();
+async fn talk(dialog: &Dialog, stream: Stream) -> Result<(), String> {
     let mut c = Conn {
-        r: BufReader::new(reader),
-        w: writer,
+        s: BufReader::new(stream),
     };
     match dialog {
         Dialog::Smtp => {
@@ -122,8 +117,12 @@ async fn talk(dialog: &Dialog, stream: TcpStream) -> Result<(), String> {
             let _ = c.send("QUIT\r\n").await;
         }
         Dialog::Imap { login } => {
-            expect(&c.line().await?, "* OK")?;
+            let greeting = c.line().await?;
+            if !greeting.starts_with("* PREAUTH") {
+                expect(&greeting, "* OK")?;
+            }
             if let Some((user, pass)) = login {
+                let (user, pass) = (imap_quoted(user), imap_quoted(pass));
                 c.send(&format!("a1 LOGIN {user} {pass}\r\n")).await?;
                 loop {
                     let l = c.line().await?;
@@ -137,7 +136,7 @@ async fn talk(dialog: &Dialog, stream: TcpStream) -> Result<(), String> {
         }
         Dialog::Nntp => {
             let mut first = [0u8; 64];
-            let n = c.r.read(&mut first).await.map_err(|e| e.to_string())?;
+            let n = c.s.read(&mut first).await.map_err(|e| e.to_string())?;
             if n == 0 || first[0] != b'2' {
                 return Err(format!(
                     "unexpected greeting: {}",
@@ -147,19 +146,34 @@ async fn talk(dialog: &Dialog, stream: TcpStream) -> Result<(), String> {
         }
         Dialog::SimpleTcp { request, receive } => {
             c.send(request).await?;
-            let _ = c.w.shutdown().await;
+            let _ = c.s.shutdown().await;
             loop {
-                let mut line = String::new();
-                match c.r.read_line(&mut line).await {
-                    Ok(0) => return Err("no line matched receive".to_owned()),
-                    Ok(_) if receive.is_match(line.trim_end_matches(['\r', '\n'])) => break,
+                match c.line().await {
+                    Ok(line) if receive.is_match(&line) => break,
                     Ok(_) => {}
-                    Err(e) => return Err(e.to_string()),
+                    Err(e) if e == net::CLOSED => {
+                        return Err("no line matched receive".to_owned());
+                    }
+                    Err(e) => return Err(e),
                 }
             }
         }
     }
     Ok(())
+}
+
+/// An IMAP quoted string (RFC 3501 §4.3), so passwords with spaces or quotes survive.
+pub fn imap_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        if matches!(c, '"' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
 }
 
 /// simpletcp's request: the leading `/` dropped and literal `\n` turned into newlines.
@@ -173,88 +187,180 @@ pub fn simpletcp_request(request: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ipvs::model::{Protocol, ServiceKey};
-    use tokio::net::TcpListener;
+    use crate::health::check::fake;
+    use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite};
 
-    /// Serves one connection: `greeting`, then one scripted answer per line received.
-    async fn scripted(greeting: &'static str, answers: &'static [&'static str]) -> u16 {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = l.local_addr().unwrap().port();
-        tokio::spawn(async move {
-            let (s, _) = l.accept().await.unwrap();
-            let (r, mut w) = s.into_split();
-            let mut r = BufReader::new(r);
-            w.write_all(greeting.as_bytes()).await.unwrap();
-            for a in answers {
-                let mut line = String::new();
-                if r.read_line(&mut line).await.unwrap_or(0) == 0 {
-                    break;
-                }
-                w.write_all(a.as_bytes()).await.unwrap();
+    /// One scripted session: `greeting`, then one answer per line received; records the
+    /// lines it got.
+    async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+        s: S,
+        greeting: &str,
+        answers: &[&str],
+    ) -> Vec<String> {
+        let mut s = BufReader::new(s);
+        let mut got = Vec::new();
+        if s.write_all(greeting.as_bytes()).await.is_err() {
+            return got;
+        }
+        for a in answers {
+            let mut line = String::new();
+            if s.read_line(&mut line).await.unwrap_or(0) == 0 {
+                return got;
             }
-            let mut rest = String::new();
-            let _ = r.read_line(&mut rest).await;
+            got.push(line.trim_end().to_owned());
+            if s.write_all(a.as_bytes()).await.is_err() {
+                return got;
+            }
+        }
+        let mut rest = String::new();
+        if s.read_line(&mut rest).await.unwrap_or(0) > 0 {
+            got.push(rest.trim_end().to_owned());
+        }
+        got
+    }
+
+    /// Serves one connection (in TLS when `tls`); the handle yields the lines received.
+    async fn scripted(
+        tls: bool,
+        greeting: &'static str,
+        answers: &'static [&'static str],
+    ) -> (u16, tokio::task::JoinHandle<Vec<String>>) {
+        let (l, port) = fake::listener().await;
+        let task = tokio::spawn(async move {
+            let (s, _) = l.accept().await.unwrap();
+            if tls {
+                let s = fake::tls_acceptor().accept(s).await.unwrap();
+                session(s, greeting, answers).await
+            } else {
+                session(s, greeting, answers).await
+            }
         });
-        port
+        (port, task)
+    }
+
+    async fn run_tls(dialog: Dialog, tls: bool, port: u16) -> Outcome {
+        let check = DialogCheck {
+            dialog,
+            tls,
+            timeout: Duration::from_secs(2),
+        };
+        check.run(&fake::target(port)).await
     }
 
     async fn run(dialog: Dialog, port: u16) -> Outcome {
-        let t = Target {
-            virtual_key: ServiceKey::Addr {
-                protocol: Protocol::Tcp,
-                addr: "10.0.0.1".parse().unwrap(),
-                port,
-            },
-            real_addr: "127.0.0.1".parse().unwrap(),
-            real_port: port,
-            check_port: Some(port),
-        };
-        let check = DialogCheck {
-            dialog,
-            timeout: Duration::from_secs(2),
-        };
-        check.run(&t).await
+        run_tls(dialog, false, port).await
+    }
+
+    fn login() -> Option<(String, String)> {
+        Some(("u".to_owned(), "p w\"".to_owned()))
     }
 
     #[tokio::test]
     async fn smtp_pop_imap_nntp_simpletcp() {
-        let p = scripted(
+        let (p, _) = scripted(
+            false,
             "220-hello\r\n220 ready\r\n",
             &["250-x\r\n250 ok\r\n", "221 bye\r\n"],
         )
         .await;
         assert_eq!(run(Dialog::Smtp, p).await, Outcome::Up);
-        let p = scripted("554 go away\r\n", &[]).await;
-        assert!(matches!(run(Dialog::Smtp, p).await, Outcome::Down(r) if r.contains("554")));
+        let (p, _) = scripted(false, "554 go away\r\n", &[]).await;
+        fake::assert_down(&run(Dialog::Smtp, p).await, "554");
 
-        let login = Some(("u".to_owned(), "p".to_owned()));
-        let p = scripted("+OK pop\r\n", &["+OK\r\n", "-ERR bad password\r\n"]).await;
-        let pop = run(
-            Dialog::Pop {
-                login: login.clone(),
-            },
-            p,
-        )
-        .await;
-        assert!(matches!(pop, Outcome::Down(r) if r.contains("bad password")));
+        let (p, _) = scripted(false, "+OK pop\r\n", &["+OK\r\n", "-ERR bad password\r\n"]).await;
+        fake::assert_down(
+            &run(Dialog::Pop { login: login() }, p).await,
+            "bad password",
+        );
 
-        let p = scripted(
+        let (p, seen) = scripted(
+            false,
             "* OK imap\r\n",
             &["* CAPABILITY x\r\na1 OK done\r\n", "* BYE\r\n"],
         )
         .await;
-        assert_eq!(run(Dialog::Imap { login }, p).await, Outcome::Up);
+        assert_eq!(run(Dialog::Imap { login: login() }, p).await, Outcome::Up);
+        assert_eq!(
+            seen.await.unwrap(),
+            ["a1 LOGIN \"u\" \"p w\\\"\"", "a2 LOGOUT"]
+        );
 
-        let p = scripted("200 news\r\n", &[]).await;
+        let (p, _) = scripted(false, "200 news\r\n", &[]).await;
         assert_eq!(run(Dialog::Nntp, p).await, Outcome::Up);
-        let p = scripted("502 no\r\n", &[]).await;
+        let (p, _) = scripted(false, "502 no\r\n", &[]).await;
         assert!(matches!(run(Dialog::Nntp, p).await, Outcome::Down(_)));
 
-        let p = scripted("", &["pong 1\r\nstatus: green\r\n"]).await;
+        let (p, _) = scripted(false, "", &["pong 1\r\nstatus: green\r\n"]).await;
         let simple = Dialog::SimpleTcp {
             request: simpletcp_request("/ping\\n"),
             receive: Regex::new("^status: green$").unwrap(),
         };
         assert_eq!(run(simple, p).await, Outcome::Up);
+    }
+
+    #[tokio::test]
+    async fn pops_and_imaps_talk_inside_tls() {
+        let (p, seen) = scripted(
+            true,
+            "+OK pops ready\r\n",
+            &["+OK user\r\n", "+OK logged in\r\n", "+OK bye\r\n"],
+        )
+        .await;
+        assert_eq!(
+            run_tls(Dialog::Pop { login: login() }, true, p).await,
+            Outcome::Up
+        );
+        assert_eq!(seen.await.unwrap(), ["USER u", "PASS p w\"", "QUIT"]);
+
+        let (p, _) = scripted(true, "+OK\r\n", &["+OK\r\n", "-ERR [AUTH] no\r\n"]).await;
+        fake::assert_down(
+            &run_tls(Dialog::Pop { login: login() }, true, p).await,
+            "-ERR [AUTH] no",
+        );
+
+        let (p, _) = scripted(
+            true,
+            "* OK imaps\r\n",
+            &["a1 NO [AUTHENTICATIONFAILED] x\r\n"],
+        )
+        .await;
+        fake::assert_down(
+            &run_tls(Dialog::Imap { login: login() }, true, p).await,
+            "a1 NO",
+        );
+        let (p, _) = scripted(true, "* PREAUTH ready\r\n", &["* BYE\r\n"]).await;
+        assert_eq!(
+            run_tls(Dialog::Imap { login: None }, true, p).await,
+            Outcome::Up
+        );
+
+        // A plain-text server answering a TLS client: the handshake fails, no hang.
+        let (p, _) = scripted(false, "+OK plain\r\n", &[]).await;
+        fake::assert_down(
+            &run_tls(Dialog::Pop { login: None }, true, p).await,
+            "TLS handshake",
+        );
+    }
+
+    #[tokio::test]
+    async fn silence_and_garbage_are_down_in_time() {
+        let p = fake::silent().await;
+        for (dialog, tls) in [
+            (Dialog::Pop { login: None }, false),
+            (Dialog::Imap { login: None }, true),
+        ] {
+            let check = DialogCheck {
+                dialog,
+                tls,
+                timeout: Duration::from_millis(300),
+            };
+            let outcome = fake::within(check.timeout, check.run(&fake::target(p))).await;
+            assert_eq!(outcome, Outcome::Down("timed out after 300 ms".into()));
+        }
+        let p = fake::garbage(b"\xff\xfe\x00garbage without newline").await;
+        fake::assert_down(
+            &run(Dialog::Imap { login: None }, p).await,
+            "unexpected reply",
+        );
     }
 }

@@ -13,16 +13,21 @@ mod external;
 mod fixed;
 mod ftp;
 mod http;
+mod ldap;
+mod net;
 mod ping;
+mod simpleudp;
 mod sip;
 mod tls;
 
+#[cfg(test)]
+mod fake;
 #[cfg(test)]
 mod tests;
 
 use std::fmt;
 use std::future::Future;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -34,7 +39,9 @@ pub use external::ExternalCheck;
 pub use fixed::{AlwaysUp, NotChecked, Unsupported};
 pub use ftp::FtpCheck;
 pub use http::{HttpCheck, Response, parse_response};
+pub use ldap::LdapCheck;
 pub use ping::PingCheck;
+pub use simpleudp::SimpleUdpCheck;
 pub use sip::SipCheck;
 
 use crate::health::config::{CheckService, CheckType, RealServer, VirtualService};
@@ -73,6 +80,11 @@ impl Target {
             real_port: r.port,
             check_port: r.check_port,
         }
+    }
+
+    /// The address connecting checks talk to: the real's IP at the check port.
+    pub fn check_addr(&self) -> Option<SocketAddr> {
+        self.check_port.map(|p| SocketAddr::new(self.real_addr, p))
     }
 }
 
@@ -127,6 +139,8 @@ pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
 fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
     let c = &v.check;
     let timeout = Duration::from_secs(u64::from(c.negotiate_timeout.max(1)));
+    let check_timeout = Duration::from_secs(u64::from(c.check_timeout.max(1)));
+    let udp = v.key.protocol() == Some(crate::ipvs::model::Protocol::Udp);
     let request = r.request.clone().unwrap_or_else(|| c.request.clone());
     let receive_text = r.receive.clone().unwrap_or_else(|| c.receive.clone());
     let receive = if receive_text.is_empty() {
@@ -138,7 +152,13 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
         }
     };
     let login = (!c.login.is_empty()).then(|| (c.login.clone(), c.passwd.clone()));
-    let dialog = |dialog| -> Box<dyn Check> { Box::new(DialogCheck { dialog, timeout }) };
+    let dialog = |dialog, tls| -> Box<dyn Check> {
+        Box::new(DialogCheck {
+            dialog,
+            tls,
+            timeout,
+        })
+    };
     match c.service {
         CheckService::None => Box::new(AlwaysUp),
         CheckService::Http | CheckService::Https => Box::new(HttpCheck {
@@ -167,20 +187,43 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
         },
         CheckService::Sip => Box::new(SipCheck {
             login: c.login.clone(),
-            udp: v.key.protocol() == Some(crate::ipvs::model::Protocol::Udp),
+            udp,
             timeout,
         }),
-        CheckService::Smtp | CheckService::Submission => dialog(Dialog::Smtp),
-        CheckService::Pop => dialog(Dialog::Pop { login }),
-        CheckService::Imap => dialog(Dialog::Imap { login }),
-        CheckService::Nntp => dialog(Dialog::Nntp),
+        CheckService::Smtp | CheckService::Submission => dialog(Dialog::Smtp, false),
+        CheckService::Pop | CheckService::Pops => {
+            dialog(Dialog::Pop { login }, c.service == CheckService::Pops)
+        }
+        CheckService::Imap | CheckService::Imaps => {
+            dialog(Dialog::Imap { login }, c.service == CheckService::Imaps)
+        }
+        CheckService::Nntp => dialog(Dialog::Nntp, false),
+        // ldirectord opens the simpletcp socket with the virtual's protocol.
         CheckService::Simpletcp => match receive {
-            Some(receive) => dialog(Dialog::SimpleTcp {
+            Some(receive) if udp => Box::new(SimpleUdpCheck {
                 request: simpletcp_request(&request),
                 receive,
+                timeout,
             }),
+            Some(receive) => dialog(
+                Dialog::SimpleTcp {
+                    request: simpletcp_request(&request),
+                    receive,
+                },
+                false,
+            ),
             None => Box::new(Unsupported("simpletcp without receive".to_owned())),
         },
+        CheckService::Ldap | CheckService::Ldaps => Box::new(LdapCheck {
+            tls: c.service == CheckService::Ldaps,
+            // Net::LDAP binds with credentials only when both are given.
+            bind: (!c.login.is_empty() && !c.passwd.is_empty())
+                .then(|| (c.login.clone(), c.passwd.clone())),
+            base: request.strip_prefix('/').unwrap_or(&request).to_owned(),
+            receive,
+            connect_timeout: timeout,
+            timeout: check_timeout,
+        }),
         other => Box::new(Unsupported(format!("negotiate/{}", other.keyword()))),
     }
 }

@@ -1,0 +1,109 @@
+//! Shared pieces of the in-process fake servers the check tests talk to.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use super::{Outcome, Target};
+use crate::ipvs::model::{Protocol, ServiceKey};
+
+fn target_with(protocol: Protocol, port: u16) -> Target {
+    Target {
+        virtual_key: ServiceKey::Addr {
+            protocol,
+            addr: "192.0.2.1".parse().unwrap(),
+            port,
+        },
+        real_addr: "127.0.0.1".parse().unwrap(),
+        real_port: port,
+        check_port: Some(port),
+    }
+}
+
+/// A real on 127.0.0.1:`port` of a TCP virtual.
+pub fn target(port: u16) -> Target {
+    target_with(Protocol::Tcp, port)
+}
+
+/// A real on 127.0.0.1:`port` of a UDP virtual.
+pub fn target_udp(port: u16) -> Target {
+    target_with(Protocol::Udp, port)
+}
+
+/// A listener on a free loopback port.
+pub async fn listener() -> (TcpListener, u16) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    (l, port)
+}
+
+/// TLS server side with the throw-away certificate in `testdata/`.
+pub fn tls_acceptor() -> TlsAcceptor {
+    let cert = CertificateDer::from(include_bytes!("testdata/cert.der").to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        include_bytes!("testdata/key.der").to_vec(),
+    ));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    TlsAcceptor::from(Arc::new(config))
+}
+
+/// Accepts connections and never sends a byte (keeps them open for a minute).
+pub async fn silent() -> u16 {
+    let (l, port) = listener().await;
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = l.accept().await {
+            held.push(s);
+        }
+    });
+    port
+}
+
+/// Sends `bytes` on every connection, then closes it.
+pub async fn garbage(bytes: &'static [u8]) -> u16 {
+    let (l, port) = listener().await;
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let _ = s.write_all(bytes).await;
+            let _ = s.shutdown().await;
+        }
+    });
+    port
+}
+
+/// Asserts the outcome is down with a reason containing `needle`.
+#[track_caller]
+pub fn assert_down(outcome: &Outcome, needle: &str) {
+    assert!(
+        matches!(outcome, Outcome::Down(r) if r.contains(needle)),
+        "expected down with {needle:?}, got {outcome:?}"
+    );
+}
+
+/// Runs `fut` and asserts it finished well within `limit` plus scheduling slack.
+pub async fn within<F: std::future::Future<Output = Outcome>>(limit: Duration, fut: F) -> Outcome {
+    let start = std::time::Instant::now();
+    let outcome = fut.await;
+    assert!(
+        start.elapsed() < limit + Duration::from_millis(1500),
+        "took {:?}",
+        start.elapsed()
+    );
+    outcome
+}
+
+/// The loopback address of `port`.
+pub fn addr(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}

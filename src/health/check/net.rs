@@ -1,0 +1,70 @@
+//! Connections shared by the protocol checks: TCP, optionally wrapped in unverified TLS
+//! (pops, imaps, ldaps), and bounded reads.
+//!
+//! Every read here is capped, so a server that streams garbage cannot make a check
+//! allocate without limit before its deadline ends it.
+
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::net::TcpStream;
+
+use super::tls;
+
+/// A byte stream a check talks over (plain TCP or TLS on TCP).
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// A connected stream of either kind.
+pub type Stream = Box<dyn Io>;
+
+/// The error text of a read that met the end of the stream.
+pub const CLOSED: &str = "connection closed";
+
+/// Longest line a line-based dialog accepts.
+pub const MAX_LINE: u64 = 64 * 1024;
+
+/// Connects to `addr`, then runs a TLS handshake without certificate verification when
+/// `use_tls` is set (the real is addressed by IP, so no SNI is sent; see `tls`).
+pub async fn connect(addr: SocketAddr, use_tls: bool) -> Result<Stream, String> {
+    let tcp = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect to {addr}: {e}"))?;
+    if !use_tls {
+        return Ok(Box::new(tcp));
+    }
+    let connector = tls::connector().ok_or_else(|| "TLS is not available".to_owned())?;
+    let stream = connector
+        .connect(tls::server_name(None, addr.ip()), tcp)
+        .await
+        .map_err(|e| format!("TLS handshake with {addr}: {e}"))?;
+    Ok(Box::new(stream))
+}
+
+/// One line without its line ending; an error at end of stream or past [`MAX_LINE`].
+pub async fn read_line<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<String, String> {
+    let mut raw = Vec::new();
+    let n = (&mut *r)
+        .take(MAX_LINE)
+        .read_until(b'\n', &mut raw)
+        .await
+        .map_err(|e| e.to_string())?;
+    if n == 0 {
+        return Err(CLOSED.to_owned());
+    }
+    if !raw.ends_with(b"\n") && n as u64 >= MAX_LINE {
+        return Err(format!("line longer than {MAX_LINE} bytes"));
+    }
+    let text = String::from_utf8_lossy(&raw);
+    Ok(text.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Reads exactly `n` bytes (the caller bounds `n`).
+pub async fn read_exact<R: AsyncRead + Unpin>(r: &mut R, n: usize) -> Result<Vec<u8>, String> {
+    let mut buf = vec![0u8; n];
+    match r.read_exact(&mut buf).await {
+        Ok(_) => Ok(buf),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(CLOSED.to_owned()),
+        Err(e) => Err(e.to_string()),
+    }
+}
