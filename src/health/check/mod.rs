@@ -7,6 +7,7 @@
 
 mod combined;
 mod connect;
+mod crypto;
 mod dialog;
 mod dns;
 mod external;
@@ -16,6 +17,7 @@ mod http;
 mod ldap;
 mod net;
 mod ping;
+mod radius;
 mod simpleudp;
 mod sip;
 mod tls;
@@ -41,6 +43,7 @@ pub use ftp::FtpCheck;
 pub use http::{HttpCheck, Response, parse_response};
 pub use ldap::LdapCheck;
 pub use ping::PingCheck;
+pub use radius::RadiusCheck;
 pub use simpleudp::SimpleUdpCheck;
 pub use sip::SipCheck;
 
@@ -214,6 +217,13 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             ),
             None => Box::new(Unsupported("simpletcp without receive".to_owned())),
         },
+        // Authen::Radius runs under ldirectord's checktimeout alarm, over UDP always.
+        CheckService::Radius => Box::new(RadiusCheck {
+            login: c.login.clone(),
+            passwd: c.passwd.clone(),
+            secret: c.secret.clone(),
+            timeout: check_timeout,
+        }),
         CheckService::Ldap | CheckService::Ldaps => Box::new(LdapCheck {
             tls: c.service == CheckService::Ldaps,
             // Net::LDAP binds with credentials only when both are given.
