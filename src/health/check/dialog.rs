@@ -251,9 +251,12 @@ mod tests {
         run_tls(dialog, false, port).await
     }
 
+    /// A configured login (the password has a space and a quote).
     fn login() -> Option<(String, String)> {
-        Some(("u".to_owned(), "p w\"".to_owned()))
+        LOGIN.map(|(u, p)| (u.to_owned(), p.to_owned()))
     }
+
+    const LOGIN: Option<(&str, &str)> = Some(("u", "p w\""));
 
     #[tokio::test]
     async fn smtp_pop_imap_nntp_simpletcp() {

@@ -1,6 +1,5 @@
 //! Shared pieces of the in-process fake servers the check tests talk to.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -101,9 +100,4 @@ pub async fn within<F: std::future::Future<Output = Outcome>>(limit: Duration, f
         start.elapsed()
     );
     outcome
-}
-
-/// The loopback address of `port`.
-pub fn addr(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
 }

@@ -1,5 +1,5 @@
-//! Checks that do no I/O: `checktype=on`, `checktype=off`, and a placeholder for check kinds
-//! that are not implemented yet.
+//! Checks that do no I/O: `checktype=on`, `checktype=off`, a fixed "down" for checks that
+//! cannot work, and a placeholder for check settings that are not implemented.
 
 use super::{BoxFuture, Check, Outcome, Target};
 
@@ -20,6 +20,17 @@ pub struct NotChecked;
 impl Check for NotChecked {
     fn run<'a>(&'a self, _target: &'a Target) -> BoxFuture<'a, Outcome> {
         Box::pin(async { Outcome::NotChecked })
+    }
+}
+
+/// A check that cannot work as configured (or at all, as `service=oracle`): reports down
+/// with the reason, as ldirectord keeps such reals down.
+#[derive(Debug, Clone)]
+pub struct AlwaysDown(pub String);
+
+impl Check for AlwaysDown {
+    fn run<'a>(&'a self, _target: &'a Target) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move { Outcome::Down(self.0.clone()) })
     }
 }
 

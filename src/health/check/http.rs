@@ -5,6 +5,10 @@
 //! up to 7 hops) has a 2xx status and, when `receive` is set, its body matches that regular
 //! expression. `Host:` is `virtualhost` or the real's address. A hand-written client keeps
 //! the binary small and puts the whole exchange under the check's one deadline.
+//!
+//! `service=http_proxy` uses the same client with the real server as an HTTP proxy: every
+//! request (redirects included) goes to the real as `GET http://host/path`, with `Host:`
+//! naming the URL's host, and the same success rule applies.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -25,8 +29,10 @@ const MAX_REDIRECTS: usize = 7;
 pub struct HttpCheck {
     /// https: TLS without certificate verification (see `tls`).
     pub tls: bool,
+    /// http_proxy: the real is a proxy and `request` an absolute `http://` URL.
+    pub proxy: bool,
     pub method: HttpMethod,
-    /// Path with its leading `/`.
+    /// Path with its leading `/`; for a proxy check, the absolute URL.
     pub request: String,
     pub receive: Option<Regex>,
     pub virtual_host: Option<String>,
@@ -36,14 +42,14 @@ pub struct HttpCheck {
 impl Check for HttpCheck {
     fn run<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            let Some(port) = target.check_port else {
+            let Some(addr) = target.check_addr() else {
                 return Outcome::Down("no port to connect to".to_owned());
             };
-            with_deadline(
-                self.timeout,
-                self.fetch(SocketAddr::new(target.real_addr, port)),
-            )
-            .await
+            if self.proxy {
+                with_deadline(self.timeout, self.fetch_via_proxy(addr)).await
+            } else {
+                with_deadline(self.timeout, self.fetch(addr)).await
+            }
         })
     }
 }
@@ -77,6 +83,37 @@ impl HttpCheck {
                     Some((a, h, p)) => (addr, host, path) = (a, h, p),
                     None => return Outcome::Down(format!("cannot follow redirect to {loc}")),
                 }
+                continue;
+            }
+            return self.judge(&resp);
+        }
+        Outcome::Down("too many redirects".to_owned())
+    }
+
+    /// Fetches `request` (an absolute URL) through the proxy at `proxy`, following
+    /// redirects through it as LWP does.
+    async fn fetch_via_proxy(&self, proxy: SocketAddr) -> Outcome {
+        let mut url = self.request.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let Some(authority) = http_authority(&url) else {
+                return Outcome::Down(format!(
+                    "http_proxy needs an absolute http:// URL as request, not {url:?}"
+                ));
+            };
+            let resp = match self.exchange(proxy, authority, &url).await {
+                Ok(r) => r,
+                Err(e) => return Outcome::Down(format!("{url} via proxy {proxy}: {e}")),
+            };
+            if (300..400).contains(&resp.status)
+                && let Some(loc) = &resp.location
+            {
+                url = if loc.starts_with("http://") {
+                    loc.clone()
+                } else if loc.starts_with('/') {
+                    format!("http://{authority}{loc}")
+                } else {
+                    return Outcome::Down(format!("cannot follow redirect to {loc}"));
+                };
                 continue;
             }
             return self.judge(&resp);
@@ -147,6 +184,13 @@ fn host_of(addr: SocketAddr) -> String {
         SocketAddr::V6(a) if a.port() == 80 => format!("[{}]", a.ip()),
         other => other.to_string(),
     }
+}
+
+/// The `host[:port]` of an absolute `http://` URL.
+fn http_authority(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("http://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    (!authority.is_empty()).then_some(authority)
 }
 
 /// Where a `Location` points: same server and Host for relative paths, else
@@ -265,5 +309,97 @@ mod tests {
         assert_eq!((r.status, r.location.as_deref()), (301, Some("/new")));
         assert!(parse_response(b"SSH-2.0\r\n\r\n", false).is_none());
         assert!(parse_response(b"HTTP/1.1 200", false).is_none());
+    }
+
+    /// A proxy that serves `http://backend.example/…` itself: `/old` redirects to `/new`,
+    /// `/new` answers 200. Records the request heads it got.
+    async fn proxy() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (l, port) = crate::health::check::fake::listener().await;
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                let mut buf = vec![0u8; 4096];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let first = head.lines().next().unwrap_or("").to_owned();
+                let host = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Host: "))
+                    .unwrap_or("")
+                    .to_owned();
+                log.lock().unwrap().push(format!("{first} | {host}"));
+                let resp = match first.as_str() {
+                    "GET http://backend.example/old HTTP/1.1" => {
+                        "HTTP/1.1 302 Found\r\nLocation: /new\r\nContent-Length: 0\r\n\r\n"
+                    }
+                    "GET http://backend.example/new HTTP/1.1" => {
+                        "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nproxy ok!"
+                    }
+                    _ => "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n",
+                };
+                let _ = s.write_all(resp.as_bytes()).await;
+            }
+        });
+        (port, seen)
+    }
+
+    fn proxy_check(url: &str, receive: Option<&str>) -> HttpCheck {
+        HttpCheck {
+            tls: false,
+            proxy: true,
+            method: HttpMethod::Get,
+            request: url.to_owned(),
+            receive: receive.map(|r| Regex::new(r).unwrap()),
+            virtual_host: None,
+            timeout: Duration::from_secs(2),
+        }
+    }
+
+    #[tokio::test]
+    async fn http_proxy_fetches_absolute_urls_through_the_real() {
+        use crate::health::check::fake;
+        let (port, seen) = proxy().await;
+        let t = fake::target(port);
+        let c = proxy_check("http://backend.example/old", Some("^proxy ok"));
+        assert_eq!(c.run(&t).await, Outcome::Up);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                "GET http://backend.example/old HTTP/1.1 | backend.example",
+                "GET http://backend.example/new HTTP/1.1 | backend.example"
+            ]
+        );
+        let c = proxy_check("http://backend.example/new", Some("nope"));
+        fake::assert_down(&c.run(&t).await, "does not match receive");
+        let c = proxy_check("http://elsewhere.example/", None);
+        assert_eq!(
+            c.run(&t).await,
+            Outcome::Down("HTTP/1.1 502 Bad Gateway".into())
+        );
+        let c = proxy_check("status.html", None);
+        fake::assert_down(&c.run(&t).await, "needs an absolute http:// URL");
+        let silent = fake::target(fake::silent().await);
+        let mut c = proxy_check("http://backend.example/new", None);
+        c.timeout = Duration::from_millis(300);
+        let outcome = fake::within(c.timeout, c.run(&silent)).await;
+        assert_eq!(outcome, Outcome::Down("timed out after 300 ms".into()));
+        let junk = fake::target(fake::garbage(b"\x00\xffnot http\r\n\r\n").await);
+        fake::assert_down(
+            &proxy_check("http://a/", None).run(&junk).await,
+            "malformed",
+        );
+    }
+
+    #[test]
+    fn authority_of_http_urls() {
+        assert_eq!(
+            http_authority("http://a.example:3128/x?y"),
+            Some("a.example:3128")
+        );
+        assert_eq!(http_authority("http://a.example"), Some("a.example"));
+        assert_eq!(http_authority("http:///x"), None);
+        assert_eq!(http_authority("https://a/"), None);
     }
 }

@@ -15,7 +15,9 @@ mod fixed;
 mod ftp;
 mod http;
 mod ldap;
+mod mysql;
 mod net;
+mod pgsql;
 mod ping;
 mod radius;
 mod simpleudp;
@@ -38,10 +40,12 @@ pub use connect::ConnectCheck;
 pub use dialog::{Dialog, DialogCheck, simpletcp_request};
 pub use dns::DnsCheck;
 pub use external::ExternalCheck;
-pub use fixed::{AlwaysUp, NotChecked, Unsupported};
+pub use fixed::{AlwaysDown, AlwaysUp, NotChecked, Unsupported};
 pub use ftp::FtpCheck;
 pub use http::{HttpCheck, Response, parse_response};
 pub use ldap::LdapCheck;
+pub use mysql::MysqlCheck;
+pub use pgsql::PgsqlCheck;
 pub use ping::PingCheck;
 pub use radius::RadiusCheck;
 pub use simpleudp::SimpleUdpCheck;
@@ -166,6 +170,7 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
         CheckService::None => Box::new(AlwaysUp),
         CheckService::Http | CheckService::Https => Box::new(HttpCheck {
             tls: c.service == CheckService::Https,
+            proxy: false,
             method: c.http_method,
             request,
             receive,
@@ -234,6 +239,46 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             connect_timeout: timeout,
             timeout: check_timeout,
         }),
-        other => Box::new(Unsupported(format!("negotiate/{}", other.keyword()))),
+        CheckService::HttpProxy => Box::new(HttpCheck {
+            tls: false,
+            proxy: true,
+            method: c.http_method,
+            request: request.strip_prefix('/').unwrap_or(&request).to_owned(),
+            receive,
+            virtual_host: None,
+            timeout,
+        }),
+        CheckService::Mysql | CheckService::Pgsql => {
+            let query = request.strip_prefix('/').unwrap_or(&request).to_owned();
+            if c.login.is_empty() || query.is_empty() {
+                return Box::new(AlwaysDown(format!(
+                    "{} checks need login= and a request= query (ldirectord keeps such reals down)",
+                    c.service.keyword()
+                )));
+            }
+            let (user, password, database) =
+                (c.login.clone(), c.passwd.clone(), c.database.clone());
+            if c.service == CheckService::Mysql {
+                Box::new(MysqlCheck {
+                    user,
+                    password,
+                    database,
+                    query,
+                    timeout,
+                })
+            } else {
+                Box::new(PgsqlCheck {
+                    user,
+                    password,
+                    database,
+                    query,
+                    timeout,
+                })
+            }
+        }
+        CheckService::Oracle => Box::new(AlwaysDown(ORACLE_UNSUPPORTED.to_owned())),
     }
 }
+
+/// Why `service=oracle` always fails (also the gist of `check-config`'s warning).
+pub const ORACLE_UNSUPPORTED: &str = "service=oracle is not supported: Oracle's TNS login cannot be done without Oracle's client library; use checktype=connect or an external check";

@@ -59,12 +59,13 @@ pub async fn read_line<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<String, Str
     Ok(text.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-/// Reads exactly `n` bytes (the caller bounds `n`).
-pub async fn read_exact<R: AsyncRead + Unpin>(r: &mut R, n: usize) -> Result<Vec<u8>, String> {
-    let mut buf = vec![0u8; n];
-    match r.read_exact(&mut buf).await {
-        Ok(_) => Ok(buf),
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(CLOSED.to_owned()),
+/// Appends what one read returns to `buf` (an error at end of stream). Reading straight
+/// into the vector keeps the callers' futures small.
+pub async fn fill<R: AsyncRead + Unpin>(r: &mut R, buf: &mut Vec<u8>) -> Result<usize, String> {
+    buf.reserve(16 * 1024);
+    match r.read_buf(buf).await {
+        Ok(0) => Err(CLOSED.to_owned()),
+        Ok(n) => Ok(n),
         Err(e) => Err(e.to_string()),
     }
 }

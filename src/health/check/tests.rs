@@ -361,3 +361,81 @@ async fn https_accepts_a_self_signed_certificate() {
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(outcome, Outcome::Up);
 }
+
+#[tokio::test]
+async fn negotiate_maps_every_service_to_its_check() {
+    let env = StaticEnv::with_common_services();
+    let kind = |header: &str, extra: &str| {
+        let text = format!("{header}\n    real=127.0.0.1:80 gate\n{extra}");
+        let v = parse_config("t.cf", &text, &env)
+            .unwrap()
+            .0
+            .virtuals
+            .remove(0);
+        let debug = format!("{:?}", super::checker_for(&v, &v.reals[0]));
+        debug
+            .split([' ', '('])
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let tcp = "virtual=192.0.2.1:80";
+    let cases = [
+        (tcp, "    service=pops\n", "DialogCheck"),
+        (tcp, "    service=imaps\n", "DialogCheck"),
+        (tcp, "    service=ldap\n", "LdapCheck"),
+        (tcp, "    service=ldaps\n", "LdapCheck"),
+        (tcp, "    service=radius\n", "RadiusCheck"),
+        (
+            tcp,
+            "    service=http_proxy\n    request=\"http://a/\"\n",
+            "HttpCheck",
+        ),
+        (
+            tcp,
+            "    service=mysql\n    login=\"u\"\n    request=\"SELECT 1\"\n",
+            "MysqlCheck",
+        ),
+        (
+            tcp,
+            "    service=pgsql\n    login=\"u\"\n    request=\"SELECT 1\"\n",
+            "PgsqlCheck",
+        ),
+        (
+            tcp,
+            "    service=mysql\n    request=\"SELECT 1\"\n",
+            "AlwaysDown",
+        ),
+        (tcp, "    service=pgsql\n    login=\"u\"\n", "AlwaysDown"),
+        (
+            tcp,
+            "    service=oracle\n    login=\"u\"\n    request=\"x\"\n",
+            "AlwaysDown",
+        ),
+        (
+            tcp,
+            "    service=simpletcp\n    receive=\"ok\"\n",
+            "DialogCheck",
+        ),
+        (
+            "virtual=192.0.2.1:7",
+            "    protocol=udp\n    service=simpletcp\n    receive=\"ok\"\n",
+            "SimpleUdpCheck",
+        ),
+    ];
+    for (header, extra, expected) in cases {
+        assert_eq!(kind(header, extra), expected, "{extra}");
+    }
+    let text = "virtual=192.0.2.1:1521\n    real=127.0.0.1:1521 gate\n";
+    let v = parse_config("t.cf", text, &env)
+        .unwrap()
+        .0
+        .virtuals
+        .remove(0);
+    assert_eq!(
+        super::checker_for(&v, &v.reals[0])
+            .run(&target(Some(1521)))
+            .await,
+        Outcome::Down(super::ORACLE_UNSUPPORTED.to_owned())
+    );
+}

@@ -103,14 +103,16 @@ fn check_strings(v: &VirtualService, block: &RawVirtual, d: &mut Diagnostics) {
             ),
         );
     }
-    if matches!(
-        c.service,
-        CheckService::Mysql | CheckService::Pgsql | CheckService::Oracle
-    ) && c.login.is_empty()
-    {
+    if matches!(c.service, CheckService::Mysql | CheckService::Pgsql) && c.login.is_empty() {
         d.note(
             v.line,
             "database checks need login=; without it every real stays down",
+        );
+    }
+    if c.service == CheckService::Oracle {
+        d.note(
+            v.line,
+            "service=oracle is not supported by lvsctl (Oracle's login needs Oracle's client library): every real stays down; use checktype=connect or checktype=external",
         );
     }
 }
@@ -141,5 +143,35 @@ fn ipv6_limits(v: &VirtualService, d: &mut Diagnostics) {
                 v.check.service.keyword()
             ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::health::config::{StaticEnv, parse_config};
+
+    fn notes(block: &str) -> Vec<String> {
+        let text = format!("virtual=192.0.2.1:1521\n    real=10.0.0.2:1521 gate\n{block}");
+        let (_, warnings) =
+            parse_config("t.cf", &text, &StaticEnv::with_common_services()).unwrap();
+        warnings.iter().map(|w| w.kind.to_string()).collect()
+    }
+
+    #[test]
+    fn oracle_checks_are_flagged_as_unsupported() {
+        let flagged = |n: &[String]| {
+            n.iter()
+                .any(|t| t.starts_with("service=oracle is not supported"))
+        };
+        // Port 1521 derives service=oracle; an explicit one with a login is flagged too.
+        assert!(flagged(&notes("")));
+        assert!(flagged(&notes("    service=oracle\n    login=\"scott\"\n")));
+        assert!(
+            !notes("    service=oracle\n    login=\"scott\"\n")
+                .iter()
+                .any(|t| t.starts_with("database checks need login"))
+        );
+        assert!(!flagged(&notes("    checktype=connect\n")));
+        assert!(!flagged(&notes("    service=pgsql\n    login=\"u\"\n")));
     }
 }

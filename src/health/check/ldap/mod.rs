@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use regex::Regex;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use super::net::{self, Stream};
 use super::{BoxFuture, Check, Outcome, Target, with_deadline};
@@ -148,20 +148,10 @@ impl Conn {
                 self.buf.drain(..len);
                 return parsed;
             }
-            let mut chunk = [0u8; 8192];
-            let n = self
-                .stream
-                .read(&mut chunk)
-                .await
-                .map_err(|e| e.to_string())?;
-            if n == 0 {
-                return Err(net::CLOSED.to_owned());
-            }
-            self.consumed += n;
+            self.consumed += net::fill(&mut self.stream, &mut self.buf).await?;
             if self.consumed > MAX_READ {
                 return Err(format!("more than {MAX_READ} bytes in reply"));
             }
-            self.buf.extend_from_slice(&chunk[..n]);
         }
     }
 }

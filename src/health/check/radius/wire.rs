@@ -15,6 +15,7 @@ pub mod attr {
     pub const USER_NAME: u8 = 1;
     pub const USER_PASSWORD: u8 = 2;
     pub const NAS_IP_ADDRESS: u8 = 4;
+    #[cfg(test)]
     pub const NAS_PORT: u8 = 5;
     pub const REPLY_MESSAGE: u8 = 18;
     pub const MESSAGE_AUTHENTICATOR: u8 = 80;

@@ -1,0 +1,264 @@
+//! The mysql check against an in-process server speaking the real packet bytes.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::wire::{self, CACHING_SHA2, NATIVE};
+use super::*;
+use crate::health::check::fake;
+
+const USER: &str = "probe";
+const PASSWORD: &str = "my pass";
+const SCRAMBLE: [u8; 20] = *b"abcdefghijklmnopqrst";
+const OTHER_SCRAMBLE: [u8; 20] = *b"ABCDEFGHIJKLMNOPQRST";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Greets with this plugin and checks its scramble.
+    Plugin(&'static str),
+    /// Greets with caching_sha2, then switches the client to native with a new scramble.
+    SwitchToNative,
+    /// caching_sha2 whose cache is empty: demands full authentication.
+    FullAuth,
+    /// Answers the connection with an ERR (host not allowed).
+    Refused,
+}
+
+fn packet(seq: u8, payload: &[u8]) -> Vec<u8> {
+    wire::frame(seq, payload)
+}
+
+fn greeting(plugin: &str) -> Vec<u8> {
+    let mut p = vec![10];
+    p.extend(b"8.0.36-fake\0");
+    p.extend([9, 0, 0, 0]);
+    p.extend(&SCRAMBLE[..8]);
+    p.push(0);
+    p.extend([0xff, 0xf7, 0xff, 0x02, 0x00, 0xff, 0xdf, 21]);
+    p.extend([0; 10]);
+    p.extend(&SCRAMBLE[8..]);
+    p.push(0);
+    p.extend(plugin.as_bytes());
+    p.push(0);
+    p
+}
+
+fn ok() -> Vec<u8> {
+    vec![0, 0, 0, 2, 0, 0, 0]
+}
+
+fn err(code: u16, state: &str, text: &str) -> Vec<u8> {
+    let mut p = vec![0xff];
+    p.extend(code.to_le_bytes());
+    p.push(b'#');
+    p.extend(state.as_bytes());
+    p.extend(text.as_bytes());
+    p
+}
+
+async fn read_packet(s: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+    let mut h = [0u8; 4];
+    s.read_exact(&mut h).await.ok()?;
+    let len = u32::from_le_bytes([h[0], h[1], h[2], 0]) as usize;
+    let mut payload = vec![0; len];
+    s.read_exact(&mut payload).await.ok()?;
+    Some((h[3], payload))
+}
+
+fn cstr(buf: &[u8]) -> (&[u8], &[u8]) {
+    let end = buf.iter().position(|b| *b == 0).unwrap();
+    (&buf[..end], &buf[end + 1..])
+}
+
+/// The fields of a HandshakeResponse41: user, auth data, database, plugin.
+fn parse_response(p: &[u8]) -> (String, Vec<u8>, String, String) {
+    let flags = u32::from_le_bytes([p[0], p[1], p[2], p[3]]);
+    let (user, rest) = cstr(&p[32..]);
+    let n = rest[0] as usize;
+    let auth = rest[1..=n].to_vec();
+    let mut rest = &rest[1 + n..];
+    let mut db = Vec::new();
+    if flags & wire::cap::CONNECT_WITH_DB != 0 {
+        let (d, r) = cstr(rest);
+        db = d.to_vec();
+        rest = r;
+    }
+    let (plugin, _) = cstr(rest);
+    let text = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+    (text(user), auth, text(&db), text(plugin))
+}
+
+async fn session(mut s: TcpStream, mode: Mode) -> Option<()> {
+    if mode == Mode::Refused {
+        let e = err(
+            1130,
+            "HY000",
+            "Host 'x' is not allowed to connect to this MySQL server",
+        );
+        // The real server sends this ERR as the greeting, without a SQL state marker.
+        let mut plain = vec![0xff];
+        plain.extend(&e[1..3]);
+        plain.extend(&e[9..]);
+        s.write_all(&packet(0, &plain)).await.ok()?;
+        return None;
+    }
+    let plugin = match mode {
+        Mode::Plugin(p) => p,
+        _ => CACHING_SHA2,
+    };
+    s.write_all(&packet(0, &greeting(plugin))).await.ok()?;
+    let (seq, response) = read_packet(&mut s).await?;
+    assert_eq!(seq, 1);
+    let (user, auth, db, client_plugin) = parse_response(&response);
+    assert_eq!((user.as_str(), db.as_str()), (USER, "app"));
+    let mut seq = 2;
+    let accepted = match mode {
+        Mode::Plugin(p) => {
+            assert_eq!(client_plugin, p);
+            auth == wire::auth_data(p, PASSWORD, &SCRAMBLE)?
+        }
+        Mode::SwitchToNative => {
+            let mut switch = vec![0xfe];
+            switch.extend(NATIVE.as_bytes());
+            switch.push(0);
+            switch.extend(OTHER_SCRAMBLE);
+            switch.push(0);
+            s.write_all(&packet(seq, &switch)).await.ok()?;
+            let (got_seq, auth) = read_packet(&mut s).await?;
+            assert_eq!(got_seq, 3);
+            seq = 4;
+            auth == wire::native_scramble(PASSWORD, &OTHER_SCRAMBLE)
+        }
+        Mode::FullAuth => {
+            s.write_all(&packet(seq, &[1, 4])).await.ok()?;
+            // A client doing full auth would now send more; ours hangs up.
+            let _ = read_packet(&mut s).await;
+            return None;
+        }
+        Mode::Refused => return None,
+    };
+    if !accepted {
+        let text = format!("Access denied for user '{USER}'@'localhost' (using password: YES)");
+        s.write_all(&packet(seq, &err(1045, "28000", &text)))
+            .await
+            .ok()?;
+        return None;
+    }
+    if plugin == CACHING_SHA2 && mode != Mode::SwitchToNative {
+        s.write_all(&packet(seq, &[1, 3])).await.ok()?;
+        seq += 1;
+    }
+    s.write_all(&packet(seq, &ok())).await.ok()?;
+    let (seq, query) = read_packet(&mut s).await?;
+    assert_eq!((seq, query[0]), (0, 0x03));
+    let sql = String::from_utf8(query[1..].to_vec()).ok()?;
+    let column = b"\x03def\0\0\0\x011\0\x0c\x3f\0\x01\0\0\0\x08\x81\0\0\0\0".to_vec();
+    let eof = vec![0xfe, 0, 0, 2, 0];
+    let replies: Vec<Vec<u8>> = match sql.as_str() {
+        "SELECT 1" => vec![vec![1], column, eof.clone(), b"\x011".to_vec(), eof],
+        "SELECT 1 FROM DUAL WHERE 0" => vec![vec![1], column, eof.clone(), eof],
+        _ => vec![err(1064, "42000", "You have an error in your SQL syntax")],
+    };
+    for (i, r) in replies.iter().enumerate() {
+        s.write_all(&packet(i as u8 + 1, r)).await.ok()?;
+    }
+    let (seq, quit) = read_packet(&mut s).await?;
+    assert_eq!((seq, quit.as_slice()), (0, &[1u8][..]));
+    Some(())
+}
+
+async fn server(mode: Mode) -> u16 {
+    let (l, port) = fake::listener().await;
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            tokio::spawn(session(s, mode));
+        }
+    });
+    port
+}
+
+fn check(password: &str, query: &str) -> MysqlCheck {
+    MysqlCheck {
+        user: USER.into(),
+        password: password.into(),
+        database: "app".into(),
+        query: query.into(),
+        timeout: Duration::from_secs(3),
+    }
+}
+
+#[tokio::test]
+async fn native_caching_sha2_and_auth_switch_log_in() {
+    for mode in [
+        Mode::Plugin(NATIVE),
+        Mode::Plugin(CACHING_SHA2),
+        Mode::SwitchToNative,
+    ] {
+        let t = fake::target(server(mode).await);
+        assert_eq!(
+            check(PASSWORD, "SELECT 1").run(&t).await,
+            Outcome::Up,
+            "{mode:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_refusals_are_down() {
+    for mode in [
+        Mode::Plugin(NATIVE),
+        Mode::Plugin(CACHING_SHA2),
+        Mode::SwitchToNative,
+    ] {
+        let t = fake::target(server(mode).await);
+        fake::assert_down(
+            &check("guess", "SELECT 1").run(&t).await,
+            "ERROR 1045 (28000): Access denied for user 'probe'@'localhost'",
+        );
+    }
+    let t = fake::target(server(Mode::Refused).await);
+    fake::assert_down(
+        &check(PASSWORD, "SELECT 1").run(&t).await,
+        "ERROR 1130: Host 'x' is not allowed",
+    );
+    let t = fake::target(server(Mode::FullAuth).await);
+    fake::assert_down(
+        &check(PASSWORD, "SELECT 1").run(&t).await,
+        "caching_sha2_password wants full authentication",
+    );
+}
+
+#[tokio::test]
+async fn zero_rows_and_query_errors_are_down() {
+    let t = fake::target(server(Mode::Plugin(NATIVE)).await);
+    fake::assert_down(
+        &check(PASSWORD, "SELECT 1 FROM DUAL WHERE 0").run(&t).await,
+        "query returned no rows",
+    );
+    fake::assert_down(
+        &check(PASSWORD, "SELEC").run(&t).await,
+        "query failed: ERROR 1064 (42000): You have an error",
+    );
+}
+
+#[tokio::test]
+async fn silence_and_garbage_are_down_in_time() {
+    let t = fake::target(fake::silent().await);
+    let mut c = check(PASSWORD, "SELECT 1");
+    c.timeout = Duration::from_millis(300);
+    let outcome = fake::within(c.timeout, c.run(&t)).await;
+    assert_eq!(outcome, Outcome::Down("timed out after 300 ms".into()));
+    for junk in [
+        &b"HTTP/1.1 400 Bad Request\r\n\r\n"[..],
+        b"\x01\0\0\0\x0a",
+        b"\x05\0\0\0\x0a8.0\0",
+        b"\xff\xff\xff\0",
+        b"",
+    ] {
+        let t = fake::target(fake::garbage(junk).await);
+        let outcome = check(PASSWORD, "SELECT 1").run(&t).await;
+        assert!(matches!(outcome, Outcome::Down(_)), "{junk:?}: {outcome:?}");
+    }
+}

@@ -1,0 +1,252 @@
+//! The pgsql check against an in-process server speaking protocol 3.0 bytes.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::scram::{base64_decode, base64_encode};
+use super::*;
+use crate::health::check::crypto::{hmac_sha256, pbkdf2_sha256, sha256, xor};
+use crate::health::check::fake;
+
+const USER: &str = "probe";
+const PASSWORD: &str = "pg pass";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Trust,
+    Cleartext,
+    Md5,
+    Scram,
+    /// SCRAM where the server does not really know the password: it accepts any proof and
+    /// signs with the wrong key.
+    ScramImpostor,
+    Gssapi,
+}
+
+fn msg(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    out.extend_from_slice(&((body.len() + 4) as u32).to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+fn auth(code: u32, extra: &[u8]) -> Vec<u8> {
+    let mut body = code.to_be_bytes().to_vec();
+    body.extend_from_slice(extra);
+    msg(b'R', &body)
+}
+
+fn error(code: &str, text: &str) -> Vec<u8> {
+    msg(b'E', format!("SFATAL\0C{code}\0M{text}\0\0").as_bytes())
+}
+
+async fn read_frontend(s: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+    let tag = s.read_u8().await.ok()?;
+    let len = s.read_u32().await.ok()? as usize;
+    let mut body = vec![0; len - 4];
+    s.read_exact(&mut body).await.ok()?;
+    Some((tag, body))
+}
+
+fn cstrings(body: &[u8]) -> Vec<String> {
+    body.split(|b| *b == 0)
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
+}
+
+/// Server half of SCRAM-SHA-256; returns false when the client's proof is wrong.
+async fn scram_server(s: &mut TcpStream, impostor: bool) -> Option<bool> {
+    s.write_all(&auth(10, b"SCRAM-SHA-256\0\0")).await.ok()?;
+    let (_, body) = read_frontend(s).await?;
+    let mechanism_end = body.iter().position(|b| *b == 0)?;
+    assert_eq!(&body[..mechanism_end], b"SCRAM-SHA-256");
+    let client_first = String::from_utf8(body[mechanism_end + 5..].to_vec()).ok()?;
+    let bare = client_first.strip_prefix("n,,")?.to_owned();
+    let client_nonce = bare.strip_prefix("n=,r=")?;
+    let salt = b"pepper salt";
+    let server_first = format!("r={client_nonce}SRVNONCE,s={},i=64", base64_encode(salt));
+    s.write_all(&auth(11, server_first.as_bytes())).await.ok()?;
+    let (_, body) = read_frontend(s).await?;
+    let client_final = String::from_utf8(body).ok()?;
+    let (without_proof, proof) = client_final.rsplit_once(",p=")?;
+    let auth_message = format!("{bare},{server_first},{without_proof}");
+    let salted = pbkdf2_sha256(PASSWORD.as_bytes(), salt, NonZeroU32::new(64)?);
+    let stored = sha256(&[&hmac_sha256(&salted, b"Client Key")]);
+    let proof: [u8; 32] = base64_decode(proof)?.try_into().ok()?;
+    let client_key = xor(&proof, &hmac_sha256(&stored, auth_message.as_bytes()));
+    if sha256(&[&client_key]) != stored && !impostor {
+        return Some(false);
+    }
+    let server_key = hmac_sha256(
+        &salted,
+        if impostor {
+            b"Wrong Key!"
+        } else {
+            b"Server Key"
+        },
+    );
+    let verifier = base64_encode(&hmac_sha256(&server_key, auth_message.as_bytes()));
+    s.write_all(&auth(12, format!("v={verifier}").as_bytes()))
+        .await
+        .ok()?;
+    Some(true)
+}
+
+async fn session(mut s: TcpStream, method: Method) -> Option<()> {
+    let len = s.read_u32().await.ok()? as usize;
+    let mut body = vec![0; len - 4];
+    s.read_exact(&mut body).await.ok()?;
+    assert_eq!(&body[..4], [0, 3, 0, 0]);
+    let params = cstrings(&body[4..]);
+    assert_eq!(&params[..4], ["user", USER, "database", "app"]);
+    let accepted = match method {
+        Method::Trust => true,
+        Method::Cleartext => {
+            s.write_all(&auth(3, &[])).await.ok()?;
+            let (_, body) = read_frontend(&mut s).await?;
+            cstrings(&body)[0] == PASSWORD
+        }
+        Method::Md5 => {
+            let salt = [7, 7, 7, 7];
+            s.write_all(&auth(5, &salt)).await.ok()?;
+            let (_, body) = read_frontend(&mut s).await?;
+            cstrings(&body)[0] == super::wire::md5_password(USER, PASSWORD, salt)
+        }
+        Method::Scram | Method::ScramImpostor => {
+            scram_server(&mut s, method == Method::ScramImpostor).await?
+        }
+        Method::Gssapi => {
+            s.write_all(&auth(7, &[])).await.ok()?;
+            return None;
+        }
+    };
+    if !accepted {
+        let text = format!("password authentication failed for user \"{USER}\"");
+        s.write_all(&error("28P01", &text)).await.ok()?;
+        return None;
+    }
+    let mut hello = auth(0, &[]);
+    hello.extend(msg(b'S', b"server_version\x0015.0\0"));
+    hello.extend(msg(b'K', &[0, 0, 0, 1, 0, 0, 0, 2]));
+    hello.extend(msg(b'Z', b"I"));
+    s.write_all(&hello).await.ok()?;
+    let (tag, body) = read_frontend(&mut s).await?;
+    assert_eq!(tag, b'Q');
+    let sql = cstrings(&body)[0].clone();
+    let row_description = msg(
+        b'T',
+        b"\0\x01ok\0\0\0\0\0\0\0\0\0\0\x17\0\x04\xff\xff\xff\xff\0\0",
+    );
+    let mut reply = Vec::new();
+    match sql.as_str() {
+        "SELECT 1" => {
+            reply.extend(&row_description);
+            reply.extend(msg(b'D', b"\0\x01\0\0\0\x011"));
+            reply.extend(msg(b'C', b"SELECT 1\0"));
+        }
+        "SELECT 1 WHERE false" => {
+            reply.extend(&row_description);
+            reply.extend(msg(b'C', b"SELECT 0\0"));
+        }
+        _ => reply.extend(error("42601", "syntax error")),
+    }
+    reply.extend(msg(b'Z', b"I"));
+    s.write_all(&reply).await.ok()?;
+    let (tag, _) = read_frontend(&mut s).await?;
+    assert_eq!(tag, b'X');
+    Some(())
+}
+
+async fn server(method: Method) -> u16 {
+    let (l, port) = fake::listener().await;
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            tokio::spawn(session(s, method));
+        }
+    });
+    port
+}
+
+fn check(password: &str, query: &str) -> PgsqlCheck {
+    PgsqlCheck {
+        user: USER.into(),
+        password: password.into(),
+        database: "app".into(),
+        query: query.into(),
+        timeout: Duration::from_secs(3),
+    }
+}
+
+#[tokio::test]
+async fn every_password_method_logs_in() {
+    for method in [Method::Trust, Method::Cleartext, Method::Md5, Method::Scram] {
+        let t = fake::target(server(method).await);
+        assert_eq!(
+            check(PASSWORD, "SELECT 1").run(&t).await,
+            Outcome::Up,
+            "{method:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_down() {
+    for method in [Method::Cleartext, Method::Md5, Method::Scram] {
+        let t = fake::target(server(method).await);
+        fake::assert_down(
+            &check("guess", "SELECT 1").run(&t).await,
+            "FATAL 28P01: password authentication failed for user \"probe\"",
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_does_not_know_the_password_is_down() {
+    let t = fake::target(server(Method::ScramImpostor).await);
+    fake::assert_down(
+        &check("guess", "SELECT 1").run(&t).await,
+        "server signature is wrong",
+    );
+}
+
+#[tokio::test]
+async fn rows_errors_and_methods_decide() {
+    let t = fake::target(server(Method::Md5).await);
+    fake::assert_down(
+        &check(PASSWORD, "SELECT 1 WHERE false").run(&t).await,
+        "query returned no rows",
+    );
+    fake::assert_down(
+        &check(PASSWORD, "SELEC").run(&t).await,
+        "query failed: FATAL 42601: syntax error",
+    );
+    let t = fake::target(server(Method::Gssapi).await);
+    fake::assert_down(
+        &check(PASSWORD, "SELECT 1").run(&t).await,
+        "authentication method 7 (Kerberos/GSSAPI/SSPI) is not supported",
+    );
+}
+
+#[tokio::test]
+async fn silence_and_garbage_are_down_in_time() {
+    let t = fake::target(fake::silent().await);
+    let mut c = check(PASSWORD, "SELECT 1");
+    c.timeout = Duration::from_millis(300);
+    let outcome = fake::within(c.timeout, c.run(&t)).await;
+    assert_eq!(outcome, Outcome::Down("timed out after 300 ms".into()));
+    for junk in [
+        &b"HTTP/1.1 400 Bad Request\r\n\r\n"[..],
+        b"R\0\0\0\x02",
+        b"R\0\0\0\x06\0\0",
+        b"R\x7f\xff\xff\xff",
+        b"R\0\0\0\x0c\0\0\0\x0b\0\0\0\0",
+        b"",
+    ] {
+        let t = fake::target(fake::garbage(junk).await);
+        let outcome = check(PASSWORD, "SELECT 1").run(&t).await;
+        assert!(matches!(outcome, Outcome::Down(_)), "{junk:?}: {outcome:?}");
+    }
+}
