@@ -250,3 +250,170 @@ async fn silence_and_garbage_are_down_in_time() {
         assert!(matches!(outcome, Outcome::Down(_)), "{junk:?}: {outcome:?}");
     }
 }
+
+/// A throw-away PostgreSQL cluster on loopback, started from the server binaries in
+/// `LVSCTL_PG_BIN` (default: Debian's PostgreSQL 15). Stopped (SIGINT, fast shutdown)
+/// and removed on drop.
+struct RealPostgres {
+    dir: std::path::PathBuf,
+    server: std::process::Child,
+    port: u16,
+}
+
+impl RealPostgres {
+    fn start() -> Self {
+        use std::process::Command;
+        let bin = std::path::PathBuf::from(
+            std::env::var("LVSCTL_PG_BIN").unwrap_or("/usr/lib/postgresql/15/bin".into()),
+        );
+        let dir = std::env::temp_dir().join(format!("lvsctl-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("pw"), PASSWORD).unwrap();
+        // initdb refuses to run as root: drop to the postgres account when we are root.
+        let root = rustix::process::geteuid().is_root();
+        let as_owner = |program: &str| {
+            let mut c = if root {
+                let mut c = Command::new("setpriv");
+                c.args([
+                    "--reuid=postgres",
+                    "--regid=postgres",
+                    "--clear-groups",
+                    "--",
+                ]);
+                c.arg(bin.join(program));
+                c
+            } else {
+                Command::new(bin.join(program))
+            };
+            c.stdout(std::process::Stdio::null());
+            c
+        };
+        if root {
+            assert!(
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&dir)
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+        }
+        let data = dir.join("data");
+        let made = as_owner("initdb")
+            .arg("-D")
+            .arg(&data)
+            .args([
+                "-U",
+                USER,
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+            ])
+            .arg(format!("--pwfile={}", dir.join("pw").display()))
+            .status()
+            .unwrap();
+        assert!(made.success(), "initdb failed");
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\n\
+             host all plain 127.0.0.1/32 password\n\
+             host all md5user 127.0.0.1/32 md5\n\
+             host all all 127.0.0.1/32 scram-sha-256\n",
+        )
+        .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let server = as_owner("postgres")
+            .arg("-D")
+            .arg(&data)
+            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
+            .arg("-k")
+            .arg(&dir)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let me = Self { dir, server, port };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        me.psql(
+            "SET password_encryption = 'md5'; \
+             CREATE ROLE md5user LOGIN PASSWORD 'pw5'; \
+             CREATE ROLE plain LOGIN PASSWORD 'pwc';",
+        );
+        me
+    }
+
+    fn psql(&self, sql: &str) {
+        let ok = std::process::Command::new("psql")
+            .args(["-h"])
+            .arg(&self.dir)
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                USER,
+                "-d",
+                "postgres",
+                "-qc",
+                sql,
+            ])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "psql {sql}");
+    }
+}
+
+impl Drop for RealPostgres {
+    fn drop(&mut self) {
+        if let Some(pid) = rustix::process::Pid::from_raw(self.server.id() as i32) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::INT);
+        }
+        let _ = self.server.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL server binaries (LVSCTL_PG_BIN) and psql; run with --ignored"]
+async fn against_a_real_postgresql() {
+    let pg = RealPostgres::start();
+    let t = fake::target(pg.port);
+    let with = |user: &str, password: &str, query: &str| PgsqlCheck {
+        user: user.into(),
+        password: password.into(),
+        database: "postgres".into(),
+        query: query.into(),
+        timeout: Duration::from_secs(5),
+    };
+    // SCRAM-SHA-256 (the initdb user), md5, and cleartext "password" logins.
+    for (user, password) in [(USER, PASSWORD), ("md5user", "pw5"), ("plain", "pwc")] {
+        assert_eq!(
+            with(user, password, "SELECT 1").run(&t).await,
+            Outcome::Up,
+            "{user}"
+        );
+        fake::assert_down(
+            &with(user, "guess", "SELECT 1").run(&t).await,
+            "FATAL 28P01: password authentication failed",
+        );
+    }
+    fake::assert_down(
+        &with(USER, PASSWORD, "SELECT 1 WHERE false").run(&t).await,
+        "query returned no rows",
+    );
+    fake::assert_down(
+        &with(USER, PASSWORD, "SELECT * FROM nope").run(&t).await,
+        "42P01",
+    );
+    let mut missing_db = with(USER, PASSWORD, "SELECT 1");
+    missing_db.database = "nope".into();
+    fake::assert_down(&missing_db.run(&t).await, "3D000");
+}
