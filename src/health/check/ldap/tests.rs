@@ -201,3 +201,52 @@ async fn garbage_replies_are_down() {
         assert!(matches!(outcome, Outcome::Down(_)), "{junk:?}: {outcome:?}");
     }
 }
+
+/// Manual interoperability check against a real OpenLDAP `slapd` holding `dc=example`
+/// with rootdn `cn=admin,dc=example` / `secret`, for example (slapd.conf):
+/// `database mdb`, `suffix "dc=example"`, `rootdn "cn=admin,dc=example"`, `rootpw secret`,
+/// started with `slapd -h "ldap://127.0.0.1:13389/ ldaps://127.0.0.1:13636/"` and TLS
+/// certificate lines. Set `LVSCTL_INTEROP_LDAP=127.0.0.1:13389` and
+/// `LVSCTL_INTEROP_LDAPS=127.0.0.1:13636`.
+#[tokio::test]
+#[ignore = "needs a running slapd (LVSCTL_INTEROP_LDAP, LVSCTL_INTEROP_LDAPS)"]
+async fn against_a_real_slapd() {
+    for (var, tls) in [
+        ("LVSCTL_INTEROP_LDAP", false),
+        ("LVSCTL_INTEROP_LDAPS", true),
+    ] {
+        let addr: std::net::SocketAddr = std::env::var(var).unwrap().parse().unwrap();
+        let t = fake::target(addr.port());
+        let admin = Some(("cn=admin,dc=example", "secret"));
+        assert_eq!(check(tls, None, "", None).run(&t).await, Outcome::Up);
+        assert_eq!(
+            check(tls, admin, "dc=example", Some("^dc=example$"))
+                .run(&t)
+                .await,
+            Outcome::Up
+        );
+        assert_eq!(
+            check(tls, None, "dc=example", None).run(&t).await,
+            Outcome::Up
+        );
+        fake::assert_down(
+            &check(
+                tls,
+                Some(("cn=admin,dc=example", "guess")),
+                "dc=example",
+                None,
+            )
+            .run(&t)
+            .await,
+            "invalidCredentials (49)",
+        );
+        fake::assert_down(
+            &check(tls, admin, "dc=nope,dc=example", None).run(&t).await,
+            "noSuchObject (32)",
+        );
+        fake::assert_down(
+            &check(tls, admin, "dc=example", Some("^ou=")).run(&t).await,
+            "does not match receive",
+        );
+    }
+}

@@ -262,3 +262,44 @@ async fn silence_and_garbage_are_down_in_time() {
         assert!(matches!(outcome, Outcome::Down(_)), "{junk:?}: {outcome:?}");
     }
 }
+
+/// Manual interoperability check against a real MySQL or MariaDB server at
+/// `LVSCTL_INTEROP_MYSQL` (host:port) holding, e.g. from an `--init-file`:
+/// `CREATE DATABASE app; CREATE TABLE app.t (x INT); INSERT INTO app.t VALUES (1);`
+/// `CREATE USER 'probe'@'127.0.0.1' IDENTIFIED BY 'pw'; GRANT ALL ON app.* TO 'probe'@'127.0.0.1';`
+#[tokio::test]
+#[ignore = "needs a running MySQL/MariaDB (LVSCTL_INTEROP_MYSQL)"]
+async fn against_a_real_server() {
+    let addr: std::net::SocketAddr = std::env::var("LVSCTL_INTEROP_MYSQL")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let t = fake::target(addr.port());
+    let with = |password: &str, database: &str, query: &str| MysqlCheck {
+        user: "probe".into(),
+        password: password.into(),
+        database: database.into(),
+        query: query.into(),
+        timeout: Duration::from_secs(5),
+    };
+    assert_eq!(
+        with("pw", "app", "SELECT x FROM t").run(&t).await,
+        Outcome::Up
+    );
+    assert_eq!(with("pw", "", "SELECT 1").run(&t).await, Outcome::Up);
+    fake::assert_down(
+        &with("guess", "app", "SELECT 1").run(&t).await,
+        "ERROR 1045 (28000): Access denied",
+    );
+    fake::assert_down(
+        &with("pw", "app", "SELECT x FROM t WHERE x = 2")
+            .run(&t)
+            .await,
+        "query returned no rows",
+    );
+    fake::assert_down(
+        &with("pw", "app", "SELECT * FROM nope").run(&t).await,
+        "ERROR 1146 (42S02)",
+    );
+    fake::assert_down(&with("pw", "nodb", "SELECT 1").run(&t).await, "ERROR 1044");
+}
