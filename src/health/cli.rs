@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::health::config::{
     ConfigLocation, check_config_file, check_config_file_strict, locate_config,
 };
-use crate::health::daemon::{self, BackendFactory, DaemonOptions};
+use crate::health::daemon::{self, BackendFactory, Console, DaemonOptions, Notifier};
 use crate::health::status;
 
 const COMMANDS: [&str; 7] = [
@@ -27,8 +27,31 @@ const COMMANDS: [&str; 7] = [
 ];
 
 const USAGE: &str = "usage: lvsctl health [-d|--debug] [--foreground] [--pid-file FILE] [--socket FILE] \
-[--metrics 127.0.0.1:PORT] [--json] [CONFIG] {start|stop|restart|try-restart|reload|force-reload|status}\n       \
+[--metrics 127.0.0.1:PORT] [--sendmail PATH] [--json] [CONFIG] {start|stop|restart|try-restart|reload|force-reload|status}\n       \
 lvsctl health check-config [--strict] FILE";
+
+/// `--help`: the usage plus what differs from ldirectord.
+const HELP: &str = "\n\
+Reads ldirectord.cf (CONFIG as ldirectord finds it: /etc/ha.d/CONFIG, /etc/ha.d/conf/CONFIG,\n\
+CONFIG) with ldirectord's commands, exit codes and pid file.\n\
+\n\
+Options added by lvsctl:\n\
+  --foreground         stay in the foreground for systemd (Type=notify): log to stderr,\n\
+                       send READY=1, WATCHDOG=1 (WatchdogSec) and STOPPING=1\n\
+  --pid-file FILE      instead of /var/run/ldirectord.<name>.pid\n\
+  --socket FILE        status socket instead of /run/lvsctl/health.<name>.sock\n\
+  --metrics ADDR:PORT  Prometheus text metrics on that (loopback) address\n\
+  --sendmail PATH      program for alert mails, run as `PATH -t -oi` (/usr/sbin/sendmail)\n\
+  --json               `status` as JSON\n\
+\n\
+ldirectord.cf extensions (check-config warns about them: ldirectord rejects them):\n\
+  rise=N               global or per virtual: passing checks in a row before a failed real\n\
+                       server is restored (default 1, ldirectord's only behaviour)\n\
+  protocol=sctp        SCTP virtual services\n\
+\n\
+Logging follows ldirectord: logfile=\"/path\" (default /var/log/ldirectord.log) or\n\
+logfile=\"facility\" for syslog (/dev/log, ident ldirectord[pid] when run as ldirectord,\n\
+lvsctl[pid] otherwise); supervised=yes logs to stdout. Log times are local time.";
 
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -42,6 +65,8 @@ pub struct Args {
     pub pid_file: Option<PathBuf>,
     pub socket: Option<PathBuf>,
     pub metrics: Option<std::net::SocketAddr>,
+    /// `sendmail -t` program for alert mails (lvsctl extension).
+    pub sendmail: Option<PathBuf>,
     pub config: Option<String>,
     pub command: String,
 }
@@ -60,6 +85,9 @@ pub fn parse_args(args: &[String]) -> Result<Args, String> {
             "--strict" => out.strict = true,
             "--pid-file" => out.pid_file = Some(it.next().ok_or("--pid-file needs a path")?.into()),
             "--socket" => out.socket = Some(it.next().ok_or("--socket needs a path")?.into()),
+            "--sendmail" => {
+                out.sendmail = Some(it.next().ok_or("--sendmail needs a path")?.into());
+            }
             "--metrics" => {
                 let addr = it.next().ok_or("--metrics needs an address")?;
                 out.metrics = Some(
@@ -108,7 +136,7 @@ pub fn main(args: &[String], factory: impl Fn() -> BackendFactory) -> u8 {
     };
     match args.command.as_str() {
         "help" => {
-            println!("{USAGE}");
+            println!("{USAGE}\n{HELP}");
             return 0;
         }
         "version" => {
@@ -187,11 +215,17 @@ fn start(
     if running.is_some() {
         return 0;
     }
-    if let Err(e) = daemon::run_config_check(&location.path) {
-        eprint!("{e}");
-        return 2;
-    }
-    if !(args.debug || args.foreground || args.detached) {
+    let config = match daemon::run_config_check(&location.path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprint!("{e}");
+            return 2;
+        }
+    };
+    // supervised=yes: stay in the foreground, log to stdout, no pid file (spec §1.3).
+    let supervised = config.globals.supervised && !args.debug;
+    let pid_file = pid_file.filter(|_| !supervised || args.pid_file.is_some());
+    if !(args.debug || args.foreground || args.detached || supervised) {
         return spawn_detached(args, location, pid_file);
     }
     if let Some(p) = pid_file
@@ -200,12 +234,21 @@ fn start(
         eprintln!("cannot write pid file {}: {e}", p.display());
         return 1;
     }
-    let opts = DaemonOptions {
-        location: location.clone(),
-        socket: args.socket.clone(),
-        metrics: args.metrics,
-        log_to_stderr: !args.detached,
+    let mut opts = DaemonOptions::new(location.clone());
+    opts.socket.clone_from(&args.socket);
+    opts.metrics = args.metrics;
+    opts.console = if supervised {
+        Console::Supervised
+    } else if args.detached {
+        Console::None
+    } else {
+        Console::Stderr
     };
+    opts.ident = program_ident().to_owned();
+    opts.notifier = Notifier::from_env();
+    if let Some(s) = &args.sendmail {
+        opts.sendmail.clone_from(s);
+    }
     let result = daemon::run(&opts, factory());
     if let Some(p) = pid_file {
         let _ = std::fs::remove_file(p);
@@ -231,7 +274,13 @@ fn spawn_detached(args: &Args, location: &ConfigLocation, pid_file: Option<&Path
         return 1;
     };
     let mut cmd = Command::new(exe);
-    cmd.arg("health").arg("--detached");
+    // Run as `ldirectord` we stay `ldirectord` (ps, syslog ident); else `lvsctl health`.
+    if program_ident() == "ldirectord" {
+        std::os::unix::process::CommandExt::arg0(&mut cmd, "ldirectord");
+    } else {
+        cmd.arg("health");
+    }
+    cmd.arg("--detached");
     if let Some(p) = pid_file {
         cmd.arg("--pid-file").arg(p);
     }
@@ -240,6 +289,9 @@ fn spawn_detached(args: &Args, location: &ConfigLocation, pid_file: Option<&Path
     }
     if let Some(m) = &args.metrics {
         cmd.arg("--metrics").arg(m.to_string());
+    }
+    if let Some(s) = &args.sendmail {
+        cmd.arg("--sendmail").arg(s);
     }
     cmd.arg(&location.path).arg("start");
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
@@ -307,6 +359,17 @@ fn status_cmd(
             eprintln!("ldirectord for {cfg} is stopped");
             3
         }
+    }
+}
+
+/// `ldirectord` when this process was started under that name (a link), else `lvsctl`:
+/// the syslog ident and the name the detached daemon keeps.
+fn program_ident() -> &'static str {
+    let argv0 = std::env::args_os().next().unwrap_or_default();
+    if Path::new(&argv0).file_name() == Some(std::ffi::OsStr::new("ldirectord")) {
+        "ldirectord"
+    } else {
+        "lvsctl"
     }
 }
 
