@@ -244,7 +244,7 @@ fn start(
     } else {
         Console::Stderr
     };
-    opts.ident = program_ident().to_owned();
+    program_ident().clone_into(&mut opts.ident);
     opts.notifier = Notifier::from_env();
     if let Some(s) = &args.sendmail {
         opts.sendmail.clone_from(s);

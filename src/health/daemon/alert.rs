@@ -15,6 +15,7 @@
 //! server under `running`), `reloading` likewise after a reload, `stopping` from TERM on.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use crate::health::config::{AlertStatus, Config, EmailSettings};
@@ -205,13 +206,13 @@ impl Alerts {
         );
         let mut extra = String::new();
         if let Some(name) = s.service_name.as_ref().filter(|n| !n.is_empty()) {
-            extra.push_str(&format!("Service name: {name}\n"));
+            let _ = writeln!(extra, "Service name: {name}");
         }
         if let Some(comment) = s.comment.as_ref().filter(|c| !c.is_empty()) {
-            extra.push_str(&format!("Comment: {comment}\n"));
+            let _ = writeln!(extra, "Comment: {comment}");
         }
         if !extra.is_empty() {
-            body.push_str(&format!("\n{extra}\n"));
+            let _ = write!(body, "\n{extra}\n");
         }
         Some(Mail {
             log: format!("emailalert: {subject_as_logged}"),

@@ -7,6 +7,7 @@
 //! sender `<user>@<host>`, one `RCPT TO` per recipient. Each mail has a 30 s bound; a
 //! queue of 64 mails is kept and anything beyond is dropped with a log line.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -89,9 +90,9 @@ impl Mailer {
 pub fn message_text(mail: &Mail, default_from: Option<&str>) -> String {
     let mut out = format!("To: {}\n", mail.to);
     if let Some(from) = mail.from.as_deref().or(default_from) {
-        out.push_str(&format!("From: {from}\n"));
+        let _ = writeln!(out, "From: {from}");
     }
-    out.push_str(&format!("Subject: {}\n\n{}", mail.subject, mail.body));
+    let _ = write!(out, "Subject: {}\n\n{}", mail.subject, mail.body);
     out
 }
 

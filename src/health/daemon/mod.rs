@@ -25,3 +25,6 @@ pub use kernel::BackendFactory;
 pub use log::Console;
 pub use notify::Notifier;
 pub use run::{DaemonError, DaemonOptions, run, run_config_check};
+
+#[cfg(test)]
+mod tests;

@@ -15,6 +15,7 @@
 //! (ldirectord forgets it). `checktype=on` and `off` write nothing, as in ldirectord.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::net::IpAddr;
@@ -98,7 +99,9 @@ pub fn escape(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     for ch in message.chars() {
         match ch {
-            '%' | '|' | '\r' | '\n' => out.push_str(&format!("%{:02x}", ch as u32)),
+            '%' | '|' | '\r' | '\n' => {
+                let _ = write!(out, "%{:02x}", ch as u32);
+            }
             c => out.push(c),
         }
     }

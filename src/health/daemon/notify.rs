@@ -64,6 +64,7 @@ pub fn watchdog_interval(usec: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::linux::net::SocketAddrExt;
 
     #[test]
     fn watchdog_interval_is_half_the_period() {
@@ -89,7 +90,6 @@ mod tests {
         let len = rx.recv(&mut buf).unwrap();
         assert_eq!(&buf[..len], b"READY=1");
 
-        use std::os::linux::net::SocketAddrExt;
         let name = format!("lvsctl-notify-test-{}", std::process::id());
         let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
         let arx = UnixDatagram::bind_addr(&addr).unwrap();

@@ -198,8 +198,7 @@ async fn main_loop(
     let notifier = &opts.notifier;
     notifier.notify("READY=1");
     // Pings come from this loop, so a loop stuck on anything gets the daemon restarted.
-    let mut watchdog =
-        tokio::time::interval(notifier.watchdog.unwrap_or(Duration::from_secs(3600)));
+    let mut watchdog = tokio::time::interval(notifier.watchdog.unwrap_or(Duration::from_hours(1)));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let stop_hook = opts.shutdown.clone().unwrap_or_default();
     let signal_name = loop {
