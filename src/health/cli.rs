@@ -428,5 +428,82 @@ mod tests {
         assert_eq!(a.config.as_deref(), Some("x.cf"));
         assert!(parse(&["x.cf", "bogus"]).is_err());
         assert!(parse(&[]).is_err());
+        let a = parse(&["--sendmail", "/tmp/fake", "start"]).unwrap();
+        assert_eq!(a.sendmail, Some(PathBuf::from("/tmp/fake")));
+    }
+
+    /// `Key=value` lines of the `[Service]` section of the shipped unit.
+    fn unit_service() -> Vec<(String, String)> {
+        let text = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/contrib/lvsctl-health.service"
+        ));
+        let mut in_service = false;
+        let mut out = Vec::new();
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_service = line == "[Service]";
+            } else if in_service && !line.starts_with('#') && !line.is_empty() {
+                let (k, v) = line.split_once('=').expect("Key=value");
+                out.push((k.to_owned(), v.to_owned()));
+            }
+        }
+        out
+    }
+
+    fn key<'a>(unit: &'a [(String, String)], k: &str) -> &'a str {
+        unit.iter()
+            .find(|(key, _)| key == k)
+            .map_or_else(|| panic!("{k}= missing from the unit"), |(_, v)| v.as_str())
+    }
+
+    /// Splits an Exec line and drops the program, checking that it is lvsctl's `health` face.
+    fn health_args(exec: &str) -> Vec<String> {
+        let words: Vec<String> = exec.split_whitespace().map(str::to_owned).collect();
+        assert!(
+            words[0].ends_with("/lvsctl") && words[1] == "health",
+            "{exec}"
+        );
+        words[2..].to_vec()
+    }
+
+    #[test]
+    fn the_systemd_unit_matches_what_the_daemon_does() {
+        let unit = unit_service();
+        // READY=1/WATCHDOG=1/STOPPING=1 come from the main process only.
+        assert_eq!(key(&unit, "Type"), "notify");
+        assert_eq!(key(&unit, "NotifyAccess"), "main");
+        let wd: u64 = key(&unit, "WatchdogSec").parse().unwrap();
+        assert!(
+            wd >= 10,
+            "the loop ticks every second; pings every WatchdogSec/2"
+        );
+        // Started in the foreground, under ldirectord's default configuration name.
+        let start = parse_args(&health_args(key(&unit, "ExecStart"))).unwrap();
+        assert!(start.foreground && !start.debug);
+        assert_eq!(
+            (start.command.as_str(), start.config.as_deref()),
+            ("start", None)
+        );
+        let loc = locate_config(None, |p| p == Path::new("/etc/ha.d/ldirectord.cf")).unwrap();
+        assert_eq!(
+            loc.pid_file(),
+            PathBuf::from("/var/run/ldirectord.ldirectord.pid")
+        );
+        let pre = parse_args(&health_args(key(&unit, "ExecStartPre"))).unwrap();
+        assert_eq!(pre.command, "check-config");
+        assert_eq!(pre.config.map(PathBuf::from), Some(loc.path));
+        // Reload is SIGHUP to the daemon; stop is SIGTERM to the daemon alone.
+        assert_eq!(key(&unit, "ExecReload"), "/bin/kill -HUP $MAINPID");
+        assert_eq!(key(&unit, "KillMode"), "mixed");
+        let stop: u64 = key(&unit, "TimeoutStopSec").parse().unwrap();
+        assert!(stop > 10, "cleanup plus up to 10 s of queued mail must fit");
+        // The status socket directory exists and is root-only.
+        assert_eq!(
+            format!("/run/{}", key(&unit, "RuntimeDirectory")),
+            status::SOCKET_DIR
+        );
+        assert_eq!(key(&unit, "RuntimeDirectoryMode"), "0700");
+        assert!(key(&unit, "CapabilityBoundingSet").contains("CAP_NET_ADMIN"));
     }
 }
