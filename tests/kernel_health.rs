@@ -632,7 +632,7 @@ fn systemd_notify_local_time_and_monitorfile() {
     // `[<ctime>|name|pid] ...` in UTC+5 (POSIX TZ `XYZ-5`).
     let log = d.log();
     let stamp = log.get(1..25).unwrap_or_default().to_owned();
-    let five = Duration::from_secs(5 * 3600);
+    let five = Duration::from_hours(5);
     let mut t = before - Duration::from_secs(2);
     let mut seen = Vec::new();
     while t <= after + Duration::from_secs(2) {
