@@ -222,10 +222,9 @@ fn start(
             return 2;
         }
     };
-    // supervised=yes: stay in the foreground, log to stdout, no pid file (spec §1.3).
-    let supervised = config.globals.supervised && !args.debug;
-    let pid_file = pid_file.filter(|_| !supervised || args.pid_file.is_some());
-    if !(args.debug || args.foreground || args.detached || supervised) {
+    let mode = start_mode(args, config.globals.supervised);
+    let pid_file = pid_file.filter(|_| mode.pid_file);
+    if mode.detach {
         return spawn_detached(args, location, pid_file);
     }
     if let Some(p) = pid_file
@@ -237,13 +236,7 @@ fn start(
     let mut opts = DaemonOptions::new(location.clone());
     opts.socket.clone_from(&args.socket);
     opts.metrics = args.metrics;
-    opts.console = if supervised {
-        Console::Supervised
-    } else if args.detached {
-        Console::None
-    } else {
-        Console::Stderr
-    };
+    opts.console = mode.console;
     program_ident().clone_into(&mut opts.ident);
     opts.notifier = Notifier::from_env();
     if let Some(s) = &args.sendmail {
@@ -263,6 +256,35 @@ fn start(
             eprintln!("lvsctl health: {e}");
             1
         }
+    }
+}
+
+/// How `start` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct StartMode {
+    /// Start a detached copy and return (plain `start`).
+    detach: bool,
+    console: Console,
+    /// Whether the pid file (if any) is written.
+    pid_file: bool,
+}
+
+/// `-d` and `--foreground` log to stderr; `supervised=yes` (unless `-d`) stays in the
+/// foreground, logs to stdout and writes no pid file unless one is named (spec §1.3); the
+/// detached copy logs to the configured logfile.
+fn start_mode(args: &Args, supervised: bool) -> StartMode {
+    let supervised = supervised && !args.debug;
+    let console = if supervised {
+        Console::Supervised
+    } else if args.detached {
+        Console::None
+    } else {
+        Console::Stderr
+    };
+    StartMode {
+        detach: !(args.debug || args.foreground || args.detached || supervised),
+        console,
+        pid_file: !supervised || args.pid_file.is_some(),
     }
 }
 
@@ -430,6 +452,39 @@ mod tests {
         assert!(parse(&[]).is_err());
         let a = parse(&["--sendmail", "/tmp/fake", "start"]).unwrap();
         assert_eq!(a.sendmail, Some(PathBuf::from("/tmp/fake")));
+    }
+
+    #[test]
+    fn start_modes() {
+        let mode = |a: &[&str], sup: bool| start_mode(&parse(a).unwrap(), sup);
+        let m = mode(&["start"], false);
+        assert!(m.detach && m.pid_file);
+        assert_eq!(
+            mode(&["--detached", "start"], false),
+            StartMode {
+                detach: false,
+                console: Console::None,
+                pid_file: true
+            }
+        );
+        assert_eq!(
+            mode(&["--foreground", "start"], false).console,
+            Console::Stderr
+        );
+        assert_eq!(
+            mode(&["start"], true),
+            StartMode {
+                detach: false,
+                console: Console::Supervised,
+                pid_file: false
+            }
+        );
+        assert!(mode(&["--pid-file", "/run/x.pid", "start"], true).pid_file);
+        assert_eq!(
+            mode(&["-d", "start"], true).console,
+            Console::Stderr,
+            "-d wins"
+        );
     }
 
     /// `Key=value` lines of the `[Service]` section of the shipped unit.

@@ -409,3 +409,59 @@ fn without_autoreload_a_change_is_logged_and_the_callback_still_runs() {
     let log = h.stop();
     assert!(log.contains(" - ignore new configuration\n"), "{log}");
 }
+
+#[test]
+fn a_comment_only_reload_writes_nothing_and_cleanstop_is_per_virtual() {
+    let cf = format!(
+        "{BASE}autoreload=yes\nvirtual=10.0.0.1:80\n{REALS}\tcleanstop=no\n\nvirtual=10.0.0.2:80\n{REALS}"
+    );
+    let h = Harness::start("cleanstop", &cf, |_| {});
+    h.up("10.1.0.1");
+    h.wait("A in both virtuals", |h| {
+        h.reals() == [pair("10.1.0.1:80", 3), pair("10.1.0.1:80", 3)]
+    });
+    std::thread::sleep(Duration::from_millis(1500)); // B's first failures too
+    let ops = h.fake.lock().unwrap().applied_ops().len();
+    h.rewrite(&format!("# edited\n{cf}"));
+    h.wait("reloaded", |h| {
+        h.read("log").contains(" - reread new configuration")
+    });
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(
+        h.fake.lock().unwrap().applied_ops().len(),
+        ops,
+        "unchanged checks keep their state: a reload changes nothing in the kernel"
+    );
+    let fake = h.fake.clone();
+    let log = h.stop();
+    let left: Vec<String> = fake
+        .lock()
+        .unwrap()
+        .entries()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {:?}",
+                e.service.key,
+                e.dests
+                    .iter()
+                    .map(|d| d.key().to_string())
+                    .collect::<Vec<_>>()
+            )
+        })
+        .collect();
+    assert_eq!(left, ["TCP 10.0.0.1:80 [\"10.1.0.1:80\"]"], "{log}");
+    assert!(
+        log.contains("Purged virtual server (stop): 10.0.0.2:80"),
+        "{log}"
+    );
+    assert!(
+        log.contains("Purged real server (stop): 10.1.0.1:80 (10.0.0.2:80)"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("Purged real server (stop): 10.1.0.1:80 (10.0.0.1:80)"),
+        "cleanstop=no leaves that virtual alone: {log}"
+    );
+}
