@@ -564,7 +564,15 @@ fn t41_connect_on_a_udp_virtual_pings() {
     std::thread::sleep(Duration::from_secs(3));
     let (out, _, _) = sh("ipvsadm -Ln -u 10.0.0.5:53");
     assert!(!out.contains("10.1.0.50"), "unreachable real added: {out}");
-    d.stop();
+
+    // T29: a second TERM during the cleanup neither aborts it nor leaves a partial table.
+    let mut d = d;
+    let pid = d.child.id();
+    let (_, err, rc) = sh(&format!("kill -TERM {pid}; kill -TERM {pid}"));
+    assert_eq!(rc, 0, "{err}");
+    let status = wait_exit(&mut d.child, Duration::from_secs(30));
+    assert_eq!(status, Some(0), "log:\n{}", d.log());
+    assert_eq!(reals_of("10.0.0.5:53"), None, "log:\n{}", d.log());
 }
 
 /// Under systemd: READY=1 once the service is in the kernel, WATCHDOG=1 at WATCHDOG_USEC/2,
