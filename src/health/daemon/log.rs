@@ -178,14 +178,14 @@ mod tests {
             sock.clone(),
         );
         log.log("lost?");
-        let n = rx.recv(&mut buf).unwrap();
+        let n = crate::health::daemon::testutil::recv(&rx, &mut buf);
         let got = String::from_utf8_lossy(&buf[..n]).into_owned();
         assert!(got.starts_with("<30>"), "daemon.info: {got}");
         assert!(got.ends_with("]: lost?"), "{got}");
 
         let log = log.retarget(&LogTarget::Syslog("local0".into()));
         log.log("via syslog");
-        let n = rx.recv(&mut buf).unwrap();
+        let n = crate::health::daemon::testutil::recv(&rx, &mut buf);
         let got = String::from_utf8_lossy(&buf[..n]).into_owned();
         assert!(got.starts_with("<134>"), "local0.info: {got}");
         assert!(

@@ -9,6 +9,7 @@
 
 pub mod alert;
 pub mod clock;
+pub mod execute;
 pub mod kernel;
 pub mod log;
 pub mod mail;
@@ -28,3 +29,5 @@ pub use run::{DaemonError, DaemonOptions, run, run_config_check};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod testutil;

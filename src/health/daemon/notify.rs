@@ -87,7 +87,7 @@ mod tests {
         };
         n.notify("READY=1");
         let mut buf = [0u8; 64];
-        let len = rx.recv(&mut buf).unwrap();
+        let len = crate::health::daemon::testutil::recv(&rx, &mut buf);
         assert_eq!(&buf[..len], b"READY=1");
 
         let name = format!("lvsctl-notify-test-{}", std::process::id());
@@ -99,7 +99,7 @@ mod tests {
             watchdog: None,
         };
         n.notify("WATCHDOG=1");
-        let len = arx.recv(&mut buf).unwrap();
+        let len = crate::health::daemon::testutil::recv(&arx, &mut buf);
         assert_eq!(&buf[..len], b"WATCHDOG=1");
         Notifier::default().notify("READY=1"); // no socket: nothing happens
         let _ = std::fs::remove_dir_all(&dir);

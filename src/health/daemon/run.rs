@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::alert::DaemonStatus;
+use super::execute::{InstanceCmd, Launcher, on_reload};
 use super::kernel::{BackendFactory, KernelHandle, SyncReport};
 use super::log::{Console, Logger};
 use super::notices::Notices;
@@ -52,6 +53,8 @@ pub struct DaemonOptions {
     pub sendmail: PathBuf,
     /// Stops the daemon like TERM does, for embedding and tests.
     pub shutdown: Option<Arc<tokio::sync::Notify>>,
+    /// How `execute=` instances are run; None = this executable.
+    pub launcher: Option<Launcher>,
 }
 
 impl DaemonOptions {
@@ -68,6 +71,7 @@ impl DaemonOptions {
             notifier: Notifier::default(),
             sendmail: PathBuf::from(super::mail::SENDMAIL),
             shutdown: None,
+            launcher: None,
         }
     }
 
@@ -128,6 +132,7 @@ struct Daemon {
     kernel: KernelHandle,
     log: Logger,
     notices: Notices,
+    launcher: Option<Launcher>,
     weights: HashMap<(ServiceKey, DestKey), i32>,
     /// Owned services to delete in the next cycle (they left the config).
     pending_remove: Vec<(ServiceKey, String)>,
@@ -157,6 +162,10 @@ async fn main_loop(
         kernel,
         log,
         notices,
+        launcher: opts
+            .launcher
+            .clone()
+            .or_else(|| Launcher::current(&opts.ident)),
         weights: HashMap::new(),
         pending_remove: Vec::new(),
         last_sync: Instant::now(),
@@ -168,6 +177,8 @@ async fn main_loop(
     ));
     d.respawn_checks();
     d.sync().await;
+    let instances = starts(&d.config.globals.execute);
+    d.instances(instances);
     let socket = opts
         .socket
         .clone()
@@ -337,6 +348,10 @@ impl Daemon {
                 return;
             }
         };
+        self.instances(on_reload(
+            &self.config.globals.execute,
+            &config.globals.execute,
+        ));
         let registry = Registry::build(&config, Some(&self.registry));
         for vs in &self.registry.virtuals {
             if registry.virtual_slot(&vs.v.key).is_none() {
@@ -395,6 +410,14 @@ impl Daemon {
         for (_, handle) in self.tasks.drain() {
             handle.abort();
         }
+        let stops = self
+            .config
+            .globals
+            .execute
+            .iter()
+            .map(|n| (n.clone(), InstanceCmd::Stop))
+            .collect();
+        let stopping = self.instances(stops);
         // ldirectord purges every up real of a cleanstop virtual first (one log line and
         // mail each); the service deletion below removes them in the same batch.
         let mut purged = Vec::new();
@@ -430,7 +453,19 @@ impl Daemon {
         };
         let report = self.kernel.sync(desired).await;
         self.absorb(report);
+        if let Some(task) = stopping {
+            let _ = tokio::time::timeout(Duration::from_secs(20), task).await;
+        }
     }
+
+    /// Runs `execute=` instance commands off the loop.
+    fn instances(&self, cmds: Vec<(String, InstanceCmd)>) -> Option<JoinHandle<()>> {
+        self.launcher.as_ref()?.spawn(cmds, self.log.clone())
+    }
+}
+
+fn starts(names: &[String]) -> Vec<(String, InstanceCmd)> {
+    on_reload(&[], names)
 }
 
 fn is_executable(path: &std::path::Path) -> bool {

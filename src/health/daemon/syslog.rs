@@ -84,7 +84,12 @@ impl Syslog {
     /// Sends `message`; Err when no syslog daemon took it.
     pub fn send(&self, message: &str) -> std::io::Result<()> {
         let bytes = self.datagram(&Tm::local(SystemTime::now()), message);
-        let dgram = UnixDatagram::unbound().and_then(|s| s.send_to(&bytes, &self.socket));
+        let dgram = UnixDatagram::unbound().and_then(|s| loop {
+            match s.send_to(&bytes, &self.socket) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                other => break other,
+            }
+        });
         match dgram {
             Ok(_) => Ok(()),
             // EPROTOTYPE: the socket is a stream socket.
@@ -133,7 +138,7 @@ mod tests {
         let s = Syslog::new("daemon", "lvsctl", path.clone());
         s.send("hello").unwrap();
         let mut buf = [0u8; 512];
-        let n = rx.recv(&mut buf).unwrap();
+        let n = crate::health::daemon::testutil::recv(&rx, &mut buf);
         let got = String::from_utf8_lossy(&buf[..n]).into_owned();
         assert!(got.starts_with("<30>"), "{got}");
         assert!(

@@ -226,7 +226,7 @@ fn systemd_gets_ready_after_the_first_cycle_then_watchdog_pings_then_stopping() 
     });
     let mut buf = [0u8; 64];
     let recv = |buf: &mut [u8; 64]| -> String {
-        let n = rx.recv(buf).expect("a notification");
+        let n = testutil::recv(&rx, buf);
         String::from_utf8_lossy(&buf[..n]).into_owned()
     };
     assert_eq!(recv(&mut buf), "READY=1");
@@ -464,4 +464,51 @@ fn a_comment_only_reload_writes_nothing_and_cleanstop_is_per_virtual() {
         !log.contains("Purged real server (stop): 10.1.0.1:80 (10.0.0.1:80)"),
         "cleanstop=no leaves that virtual alone: {log}"
     );
+}
+
+#[test]
+fn execute_instances_follow_start_reload_and_stop() {
+    let cf = |names: &[&str]| {
+        let lines = names.join("\nexecute=");
+        config(&format!("autoreload=yes\nexecute={lines}\n"), "")
+    };
+    // The fake launcher lives outside the harness directory, so it exists before start.
+    let tmp = std::env::temp_dir();
+    let bin = tmp.join(format!("lvsctl-daemon-{}-execute-bin", std::process::id()));
+    let out = tmp.join(format!("lvsctl-daemon-{}-execute", std::process::id()));
+    std::fs::create_dir_all(&bin).unwrap();
+    write_script(
+        &bin.join("ldirectord"),
+        &format!("echo \"$*\" >> {}/instances", out.display()),
+    );
+    let h = Harness::start("execute", &cf(&["a.cf", "b.cf"]), |o| {
+        o.launcher = Some(execute::Launcher {
+            program: bin.join("ldirectord"),
+            prefix: vec!["health".into()],
+            arg0: None,
+        });
+    });
+    h.wait("instances started", |h| {
+        h.read("instances").lines().count() >= 2
+    });
+    assert_eq!(
+        h.read("instances"),
+        "health a.cf start\nhealth b.cf start\n"
+    );
+    h.rewrite(&cf(&["b.cf", "c.cf"]));
+    h.wait("reload commands", |h| {
+        h.read("instances").lines().count() >= 5
+    });
+    h.stop.notify_one();
+    h.wait("stop commands", |h| {
+        h.read("instances").lines().count() >= 7
+    });
+    assert_eq!(
+        h.read("instances"),
+        "health a.cf start\nhealth b.cf start\n\
+         health a.cf stop\nhealth b.cf reload\nhealth c.cf start\n\
+         health b.cf stop\nhealth c.cf stop\n"
+    );
+    h.stop();
+    let _ = std::fs::remove_dir_all(&bin);
 }
