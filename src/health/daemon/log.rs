@@ -100,8 +100,15 @@ impl Logger {
     pub fn log(&self, message: &str) {
         let message = message.trim_end_matches('\n');
         match &self.sink {
-            Sink::Stderr => eprintln!("{}", self.line(message)),
-            Sink::Stdout => println!("[{}] {message}", ctime(SystemTime::now())),
+            Sink::Stderr => stderr(&self.line(message)),
+            Sink::Stdout => {
+                // A closed stdout must not take the daemon down (println! would panic).
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "[{}] {message}",
+                    ctime(SystemTime::now())
+                );
+            }
             Sink::File(p) => {
                 let line = self.line(message);
                 let ok = OpenOptions::new()
@@ -110,16 +117,21 @@ impl Logger {
                     .open(p)
                     .and_then(|mut f| writeln!(f, "{line}"));
                 if ok.is_err() && self.fallback.send(message).is_err() {
-                    eprintln!("{line}");
+                    stderr(&line);
                 }
             }
             Sink::Syslog(s) => {
                 if s.send(message).is_err() {
-                    eprintln!("{}", self.line(message));
+                    stderr(&self.line(message));
                 }
             }
         }
     }
+}
+
+/// Like eprintln!, without its panic when stderr is gone.
+fn stderr(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 #[cfg(test)]

@@ -362,12 +362,13 @@ impl Daemon {
         self.log = self.log.retarget(&config.globals.logfile);
         self.notices.reconfigure(&config);
         self.notices.status = DaemonStatus::Reloading;
-        self.notices.settled(self.registry.settled());
         self.config = config;
         self.digest = digest;
         self.mtime = mtime(&self.opts.location.path);
         self.respawn_checks();
         self.sync().await;
+        // The reload's own kernel changes were made while `reloading`.
+        self.notices.settled(self.registry.settled());
     }
 
     /// ldirectord's `check_cfgfile`, once a second: a changed mtime and content is logged,

@@ -84,10 +84,12 @@ impl Syslog {
     /// Sends `message`; Err when no syslog daemon took it.
     pub fn send(&self, message: &str) -> std::io::Result<()> {
         let bytes = self.datagram(&Tm::local(SystemTime::now()), message);
-        let dgram = UnixDatagram::unbound().and_then(|s| loop {
-            match s.send_to(&bytes, &self.socket) {
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                other => break other,
+        let dgram = UnixDatagram::unbound().and_then(|s| {
+            loop {
+                match s.send_to(&bytes, &self.socket) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    other => break other,
+                }
             }
         });
         match dgram {
