@@ -156,3 +156,35 @@ fn rise_holds_a_real_back_until_enough_passes_in_a_row() {
     assert!(!reg.record(&down).0);
     assert!(reg.record(&down).0);
 }
+
+#[test]
+fn fallbackcommand_arguments_for_every_kind_of_virtual() {
+    let cf = "fallbackcommand=/bin/fb\nvirtual=10.0.0.1:53\n\treal=10.1.0.1:53 masq\n\tchecktype=connect\n\n\
+              virtual6=[2001:db8::10]:80\n\treal6=[2001:db8::1]:80 masq\n\tchecktype=connect\n\n\
+              virtual=7\n\treal=10.1.0.1 gate\n\tchecktype=connect\n";
+    let c = config(cf);
+    let args: Vec<String> = c.virtuals.iter().map(fallback_command_target).collect();
+    assert_eq!(args, ["10.0.0.1:53 udp", "[2001:db8::10]:80 tcp", ":0 fwm"]);
+    // The global fallbackcommand applies to every virtual, on its own transitions.
+    let mut reg = Registry::build(&c, None);
+    for vi in 0..3 {
+        let vs = &reg.virtuals[vi];
+        let r = Report {
+            id: (vs.v.key, vs.reals[0].dest.key()),
+            generation: vs.reals[0].generation,
+            outcome: Outcome::Down("x".into()),
+            maintenance: false,
+            at: SystemTime::UNIX_EPOCH,
+            duration: Duration::ZERO,
+        };
+        reg.record(&r);
+    }
+    assert_eq!(
+        reg.due_fallback_commands(),
+        [
+            "/bin/fb start 10.0.0.1:53 udp",
+            "/bin/fb start [2001:db8::10]:80 tcp",
+            "/bin/fb start :0 fwm"
+        ]
+    );
+}
