@@ -247,6 +247,25 @@ impl Registry {
         }
     }
 
+    /// ldirectord's lines for stopping with `cleanstop`: `Purged real server (stop)` for
+    /// every up real of a cleanstop virtual that is in the kernel (each also gets a mail).
+    pub fn stop_purges(&self, in_kernel: impl Fn(&CheckId) -> bool) -> Vec<String> {
+        let mut out = Vec::new();
+        for vs in self.virtuals.iter().filter(|vs| vs.v.cleanstop) {
+            for s in &vs.reals {
+                let up = s.health.is_some_and(|h| h.health == Health::Up);
+                if up && in_kernel(&(vs.v.key, s.dest.key())) {
+                    out.push(format!(
+                        "Purged real server (stop): {} ({})",
+                        s.dest.key(),
+                        vs.label()
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// The fallbackcommand lines due now (`<cmd> start|stop <vip:port> <proto>`), only for
     /// virtuals whose reals all have a result, remembering what was run.
     pub fn due_fallback_commands(&mut self) -> Vec<String> {

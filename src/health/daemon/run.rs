@@ -411,31 +411,12 @@ impl Daemon {
         for (_, handle) in self.tasks.drain() {
             handle.abort();
         }
-        let stops = self
-            .config
-            .globals
-            .execute
-            .iter()
-            .map(|n| (n.clone(), InstanceCmd::Stop))
-            .collect();
-        let stopping = self.instances(stops);
-        // ldirectord purges every up real of a cleanstop virtual first (one log line and
-        // mail each); the service deletion below removes them in the same batch.
-        let mut purged = Vec::new();
-        for vs in self.registry.virtuals.iter().filter(|vs| vs.v.cleanstop) {
-            for s in &vs.reals {
-                let up = s
-                    .health
-                    .is_some_and(|h| h.health == crate::health::state::Health::Up);
-                if up && self.weights.contains_key(&(vs.v.key, s.dest.key())) {
-                    purged.push(format!(
-                        "Purged real server (stop): {} ({})",
-                        s.dest.key(),
-                        vs.label()
-                    ));
-                }
-            }
-        }
+        let stops = self.config.globals.execute.iter();
+        let stopping = self.instances(stops.map(|n| (n.clone(), InstanceCmd::Stop)).collect());
+        // The service deletion below removes these reals in the same batch.
+        let purged = self
+            .registry
+            .stop_purges(|id| self.weights.contains_key(id));
         for line in &purged {
             self.log.log(line);
         }
