@@ -88,6 +88,10 @@ impl Daemon {
     }
 
     fn start_with(tag: &str, config_text: &str, extra: &[&str]) -> Self {
+        Self::start_env(tag, config_text, extra, &[])
+    }
+
+    fn start_env(tag: &str, config_text: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let base = format!("lvh-{}-{tag}", std::process::id());
         let config = format!("/tmp/{base}.cf");
         std::fs::write(&config, config_text).unwrap();
@@ -105,6 +109,7 @@ impl Daemon {
             ])
             .args(extra)
             .args([&config, "start"])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(File::create(&log).unwrap())
             .spawn()
@@ -504,6 +509,13 @@ fn ldirectord_command_line_start_status_reload_stop() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_eq!(ld("start").2, 0, "start when running is a no-op");
+    // The detached daemon keeps the name it was started under (ps, syslog ident).
+    let cmdline = std::fs::read(format!("/proc/{daemon_pid}/cmdline")).unwrap();
+    assert!(
+        cmdline.starts_with(b"ldirectord\0--detached\0"),
+        "{}",
+        String::from_utf8_lossy(&cmdline)
+    );
     let (_, err, rc) = ld("status");
     assert_eq!(rc, 0, "{err}");
     assert!(
@@ -552,5 +564,112 @@ fn t41_connect_on_a_udp_virtual_pings() {
     std::thread::sleep(Duration::from_secs(3));
     let (out, _, _) = sh("ipvsadm -Ln -u 10.0.0.5:53");
     assert!(!out.contains("10.1.0.50"), "unreachable real added: {out}");
-    d.stop();
+
+    // T29: a second TERM during the cleanup neither aborts it nor leaves a partial table.
+    let mut d = d;
+    let pid = d.child.id();
+    let (_, err, rc) = sh(&format!("kill -TERM {pid}; kill -TERM {pid}"));
+    assert_eq!(rc, 0, "{err}");
+    let status = wait_exit(&mut d.child, Duration::from_secs(30));
+    assert_eq!(status, Some(0), "log:\n{}", d.log());
+    assert_eq!(reals_of("10.0.0.5:53"), None, "log:\n{}", d.log());
+}
+
+/// Under systemd: READY=1 once the service is in the kernel, WATCHDOG=1 at WATCHDOG_USEC/2,
+/// STOPPING=1 at TERM; log times in the TZ the daemon runs under; the monitorfile gets a line
+/// per check result in ldirectord's format.
+#[test]
+fn systemd_notify_local_time_and_monitorfile() {
+    use std::os::unix::net::UnixDatagram;
+    kernel_test!();
+    let net = ServerNet::new("f");
+    let mut a = net.httpd("10.1.0.1:8081");
+    let base = format!("/run/lvh-{}-f", std::process::id());
+    std::fs::create_dir_all(&base).unwrap();
+    let sock = format!("{base}/notify");
+    let rx = UnixDatagram::bind(&sock).unwrap();
+    rx.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let recv = || {
+        let mut buf = [0u8; 64];
+        let n = rx.recv(&mut buf).expect("a notification");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let monitor = format!("{base}/monitor");
+    let cf = config(
+        "quiescent=no\n",
+        &format!(
+            "\treal=10.1.0.1:8081 masq 2\n\treal=10.1.0.2:8082 masq 2\n\tmonitorfile={monitor}\n"
+        ),
+    );
+    let before = std::time::SystemTime::now();
+    let d = Daemon::start_env(
+        "f",
+        &cf,
+        &[],
+        &[
+            ("NOTIFY_SOCKET", &sock),
+            ("WATCHDOG_USEC", "1000000"),
+            ("TZ", "XYZ-5"),
+        ],
+    );
+    assert_eq!(recv(), "READY=1", "log:\n{}", d.log());
+    assert!(
+        reals_of("10.0.0.1:80").is_some(),
+        "the service exists at READY=1"
+    );
+    assert_eq!(recv(), "WATCHDOG=1");
+    wait_for("10.0.0.1:80", &table(&[("10.1.0.1:8081", 2)]), LIMIT, &d);
+    let lines = |state: &str, ip: &str| {
+        std::fs::read_to_string(&monitor)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(&format!(" connect tcp {ip} ")) && l.contains(state))
+            .count()
+    };
+    let start = Instant::now();
+    while lines("[up] -", "10.1.0.1 8081 2 masq / ") < 2 || lines("[down] ", "10.1.0.2") < 2 {
+        assert!(
+            start.elapsed() < LIMIT,
+            "monitorfile: {:?}",
+            std::fs::read_to_string(&monitor)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let after = std::time::SystemTime::now();
+
+    // `[<ctime>|name|pid] ...` in UTC+5 (POSIX TZ `XYZ-5`).
+    let log = d.log();
+    let stamp = log.get(1..25).unwrap_or_default().to_owned();
+    let five = Duration::from_hours(5);
+    let mut t = before - Duration::from_secs(2);
+    let mut seen = Vec::new();
+    while t <= after + Duration::from_secs(2) {
+        seen.push(lvsctl::health::daemon::clock::Tm::utc(t + five).ctime());
+        t += Duration::from_secs(1);
+    }
+    assert!(
+        seen.contains(&stamp),
+        "log stamp {stamp:?} is not UTC+5: {seen:?}"
+    );
+    let monitor_text = std::fs::read_to_string(&monitor).unwrap();
+    assert!(
+        monitor_text
+            .lines()
+            .all(|l| seen.iter().any(|s| l.starts_with(&format!("[{s}] [")))),
+        "{monitor_text}"
+    );
+
+    let (_, err, rc) = d.command("stop");
+    assert_eq!(rc, 0, "stop: {err}");
+    let mut rest = Vec::new();
+    while rest.last().map(String::as_str) != Some("STOPPING=1") {
+        rest.push(recv());
+    }
+    assert!(
+        rest[..rest.len() - 1].iter().all(|m| m == "WATCHDOG=1"),
+        "{rest:?}"
+    );
+    drop(d);
+    kill(&mut a);
+    let _ = std::fs::remove_dir_all(&base);
 }

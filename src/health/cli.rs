@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::health::config::{
     ConfigLocation, check_config_file, check_config_file_strict, locate_config,
 };
-use crate::health::daemon::{self, BackendFactory, DaemonOptions};
+use crate::health::daemon::{self, BackendFactory, Console, DaemonOptions, Notifier};
 use crate::health::status;
 
 const COMMANDS: [&str; 7] = [
@@ -27,8 +27,31 @@ const COMMANDS: [&str; 7] = [
 ];
 
 const USAGE: &str = "usage: lvsctl health [-d|--debug] [--foreground] [--pid-file FILE] [--socket FILE] \
-[--metrics 127.0.0.1:PORT] [--json] [CONFIG] {start|stop|restart|try-restart|reload|force-reload|status}\n       \
+[--metrics 127.0.0.1:PORT] [--sendmail PATH] [--json] [CONFIG] {start|stop|restart|try-restart|reload|force-reload|status}\n       \
 lvsctl health check-config [--strict] FILE";
+
+/// `--help`: the usage plus what differs from ldirectord.
+const HELP: &str = "\n\
+Reads ldirectord.cf (CONFIG as ldirectord finds it: /etc/ha.d/CONFIG, /etc/ha.d/conf/CONFIG,\n\
+CONFIG) with ldirectord's commands, exit codes and pid file.\n\
+\n\
+Options added by lvsctl:\n\
+  --foreground         stay in the foreground for systemd (Type=notify): log to stderr,\n\
+                       send READY=1, WATCHDOG=1 (WatchdogSec) and STOPPING=1\n\
+  --pid-file FILE      instead of /var/run/ldirectord.<name>.pid\n\
+  --socket FILE        status socket instead of /run/lvsctl/health.<name>.sock\n\
+  --metrics ADDR:PORT  Prometheus text metrics on that (loopback) address\n\
+  --sendmail PATH      program for alert mails, run as `PATH -t -oi` (/usr/sbin/sendmail)\n\
+  --json               `status` as JSON\n\
+\n\
+ldirectord.cf extensions (check-config warns about them: ldirectord rejects them):\n\
+  rise=N               global or per virtual: passing checks in a row before a failed real\n\
+                       server is restored (default 1, ldirectord's only behaviour)\n\
+  protocol=sctp        SCTP virtual services\n\
+\n\
+Logging follows ldirectord: logfile=\"/path\" (default /var/log/ldirectord.log) or\n\
+logfile=\"facility\" for syslog (/dev/log, ident ldirectord[pid] when run as ldirectord,\n\
+lvsctl[pid] otherwise); supervised=yes logs to stdout. Log times are local time.";
 
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -42,6 +65,8 @@ pub struct Args {
     pub pid_file: Option<PathBuf>,
     pub socket: Option<PathBuf>,
     pub metrics: Option<std::net::SocketAddr>,
+    /// `sendmail -t` program for alert mails (lvsctl extension).
+    pub sendmail: Option<PathBuf>,
     pub config: Option<String>,
     pub command: String,
 }
@@ -60,6 +85,9 @@ pub fn parse_args(args: &[String]) -> Result<Args, String> {
             "--strict" => out.strict = true,
             "--pid-file" => out.pid_file = Some(it.next().ok_or("--pid-file needs a path")?.into()),
             "--socket" => out.socket = Some(it.next().ok_or("--socket needs a path")?.into()),
+            "--sendmail" => {
+                out.sendmail = Some(it.next().ok_or("--sendmail needs a path")?.into());
+            }
             "--metrics" => {
                 let addr = it.next().ok_or("--metrics needs an address")?;
                 out.metrics = Some(
@@ -108,7 +136,7 @@ pub fn main(args: &[String], factory: impl Fn() -> BackendFactory) -> u8 {
     };
     match args.command.as_str() {
         "help" => {
-            println!("{USAGE}");
+            println!("{USAGE}\n{HELP}");
             return 0;
         }
         "version" => {
@@ -187,11 +215,16 @@ fn start(
     if running.is_some() {
         return 0;
     }
-    if let Err(e) = daemon::run_config_check(&location.path) {
-        eprint!("{e}");
-        return 2;
-    }
-    if !(args.debug || args.foreground || args.detached) {
+    let config = match daemon::run_config_check(&location.path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprint!("{e}");
+            return 2;
+        }
+    };
+    let mode = start_mode(args, config.globals.supervised);
+    let pid_file = pid_file.filter(|_| mode.pid_file);
+    if mode.detach {
         return spawn_detached(args, location, pid_file);
     }
     if let Some(p) = pid_file
@@ -200,12 +233,15 @@ fn start(
         eprintln!("cannot write pid file {}: {e}", p.display());
         return 1;
     }
-    let opts = DaemonOptions {
-        location: location.clone(),
-        socket: args.socket.clone(),
-        metrics: args.metrics,
-        log_to_stderr: !args.detached,
-    };
+    let mut opts = DaemonOptions::new(location.clone());
+    opts.socket.clone_from(&args.socket);
+    opts.metrics = args.metrics;
+    opts.console = mode.console;
+    program_ident().clone_into(&mut opts.ident);
+    opts.notifier = Notifier::from_env();
+    if let Some(s) = &args.sendmail {
+        opts.sendmail.clone_from(s);
+    }
     let result = daemon::run(&opts, factory());
     if let Some(p) = pid_file {
         let _ = std::fs::remove_file(p);
@@ -223,6 +259,35 @@ fn start(
     }
 }
 
+/// How `start` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct StartMode {
+    /// Start a detached copy and return (plain `start`).
+    detach: bool,
+    console: Console,
+    /// Whether the pid file (if any) is written.
+    pid_file: bool,
+}
+
+/// `-d` and `--foreground` log to stderr; `supervised=yes` (unless `-d`) stays in the
+/// foreground, logs to stdout and writes no pid file unless one is named (spec §1.3); the
+/// detached copy logs to the configured logfile.
+fn start_mode(args: &Args, supervised: bool) -> StartMode {
+    let supervised = supervised && !args.debug;
+    let console = if supervised {
+        Console::Supervised
+    } else if args.detached {
+        Console::None
+    } else {
+        Console::Stderr
+    };
+    StartMode {
+        detach: !(args.debug || args.foreground || args.detached || supervised),
+        console,
+        pid_file: !supervised || args.pid_file.is_some(),
+    }
+}
+
 /// ldirectord double-forks; we start ourselves again in a new process group with stdio on
 /// /dev/null and wait until the child has written its pid file.
 fn spawn_detached(args: &Args, location: &ConfigLocation, pid_file: Option<&Path>) -> u8 {
@@ -231,7 +296,13 @@ fn spawn_detached(args: &Args, location: &ConfigLocation, pid_file: Option<&Path
         return 1;
     };
     let mut cmd = Command::new(exe);
-    cmd.arg("health").arg("--detached");
+    // Run as `ldirectord` we stay `ldirectord` (ps, syslog ident); else `lvsctl health`.
+    if program_ident() == "ldirectord" {
+        std::os::unix::process::CommandExt::arg0(&mut cmd, "ldirectord");
+    } else {
+        cmd.arg("health");
+    }
+    cmd.arg("--detached");
     if let Some(p) = pid_file {
         cmd.arg("--pid-file").arg(p);
     }
@@ -240,6 +311,9 @@ fn spawn_detached(args: &Args, location: &ConfigLocation, pid_file: Option<&Path
     }
     if let Some(m) = &args.metrics {
         cmd.arg("--metrics").arg(m.to_string());
+    }
+    if let Some(s) = &args.sendmail {
+        cmd.arg("--sendmail").arg(s);
     }
     cmd.arg(&location.path).arg("start");
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
@@ -310,6 +384,17 @@ fn status_cmd(
     }
 }
 
+/// `ldirectord` when this process was started under that name (a link), else `lvsctl`:
+/// the syslog ident and the name the detached daemon keeps.
+fn program_ident() -> &'static str {
+    let argv0 = std::env::args_os().next().unwrap_or_default();
+    if Path::new(&argv0).file_name() == Some(std::ffi::OsStr::new("ldirectord")) {
+        "ldirectord"
+    } else {
+        "lvsctl"
+    }
+}
+
 /// The pid in `path` if that process is alive and is ldirectord or lvsctl.
 pub fn running_pid(path: &Path) -> Option<i32> {
     let pid: i32 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
@@ -365,5 +450,115 @@ mod tests {
         assert_eq!(a.config.as_deref(), Some("x.cf"));
         assert!(parse(&["x.cf", "bogus"]).is_err());
         assert!(parse(&[]).is_err());
+        let a = parse(&["--sendmail", "/tmp/fake", "start"]).unwrap();
+        assert_eq!(a.sendmail, Some(PathBuf::from("/tmp/fake")));
+    }
+
+    #[test]
+    fn start_modes() {
+        let mode = |a: &[&str], sup: bool| start_mode(&parse(a).unwrap(), sup);
+        let m = mode(&["start"], false);
+        assert!(m.detach && m.pid_file);
+        assert_eq!(
+            mode(&["--detached", "start"], false),
+            StartMode {
+                detach: false,
+                console: Console::None,
+                pid_file: true
+            }
+        );
+        assert_eq!(
+            mode(&["--foreground", "start"], false).console,
+            Console::Stderr
+        );
+        assert_eq!(
+            mode(&["start"], true),
+            StartMode {
+                detach: false,
+                console: Console::Supervised,
+                pid_file: false
+            }
+        );
+        assert!(mode(&["--pid-file", "/run/x.pid", "start"], true).pid_file);
+        assert_eq!(
+            mode(&["-d", "start"], true).console,
+            Console::Stderr,
+            "-d wins"
+        );
+    }
+
+    /// `Key=value` lines of the `[Service]` section of the shipped unit.
+    fn unit_service() -> Vec<(String, String)> {
+        let text = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/contrib/lvsctl-health.service"
+        ));
+        let mut in_service = false;
+        let mut out = Vec::new();
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_service = line == "[Service]";
+            } else if in_service && !line.starts_with('#') && !line.is_empty() {
+                let (k, v) = line.split_once('=').expect("Key=value");
+                out.push((k.to_owned(), v.to_owned()));
+            }
+        }
+        out
+    }
+
+    fn key<'a>(unit: &'a [(String, String)], k: &str) -> &'a str {
+        unit.iter()
+            .find(|(key, _)| key == k)
+            .map_or_else(|| panic!("{k}= missing from the unit"), |(_, v)| v.as_str())
+    }
+
+    /// Splits an Exec line and drops the program, checking that it is lvsctl's `health` face.
+    fn health_args(exec: &str) -> Vec<String> {
+        let words: Vec<String> = exec.split_whitespace().map(str::to_owned).collect();
+        assert!(
+            words[0].ends_with("/lvsctl") && words[1] == "health",
+            "{exec}"
+        );
+        words[2..].to_vec()
+    }
+
+    #[test]
+    fn the_systemd_unit_matches_what_the_daemon_does() {
+        let unit = unit_service();
+        // READY=1/WATCHDOG=1/STOPPING=1 come from the main process only.
+        assert_eq!(key(&unit, "Type"), "notify");
+        assert_eq!(key(&unit, "NotifyAccess"), "main");
+        let wd: u64 = key(&unit, "WatchdogSec").parse().unwrap();
+        assert!(
+            wd >= 10,
+            "the loop ticks every second; pings every WatchdogSec/2"
+        );
+        // Started in the foreground, under ldirectord's default configuration name.
+        let start = parse_args(&health_args(key(&unit, "ExecStart"))).unwrap();
+        assert!(start.foreground && !start.debug);
+        assert_eq!(
+            (start.command.as_str(), start.config.as_deref()),
+            ("start", None)
+        );
+        let loc = locate_config(None, |p| p == Path::new("/etc/ha.d/ldirectord.cf")).unwrap();
+        assert_eq!(
+            loc.pid_file(),
+            PathBuf::from("/var/run/ldirectord.ldirectord.pid")
+        );
+        let pre = parse_args(&health_args(key(&unit, "ExecStartPre"))).unwrap();
+        assert_eq!(pre.command, "check-config");
+        assert_eq!(pre.config.map(PathBuf::from), Some(loc.path));
+        // Reload is SIGHUP to the daemon; stop is SIGTERM to the daemon alone.
+        assert_eq!(key(&unit, "ExecReload"), "/bin/kill -HUP $MAINPID");
+        assert_eq!(key(&unit, "KillMode"), "mixed");
+        let stop: u64 = key(&unit, "TimeoutStopSec").parse().unwrap();
+        assert!(stop > 10, "cleanup plus up to 10 s of queued mail must fit");
+        // The status socket directory exists and is root-only.
+        assert_eq!(
+            format!("/run/{}", key(&unit, "RuntimeDirectory")),
+            status::SOCKET_DIR
+        );
+        assert_eq!(key(&unit, "RuntimeDirectoryMode"), "0700");
+        assert!(key(&unit, "CapabilityBoundingSet").contains("CAP_NET_ADMIN"));
     }
 }

@@ -226,6 +226,7 @@ fn build(
         quiescent: block.quiescent.unwrap_or(g.quiescent),
         cleanstop: block.cleanstop.unwrap_or(g.cleanstop),
         failure_count: block.failure_count.unwrap_or(g.failure_count),
+        rise: block.rise.unwrap_or(g.rise),
         check_interval,
         email: EmailSettings {
             alert: block

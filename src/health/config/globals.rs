@@ -129,6 +129,7 @@ fn apply_shared(raw: &mut RawGlobals, shared: Shared) {
         Shared::NegotiateTimeout(n) => g.negotiate_timeout = Some(n),
         Shared::CheckCount(n) => g.check_count = n,
         Shared::FailureCount(n) => g.failure_count = n,
+        Shared::Rise(n) => g.rise = n,
         Shared::CheckInterval(n) => g.check_interval = n,
         Shared::Quiescent(b) => g.quiescent = b,
         Shared::Cleanstop(b) => g.cleanstop = b,

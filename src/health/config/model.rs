@@ -40,6 +40,8 @@ pub struct Globals {
     pub check_timeout: Option<u32>,
     pub negotiate_timeout: Option<u32>,
     pub failure_count: u32,
+    /// Global `rise` (lvsctl extension); 1 is ldirectord's behaviour.
+    pub rise: u32,
     pub check_count: u32,
     pub fallback_command: Option<String>,
     pub email: EmailSettings,
@@ -64,6 +66,7 @@ impl Default for Globals {
             check_timeout: None,
             negotiate_timeout: None,
             failure_count: 1,
+            rise: 1,
             check_count: 1,
             fallback_command: None,
             email: EmailSettings::default(),
@@ -348,6 +351,9 @@ pub struct VirtualService {
     pub quiescent: bool,
     pub cleanstop: bool,
     pub failure_count: u32,
+    /// Consecutive passing checks before a down real is restored (`rise=`, an lvsctl
+    /// extension); 1, ldirectord's only behaviour, unless configured.
+    pub rise: u32,
     /// Effective pass interval for this virtual (its own value only with `fork=yes`).
     pub check_interval: u32,
     pub email: EmailSettings,

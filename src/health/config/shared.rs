@@ -13,6 +13,8 @@ pub enum Shared {
     NegotiateTimeout(u32),
     CheckCount(u32),
     FailureCount(u32),
+    /// lvsctl extension: consecutive successes before a down real comes back.
+    Rise(u32),
     CheckInterval(u32),
     Quiescent(bool),
     Cleanstop(bool),
@@ -51,6 +53,14 @@ pub fn parse_shared(
         "checktimeout" => number(d, line, key, value, true).map(Shared::CheckTimeout),
         "negotiatetimeout" => number(d, line, key, value, true).map(Shared::NegotiateTimeout),
         "failurecount" => number(d, line, key, value, true).map(Shared::FailureCount),
+        "rise" => {
+            d.note(
+                line,
+                "rise is an lvsctl extension (consecutive passing checks before a failed real \
+                 server is restored); ldirectord rejects this file",
+            );
+            number(d, line, key, value, true).map(Shared::Rise)
+        }
         "checkinterval" => number(d, line, key, value, true).map(Shared::CheckInterval),
         "checkcount" => {
             let n = number(d, line, key, value, true);

@@ -1,18 +1,43 @@
-//! Log lines in ldirectord's format, `[<ctime>|<config name>|<pid>] <message>` (spec §3.10),
-//! so existing log scrapers keep working. Times are UTC (no time-zone database is read);
-//! the file is opened per line so logrotate needs no signal.
+//! Where log lines go, in ldirectord's formats (spec §3.10), so existing log scrapers keep
+//! working:
+//!
+//! * a file (`logfile="/path"`, default `/var/log/ldirectord.log`):
+//!   `[<ctime>|<config name>|<pid>] <message>`, opened per line so logrotate needs no signal;
+//! * syslog (`logfile="<facility>"`): the message alone, ident `ldirectord[pid]` (or
+//!   `lvsctl[pid]` when not run as `ldirectord`), priority info;
+//! * `supervised=yes`: `[<ctime>] <message>` on stdout;
+//! * `-d`/`--foreground`: the file format on stderr (journald adds its own stamp).
+//!
+//! Times are local (`localtime_r`), like Perl's `localtime`. A detached daemon has no
+//! stderr, so nothing may be dropped there: when the file cannot be written the line goes to
+//! syslog (`daemon` facility), and only if that fails too to stderr.
 
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
+use super::clock::ctime;
+use super::syslog::Syslog;
 use crate::health::config::LogTarget;
+
+/// Where the process's own streams lead, which decides whether the config's logfile is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Console {
+    /// Detached: use the configured logfile.
+    None,
+    /// `-d` and `--foreground`: stderr (the journal under systemd).
+    Stderr,
+    /// `supervised=yes`: stdout, daemontools style.
+    Supervised,
+}
 
 #[derive(Debug, Clone)]
 pub enum Sink {
     Stderr,
+    Stdout,
     File(PathBuf),
+    Syslog(Syslog),
 }
 
 #[derive(Debug, Clone)]
@@ -20,93 +45,175 @@ pub struct Logger {
     pub sink: Sink,
     pub name: String,
     pub pid: u32,
+    /// Used when the file cannot be written.
+    pub fallback: Syslog,
 }
 
 impl Logger {
-    /// `to_stderr` for `-d`/`--foreground`; otherwise the config's logfile (a syslog
-    /// facility is not supported yet and goes to stderr too).
-    pub fn new(name: &str, target: &LogTarget, to_stderr: bool) -> Self {
-        let sink = match target {
-            LogTarget::File(p) if !to_stderr => Sink::File(p.clone()),
-            _ => Sink::Stderr,
+    /// `ident` is the syslog program name; `syslog_socket` normally [`super::syslog::DEV_LOG`].
+    pub fn new(
+        name: &str,
+        target: &LogTarget,
+        console: Console,
+        ident: &str,
+        syslog_socket: PathBuf,
+    ) -> Self {
+        let sink = match (console, target) {
+            (Console::Stderr, _) => Sink::Stderr,
+            (Console::Supervised, _) => Sink::Stdout,
+            (Console::None, LogTarget::File(p)) => Sink::File(p.clone()),
+            (Console::None, LogTarget::Syslog(f)) => {
+                Sink::Syslog(Syslog::new(f, ident, syslog_socket.clone()))
+            }
         };
         Self {
             sink,
             name: name.to_owned(),
             pid: std::process::id(),
+            fallback: Syslog::new("daemon", ident, syslog_socket),
         }
     }
 
+    /// The same logger writing to the `logfile` of a reloaded configuration.
+    pub fn retarget(&self, target: &LogTarget) -> Self {
+        let mut next = self.clone();
+        next.sink =
+            match (&self.sink, target) {
+                (Sink::File(_) | Sink::Syslog(_), LogTarget::File(p)) => Sink::File(p.clone()),
+                (Sink::File(_) | Sink::Syslog(_), LogTarget::Syslog(f)) => Sink::Syslog(
+                    Syslog::new(f, &self.fallback.ident, self.fallback.socket.clone()),
+                ),
+                (other, _) => other.clone(),
+            };
+        next
+    }
+
+    /// The file-format line for `message` at `now`.
+    pub fn line_at(&self, now: SystemTime, message: &str) -> String {
+        format!("[{}|{}|{}] {message}", ctime(now), self.name, self.pid)
+    }
+
     pub fn line(&self, message: &str) -> String {
-        format!(
-            "[{}|{}|{}] {message}",
-            ctime(SystemTime::now()),
-            self.name,
-            self.pid
-        )
+        self.line_at(SystemTime::now(), message)
     }
 
     pub fn log(&self, message: &str) {
-        let line = self.line(message);
+        let message = message.trim_end_matches('\n');
         match &self.sink {
-            Sink::Stderr => eprintln!("{line}"),
+            Sink::Stderr => stderr(&self.line(message)),
+            Sink::Stdout => {
+                // A closed stdout must not take the daemon down (println! would panic).
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "[{}] {message}",
+                    ctime(SystemTime::now())
+                );
+            }
             Sink::File(p) => {
+                let line = self.line(message);
                 let ok = OpenOptions::new()
                     .create(true)
                     .append(true)
                     .open(p)
                     .and_then(|mut f| writeln!(f, "{line}"));
-                if ok.is_err() {
-                    eprintln!("{line}");
+                if ok.is_err() && self.fallback.send(message).is_err() {
+                    stderr(&line);
+                }
+            }
+            Sink::Syslog(s) => {
+                if s.send(message).is_err() {
+                    stderr(&self.line(message));
                 }
             }
         }
     }
 }
 
-/// `Sat Nov 21 10:05:53 2026`, like C's ctime without the newline.
-pub fn ctime(t: SystemTime) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    let wday = DAYS[days.rem_euclid(7) as usize];
-    let month = MONTHS[(m - 1) as usize % 12];
-    format!(
-        "{wday} {month} {d:2} {:02}:{:02}:{:02} {y}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month 1-12, day 1-31), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+/// Like eprintln!, without its panic when stderr is gone.
+fn stderr(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::net::UnixDatagram;
     use std::time::Duration;
 
+    fn temp(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("lvsctl-log-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
     #[test]
-    fn ctime_matches_c() {
-        let t = UNIX_EPOCH + Duration::from_secs(1_795_255_553);
-        assert_eq!(ctime(t), "Sat Nov 21 10:05:53 2026");
-        assert_eq!(ctime(UNIX_EPOCH), "Thu Jan  1 00:00:00 1970");
+    fn file_lines_have_ldirectords_layout_and_append() {
+        let dir = temp("file");
+        let file = dir.join("ld.log");
+        let target = LogTarget::File(file.clone());
+        let log = Logger::new(
+            "web.cf",
+            &target,
+            Console::None,
+            "ldirectord",
+            dir.join("x"),
+        );
+        log.log("one");
+        log.log("two\n");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        let pid = std::process::id();
+        for (line, msg) in lines.iter().zip(["one", "two"]) {
+            // `[Sat Nov 21 10:05:53 2026|web.cf|pid] msg`
+            assert_eq!(&line[0..1], "[");
+            assert_eq!(&line[25..], format!("|web.cf|{pid}] {msg}"), "{line}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_unwritable_logfile_falls_back_to_syslog_and_a_facility_logs_there() {
+        let dir = temp("fallback");
+        let sock = dir.join("devlog");
+        let rx = UnixDatagram::bind(&sock).unwrap();
+        rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 256];
+
+        let target = LogTarget::File(dir.join("no/such/dir/ld.log"));
+        let log = Logger::new(
+            "ldirectord",
+            &target,
+            Console::None,
+            "ldirectord",
+            sock.clone(),
+        );
+        log.log("lost?");
+        let n = crate::health::daemon::testutil::recv(&rx, &mut buf);
+        let got = String::from_utf8_lossy(&buf[..n]).into_owned();
+        assert!(got.starts_with("<30>"), "daemon.info: {got}");
+        assert!(got.ends_with("]: lost?"), "{got}");
+
+        let log = log.retarget(&LogTarget::Syslog("local0".into()));
+        log.log("via syslog");
+        let n = crate::health::daemon::testutil::recv(&rx, &mut buf);
+        let got = String::from_utf8_lossy(&buf[..n]).into_owned();
+        assert!(got.starts_with("<134>"), "local0.info: {got}");
+        assert!(
+            got.ends_with(&format!(" ldirectord[{}]: via syslog", std::process::id())),
+            "{got}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn console_modes_ignore_the_logfile() {
+        let target = LogTarget::Syslog("local0".into());
+        let fg = Logger::new("x", &target, Console::Stderr, "lvsctl", PathBuf::new());
+        assert!(matches!(fg.sink, Sink::Stderr));
+        assert!(matches!(fg.retarget(&target).sink, Sink::Stderr));
+        let sup = Logger::new("x", &target, Console::Supervised, "lvsctl", PathBuf::new());
+        assert!(matches!(sup.sink, Sink::Stdout));
     }
 }

@@ -3,15 +3,31 @@
 //! `tasks` measures (one tokio task per check, hard deadlines); `registry` remembers
 //! (health per real, what changed); `plan` decides (pure: desired vs live → ops); `kernel`
 //! acts (one thread owning the backend, one batch per cycle); `run` is the event loop that
-//! ties them together with signals, reload and the status API.
+//! ties them together with signals, reload and the status API. Around it: `log`/`syslog`/
+//! `clock` write ldirectord's log lines, `notices` (with `monitor`, `alert`, `mail`) the
+//! monitorfile and e-mail alerts, `notify` speaks systemd's protocol.
 
+pub mod alert;
+pub mod clock;
+pub mod execute;
 pub mod kernel;
 pub mod log;
+pub mod mail;
+pub mod monitor;
+pub mod notices;
 pub mod notify;
 pub mod plan;
 pub mod registry;
 mod run;
+pub mod syslog;
 pub mod tasks;
 
 pub use kernel::BackendFactory;
+pub use log::Console;
+pub use notify::Notifier;
 pub use run::{DaemonError, DaemonOptions, run, run_config_check};
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod testutil;

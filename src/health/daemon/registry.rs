@@ -149,6 +149,20 @@ impl Registry {
         self.virtuals.iter().find(|v| v.v.key == *key)
     }
 
+    /// The virtual and slot a report is about, if that check still exists.
+    pub fn slot(&self, id: &CheckId) -> Option<(&VirtualService, &RealSlot)> {
+        let (vi, ri) = *self.index.get(id)?;
+        let vs = self.virtuals.get(vi)?;
+        Some((&vs.v, vs.reals.get(ri)?))
+    }
+
+    /// True once every real has had its first result.
+    pub fn settled(&self) -> bool {
+        self.virtuals
+            .iter()
+            .all(|vs| vs.reals.iter().all(|s| s.health.is_some()))
+    }
+
     pub fn slot_mut(&mut self, id: &CheckId) -> Option<(&VirtualService, &mut RealSlot)> {
         let (vi, ri) = *self.index.get(id)?;
         let vs = self.virtuals.get_mut(vi)?;
@@ -195,6 +209,9 @@ impl Registry {
                     Event::SoftFailuresReset => {
                         lines.push(format!("Resetting soft failure count: {label}"));
                     }
+                    Event::Rising { count, rise } => lines.push(format!(
+                        "Rising real server: {label} success {count}/{rise}"
+                    )),
                     _ => {}
                 },
                 None => slot.health = Some(first_health(&r.outcome, t)),
@@ -228,6 +245,25 @@ impl Registry {
             remove,
             readd_quiescent: self.readd_quiescent,
         }
+    }
+
+    /// ldirectord's lines for stopping with `cleanstop`: `Purged real server (stop)` for
+    /// every up real of a cleanstop virtual that is in the kernel (each also gets a mail).
+    pub fn stop_purges(&self, in_kernel: impl Fn(&CheckId) -> bool) -> Vec<String> {
+        let mut out = Vec::new();
+        for vs in self.virtuals.iter().filter(|vs| vs.v.cleanstop) {
+            for s in &vs.reals {
+                let up = s.health.is_some_and(|h| h.health == Health::Up);
+                if up && in_kernel(&(vs.v.key, s.dest.key())) {
+                    out.push(format!(
+                        "Purged real server (stop): {} ({})",
+                        s.dest.key(),
+                        vs.label()
+                    ));
+                }
+            }
+        }
+        out
     }
 
     /// The fallbackcommand lines due now (`<cmd> start|stop <vip:port> <proto>`), only for

@@ -70,3 +70,121 @@ fn reload_keeps_state_of_unchanged_checks_only() {
     assert!(next.virtuals[0].reals[0].health.is_some());
     assert!(next.virtuals[0].reals[1].health.is_none());
 }
+
+/// The AddDest ops a cycle would send for the registry's desired state against `live`.
+fn adds(reg: &Registry, live: &[crate::ipvs::model::ServiceEntry]) -> Vec<String> {
+    use crate::ipvs::backend::Op;
+    crate::health::daemon::plan::plan(&reg.desired(Vec::new()), live)
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::AddDest(_, d) => Some(format!("{} w{}", d.key(), d.weight)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn live_of(reg: &Registry) -> Vec<crate::ipvs::model::ServiceEntry> {
+    let mut fake = crate::ipvs::fake::FakeBackend::new();
+    crate::health::daemon::kernel::sync_once(&mut fake, &reg.desired(Vec::new()));
+    crate::ipvs::backend::Backend::entries(&mut fake).unwrap()
+}
+
+const NO_FALLBACK: &str =
+    "checkinterval=1\nvirtual=10.0.0.1:80\n\treal=10.1.0.1:80 masq 3\n\tchecktype=connect\n";
+
+#[test]
+fn a_new_real_is_added_only_after_its_first_passing_check_at_start_and_reload() {
+    let mut reg = Registry::build(&config(NO_FALLBACK), None);
+    assert!(
+        adds(&reg, &[]).is_empty(),
+        "nothing before the first result"
+    );
+    let down = report(&reg, 0, Outcome::Down("refused".into()));
+    reg.record(&down);
+    assert!(
+        adds(&reg, &[]).is_empty(),
+        "a failed first check adds nothing"
+    );
+    let up = report(&reg, 0, Outcome::Up);
+    reg.record(&up);
+    assert_eq!(adds(&reg, &[]), ["10.1.0.1:80 w3"]);
+
+    // Reload with a second real: the first keeps its state, the new one waits for a pass.
+    let live = live_of(&reg);
+    let two = NO_FALLBACK.replace("\tchecktype", "\treal=10.1.0.2:80 masq 5\n\tchecktype");
+    let mut reg = Registry::build(&config(&two), Some(&reg));
+    assert!(
+        adds(&reg, &live).is_empty(),
+        "no blip for the unchecked real"
+    );
+    assert!(!reg.settled());
+    let down = report(&reg, 1, Outcome::Down("refused".into()));
+    reg.record(&down);
+    assert!(adds(&reg, &live).is_empty());
+    assert!(reg.settled());
+    let up = report(&reg, 1, Outcome::Up);
+    reg.record(&up);
+    assert_eq!(adds(&reg, &live), ["10.1.0.2:80 w5"]);
+}
+
+#[test]
+fn rise_holds_a_real_back_until_enough_passes_in_a_row() {
+    let cf = NO_FALLBACK.replace(
+        "checkinterval=1\n",
+        "checkinterval=1\nrise=3\nfailurecount=2\n",
+    );
+    let mut reg = Registry::build(&config(&cf), None);
+    let up = report(&reg, 0, Outcome::Up);
+    let down = report(&reg, 0, Outcome::Down("refused".into()));
+    reg.record(&up);
+    assert!(adds(&reg, &[]).is_empty(), "1 of 3");
+    assert_eq!(
+        reg.record(&up),
+        (
+            false,
+            vec!["Rising real server: 10.1.0.1:80 (10.0.0.1:80) success 2/3".to_owned()]
+        )
+    );
+    reg.record(&down);
+    reg.record(&up);
+    reg.record(&up);
+    assert!(adds(&reg, &[]).is_empty(), "a failure restarted the count");
+    assert!(reg.record(&up).0, "third pass in a row");
+    assert_eq!(adds(&reg, &[]), ["10.1.0.1:80 w3"]);
+    // Going down still follows failurecount.
+    assert!(!reg.record(&down).0);
+    assert!(reg.record(&down).0);
+}
+
+#[test]
+fn fallbackcommand_arguments_for_every_kind_of_virtual() {
+    let cf = "fallbackcommand=/bin/fb\nvirtual=10.0.0.1:53\n\treal=10.1.0.1:53 masq\n\tchecktype=connect\n\n\
+              virtual6=[2001:db8::10]:80\n\treal6=[2001:db8::1]:80 masq\n\tchecktype=connect\n\n\
+              virtual=7\n\treal=10.1.0.1 gate\n\tchecktype=connect\n";
+    let c = config(cf);
+    let args: Vec<String> = c.virtuals.iter().map(fallback_command_target).collect();
+    assert_eq!(args, ["10.0.0.1:53 udp", "[2001:db8::10]:80 tcp", ":0 fwm"]);
+    // The global fallbackcommand applies to every virtual, on its own transitions.
+    let mut reg = Registry::build(&c, None);
+    for vi in 0..3 {
+        let vs = &reg.virtuals[vi];
+        let r = Report {
+            id: (vs.v.key, vs.reals[0].dest.key()),
+            generation: vs.reals[0].generation,
+            outcome: Outcome::Down("x".into()),
+            maintenance: false,
+            at: SystemTime::UNIX_EPOCH,
+            duration: Duration::ZERO,
+        };
+        reg.record(&r);
+    }
+    assert_eq!(
+        reg.due_fallback_commands(),
+        [
+            "/bin/fb start 10.0.0.1:53 udp",
+            "/bin/fb start [2001:db8::10]:80 tcp",
+            "/bin/fb start :0 fwm"
+        ]
+    );
+}

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use thiserror::Error;
@@ -10,9 +11,12 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use super::alert::DaemonStatus;
+use super::execute::{InstanceCmd, Launcher, on_reload};
 use super::kernel::{BackendFactory, KernelHandle, SyncReport};
-use super::log::Logger;
-use super::notify;
+use super::log::{Console, Logger};
+use super::notices::Notices;
+use super::notify::Notifier;
 use super::registry::{CheckId, Registry, Report};
 use super::tasks::{self, CheckJob};
 use crate::health::config::{Config, ConfigLocation, SystemEnv, parse_config, render};
@@ -37,18 +41,65 @@ pub struct DaemonOptions {
     pub socket: Option<PathBuf>,
     /// Loopback address for the Prometheus endpoint, if wanted.
     pub metrics: Option<std::net::SocketAddr>,
-    /// Logs to stderr (`-d`, `--foreground`) instead of the configured logfile.
-    pub log_to_stderr: bool,
+    /// Whether logs go to a console stream instead of the configured logfile.
+    pub console: Console,
+    /// Syslog program name: `ldirectord` when run under that name, else `lvsctl`.
+    pub ident: String,
+    /// Where a syslog `logfile` is written (normally `/dev/log`).
+    pub syslog_socket: PathBuf,
+    /// systemd's notification socket and watchdog (see `notify`).
+    pub notifier: Notifier,
+    /// The `sendmail -t` program for alert mails.
+    pub sendmail: PathBuf,
+    /// Stops the daemon like TERM does, for embedding and tests.
+    pub shutdown: Option<Arc<tokio::sync::Notify>>,
+    /// How `execute=` instances are run; None = this executable.
+    pub launcher: Option<Launcher>,
 }
 
-/// Reads the config (an error is fatal here, exit 2), then runs until TERM/INT.
+impl DaemonOptions {
+    /// The defaults for `location`: stderr logging, no status socket override, the
+    /// real syslog socket and sendmail, no systemd.
+    pub fn new(location: ConfigLocation) -> Self {
+        Self {
+            location,
+            socket: None,
+            metrics: None,
+            console: Console::Stderr,
+            ident: "lvsctl".to_owned(),
+            syslog_socket: PathBuf::from(super::syslog::DEV_LOG),
+            notifier: Notifier::default(),
+            sendmail: PathBuf::from(super::mail::SENDMAIL),
+            shutdown: None,
+            launcher: None,
+        }
+    }
+
+    fn logger(&self, config: &Config) -> Logger {
+        Logger::new(
+            &self.location.name,
+            &config.globals.logfile,
+            self.console,
+            &self.ident,
+            self.syslog_socket.clone(),
+        )
+    }
+}
+
+/// Reads the config (an error is fatal here, exit 2), then runs until TERM/INT. Fatal
+/// errors are also logged, since a detached daemon has nowhere else to say them.
 pub fn run(opts: &DaemonOptions, factory: BackendFactory) -> Result<(), DaemonError> {
     let (config, _digest) = read_config(&opts.location.path).map_err(DaemonError::Config)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
+    let log = opts.logger(&config);
+    let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(DaemonError::Runtime)?;
-    rt.block_on(main_loop(opts, config, factory))
+        .map_err(DaemonError::Runtime)
+        .and_then(|rt| rt.block_on(main_loop(opts, config, factory, log.clone())));
+    if let Err(e) = &result {
+        log.log(&format!("Linux Director Daemon could not run: {e}"));
+    }
+    result
 }
 
 /// The parsed config and a digest of its bytes (autoreload compares digests), or the
@@ -80,6 +131,8 @@ struct Daemon {
     reports: mpsc::UnboundedSender<Report>,
     kernel: KernelHandle,
     log: Logger,
+    notices: Notices,
+    launcher: Option<Launcher>,
     weights: HashMap<(ServiceKey, DestKey), i32>,
     /// Owned services to delete in the next cycle (they left the config).
     pending_remove: Vec<(ServiceKey, String)>,
@@ -90,13 +143,10 @@ async fn main_loop(
     opts: &DaemonOptions,
     config: Config,
     factory: BackendFactory,
+    log: Logger,
 ) -> Result<(), DaemonError> {
-    let log = Logger::new(
-        &opts.location.name,
-        &config.globals.logfile,
-        opts.log_to_stderr,
-    );
     let kernel = KernelHandle::start(factory)?;
+    let notices = Notices::start(&config, &log, opts.sendmail.clone());
     let (reports, mut report_rx) = mpsc::unbounded_channel();
     let (ask_tx, mut ask_rx) = mpsc::unbounded_channel::<oneshot::Sender<StatusReport>>();
     let digest = read_config(&opts.location.path).map_or(0, |(_, d)| d);
@@ -111,6 +161,11 @@ async fn main_loop(
         reports,
         kernel,
         log,
+        notices,
+        launcher: opts
+            .launcher
+            .clone()
+            .or_else(|| Launcher::current(&opts.ident)),
         weights: HashMap::new(),
         pending_remove: Vec::new(),
         last_sync: Instant::now(),
@@ -122,6 +177,8 @@ async fn main_loop(
     ));
     d.respawn_checks();
     d.sync().await;
+    let instances = starts(&d.config.globals.execute);
+    d.instances(instances);
     let socket = opts
         .socket
         .clone()
@@ -149,10 +206,12 @@ async fn main_loop(
             "cannot install signal handlers",
         )));
     };
-    notify::notify("READY=1");
-    let watchdog = notify::watchdog_interval();
-    let mut last_watchdog = Instant::now();
+    let notifier = &opts.notifier;
+    notifier.notify("READY=1");
+    // Pings come from this loop, so a loop stuck on anything gets the daemon restarted.
+    let mut watchdog = tokio::time::interval(notifier.watchdog.unwrap_or(Duration::from_hours(1)));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let stop_hook = opts.shutdown.clone().unwrap_or_default();
     let signal_name = loop {
         tokio::select! {
             Some(r) = report_rx.recv() => {
@@ -173,27 +232,26 @@ async fn main_loop(
             }
             _ = term.recv() => break "TERM",
             _ = int.recv() => break "INT",
+            () = stop_hook.notified() => break "TERM",
             _ = tick.tick() => {
                 d.maybe_autoreload().await;
                 let interval = Duration::from_secs(u64::from(d.config.globals.check_interval.max(1)));
                 if d.last_sync.elapsed() >= interval {
                     d.sync().await; // drift repair
                 }
-                if let Some(every) = watchdog
-                    && last_watchdog.elapsed() >= every
-                {
-                    notify::notify("WATCHDOG=1");
-                    last_watchdog = Instant::now();
-                }
+                d.notices.tick();
             }
+            _ = watchdog.tick(), if notifier.watchdog.is_some() => notifier.notify("WATCHDOG=1"),
         }
     };
-    notify::notify("STOPPING=1");
+    notifier.notify("STOPPING=1");
+    d.notices.status = DaemonStatus::Stopping;
     d.log.log(&format!(
         "Linux Director Daemon terminated on signal: {signal_name}"
     ));
     d.shutdown().await;
     let _ = std::fs::remove_file(&socket);
+    d.notices.finish(Duration::from_secs(10)).await;
     Ok(())
 }
 
@@ -203,10 +261,16 @@ fn mtime(path: &std::path::Path) -> Option<SystemTime> {
 
 impl Daemon {
     fn record(&mut self, r: &Report) -> bool {
+        if let Some((v, slot)) = self.registry.slot(&r.id)
+            && slot.generation == r.generation
+        {
+            self.notices.check_result(v, &slot.real, r);
+        }
         let (changed, lines) = self.registry.record(r);
         for line in lines {
             self.log.log(&line);
         }
+        self.notices.settled(self.registry.settled());
         changed
     }
 
@@ -263,6 +327,7 @@ impl Daemon {
         for m in &report.messages {
             self.log.log(m);
         }
+        self.notices.kernel_messages(&report.messages);
         for e in &report.errors {
             self.log.log(e);
         }
@@ -283,6 +348,10 @@ impl Daemon {
                 return;
             }
         };
+        self.instances(on_reload(
+            &self.config.globals.execute,
+            &config.globals.execute,
+        ));
         let registry = Registry::build(&config, Some(&self.registry));
         for vs in &self.registry.virtuals {
             if registry.virtual_slot(&vs.v.key).is_none() {
@@ -290,23 +359,29 @@ impl Daemon {
             }
         }
         self.registry = registry;
+        self.log = self.log.retarget(&config.globals.logfile);
+        self.notices.reconfigure(&config);
+        self.notices.status = DaemonStatus::Reloading;
         self.config = config;
         self.digest = digest;
         self.mtime = mtime(&self.opts.location.path);
         self.respawn_checks();
         self.sync().await;
+        // The reload's own kernel changes were made while `reloading`.
+        self.notices.settled(self.registry.settled());
     }
 
+    /// ldirectord's `check_cfgfile`, once a second: a changed mtime and content is logged,
+    /// reloaded only with `autoreload=yes`, and `callback` (if executable) runs either way,
+    /// after the reload, with the file's path (spec §3.6).
     async fn maybe_autoreload(&mut self) {
-        if !self.config.globals.autoreload {
-            return;
-        }
-        let now = mtime(&self.opts.location.path);
+        let path = self.opts.location.path.clone();
+        let now = mtime(&path);
         if now == self.mtime {
             return;
         }
         self.mtime = now;
-        let Ok(text) = std::fs::read_to_string(&self.opts.location.path) else {
+        let Ok(text) = std::fs::read_to_string(&path) else {
             return;
         };
         if digest(&text) == self.digest {
@@ -315,12 +390,19 @@ impl Daemon {
         self.digest = digest(&text);
         self.log.log(&format!(
             "Configuration file '{}' has changed on disk",
-            self.opts.location.path.display()
+            path.display()
         ));
-        if let Some(cb) = &self.config.globals.callback {
-            run_shell(&format!("{cb} {}", self.opts.location.path.display()));
+        if self.config.globals.autoreload {
+            self.log.log(" - reread new configuration");
+            self.reload().await;
+        } else {
+            self.log.log(" - ignore new configuration");
         }
-        self.reload().await;
+        // The configuration in effect after the reload names the callback, as in ldirectord.
+        let callback = self.config.globals.callback.clone();
+        if let Some(cb) = callback.filter(|cb| is_executable(std::path::Path::new(cb))) {
+            run_shell(&format!("{cb} {}", path.display()));
+        }
     }
 
     /// Stops every check, then deletes the owned services with `cleanstop` in one batch;
@@ -329,6 +411,16 @@ impl Daemon {
         for (_, handle) in self.tasks.drain() {
             handle.abort();
         }
+        let stops = self.config.globals.execute.iter();
+        let stopping = self.instances(stops.map(|n| (n.clone(), InstanceCmd::Stop)).collect());
+        // The service deletion below removes these reals in the same batch.
+        let purged = self
+            .registry
+            .stop_purges(|id| self.weights.contains_key(id));
+        for line in &purged {
+            self.log.log(line);
+        }
+        self.notices.kernel_messages(&purged);
         let remove: Vec<(ServiceKey, String)> = self
             .registry
             .virtuals
@@ -343,7 +435,24 @@ impl Daemon {
         };
         let report = self.kernel.sync(desired).await;
         self.absorb(report);
+        if let Some(task) = stopping {
+            let _ = tokio::time::timeout(Duration::from_secs(20), task).await;
+        }
     }
+
+    /// Runs `execute=` instance commands off the loop.
+    fn instances(&self, cmds: Vec<(String, InstanceCmd)>) -> Option<JoinHandle<()>> {
+        self.launcher.as_ref()?.spawn(cmds, self.log.clone())
+    }
+}
+
+fn starts(names: &[String]) -> Vec<(String, InstanceCmd)> {
+    on_reload(&[], names)
+}
+
+fn is_executable(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// ldirectord runs fallbackcommand and callback through the shell, without waiting.
@@ -356,6 +465,6 @@ fn run_shell(cmd: &str) {
 }
 
 /// Parses the config file, for `start`'s exit-2 check before daemonizing.
-pub fn run_config_check(path: &std::path::Path) -> Result<(), String> {
-    read_config(path).map(|_| ())
+pub fn run_config_check(path: &std::path::Path) -> Result<Config, String> {
+    read_config(path).map(|(c, _)| c)
 }

@@ -28,11 +28,12 @@ pub struct Thresholds {
 }
 
 impl Thresholds {
-    /// ldirectord's behaviour for a virtual: its failurecount, rise 1.
+    /// A virtual's `failurecount` and `rise` (1 unless the lvsctl extension is used, which
+    /// is ldirectord's behaviour).
     pub fn for_virtual(v: &VirtualService) -> Self {
         Self {
             fall: v.failure_count.max(1),
-            rise: 1,
+            rise: v.rise.max(1),
         }
     }
 }

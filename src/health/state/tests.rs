@@ -83,10 +83,14 @@ fn not_checked_changes_nothing_and_maintenance_bypasses_failurecount() {
 }
 
 #[test]
-fn thresholds_come_from_failurecount() {
+fn thresholds_come_from_failurecount_and_rise() {
     assert_eq!(
         Thresholds::for_virtual(&virtual_of("    failurecount=4\n")),
         Thresholds { fall: 4, rise: 1 }
+    );
+    assert_eq!(
+        Thresholds::for_virtual(&virtual_of("    failurecount=4\n    rise=2\n")),
+        Thresholds { fall: 4, rise: 2 }
     );
 }
 

@@ -32,6 +32,7 @@ fn ldirectord_defaults_as_the_code_has_them() {
     assert_eq!(v.check.http_method, HttpMethod::Get);
     assert!(!v.quiescent && v.cleanstop && v.persistent.is_none() && v.fallback.is_none());
     assert_eq!((v.failure_count, v.check_interval), (1, 10));
+    assert_eq!((g.rise, v.rise), (1, 1), "no rise threshold, as ldirectord");
 }
 
 #[test]
@@ -313,6 +314,24 @@ fn sctp_is_an_extension() {
     let text = vs("virtual=192.0.2.1:80", "    protocol=sctp\n");
     assert_warning(&text, 3, "lvsctl extension");
     assert_eq!(one(&text).key.protocol(), Some(Protocol::Sctp));
+}
+
+#[test]
+fn rise_is_an_extension_global_and_per_virtual() {
+    let text = format!("rise=3\n{}", vs("virtual=192.0.2.1:80", ""));
+    assert_warning(&text, 1, "lvsctl extension");
+    let (c, _) = ok(&text);
+    assert_eq!((c.globals.rise, c.virtuals[0].rise), (3, 3));
+    let own = format!(
+        "rise=3\n{}{}",
+        vs("virtual=192.0.2.1:80", "    rise=2\n"),
+        vs("virtual=192.0.2.2:80", "")
+    );
+    let (c, w) = ok(&own);
+    assert_eq!((c.virtuals[0].rise, c.virtuals[1].rise), (2, 3));
+    assert_eq!(w.len(), 2, "one warning per rise line: {w:?}");
+    // Like failurecount: a positive number.
+    super::assert_error(&vs("virtual=192.0.2.1:80", "    rise=0\n"), 3, "rise");
 }
 
 #[test]

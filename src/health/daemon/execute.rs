@@ -1,0 +1,136 @@
+//! `execute = <configuration>`: other instances started, reloaded and stopped together with
+//! this one (spec §1.3), through our own command line as ldirectord runs `ldirectord <name>
+//! <command>`. At start every instance gets `start`; at a reload removed ones get `stop`,
+//! kept ones `reload` (or `start` when that fails: not running), new ones `start`; at stop
+//! every instance gets `stop`. Commands run off the event loop; the stop commands are
+//! awaited (bounded) so the instances are down when this daemon exits.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use super::log::Logger;
+
+/// What one instance is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceCmd {
+    Start,
+    Stop,
+    /// `reload`, then `start` if the reload failed.
+    ReloadOrStart,
+}
+
+/// The commands for a change of the `execute` list from `old` to `new` (ldirectord's order:
+/// stops, then reloads, then starts).
+pub fn on_reload(old: &[String], new: &[String]) -> Vec<(String, InstanceCmd)> {
+    let mut out: Vec<(String, InstanceCmd)> = Vec::new();
+    let mut push = |name: &String, cmd| {
+        if !out.iter().any(|(n, _)| n == name) {
+            out.push((name.clone(), cmd));
+        }
+    };
+    for name in old.iter().filter(|n| !new.contains(n)) {
+        push(name, InstanceCmd::Stop);
+    }
+    for name in new.iter().filter(|n| old.contains(n)) {
+        push(name, InstanceCmd::ReloadOrStart);
+    }
+    for name in new.iter().filter(|n| !old.contains(n)) {
+        push(name, InstanceCmd::Start);
+    }
+    out
+}
+
+/// How to run our own command line for another configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launcher {
+    pub program: PathBuf,
+    /// Arguments before `<name> <command>` (`health` for lvsctl; none when the program is
+    /// started under the name `ldirectord`, which `arg0` then says).
+    pub prefix: Vec<OsString>,
+    pub arg0: Option<String>,
+}
+
+impl Launcher {
+    /// This executable, under the name it was started with.
+    pub fn current(ident: &str) -> Option<Self> {
+        let program = std::env::current_exe().ok()?;
+        Some(if ident == "ldirectord" {
+            Self {
+                program,
+                prefix: Vec::new(),
+                arg0: Some("ldirectord".to_owned()),
+            }
+        } else {
+            Self {
+                program,
+                prefix: vec!["health".into()],
+                arg0: None,
+            }
+        })
+    }
+
+    async fn run(&self, name: &str, cmd: &str) -> bool {
+        let mut c = tokio::process::Command::new(&self.program);
+        if let Some(arg0) = &self.arg0 {
+            c.arg0(arg0);
+        }
+        c.args(&self.prefix)
+            .args([name, cmd])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        match tokio::time::timeout(Duration::from_secs(70), c.status()).await {
+            Ok(Ok(status)) => status.success(),
+            _ => false,
+        }
+    }
+
+    /// Runs `cmds` one after the other on a task.
+    pub fn spawn(&self, cmds: Vec<(String, InstanceCmd)>, log: Logger) -> Option<JoinHandle<()>> {
+        if cmds.is_empty() {
+            return None;
+        }
+        let me = self.clone();
+        Some(tokio::spawn(async move {
+            for (name, cmd) in cmds {
+                let ok = match cmd {
+                    InstanceCmd::Start => me.run(&name, "start").await,
+                    InstanceCmd::Stop => me.run(&name, "stop").await,
+                    InstanceCmd::ReloadOrStart => {
+                        me.run(&name, "reload").await || me.run(&name, "start").await
+                    }
+                };
+                if !ok {
+                    log.log(&format!("execute: {cmd:?} of configuration {name} failed"));
+                }
+            }
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: &[&str]) -> Vec<String> {
+        n.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn reload_stops_removed_reloads_kept_and_starts_new_instances() {
+        let cmds = on_reload(&names(&["a.cf", "b.cf"]), &names(&["b.cf", "c.cf", "c.cf"]));
+        assert_eq!(
+            cmds,
+            [
+                ("a.cf".to_owned(), InstanceCmd::Stop),
+                ("b.cf".to_owned(), InstanceCmd::ReloadOrStart),
+                ("c.cf".to_owned(), InstanceCmd::Start),
+            ]
+        );
+        assert!(on_reload(&[], &[]).is_empty());
+    }
+}
