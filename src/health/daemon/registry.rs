@@ -47,8 +47,11 @@ pub struct RealSlot {
     pub real: RealServer,
     /// The kernel entry at configured weight.
     pub dest: Dest,
-    /// None until the first report.
+    /// None until decided: the first failing result, or as many passes in a row as `rise`
+    /// asks for. While None the kernel keeps whatever it has for this real.
     pub health: Option<RealHealth>,
+    /// Passes in a row counted while still undecided (only when `rise` > 1).
+    pub undecided_passes: u32,
     pub maintenance: bool,
     pub last: Option<LastCheck>,
     pub fingerprint: String,
@@ -114,6 +117,7 @@ impl Registry {
                             real: r.clone(),
                             dest,
                             health: None,
+                            undecided_passes: 0,
                             maintenance: false,
                             last: None,
                             fingerprint: fp,
@@ -214,7 +218,19 @@ impl Registry {
                     )),
                     _ => {}
                 },
-                None => slot.health = Some(first_health(&r.outcome, t)),
+                None => match first_health(&r.outcome, t, slot.undecided_passes) {
+                    Ok(h) => {
+                        slot.undecided_passes = 0;
+                        slot.health = Some(h);
+                    }
+                    Err(count) => {
+                        slot.undecided_passes = count;
+                        lines.push(format!(
+                            "Rising real server: {label} success {count}/{}",
+                            t.rise
+                        ));
+                    }
+                },
             }
         }
         (slot.health.map(|h| h.health) != before, lines)
@@ -296,24 +312,24 @@ impl Registry {
     }
 }
 
-/// The first result decides the initial state directly (no failurecount: there is no
-/// traffic to protect yet, and the real is not in the pool).
-fn first_health(outcome: &Outcome, t: Thresholds) -> RealHealth {
+/// The state an undecided real takes from a result (no failurecount: there is no traffic
+/// to protect yet, and the real is not in the pool): a failure decides Down at once; a pass
+/// decides Up once `rise` passes in a row have been seen, counting `passes` earlier ones.
+/// `Err(n)` means still undecided after `n` passes — so a real that is already serving when
+/// the daemon (re)starts is left in the kernel while it earns its `rise`, instead of being
+/// pulled out after its first good check.
+fn first_health(outcome: &Outcome, t: Thresholds, passes: u32) -> Result<RealHealth, u32> {
     match outcome {
-        Outcome::Up if t.rise <= 1 => {
+        Outcome::Up if passes + 1 >= t.rise => {
             let mut h = RealHealth::new(Health::Up);
-            h.successes = 1;
-            h
+            h.successes = passes + 1;
+            Ok(h)
         }
-        Outcome::Up => {
-            let mut h = RealHealth::new(Health::Down);
-            h.successes = 1;
-            h
-        }
+        Outcome::Up => Err(passes + 1),
         Outcome::Down(_) | Outcome::NotChecked => {
             let mut h = RealHealth::new(Health::Down);
             h.failures = 1;
-            h
+            Ok(h)
         }
     }
 }

@@ -158,6 +158,43 @@ fn rise_holds_a_real_back_until_enough_passes_in_a_row() {
 }
 
 #[test]
+fn with_rise_a_real_already_serving_at_start_stays_while_it_earns_its_passes() {
+    let cf = NO_FALLBACK.replace("checkinterval=1\n", "checkinterval=1\nrise=3\n");
+    // The table as a previous daemon (cleanstop=no) left it: the real in at full weight.
+    let mut serving = Registry::build(&config(&cf), None);
+    for _ in 0..3 {
+        let up = report(&serving, 0, Outcome::Up);
+        serving.record(&up);
+    }
+    let live = live_of(&serving);
+    assert_eq!(live[0].dests.len(), 1);
+
+    let mut reg = Registry::build(&config(&cf), None);
+    let up = report(&reg, 0, Outcome::Up);
+    let (changed, lines) = reg.record(&up);
+    assert!(!changed);
+    assert_eq!(
+        lines,
+        ["Rising real server: 10.1.0.1:80 (10.0.0.1:80) success 1/3"]
+    );
+    let ops = crate::health::daemon::plan::plan(&reg.desired(Vec::new()), &live).ops;
+    assert!(
+        ops.is_empty(),
+        "undecided: the serving real is left alone, got {ops:?}"
+    );
+    reg.record(&up);
+    assert!(reg.record(&up).0, "decided up on the third pass");
+    // A failure while undecided decides at once (it is not a soft failure).
+    let mut reg = Registry::build(&config(&cf), None);
+    let up = report(&reg, 0, Outcome::Up);
+    let down = report(&reg, 0, Outcome::Down("refused".into()));
+    reg.record(&up);
+    assert!(reg.record(&down).0);
+    let ops = crate::health::daemon::plan::plan(&reg.desired(Vec::new()), &live).ops;
+    assert_eq!(ops.len(), 1, "the failing real is removed: {ops:?}");
+}
+
+#[test]
 fn fallbackcommand_arguments_for_every_kind_of_virtual() {
     let cf = "fallbackcommand=/bin/fb\nvirtual=10.0.0.1:53\n\treal=10.1.0.1:53 masq\n\tchecktype=connect\n\n\
               virtual6=[2001:db8::10]:80\n\treal6=[2001:db8::1]:80 masq\n\tchecktype=connect\n\n\
