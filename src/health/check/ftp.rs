@@ -35,7 +35,7 @@ impl Check for FtpCheck {
             let server = SocketAddr::new(target.real_addr, port);
             with_deadline(self.timeout, async move {
                 match self.fetch(server).await {
-                    Ok(content) if self.receive.is_match(&content) => Outcome::Up,
+                    Ok(content) if super::receive_matches(&self.receive, &content) => Outcome::Up,
                     Ok(_) => Outcome::Down("downloaded file does not match receive".to_owned()),
                     Err(why) => Outcome::Down(why),
                 }

@@ -263,7 +263,7 @@ impl HttpCheck {
             return Outcome::Down(resp.status_line.clone());
         }
         match &self.receive {
-            Some(re) if !re.is_match(&String::from_utf8_lossy(&resp.body)) => {
+            Some(re) if !super::receive_matches(re, &String::from_utf8_lossy(&resp.body)) => {
                 Outcome::Down(format!("{}: body does not match receive", resp.status_line))
             }
             _ => Outcome::Up,

@@ -112,6 +112,15 @@ where
     }
 }
 
+/// Whether `receive` matches a response body or file the way ldirectord's Perl `=~ /re/`
+/// does: Perl's `$` also matches just before a final newline, so `^healthy$` accepts the
+/// body `healthy\n`. The Rust regex's `$` does not, so the text without that one newline
+/// is tried too. (Patterns that pin the very end with `\z` are thereby slightly more
+/// lenient than in Perl.)
+pub fn receive_matches(receive: &regex::Regex, text: &str) -> bool {
+    receive.is_match(text) || text.strip_suffix('\n').is_some_and(|t| receive.is_match(t))
+}
+
 /// The check a virtual's settings ask for. Kinds not implemented yet are returned as
 /// [`Unsupported`], which reports the real down with an explanation rather than up.
 pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {

@@ -464,3 +464,15 @@ async fn negotiate_maps_every_service_to_its_check() {
         Outcome::Down(super::ORACLE_UNSUPPORTED.to_owned())
     );
 }
+
+#[test]
+fn receive_matches_like_perl_dollar_before_a_final_newline() {
+    use super::receive_matches;
+    let re = |r: &str| regex::Regex::new(r).unwrap();
+    assert!(receive_matches(&re("^healthy$"), "healthy\n"));
+    assert!(receive_matches(&re("^healthy$"), "healthy"));
+    assert!(!receive_matches(&re("^healthy$"), "healthy\n\n"));
+    assert!(!receive_matches(&re("^healthy$"), "healthy\r\n"));
+    assert!(receive_matches(&re("y\n$"), "healthy\n"));
+    assert!(!receive_matches(&re("^sick$"), "healthy\n"));
+}
