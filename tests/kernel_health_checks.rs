@@ -593,10 +593,16 @@ fn serve_udp(addr: &str, health: &Health, handler: fn(&UdpSocket, &Health)) {
     std::thread::spawn(move || handler(&sock, &health));
 }
 
-/// `real → weight` of one service from `ipvsadm -Ln`; None when the service is absent.
-fn reals_of(proto: &str, service: &str) -> Option<BTreeMap<String, i64>> {
+/// The kernel table as `ipvsadm -Ln` prints it (one process start per poll: the guest is
+/// slow to start processes).
+fn ipvsadm_list() -> String {
     let (out, err, rc) = sh("ipvsadm -Ln");
     assert_eq!(rc, 0, "ipvsadm -Ln: {err}");
+    out
+}
+
+/// `real → weight` of one service in `ipvsadm -Ln` output; None when the service is absent.
+fn reals_of(out: &str, proto: &str, service: &str) -> Option<BTreeMap<String, i64>> {
     let mut current: Option<BTreeMap<String, i64>> = None;
     for line in out.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -816,11 +822,12 @@ fn external_script(base: &str) -> String {
 fn wait_all_on(real: u8, d: &Daemon) -> Duration {
     let start = Instant::now();
     loop {
+        let out = ipvsadm_list();
         let wrong: Vec<String> = CASES
             .iter()
             .filter_map(|c| {
                 let want = BTreeMap::from([(format!("10.1.0.{real}:{}", c.rport), 1)]);
-                let got = reals_of(c.proto, &format!("10.0.0.1:{}", c.port));
+                let got = reals_of(&out, c.proto, &format!("10.0.0.1:{}", c.port));
                 (got.as_ref() != Some(&want)).then(|| format!("{} {}: {got:?}", c.proto, c.port))
             })
             .collect();
