@@ -196,6 +196,7 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             receive,
             tcp: v.key.protocol() == Some(crate::ipvs::model::Protocol::Tcp),
             timeout,
+            retransmit: dns::RETRANSMIT,
         }),
         CheckService::Ftp => match receive {
             Some(receive) => Box::new(FtpCheck {
