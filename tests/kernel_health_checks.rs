@@ -1,11 +1,15 @@
 //! `lvsctl health` protocol checks against the real kernel: tiny servers written here speak
-//! pop, imap, ldap, mysql, radius and simpletcp-over-UDP on addresses of the test's own
-//! network namespace; the daemon checks them and the test reads the IPVS table back with
-//! the real ipvsadm. Each virtual has two reals; flipping which one answers correctly must
-//! move the kernel entry from one to the other.
+//! pop, imap, ldap, mysql, pgsql (md5), radius, simpletcp-over-UDP, dns (A and PTR over
+//! UDP, A over TCP), smtp, nntp, ftp (passive RETR), sip (UDP and TCP), https (virtualhost,
+//! a 301 redirect, receive) and http_proxy on addresses of the test's own network
+//! namespace, and an external check script decides by its four arguments; the daemon checks
+//! them all at once and the test reads the IPVS table back with the real ipvsadm. Each
+//! virtual has two reals; flipping which one answers correctly must move the kernel entry
+//! from one to the other. (Plain http, connect, ping and on are covered by kernel_health.)
 //!
 //! The servers are blocking threads of this test process (no extra process starts in the
-//! slow emulated guest). Timing: checkinterval 1 s, failurecount 1.
+//! slow emulated guest; only the external check forks). Timing: checkinterval 1 s,
+//! failurecount 1, checktimeout and negotiatetimeout 2 s.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
@@ -22,6 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use md5::{Digest, Md5};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use support::{lvsctl_bin, sh};
 
 const USER: &str = "probe";
@@ -253,16 +258,351 @@ fn status(sock: &UdpSocket, health: &Health) {
     }
 }
 
+/// Reads one HTTP request head; returns (request line, Host).
+fn http_head<R: Read>(r: &mut R) -> Option<(String, String)> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if r.read(&mut byte).ok()? == 0 || head.len() > 8192 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let first = text.lines().next()?.to_owned();
+    let host = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Host: "))
+        .unwrap_or("")
+        .to_owned();
+    Some((first, host))
+}
+
+fn http_reply(status: &str, extra: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn tls_config() -> Arc<rustls::ServerConfig> {
+    let cert =
+        CertificateDer::from(include_bytes!("../src/health/check/testdata/cert.der").to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        include_bytes!("../src/health/check/testdata/key.der").to_vec(),
+    ));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    Arc::new(config)
+}
+
+/// https: `/check` must come with `Host: www.example` and is moved (301) to `/ok`, which
+/// LWP (and so the check) asks for with the URL's authority as Host; `/ok` says whether
+/// this real is healthy.
+fn https(s: TcpStream, ok: bool) {
+    let Ok(conn) = rustls::ServerConnection::new(tls_config()) else {
+        return;
+    };
+    let local = s.local_addr().unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, s);
+    let Some((first, host)) = http_head(&mut tls) else {
+        return;
+    };
+    let reply = match first.as_str() {
+        "GET /check HTTP/1.1" if host == "www.example" => {
+            http_reply("301 Moved Permanently", "Location: /ok\r\n", "")
+        }
+        "GET /ok HTTP/1.1" if host == local.to_string() => {
+            http_reply("200 OK", "", if ok { "healthy\n" } else { "sick\n" })
+        }
+        _ => http_reply("400 Bad Request", "", &format!("{first} / {host}")),
+    };
+    let _ = tls.write_all(reply.as_bytes());
+    tls.conn.send_close_notify();
+    let _ = tls.flush();
+}
+
+/// An HTTP proxy that knows one URL.
+fn http_proxy(mut s: TcpStream, ok: bool) {
+    let Some((first, host)) = http_head(&mut s) else {
+        return;
+    };
+    let reply =
+        if first == "GET http://backend.example/status HTTP/1.1" && host == "backend.example" && ok
+        {
+            http_reply("200 OK", "", "proxy ok\n")
+        } else {
+            http_reply("502 Bad Gateway", "", "")
+        };
+    let _ = s.write_all(reply.as_bytes());
+}
+
+fn smtp(mut s: TcpStream, ok: bool) {
+    if !ok {
+        let _ = s.write_all(b"554 no service\r\n");
+        return;
+    }
+    let _ = s.write_all(b"220 smtp ready\r\n");
+    for line in lines(&s) {
+        let reply: &[u8] = if line.starts_with("EHLO ") {
+            b"250-smtp\r\n250 8BITMIME\r\n"
+        } else if line == "QUIT" {
+            b"221 bye\r\n"
+        } else {
+            b"500 what\r\n"
+        };
+        if s.write_all(reply).is_err() || line == "QUIT" {
+            return;
+        }
+    }
+}
+
+fn nntp(mut s: TcpStream, ok: bool) {
+    let greeting: &[u8] = if ok {
+        b"200 news ready\r\n"
+    } else {
+        b"400 busy\r\n"
+    };
+    let _ = s.write_all(greeting);
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+}
+
+/// FTP: anonymous login, passive mode on an ephemeral port of the same address, and
+/// `RETR /health.txt` serves this real's state.
+fn ftp(mut s: TcpStream, ok: bool) {
+    let ip = s.local_addr().unwrap().ip();
+    let _ = s.write_all(b"220 ftp ready\r\n");
+    let mut data: Option<TcpListener> = None;
+    for line in lines(&s) {
+        let (cmd, arg) = line.split_once(' ').unwrap_or((line.as_str(), ""));
+        let reply = match cmd {
+            "USER" if arg == "anonymous" => "331 password\r\n".to_owned(),
+            "PASS" => "230 in\r\n".to_owned(),
+            "CWD" | "TYPE" => "250 ok\r\n".to_owned(),
+            "PASV" => {
+                let l = TcpListener::bind((ip, 0)).unwrap();
+                let port = l.local_addr().unwrap().port();
+                data = Some(l);
+                let o = match ip {
+                    std::net::IpAddr::V4(a) => a.octets(),
+                    std::net::IpAddr::V6(_) => [0; 4],
+                };
+                format!(
+                    "227 Entering Passive Mode ({},{},{},{},{},{})\r\n",
+                    o[0],
+                    o[1],
+                    o[2],
+                    o[3],
+                    port >> 8,
+                    port & 0xff
+                )
+            }
+            "RETR" if arg == "/health.txt" => match data.take().map(|l| l.accept()) {
+                Some(Ok((mut d, _))) => {
+                    let _ = s.write_all(b"150 sending\r\n");
+                    let _ = d.write_all(if ok { b"state: up\n" } else { b"state: down\n" });
+                    drop(d);
+                    "226 done\r\n".to_owned()
+                }
+                _ => "425 no data connection\r\n".to_owned(),
+            },
+            "QUIT" => "221 bye\r\n".to_owned(),
+            _ => "550 no\r\n".to_owned(),
+        };
+        if s.write_all(reply.as_bytes()).is_err() || cmd == "QUIT" {
+            return;
+        }
+    }
+}
+
+/// SIP OPTIONS: 200 when healthy and the Via names the sender's own address (where a
+/// server without rport answers), 503 otherwise.
+fn sip_reply(request: &[u8], peer: std::net::SocketAddr, ok: bool) -> &'static [u8] {
+    let text = String::from_utf8_lossy(request);
+    let via_ok = text
+        .lines()
+        .any(|l| l.starts_with("Via: SIP/2.0/") && l.contains(&format!(" {peer};")));
+    if ok && via_ok && text.starts_with("OPTIONS sip:") {
+        b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"
+    } else {
+        b"SIP/2.0 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
+    }
+}
+
+fn sip_tcp(mut s: TcpStream, ok: bool) {
+    let peer = s.peer_addr().unwrap();
+    let mut request = Vec::new();
+    let mut buf = [0u8; 2048];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    }
+    let _ = s.write_all(sip_reply(&request, peer, ok));
+}
+
+fn sip_udp(sock: &UdpSocket, health: &Health) {
+    let mut buf = [0u8; 4096];
+    while let Ok((n, peer)) = sock.recv_from(&mut buf) {
+        let _ = sock.send_to(sip_reply(&buf[..n], peer, healthy(health)), peer);
+    }
+}
+
+/// A DNS answer to a one-question query: `www.example` A is 192.0.2.1 when healthy (else
+/// 192.0.2.99); the PTR of 192.0.2.1 is `www.example` when healthy (else `sick.example`).
+fn dns_answer(q: &[u8], ok: bool) -> Option<Vec<u8>> {
+    let mut at = 12;
+    let mut labels = Vec::new();
+    while *q.get(at)? != 0 {
+        let len = usize::from(q[at]);
+        labels.push(String::from_utf8_lossy(q.get(at + 1..at + 1 + len)?).into_owned());
+        at += 1 + len;
+    }
+    let question_end = at + 5;
+    let qtype = u16::from_be_bytes([*q.get(at + 1)?, *q.get(at + 2)?]);
+    let name = labels.join(".");
+    let data: Vec<u8> = match (name.as_str(), qtype) {
+        ("www.example", 1) => vec![192, 0, 2, if ok { 1 } else { 99 }],
+        ("1.2.0.192.in-addr.arpa", 12) => {
+            let host: &[u8] = if ok { b"\x03www" } else { b"\x04sick" };
+            [host, b"\x07example\x00"].concat()
+        }
+        _ => return None,
+    };
+    let mut r = q.get(..question_end)?.to_vec();
+    r[2] = 0x81;
+    r[3] = 0x80;
+    r[6..12].copy_from_slice(&[0, 1, 0, 0, 0, 0]);
+    r.extend_from_slice(&[0xc0, 12]);
+    r.extend_from_slice(&qtype.to_be_bytes());
+    r.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
+    r.extend_from_slice(&(data.len() as u16).to_be_bytes());
+    r.extend_from_slice(&data);
+    Some(r)
+}
+
+fn dns_udp(sock: &UdpSocket, health: &Health) {
+    let mut buf = [0u8; 512];
+    while let Ok((n, peer)) = sock.recv_from(&mut buf) {
+        if let Some(answer) = dns_answer(&buf[..n], healthy(health)) {
+            let _ = sock.send_to(&answer, peer);
+        }
+    }
+}
+
+fn dns_tcp(mut s: TcpStream, ok: bool) {
+    let mut len = [0u8; 2];
+    if s.read_exact(&mut len).is_err() {
+        return;
+    }
+    let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    if s.read_exact(&mut q).is_err() {
+        return;
+    }
+    if let Some(answer) = dns_answer(&q, ok) {
+        let framed = [&(answer.len() as u16).to_be_bytes()[..], &answer].concat();
+        let _ = s.write_all(&framed);
+    }
+}
+
+fn pg_message(tag: u8, body: &[u8]) -> Vec<u8> {
+    let len = (body.len() as u32 + 4).to_be_bytes();
+    [&[tag][..], &len, body].concat()
+}
+
+fn read_pg(s: &mut TcpStream, tagged: bool) -> Option<(u8, Vec<u8>)> {
+    let mut tag = [0u8; 1];
+    if tagged {
+        s.read_exact(&mut tag).ok()?;
+    }
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len).ok()?;
+    let mut body = vec![0u8; (u32::from_be_bytes(len) as usize).checked_sub(4)?];
+    s.read_exact(&mut body).ok()?;
+    Some((tag[0], body))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+/// PostgreSQL: md5 password login (checked), then the query returns one row when healthy
+/// and none otherwise.
+fn pgsql(mut s: TcpStream, ok: bool) {
+    let Some((_, startup)) = read_pg(&mut s, false) else {
+        return;
+    };
+    let params: Vec<&[u8]> = startup[4..].split(|b| *b == 0).collect();
+    let has = |k: &str, v: &str| {
+        params
+            .windows(2)
+            .any(|w| w[0] == k.as_bytes() && w[1] == v.as_bytes())
+    };
+    let (user_ok, db_ok) = (has("user", USER), has("database", "app"));
+    let salt = [7u8, 1, 2, 3];
+    if s.write_all(&pg_message(b'R', &[0, 0, 0, 5, 7, 1, 2, 3]))
+        .is_err()
+    {
+        return;
+    }
+    let Some((b'p', password)) = read_pg(&mut s, true) else {
+        return;
+    };
+    let inner = hex(&md5(&[PASSWORD.as_bytes(), USER.as_bytes()]));
+    let expected = format!("md5{}\0", hex(&md5(&[inner.as_bytes(), &salt])));
+    if !(user_ok && db_ok && password == expected.as_bytes()) {
+        let _ = s.write_all(&pg_message(
+            b'E',
+            b"SFATAL\0C28P01\0Mpassword authentication failed\0\0",
+        ));
+        return;
+    }
+    let ready = pg_message(b'Z', b"I");
+    let _ = s.write_all(&[pg_message(b'R', &[0, 0, 0, 0]), ready.clone()].concat());
+    let Some((b'Q', _)) = read_pg(&mut s, true) else {
+        return;
+    };
+    let mut reply = pg_message(
+        b'T',
+        b"\0\x01one\0\0\0\0\0\0\0\0\0\0\x17\0\x04\xff\xff\xff\xff\0\0",
+    );
+    if ok {
+        reply.extend(pg_message(b'D', b"\0\x01\0\0\0\x011"));
+        reply.extend(pg_message(b'C', b"SELECT 1\0"));
+    } else {
+        reply.extend(pg_message(b'C', b"SELECT 0\0"));
+    }
+    reply.extend(ready);
+    let _ = s.write_all(&reply);
+    let _ = read_pg(&mut s, true);
+}
+
 fn serve_udp(addr: &str, health: &Health, handler: fn(&UdpSocket, &Health)) {
     let sock = UdpSocket::bind(addr).unwrap();
     let health = health.clone();
     std::thread::spawn(move || handler(&sock, &health));
 }
 
-/// `real → weight` of one service from `ipvsadm -Ln`; None when the service is absent.
-fn reals_of(proto: &str, service: &str) -> Option<BTreeMap<String, i64>> {
+/// The kernel table as `ipvsadm -Ln` prints it (one process start per poll: the guest is
+/// slow to start processes).
+fn ipvsadm_list() -> String {
     let (out, err, rc) = sh("ipvsadm -Ln");
     assert_eq!(rc, 0, "ipvsadm -Ln: {err}");
+    out
+}
+
+/// `real → weight` of one service in `ipvsadm -Ln` output; None when the service is absent.
+fn reals_of(out: &str, proto: &str, service: &str) -> Option<BTreeMap<String, i64>> {
     let mut current: Option<BTreeMap<String, i64>> = None;
     for line in out.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -351,70 +691,143 @@ impl Drop for Daemon {
     }
 }
 
-/// One virtual of the test: protocol, port (virtual and real), service lines.
+/// One virtual of the test: protocol, virtual port, real port, service lines (`{EXT}`
+/// stands for the external check script).
 struct Case {
     proto: &'static str,
     port: u16,
+    rport: u16,
     block: &'static str,
 }
 
-const CASES: [Case; 6] = [
+const fn case(proto: &'static str, port: u16, block: &'static str) -> Case {
+    Case {
+        proto,
+        port,
+        rport: port,
+        block,
+    }
+}
+
+const CASES: [Case; 18] = [
+    case(
+        "TCP",
+        110,
+        "\tservice=pop\n\tlogin=\"probe\"\n\tpasswd=\"pw\"\n",
+    ),
+    case(
+        "TCP",
+        143,
+        "\tservice=imap\n\tlogin=\"probe\"\n\tpasswd=\"pw\"\n",
+    ),
+    case(
+        "TCP",
+        389,
+        "\tservice=ldap\n\trequest=\"dc=example\"\n\treceive=\"^dc=example$\"\n",
+    ),
+    case(
+        "TCP",
+        3306,
+        "\tservice=mysql\n\tlogin=\"probe\"\n\tpasswd=\"pw\"\n\tdatabase=\"app\"\n\trequest=\"SELECT 1\"\n",
+    ),
+    case(
+        "TCP",
+        5432,
+        "\tservice=pgsql\n\tlogin=\"probe\"\n\tpasswd=\"pw\"\n\tdatabase=\"app\"\n\trequest=\"SELECT 1\"\n",
+    ),
+    case(
+        "UDP",
+        1812,
+        "\tprotocol=udp\n\tservice=radius\n\tlogin=\"probe\"\n\tpasswd=\"pw\"\n\tsecret=\"s3cret\"\n",
+    ),
+    case(
+        "UDP",
+        7,
+        "\tprotocol=udp\n\tservice=simpletcp\n\trequest=\"status\"\n\treceive=\"^status: green$\"\n",
+    ),
+    case(
+        "UDP",
+        53,
+        "\tprotocol=udp\n\tservice=dns\n\trequest=\"www.example\"\n\treceive=\"^192\\.0\\.2\\.1$\"\n",
+    ),
+    case(
+        "UDP",
+        5353,
+        "\tprotocol=udp\n\tservice=dns\n\trequest=\"192.0.2.1\"\n\treceive=\"^www\\.example$\"\n",
+    ),
+    case(
+        "TCP",
+        53,
+        "\tprotocol=tcp\n\tservice=dns\n\trequest=\"www.example\"\n\treceive=\"^192\\.0\\.2\\.1$\"\n",
+    ),
+    case("TCP", 25, "\tservice=smtp\n"),
+    case("TCP", 119, "\tservice=nntp\n"),
+    case(
+        "TCP",
+        21,
+        "\tservice=ftp\n\trequest=\"health.txt\"\n\treceive=\"^state: up$\"\n",
+    ),
+    case(
+        "UDP",
+        5060,
+        "\tprotocol=udp\n\tservice=sip\n\tlogin=\"probe@example\"\n",
+    ),
+    case("TCP", 5060, "\tservice=sip\n\tlogin=\"probe@example\"\n"),
+    case(
+        "TCP",
+        443,
+        "\tservice=https\n\tvirtualhost=www.example\n\trequest=\"check\"\n\treceive=\"^healthy$\"\n",
+    ),
+    case(
+        "TCP",
+        3128,
+        "\tservice=http_proxy\n\trequest=\"http://backend.example/status\"\n\treceive=\"^proxy ok\"\n",
+    ),
     Case {
         proto: "TCP",
-        port: 110,
-        block: "\tservice=pop\n\tlogin=\"probe\"\n\tpasswd=\"pw\"\n",
-    },
-    Case {
-        proto: "TCP",
-        port: 143,
-        block: "\tservice=imap\n\tlogin=\"probe\"\n\tpasswd=\"pw\"\n",
-    },
-    Case {
-        proto: "TCP",
-        port: 389,
-        block: "\tservice=ldap\n\trequest=\"dc=example\"\n\treceive=\"^dc=example$\"\n",
-    },
-    Case {
-        proto: "TCP",
-        port: 3306,
-        block: "\tservice=mysql\n\tlogin=\"probe\"\n\tpasswd=\"pw\"\n\tdatabase=\"app\"\n\trequest=\"SELECT 1\"\n",
-    },
-    Case {
-        proto: "UDP",
-        port: 1812,
-        block: "\tprotocol=udp\n\tservice=radius\n\tlogin=\"probe\"\n\tpasswd=\"pw\"\n\tsecret=\"s3cret\"\n",
-    },
-    Case {
-        proto: "UDP",
-        port: 7,
-        block: "\tprotocol=udp\n\tservice=simpletcp\n\trequest=\"status\"\n\treceive=\"^status: green$\"\n",
+        port: 8000,
+        rport: 9000,
+        block: "\tchecktype=external\n\tcheckcommand=\"{EXT}\"\n",
     },
 ];
 
-fn config() -> String {
+fn config(ext: &str) -> String {
     let mut text = String::from(
         "checkinterval=1\nchecktimeout=2\nnegotiatetimeout=2\nfailurecount=1\nquiescent=no\n",
     );
     for c in &CASES {
-        let port = c.port;
+        let (port, rport) = (c.port, c.rport);
         let _ = write!(
             text,
-            "virtual=10.0.0.1:{port}\n\treal=10.1.0.1:{port} masq\n\treal=10.1.0.2:{port} masq\n\tscheduler=rr\n{}",
-            c.block
+            "virtual=10.0.0.1:{port}\n\treal=10.1.0.1:{rport} masq\n\treal=10.1.0.2:{rport} masq\n\tscheduler=rr\n{}",
+            c.block.replace("{EXT}", ext)
         );
     }
     text
+}
+
+/// The external check: records its arguments, exits 0 for the real named in the
+/// `healthy` file and otherwise hangs (exec'd sleep) until the daemon's timeout kills it.
+fn external_script(base: &str) -> String {
+    let path = format!("{base}.check");
+    let text = format!(
+        "#!/bin/sh\necho \"$1 $2 $3 $4\" > {base}.args-$3\nread -r h < {base}.healthy\n[ \"$h\" = \"$3\" ] && exit 0\necho $$ > {base}.hung-$3\nexec sleep 30\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    sh(&format!("chmod 755 {path}"));
+    path
 }
 
 /// Polls until every virtual has exactly `real` (10.1.0.`real`) with weight 1.
 fn wait_all_on(real: u8, d: &Daemon) -> Duration {
     let start = Instant::now();
     loop {
+        let out = ipvsadm_list();
         let wrong: Vec<String> = CASES
             .iter()
             .filter_map(|c| {
-                let want = BTreeMap::from([(format!("10.1.0.{real}:{}", c.port), 1)]);
-                let got = reals_of(c.proto, &format!("10.0.0.1:{}", c.port));
+                let want = BTreeMap::from([(format!("10.1.0.{real}:{}", c.rport), 1)]);
+                let got = reals_of(&out, c.proto, &format!("10.0.0.1:{}", c.port));
                 (got.as_ref() != Some(&want)).then(|| format!("{} {}: {got:?}", c.proto, c.port))
             })
             .collect();
@@ -430,6 +843,18 @@ fn wait_all_on(real: u8, d: &Daemon) -> Duration {
     }
 }
 
+/// Waits until the process `pid` is gone (killed and reaped by the daemon).
+fn wait_gone(pid: &str, limit: Duration) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
 #[test]
 fn protocol_checks_move_reals_in_and_out_of_the_kernel() {
     kernel_test!();
@@ -442,21 +867,61 @@ fn protocol_checks_move_reals_in_and_out_of_the_kernel() {
         serve_tcp(&format!("{ip}:143"), health, imap);
         serve_tcp(&format!("{ip}:389"), health, ldap);
         serve_tcp(&format!("{ip}:3306"), health, mysql);
+        serve_tcp(&format!("{ip}:5432"), health, pgsql);
         serve_udp(&format!("{ip}:1812"), health, radius);
         serve_udp(&format!("{ip}:7"), health, status);
+        serve_udp(&format!("{ip}:53"), health, dns_udp);
+        serve_udp(&format!("{ip}:5353"), health, dns_udp);
+        serve_tcp(&format!("{ip}:53"), health, dns_tcp);
+        serve_tcp(&format!("{ip}:25"), health, smtp);
+        serve_tcp(&format!("{ip}:119"), health, nntp);
+        serve_tcp(&format!("{ip}:21"), health, ftp);
+        serve_udp(&format!("{ip}:5060"), health, sip_udp);
+        serve_tcp(&format!("{ip}:5060"), health, sip_tcp);
+        serve_tcp(&format!("{ip}:443"), health, https);
+        serve_tcp(&format!("{ip}:3128"), health, http_proxy);
     }
-    let mut d = Daemon::start(&config());
+    let base = format!("/run/lvhc-{}", std::process::id());
+    let ext = external_script(&base);
+    std::fs::write(format!("{base}.healthy"), "10.1.0.1\n").unwrap();
+    let _cleanup = Cleanup(base.clone());
+
+    let mut d = Daemon::start(&config(&ext));
     let took = wait_all_on(1, &d);
-    eprintln!("all six virtuals on the healthy real after {took:?}");
+    eprintln!(
+        "all {} virtuals on the healthy real after {took:?}",
+        CASES.len()
+    );
+    let args = std::fs::read_to_string(format!("{base}.args-10.1.0.2")).unwrap();
+    assert_eq!(args, "10.0.0.1 8000 10.1.0.2 9000\n");
 
     first.store(false, Ordering::SeqCst);
     second.store(true, Ordering::SeqCst);
+    std::fs::write(format!("{base}.healthy"), "10.1.0.2\n").unwrap();
     let took = wait_all_on(2, &d);
-    eprintln!("all six moved to the other real after {took:?}");
+    eprintln!("all moved to the other real after {took:?}");
     let log = d.log();
+    for c in &CASES {
+        let line = format!(
+            "Deleted real server: 10.1.0.1:{} (10.0.0.1:{})",
+            c.rport, c.port
+        );
+        assert!(log.contains(&line), "{line}\n{log}");
+    }
+    // The hung external check of the now-failing real is killed at its checktimeout.
+    let hung = std::fs::read_to_string(format!("{base}.hung-10.1.0.1")).unwrap();
     assert!(
-        log.contains("Deleted real server: 10.1.0.1:3306 (10.0.0.1:3306)"),
-        "{log}"
+        wait_gone(hung.trim(), Duration::from_secs(8)),
+        "external check {hung} still running"
     );
     d.stop();
+}
+
+/// Removes the test's files in /run.
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = sh(&format!("rm -f {}.*", self.0));
+    }
 }

@@ -2,6 +2,8 @@
 //! is TCP and UDP otherwise. A name is looked up as A; an IP address as PTR. Up when some A
 //! address or PTR name matches `receive`; an empty receive is always down (as ldirectord).
 //! A minimal hand-written DNS client: one question, answers only, compression understood.
+//! Over UDP the query is sent again after 5 s, then 10 s, 20 s… (Net::DNS's `retrans`
+//! schedule), so one lost datagram does not fail a check with the default 30 s timeout.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -14,6 +16,8 @@ use super::{BoxFuture, Check, Outcome, Target, with_deadline};
 
 const TYPE_A: u16 = 1;
 const TYPE_PTR: u16 = 12;
+/// Net::DNS's default first retransmission interval (doubled after each resend).
+pub const RETRANSMIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct DnsCheck {
@@ -22,6 +26,8 @@ pub struct DnsCheck {
     pub receive: Option<Regex>,
     pub tcp: bool,
     pub timeout: Duration,
+    /// First UDP resend interval ([`RETRANSMIT`]); doubles after every resend.
+    pub retransmit: Duration,
 }
 
 impl Check for DnsCheck {
@@ -41,7 +47,7 @@ impl Check for DnsCheck {
                 let reply = if self.tcp {
                     exchange_tcp(server, &query).await
                 } else {
-                    exchange_udp(server, &query).await
+                    exchange_udp(server, &query, self.retransmit).await
                 };
                 match reply.map(|r| parse_answers(&r, id, qtype)) {
                     Ok(Ok(answers)) if answers.iter().any(|a| receive.is_match(a)) => Outcome::Up,
@@ -97,7 +103,11 @@ pub fn build_query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
     q
 }
 
-async fn exchange_udp(server: SocketAddr, query: &[u8]) -> std::io::Result<Vec<u8>> {
+async fn exchange_udp(
+    server: SocketAddr,
+    query: &[u8],
+    retransmit: Duration,
+) -> std::io::Result<Vec<u8>> {
     let local: SocketAddr = if server.is_ipv6() {
         "[::]:0".parse().map_err(std::io::Error::other)?
     } else {
@@ -105,11 +115,18 @@ async fn exchange_udp(server: SocketAddr, query: &[u8]) -> std::io::Result<Vec<u
     };
     let sock = UdpSocket::bind(local).await?;
     sock.connect(server).await?;
-    sock.send(query).await?;
     let mut buf = vec![0u8; 4096];
-    let n = sock.recv(&mut buf).await?;
-    buf.truncate(n);
-    Ok(buf)
+    let mut wait = retransmit.max(Duration::from_millis(10));
+    loop {
+        sock.send(query).await?;
+        // The caller's deadline ends this loop.
+        if let Ok(received) = tokio::time::timeout(wait, sock.recv(&mut buf)).await {
+            let n = received?;
+            buf.truncate(n);
+            return Ok(buf);
+        }
+        wait = wait.saturating_mul(2);
+    }
 }
 
 async fn exchange_tcp(server: SocketAddr, query: &[u8]) -> std::io::Result<Vec<u8>> {
@@ -233,5 +250,29 @@ mod tests {
             "DNS error code 3"
         );
         assert!(parse_answers(&q[..5], 1, TYPE_PTR).is_err());
+    }
+
+    /// A UDP server that ignores the first query and answers the resend.
+    #[tokio::test]
+    async fn a_lost_udp_query_is_sent_again() {
+        let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = sock.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            let _ = sock.recv_from(&mut buf).await.unwrap();
+            let (n, peer) = sock.recv_from(&mut buf).await.unwrap();
+            let id = u16::from_be_bytes([buf[0], buf[1]]);
+            let r = reply(id, &buf[..n], &[(TYPE_A, vec![192, 0, 2, 1])]);
+            sock.send_to(&r, peer).await.unwrap();
+        });
+        let check = DnsCheck {
+            query: "www.example".into(),
+            receive: Some(Regex::new("^192\\.0\\.2\\.1$").unwrap()),
+            tcp: false,
+            timeout: Duration::from_secs(2),
+            retransmit: Duration::from_millis(200),
+        };
+        let t = crate::health::check::fake::target_udp(port);
+        assert_eq!(check.run(&t).await, Outcome::Up);
     }
 }

@@ -1,7 +1,8 @@
 //! `service=ftp` (spec §2.3): log in (`login`/`passwd`, anonymous by default), `CWD /`,
 //! binary mode, passive mode, `RETR request`; up when the downloaded content matches
-//! `receive`. As in ldirectord only the content decides, so an FTP error shows up as "no
-//! match" with the server's reply as the reason.
+//! `receive`. As in ldirectord (Net::FTP inside an eval) only the content decides: a
+//! refused `CWD` or `TYPE` does not stop the check, and the file is asked for exactly as
+//! ldirectord asks Net::FTP for it, with the request's leading `/` (`RETR /index.html`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -19,7 +20,7 @@ const MAX_FILE: u64 = 1 << 20;
 pub struct FtpCheck {
     pub login: String,
     pub passwd: String,
-    /// The file to fetch, without the leading `/`.
+    /// The file to fetch: the request as configured, leading `/` included.
     pub file: String,
     pub receive: Regex,
     pub timeout: Duration,
@@ -34,7 +35,7 @@ impl Check for FtpCheck {
             let server = SocketAddr::new(target.real_addr, port);
             with_deadline(self.timeout, async move {
                 match self.fetch(server).await {
-                    Ok(content) if self.receive.is_match(&content) => Outcome::Up,
+                    Ok(content) if super::receive_matches(&self.receive, &content) => Outcome::Up,
                     Ok(_) => Outcome::Down("downloaded file does not match receive".to_owned()),
                     Err(why) => Outcome::Down(why),
                 }
@@ -57,8 +58,9 @@ impl FtpCheck {
         } else {
             &self.login
         };
+        // Net::FTP's defaults for an empty login.
         let pass = if self.passwd.is_empty() {
-            "lvsctl@"
+            "-anonymous@"
         } else {
             &self.passwd
         };
@@ -72,9 +74,10 @@ impl FtpCheck {
             }
             expect(&answer, if i == 0 { '3' } else { '2' })?;
         }
+        // ldirectord ignores what these return; only the download counts.
         for line in ["CWD /", "TYPE I"] {
             send(&mut w, line).await?;
-            expect(&reply(&mut r).await?, '2')?;
+            reply(&mut r).await?;
         }
         send(&mut w, "PASV").await?;
         let pasv = reply(&mut r).await?;
@@ -152,5 +155,85 @@ mod tests {
         );
         assert_eq!(pasv_port("227 nothing"), None);
         assert_eq!(pasv_port("227 (1,2,3,4,300,1)"), None);
+    }
+
+    /// A one-session FTP server: CWD is refused, the data port serves `body`; records the
+    /// commands it got.
+    async fn server(body: &'static str) -> (u16, tokio::task::JoinHandle<Vec<String>>) {
+        use crate::health::check::fake;
+        let (control, port) = fake::listener().await;
+        let (data, data_port) = fake::listener().await;
+        let task = tokio::spawn(async move {
+            let (s, _) = control.accept().await.unwrap();
+            let (rd, mut w) = s.into_split();
+            let mut rd = BufReader::new(rd);
+            w.write_all(b"220-hello\r\n220 ready\r\n").await.unwrap();
+            let mut seen = Vec::new();
+            let mut line = String::new();
+            while rd.read_line(&mut line).await.unwrap_or(0) > 0 {
+                let cmd = line.trim_end().to_owned();
+                line.clear();
+                let answer = match cmd.split(' ').next().unwrap_or("") {
+                    "USER" => "331 password please\r\n".to_owned(),
+                    "PASS" => "230 in\r\n".to_owned(),
+                    "CWD" => "550 no such directory\r\n".to_owned(),
+                    "TYPE" => "200 binary\r\n".to_owned(),
+                    "PASV" => format!(
+                        "227 Entering Passive Mode (9,9,9,9,{},{})\r\n",
+                        data_port >> 8,
+                        data_port & 0xff
+                    ),
+                    "RETR" => {
+                        w.write_all(b"150 sending\r\n").await.unwrap();
+                        let (mut d, _) = data.accept().await.unwrap();
+                        d.write_all(body.as_bytes()).await.unwrap();
+                        drop(d);
+                        "226 done\r\n".to_owned()
+                    }
+                    _ => "221 bye\r\n".to_owned(),
+                };
+                seen.push(cmd.clone());
+                let _ = w.write_all(answer.as_bytes()).await;
+                if cmd == "QUIT" {
+                    break;
+                }
+            }
+            seen
+        });
+        (port, task)
+    }
+
+    #[tokio::test]
+    async fn retrieves_the_request_with_its_slash_and_ignores_a_refused_cwd() {
+        use crate::health::check::fake;
+        let check = |receive: &str| FtpCheck {
+            login: String::new(),
+            passwd: String::new(),
+            file: "/health.txt".to_owned(),
+            receive: Regex::new(receive).unwrap(),
+            timeout: Duration::from_secs(3),
+        };
+        let (port, seen) = server("all good\n").await;
+        assert_eq!(
+            check("^all good").run(&fake::target(port)).await,
+            Outcome::Up
+        );
+        assert_eq!(
+            seen.await.unwrap(),
+            [
+                "USER anonymous",
+                "PASS -anonymous@",
+                "CWD /",
+                "TYPE I",
+                "PASV",
+                "RETR /health.txt",
+                "QUIT"
+            ]
+        );
+        let (port, _) = server("bad\n").await;
+        fake::assert_down(
+            &check("^all good").run(&fake::target(port)).await,
+            "does not match",
+        );
     }
 }

@@ -112,6 +112,15 @@ where
     }
 }
 
+/// Whether `receive` matches a response body or file the way ldirectord's Perl `=~ /re/`
+/// does: Perl's `$` also matches just before a final newline, so `^healthy$` accepts the
+/// body `healthy\n`. The Rust regex's `$` does not, so the text without that one newline
+/// is tried too. (Patterns that pin the very end with `\z` are thereby slightly more
+/// lenient than in Perl.)
+pub fn receive_matches(receive: &regex::Regex, text: &str) -> bool {
+    receive.is_match(text) || text.strip_suffix('\n').is_some_and(|t| receive.is_match(t))
+}
+
 /// The check a virtual's settings ask for. Kinds not implemented yet are returned as
 /// [`Unsupported`], which reports the real down with an explanation rather than up.
 pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
@@ -172,7 +181,12 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             tls: c.service == CheckService::Https,
             proxy: false,
             method: c.http_method,
-            request,
+            request: http::first_request(
+                r.request.as_deref(),
+                &c.request,
+                c.service.keyword(),
+                false,
+            ),
             receive,
             virtual_host: c.virtual_host.clone(),
             timeout,
@@ -182,12 +196,13 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             receive,
             tcp: v.key.protocol() == Some(crate::ipvs::model::Protocol::Tcp),
             timeout,
+            retransmit: dns::RETRANSMIT,
         }),
         CheckService::Ftp => match receive {
             Some(receive) => Box::new(FtpCheck {
                 login: c.login.clone(),
                 passwd: c.passwd.clone(),
-                file: request.trim_start_matches('/').to_owned(),
+                file: request.clone(),
                 receive,
                 timeout,
             }),
@@ -243,7 +258,7 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             tls: false,
             proxy: true,
             method: c.http_method,
-            request: request.strip_prefix('/').unwrap_or(&request).to_owned(),
+            request: http::first_request(r.request.as_deref(), &c.request, "http", true),
             receive,
             virtual_host: None,
             timeout,

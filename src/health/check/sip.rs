@@ -1,5 +1,9 @@
 //! `service=sip` (spec §2.3): one `OPTIONS sip:<login>` request over the virtual's
 //! protocol (TCP by default, UDP for `protocol=udp`); up only on `SIP/2.0 200 OK`.
+//!
+//! As in ldirectord, `Via:` names the check's *own* socket address (where a server without
+//! `rport` support sends its answer) and a `Contact:` is included. Unlike ldirectord, whose
+//! Via always says UDP, the Via transport is the one actually used.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -25,11 +29,10 @@ impl Check for SipCheck {
             };
             let server = SocketAddr::new(target.real_addr, port);
             with_deadline(self.timeout, async move {
-                let request = options_request(&self.login, server, self.udp);
                 let reply = if self.udp {
-                    over_udp(server, &request).await
+                    over_udp(server, &self.login).await
                 } else {
-                    over_tcp(server, &request).await
+                    over_tcp(server, &self.login).await
                 };
                 match reply {
                     Ok(text) => {
@@ -48,23 +51,26 @@ impl Check for SipCheck {
     }
 }
 
-pub fn options_request(login: &str, server: SocketAddr, udp: bool) -> String {
+/// The OPTIONS request sent from `local` (the check's socket) over UDP or TCP.
+pub fn options_request(login: &str, local: SocketAddr, udp: bool) -> String {
     let transport = if udp { "UDP" } else { "TCP" };
     let tag = std::process::id();
     format!(
         "OPTIONS sip:{login} SIP/2.0\r\n\
-         Via: SIP/2.0/{transport} {server};branch=z9hG4bKlvsctl{tag};rport\r\n\
+         Via: SIP/2.0/{transport} {local};branch=z9hG4bKlvsctl{tag};rport\r\n\
          Max-Forwards: 70\r\n\
-         From: <sip:{login}>;tag=lvsctl{tag}\r\n\
          To: <sip:{login}>\r\n\
-         Call-ID: lvsctl-{tag}@{server}\r\n\
+         From: <sip:{login}>;tag=lvsctl{tag}\r\n\
+         Call-ID: lvsctl-{tag}-{}\r\n\
          CSeq: 1 OPTIONS\r\n\
+         Contact: <sip:{login}>\r\n\
          Accept: application/sdp\r\n\
-         Content-Length: 0\r\n\r\n"
+         Content-Length: 0\r\n\r\n",
+        local.port()
     )
 }
 
-async fn over_udp(server: SocketAddr, request: &str) -> std::io::Result<String> {
+async fn over_udp(server: SocketAddr, login: &str) -> std::io::Result<String> {
     let local: SocketAddr = if server.is_ipv6() {
         SocketAddr::from(([0u16; 8], 0))
     } else {
@@ -72,14 +78,16 @@ async fn over_udp(server: SocketAddr, request: &str) -> std::io::Result<String> 
     };
     let sock = UdpSocket::bind(local).await?;
     sock.connect(server).await?;
+    let request = options_request(login, sock.local_addr()?, true);
     sock.send(request.as_bytes()).await?;
     let mut buf = vec![0u8; 4096];
     let n = sock.recv(&mut buf).await?;
     Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
 }
 
-async fn over_tcp(server: SocketAddr, request: &str) -> std::io::Result<String> {
+async fn over_tcp(server: SocketAddr, login: &str) -> std::io::Result<String> {
     let mut s = TcpStream::connect(server).await?;
+    let request = options_request(login, s.local_addr()?, false);
     s.write_all(request.as_bytes()).await?;
     let mut buf = vec![0u8; 4096];
     let n = s.read(&mut buf).await?;
@@ -100,6 +108,10 @@ mod tests {
             for reply in ["SIP/2.0 200 OK\r\n\r\n", "SIP/2.0 404 Not Found\r\n\r\n"] {
                 let (n, peer) = sock.recv_from(&mut buf).await.unwrap();
                 assert!(buf[..n].starts_with(b"OPTIONS sip:probe SIP/2.0\r\n"));
+                let via = format!("\r\nVia: SIP/2.0/UDP {peer};branch=");
+                let text = String::from_utf8_lossy(&buf[..n]);
+                assert!(text.contains(&via), "{text}");
+                assert!(text.contains("\r\nContact: <sip:probe>\r\n"), "{text}");
                 sock.send_to(reply.as_bytes(), peer).await.unwrap();
             }
         });

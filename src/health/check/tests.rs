@@ -278,9 +278,34 @@ async fn t40_http_follows_redirects_matches_receive_and_sends_virtualhost() {
         (super::checker_for(&v, &v.reals[0]), t)
     };
     let (c, t) = cf(
-        "    request=\"old\"\n    receive=\"hello from www\\.example\"\n    virtualhost=www.example\n",
+        "    request=\"new\"\n    receive=\"^hello from www\\.example$\"\n    virtualhost=www.example\n",
     );
     assert_eq!(c.run(&t).await, Outcome::Up);
+    // LWP drops the configured Host on a redirect: /new then sees the URL's authority.
+    let (c, t) = cf(&format!(
+        "    request=\"old\"\n    receive=\"^hello from 127\\.0\\.0\\.1:{port}$\"\n    virtualhost=www.example\n"
+    ));
+    assert_eq!(c.run(&t).await, Outcome::Up);
+    // A per-real request that is a whole URL is fetched from the URL's host (here the
+    // same server, while the real's own port 1 is closed); a virtual's is only a path.
+    let text = format!(
+        "virtual=192.0.2.1:80\n    real=127.0.0.1:1 masq \"http://127.0.0.1:{port}/new\", \"^hello from www\"\n    service=http\n    virtualhost=www.example\n"
+    );
+    let v = parse_config("t.cf", &text, &env)
+        .unwrap()
+        .0
+        .virtuals
+        .remove(0);
+    let t = Target::new(&v, &v.reals[0]);
+    assert_eq!(
+        super::checker_for(&v, &v.reals[0]).run(&t).await,
+        Outcome::Up
+    );
+    let (c, t) = cf(&format!("    request=\"http://127.0.0.1:{port}/new\"\n"));
+    assert_eq!(
+        c.run(&t).await,
+        Outcome::Down("HTTP/1.1 404 Not Found".into())
+    );
     let (c, t) = cf("    request=\"old\"\n    receive=\"nope\"\n");
     assert!(matches!(c.run(&t).await, Outcome::Down(r) if r.contains("does not match")));
     let (c, t) = cf("    request=\"missing\"\n");
@@ -438,4 +463,16 @@ async fn negotiate_maps_every_service_to_its_check() {
             .await,
         Outcome::Down(super::ORACLE_UNSUPPORTED.to_owned())
     );
+}
+
+#[test]
+fn receive_matches_like_perl_dollar_before_a_final_newline() {
+    use super::receive_matches;
+    let re = |r: &str| regex::Regex::new(r).unwrap();
+    assert!(receive_matches(&re("^healthy$"), "healthy\n"));
+    assert!(receive_matches(&re("^healthy$"), "healthy"));
+    assert!(!receive_matches(&re("^healthy$"), "healthy\n\n"));
+    assert!(!receive_matches(&re("^healthy$"), "healthy\r\n"));
+    assert!(receive_matches(&re("y\n$"), "healthy\n"));
+    assert!(!receive_matches(&re("^sick$"), "healthy\n"));
 }
