@@ -84,22 +84,26 @@ pub fn execute(
             exec.not_applied.extend(ops);
             continue;
         }
-        for chunk in ops.chunks(batch) {
+        let mut ops = ops.into_iter();
+        loop {
+            // Ops move into the report rather than being cloned (50,000 on a cold apply).
+            let chunk: Vec<Op> = ops.by_ref().take(batch).collect();
+            if chunk.is_empty() {
+                break;
+            }
             if stopped {
-                exec.not_applied.extend_from_slice(chunk);
+                exec.not_applied.extend(chunk);
                 continue;
             }
-            let results = backend.apply(chunk);
-            for (i, op) in chunk.iter().enumerate() {
-                if let Some(Ok(())) = results.get(i) {
-                    exec.applied.push(op.clone());
-                } else {
-                    let err = results.get(i).and_then(|r| r.as_ref().err());
-                    let err = err.map_or_else(
-                        || IpvsError::Malformed("the backend gave no result".to_owned()),
-                        copy_error,
-                    );
-                    exec.failed.push((op.clone(), err));
+            let mut results = backend.apply(&chunk).into_iter();
+            for op in chunk {
+                match results.next() {
+                    Some(Ok(())) => exec.applied.push(op),
+                    Some(Err(e)) => exec.failed.push((op, copy_error(&e))),
+                    None => exec.failed.push((
+                        op,
+                        IpvsError::Malformed("the backend gave no result".to_owned()),
+                    )),
                 }
             }
             stopped = !exec.failed.is_empty();

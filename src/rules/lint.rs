@@ -29,17 +29,19 @@ pub fn lint(rules: &Rules) -> Vec<Finding> {
 
 fn lint_service(file: &str, rule: &RuleService, out: &mut Vec<Finding>) {
     let s = &rule.service;
-    let sched_pos = rule
-        .origin
-        .value_pos(Some('s'), "scheduler")
-        .unwrap_or(rule.pos);
+    // Positions are looked up only for a finding: most objects have none.
+    let sched_pos = || {
+        rule.origin
+            .value_pos(Some('s'), "scheduler")
+            .unwrap_or(rule.pos)
+    };
     let name = s.scheduler.as_str();
     if name.is_empty() {
-        out.push(Finding::error(file, sched_pos, "empty scheduler name"));
+        out.push(Finding::error(file, sched_pos(), "empty scheduler name"));
     } else if name.len() > Scheduler::MAX_LEN {
         out.push(Finding::error(
             file,
-            sched_pos,
+            sched_pos(),
             format!(
                 "scheduler name `{name}` is longer than the kernel's {} bytes",
                 Scheduler::MAX_LEN
@@ -48,7 +50,7 @@ fn lint_service(file: &str, rule: &RuleService, out: &mut Vec<Finding>) {
     } else if !s.scheduler.is_known() {
         out.push(Finding::warning(
             file,
-            sched_pos,
+            sched_pos(),
             format!(
                 "unknown scheduler `{name}`: the kernel refuses it unless a module \
                  ip_vs_{name} exists (known: {}, none)",
@@ -104,7 +106,7 @@ fn lint_dest(file: &str, service: &RuleService, rule: &RuleDest, out: &mut Vec<F
             "a GUE tunnel needs --tun-port",
         ));
     }
-    lint_dest_address(file, key, rule, at(Some('r'), "real-server"), out);
+    lint_dest_address(file, key, rule, || at(Some('r'), "real-server"), out);
     if let (ServiceKey::Addr { port, .. }, Some(written)) = (key, rule.written_port)
         && matches!(d.fwd, ForwardMethod::Route | ForwardMethod::Tunnel)
         && written != port
@@ -124,7 +126,7 @@ fn lint_dest_address(
     file: &str,
     key: ServiceKey,
     rule: &RuleDest,
-    pos: super::source::Pos,
+    pos: impl Fn() -> super::source::Pos,
     out: &mut Vec<Finding>,
 ) {
     let d = &rule.dest;
@@ -135,7 +137,7 @@ fn lint_dest_address(
     if bad_addr {
         out.push(Finding::error(
             file,
-            pos,
+            pos(),
             format!(
                 "real server address {} is not a unicast address (the kernel refuses it)",
                 d.addr
@@ -161,8 +163,8 @@ fn lint_dest_address(
     };
     if d.fwd == ForwardMethod::Tunnel {
         let note = " (allowed for tunnelling, but only while no sync daemon runs)";
-        out.push(Finding::warning(file, pos, message + note));
+        out.push(Finding::warning(file, pos(), message + note));
     } else {
-        out.push(Finding::error(file, pos, message));
+        out.push(Finding::error(file, pos(), message));
     }
 }

@@ -6,13 +6,11 @@
 //! where an object goes: a real server for a service the file never defined, a service or
 //! real server defined twice.
 
-use std::collections::HashMap;
-
 use crate::cli::modern::schema::{self, Table};
 use crate::ipvs::model::{Dest, Rates, Service, ServiceKey, Stats};
 
 use super::json_pos::{self, JsonPositions};
-use super::model::{Origin, RuleDest, RuleService, Rules, value_index};
+use super::model::{KeyMap, Origin, RuleDest, RuleService, Rules, value_index};
 use super::source::{Finding, Pos};
 use super::tokens::{self, Token, TokenLine};
 
@@ -77,8 +75,8 @@ pub fn load(file: &str, input: &[u8], parser: &dyn LineParser) -> Loaded {
 struct Assembler {
     rules: Rules,
     findings: Vec<Finding>,
-    services: HashMap<ServiceKey, usize>,
-    dests: HashMap<(ServiceKey, crate::ipvs::model::DestKey), Pos>,
+    services: KeyMap<ServiceKey, usize>,
+    dests: KeyMap<(ServiceKey, crate::ipvs::model::DestKey), Pos>,
 }
 
 impl Assembler {
@@ -89,8 +87,8 @@ impl Assembler {
                 services: Vec::new(),
             },
             findings: Vec::new(),
-            services: HashMap::new(),
-            dests: HashMap::new(),
+            services: KeyMap::default(),
+            dests: KeyMap::default(),
         }
     }
 

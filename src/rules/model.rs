@@ -2,6 +2,13 @@
 
 use crate::ipvs::model::{Dest, Service, ServiceEntry, ServiceKey};
 
+/// Maps keyed by service and real-server identity. A rules file has tens of thousands of
+/// them and SipHash was a tenth of `lvsctl check`; the file is the operator's own, so
+/// hash flooding is no concern and foldhash's fast hasher is used instead.
+pub type KeyMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// The set counterpart of [`KeyMap`].
+pub type KeySet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
 use super::source::Pos;
 use super::tokens::Token;
 
@@ -33,21 +40,22 @@ pub fn value_index<'a>(
     short: Option<char>,
     long: &str,
 ) -> Option<usize> {
-    let long_flag = format!("--{long}");
-    let long_eq = format!("--{long}=");
-    let short_flag = short.map(|c| format!("-{c}"));
+    // Called for every object lint looks at, so no allocation: the spellings are matched
+    // by stripping prefixes instead of formatting `--{long}` and `-{c}`.
     for (i, text) in tokens.enumerate() {
-        if text == long_flag || short_flag.as_deref() == Some(text) {
-            return Some(i + 1);
+        if let Some(body) = text.strip_prefix("--") {
+            match body.strip_prefix(long) {
+                Some("") => return Some(i + 1),
+                Some(rest) if rest.starts_with('=') => return Some(i),
+                _ => {}
+            }
+            continue;
         }
-        if text.starts_with(&long_eq) {
-            return Some(i);
-        }
-        if let Some(flag) = &short_flag
-            && !text.starts_with("--")
-            && text.starts_with(flag.as_str())
+        if let Some(c) = short
+            && let Some(rest) = text.strip_prefix('-')
+            && let Some(value) = rest.strip_prefix(c)
         {
-            return Some(i);
+            return Some(if value.is_empty() { i + 1 } else { i });
         }
     }
     None

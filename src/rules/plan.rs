@@ -7,12 +7,14 @@
 //! then (when draining) the ones to delete are set to weight 0, and only then are real
 //! servers and services deleted.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde::Serialize;
 
 use crate::ipvs::Op;
 use crate::ipvs::model::{Dest, DestKey, Service, ServiceEntry, ServiceKey};
+
+use super::model::{KeyMap, KeySet};
 
 /// Which parts of a service differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -220,10 +222,9 @@ pub fn dest_changes(from: &Dest, to: &Dest) -> Vec<DestField> {
 
 /// Plan the way from `live` to `desired`. Pure; see the module doc for the ordering.
 pub fn plan(desired: &[ServiceEntry], live: &[ServiceEntry], opts: PlanOptions) -> Plan {
-    let live_by_key: HashMap<ServiceKey, &ServiceEntry> =
+    let live_by_key: KeyMap<ServiceKey, &ServiceEntry> =
         live.iter().map(|e| (e.service.key, e)).collect();
-    let desired_keys: HashSet<ServiceKey> = desired.iter().map(|e| e.service.key).collect();
-    let mut steps = Vec::new();
+    let mut steps = Vec::with_capacity(desired.iter().map(|e| 1 + e.dests.len()).sum());
     for want in desired {
         match live_by_key.get(&want.service.key) {
             None => {
@@ -237,6 +238,7 @@ pub fn plan(desired: &[ServiceEntry], live: &[ServiceEntry], opts: PlanOptions) 
         }
     }
     if opts.prune {
+        let desired_keys: KeySet<ServiceKey> = desired.iter().map(|e| e.service.key).collect();
         for have in live
             .iter()
             .filter(|e| !desired_keys.contains(&e.service.key))
@@ -247,8 +249,23 @@ pub fn plan(desired: &[ServiceEntry], live: &[ServiceEntry], opts: PlanOptions) 
             steps.push(Step::DelService(have.service.clone()));
         }
     }
-    steps.sort_by_key(Step::phase);
-    Plan { steps }
+    Plan {
+        steps: by_phase(steps),
+    }
+}
+
+/// The steps phase by phase, file order kept within a phase: a stable bucket sort (a
+/// cold apply plans 50,000 steps, interleaved services and real servers).
+fn by_phase(steps: Vec<Step>) -> Vec<Step> {
+    let mut buckets: [Vec<Step>; 5] = Default::default();
+    for step in steps {
+        buckets[step.phase() as usize].push(step);
+    }
+    let mut out = Vec::with_capacity(buckets.iter().map(Vec::len).sum());
+    for bucket in buckets {
+        out.extend(bucket);
+    }
+    out
 }
 
 fn drains<'a>(service: ServiceKey, dests: impl IntoIterator<Item = &'a Dest>) -> Vec<Step> {
@@ -277,8 +294,8 @@ fn plan_service(
             changed,
         });
     }
-    let have_dests: HashMap<DestKey, &Dest> = have.dests.iter().map(|d| (d.key(), d)).collect();
-    let want_keys: HashSet<DestKey> = want.dests.iter().map(Dest::key).collect();
+    let have_dests: KeyMap<DestKey, &Dest> = have.dests.iter().map(|d| (d.key(), d)).collect();
+    let want_keys: KeySet<DestKey> = want.dests.iter().map(Dest::key).collect();
     for dest in &want.dests {
         match have_dests.get(&dest.key()) {
             None => steps.push(Step::AddDest {

@@ -2,7 +2,6 @@
 //! kernel refused (with the file position of the object it was about), which were never
 //! sent, and what the rollback did.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
@@ -11,15 +10,15 @@ use crate::ipvs::Op;
 use crate::ipvs::model::{DestKey, ServiceKey};
 
 use super::apply::Execution;
-use super::model::Rules;
+use super::model::{KeyMap, Rules};
 use super::source::Pos;
 
 /// Where each object of the file was written, to point kernel errors at lines.
 #[derive(Debug, Default)]
 pub struct Positions {
     file: String,
-    services: HashMap<ServiceKey, Pos>,
-    dests: HashMap<(ServiceKey, DestKey), Pos>,
+    services: KeyMap<ServiceKey, Pos>,
+    dests: KeyMap<(ServiceKey, DestKey), Pos>,
 }
 
 impl Positions {

@@ -79,8 +79,16 @@ fn trailing_separators(raw: &[u8]) -> usize {
     raw.iter().rev().take_while(|b| is_separator(**b)).count()
 }
 
+/// A token's text: its bytes when they are UTF-8 (one allocation), else lossily decoded.
+fn text_of(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
 fn line_tokens(raw: &[u8], line: usize) -> Vec<Token> {
-    let mut tokens = Vec::new();
+    let mut tokens = Vec::with_capacity(8);
     let mut pos = 0;
     while pos < raw.len() {
         if is_separator(raw[pos]) {
@@ -96,7 +104,7 @@ fn line_tokens(raw: &[u8], line: usize) -> Vec<Token> {
         let bytes = bytes.split(|b| *b == 0).next().unwrap_or_default();
         if bytes != b"ipvsadm" {
             tokens.push(Token {
-                text: String::from_utf8_lossy(bytes).into_owned(),
+                text: text_of(bytes),
                 pos: Pos::new(line, column_of(raw, pos)),
             });
         }

@@ -5,23 +5,31 @@
 //! netmask) for everything that only names a service, and the bare key (AF + FWMARK or
 //! PROTOCOL/ADDR/PORT) for GET_DEST dumps. Single-service GET_SERVICE is the identity block
 //! with NETMASK 0.
-
-use std::io::Cursor;
-
-use neli::ToBytes;
-use neli::genl::{Genlmsghdr, GenlmsghdrBuilder, Nlattr};
-use neli::types::{Buffer, GenlBuffer};
+//!
+//! The bytes are written directly by [`Writer`] rather than through neli's builders: a
+//! cold apply encodes one request per kernel write (50,000 for a 10k-service file), and
+//! neli allocates and copies every attribute and every nest level on the way (half of
+//! apply's user time under emulation). The format is the plain netlink one; the golden
+//! tests in `tests/wire_golden.rs` hold every request to ipvsadm's bytes.
 
 use super::WireError;
-use super::attr::{attr, inet_addr, nest};
+use super::attr::inet_addr;
 use super::consts::{CmdAttr, DaemonAttr, DestAttr, GENL_VERSION, IpvsCmd, SvcAttr};
-use super::frame::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, push_message};
+use super::frame::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, align, push_message};
 use crate::ipvs::backend::Op;
 use crate::ipvs::model::{
     AddressFamily, DaemonRole, Dest, Service, ServiceFlags, ServiceKey, SyncDaemon, Timeouts,
 };
 
-type Attr<T> = Nlattr<T, Buffer>;
+/// Longest payload we put in one attribute (or nest); far above anything IPVS accepts
+/// (16-byte names), far below the u16 `nla_len` limit that would otherwise wrap silently.
+const MAX_PAYLOAD: usize = 4096;
+
+/// `NLA_F_NESTED`, set on nests as libnl sets it for ipvsadm.
+const NLA_F_NESTED: u16 = 0x8000;
+
+/// `struct nlattr` header size.
+const NLA_HDRLEN: usize = 4;
 
 /// One request: genl command plus the serialised genl header and attributes. The netlink
 /// header (family id, seq, pid) is added when it is framed into a send buffer.
@@ -44,21 +52,91 @@ impl Request {
         push_message(out, family, self.flags(), seq, pid, &self.payload);
     }
 
-    fn new(cmd: IpvsCmd, attrs: Vec<Attr<CmdAttr>>, dump: bool) -> Result<Self, WireError> {
-        let genl: Genlmsghdr<IpvsCmd, CmdAttr> = GenlmsghdrBuilder::default()
-            .cmd(cmd)
-            .version(GENL_VERSION)
-            .attrs(attrs.into_iter().collect::<GenlBuffer<_, _>>())
-            .build()
-            .map_err(|e| WireError::Neli(e.to_string()))?;
-        let mut out = Cursor::new(Vec::new());
-        genl.to_bytes(&mut out)
-            .map_err(|e| WireError::Neli(e.to_string()))?;
+    /// A request whose attributes `body` writes after the genl header.
+    fn build(
+        cmd: IpvsCmd,
+        dump: bool,
+        body: impl FnOnce(&mut Writer) -> Result<(), WireError>,
+    ) -> Result<Self, WireError> {
+        let mut w = Writer::genl(cmd);
+        body(&mut w)?;
         Ok(Self {
             cmd,
             dump,
-            payload: out.into_inner(),
+            payload: w.buf,
         })
+    }
+
+    fn bare(cmd: IpvsCmd, dump: bool) -> Result<Self, WireError> {
+        Self::build(cmd, dump, |_| Ok(()))
+    }
+}
+
+/// Appends a genl header and netlink attributes to one buffer: `nla_len` (header plus
+/// unpadded payload), `nla_type`, payload, zero padding to 4 bytes; a nest's length
+/// covers its padded children. Integers are in host order as the kernel's `nla_get_u*`
+/// expect; ports are passed already in network order.
+struct Writer {
+    buf: Vec<u8>,
+}
+
+impl Writer {
+    /// Room for the largest hot request (a dest write is 152 bytes) without regrowing.
+    const CAPACITY: usize = 192;
+
+    fn genl(cmd: IpvsCmd) -> Self {
+        let mut buf = Vec::with_capacity(Self::CAPACITY);
+        buf.push(u8::from(cmd));
+        buf.push(GENL_VERSION);
+        buf.extend_from_slice(&[0, 0]);
+        Self { buf }
+    }
+
+    fn header(&mut self, ty: u16, len: usize) {
+        // `len` is at most MAX_PAYLOAD + NLA_HDRLEN, checked by every caller.
+        self.buf.extend_from_slice(&(len as u16).to_ne_bytes());
+        self.buf.extend_from_slice(&ty.to_ne_bytes());
+    }
+
+    fn pad(&mut self) {
+        self.buf.resize(align(self.buf.len()), 0);
+    }
+
+    /// One attribute with a fixed-size payload (an integer's bytes, an address, a port).
+    fn put<const N: usize>(&mut self, ty: impl Into<u16>, payload: [u8; N]) {
+        const { assert!(N <= MAX_PAYLOAD) };
+        self.header(ty.into(), NLA_HDRLEN + N);
+        self.buf.extend_from_slice(&payload);
+        self.pad();
+    }
+
+    /// A NUL-terminated string attribute (`nla_put_string`).
+    fn put_str(&mut self, ty: impl Into<u16>, s: &str) -> Result<(), WireError> {
+        if s.len() + 1 > MAX_PAYLOAD {
+            return Err(WireError::TooLong("attribute payload"));
+        }
+        self.header(ty.into(), NLA_HDRLEN + s.len() + 1);
+        self.buf.extend_from_slice(s.as_bytes());
+        self.buf.push(0);
+        self.pad();
+        Ok(())
+    }
+
+    /// A nest of whatever `children` writes.
+    fn nest(
+        &mut self,
+        ty: impl Into<u16>,
+        children: impl FnOnce(&mut Self) -> Result<(), WireError>,
+    ) -> Result<(), WireError> {
+        let start = self.buf.len();
+        self.header(ty.into() | NLA_F_NESTED, 0);
+        children(self)?;
+        let len = self.buf.len() - start;
+        if len - NLA_HDRLEN > MAX_PAYLOAD {
+            return Err(WireError::TooLong("nested attribute"));
+        }
+        self.buf[start..start + 2].copy_from_slice(&(len as u16).to_ne_bytes());
+        Ok(())
     }
 }
 
@@ -66,9 +144,9 @@ impl Request {
 pub fn encode_op(op: &Op) -> Result<Request, WireError> {
     use IpvsCmd as C;
     match op {
-        Op::AddService(s) => Request::new(C::NewService, vec![service_full(s)?], false),
-        Op::EditService(s) => Request::new(C::SetService, vec![service_full(s)?], false),
-        Op::DelService(k) => Request::new(C::DelService, vec![service_identity(k)?], false),
+        Op::AddService(s) => Request::build(C::NewService, false, |w| service_full(w, s)),
+        Op::EditService(s) => Request::build(C::SetService, false, |w| service_full(w, s)),
+        Op::DelService(k) => Request::build(C::DelService, false, |w| service_identity(w, k)),
         Op::AddDest(k, d) => dest_request(C::NewDest, k, d),
         Op::EditDest(k, d) => dest_request(C::SetDest, k, d),
         Op::DelDest(k, dk) => {
@@ -77,76 +155,87 @@ pub fn encode_op(op: &Op) -> Result<Request, WireError> {
             let d = Dest::new(dk.addr, dk.port);
             dest_request(C::DelDest, k, &d)
         }
-        Op::Zero(None) => Request::new(C::Zero, Vec::new(), false),
-        Op::Zero(Some(k)) => Request::new(C::Zero, vec![service_identity(k)?], false),
-        Op::Flush => Request::new(C::Flush, Vec::new(), false),
-        Op::SetTimeouts(t) => Request::new(C::SetConfig, timeout_attrs(t)?, false),
-        Op::StartDaemon(d) => Request::new(C::NewDaemon, vec![daemon_full(d)?], false),
+        Op::Zero(None) => Request::bare(C::Zero, false),
+        Op::Zero(Some(k)) => Request::build(C::Zero, false, |w| service_identity(w, k)),
+        Op::Flush => Request::bare(C::Flush, false),
+        Op::SetTimeouts(t) => Request::build(C::SetConfig, false, |w| {
+            timeout_attrs(w, t);
+            Ok(())
+        }),
+        Op::StartDaemon(d) => Request::build(C::NewDaemon, false, |w| daemon_full(w, d)),
         Op::StopDaemon(role, syncid) => {
-            Request::new(C::DelDaemon, vec![daemon_stop(*role, *syncid)?], false)
+            Request::build(C::DelDaemon, false, |w| daemon_stop(w, *role, *syncid))
         }
     }
 }
 
 pub fn get_info() -> Result<Request, WireError> {
-    Request::new(IpvsCmd::GetInfo, Vec::new(), false)
+    Request::bare(IpvsCmd::GetInfo, false)
 }
 
 pub fn get_timeouts() -> Result<Request, WireError> {
-    Request::new(IpvsCmd::GetConfig, Vec::new(), false)
+    Request::bare(IpvsCmd::GetConfig, false)
 }
 
 pub fn get_daemons() -> Result<Request, WireError> {
-    Request::new(IpvsCmd::GetDaemon, Vec::new(), true)
+    Request::bare(IpvsCmd::GetDaemon, true)
 }
 
 pub fn get_services() -> Result<Request, WireError> {
-    Request::new(IpvsCmd::GetService, Vec::new(), true)
+    Request::bare(IpvsCmd::GetService, true)
 }
 
 /// Single-service GET_SERVICE ("do"): the identity block with NETMASK 0, as ipvsadm sends.
 pub fn get_service(key: &ServiceKey) -> Result<Request, WireError> {
-    let svc = nest(CmdAttr::Service, &identity_attrs(key, 0)?)?;
-    Request::new(IpvsCmd::GetService, vec![svc], false)
+    Request::build(IpvsCmd::GetService, false, |w| {
+        w.nest(CmdAttr::Service, |w| {
+            identity_attrs(w, key, 0);
+            Ok(())
+        })
+    })
 }
 
 /// GET_DEST dump of one service: the bare key.
 pub fn get_dests(key: &ServiceKey) -> Result<Request, WireError> {
-    let svc = nest(CmdAttr::Service, &key_attrs(key)?)?;
-    Request::new(IpvsCmd::GetDest, vec![svc], true)
+    Request::build(IpvsCmd::GetDest, true, |w| {
+        w.nest(CmdAttr::Service, |w| {
+            key_attrs(w, key);
+            Ok(())
+        })
+    })
 }
 
-fn key_attrs(key: &ServiceKey) -> Result<Vec<Attr<SvcAttr>>, WireError> {
-    let mut v = vec![attr(SvcAttr::Af, key.af().raw())?];
+fn key_attrs(w: &mut Writer, key: &ServiceKey) {
+    w.put(SvcAttr::Af, key.af().raw().to_ne_bytes());
     match key {
-        ServiceKey::Fwmark { mark, .. } => v.push(attr(SvcAttr::Fwmark, *mark)?),
+        ServiceKey::Fwmark { mark, .. } => w.put(SvcAttr::Fwmark, mark.to_ne_bytes()),
         ServiceKey::Addr {
             protocol,
             addr,
             port,
         } => {
-            v.push(attr(SvcAttr::Protocol, protocol.raw())?);
-            v.push(attr(SvcAttr::Addr, inet_addr(addr))?);
-            v.push(attr(SvcAttr::Port, port.to_be_bytes())?);
+            w.put(SvcAttr::Protocol, protocol.raw().to_ne_bytes());
+            w.put(SvcAttr::Addr, inet_addr(addr));
+            w.put(SvcAttr::Port, port.to_be_bytes());
         }
     }
-    Ok(v)
 }
 
-fn flags_attr(flags: u32) -> Result<Attr<SvcAttr>, WireError> {
+/// `struct ip_vs_flags`: the flags, then the mask of flags to change (all of them).
+fn flags_attr(w: &mut Writer, flags: u32) {
     let mut raw = [0u8; 8];
     raw[..4].copy_from_slice(&flags.to_ne_bytes());
     raw[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
-    attr(SvcAttr::Flags, raw)
+    w.put(SvcAttr::Flags, raw);
 }
 
-fn identity_attrs(key: &ServiceKey, netmask: u32) -> Result<Vec<Attr<SvcAttr>>, WireError> {
-    let mut v = key_attrs(key)?;
-    v.push(attr(SvcAttr::SchedName, "")?);
-    v.push(flags_attr(0)?);
-    v.push(attr(SvcAttr::Timeout, 0u32)?);
-    v.push(attr(SvcAttr::Netmask, netmask)?);
-    Ok(v)
+fn identity_attrs(w: &mut Writer, key: &ServiceKey, netmask: u32) {
+    key_attrs(w, key);
+    // An empty name is one NUL byte: never too long.
+    let _ = w.put_str(SvcAttr::SchedName, "");
+    flags_attr(w, 0);
+    w.put(SvcAttr::Timeout, 0u32.to_ne_bytes());
+    w.put(SvcAttr::Netmask, netmask.to_ne_bytes());
 }
 
 /// The netmask ipvsadm puts in identity blocks: all-ones for IPv4, /128 for IPv6.
@@ -157,86 +246,89 @@ fn default_netmask(af: AddressFamily) -> u32 {
     }
 }
 
-fn service_identity(key: &ServiceKey) -> Result<Attr<CmdAttr>, WireError> {
-    nest(
-        CmdAttr::Service,
-        &identity_attrs(key, default_netmask(key.af()))?,
-    )
+fn service_identity(w: &mut Writer, key: &ServiceKey) -> Result<(), WireError> {
+    w.nest(CmdAttr::Service, |w| {
+        identity_attrs(w, key, default_netmask(key.af()));
+        Ok(())
+    })
 }
 
-fn service_full(s: &Service) -> Result<Attr<CmdAttr>, WireError> {
-    let mut v = key_attrs(&s.key)?;
-    v.push(attr(SvcAttr::SchedName, s.scheduler.as_str())?);
-    if let Some(pe) = &s.pe_name {
-        v.push(attr(SvcAttr::PeName, pe.as_str())?);
-    }
-    // HASHED is the kernel's own bit: sending it on NEW_SERVICE would make the kernel
-    // believe the new service is already hashed and never hash it.
-    v.push(flags_attr(s.flags.0 & !ServiceFlags::HASHED)?);
-    v.push(attr(SvcAttr::Timeout, s.timeout)?);
-    v.push(attr(SvcAttr::Netmask, s.netmask.wire_value())?);
-    nest(CmdAttr::Service, &v)
+fn service_full(w: &mut Writer, s: &Service) -> Result<(), WireError> {
+    w.nest(CmdAttr::Service, |w| {
+        key_attrs(w, &s.key);
+        w.put_str(SvcAttr::SchedName, s.scheduler.as_str())?;
+        if let Some(pe) = &s.pe_name {
+            w.put_str(SvcAttr::PeName, pe)?;
+        }
+        // HASHED is the kernel's own bit: sending it on NEW_SERVICE would make the kernel
+        // believe the new service is already hashed and never hash it.
+        flags_attr(w, s.flags.0 & !ServiceFlags::HASHED);
+        w.put(SvcAttr::Timeout, s.timeout.to_ne_bytes());
+        w.put(SvcAttr::Netmask, s.netmask.wire_value().to_ne_bytes());
+        Ok(())
+    })
 }
 
-fn dest_attrs(d: &Dest) -> Result<Attr<CmdAttr>, WireError> {
-    let v = vec![
-        attr(DestAttr::AddrFamily, d.af().raw())?,
-        attr(DestAttr::Addr, inet_addr(&d.addr))?,
-        attr(DestAttr::Port, d.port.to_be_bytes())?,
-        attr(DestAttr::FwdMethod, d.fwd.raw())?,
-        attr(DestAttr::Weight, d.weight as u32)?,
-        attr(DestAttr::TunType, d.tunnel.kind.raw())?,
-        attr(DestAttr::TunPort, d.tunnel.port.to_be_bytes())?,
-        attr(DestAttr::TunFlags, d.tunnel.csum.raw())?,
-        attr(DestAttr::UThresh, d.u_threshold)?,
-        attr(DestAttr::LThresh, d.l_threshold)?,
-    ];
-    nest(CmdAttr::Dest, &v)
+fn dest_attrs(w: &mut Writer, d: &Dest) -> Result<(), WireError> {
+    w.nest(CmdAttr::Dest, |w| {
+        w.put(DestAttr::AddrFamily, d.af().raw().to_ne_bytes());
+        w.put(DestAttr::Addr, inet_addr(&d.addr));
+        w.put(DestAttr::Port, d.port.to_be_bytes());
+        w.put(DestAttr::FwdMethod, d.fwd.raw().to_ne_bytes());
+        w.put(DestAttr::Weight, (d.weight as u32).to_ne_bytes());
+        w.put(DestAttr::TunType, d.tunnel.kind.raw().to_ne_bytes());
+        w.put(DestAttr::TunPort, d.tunnel.port.to_be_bytes());
+        w.put(DestAttr::TunFlags, d.tunnel.csum.raw().to_ne_bytes());
+        w.put(DestAttr::UThresh, d.u_threshold.to_ne_bytes());
+        w.put(DestAttr::LThresh, d.l_threshold.to_ne_bytes());
+        Ok(())
+    })
 }
 
 fn dest_request(cmd: IpvsCmd, key: &ServiceKey, d: &Dest) -> Result<Request, WireError> {
-    Request::new(cmd, vec![service_identity(key)?, dest_attrs(d)?], false)
+    Request::build(cmd, false, |w| {
+        service_identity(w, key)?;
+        dest_attrs(w, d)
+    })
 }
 
-fn timeout_attrs(t: &Timeouts) -> Result<Vec<Attr<CmdAttr>>, WireError> {
-    Ok(vec![
-        attr(CmdAttr::TimeoutTcp, t.tcp)?,
-        attr(CmdAttr::TimeoutTcpFin, t.tcp_fin)?,
-        attr(CmdAttr::TimeoutUdp, t.udp)?,
-    ])
+fn timeout_attrs(w: &mut Writer, t: &Timeouts) {
+    w.put(CmdAttr::TimeoutTcp, t.tcp.to_ne_bytes());
+    w.put(CmdAttr::TimeoutTcpFin, t.tcp_fin.to_ne_bytes());
+    w.put(CmdAttr::TimeoutUdp, t.udp.to_ne_bytes());
 }
 
 /// NEW_DAEMON: the three required attributes, then the optional ones only when set and
 /// non-zero (ipvsadm's rule), the group last.
-fn daemon_full(d: &SyncDaemon) -> Result<Attr<CmdAttr>, WireError> {
-    let mut v = vec![
-        attr(DaemonAttr::State, d.state)?,
-        attr(DaemonAttr::McastIfn, d.mcast_ifn.as_str())?,
-        attr(DaemonAttr::SyncId, d.syncid)?,
-    ];
-    if let Some(n) = d.sync_maxlen.filter(|&n| n != 0) {
-        v.push(attr(DaemonAttr::SyncMaxlen, n)?);
-    }
-    if let Some(p) = d.mcast_port.filter(|&p| p != 0) {
-        v.push(attr(DaemonAttr::McastPort, p)?);
-    }
-    if let Some(t) = d.mcast_ttl.filter(|&t| t != 0) {
-        v.push(attr(DaemonAttr::McastTtl, t)?);
-    }
-    match d.mcast_group {
-        Some(std::net::IpAddr::V4(g)) => v.push(attr(DaemonAttr::McastGroup, g.octets())?),
-        Some(std::net::IpAddr::V6(g)) => v.push(attr(DaemonAttr::McastGroup6, g.octets())?),
-        None => {}
-    }
-    nest(CmdAttr::Daemon, &v)
+fn daemon_full(w: &mut Writer, d: &SyncDaemon) -> Result<(), WireError> {
+    w.nest(CmdAttr::Daemon, |w| {
+        w.put(DaemonAttr::State, d.state.to_ne_bytes());
+        w.put_str(DaemonAttr::McastIfn, &d.mcast_ifn)?;
+        w.put(DaemonAttr::SyncId, d.syncid.to_ne_bytes());
+        if let Some(n) = d.sync_maxlen.filter(|&n| n != 0) {
+            w.put(DaemonAttr::SyncMaxlen, n.to_ne_bytes());
+        }
+        if let Some(p) = d.mcast_port.filter(|&p| p != 0) {
+            w.put(DaemonAttr::McastPort, p.to_ne_bytes());
+        }
+        if let Some(t) = d.mcast_ttl.filter(|&t| t != 0) {
+            w.put(DaemonAttr::McastTtl, t.to_ne_bytes());
+        }
+        match d.mcast_group {
+            Some(std::net::IpAddr::V4(g)) => w.put(DaemonAttr::McastGroup, g.octets()),
+            Some(std::net::IpAddr::V6(g)) => w.put(DaemonAttr::McastGroup6, g.octets()),
+            None => {}
+        }
+        Ok(())
+    })
 }
 
 /// DEL_DAEMON as ipvsadm sends it: STATE, empty MCAST_IFN, SYNC_ID.
-fn daemon_stop(role: DaemonRole, syncid: u32) -> Result<Attr<CmdAttr>, WireError> {
-    let v = vec![
-        attr(DaemonAttr::State, role.raw())?,
-        attr(DaemonAttr::McastIfn, "")?,
-        attr(DaemonAttr::SyncId, syncid)?,
-    ];
-    nest(CmdAttr::Daemon, &v)
+fn daemon_stop(w: &mut Writer, role: DaemonRole, syncid: u32) -> Result<(), WireError> {
+    w.nest(CmdAttr::Daemon, |w| {
+        w.put(DaemonAttr::State, role.raw().to_ne_bytes());
+        w.put_str(DaemonAttr::McastIfn, "")?;
+        w.put(DaemonAttr::SyncId, syncid.to_ne_bytes());
+        Ok(())
+    })
 }

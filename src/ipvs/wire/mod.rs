@@ -7,8 +7,9 @@
 //! attributes missing → [`WireError`], optional ones defaulted, unknown ones skipped.
 //!
 //! Layering: [`frame`] owns the netlink header (our own, because batching needs many
-//! messages in one buffer); the genl header and attributes go through neli's builders and
-//! parsers ([`attr`]); [`encode`] and [`decode`] map them to and from the model.
+//! messages in one buffer); [`encode`] writes requests' genl header and attributes itself
+//! (one buffer per request, no per-attribute allocation: a cold apply encodes 50,000);
+//! replies are parsed through neli ([`attr`]) and mapped to the model by [`decode`].
 
 pub mod attr;
 pub mod consts;

@@ -31,7 +31,10 @@ pub fn host_port(s: &str, protocol: Option<Protocol>, resolver: &dyn Resolver) -
         }
         None => (s, None),
     };
-    if let Ok(v6) = host.parse::<Ipv6Addr>() {
+    // Every IPv6 literal has at least two colons; skipping the attempt otherwise saves a
+    // failed parse per `HOST:PORT` (rules files have tens of thousands).
+    let maybe_v6 = host.bytes().filter(|&b| b == b':').nth(1).is_some();
+    if let Some(v6) = maybe_v6.then(|| host.parse::<Ipv6Addr>().ok()).flatten() {
         let port = match bracket_port {
             Some(p) => Some(port(p, protocol, resolver)?),
             None => None,

@@ -99,7 +99,9 @@ pub fn atoi(s: &str) -> i32 {
 /// ignored. Returns the address bytes in network order.
 pub fn inet_aton(s: &str) -> Option<[u8; 4]> {
     let bytes = s.as_bytes();
-    let mut parts: Vec<u32> = Vec::with_capacity(4);
+    // At most three dotted parts before the last (no allocation: called per address).
+    let mut parts = [0u32; 3];
+    let mut count = 0;
     let mut i = 0;
     let last = loop {
         if !bytes.get(i).is_some_and(u8::is_ascii_digit) {
@@ -108,10 +110,11 @@ pub fn inet_aton(s: &str) -> Option<[u8; 4]> {
         let (value, used) = c_unsigned(&bytes[i..])?;
         i += used;
         if bytes.get(i) == Some(&b'.') {
-            if parts.len() > 2 || value > 0xff {
+            if count > 2 || value > 0xff {
                 return None;
             }
-            parts.push(value);
+            parts[count] = value;
+            count += 1;
             i += 1;
         } else {
             break value;
@@ -120,7 +123,7 @@ pub fn inet_aton(s: &str) -> Option<[u8; 4]> {
     if bytes.get(i).is_some_and(|b| !is_c_space(*b)) {
         return None;
     }
-    let max_last: u32 = match parts.len() {
+    let max_last: u32 = match count {
         0 => u32::MAX,
         1 => 0x00ff_ffff,
         2 => 0xffff,
@@ -130,7 +133,7 @@ pub fn inet_aton(s: &str) -> Option<[u8; 4]> {
         return None;
     }
     let mut word = last;
-    for (n, part) in parts.iter().enumerate() {
+    for (n, part) in parts[..count].iter().enumerate() {
         word |= part << (24 - 8 * n);
     }
     Some(word.to_be_bytes())
