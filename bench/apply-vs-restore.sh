@@ -16,10 +16,12 @@
 # Printed per scenario: median wall time of each tool, the ratio (>1: lvsctl faster), the
 # kernel writes lvsctl made, and (STRACE=1) sendmsg counts of one run of each.
 #
-# Measured 2026-11-21 (release build, Debian 6.1 kernel under TCG, 1 vCPU, host shared with
-# other jobs, REPS=1), 10000x4: cold 53.2 s vs 7.1 s = 7.5x (50000 writes); no-op 0 writes,
-# 12.2 s vs 8.7 s for one `ipvsadm -Sn` (the apply is one listing plus parsing the file);
-# 1 % 84.6 s vs 10.7 s = 7.9x (200 writes).
+# Measured 2026-11-22 (release build, Debian 6.1 kernel under TCG, 1 vCPU, host shared with
+# other jobs and heavily loaded, REPS=3), 10000x4: cold 62.3 s vs 5.06 s = 12.3x (50000
+# writes); no-op 0 writes, 9.0 s for one `ipvsadm -Sn` vs 4.5 s; 1 % 111.7 s vs 5.8 s =
+# 19.4x (200 writes). A separate single run the same day: ipvsadm -R 32.8 s vs lvsctl apply
+# 4.87 s (user 1.8 s, sys 2.9 s) = 6.7x; ipvsadm's times swing most with host load.
+# Before the encode/parse work (same VM, earlier): lvsctl user 4.0 s, 3.0-3.65x.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 services=${1:-10000}
