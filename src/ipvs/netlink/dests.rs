@@ -14,7 +14,7 @@
 
 use std::collections::VecDeque;
 
-use super::exchange::{Outcome, exchange};
+use super::exchange::{Outcome, exchange_each};
 use super::sock::Sock;
 use crate::ipvs::error::{IpvsError, OpKind, Result};
 use crate::ipvs::model::{Dest, Service};
@@ -38,22 +38,35 @@ pub fn dump_all(
     let mut queue: VecDeque<usize> = (0..services.len()).collect();
     let max_batch = max_batch.clamp(1, MAX_DUMPS_PER_SEND);
     let mut batch = 1;
+    let mut take: Vec<usize> = Vec::with_capacity(max_batch);
+    let mut busy = Vec::new();
     while !queue.is_empty() {
-        let take: Vec<usize> = queue.drain(..batch.min(queue.len())).collect();
+        take.clear();
+        take.extend(queue.drain(..batch.min(queue.len())));
         let refs: Vec<(&Request, bool)> = take.iter().map(|&i| (&reqs[i], true)).collect();
-        let mut busy = Vec::new();
+        busy.clear();
         let mut all_empty = true;
-        for (&i, outcome) in take.iter().zip(exchange(sock, family, &refs)) {
-            match outcome {
-                Outcome::Ok(data) => {
-                    all_empty &= data.is_empty();
-                    let af = services[i].key.af();
-                    out[i] = data
-                        .iter()
-                        .map(|m| wire::decode_dest(m, af))
-                        .collect::<std::result::Result<_, _>>()?;
+        let mut bad = None;
+        // Decoded as they arrive, straight from the receive buffer.
+        let outcomes = exchange_each(sock, family, &refs, &mut |slot, msg| {
+            let Some(&i) = take.get(slot) else { return };
+            match wire::decode_dest(msg, services[i].key.af()) {
+                Ok(d) => out[i].push(d),
+                Err(e) => {
+                    bad.get_or_insert(e);
                 }
-                Outcome::Errno(libc::EBUSY) => busy.push(i),
+            }
+        });
+        if let Some(e) = bad {
+            return Err(e.into());
+        }
+        for (&i, outcome) in take.iter().zip(outcomes) {
+            match outcome {
+                Outcome::Ok(_) => all_empty &= out[i].is_empty(),
+                Outcome::Errno(libc::EBUSY) => {
+                    out[i].clear();
+                    busy.push(i);
+                }
                 Outcome::Errno(errno) => {
                     return Err(IpvsError::Kernel {
                         op: OpKind::GetDests,
