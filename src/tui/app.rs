@@ -109,6 +109,12 @@ pub struct App {
     /// Below the wide layout, the In/Out columns show packets (true) or bytes per second.
     pub packets: bool,
     pub snapshot: Option<Snapshot>,
+    /// Time between the last two snapshots: more than the interval when the collector
+    /// slows down to stay within its CPU budget (the header says so). Forgotten when the
+    /// interval changes or polling pauses, so a gap the user caused is not reported.
+    pub refresh: Option<Duration>,
+    /// When the last snapshot was taken, for `refresh`; `None` after such a reset.
+    pub last_at: Option<Duration>,
     pub rates: RateTracker,
     pub global_prev: Option<(Duration, Stats)>,
     pub global_delta: Option<Rates>,
@@ -150,6 +156,8 @@ impl App {
             source: RateSource::Delta,
             packets: false,
             snapshot: None,
+            refresh: None,
+            last_at: None,
             rates: RateTracker::default(),
             global_prev: None,
             global_delta: None,
@@ -228,6 +236,8 @@ impl App {
 
     /// Take in a new poll: counter deltas, history, rows.
     pub fn apply_snapshot(&mut self, snap: Snapshot) {
+        self.refresh = self.last_at.and_then(|prev| snap.at.checked_sub(prev));
+        self.last_at = Some(snap.at);
         self.rates.observe(snap.at, &snap.entries);
         if let Some(g) = snap.global {
             self.global_delta = self.global_prev.and_then(|(then, before)| {
@@ -243,10 +253,26 @@ impl App {
         self.rebuild_rows();
     }
 
+    /// Take in an answer to the current connection query: a whole one, or the next part
+    /// of a streamed one (appended to the rows shown).
     pub fn take_conns(&mut self, data: ConnSnapshot) {
         if data.generation != self.conns.generation {
             return;
         }
+        let data = match self.conns.data.take() {
+            Some(mut shown) if data.append && shown.generation == data.generation => {
+                shown.rows.extend(data.rows);
+                ConnSnapshot {
+                    rows: shown.rows,
+                    append: false,
+                    ..data
+                }
+            }
+            _ => ConnSnapshot {
+                append: false,
+                ..data
+            },
+        };
         self.conns.order = conns::order(&data.rows, self.conns.sort, self.conns.descending);
         self.conns.cursor = self.conns.cursor.min(data.rows.len().saturating_sub(1));
         self.conns.data = Some(data);
@@ -274,6 +300,18 @@ impl App {
             },
             (RowKey::Service(_), None) => ConnScope::All,
         }
+    }
+
+    /// Forget the refresh period (the user paused or changed the interval).
+    pub fn reset_refresh(&mut self) {
+        self.refresh = None;
+        self.last_at = None;
+    }
+
+    /// The refresh period when it is well above the interval (`None` otherwise).
+    pub fn slowed_refresh(&self) -> Option<Duration> {
+        self.refresh
+            .filter(|r| !self.paused && *r > self.interval.saturating_mul(3) / 2)
     }
 
     pub fn set_status(&mut self, text: impl Into<String>, error: bool) {

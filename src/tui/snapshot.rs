@@ -64,6 +64,9 @@ pub struct ConnSnapshot {
     pub by_dest: BTreeMap<DestKey, u64>,
     /// False while the read is still streaming in.
     pub complete: bool,
+    /// `rows` continue the previous answer of the same read (a streamed read sends each
+    /// row once); false when they replace whatever is shown.
+    pub append: bool,
 }
 
 /// Why the collector could not produce a snapshot.

@@ -206,6 +206,7 @@ fn settings(app: &mut App, action: &Action) -> Vec<Command> {
     match action {
         Action::TogglePause => {
             app.paused = !app.paused;
+            app.reset_refresh();
             vec![Command::SetPaused(app.paused)]
         }
         Action::Faster | Action::Slower => {
@@ -215,6 +216,7 @@ fn settings(app: &mut App, action: &Action) -> Vec<Command> {
                 app.interval.saturating_mul(2)
             };
             app.interval = next.clamp(MIN_INTERVAL, MAX_INTERVAL);
+            app.reset_refresh();
             let text = format!("refresh every {}", interval_text(app.interval));
             app.set_status(text, false);
             vec![Command::SetInterval(app.interval)]
