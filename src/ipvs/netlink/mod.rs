@@ -101,6 +101,13 @@ impl NetlinkBackend {
         }
     }
 
+    /// Run the dest dumps on a fresh socket reading `len` bytes per `recvmsg`. A length
+    /// below the kernel's skb size truncates replies, which a listing detects and answers by
+    /// falling back to the main socket for good. For benchmarks and tests.
+    pub fn set_dump_recv_len(&mut self, len: usize) {
+        self.dump_sock = Sock::with_recv_len(len.max(wire::frame::NLMSG_HDRLEN)).ok();
+    }
+
     /// Whether a small-read dump socket is in use (it is dropped after a truncated reply).
     pub fn small_dump_reads(&self) -> bool {
         self.dump_sock.is_some()
