@@ -78,19 +78,20 @@ wait_screen() {
   done
   echo "warning: '$1' never appeared on screen" >&2
 }
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
-# tree PID: the process and its live descendants (bash builtins only: no process per sample)
+rss_kb() { local k v _; while read -r k v _; do [ "$k" = VmRSS: ] && { echo "$v"; return; }; done < "/proc/$1/status"; echo 0; } 2>/dev/null
+# tree PID: the process and its live descendants. Bash builtins only, so sampling costs
+# the guest little besides one `sleep` a second.
 tree() {
-  local f l rest pid
-  local -a fs
+  local f l pid IFS=' '
+  local -a fs todo out
   local -A kids=()
   for f in /proc/[0-9]*/stat; do
     { read -r l < "$f"; } 2>/dev/null || continue
-    pid=${l%% *}; rest=${l##*) }
-    read -ra fs <<< "$rest"
+    pid=${l%% *}
+    read -r -a fs <<< "${l##*) }"
     kids[${fs[1]}]+=" $pid"
   done
-  local -a todo=("$1") out=()
+  todo=("$1"); out=()
   while [ ${#todo[@]} -gt 0 ]; do
     pid=${todo[0]}; todo=("${todo[@]:1}")
     out+=("$pid")
@@ -98,36 +99,32 @@ tree() {
   done
   echo "${out[@]}"
 }
-# tree_ticks PID: utime+stime+cutime+cstime summed over the tree (each tick counted once:
-# a reaped child's ticks are in its parent's cutime, a live one's in its own utime)
-tree_ticks() {
-  local p l sum=0
+# sample PID: "TICKS RSS_KB" of the tree; ticks are utime+stime+cutime+cstime (each tick
+# counted once: a reaped child's are in its parent's cutime, a live one's in its own utime)
+sample() {
+  local p l v _ ticks=0 rss=0 IFS=' '
   local -a fs
   for p in $(tree "$1"); do
     { read -r l < "/proc/$p/stat"; } 2>/dev/null || continue
-    read -ra fs <<< "${l##*) }"
-    sum=$((sum + fs[11] + fs[12] + fs[13] + fs[14]))
-  done
-  echo "$sum"
-}
-tree_rss_kb() {
-  local p s=0 r
-  for p in $(tree "$1"); do r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null); s=$((s + ${r:-0})); done
-  echo "$s"
+    read -r -a fs <<< "${l##*) }"
+    ticks=$((ticks + fs[11] + fs[12] + fs[13] + fs[14]))
+    while IFS=$' \t' read -r l v _; do [ "$l" = VmRSS: ] && rss=$((rss + v)); done < "/proc/$p/status"
+  done 2>/dev/null
+  echo "$ticks $rss"
 }
 
 declare -A cpu
 # measure KEY LABEL PID SECONDS: CPU % of one core (window and whole cycles), refresh
 # period, CPU per refresh, RSS now and peak of the tree
 measure() {
-  local key=$1 label=$2 pid=$3 secs=$4 t0 end r peak=0 trace=$work/trace.$1
-  t0=$(date +%s.%N)
-  end=$(( $(date +%s) + secs ))
+  local key=$1 label=$2 pid=$3 secs=$4 end ticks r peak=0 trace=$work/trace.$1
+  end=$(( ${EPOCHSECONDS} + secs ))
   : > "$trace"
   while :; do
-    echo "$(date +%s.%N) $(tree_ticks "$pid")" >> "$trace"
-    r=$(tree_rss_kb "$pid"); [ "$r" -gt "$peak" ] && peak=$r
-    [ "$(date +%s)" -lt "$end" ] || break
+    read -r ticks r <<< "$(sample "$pid")"
+    echo "$EPOCHREALTIME $ticks" >> "$trace"
+    [ "$r" -gt "$peak" ] && peak=$r
+    [ "$EPOCHSECONDS" -lt "$end" ] || break
     sleep 1
   done
   # Bursts: a sample using >= 20 % of a core right after one using < 5 %.

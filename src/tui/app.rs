@@ -127,6 +127,8 @@ pub struct App {
     pub cursor: usize,
     pub selected: Option<RowKey>,
     pub conns: ConnView,
+    /// Whether the collector was asked to read the Details view's facts.
+    pub details_watched: bool,
     /// Weights from before a drain or weight change, for "restore".
     pub saved_weights: HashMap<(ServiceKey, DestKey), i32>,
     pub status: Option<Status>,
@@ -169,6 +171,7 @@ impl App {
             cursor: 0,
             selected: None,
             conns: ConnView::default(),
+            details_watched: false,
             saved_weights: HashMap::new(),
             status: None,
             unavailable: None,
@@ -244,6 +247,13 @@ impl App {
                 rates::delta_rates(&before, &g.stats, snap.at.checked_sub(then)?)
             });
             self.global_prev = Some((snap.at, g.stats));
+        }
+        let mut snap = snap;
+        if snap.details.is_empty()
+            && let Some(old) = self.snapshot.take()
+        {
+            // Read only while the Details view is visible: keep the last ones meanwhile.
+            snap.details = old.details;
         }
         self.snapshot = Some(snap);
         self.unavailable = None;

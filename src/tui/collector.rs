@@ -55,6 +55,8 @@ pub struct Collector {
     interval: Duration,
     paused: bool,
     names: bool,
+    /// Read the Details view's facts with each poll (only while that view is visible).
+    details: bool,
     conns: Option<ConnQuery>,
     /// The generation of the last connection query read to the end: later reads of it
     /// replace the rows on screen in one piece instead of streaming partial results.
@@ -91,6 +93,7 @@ pub fn spawn(
                 interval,
                 paused: false,
                 names,
+                details: false,
                 conns: None,
                 conns_complete: None,
                 pacer: Pacer::default(),
@@ -170,6 +173,10 @@ impl Collector {
                 self.names = on;
                 on
             }
+            Command::WatchDetails(on) => {
+                self.details = on;
+                on
+            }
             Command::WatchConns(q) => {
                 let wanted = q.is_some();
                 self.conns = q;
@@ -211,16 +218,21 @@ impl Collector {
                 return self.send(Action::CollectFailed(err));
             }
         };
+        let read_details = self.details;
         let Ok(backend) = self.backend() else {
             return true;
         };
         let global = backend.global_stats().ok();
         let text = |e: IpvsError| e.to_string();
-        let details = Details {
-            info: Some(backend.info().map_err(text)),
-            timeouts: Some(backend.timeouts().map_err(text)),
-            daemons: Some(backend.daemons().map_err(text)),
-            sysctls: Some(backend.sysctls().map_err(text)),
+        let details = if read_details {
+            Details {
+                info: Some(backend.info().map_err(text)),
+                timeouts: Some(backend.timeouts().map_err(text)),
+                daemons: Some(backend.daemons().map_err(text)),
+                sysctls: Some(backend.sysctls().map_err(text)),
+            }
+        } else {
+            Details::default()
         };
         let health = self.sources.health.statuses();
         let names = if self.names {

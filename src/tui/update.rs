@@ -31,8 +31,18 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
     };
     if !app.quit {
         out.extend(reconcile_conns(app));
+        out.extend(reconcile_details(app));
     }
     out
+}
+
+/// Read the Details view's facts only while it is visible.
+fn reconcile_details(app: &mut App) -> Option<Command> {
+    let wanted = app.view == View::Details && app.unavailable.is_none();
+    (wanted != app.details_watched).then(|| {
+        app.details_watched = wanted;
+        Command::WatchDetails(wanted)
+    })
 }
 
 fn help(app: &mut App, action: Action) -> Vec<Command> {

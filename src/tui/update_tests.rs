@@ -444,7 +444,10 @@ fn connections_are_read_only_while_visible_and_follow_the_selection() {
     let cmds = update(&mut app, Action::ToggleFollow);
     assert!(matches!(cmds.as_slice(), [Command::WatchConns(Some(q))] if q.scope == ConnScope::All));
     let cmds = update(&mut app, Action::ShowView(View::Details));
-    assert_eq!(cmds, vec![Command::WatchConns(None)]);
+    assert_eq!(
+        cmds,
+        vec![Command::WatchConns(None), Command::WatchDetails(true)]
+    );
     assert!(update(&mut app, Action::Snapshot(Box::new(testdata::snapshot(3)))).is_empty());
 }
 
@@ -545,4 +548,21 @@ fn a_slowed_refresh_is_noticed_but_not_after_a_pause_or_interval_change() {
     update(&mut app, Action::Slower);
     update(&mut app, Action::Snapshot(Box::new(testdata::snapshot(93))));
     assert_eq!(app.slowed_refresh(), None);
+}
+
+#[test]
+fn details_are_read_only_while_visible_and_kept_meanwhile() {
+    let mut app = app();
+    assert!(!app.details_watched);
+    let cmds = update(&mut app, Action::ShowView(View::Details));
+    assert_eq!(cmds, vec![Command::WatchDetails(true)]);
+    assert!(update(&mut app, Action::Snapshot(Box::new(testdata::snapshot(3)))).is_empty());
+    let cmds = update(&mut app, Action::ShowView(View::Services));
+    assert_eq!(cmds, vec![Command::WatchDetails(false)]);
+    // Polls without them keep the last ones for when the view is shown again.
+    let mut snap = testdata::snapshot(4);
+    snap.details = crate::tui::snapshot::Details::default();
+    update(&mut app, Action::Snapshot(Box::new(snap)));
+    let details = &app.snapshot.as_ref().unwrap().details;
+    assert!(details.timeouts.is_some() && details.sysctls.is_some());
 }
