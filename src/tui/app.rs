@@ -124,6 +124,8 @@ pub struct App {
     pub collapsed: HashSet<ServiceKey>,
     /// Visible rows of the Services table, rebuilt by `update` (never by `render`).
     pub rows: Vec<ViewRow>,
+    /// Memory `rows` are sorted in, kept for the next rebuild.
+    pub row_scratch: rows::Scratch,
     pub cursor: usize,
     pub selected: Option<RowKey>,
     pub conns: ConnView,
@@ -168,6 +170,7 @@ impl App {
             filter: String::new(),
             collapsed: HashSet::new(),
             rows: Vec::new(),
+            row_scratch: rows::Scratch::default(),
             cursor: 0,
             selected: None,
             conns: ConnView::default(),
@@ -226,8 +229,11 @@ impl App {
             .snapshot
             .as_ref()
             .map_or(&[][..], |s| s.entries.as_slice());
-        let rows = rows::build(entries, &self.row_params());
+        let mut rows = std::mem::take(&mut self.rows);
+        let mut scratch = std::mem::take(&mut self.row_scratch);
+        rows::build_into(&mut rows, &mut scratch, entries, &self.row_params());
         self.rows = rows;
+        self.row_scratch = scratch;
         if let Some(key) = self.selected
             && let Some(i) = self.rows.iter().position(|r| r.key == key)
         {

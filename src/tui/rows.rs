@@ -233,20 +233,40 @@ fn dest_matches(entry: &ServiceEntry, d: &Dest, needle: &str, p: &RowParams<'_>)
             .is_some_and(|h| matches(h.state.label(), needle))
 }
 
+/// Scratch space of [`build_into`], kept between polls: a 10,000-service table needs half
+/// a megabyte of it, and memory that large allocated afresh each poll is returned to the
+/// kernel and faulted in again every time.
+#[derive(Debug, Clone, Default)]
+pub struct Scratch {
+    /// (sort value, key, index, whether the service itself matched the filter)
+    services: Vec<(Option<u64>, ServiceKey, usize, bool)>,
+    dests: Vec<(Option<u64>, DestKey, usize)>,
+}
+
 /// The visible rows: services sorted, each followed by its (sorted, filtered) real servers
 /// unless collapsed. A service matching the filter shows all its real servers; a service
 /// whose name does not match shows only the matching ones, and is hidden if none match.
-///
-/// Runs after every poll, so each row's sort value is computed once (not per comparison)
-/// and the rows go into one vector.
 pub fn build(entries: &[ServiceEntry], p: &RowParams<'_>) -> Vec<ViewRow> {
+    let mut rows = Vec::new();
+    build_into(&mut rows, &mut Scratch::default(), entries, p);
+    rows
+}
+
+/// [`build`] into `rows`, reusing its memory and `scratch`'s. Runs after every poll, so
+/// each row's sort value is computed once (not per comparison).
+pub fn build_into(
+    rows: &mut Vec<ViewRow>,
+    scratch: &mut Scratch,
+    entries: &[ServiceEntry],
+    p: &RowParams<'_>,
+) {
     let needle = p.filter.trim().to_lowercase();
     let dest_shown = |entry: &ServiceEntry, all: bool, d: &Dest| {
         all || dest_matches(entry, d, &needle, p)
     };
     // (sort value, key, index, whether the service itself matched)
-    let mut services: Vec<(Option<u64>, ServiceKey, usize, bool)> =
-        Vec::with_capacity(entries.len());
+    let services = &mut scratch.services;
+    services.clear();
     let mut total = 0;
     for (si, entry) in entries.iter().enumerate() {
         let all = needle.is_empty() || service_matches(entry, &needle, p);
@@ -257,9 +277,10 @@ pub fn build(entries: &[ServiceEntry], p: &RowParams<'_>) -> Vec<ViewRow> {
         }
     }
     services.sort_by(|a, b| compare(&(a.0, a.1), &(b.0, b.1), p.descending));
-    let mut rows = Vec::with_capacity(total);
-    let mut dests: Vec<(Option<u64>, DestKey, usize)> = Vec::new();
-    for (_, key, si, all) in services {
+    rows.clear();
+    rows.reserve(total);
+    let dests = &mut scratch.dests;
+    for &(_, key, si, all) in services.iter() {
         let entry = &entries[si];
         rows.push(ViewRow {
             key: RowKey::Service(key),
@@ -283,5 +304,4 @@ pub fn build(entries: &[ServiceEntry], p: &RowParams<'_>) -> Vec<ViewRow> {
             dest: Some(di),
         }));
     }
-    rows
 }
