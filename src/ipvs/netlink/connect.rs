@@ -39,6 +39,7 @@ fn attempt() -> std::result::Result<NetlinkBackend, i32> {
         sock,
         // Opened here, on the caller's thread, so it lives in the same network namespace.
         dump_sock: Sock::with_recv_len(super::sock::DUMP_RECV_LEN).ok(),
+        dest_reqs: super::dests::RequestCache::default(),
         family,
         info: Info {
             version: 0,

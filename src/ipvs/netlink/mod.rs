@@ -49,6 +49,8 @@ pub struct NetlinkBackend {
     /// [`sock::DUMP_RECV_LEN`]); `None` when it could not be opened or truncated a reply,
     /// and then the listing uses `sock`.
     dump_sock: Option<Sock>,
+    /// The GET_DEST requests of the last listing, reused while the table is unchanged.
+    dest_reqs: dests::RequestCache,
     family: u16,
     info: Info,
     /// Most GET_DEST dumps per `sendmsg` in [`Backend::entries`].
@@ -204,17 +206,18 @@ impl Backend for NetlinkBackend {
 
     fn entries(&mut self) -> Result<Vec<ServiceEntry>> {
         let services = self.services()?;
+        let (family, batch, cache) = (self.family, self.dump_batch, &mut self.dest_reqs);
         let dests = match self.dump_sock.as_mut() {
-            Some(small) => match dests::dump_all(small, self.family, &services, self.dump_batch) {
+            Some(small) => match dests::dump_all(small, family, &services, batch, cache) {
                 // A reply too long for the small reads (or a broken socket): drop that
                 // socket for good, with whatever dump it had in flight, and use the main one.
                 Err(IpvsError::Socket(_)) => {
                     self.dump_sock = None;
-                    dests::dump_all(&mut self.sock, self.family, &services, self.dump_batch)?
+                    dests::dump_all(&mut self.sock, family, &services, batch, cache)?
                 }
                 other => other?,
             },
-            None => dests::dump_all(&mut self.sock, self.family, &services, self.dump_batch)?,
+            None => dests::dump_all(&mut self.sock, family, &services, batch, cache)?,
         };
         Ok(services
             .into_iter()
