@@ -114,7 +114,9 @@ fn process_cpu() -> Option<Duration> {
     let mut fields = stat.rsplit_once(") ")?.1.split_ascii_whitespace();
     let utime: u64 = fields.nth(11)?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
-    Some(Duration::from_millis(utime.saturating_add(stime).saturating_mul(10)))
+    Some(Duration::from_millis(
+        utime.saturating_add(stime).saturating_mul(10),
+    ))
 }
 
 impl Collector {

@@ -351,7 +351,10 @@ mod tests {
         assert!(!first.complete);
         acc.push(rows.next().unwrap());
         let second = acc.partial();
-        assert_eq!((second.rows.len(), second.seen, second.append), (1, 2, true));
+        assert_eq!(
+            (second.rows.len(), second.seen, second.append),
+            (1, 2, true)
+        );
         rows.for_each(|c| acc.push(c));
         let last = acc.finish();
         // The cap counts the rows already handed out.

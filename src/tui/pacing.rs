@@ -51,7 +51,9 @@ impl Pacer {
         self.credit_nanos = credit.min(0);
         let debt = u128::try_from(-self.credit_nanos).unwrap_or(0);
         let repay = debt * 100 / u128::from(self.percent);
-        interval.max(Duration::from_nanos(u64::try_from(repay).unwrap_or(u64::MAX)))
+        interval.max(Duration::from_nanos(
+            u64::try_from(repay).unwrap_or(u64::MAX),
+        ))
     }
 }
 

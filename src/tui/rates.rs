@@ -21,7 +21,10 @@ pub fn delta_rates(prev: &Stats, cur: &Stats, dt: Duration) -> Option<Rates> {
         let delta = after.checked_sub(before)?;
         // 64-bit arithmetic unless it would overflow (u128 division is a library call, and
         // this runs five times per row per poll).
-        if let Some(scaled) = delta.checked_mul(1000).and_then(|x| x.checked_add(millis / 2)) {
+        if let Some(scaled) = delta
+            .checked_mul(1000)
+            .and_then(|x| x.checked_add(millis / 2))
+        {
             return Some(scaled / millis);
         }
         let scaled = u128::from(delta) * 1000 + u128::from(millis / 2);

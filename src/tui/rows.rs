@@ -261,9 +261,8 @@ pub fn build_into(
     p: &RowParams<'_>,
 ) {
     let needle = p.filter.trim().to_lowercase();
-    let dest_shown = |entry: &ServiceEntry, all: bool, d: &Dest| {
-        all || dest_matches(entry, d, &needle, p)
-    };
+    let dest_shown =
+        |entry: &ServiceEntry, all: bool, d: &Dest| all || dest_matches(entry, d, &needle, p);
     // (sort value, key, index, whether the service itself matched)
     let services = &mut scratch.services;
     services.clear();

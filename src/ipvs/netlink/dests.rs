@@ -34,7 +34,11 @@ pub struct RequestCache {
 impl RequestCache {
     fn for_services(&mut self, services: &[Service]) -> Result<&[(ServiceKey, Request)]> {
         let same = self.reqs.len() == services.len()
-            && self.reqs.iter().zip(services).all(|((k, _), s)| *k == s.key);
+            && self
+                .reqs
+                .iter()
+                .zip(services)
+                .all(|((k, _), s)| *k == s.key);
         if !same {
             self.reqs = services
                 .iter()

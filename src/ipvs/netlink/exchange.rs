@@ -31,6 +31,9 @@ struct Slot {
     done: Option<Outcome>,
 }
 
+/// Where [`exchange_each`] hands data messages: (request index, payload).
+pub type DataSink<'a> = &'a mut dyn FnMut(usize, &[u8]);
+
 /// Send `reqs` in one `sendmsg` (the bool says whether the request asks for an ACK; dumps
 /// always end with DONE or an error) and collect one outcome per request, in order.
 pub fn exchange(sock: &mut Sock, family: u16, reqs: &[(&Request, bool)]) -> Vec<Outcome> {
@@ -45,7 +48,7 @@ pub fn exchange_each(
     sock: &mut Sock,
     family: u16,
     reqs: &[(&Request, bool)],
-    on_data: &mut dyn FnMut(usize, &[u8]),
+    on_data: DataSink<'_>,
 ) -> Vec<Outcome> {
     run(sock, family, reqs, Some(on_data))
 }
@@ -54,7 +57,7 @@ fn run(
     sock: &mut Sock,
     family: u16,
     reqs: &[(&Request, bool)],
-    on_data: Option<&mut dyn FnMut(usize, &[u8])>,
+    on_data: Option<DataSink<'_>>,
 ) -> Vec<Outcome> {
     let (buf, mut slots) = frame_batch(sock, family, reqs);
     match sock.send(&buf, reqs.len()) {
@@ -105,11 +108,7 @@ fn slot_of(slots: &[Slot], seq: u32) -> Option<usize> {
 
 /// Read replies until every slot is settled (or the socket fails). Data goes to `on_data`
 /// when given, else into the slot.
-fn collect(
-    sock: &mut Sock,
-    slots: &mut [Slot],
-    mut on_data: Option<&mut dyn FnMut(usize, &[u8])>,
-) {
+fn collect(sock: &mut Sock, slots: &mut [Slot], mut on_data: Option<DataSink<'_>>) {
     let pid = sock.pid();
     let mut open = slots.len();
     while open > 0 {
