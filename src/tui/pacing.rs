@@ -2,7 +2,8 @@
 //! [`CPU_BUDGET_PERCENT`] of one core.
 //!
 //! A refresh's cost grows with the table and the kernel: one GET_DEST dump per service, and
-//! `/proc/net/ip_vs_conn` is quadratic in its length before Linux 6.9's fix. A dashboard
+//! reading `/proc/net/ip_vs_conn` is quadratic in its length on kernels without the 2024
+//! procfs fix (every 4 KiB read walks the hash table from its start). A dashboard
 //! left open on a big director must not become its busiest process, so the pacer keeps a
 //! CPU account of the whole program (collector and UI together, as the kernel counts it):
 //! time earns credit at the budget's rate, CPU spends it, and after a refresh that left the

@@ -21,8 +21,8 @@ pub const RECV_BUF_LEN: usize = 64 * 1024;
 /// NLMSG_GOODSIZE on x86-64 (a 4 KiB page minus the 320-byte `skb_shared_info`), the
 /// smallest skb a dump gets. A socket that ever asked for more gets skbs that large for
 /// every later dump (`max_recvmsg_len` only grows), and the kernel clears each one: with
-/// 64 KiB reads a 10,000-service listing cleared 20,000 32-KiB skbs, two thirds of its
-/// system time in the VM. A kernel whose NLMSG_GOODSIZE is larger may truncate a reply at
+/// 64 KiB reads a 10,000-service listing cleared 20,000 32-KiB skbs, half of its system
+/// time in the VM. A kernel whose NLMSG_GOODSIZE is larger may truncate a reply at
 /// this length; that is detected (MSG_TRUNC) and the listing falls back to the big buffer.
 pub const DUMP_RECV_LEN: usize = 4096 - 320;
 /// Kernel-side receive queue we ask for (the kernel doubles it for bookkeeping).
