@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use ratatui::crossterm::event::KeyEvent;
+
 use crate::ipvs::Op;
 use crate::tui::app::View;
 use crate::tui::conns::ConnQuery;
@@ -71,6 +73,11 @@ pub enum Action {
         width: u16,
         height: u16,
     },
+    /// A key from the terminal thread; the runtime maps it with [`crate::tui::keymap`]
+    /// before it reaches `update`, which ignores it.
+    Key(KeyEvent),
+    /// The terminal could not be read; the runtime ends the dashboard with this error.
+    TerminalFailed(String),
 }
 
 /// Side effects `update` asks for; executed on the collector thread, never while rendering.
@@ -87,5 +94,8 @@ pub enum Command {
     SetNames(bool),
     /// Start streaming connections for this query, or stop reading them (`None`).
     WatchConns(Option<ConnQuery>),
+    /// Read the Details view's facts (version, timeouts, daemons, sysctls) with every poll
+    /// (true, while that view is visible) or not at all.
+    WatchDetails(bool),
     Quit,
 }

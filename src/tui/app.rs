@@ -109,6 +109,12 @@ pub struct App {
     /// Below the wide layout, the In/Out columns show packets (true) or bytes per second.
     pub packets: bool,
     pub snapshot: Option<Snapshot>,
+    /// Time between the last two snapshots: more than the interval when the collector
+    /// slows down to stay within its CPU budget (the header says so). Forgotten when the
+    /// interval changes or polling pauses, so a gap the user caused is not reported.
+    pub refresh: Option<Duration>,
+    /// When the last snapshot was taken, for `refresh`; `None` after such a reset.
+    pub last_at: Option<Duration>,
     pub rates: RateTracker,
     pub global_prev: Option<(Duration, Stats)>,
     pub global_delta: Option<Rates>,
@@ -118,9 +124,13 @@ pub struct App {
     pub collapsed: HashSet<ServiceKey>,
     /// Visible rows of the Services table, rebuilt by `update` (never by `render`).
     pub rows: Vec<ViewRow>,
+    /// Memory `rows` are sorted in, kept for the next rebuild.
+    pub row_scratch: rows::Scratch,
     pub cursor: usize,
     pub selected: Option<RowKey>,
     pub conns: ConnView,
+    /// Whether the collector was asked to read the Details view's facts.
+    pub details_watched: bool,
     /// Weights from before a drain or weight change, for "restore".
     pub saved_weights: HashMap<(ServiceKey, DestKey), i32>,
     pub status: Option<Status>,
@@ -150,6 +160,8 @@ impl App {
             source: RateSource::Delta,
             packets: false,
             snapshot: None,
+            refresh: None,
+            last_at: None,
             rates: RateTracker::default(),
             global_prev: None,
             global_delta: None,
@@ -158,9 +170,11 @@ impl App {
             filter: String::new(),
             collapsed: HashSet::new(),
             rows: Vec::new(),
+            row_scratch: rows::Scratch::default(),
             cursor: 0,
             selected: None,
             conns: ConnView::default(),
+            details_watched: false,
             saved_weights: HashMap::new(),
             status: None,
             unavailable: None,
@@ -215,8 +229,11 @@ impl App {
             .snapshot
             .as_ref()
             .map_or(&[][..], |s| s.entries.as_slice());
-        let rows = rows::build(entries, &self.row_params());
+        let mut rows = std::mem::take(&mut self.rows);
+        let mut scratch = std::mem::take(&mut self.row_scratch);
+        rows::build_into(&mut rows, &mut scratch, entries, &self.row_params());
         self.rows = rows;
+        self.row_scratch = scratch;
         if let Some(key) = self.selected
             && let Some(i) = self.rows.iter().position(|r| r.key == key)
         {
@@ -228,12 +245,21 @@ impl App {
 
     /// Take in a new poll: counter deltas, history, rows.
     pub fn apply_snapshot(&mut self, snap: Snapshot) {
+        self.refresh = self.last_at.and_then(|prev| snap.at.checked_sub(prev));
+        self.last_at = Some(snap.at);
         self.rates.observe(snap.at, &snap.entries);
         if let Some(g) = snap.global {
             self.global_delta = self.global_prev.and_then(|(then, before)| {
                 rates::delta_rates(&before, &g.stats, snap.at.checked_sub(then)?)
             });
             self.global_prev = Some((snap.at, g.stats));
+        }
+        let mut snap = snap;
+        if snap.details.is_empty()
+            && let Some(old) = self.snapshot.take()
+        {
+            // Read only while the Details view is visible: keep the last ones meanwhile.
+            snap.details = old.details;
         }
         self.snapshot = Some(snap);
         self.unavailable = None;
@@ -243,10 +269,26 @@ impl App {
         self.rebuild_rows();
     }
 
+    /// Take in an answer to the current connection query: a whole one, or the next part
+    /// of a streamed one (appended to the rows shown).
     pub fn take_conns(&mut self, data: ConnSnapshot) {
         if data.generation != self.conns.generation {
             return;
         }
+        let data = match self.conns.data.take() {
+            Some(mut shown) if data.append && shown.generation == data.generation => {
+                shown.rows.extend(data.rows);
+                ConnSnapshot {
+                    rows: shown.rows,
+                    append: false,
+                    ..data
+                }
+            }
+            _ => ConnSnapshot {
+                append: false,
+                ..data
+            },
+        };
         self.conns.order = conns::order(&data.rows, self.conns.sort, self.conns.descending);
         self.conns.cursor = self.conns.cursor.min(data.rows.len().saturating_sub(1));
         self.conns.data = Some(data);
@@ -274,6 +316,18 @@ impl App {
             },
             (RowKey::Service(_), None) => ConnScope::All,
         }
+    }
+
+    /// Forget the refresh period (the user paused or changed the interval).
+    pub fn reset_refresh(&mut self) {
+        self.refresh = None;
+        self.last_at = None;
+    }
+
+    /// The refresh period when it is well above the interval (`None` otherwise).
+    pub fn slowed_refresh(&self) -> Option<Duration> {
+        self.refresh
+            .filter(|r| !self.paused && *r > self.interval.saturating_mul(3) / 2)
     }
 
     pub fn set_status(&mut self, text: impl Into<String>, error: bool) {

@@ -20,6 +20,7 @@ use crate::ipvs::{Backend, IpvsError, ServiceEntry, ServiceKey};
 use crate::tui::action::{Action, Command};
 use crate::tui::conns::{Accumulator, ConnQuery};
 use crate::tui::health::HealthSource;
+use crate::tui::pacing::Pacer;
 use crate::tui::snapshot::{CollectError, Details, Names, Snapshot};
 
 /// Creates the backend on the collector thread; called again after a failure (for example
@@ -54,11 +55,17 @@ pub struct Collector {
     interval: Duration,
     paused: bool,
     names: bool,
+    /// Read the Details view's facts with each poll (only while that view is visible).
+    details: bool,
     conns: Option<ConnQuery>,
-    /// When the connection table may be read again: a table that takes seconds to list
-    /// (a million entries) is re-read less often than the services, so watching it does
-    /// not keep a core busy.
-    conns_due: Instant,
+    /// The generation of the last connection query read to the end: later reads of it
+    /// replace the rows on screen in one piece instead of streaming partial results.
+    conns_complete: Option<u64>,
+    /// Keeps refreshing within the CPU budget: a table that takes seconds to list (a
+    /// million connections, 10,000 services under emulation) is refreshed less often.
+    pacer: Pacer,
+    /// Wall time spent polling, the CPU estimate where `/proc/self/stat` cannot be read.
+    busy: Duration,
     start: Instant,
     host_cache: HashMap<IpAddr, Option<String>>,
     port_cache: HashMap<(u16, &'static str), Option<String>>,
@@ -86,8 +93,11 @@ pub fn spawn(
                 interval,
                 paused: false,
                 names,
+                details: false,
                 conns: None,
-                conns_due: Instant::now(),
+                conns_complete: None,
+                pacer: Pacer::default(),
+                busy: Duration::ZERO,
                 start: Instant::now(),
                 host_cache: HashMap::new(),
                 port_cache: HashMap::new(),
@@ -96,14 +106,17 @@ pub fn spawn(
         })
 }
 
-/// Polling may use at most 1/(1 + POLL_DUTY) of a core: after a poll that took `t`, the
-/// next one waits at least `POLL_DUTY * t`. On a normal table this never exceeds the
-/// refresh interval; on a huge one (or an emulated CPU) the dashboard refreshes less often
-/// instead of spending a whole core on netlink dumps.
-const POLL_DUTY: u32 = 9;
-
-fn next_poll_delay(interval: Duration, poll_took: Duration) -> Duration {
-    interval.max(poll_took.saturating_mul(POLL_DUTY))
+/// CPU time of this whole process (all threads) from `/proc/self/stat`, in USER_HZ
+/// ticks, which are 1/100 s on every architecture Linux exposes them on.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let mut fields = stat.rsplit_once(") ")?.1.split_ascii_whitespace();
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis(
+        utime.saturating_add(stime).saturating_mul(10),
+    ))
 }
 
 impl Collector {
@@ -126,7 +139,12 @@ impl Collector {
             if !self.paused && !self.poll() {
                 return;
             }
-            next = Instant::now() + next_poll_delay(self.interval, started.elapsed());
+            self.busy += started.elapsed();
+            let cpu = process_cpu().unwrap_or(self.busy);
+            let delay = self
+                .pacer
+                .next_delay(self.interval, self.start.elapsed(), cpu);
+            next = Instant::now() + delay;
         }
     }
 
@@ -157,10 +175,13 @@ impl Collector {
                 self.names = on;
                 on
             }
+            Command::WatchDetails(on) => {
+                self.details = on;
+                on
+            }
             Command::WatchConns(q) => {
                 let wanted = q.is_some();
                 self.conns = q;
-                self.conns_due = Instant::now();
                 wanted
             }
             Command::Quit => false,
@@ -199,16 +220,21 @@ impl Collector {
                 return self.send(Action::CollectFailed(err));
             }
         };
+        let read_details = self.details;
         let Ok(backend) = self.backend() else {
             return true;
         };
         let global = backend.global_stats().ok();
         let text = |e: IpvsError| e.to_string();
-        let details = Details {
-            info: Some(backend.info().map_err(text)),
-            timeouts: Some(backend.timeouts().map_err(text)),
-            daemons: Some(backend.daemons().map_err(text)),
-            sysctls: Some(backend.sysctls().map_err(text)),
+        let details = if read_details {
+            Details {
+                info: Some(backend.info().map_err(text)),
+                timeouts: Some(backend.timeouts().map_err(text)),
+                daemons: Some(backend.daemons().map_err(text)),
+                sysctls: Some(backend.sysctls().map_err(text)),
+            }
+        } else {
+            Details::default()
         };
         let health = self.sources.health.statuses();
         let names = if self.names {
@@ -230,16 +256,15 @@ impl Collector {
         self.read_conns()
     }
 
-    /// Stream the connection table for the current query, sending partial results.
+    /// Read the connection table for the current query. The first read of a query streams
+    /// partial results (new rows only, so nothing is copied twice); later reads of the same
+    /// query send one answer at the end, and the previous one stays on screen meanwhile.
     fn read_conns(&mut self) -> bool {
         let Some(query) = self.conns.clone() else {
             return true;
         };
-        let started = Instant::now();
-        if started < self.conns_due {
-            return true;
-        }
         let generation = query.generation;
+        let stream = self.conns_complete != Some(generation);
         let signals = Arc::clone(&self.signals);
         let events = self.events.clone();
         let mut acc = Accumulator::new(query);
@@ -248,7 +273,7 @@ impl Collector {
         let result = match self.backend() {
             Ok(b) => b.connections(&mut |c| {
                 acc.push(c);
-                if last.elapsed() >= PARTIAL_EVERY {
+                if stream && last.elapsed() >= PARTIAL_EVERY {
                     last = Instant::now();
                     alive = events.send(Action::Conns(Box::new(acc.partial()))).is_ok();
                 }
@@ -267,10 +292,11 @@ impl Collector {
             // Superseded or interrupted: the next poll reads again.
             return true;
         }
-        // Spend at most a quarter of the time reading connections.
-        self.conns_due = Instant::now() + started.elapsed().saturating_mul(3);
         match result {
-            Ok(()) => self.send(Action::Conns(Box::new(acc.finish()))),
+            Ok(()) => {
+                self.conns_complete = Some(generation);
+                self.send(Action::Conns(Box::new(acc.finish())))
+            }
             Err(e) => self.send(Action::CollectFailed(CollectError::Poll(format!(
                 "connections: {e}"
             )))),
@@ -317,16 +343,18 @@ impl Collector {
 }
 
 #[cfg(test)]
-mod pacing_tests {
+mod tests {
     use super::*;
 
     #[test]
-    fn slow_polls_stretch_the_interval_to_cap_cpu() {
-        let second = Duration::from_secs(1);
-        assert_eq!(next_poll_delay(second, Duration::from_millis(20)), second);
-        assert_eq!(
-            next_poll_delay(second, Duration::from_millis(500)),
-            Duration::from_millis(4500)
-        );
+    fn process_cpu_reads_this_process() {
+        let before = process_cpu().expect("/proc/self/stat");
+        // Burn a little CPU; the reading must not go backwards.
+        let mut x = 0u64;
+        for i in 0..2_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        assert!(x != 1);
+        assert!(process_cpu().expect("/proc/self/stat") >= before);
     }
 }

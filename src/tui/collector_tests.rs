@@ -226,7 +226,9 @@ fn unreachable_ipvs_is_reported_then_retried_with_health_and_names() {
             ..
         })
     ));
-    // Resuming polls at once; the factory is asked again and now succeeds.
+    // Resuming polls at once; the factory is asked again and now succeeds. The Details
+    // view's facts are read once asked for.
+    commands.send(Command::WatchDetails(true)).unwrap();
     commands.send(Command::SetPaused(false)).unwrap();
     let Action::Snapshot(snap) = recv() else {
         panic!("no snapshot after the retry")

@@ -114,6 +114,10 @@ pub struct Accumulator {
     query: ConnQuery,
     filter: String,
     out: ConnSnapshot,
+    /// Rows kept so far, including those already handed out by [`Accumulator::partial`].
+    kept: usize,
+    /// A partial result has been handed out: later ones carry only new rows.
+    streamed: bool,
 }
 
 impl Accumulator {
@@ -123,7 +127,13 @@ impl Accumulator {
             generation: query.generation,
             ..ConnSnapshot::default()
         };
-        Self { query, filter, out }
+        Self {
+            query,
+            filter,
+            out,
+            kept: 0,
+            streamed: false,
+        }
     }
 
     pub fn push(&mut self, c: Connection) {
@@ -141,19 +151,34 @@ impl Accumulator {
         *self.out.by_dest.entry(dest_of(&c)).or_default() += 1;
         if self.filter.split_whitespace().all(|t| term_matches(&c, t)) {
             self.out.matched += 1;
-            if self.out.rows.len() < self.query.cap {
+            if self.kept < self.query.cap {
+                self.kept += 1;
                 self.out.rows.push(c);
             }
         }
     }
 
-    /// A copy of the result so far, to show while the read continues.
-    pub fn partial(&self) -> ConnSnapshot {
-        self.out.clone()
+    /// The result so far, to show while the read continues: the counts, and the rows kept
+    /// since the previous partial result (moved out, not copied).
+    pub fn partial(&mut self) -> ConnSnapshot {
+        let rows = std::mem::take(&mut self.out.rows);
+        let append = std::mem::replace(&mut self.streamed, true);
+        ConnSnapshot {
+            generation: self.out.generation,
+            rows,
+            seen: self.out.seen,
+            matched: self.out.matched,
+            by_state: self.out.by_state.clone(),
+            by_dest: self.out.by_dest.clone(),
+            complete: false,
+            append,
+        }
     }
 
+    /// The final result; after partial results, its rows are only the ones not sent yet.
     pub fn finish(mut self) -> ConnSnapshot {
         self.out.complete = true;
+        self.out.append = self.streamed;
         self.out
     }
 }
@@ -314,6 +339,28 @@ mod tests {
             port: 80,
         };
         assert_eq!(out.by_dest.get(&rs1), Some(&2));
+    }
+
+    #[test]
+    fn partial_results_hand_out_each_row_once() {
+        let mut acc = Accumulator::new(query(ConnScope::All, "", 3));
+        let mut rows = rows().into_iter();
+        acc.push(rows.next().unwrap());
+        let first = acc.partial();
+        assert_eq!((first.rows.len(), first.seen, first.append), (1, 1, false));
+        assert!(!first.complete);
+        acc.push(rows.next().unwrap());
+        let second = acc.partial();
+        assert_eq!(
+            (second.rows.len(), second.seen, second.append),
+            (1, 2, true)
+        );
+        rows.for_each(|c| acc.push(c));
+        let last = acc.finish();
+        // The cap counts the rows already handed out.
+        assert_eq!((last.rows.len(), last.seen, last.matched), (1, 4, 4));
+        assert!(last.complete && last.append);
+        assert_eq!(last.by_state.get("ESTABLISHED"), Some(&2));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod keymap;
 pub mod names;
 mod ops;
 pub mod options;
+pub mod pacing;
 pub mod rates;
 pub mod rows;
 mod runtime;

@@ -19,6 +19,14 @@ pub fn delta_rates(prev: &Stats, cur: &Stats, dt: Duration) -> Option<Rates> {
     let millis = u64::try_from(dt.as_millis()).ok().filter(|m| *m > 0)?;
     let per_second = |before: u64, after: u64| -> Option<u64> {
         let delta = after.checked_sub(before)?;
+        // 64-bit arithmetic unless it would overflow (u128 division is a library call, and
+        // this runs five times per row per poll).
+        if let Some(scaled) = delta
+            .checked_mul(1000)
+            .and_then(|x| x.checked_add(millis / 2))
+        {
+            return Some(scaled / millis);
+        }
         let scaled = u128::from(delta) * 1000 + u128::from(millis / 2);
         Some(u64::try_from(scaled / u128::from(millis)).unwrap_or(u64::MAX))
     };
@@ -39,8 +47,6 @@ pub struct RowRates {
     /// Connections per second, for the sparkline.
     pub history: History,
     prev: Option<(Duration, Stats)>,
-    /// The poll that last reported this row.
-    seen: u64,
 }
 
 impl RowRates {
@@ -53,51 +59,120 @@ impl RowRates {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct ServiceRates {
+    key: ServiceKey,
     own: RowRates,
-    dests: HashMap<DestKey, RowRates>,
-    seen: u64,
+    /// In the order of the service's `dests` in the last poll.
+    dests: Vec<(DestKey, RowRates)>,
 }
 
-/// Delta rates and histories of every row of the services table, nested by service so a
-/// poll of 110k rows hashes each service key once, and updated in place (no moves of the
-/// per-row histories).
+impl ServiceRates {
+    fn new(key: ServiceKey) -> Self {
+        Self {
+            key,
+            own: RowRates::default(),
+            dests: Vec::new(),
+        }
+    }
+}
+
+/// Delta rates and histories of every row of the services table, laid out like the last
+/// poll's entries: `services[i]` is `entries[i]`, and its `dests[j]` is that entry's
+/// `dests[j]`. The kernel lists a table in the same order poll after poll, so a poll of
+/// 50,000 rows is taken in by walking both lists side by side and comparing keys, with no
+/// hashing; only when the layout changed are the rows matched up by key (and rows gone
+/// from the table forgotten, so a re-added server starts fresh instead of showing a delta
+/// against its previous life). Rows built from the same entries find their rates by
+/// position ([`RateTracker::at`]).
 #[derive(Debug, Clone, Default)]
 pub struct RateTracker {
-    services: HashMap<ServiceKey, ServiceRates>,
-    polls: u64,
+    services: Vec<ServiceRates>,
+    /// Position of each service in `services`, for lookups by key.
+    index: HashMap<ServiceKey, usize>,
 }
 
 impl RateTracker {
-    /// Take in a whole poll. Rows gone from the table are forgotten, so a re-added server
-    /// starts fresh instead of showing a delta against its previous life.
+    /// Take in a whole poll.
     pub fn observe(&mut self, at: Duration, entries: &[ServiceEntry]) {
-        self.polls += 1;
-        let poll = self.polls;
-        for e in entries {
-            let svc = self.services.entry(e.service.key).or_default();
-            svc.seen = poll;
+        let same_layout = self.services.len() == entries.len()
+            && self
+                .services
+                .iter()
+                .zip(entries)
+                .all(|(s, e)| s.key == e.service.key);
+        if !same_layout {
+            self.relayout(entries);
+        }
+        for (svc, e) in self.services.iter_mut().zip(entries) {
             svc.own.observe(at, e.service.stats, e.service.rates);
-            for d in &e.dests {
-                let row = svc.dests.entry(d.key()).or_default();
-                row.seen = poll;
+            let same_dests = svc.dests.len() == e.dests.len()
+                && svc
+                    .dests
+                    .iter()
+                    .zip(&e.dests)
+                    .all(|((k, _), d)| *k == d.key());
+            if !same_dests {
+                relayout_dests(&mut svc.dests, &e.dests);
+            }
+            for ((_, row), d) in svc.dests.iter_mut().zip(&e.dests) {
                 row.observe(at, d.stats, d.rates);
             }
-            if svc.dests.len() != e.dests.len() {
-                svc.dests.retain(|_, r| r.seen == poll);
-            }
-        }
-        if self.services.len() != entries.len() {
-            self.services.retain(|_, s| s.seen == poll);
         }
     }
 
+    /// Match the services up with a new layout by key.
+    fn relayout(&mut self, entries: &[ServiceEntry]) {
+        let mut old: HashMap<ServiceKey, ServiceRates> =
+            self.services.drain(..).map(|s| (s.key, s)).collect();
+        self.services = entries
+            .iter()
+            .map(|e| {
+                old.remove(&e.service.key)
+                    .unwrap_or_else(|| ServiceRates::new(e.service.key))
+            })
+            .collect();
+        self.index = self
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.key, i))
+            .collect();
+    }
+
+    /// The rates of a row by key.
     pub fn get(&self, key: &RowKey) -> Option<&RowRates> {
+        let svc = self.services.get(*self.index.get(&key.service())?)?;
         match key {
-            RowKey::Service(s) => self.services.get(s).map(|r| &r.own),
-            RowKey::Dest(s, d) => self.services.get(s)?.dests.get(d),
+            RowKey::Service(_) => Some(&svc.own),
+            RowKey::Dest(_, d) => svc.dests.iter().find(|(k, _)| k == d).map(|(_, r)| r),
         }
+    }
+
+    /// The rates of the row at `entries[service].dests[dest]` (the service itself for
+    /// `None`) of the entries last observed, checked against `key` (falling back to a
+    /// lookup by key should the two ever disagree).
+    pub fn at(&self, service: usize, dest: Option<usize>, key: &RowKey) -> Option<&RowRates> {
+        let found = self.services.get(service).and_then(|s| match (dest, key) {
+            (None, RowKey::Service(k)) if s.key == *k => Some(&s.own),
+            (Some(j), RowKey::Dest(k, d)) if s.key == *k => {
+                s.dests.get(j).filter(|(dk, _)| dk == d).map(|(_, r)| r)
+            }
+            _ => None,
+        });
+        found.or_else(|| self.get(key))
+    }
+}
+
+/// Match a service's real servers up with a new layout by key; new ones start empty.
+fn relayout_dests(rows: &mut Vec<(DestKey, RowRates)>, dests: &[crate::ipvs::Dest]) {
+    let mut old = std::mem::take(rows);
+    rows.reserve(dests.len());
+    for d in dests {
+        let key = d.key();
+        let found = old.iter().position(|(k, _)| *k == key);
+        let rates = found.map(|i| old.swap_remove(i).1).unwrap_or_default();
+        rows.push((key, rates));
     }
 }
 

@@ -122,19 +122,47 @@ pub fn row_rates(key: &RowKey, kernel: Rates, p: &RowParams<'_>) -> Option<Rates
     }
 }
 
-/// Sort value of a row for the numeric columns (`None` sorts last).
+/// [`row_rates`] of a row of the current entries, found by position (no hashing).
+pub fn view_row_rates(row: &ViewRow, kernel: Rates, p: &RowParams<'_>) -> Option<Rates> {
+    match p.source {
+        RateSource::Kernel => Some(kernel),
+        RateSource::Delta => p
+            .rates
+            .at(row.service, row.dest, &row.key)
+            .and_then(|r| r.delta),
+    }
+}
+
+/// Sort value of a row for the numeric columns (`None` sorts last). `si` and `dest` say
+/// where the row is in the entries, so its rates are found by position.
 fn metric(
     entry: &ServiceEntry,
-    dest: Option<&Dest>,
+    si: usize,
+    dest: Option<(usize, &Dest)>,
     col: SortColumn,
     p: &RowParams<'_>,
 ) -> Option<u64> {
     let sum = |f: fn(&Dest) -> u64| entry.dests.iter().map(f).sum::<u64>();
-    let (key, kernel) = match dest {
-        Some(d) => (RowKey::Dest(entry.service.key, d.key()), d.rates),
-        None => (RowKey::Service(entry.service.key), entry.service.rates),
+    let (row, kernel) = match dest {
+        Some((di, d)) => (
+            ViewRow {
+                key: RowKey::Dest(entry.service.key, d.key()),
+                service: si,
+                dest: Some(di),
+            },
+            d.rates,
+        ),
+        None => (
+            ViewRow {
+                key: RowKey::Service(entry.service.key),
+                service: si,
+                dest: None,
+            },
+            entry.service.rates,
+        ),
     };
-    let rates = || row_rates(&key, kernel, p);
+    let rates = || view_row_rates(&row, kernel, p);
+    let dest = dest.map(|(_, d)| d);
     match (col, dest) {
         (SortColumn::Weight, Some(d)) => Some(d.weight.max(0) as u64),
         (SortColumn::Weight, None) => Some(sum(|d| d.weight.max(0) as u64)),
@@ -205,54 +233,74 @@ fn dest_matches(entry: &ServiceEntry, d: &Dest, needle: &str, p: &RowParams<'_>)
             .is_some_and(|h| matches(h.state.label(), needle))
 }
 
+/// Scratch space of [`build_into`], kept between polls: a 10,000-service table needs half
+/// a megabyte of it, and memory that large allocated afresh each poll is returned to the
+/// kernel and faulted in again every time.
+#[derive(Debug, Clone, Default)]
+pub struct Scratch {
+    /// (sort value, key, index, whether the service itself matched the filter)
+    services: Vec<(Option<u64>, ServiceKey, usize, bool)>,
+    dests: Vec<(Option<u64>, DestKey, usize)>,
+}
+
 /// The visible rows: services sorted, each followed by its (sorted, filtered) real servers
 /// unless collapsed. A service matching the filter shows all its real servers; a service
 /// whose name does not match shows only the matching ones, and is hidden if none match.
 pub fn build(entries: &[ServiceEntry], p: &RowParams<'_>) -> Vec<ViewRow> {
+    let mut rows = Vec::new();
+    build_into(&mut rows, &mut Scratch::default(), entries, p);
+    rows
+}
+
+/// [`build`] into `rows`, reusing its memory and `scratch`'s. Runs after every poll, so
+/// each row's sort value is computed once (not per comparison).
+pub fn build_into(
+    rows: &mut Vec<ViewRow>,
+    scratch: &mut Scratch,
+    entries: &[ServiceEntry],
+    p: &RowParams<'_>,
+) {
     let needle = p.filter.trim().to_lowercase();
-    let mut services: Vec<(usize, Vec<usize>)> = Vec::new();
+    let dest_shown =
+        |entry: &ServiceEntry, all: bool, d: &Dest| all || dest_matches(entry, d, &needle, p);
+    // (sort value, key, index, whether the service itself matched)
+    let services = &mut scratch.services;
+    services.clear();
+    let mut total = 0;
     for (si, entry) in entries.iter().enumerate() {
         let all = needle.is_empty() || service_matches(entry, &needle, p);
-        let dests: Vec<usize> = (0..entry.dests.len())
-            .filter(|&di| all || dest_matches(entry, &entry.dests[di], &needle, p))
-            .collect();
-        if all || !dests.is_empty() {
-            services.push((si, dests));
+        if all || entry.dests.iter().any(|d| dest_shown(entry, false, d)) {
+            let m = metric(entry, si, None, p.sort, p);
+            services.push((m, entry.service.key, si, all));
+            total += 1 + entry.dests.len();
         }
     }
-    services.sort_by(|(a, _), (b, _)| {
-        let (ea, eb) = (&entries[*a], &entries[*b]);
-        compare(
-            &(metric(ea, None, p.sort, p), ea.service.key),
-            &(metric(eb, None, p.sort, p), eb.service.key),
-            p.descending,
-        )
-    });
-    let mut rows = Vec::new();
-    for (si, mut dests) in services {
+    services.sort_by(|a, b| compare(&(a.0, a.1), &(b.0, b.1), p.descending));
+    rows.clear();
+    rows.reserve(total);
+    let dests = &mut scratch.dests;
+    for &(_, key, si, all) in services.iter() {
         let entry = &entries[si];
-        let key = entry.service.key;
         rows.push(ViewRow {
             key: RowKey::Service(key),
             service: si,
             dest: None,
         });
-        if p.collapsed.contains(&key) {
+        if !p.collapsed.is_empty() && p.collapsed.contains(&key) {
             continue;
         }
-        dests.sort_by(|&a, &b| {
-            let (da, db) = (&entry.dests[a], &entry.dests[b]);
-            compare(
-                &(metric(entry, Some(da), p.sort, p), da.key()),
-                &(metric(entry, Some(db), p.sort, p), db.key()),
-                p.descending,
-            )
-        });
-        rows.extend(dests.into_iter().map(|di| ViewRow {
-            key: RowKey::Dest(key, entry.dests[di].key()),
+        dests.clear();
+        for (di, d) in entry.dests.iter().enumerate() {
+            if dest_shown(entry, all, d) {
+                let m = metric(entry, si, Some((di, d)), p.sort, p);
+                dests.push((m, d.key(), di));
+            }
+        }
+        dests.sort_by(|a, b| compare(&(a.0, a.1), &(b.0, b.1), p.descending));
+        rows.extend(dests.iter().map(|&(_, dk, di)| ViewRow {
+            key: RowKey::Dest(key, dk),
             service: si,
             dest: Some(di),
         }));
     }
-    rows
 }

@@ -1,12 +1,16 @@
 //! The terminal side: set the terminal up, run the event loop, restore it on every way out.
 //!
-//! The loop waits on the keyboard for at most [`TICK`], then drains whatever the collector
-//! sent, and redraws only when something changed. Input is handled at once whatever the
-//! kernel is doing, because nothing here waits on the collector.
+//! Keys and resizes are read on their own thread and arrive on the same channel as the
+//! collector's data, so the loop sleeps until either has something (a timed poll of the
+//! keyboard woke an idle dashboard twenty times a second: 1 % of a core under emulation).
+//! It takes everything that arrived, then redraws once if anything changed. Input is
+//! handled at once whatever the kernel is doing, because nothing here waits on the
+//! collector.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -18,8 +22,9 @@ use crate::tui::app::{App, TopOptions};
 use crate::tui::collector::{self, Signals, Sources};
 use crate::tui::{keymap, update, view};
 
-/// Longest wait for a key before looking at the collector's channel again.
-const TICK: Duration = Duration::from_millis(50);
+/// Longest sleep before checking that the collector thread is still alive (its channel
+/// stays open while the terminal thread holds a sender too).
+const WATCHDOG: Duration = Duration::from_secs(1);
 
 /// Restores the terminal when dropped, so an error return leaves a usable shell. (Panics
 /// are covered by the hook `ratatui::try_init` installs.)
@@ -40,19 +45,21 @@ pub fn run_with(sources: Sources, options: TopOptions) -> anyhow::Result<()> {
     let (commands_tx, commands_rx) = mpsc::channel::<Command>();
     let signals = Arc::new(Signals::default());
     let mut app = App::new(options);
-    collector::spawn(
+    let collector = collector::spawn(
         sources,
-        events_tx,
+        events_tx.clone(),
         commands_rx,
         Arc::clone(&signals),
         app.interval,
         !app.numeric,
     )
     .context("cannot start the collector thread")?;
+    spawn_input(events_tx).context("cannot start the terminal thread")?;
     let size = terminal.size().context("cannot read the terminal size")?;
     let mut ctx = Loop {
         commands: commands_tx,
         signals,
+        collector,
     };
     ctx.dispatch(
         &mut app,
@@ -64,9 +71,31 @@ pub fn run_with(sources: Sources, options: TopOptions) -> anyhow::Result<()> {
     ctx.run(&mut terminal, &mut app, &events_rx)
 }
 
+/// Read the terminal on a thread of its own: keys and resizes go to the loop as actions.
+/// It lives until the process ends (blocked in a read when the dashboard quits).
+fn spawn_input(events: Sender<Action>) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("lvsctl-top-input".to_owned())
+        .spawn(move || {
+            loop {
+                let action = match event::read() {
+                    Ok(Event::Key(k)) => Action::Key(k),
+                    Ok(Event::Resize(width, height)) => Action::Resize { width, height },
+                    Ok(_) => continue,
+                    Err(e) => Action::TerminalFailed(e.to_string()),
+                };
+                let failed = matches!(action, Action::TerminalFailed(_));
+                if events.send(action).is_err() || failed {
+                    return;
+                }
+            }
+        })
+}
+
 struct Loop {
     commands: Sender<Command>,
     signals: Arc<Signals>,
+    collector: JoinHandle<()>,
 }
 
 impl Loop {
@@ -83,23 +112,39 @@ impl Loop {
                 terminal
                     .draw(|f| view::render(app, f))
                     .context("cannot draw")?;
-                dirty = false;
             }
-            if event::poll(TICK).context("cannot read the terminal")? {
-                let action = match event::read().context("cannot read the terminal")? {
-                    Event::Key(k) => keymap::map_key(app, k),
-                    Event::Resize(width, height) => Some(Action::Resize { width, height }),
-                    _ => None,
-                };
-                if let Some(a) = action {
-                    self.dispatch(app, a);
+            dirty = match events.recv_timeout(WATCHDOG) {
+                Ok(first) => {
+                    self.take(app, first)?;
+                    self.drain(app, events)?;
+                    true
                 }
-                dirty = true;
+                Err(RecvTimeoutError::Timeout) => false,
+                Err(RecvTimeoutError::Disconnected) => {
+                    anyhow::bail!("lvsctl top: the data collector stopped unexpectedly")
+                }
+            };
+            // Asked to quit, the collector may already have taken the Quit and gone.
+            if self.collector.is_finished() && !app.quit {
+                anyhow::bail!("lvsctl top: the data collector stopped unexpectedly");
             }
-            dirty |= self.drain(app, events)?;
         }
         self.signals.command_waiting.store(true, Ordering::Relaxed);
         let _ = self.commands.send(Command::Quit);
+        Ok(())
+    }
+
+    /// One action from either thread: keys are mapped in the app's current mode first.
+    fn take(&mut self, app: &mut App, action: Action) -> anyhow::Result<()> {
+        match action {
+            Action::Key(k) => {
+                if let Some(a) = keymap::map_key(app, k) {
+                    self.dispatch(app, a);
+                }
+            }
+            Action::TerminalFailed(e) => anyhow::bail!("cannot read the terminal: {e}"),
+            other => self.dispatch(app, other),
+        }
         Ok(())
     }
 
@@ -130,23 +175,12 @@ impl Loop {
         }
     }
 
-    /// Take everything the collector sent; true when anything arrived. Errors when the
-    /// collector is gone without being asked to stop (it panicked: the panic hook has
-    /// already restored the terminal, so the dashboard cannot go on).
-    fn drain(&mut self, app: &mut App, rx: &Receiver<Action>) -> anyhow::Result<bool> {
-        let mut any = false;
+    /// Take everything else already waiting, so a burst is drawn once.
+    fn drain(&mut self, app: &mut App, rx: &Receiver<Action>) -> anyhow::Result<()> {
         loop {
             match rx.try_recv() {
-                Ok(a) => {
-                    self.dispatch(app, a);
-                    any = true;
-                }
-                Err(TryRecvError::Empty) => return Ok(any),
-                // Asked to quit: the collector may already have taken the Quit and gone.
-                Err(TryRecvError::Disconnected) if app.quit => return Ok(any),
-                Err(TryRecvError::Disconnected) => {
-                    anyhow::bail!("lvsctl top: the data collector stopped unexpectedly")
-                }
+                Ok(a) => self.take(app, a)?,
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return Ok(()),
             }
         }
     }

@@ -25,14 +25,25 @@ pub struct Snapshot {
     pub names: Names,
 }
 
-/// The slow-changing facts shown in the Details view. Each part fails on its own: a
-/// missing sysctl directory must not hide the timeouts.
+/// The slow-changing facts shown in the Details view, read only while it is visible (a
+/// score of files and queries per poll). Each part fails on its own: a missing sysctl
+/// directory must not hide the timeouts.
 #[derive(Debug, Clone, Default)]
 pub struct Details {
     pub info: Option<Result<Info, String>>,
     pub timeouts: Option<Result<Timeouts, String>>,
     pub daemons: Option<Result<Vec<SyncDaemon>, String>>,
     pub sysctls: Option<Result<Vec<(String, String)>, String>>,
+}
+
+impl Details {
+    /// Nothing was read (the Details view was not visible).
+    pub fn is_empty(&self) -> bool {
+        self.info.is_none()
+            && self.timeouts.is_none()
+            && self.daemons.is_none()
+            && self.sysctls.is_none()
+    }
 }
 
 /// Resolved names, looked up on the collector thread (DNS may block for seconds).
@@ -64,6 +75,9 @@ pub struct ConnSnapshot {
     pub by_dest: BTreeMap<DestKey, u64>,
     /// False while the read is still streaming in.
     pub complete: bool,
+    /// `rows` continue the previous answer of the same read (a streamed read sends each
+    /// row once); false when they replace whatever is shown.
+    pub append: bool,
 }
 
 /// Why the collector could not produce a snapshot.

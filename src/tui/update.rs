@@ -31,8 +31,18 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
     };
     if !app.quit {
         out.extend(reconcile_conns(app));
+        out.extend(reconcile_details(app));
     }
     out
+}
+
+/// Read the Details view's facts only while it is visible.
+fn reconcile_details(app: &mut App) -> Option<Command> {
+    let wanted = app.view == View::Details && app.unavailable.is_none();
+    (wanted != app.details_watched).then(|| {
+        app.details_watched = wanted;
+        Command::WatchDetails(wanted)
+    })
 }
 
 fn help(app: &mut App, action: Action) -> Vec<Command> {
@@ -206,6 +216,7 @@ fn settings(app: &mut App, action: &Action) -> Vec<Command> {
     match action {
         Action::TogglePause => {
             app.paused = !app.paused;
+            app.reset_refresh();
             vec![Command::SetPaused(app.paused)]
         }
         Action::Faster | Action::Slower => {
@@ -215,6 +226,7 @@ fn settings(app: &mut App, action: &Action) -> Vec<Command> {
                 app.interval.saturating_mul(2)
             };
             app.interval = next.clamp(MIN_INTERVAL, MAX_INTERVAL);
+            app.reset_refresh();
             let text = format!("refresh every {}", interval_text(app.interval));
             app.set_status(text, false);
             vec![Command::SetInterval(app.interval)]

@@ -444,7 +444,10 @@ fn connections_are_read_only_while_visible_and_follow_the_selection() {
     let cmds = update(&mut app, Action::ToggleFollow);
     assert!(matches!(cmds.as_slice(), [Command::WatchConns(Some(q))] if q.scope == ConnScope::All));
     let cmds = update(&mut app, Action::ShowView(View::Details));
-    assert_eq!(cmds, vec![Command::WatchConns(None)]);
+    assert_eq!(
+        cmds,
+        vec![Command::WatchConns(None), Command::WatchDetails(true)]
+    );
     assert!(update(&mut app, Action::Snapshot(Box::new(testdata::snapshot(3)))).is_empty());
 }
 
@@ -503,4 +506,63 @@ fn unavailable_text_words_known_causes_itself_and_keeps_unknown_messages() {
     assert!(!text.contains("advice from the backend"));
     let text = unavailable_text(libc::EIO, "netlink socket error: Input/output error");
     assert!(text.starts_with("netlink socket error: Input/output error"));
+}
+
+#[test]
+fn a_streamed_read_appends_and_a_later_read_replaces() {
+    let mut app = app();
+    update(&mut app, Action::ToggleFollow);
+    update(&mut app, Action::ShowView(View::Connections));
+    let query = app.conns.query.clone().unwrap();
+    let mut acc = crate::tui::conns::Accumulator::new(query.clone());
+    let mut rows = testdata::conn_rows().into_iter();
+    acc.push(rows.next().unwrap());
+    acc.push(rows.next().unwrap());
+    update(&mut app, Action::Conns(Box::new(acc.partial())));
+    assert_eq!(app.conns.data.as_ref().map(|d| d.rows.len()), Some(2));
+    rows.for_each(|c| acc.push(c));
+    update(&mut app, Action::Conns(Box::new(acc.partial())));
+    update(&mut app, Action::Conns(Box::new(acc.finish())));
+    let data = app.conns.data.as_ref().unwrap();
+    assert_eq!((data.rows.len(), data.seen, data.complete), (5, 5, true));
+    assert_eq!(app.conns.order, vec![0, 1, 2, 3, 4]);
+    // A re-read of the same query comes whole and replaces the rows.
+    let again = testdata::conns_for(&app, &testdata::conn_rows()[..1]);
+    update(&mut app, Action::Conns(Box::new(again)));
+    assert_eq!(app.conns.data.as_ref().map(|d| d.rows.len()), Some(1));
+}
+
+#[test]
+fn a_slowed_refresh_is_noticed_but_not_after_a_pause_or_interval_change() {
+    let mut app = app();
+    assert_eq!(app.refresh, Some(Duration::from_secs(1)));
+    assert_eq!(app.slowed_refresh(), None);
+    update(&mut app, Action::Snapshot(Box::new(testdata::snapshot(30))));
+    assert_eq!(app.slowed_refresh(), Some(Duration::from_secs(28)));
+    update(&mut app, Action::TogglePause);
+    assert_eq!(app.slowed_refresh(), None);
+    update(&mut app, Action::TogglePause);
+    update(&mut app, Action::Snapshot(Box::new(testdata::snapshot(90))));
+    assert_eq!(app.slowed_refresh(), None, "the paused time is no slowdown");
+    update(&mut app, Action::Snapshot(Box::new(testdata::snapshot(91))));
+    update(&mut app, Action::Slower);
+    update(&mut app, Action::Snapshot(Box::new(testdata::snapshot(93))));
+    assert_eq!(app.slowed_refresh(), None);
+}
+
+#[test]
+fn details_are_read_only_while_visible_and_kept_meanwhile() {
+    let mut app = app();
+    assert!(!app.details_watched);
+    let cmds = update(&mut app, Action::ShowView(View::Details));
+    assert_eq!(cmds, vec![Command::WatchDetails(true)]);
+    assert!(update(&mut app, Action::Snapshot(Box::new(testdata::snapshot(3)))).is_empty());
+    let cmds = update(&mut app, Action::ShowView(View::Services));
+    assert_eq!(cmds, vec![Command::WatchDetails(false)]);
+    // Polls without them keep the last ones for when the view is shown again.
+    let mut snap = testdata::snapshot(4);
+    snap.details = crate::tui::snapshot::Details::default();
+    update(&mut app, Action::Snapshot(Box::new(snap)));
+    let details = &app.snapshot.as_ref().unwrap().details;
+    assert!(details.timeouts.is_some() && details.sysctls.is_some());
 }

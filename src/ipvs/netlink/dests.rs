@@ -14,14 +14,40 @@
 
 use std::collections::VecDeque;
 
-use super::exchange::{Outcome, exchange};
+use super::exchange::{Outcome, exchange_each};
 use super::sock::Sock;
 use crate::ipvs::error::{IpvsError, OpKind, Result};
-use crate::ipvs::model::{Dest, Service};
+use crate::ipvs::model::{Dest, Service, ServiceKey};
 use crate::ipvs::wire::{self, Request};
 
 /// Upper bound of GET_DEST requests per `sendmsg`.
 pub const MAX_DUMPS_PER_SEND: usize = 64;
+
+/// GET_DEST requests of the last listing, by position: the kernel lists the services in
+/// the same order poll after poll, so `lvsctl top` encodes them again only when the table
+/// changed.
+#[derive(Debug, Default)]
+pub struct RequestCache {
+    reqs: Vec<(ServiceKey, Request)>,
+}
+
+impl RequestCache {
+    fn for_services(&mut self, services: &[Service]) -> Result<&[(ServiceKey, Request)]> {
+        let same = self.reqs.len() == services.len()
+            && self
+                .reqs
+                .iter()
+                .zip(services)
+                .all(|((k, _), s)| *k == s.key);
+        if !same {
+            self.reqs = services
+                .iter()
+                .map(|s| Ok((s.key, wire::get_dests(&s.key)?)))
+                .collect::<Result<_>>()?;
+        }
+        Ok(&self.reqs)
+    }
+}
 
 /// The dests of every service, in the order of `services`.
 pub fn dump_all(
@@ -29,31 +55,42 @@ pub fn dump_all(
     family: u16,
     services: &[Service],
     max_batch: usize,
+    cache: &mut RequestCache,
 ) -> Result<Vec<Vec<Dest>>> {
-    let reqs = services
-        .iter()
-        .map(|s| wire::get_dests(&s.key))
-        .collect::<std::result::Result<Vec<Request>, _>>()?;
+    let reqs = cache.for_services(services)?;
     let mut out: Vec<Vec<Dest>> = vec![Vec::new(); services.len()];
     let mut queue: VecDeque<usize> = (0..services.len()).collect();
     let max_batch = max_batch.clamp(1, MAX_DUMPS_PER_SEND);
     let mut batch = 1;
+    let mut take: Vec<usize> = Vec::with_capacity(max_batch);
+    let mut busy = Vec::new();
     while !queue.is_empty() {
-        let take: Vec<usize> = queue.drain(..batch.min(queue.len())).collect();
-        let refs: Vec<(&Request, bool)> = take.iter().map(|&i| (&reqs[i], true)).collect();
-        let mut busy = Vec::new();
+        take.clear();
+        take.extend(queue.drain(..batch.min(queue.len())));
+        let refs: Vec<(&Request, bool)> = take.iter().map(|&i| (&reqs[i].1, true)).collect();
+        busy.clear();
         let mut all_empty = true;
-        for (&i, outcome) in take.iter().zip(exchange(sock, family, &refs)) {
-            match outcome {
-                Outcome::Ok(data) => {
-                    all_empty &= data.is_empty();
-                    let af = services[i].key.af();
-                    out[i] = data
-                        .iter()
-                        .map(|m| wire::decode_dest(m, af))
-                        .collect::<std::result::Result<_, _>>()?;
+        let mut bad = None;
+        // Decoded as they arrive, straight from the receive buffer.
+        let outcomes = exchange_each(sock, family, &refs, &mut |slot, msg| {
+            let Some(&i) = take.get(slot) else { return };
+            match wire::decode_dest(msg, services[i].key.af()) {
+                Ok(d) => out[i].push(d),
+                Err(e) => {
+                    bad.get_or_insert(e);
                 }
-                Outcome::Errno(libc::EBUSY) => busy.push(i),
+            }
+        });
+        if let Some(e) = bad {
+            return Err(e.into());
+        }
+        for (&i, outcome) in take.iter().zip(outcomes) {
+            match outcome {
+                Outcome::Ok(_) => all_empty &= out[i].is_empty(),
+                Outcome::Errno(libc::EBUSY) => {
+                    out[i].clear();
+                    busy.push(i);
+                }
                 Outcome::Errno(errno) => {
                     return Err(IpvsError::Kernel {
                         op: OpKind::GetDests,

@@ -6,7 +6,6 @@
 //! error has succeeded: that is how writes can ask for an ACK on the last message only and
 //! still get one result per message.
 
-use std::collections::HashMap;
 use std::io;
 
 use super::sock::Sock;
@@ -32,12 +31,37 @@ struct Slot {
     done: Option<Outcome>,
 }
 
+/// Where [`exchange_each`] hands data messages: (request index, payload).
+pub type DataSink<'a> = &'a mut dyn FnMut(usize, &[u8]);
+
 /// Send `reqs` in one `sendmsg` (the bool says whether the request asks for an ACK; dumps
 /// always end with DONE or an error) and collect one outcome per request, in order.
 pub fn exchange(sock: &mut Sock, family: u16, reqs: &[(&Request, bool)]) -> Vec<Outcome> {
+    run(sock, family, reqs, None)
+}
+
+/// Like [`exchange`], but each data message goes to `on_data(request index, payload)`
+/// straight out of the receive buffer, and the outcomes carry no data: a full listing
+/// decodes tens of thousands of dest messages without copying each one first. Data of a
+/// request that then fails has been passed on too; its outcome says to drop it.
+pub fn exchange_each(
+    sock: &mut Sock,
+    family: u16,
+    reqs: &[(&Request, bool)],
+    on_data: DataSink<'_>,
+) -> Vec<Outcome> {
+    run(sock, family, reqs, Some(on_data))
+}
+
+fn run(
+    sock: &mut Sock,
+    family: u16,
+    reqs: &[(&Request, bool)],
+    on_data: Option<DataSink<'_>>,
+) -> Vec<Outcome> {
     let (buf, mut slots) = frame_batch(sock, family, reqs);
     match sock.send(&buf, reqs.len()) {
-        Ok(()) => collect(sock, &mut slots),
+        Ok(()) => collect(sock, &mut slots, on_data),
         Err(e) => abandon(&mut slots, errno_of(&e)),
     }
     slots
@@ -71,32 +95,49 @@ fn frame_batch(sock: &mut Sock, family: u16, reqs: &[(&Request, bool)]) -> (Vec<
     (buf, slots)
 }
 
-/// Read replies until every slot is settled (or the socket fails).
-fn collect(sock: &mut Sock, slots: &mut [Slot]) {
+/// The slot a reply's seq belongs to. Seqs are handed out consecutively, so the offset from
+/// the first one finds it at once; a scan covers the wrap past 0, which `next_seq` skips.
+fn slot_of(slots: &[Slot], seq: u32) -> Option<usize> {
+    let first = slots.first()?.seq;
+    let guess = usize::try_from(seq.wrapping_sub(first)).ok()?;
+    match slots.get(guess) {
+        Some(s) if s.seq == seq => Some(guess),
+        _ => slots.iter().position(|s| s.seq == seq),
+    }
+}
+
+/// Read replies until every slot is settled (or the socket fails). Data goes to `on_data`
+/// when given, else into the slot.
+fn collect(sock: &mut Sock, slots: &mut [Slot], mut on_data: Option<DataSink<'_>>) {
     let pid = sock.pid();
-    let index: HashMap<u32, usize> = slots.iter().enumerate().map(|(i, s)| (s.seq, i)).collect();
-    while slots.iter().any(|s| s.done.is_none()) {
+    let mut open = slots.len();
+    while open > 0 {
         let received = match sock.recv() {
-            Ok(bytes) => bytes.to_vec(),
+            Ok(bytes) => bytes,
             Err(e) => return abandon(slots, errno_of(&e)),
         };
         // A datagram we cannot frame: nothing after it can be trusted either.
-        let Ok(messages) = split(&received) else {
+        let Ok(messages) = split(received) else {
             return abandon(slots, libc::EBADMSG);
         };
         for m in messages {
             // Replies to earlier, abandoned requests (after a socket error) carry old seqs.
-            let Some(&i) = index.get(&m.seq).filter(|_| m.pid == pid || m.pid == 0) else {
+            let Some(i) = slot_of(slots, m.seq).filter(|_| m.pid == pid || m.pid == 0) else {
                 continue;
             };
             match m.reply() {
-                Ok(Reply::Data(p)) => slots[i].data.push(p.to_vec()),
+                Ok(Reply::Data(p)) => match on_data.as_mut() {
+                    Some(f) if slots[i].done.is_none() => f(i, p),
+                    Some(_) => {}
+                    None => slots[i].data.push(p.to_vec()),
+                },
                 Ok(Reply::Done | Reply::Ack) => settle(slots, i, None),
                 Ok(Reply::Error(errno)) => settle(slots, i, Some(errno)),
                 Ok(Reply::Ignore) => {}
                 Err(_) => settle(slots, i, Some(libc::EINVAL)),
             }
         }
+        open = slots.iter().filter(|s| s.done.is_none()).count();
     }
 }
 

@@ -22,7 +22,7 @@ use std::path::Path;
 
 pub use sock::Counters;
 
-use self::exchange::{Outcome, exchange};
+use self::exchange::{Outcome, exchange, exchange_each};
 use self::sock::Sock;
 use crate::ipvs::backend::{Backend, Op};
 use crate::ipvs::error::{IpvsError, OpKind, Result};
@@ -45,6 +45,12 @@ const WRITE_CHUNK_BYTES: usize = 128 * 1024;
 /// IPVS through generic netlink.
 pub struct NetlinkBackend {
     sock: Sock,
+    /// The socket of the GET_DEST dumps of a full listing, reading small skbs (see
+    /// [`sock::DUMP_RECV_LEN`]); `None` when it could not be opened or truncated a reply,
+    /// and then the listing uses `sock`.
+    dump_sock: Option<Sock>,
+    /// The GET_DEST requests of the last listing, reused while the table is unchanged.
+    dest_reqs: dests::RequestCache,
     family: u16,
     info: Info,
     /// Most GET_DEST dumps per `sendmsg` in [`Backend::entries`].
@@ -87,6 +93,28 @@ impl NetlinkBackend {
         self.dump_batch = max;
     }
 
+    /// Run the dest dumps of a full listing on their own small-read socket (the default) or
+    /// on the main socket with 64 KiB reads. For benchmarks and tests.
+    pub fn set_small_dump_reads(&mut self, on: bool) {
+        if !on {
+            self.dump_sock = None;
+        } else if self.dump_sock.is_none() {
+            self.dump_sock = Sock::with_recv_len(sock::DUMP_RECV_LEN).ok();
+        }
+    }
+
+    /// Run the dest dumps on a fresh socket reading `len` bytes per `recvmsg`. A length
+    /// below the kernel's skb size truncates replies, which a listing detects and answers by
+    /// falling back to the main socket for good. For benchmarks and tests.
+    pub fn set_dump_recv_len(&mut self, len: usize) {
+        self.dump_sock = Sock::with_recv_len(len.max(wire::frame::NLMSG_HDRLEN)).ok();
+    }
+
+    /// Whether a small-read dump socket is in use (it is dropped after a truncated reply).
+    pub fn small_dump_reads(&self) -> bool {
+        self.dump_sock.is_some()
+    }
+
     /// Bound the messages per write `sendmsg` (default 256, capped at 1024). For
     /// benchmarks and tests.
     pub fn set_write_chunk(&mut self, max: usize) {
@@ -100,9 +128,10 @@ impl NetlinkBackend {
         self.ack_every = on;
     }
 
-    /// Syscall and message counters since the socket was opened.
+    /// Syscall and message counters since the sockets were opened.
     pub fn counters(&self) -> Counters {
-        self.sock.counters
+        let dumps = self.dump_sock.as_ref().map(|s| s.counters);
+        self.sock.counters.plus(dumps.unwrap_or_default())
     }
 
     /// One request that must succeed; returns its data messages.
@@ -133,10 +162,31 @@ impl Backend for NetlinkBackend {
     }
 
     fn services(&mut self) -> Result<Vec<Service>> {
-        let data = self.query(wire::get_services(), OpKind::GetServices)?;
-        data.iter()
-            .map(|m| wire::decode_service(m).map_err(IpvsError::from))
-            .collect()
+        // Decoded straight from the receive buffer: 10,000 services need no copies first.
+        let req = wire::get_services()?;
+        let mut out = Vec::new();
+        let mut bad = None;
+        let outcome = exchange_each(&mut self.sock, self.family, &[(&req, true)], &mut |_, m| {
+            match wire::decode_service(m) {
+                Ok(s) => out.push(s),
+                Err(e) => {
+                    bad.get_or_insert(e);
+                }
+            }
+        })
+        .pop();
+        match outcome {
+            Some(Outcome::Ok(_)) => match bad {
+                Some(e) => Err(e.into()),
+                None => Ok(out),
+            },
+            Some(Outcome::Errno(errno)) => Err(IpvsError::Kernel {
+                op: OpKind::GetServices,
+                errno,
+            }),
+            Some(Outcome::Lost(errno)) => Err(lost(errno)),
+            None => Err(lost(libc::EIO)),
+        }
     }
 
     fn service(&mut self, key: &ServiceKey) -> Result<Service> {
@@ -156,7 +206,19 @@ impl Backend for NetlinkBackend {
 
     fn entries(&mut self) -> Result<Vec<ServiceEntry>> {
         let services = self.services()?;
-        let dests = dests::dump_all(&mut self.sock, self.family, &services, self.dump_batch)?;
+        let (family, batch, cache) = (self.family, self.dump_batch, &mut self.dest_reqs);
+        let dests = match self.dump_sock.as_mut() {
+            Some(small) => match dests::dump_all(small, family, &services, batch, cache) {
+                // A reply too long for the small reads (or a broken socket): drop that
+                // socket for good, with whatever dump it had in flight, and use the main one.
+                Err(IpvsError::Socket(_)) => {
+                    self.dump_sock = None;
+                    dests::dump_all(&mut self.sock, family, &services, batch, cache)?
+                }
+                other => other?,
+            },
+            None => dests::dump_all(&mut self.sock, family, &services, batch, cache)?,
+        };
         Ok(services
             .into_iter()
             .zip(dests)

@@ -67,6 +67,9 @@ fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     }
     let mut state = vec![if app.paused {
         "paused".to_owned()
+    } else if let Some(r) = app.slowed_refresh() {
+        // Refreshing less often than asked, to stay within the CPU budget.
+        format!("every ~{}s (slowed)", r.as_secs_f64().round())
     } else {
         format!("every {}", interval_text(app.interval))
     }];

@@ -16,7 +16,7 @@ use crate::ipvs::{Dest, ServiceEntry};
 use crate::tui::app::App;
 use crate::tui::format::{self, human};
 use crate::tui::history::spark;
-use crate::tui::rows::{SortColumn, ViewRow, row_rates};
+use crate::tui::rows::{SortColumn, ViewRow, view_row_rates};
 use crate::tui::view::{Theme, cell};
 
 /// One column: its header, its width (the name column fills the rest) and the sort column
@@ -192,7 +192,7 @@ fn text<'a>(
 ) -> Cell<'a> {
     let svc = &entry.service;
     let kernel = dest.map_or(svc.rates, |d| d.rates);
-    let rates = row_rates(&r.key, kernel, &app.row_params());
+    let rates = view_row_rates(r, kernel, &app.row_params());
     let count = |f: fn(&Dest) -> u32| match dest {
         Some(d) => human(u64::from(f(d))),
         None => human(sum(entry, f)),
@@ -217,7 +217,7 @@ fn text<'a>(
         Id::Trend => {
             let h = app
                 .rates
-                .get(&r.key)
+                .at(r.service, r.dest, &r.key)
                 .map(|x| spark(&x.history, usize::from(width)));
             return Cell::from(Span::styled(h.unwrap_or_default(), theme.spark()));
         }

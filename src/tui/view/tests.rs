@@ -455,3 +455,12 @@ fn large_table_timing() {
     update(&mut app, Action::Down);
     eprintln!("key: {:?}", t.elapsed());
 }
+
+#[test]
+fn the_header_says_when_refreshes_are_slowed() {
+    let mut app = sized(80, 24);
+    update(&mut app, Action::Snapshot(Box::new(testdata::snapshot(30))));
+    let screen = format!("{:?}", draw(&app));
+    assert!(screen.contains("every ~28s (slowed)"), "{screen}");
+    assert!(!screen.contains("every 1s"), "{screen}");
+}
