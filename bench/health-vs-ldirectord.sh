@@ -49,6 +49,7 @@ if [ -z "${LVS_VM:-}" ]; then
   if [ -z "${LVSCTL:-}" ]; then
     cargo build --release --locked --bin lvsctl --example health-bench >&2
   fi
+  echo "host: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (guest CPU times include the time its vCPUs were descheduled)"
   exec tests/vm/lvs-vm run --cpus 2 --mem 2048 --timeout "${VM_TIMEOUT:-7200}" -- "$0" "$@"
 fi
 lvsctl=${LVSCTL:-$PWD/target/release/lvsctl}
@@ -131,11 +132,15 @@ run() { # DAEMON CHECK
   fi
   sleep 5
   local u0 s0 u1 s1 w0 w1 wall a0 a1
+  local v0 v1
   read -r u0 s0 <<< "$(cpu_ticks "$pid")"; w0=$(date +%s.%N); a0=$(accepted "$ns")
+  read -r v0 <<< "$(cpu_ticks "$srv_pid" | awk '{ print $1 + $2 }')"
   sleep "$secs"
   read -r u1 s1 <<< "$(cpu_ticks "$pid")"; w1=$(date +%s.%N); a1=$(accepted "$ns")
+  read -r v1 <<< "$(cpu_ticks "$srv_pid" | awk '{ print $1 + $2 }')"
   wall=$(echo "$w1 - $w0" | bc -l)
-  local cpu_min user_min rss checks_min
+  local cpu_min user_min rss checks_min srv_min
+  srv_min=$(echo "($v1 - $v0) / $hz * 60 / $wall" | bc -l)
   checks_min=$(echo "($a1 - $a0) * 60 / $wall" | bc -l)
   cpu_min=$(echo "($u1 + $s1 - $u0 - $s0) / $hz * 60 / $wall" | bc -l)
   user_min=$(echo "($u1 - $u0) / $hz * 60 / $wall" | bc -l)
@@ -170,16 +175,16 @@ run() { # DAEMON CHECK
   field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
   printf '%-10s %-7s ready %6.1fs  cpu %6.2f s/min (%5.1f%% of a core, user %.2f s/min)  peak RSS %7d KiB\n' \
     "$daemon" "$check" "$ready" "$cpu_min" "$(echo "$cpu_min / 60 * 100" | bc -l)" "$user_min" "$rss"
-  printf '           checks done %6.0f/min (%.0f%% of %d/min)  cpu per 1000 checks %.3f s\n' \
+  printf '           checks done %6.0f/min (%.0f%% of %d/min)  cpu per 1000 checks %.3f s  (servers: %.1f s/min)\n' \
     "$checks_min" "$(echo "$checks_min / ($reals - 1) / 60 * $interval * 100" | bc -l)" \
-    $(((reals - 1) * 60 / interval)) "$(echo "$cpu_min * 1000 / ($checks_min + 0.001)" | bc -l)"
+    $(((reals - 1) * 60 / interval)) "$(echo "$cpu_min * 1000 / ($checks_min + 0.001)" | bc -l)" "$srv_min"
   printf '           detection (s): all n=%s p50 %s p99 %s max %s missed %s | refuse p50 %s p99 %s | drop p50 %s p99 %s\n' \
     "$(field n "$all")" "$(field p50 "$all")" "$(field p99 "$all")" "$(field max "$all")" \
     "$(field missed "$all")" "$(field p50 "$refuse")" "$(field p99 "$refuse")" \
     "$(field p50 "$drop")" "$(field p99 "$drop")"
   printf '           p99 within %.1f s: %s\n' "$bound" \
     "$(echo "$(field p99 "$all") <= $bound && $(field missed "$all") == 0" | bc -l | sed 's/1/yes/;s/0/NO/')"
-  grep '^warning' "$work/$ns.detect" || true
+  grep -E '^(warning|nft)' "$work/$ns.detect" | sed 's/^/           /' || true
   [ "$flaps" -le 1 ] || echo "           warning: $((flaps - 1)) reals besides the probe were taken out before the failures"
   if [ -n "${KEEP:-}" ]; then cp "$work/$ns".* "$KEEP/" 2>/dev/null || true; fi
   result[$daemon-$check-cpu]=$cpu_min

@@ -12,13 +12,18 @@
 //!       after another, at random gaps of 0.3-1.3 s (so at random phases of a 1 s check
 //!       interval), alternating two failure modes: `refuse` (the server's host answers
 //!       SYNs with a reset) and `drop` (SYNs vanish; only a timeout can tell). A failure is
-//!       an `nft add element` into the set `refused` or `dropped` of table `inet hbench` in
-//!       SRV_NETNS; it counts from the moment that command returned (the rule is in force
-//!       then). It is detected when a DEL_DEST request for that real reaches the kernel, as
+//!       an `add element` into the set `refused` or `dropped` of table `inet hbench` in
+//!       SRV_NETNS, sent to one long-running `nft -i`; it counts from the moment the
+//!       command was written (nft commits it within milliseconds; how long it took to
+//!       answer is printed, as the most by which a latency may be overstated). It is detected when a DEL_DEST request for that real reaches the kernel, as
 //!       seen by `tcpdump` on the netlink monitor device `nlmon0` of the director's
 //!       namespace (kernel timestamps; the kernel applies the request as it receives it).
 //!       Prints one `sample` line per failure and, per mode and overall, n/p50/p99/max
 //!       (nearest rank), then checks that the table agrees.
+//!
+//!       With HB_DELETIONS=FILE the deletions are read from FILE instead (the output of
+//!       examples/health-native.rs, the daemon on the in-memory backend, for runs on a
+//!       machine without IPVS: bench/health-native.sh).
 //!
 //!   health-bench wait-gone VIP:PORT PORT TIMEOUT_S
 //!       Waits until the real with PORT is no longer in the service; prints the seconds.
@@ -201,7 +206,7 @@ impl Rng {
     }
 
     fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1_u64 << 53) as f64
+        f64::from((self.next() >> 32) as u32) / f64::from(u32::MAX)
     }
 }
 
@@ -228,10 +233,67 @@ impl Mode {
     }
 }
 
+/// One `nft -i` in the servers' namespace, fed a command per failure: no process start
+/// (~0.3 s of CPU under emulation) per failure, and an answer once the rule is in force.
+struct Nft {
+    child: std::process::Child,
+    input: std::process::ChildStdin,
+    output: BufReader<std::process::ChildStdout>,
+}
+
+impl Nft {
+    fn start(netns: &str) -> anyhow::Result<Self> {
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", netns, "nft", "-i"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("nft -i")?;
+        let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
+            bail!("nft without pipes");
+        };
+        Ok(Self {
+            child,
+            input,
+            output: BufReader::new(output),
+        })
+    }
+
+    /// Adds `port` to `set` and returns once nft has committed it (the `get element` that
+    /// follows prints the table, ending with a lone `}`).
+    fn add(&mut self, set: &str, port: u16) -> anyhow::Result<()> {
+        use std::io::Write;
+        writeln!(self.input, "add element inet hbench {set} {{ {port} }}")?;
+        writeln!(self.input, "get element inet hbench {set} {{ {port} }}")?;
+        self.input.flush()?;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if self.output.read_line(&mut line)? == 0 {
+                bail!("nft ended while adding {port} to {set}");
+            }
+            if line.trim_end() == "}" {
+                return Ok(());
+            }
+        }
+    }
+}
+
+impl Drop for Nft {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 struct Failed {
     port: u16,
     mode: Mode,
+    /// When the command went to nft: a check may fail as soon as nft commits, before its
+    /// answer is read, so counting from the answer could miss (or flatter) a detection.
     at: SystemTime,
+    /// How long nft took to answer: the most the latencies may overstate.
+    ack: Duration,
 }
 
 /// IPVS requests seen on the netlink monitor: (real-server port, when) per DEL_DEST.
@@ -259,6 +321,32 @@ fn capture(iface: &str, family: u16, tx: mpsc::Sender<(u16, SystemTime)>) -> any
     });
     let _ = ready_rx.recv();
     Ok(())
+}
+
+/// `deleted PORT UNIX_SECONDS` lines appended to `path` (health-native's output).
+fn follow_deletions(path: std::path::PathBuf, tx: mpsc::Sender<(u16, SystemTime)>) {
+    std::thread::spawn(move || -> anyhow::Result<()> {
+        let mut input = BufReader::new(std::fs::File::open(&path)?);
+        let mut line = String::new();
+        loop {
+            // read_line appends: a line cut short by EOF is completed by the next reads.
+            if input.read_line(&mut line)? == 0 || !line.ends_with('\n') {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+            let mut words = line.split_whitespace();
+            if let (Some("deleted"), Some(port), Some(at)) =
+                (words.next(), words.next(), words.next())
+                && let (Ok(port), Ok(at)) = (port.parse::<u16>(), at.parse::<f64>())
+                && tx
+                    .send((port, UNIX_EPOCH + Duration::from_secs_f64(at)))
+                    .is_err()
+            {
+                return Ok(());
+            }
+            line.clear();
+        }
+    });
 }
 
 fn read_pcap(
@@ -359,30 +447,41 @@ fn detect(args: &[String]) -> anyhow::Result<()> {
     let gaps: Vec<Duration> = (0..samples)
         .map(|_| Duration::from_secs_f64(0.3 + rng.unit()))
         .collect();
-    let mut backend = NetlinkBackend::connect().context("netlink")?;
-    let live = live_ports(&mut backend, &key)?;
-    if let Some(p) = ports.iter().find(|p| !live.contains(p)) {
-        bail!("port {p} is not in the table before it failed");
-    }
-
+    // HB_DELETIONS: the daemon runs on the in-memory backend (examples/health-native.rs)
+    // and its deletions are read from that file; there is no kernel table to look at.
+    let native = std::env::var_os("HB_DELETIONS").map(std::path::PathBuf::from);
+    let mut backend = match native {
+        Some(_) => None,
+        None => Some(NetlinkBackend::connect().context("netlink")?),
+    };
     let (del_tx, del_rx) = mpsc::channel::<(u16, SystemTime)>();
-    capture(NLMON, backend.family_id(), del_tx)?;
+    if let Some(backend) = backend.as_mut() {
+        let live = live_ports(backend, &key)?;
+        if let Some(p) = ports.iter().find(|p| !live.contains(p)) {
+            bail!("port {p} is not in the table before it failed");
+        }
+        capture(NLMON, backend.family_id(), del_tx)?;
+    } else if let Some(path) = native {
+        follow_deletions(path, del_tx);
+    }
     let (tx, rx) = mpsc::channel::<Failed>();
-    let netns = netns.clone();
+    let mut nft = Nft::start(netns)?;
     let injector = std::thread::spawn(move || -> anyhow::Result<()> {
         for (i, (port, gap)) in ports.into_iter().zip(gaps).enumerate() {
             std::thread::sleep(gap);
             let mode = if i % 2 == 0 { Mode::Refuse } else { Mode::Drop };
-            let status = Command::new("ip")
-                .args(["netns", "exec", &netns, "nft", "add", "element", "inet"])
-                .args(["hbench", mode.set(), &format!("{{ {port} }}")])
-                .status()
-                .context("nft")?;
             let at = SystemTime::now();
-            if !status.success() {
-                bail!("nft add element failed for {port}");
-            }
-            if tx.send(Failed { port, mode, at }).is_err() {
+            nft.add(mode.set(), port)?;
+            let ack = at.elapsed().unwrap_or_default();
+            if tx
+                .send(Failed {
+                    port,
+                    mode,
+                    at,
+                    ack,
+                })
+                .is_err()
+            {
                 break;
             }
         }
@@ -390,9 +489,10 @@ fn detect(args: &[String]) -> anyhow::Result<()> {
     });
 
     let mut pending: HashMap<u16, Failed> = HashMap::new();
-    let mut deleted: HashMap<u16, SystemTime> = HashMap::new();
+    let mut deleted: HashMap<u16, Vec<SystemTime>> = HashMap::new();
     let mut results: Vec<(Mode, Option<f64>)> = Vec::new();
     let mut injector_done = false;
+    let mut acks: Vec<Duration> = Vec::new();
     while !(injector_done && pending.is_empty()) {
         match rx.recv_timeout(POLL) {
             Ok(f) => {
@@ -402,11 +502,13 @@ fn detect(args: &[String]) -> anyhow::Result<()> {
             Err(mpsc::RecvTimeoutError::Disconnected) => injector_done = true,
         }
         while let Ok((port, at)) = del_rx.try_recv() {
-            deleted.entry(port).or_insert(at);
+            deleted.entry(port).or_default().push(at);
         }
         let now = SystemTime::now();
         pending.retain(|port, f| {
-            let gone = deleted.get(port).filter(|at| **at >= f.at);
+            let gone = deleted
+                .get(port)
+                .and_then(|all| all.iter().filter(|at| **at >= f.at).min());
             let late = now.duration_since(f.at).unwrap_or_default() > deadline;
             if gone.is_none() && !late {
                 return true;
@@ -417,6 +519,7 @@ fn detect(args: &[String]) -> anyhow::Result<()> {
                 None => println!("sample {port} {} missed", f.mode.name()),
             }
             results.push((f.mode, latency));
+            acks.push(f.ack);
             false
         });
     }
@@ -424,15 +527,24 @@ fn detect(args: &[String]) -> anyhow::Result<()> {
         .join()
         .map_err(|_| anyhow::anyhow!("injector panicked"))??;
     // The capture saw the requests; the table must agree.
-    let live = live_ports(&mut backend, &key)?;
-    let still: Vec<u16> = deleted
-        .keys()
-        .filter(|p| live.contains(p))
-        .copied()
-        .collect();
-    if !still.is_empty() {
-        println!("warning: DEL_DEST seen but still in the table: {still:?}");
+    if let Some(backend) = backend.as_mut() {
+        let live = live_ports(backend, &key)?;
+        let still: Vec<u16> = deleted
+            .keys()
+            .filter(|p| live.contains(p))
+            .copied()
+            .collect();
+        if !still.is_empty() {
+            println!("warning: DEL_DEST seen but still in the table: {still:?}");
+        }
     }
+    acks.sort();
+    println!(
+        "nft answered within {:.1} ms (median), {:.1} ms (max): the latencies include that",
+        acks.get(acks.len() / 2)
+            .map_or(0.0, |d| d.as_secs_f64() * 1e3),
+        acks.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
+    );
     for (name, filter) in [
         ("refuse", Some(Mode::Refuse)),
         ("drop", Some(Mode::Drop)),
@@ -451,8 +563,8 @@ fn detect(args: &[String]) -> anyhow::Result<()> {
         println!(
             "detect {name} n={} missed={missed} p50={:.3} p99={:.3} max={:.3}",
             got.len(),
-            rank(&got, 0.50),
-            rank(&got, 0.99),
+            rank(&got, 50),
+            rank(&got, 99),
             got.last().copied().unwrap_or(f64::NAN),
         );
     }
@@ -460,10 +572,9 @@ fn detect(args: &[String]) -> anyhow::Result<()> {
 }
 
 /// Nearest-rank percentile (for n < 100, p99 is the maximum).
-fn rank(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let idx = (p * sorted.len() as f64).ceil() as usize;
-    sorted[idx.clamp(1, sorted.len()) - 1]
+fn rank(sorted: &[f64], percent: usize) -> f64 {
+    let idx = (sorted.len() * percent)
+        .div_ceil(100)
+        .clamp(1, sorted.len().max(1));
+    sorted.get(idx - 1).copied().unwrap_or(f64::NAN)
 }

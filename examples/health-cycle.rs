@@ -12,6 +12,7 @@
 //! Prints the mean time of each and the cost of one second of the daemon's steady state
 //! (REALS reports + one drift-repair cycle).
 
+use std::fmt::Write;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::bail;
@@ -29,10 +30,7 @@ fn main() -> anyhow::Result<()> {
         "checkinterval=1\nchecktimeout=3\nquiescent=no\nvirtual=10.0.0.1:80\n\tchecktype=connect\n",
     );
     for i in 1..=reals {
-        text.push_str(&format!(
-            "\treal=10.2.0.1:{} masq 1\n",
-            20000 + u32::from(i)
-        ));
+        let _ = writeln!(text, "\treal=10.2.0.1:{} masq 1", 20000 + u32::from(i));
     }
     let Ok((config, _)) = parse_config("bench.cf", &text, &SystemEnv::new()) else {
         bail!("the generated config does not parse");

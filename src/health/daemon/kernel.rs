@@ -337,13 +337,13 @@ mod tests {
     }
 
     /// Records which reads a cycle makes, passing everything to the fake.
-    struct Reads {
+    struct Counting {
         inner: FakeBackend,
         service_dumps: usize,
         dest_reads: Vec<ServiceKey>,
     }
 
-    impl Backend for Reads {
+    impl Backend for Counting {
         fn info(&mut self) -> crate::ipvs::error::Result<crate::ipvs::model::Info> {
             self.inner.info()
         }
@@ -397,7 +397,7 @@ mod tests {
             }))
             .collect();
         assert!(fake.apply(&ops).iter().all(Result::is_ok));
-        let mut reads = Reads {
+        let mut reads = Counting {
             inner: fake,
             service_dumps: 0,
             dest_reads: Vec::new(),
@@ -469,7 +469,7 @@ mod tests {
 
     #[test]
     fn a_cycle_soon_after_another_plans_on_its_snapshot() {
-        let mut reads = Reads {
+        let mut reads = Counting {
             inner: FakeBackend::new(),
             service_dumps: 0,
             dest_reads: Vec::new(),
@@ -515,7 +515,7 @@ mod tests {
 
     #[test]
     fn a_refused_op_makes_the_next_cycle_read_again() {
-        let mut reads = Reads {
+        let mut reads = Counting {
             inner: FakeBackend::new(),
             service_dumps: 0,
             dest_reads: Vec::new(),
