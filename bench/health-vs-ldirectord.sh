@@ -163,7 +163,7 @@ run() { # DAEMON CHECK
   fi
   local ports; ports=$(seq 20001 $((20000 + reals - 1)) | tr '\n' ' ')
   # shellcheck disable=SC2086 # ports is a word list
-  ip netns exec "$ns" "$helper" detect 10.0.0.1:80 "$ns-srv" "$n" 42 120 $ports \
+  ip netns exec "$ns" "$helper" detect 10.0.0.1:80 "$ns-srv" "$n" 42 300 $ports \
     > "$work/$ns.detect"
   kill -TERM "$pid"; wait "$pid" || true
   kill "$srv_pid" 2>/dev/null || true; wait "$srv_pid" 2>/dev/null || true
@@ -184,7 +184,7 @@ run() { # DAEMON CHECK
     "$(field p50 "$drop")" "$(field p99 "$drop")"
   printf '           p99 within %.1f s: %s\n' "$bound" \
     "$(echo "$(field p99 "$all") <= $bound && $(field missed "$all") == 0" | bc -l | sed 's/1/yes/;s/0/NO/')"
-  grep -E '^(warning|nft)' "$work/$ns.detect" | sed 's/^/           /' || true
+  grep -E '^(warning|nft|skipped)' "$work/$ns.detect" | sed 's/^/           /' || true
   [ "$flaps" -le 1 ] || echo "           warning: $((flaps - 1)) reals besides the probe were taken out before the failures"
   if [ -n "${KEEP:-}" ]; then cp "$work/$ns".* "$KEEP/" 2>/dev/null || true; fi
   result[$daemon-$check-cpu]=$cpu_min
