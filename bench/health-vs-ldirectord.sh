@@ -186,7 +186,7 @@ run() { # DAEMON CHECK
     "$(field p50 "$drop")" "$(field p99 "$drop")"
   printf '           p99 within %.1f s: %s\n' "$bound" \
     "$(echo "$(field p99 "$all") <= $bound && $(field missed "$all") == 0" | bc -l | sed 's/1/yes/;s/0/NO/')"
-  grep -E '^(warning|nft|skipped)' "$work/$ns.detect" | sed 's/^/           /' || true
+  grep -E '^(warning|nft|skipped)|dropped by kernel' "$work/$ns.detect" | sed 's/^/           /' || true
   [ "$flaps" -le 1 ] || echo "           warning: $((flaps - 1)) reals besides the probe were taken out before the failures"
   if [ -n "${KEEP:-}" ]; then cp "$work/$ns".* "$KEEP/" 2>/dev/null || true; fi
   result[$daemon-$check-cpu]=$cpu_min

@@ -65,6 +65,20 @@ fn main() -> anyhow::Result<()> {
         Some("detect") => detect(&args[1..]),
         Some("wait-gone") => wait_gone(&args[1..]),
         Some("floor") => floor(&args[1..]),
+        Some("pcap-dels") => {
+            // Debugging aid: the DEL_DEST ports in a pcap of nlmon0 on stdin.
+            let family = NetlinkBackend::connect().context("netlink")?.family_id();
+            let (tx, rx) = mpsc::channel();
+            let _ = read_pcap(&mut std::io::stdin().lock(), family, &tx);
+            drop(tx);
+            for (port, at) in rx {
+                println!(
+                    "{port} {:?}",
+                    at.duration_since(UNIX_EPOCH).unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
         _ => bail!("usage: health-bench serve|detect|wait-gone|floor ... (see the source)"),
     }
 }
@@ -297,9 +311,49 @@ struct Failed {
 }
 
 /// IPVS requests seen on the netlink monitor: (real-server port, when) per DEL_DEST.
-fn capture(iface: &str, family: u16, tx: mpsc::Sender<(u16, SystemTime)>) -> anyhow::Result<()> {
+/// The running capture: stopping it makes tcpdump report what the kernel dropped.
+struct Capture {
+    pid: u32,
+    stderr: BufReader<std::process::ChildStderr>,
+}
+
+impl Capture {
+    /// Stops tcpdump and returns its "dropped by kernel" line (a dropped request would be
+    /// a detection missed).
+    fn stop(mut self) -> String {
+        if let Some(pid) = rustix::process::Pid::from_raw(self.pid as i32) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        }
+        let mut all = String::new();
+        let _ = self.stderr.read_to_string(&mut all);
+        all.lines()
+            .find(|l| l.contains("dropped by kernel"))
+            .unwrap_or("tcpdump: no statistics")
+            .to_owned()
+    }
+}
+
+/// IPVS requests seen on the netlink monitor: (real-server port, when) per DEL_DEST.
+fn capture(
+    iface: &str,
+    family: u16,
+    tx: mpsc::Sender<(u16, SystemTime)>,
+) -> anyhow::Result<Capture> {
     let mut child = Command::new("tcpdump")
-        .args(["-i", iface, "-U", "--immediate-mode", "-w", "-"])
+        // Small frames and a big buffer: at the default snapshot length the ring holds
+        // only a few frames and a burst of dump replies makes the kernel drop requests.
+        // (A batch longer than 4 KiB is cut: more than ~40 deletions in one cycle.)
+        .args([
+            "-i",
+            iface,
+            "-U",
+            "--immediate-mode",
+            "-s",
+            "4096",
+            "-B",
+            "32768",
+        ])
+        .args(["-w", "-"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -308,19 +362,18 @@ fn capture(iface: &str, family: u16, tx: mpsc::Sender<(u16, SystemTime)>) -> any
         bail!("tcpdump without pipes");
     };
     // tcpdump says "listening on ..." once the capture is open.
+    let mut stderr = BufReader::new(err);
     let mut line = String::new();
-    BufReader::new(err).read_line(&mut line)?;
+    stderr.read_line(&mut line)?;
     if !line.contains("listening") {
         bail!("tcpdump: {line}");
     }
-    let (ready_tx, ready_rx) = mpsc::channel();
+    let pid = child.id();
     std::thread::spawn(move || {
-        let _ = ready_tx.send(());
         let _ = read_pcap(&mut out, family, &tx);
-        let _ = child.kill();
+        let _ = child.wait();
     });
-    let _ = ready_rx.recv();
-    Ok(())
+    Ok(Capture { pid, stderr })
 }
 
 /// `deleted PORT UNIX_SECONDS` lines appended to `path` (health-native's output).
@@ -465,8 +518,9 @@ fn detect(args: &[String]) -> anyhow::Result<()> {
     }
     ports.truncate(samples);
     let (del_tx, del_rx) = mpsc::channel::<(u16, SystemTime)>();
+    let mut tcpdump = None;
     if let Some(backend) = backend.as_mut() {
-        capture(NLMON, backend.family_id(), del_tx)?;
+        tcpdump = Some(capture(NLMON, backend.family_id(), del_tx)?);
     } else if let Some(path) = native {
         follow_deletions(path, del_tx);
     }
@@ -532,6 +586,9 @@ fn detect(args: &[String]) -> anyhow::Result<()> {
     injector
         .join()
         .map_err(|_| anyhow::anyhow!("injector panicked"))??;
+    if let Some(t) = tcpdump {
+        println!("{}", t.stop());
+    }
     // The capture saw the requests; the table must agree.
     if let Some(backend) = backend.as_mut() {
         let live = live_ports(backend, &key)?;
