@@ -2,18 +2,20 @@
 //!
 //! The netlink backend is synchronous and bound to the network namespace of the thread that
 //! opened it, so it is created *on* this thread by a factory and never moves. Each request
-//! carries the whole [`Desired`] state; the thread reads the live table, plans with the pure
-//! [`plan`], submits the cycle's ops as **one** [`Backend::apply`] batch, and reads the
-//! owned services back so the status API shows the kernel's weights, not our intentions.
+//! carries the whole [`Desired`] state; the thread reads the owned services (or reuses a
+//! [`Snapshot`] younger than [`MAX_SNAPSHOT_AGE`]), plans with the pure [`plan`], submits
+//! the cycle's ops as **one** [`Backend::apply`] batch, and reports the owned entries'
+//! weights as the kernel acknowledged them (not our intentions).
 
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
 use crate::health::daemon::plan::{Desired, plan};
-use crate::ipvs::backend::Backend;
+use crate::ipvs::backend::{Backend, Op};
 use crate::ipvs::error::IpvsError;
 use crate::ipvs::model::{DestKey, ServiceEntry, ServiceKey};
 
@@ -61,8 +63,9 @@ impl KernelHandle {
                         return;
                     }
                 };
+                let mut snapshot = Snapshot::default();
                 while let Ok(req) = rx.recv() {
-                    let report = sync_once(backend.as_mut(), &req.desired);
+                    let report = snapshot.sync(backend.as_mut(), &req.desired, Instant::now());
                     let _ = req.reply.send(report);
                 }
             })
@@ -94,55 +97,178 @@ fn failed(why: &str) -> SyncReport {
     }
 }
 
-/// Read, plan, apply as one batch, read back.
-pub fn sync_once(backend: &mut dyn Backend, desired: &Desired) -> SyncReport {
-    let mut report = SyncReport::default();
-    let live = match backend.entries() {
-        Ok(live) => live,
-        Err(e) => return failed(&format!("cannot read the IPVS table: {e}")),
-    };
-    let p = plan(desired, &live);
-    report.ops = p.ops.len();
-    let live = if p.ops.is_empty() {
-        live
-    } else {
-        let results = backend.apply(&p.ops);
-        for ((op, message), result) in p.ops.iter().zip(p.messages).zip(results) {
-            match result {
-                Ok(()) => report.messages.push(message),
-                Err(e) => report
-                    .errors
-                    .push(format!("{message}: failed ({e}) [{:?}]", op.kind())),
-            }
-        }
-        match backend.entries() {
-            Ok(live) => live,
-            Err(e) => {
-                report
-                    .errors
-                    .push(format!("cannot read the IPVS table back: {e}"));
-                Vec::new()
-            }
-        }
-    };
-    report.weights = owned_weights(desired, &live);
-    report
+/// How long a cycle may plan against the owned entries as last read (with its own
+/// acknowledged ops folded in) instead of reading them again.
+///
+/// A failed check must reach the kernel quickly, and reading a thousand reals costs more
+/// than everything else in such a cycle (~50 ms under emulation): so a cycle that follows
+/// another one closely reuses its view. Changes made behind our back are still seen within
+/// this age by any cycle, and the event loop runs a drift-repair cycle every checkinterval
+/// (at least one second) when nothing else did, which is then always a fresh read.
+pub const MAX_SNAPSHOT_AGE: Duration = Duration::from_secs(1);
+
+/// The owned part of the table as this thread believes it to be.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// The services read (a service missing from the kernel was read too: it is absent).
+    keys: Vec<ServiceKey>,
+    entries: Vec<ServiceEntry>,
+    /// When `entries` was read; None forces a read (nothing read yet, or a failed op).
+    read_at: Option<Instant>,
 }
 
+impl Snapshot {
+    /// One cycle: read unless the snapshot is fresh and covers every owned service, plan,
+    /// apply as one batch, fold the acknowledged ops in.
+    ///
+    /// Only the services the configuration owns (and those it is removing) are read, one
+    /// GET_SERVICE and one GET_DEST each: a full table dump would make every cycle cost as
+    /// much as the whole director's table, owned or not. The kernel's answers to the batch
+    /// are folded into the snapshot instead of reading it all again: each acknowledged op did
+    /// exactly what it says. A refused op may mean the snapshot was wrong, so the next cycle
+    /// reads again.
+    pub fn sync(
+        &mut self,
+        backend: &mut dyn Backend,
+        desired: &Desired,
+        now: Instant,
+    ) -> SyncReport {
+        let keys = owned_keys(desired);
+        let fresh = self
+            .read_at
+            .is_some_and(|at| now.saturating_duration_since(at) < MAX_SNAPSHOT_AGE);
+        if !fresh || keys.iter().any(|k| !self.keys.contains(k)) {
+            match read_owned(backend, &keys) {
+                Ok(entries) => {
+                    self.entries = entries;
+                    self.keys = keys;
+                    self.read_at = Some(now);
+                }
+                Err(e) => {
+                    self.read_at = None;
+                    return failed(&format!("cannot read the IPVS table: {e}"));
+                }
+            }
+        }
+        let mut report = SyncReport::default();
+        let p = plan(desired, &self.entries);
+        report.ops = p.ops.len();
+        if !p.ops.is_empty() {
+            let results = backend.apply(&p.ops);
+            for ((op, message), result) in p.ops.iter().zip(p.messages).zip(results) {
+                match result {
+                    Ok(()) => {
+                        apply_acked(&mut self.entries, op);
+                        report.messages.push(message);
+                    }
+                    Err(e) => {
+                        self.read_at = None;
+                        report
+                            .errors
+                            .push(format!("{message}: failed ({e}) [{:?}]", op.kind()));
+                    }
+                }
+            }
+        }
+        report.weights = owned_weights(desired, &self.entries);
+        report
+    }
+}
+
+/// One cycle that reads the kernel first, whatever was read before.
+pub fn sync_once(backend: &mut dyn Backend, desired: &Desired) -> SyncReport {
+    Snapshot::default().sync(backend, desired, Instant::now())
+}
+
+/// The services a cycle looks at: the configured ones and those being removed.
+fn owned_keys(desired: &Desired) -> Vec<ServiceKey> {
+    let mut keys: Vec<ServiceKey> = Vec::with_capacity(desired.virtuals.len());
+    let all = desired
+        .virtuals
+        .iter()
+        .map(|v| v.service.key)
+        .chain(desired.remove.iter().map(|(k, _)| *k));
+    for key in all {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+/// The owned services as the kernel holds them; a service that does not exist is absent.
+fn read_owned(
+    backend: &mut dyn Backend,
+    keys: &[ServiceKey],
+) -> Result<Vec<ServiceEntry>, IpvsError> {
+    let mut out: Vec<ServiceEntry> = Vec::with_capacity(keys.len());
+    for key in keys {
+        let service = match backend.service(key) {
+            Ok(s) => s,
+            Err(IpvsError::Kernel { errno, .. }) if errno == libc::ESRCH => continue,
+            Err(e) => return Err(e),
+        };
+        let dests = backend.dests(key)?;
+        out.push(ServiceEntry { service, dests });
+    }
+    Ok(out)
+}
+
+/// What an op the kernel acknowledged did to the table (only the kinds [`plan`] emits).
+fn apply_acked(live: &mut Vec<ServiceEntry>, op: &Op) {
+    let entry = |live: &mut Vec<ServiceEntry>, key: &ServiceKey| {
+        live.iter_mut().position(|e| e.service.key == *key)
+    };
+    match op {
+        Op::AddService(s) => live.push(ServiceEntry {
+            service: s.clone(),
+            dests: Vec::new(),
+        }),
+        Op::EditService(s) => {
+            if let Some(i) = entry(live, &s.key) {
+                live[i].service = s.clone();
+            }
+        }
+        Op::DelService(key) => live.retain(|e| e.service.key != *key),
+        Op::AddDest(key, d) => {
+            if let Some(i) = entry(live, key) {
+                live[i].dests.push(d.clone());
+            }
+        }
+        Op::EditDest(key, d) => {
+            if let Some(i) = entry(live, key)
+                && let Some(now) = live[i].dests.iter_mut().find(|x| x.key() == d.key())
+            {
+                *now = d.clone();
+            }
+        }
+        Op::DelDest(key, dk) => {
+            if let Some(i) = entry(live, key) {
+                live[i].dests.retain(|x| x.key() != *dk);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Weights of the configured virtuals' entries (not of services being removed).
 fn owned_weights(desired: &Desired, live: &[ServiceEntry]) -> HashMap<(ServiceKey, DestKey), i32> {
-    live.iter()
+    let owned: Vec<&ServiceEntry> = live
+        .iter()
         .filter(|e| {
             desired
                 .virtuals
                 .iter()
                 .any(|v| v.service.key == e.service.key)
         })
-        .flat_map(|e| {
-            e.dests
-                .iter()
-                .map(move |d| ((e.service.key, d.key()), d.weight))
-        })
-        .collect()
+        .collect();
+    let mut out = HashMap::with_capacity(owned.iter().map(|e| e.dests.len()).sum());
+    for e in owned {
+        for d in &e.dests {
+            out.insert((e.service.key, d.key()), d.weight);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -208,5 +334,210 @@ mod tests {
         // The next cycle repairs what failed.
         let r = sync_once(&mut fake, &desired(&healths));
         assert_eq!((r.ops, r.errors.len()), (1, 0));
+    }
+
+    /// Records which reads a cycle makes, passing everything to the fake.
+    struct Counting {
+        inner: FakeBackend,
+        service_dumps: usize,
+        dest_reads: Vec<ServiceKey>,
+    }
+
+    impl Backend for Counting {
+        fn info(&mut self) -> crate::ipvs::error::Result<crate::ipvs::model::Info> {
+            self.inner.info()
+        }
+        fn services(&mut self) -> crate::ipvs::error::Result<Vec<Service>> {
+            self.service_dumps += 1;
+            self.inner.services()
+        }
+        fn service(&mut self, key: &ServiceKey) -> crate::ipvs::error::Result<Service> {
+            self.inner.service(key)
+        }
+        fn dests(&mut self, key: &ServiceKey) -> crate::ipvs::error::Result<Vec<Dest>> {
+            self.dest_reads.push(*key);
+            self.inner.dests(key)
+        }
+        fn timeouts(&mut self) -> crate::ipvs::error::Result<crate::ipvs::model::Timeouts> {
+            self.inner.timeouts()
+        }
+        fn daemons(&mut self) -> crate::ipvs::error::Result<Vec<crate::ipvs::model::SyncDaemon>> {
+            self.inner.daemons()
+        }
+        fn apply(&mut self, ops: &[Op]) -> Vec<crate::ipvs::error::Result<()>> {
+            self.inner.apply(ops)
+        }
+        fn connections(
+            &mut self,
+            sink: &mut dyn FnMut(crate::ipvs::model::Connection) -> bool,
+        ) -> crate::ipvs::error::Result<()> {
+            self.inner.connections(sink)
+        }
+        fn global_stats(&mut self) -> crate::ipvs::error::Result<crate::ipvs::model::GlobalStats> {
+            self.inner.global_stats()
+        }
+        fn sysctls(&mut self) -> crate::ipvs::error::Result<Vec<(String, String)>> {
+            self.inner.sysctls()
+        }
+    }
+
+    #[test]
+    fn a_cycle_reads_only_the_owned_services() {
+        let mut fake = FakeBackend::new();
+        let foreign = ServiceKey::Fwmark {
+            af: crate::ipvs::model::AddressFamily::Inet,
+            mark: 7,
+        };
+        let ops: Vec<Op> = std::iter::once(Op::AddService(Service::new(foreign)))
+            .chain((1..=200).map(|i| {
+                Op::AddDest(
+                    foreign,
+                    Dest::new(format!("10.9.0.{}", i % 250 + 1).parse().unwrap(), i),
+                )
+            }))
+            .collect();
+        assert!(fake.apply(&ops).iter().all(Result::is_ok));
+        let mut reads = Counting {
+            inner: fake,
+            service_dumps: 0,
+            dest_reads: Vec::new(),
+        };
+        let d = desired(&[Some(Health::Up); 3]);
+        let r = sync_once(&mut reads, &d);
+        assert_eq!((r.ops, r.errors.len()), (4, 0), "{:?}", r.errors);
+        let r = sync_once(&mut reads, &d);
+        assert_eq!(r.ops, 0);
+        let owned = d.virtuals[0].service.key;
+        assert_eq!(reads.service_dumps, 0);
+        assert_eq!(reads.dest_reads, vec![owned]); // the first cycle found no service
+        // The foreign service is intact and absent from the weights.
+        assert_eq!(reads.inner.dests(&foreign).unwrap().len(), 200);
+        assert!(r.weights.keys().all(|(k, _)| *k == owned));
+    }
+
+    #[test]
+    fn weights_are_what_the_kernel_acknowledged() {
+        let mut fake = FakeBackend::new();
+        let mut healths = vec![Some(Health::Up); 4];
+        let r = sync_once(&mut fake, &desired(&healths));
+        let key = desired(&healths).virtuals[0].service.key;
+        let kernel = |fake: &mut FakeBackend| -> HashMap<(ServiceKey, DestKey), i32> {
+            fake.dests(&key)
+                .unwrap()
+                .iter()
+                .map(|d| ((key, d.key()), d.weight))
+                .collect()
+        };
+        assert_eq!(r.weights, kernel(&mut fake));
+        // One delete acknowledged, one refused: the weights follow the kernel, not the plan.
+        healths[0] = Some(Health::Down);
+        healths[1] = Some(Health::Down);
+        fake.fail_op_number(fake.ops_submitted() + 1, libc::ENOMEM);
+        let r = sync_once(&mut fake, &desired(&healths));
+        assert_eq!((r.messages.len(), r.errors.len()), (1, 1));
+        assert_eq!(r.weights.len(), 3);
+        assert_eq!(r.weights, kernel(&mut fake));
+        // Drift: a weight changed behind our back is read and repaired in one cycle.
+        let mut edited = Dest::new("10.1.0.3".parse().unwrap(), 80);
+        edited.weight = 9;
+        assert!(fake.apply_one(&Op::EditDest(key, edited)).is_ok());
+        let r = sync_once(&mut fake, &desired(&healths));
+        assert_eq!((r.ops, r.errors.len()), (2, 0), "{:?}", r.messages);
+        assert_eq!(r.weights, kernel(&mut fake));
+        assert!(r.weights.values().all(|w| *w == 1));
+    }
+
+    #[test]
+    fn a_removed_service_is_read_and_deleted() {
+        let mut fake = FakeBackend::new();
+        let d = desired(&[Some(Health::Up)]);
+        sync_once(&mut fake, &d);
+        let key = d.virtuals[0].service.key;
+        let gone = Desired {
+            virtuals: Vec::new(),
+            remove: vec![(key, "10.0.0.1:80".into())],
+            readd_quiescent: false,
+        };
+        let r = sync_once(&mut fake, &gone);
+        assert_eq!(r.messages, ["Purged virtual server (stop): 10.0.0.1:80"]);
+        assert!(r.weights.is_empty());
+        assert!(fake.services().unwrap().is_empty());
+        // Already gone: nothing to do, and not an error.
+        let r = sync_once(&mut fake, &gone);
+        assert_eq!((r.ops, r.errors.len()), (0, 0));
+    }
+
+    #[test]
+    fn a_cycle_soon_after_another_plans_on_its_snapshot() {
+        let mut reads = Counting {
+            inner: FakeBackend::new(),
+            service_dumps: 0,
+            dest_reads: Vec::new(),
+        };
+        let mut snap = Snapshot::default();
+        let t0 = Instant::now();
+        let mut healths = vec![Some(Health::Up); 5];
+        let d = desired(&healths);
+        let key = d.virtuals[0].service.key;
+        snap.sync(&mut reads, &d, t0); // service absent: created
+        let r = snap.sync(&mut reads, &d, t0 + Duration::from_millis(10));
+        assert_eq!(r.ops, 0);
+        assert_eq!(reads.dest_reads.len(), 0, "the snapshot knew the service");
+        // A failure 0.5 s later goes out without a read, and the weights follow it.
+        healths[2] = Some(Health::Down);
+        let r = snap.sync(
+            &mut reads,
+            &desired(&healths),
+            t0 + Duration::from_millis(500),
+        );
+        assert_eq!(
+            r.messages,
+            ["Deleted real server: 10.1.0.3:80 (10.0.0.1:80)"]
+        );
+        assert_eq!(reads.dest_reads.len(), 0);
+        assert_eq!(r.weights.len(), 4);
+        // Drift behind our back is seen by the first cycle after MAX_SNAPSHOT_AGE.
+        assert!(
+            reads
+                .inner
+                .apply_one(&Op::DelDest(key, d.virtuals[0].reals[0].dest.key()))
+                .is_ok()
+        );
+        let late = t0 + MAX_SNAPSHOT_AGE;
+        let r = snap.sync(&mut reads, &desired(&healths), late);
+        assert_eq!(reads.dest_reads, vec![key]);
+        assert_eq!(
+            r.messages,
+            ["Added real server: 10.1.0.1:80 (10.0.0.1:80) (Weight set to 1)"]
+        );
+        assert_eq!(r.weights.len(), 4);
+    }
+
+    #[test]
+    fn a_refused_op_makes_the_next_cycle_read_again() {
+        let mut reads = Counting {
+            inner: FakeBackend::new(),
+            service_dumps: 0,
+            dest_reads: Vec::new(),
+        };
+        let mut snap = Snapshot::default();
+        let t0 = Instant::now();
+        let mut healths = vec![Some(Health::Up); 3];
+        snap.sync(&mut reads, &desired(&healths), t0);
+        // Someone deletes the real behind our back; our delete then fails (ENOENT)...
+        let d = desired(&healths);
+        let key = d.virtuals[0].service.key;
+        let real = d.virtuals[0].reals[1].dest.key();
+        assert!(reads.inner.apply_one(&Op::DelDest(key, real)).is_ok());
+        healths[1] = Some(Health::Down);
+        let soon = t0 + Duration::from_millis(100);
+        let r = snap.sync(&mut reads, &desired(&healths), soon);
+        assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+        assert!(reads.dest_reads.is_empty());
+        // ... and the next cycle, however soon, reads the kernel and has nothing left to do.
+        let r = snap.sync(&mut reads, &desired(&healths), soon);
+        assert_eq!((r.ops, r.errors.len()), (0, 0));
+        assert_eq!(reads.dest_reads, vec![key]);
+        assert_eq!(r.weights.len(), 2);
     }
 }
