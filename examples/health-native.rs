@@ -98,14 +98,9 @@ fn main() -> anyhow::Result<()> {
             preload.push(Op::AddDest(v.key, desired_dest(v, r)));
         }
     }
-    let opts = DaemonOptions {
-        location: ConfigLocation { path, name },
-        socket: Some(
-            std::env::temp_dir().join(format!("health-native.{}.sock", std::process::id())),
-        ),
-        metrics: None,
-        log_to_stderr: true,
-    };
+    let mut opts = DaemonOptions::new(ConfigLocation { path, name });
+    opts.socket =
+        Some(std::env::temp_dir().join(format!("health-native.{}.sock", std::process::id())));
     let factory = move || {
         let mut fake = FakeBackend::new();
         if let Some(Err(e)) = fake.apply(&preload).into_iter().find(Result::is_err) {
