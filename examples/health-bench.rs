@@ -30,8 +30,9 @@
 //!
 //!   health-bench floor connect|http IP FIRST_PORT COUNT
 //!       The least a checker can do: every second, one blocking connect (and for `http` one
-//!       `GET /health`, reading the answer) to each port in turn, nothing else. Runs until
-//!       killed. What it costs is what the kernel charges any checker on this machine.
+//!       `GET /health`, reading the answer) to each port in turn, closed with a reset as
+//!       lvsctl's checks close theirs, nothing else. Runs until killed. What it costs is
+//!       what the kernel charges any checker on this machine.
 //!
 //! Why a netlink monitor and not polling the table: one GET_DEST dump of 1,000 reals takes
 //! ~50 ms under emulation, so polling fast enough for a 100 ms margin would take a core
@@ -173,6 +174,11 @@ fn wait_gone(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// SO_LINGER with a zero timeout: close() sends a reset (std has no stable setter).
+fn reset_on_close(stream: &std::net::TcpStream) {
+    let _ = rustix::net::sockopt::set_socket_linger(stream, Some(Duration::ZERO));
+}
+
 fn floor(args: &[String]) -> anyhow::Result<()> {
     use std::io::Write;
     let [kind, ip, first, count] = args else {
@@ -197,6 +203,7 @@ fn floor(args: &[String]) -> anyhow::Result<()> {
             else {
                 continue;
             };
+            reset_on_close(&stream);
             if http {
                 answer.clear();
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(3)));

@@ -1,4 +1,5 @@
-//! `checktype=connect`: a TCP connection to the check port, closed at once (spec §2.1).
+//! `checktype=connect`: a TCP connection to the check port, closed at once (spec §2.1),
+//! with a reset rather than a FIN (see `net::abort_on_close`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -29,6 +30,7 @@ impl Check for ConnectCheck {
             with_deadline(self.timeout, async move {
                 match TcpStream::connect(addr).await {
                     Ok(stream) => {
+                        super::net::abort_on_close(&stream);
                         drop(stream);
                         Outcome::Up
                     }

@@ -28,11 +28,10 @@ use regex::Regex;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::http_response::{MAX_BODY, Response, complete_len, parse_response};
 use super::{BoxFuture, Check, Outcome, Target, with_deadline};
 use crate::health::config::HttpMethod;
 
-/// Bodies beyond this are cut (the receive regex sees the first MiB).
-const MAX_BODY: usize = 1 << 20;
 /// LWP's default `max_redirect`.
 const MAX_REDIRECTS: usize = 7;
 
@@ -89,15 +88,6 @@ impl Check for HttpCheck {
             with_deadline(self.timeout, self.fetch(addr)).await
         })
     }
-}
-
-/// One parsed response.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
-    pub status: u16,
-    pub status_line: String,
-    pub location: Option<String>,
-    pub body: Vec<u8>,
 }
 
 /// An absolute `http://` or `https://` URL, taken apart.
@@ -288,7 +278,9 @@ impl HttpCheck {
             ),
             None => (url.socket_addr().await?, url.path.clone()),
         };
-        let stream = TcpStream::connect(addr).await?;
+        let mut stream = TcpStream::connect(addr).await?;
+        super::net::abort_on_close(&stream);
+        let head_request = self.method == HttpMethod::Head;
         let req = format!(
             "{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: lvsctl-health\r\nAccept: */*\r\nConnection: close\r\n\r\n"
         );
@@ -298,118 +290,55 @@ impl HttpCheck {
             // SNI names the host the Host header names (none for an IP address).
             let sni_host = Url::parse(&format!("https://{host}")).map(|h| h.host);
             let name = super::tls::server_name(sni_host.as_deref(), addr.ip());
-            let tls = connector.connect(name, stream).await?;
-            round_trip(tls, &req).await?
+            let mut tls = connector.connect(name, stream).await?;
+            round_trip(&mut tls, &req, head_request).await?
         } else {
-            round_trip(stream, &req).await?
+            round_trip(&mut stream, &req, head_request).await?
         };
-        parse_response(&raw, self.method == HttpMethod::Head)
+        parse_response(&raw, head_request)
             .ok_or_else(|| std::io::Error::other("malformed HTTP response"))
     }
 }
 
-/// Sends the request and reads until the server closes (or the size cap). A TLS peer that
-/// closes without close_notify still counts: the body is what it sent.
+/// Sends the request and reads until the response is complete by its framing, or until
+/// the server closes (or the size cap). A TLS peer that closes without close_notify still
+/// counts: the body is what it sent.
 async fn round_trip<S: AsyncRead + AsyncWrite + Unpin>(
-    mut stream: S,
+    stream: &mut S,
     req: &str,
+    head_request: bool,
 ) -> std::io::Result<Vec<u8>> {
     stream.write_all(req.as_bytes()).await?;
     stream.flush().await?;
-    let mut raw = Vec::new();
-    let mut limited = (&mut stream).take((MAX_BODY + 64 * 1024) as u64);
-    match limited.read_to_end(&mut raw).await {
-        Ok(_) => Ok(raw),
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => Ok(raw),
-        Err(e) => Err(e),
-    }
-}
-
-/// Status line, `Location`, and the body (content-length, chunked or until close).
-pub fn parse_response(raw: &[u8], head: bool) -> Option<Response> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let header = String::from_utf8_lossy(&raw[..end]);
-    let mut lines = header.split("\r\n");
-    let status_line = lines.next()?.to_owned();
-    let mut parts = status_line.split_whitespace();
-    if !parts.next()?.starts_with("HTTP/") {
-        return None;
-    }
-    let status: u16 = parts.next()?.parse().ok()?;
-    let mut location = None;
-    let mut length = None;
-    let mut chunked = false;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        match name.trim().to_ascii_lowercase().as_str() {
-            "location" => location = Some(value.to_owned()),
-            "content-length" => length = value.parse::<usize>().ok(),
-            "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
-            _ => {}
+    let cap = MAX_BODY + 64 * 1024;
+    let mut raw = Vec::with_capacity(1024);
+    loop {
+        if raw.len() >= cap {
+            raw.truncate(cap);
+            return Ok(raw);
+        }
+        if raw.capacity() == raw.len() {
+            raw.reserve(16 * 1024);
+        }
+        match stream.read_buf(&mut raw).await {
+            Ok(0) => return Ok(raw),
+            Ok(_) => {
+                if let Some(n) = complete_len(&raw, head_request) {
+                    raw.truncate(n);
+                    return Ok(raw);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => {
+                return Ok(raw);
+            }
+            Err(e) => return Err(e),
         }
     }
-    let rest = &raw[end + 4..];
-    let body = if head {
-        Vec::new()
-    } else if chunked {
-        dechunk(rest)
-    } else {
-        let n = length.unwrap_or(rest.len()).min(rest.len()).min(MAX_BODY);
-        rest[..n].to_vec()
-    };
-    Some(Response {
-        status,
-        status_line,
-        location,
-        body,
-    })
-}
-
-fn dechunk(mut rest: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
-        let size_text = String::from_utf8_lossy(&rest[..eol]);
-        let size_hex = size_text.split(';').next().unwrap_or("").trim();
-        let Ok(size) = usize::from_str_radix(size_hex, 16) else {
-            break;
-        };
-        rest = &rest[eol + 2..];
-        if size == 0 || body.len() >= MAX_BODY {
-            break;
-        }
-        let take = size.min(rest.len());
-        body.extend_from_slice(&rest[..take]);
-        rest = rest.get(take + 2..).unwrap_or(&[]);
-    }
-    body
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_length_chunked_and_head() {
-        let r = parse_response(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA",
-            false,
-        )
-        .unwrap();
-        assert_eq!((r.status, r.body.as_slice()), (200, &b"ok"[..]));
-        let r = parse_response(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=1\r\nde\r\n0\r\n\r\n",
-            false,
-        )
-        .unwrap();
-        assert_eq!(r.body, b"abcde");
-        let r = parse_response(b"HTTP/1.0 301 Moved\r\nLocation: /new\r\n\r\n", true).unwrap();
-        assert_eq!((r.status, r.location.as_deref()), (301, Some("/new")));
-        assert!(parse_response(b"SSH-2.0\r\n\r\n", false).is_none());
-        assert!(parse_response(b"HTTP/1.1 200", false).is_none());
-    }
 
     /// A proxy that serves `http://backend.example/…` itself: `/old` redirects to `/new`,
     /// `/new` answers 200. Records the request heads it got.

@@ -41,6 +41,16 @@ pub async fn connect(addr: SocketAddr, use_tls: bool) -> Result<Stream, String> 
     Ok(Box::new(stream))
 }
 
+/// Makes closing `tcp` send a reset instead of a FIN. A check that has its verdict needs
+/// nothing more from the connection: a reset costs the director one packet instead of a
+/// FIN exchange, leaves no TIME_WAIT socket per check (1,000 reals checked every second
+/// would keep ~60,000 of them), and when a deadline cuts off a check to a black-holed
+/// server, no orphaned socket keeps retransmitting its FIN into the void. HAProxy closes
+/// its health checks the same way. Failing to set it only costs the FIN exchange.
+pub fn abort_on_close(tcp: &TcpStream) {
+    let _ = tcp.set_zero_linger();
+}
+
 /// One line without its line ending; an error at end of stream or past [`MAX_LINE`].
 pub async fn read_line<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<String, String> {
     let mut raw = Vec::new();

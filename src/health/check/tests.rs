@@ -52,6 +52,71 @@ async fn connect_to_a_listener_is_up() {
     assert_eq!(check.run(&target(Some(port))).await, Outcome::Up);
 }
 
+/// What the server side of a finished check sees next: the check resets the connection
+/// rather than closing it (no FIN exchange, no TIME_WAIT on the director).
+async fn next_read(mut conn: tokio::net::TcpStream) -> std::io::Result<usize> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0_u8; 64];
+    tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf))
+        .await
+        .expect("the check neither closed nor reset the connection")
+}
+
+#[tokio::test]
+async fn connect_check_resets_its_connection() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let check = ConnectCheck::new(Duration::from_secs(2));
+    assert_eq!(check.run(&target(Some(port))).await, Outcome::Up);
+    let (conn, _) = listener.accept().await.unwrap();
+    let read = next_read(conn).await;
+    assert_eq!(
+        read.map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::ConnectionReset)
+    );
+}
+
+/// A server that answers with a framed response and keeps the connection open: the check
+/// decides as soon as the response is complete (not at its deadline) and resets.
+#[tokio::test]
+async fn http_check_stops_at_the_end_of_a_framed_response_and_resets() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let mut kinds = Vec::new();
+        for response in [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nhealthy"[..],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nheal\r\n3\r\nthy\r\n0\r\n\r\n",
+        ] {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0_u8; 4096];
+            let _ = conn.read(&mut buf).await.unwrap();
+            conn.write_all(response).await.unwrap();
+            kinds.push(next_read(conn).await.map_err(|e| e.kind()));
+        }
+        kinds
+    });
+    let env = StaticEnv::with_common_services();
+    let text = format!(
+        "virtual=192.0.2.1:80\n    real=127.0.0.1:{port} masq\n    service=http\n    request=\"/\"\n    receive=\"^healthy$\"\n    negotiatetimeout=30\n"
+    );
+    let v = parse_config("t.cf", &text, &env)
+        .unwrap()
+        .0
+        .virtuals
+        .remove(0);
+    let t = Target::new(&v, &v.reals[0]);
+    let check = super::checker_for(&v, &v.reals[0]);
+    for _ in 0..2 {
+        let started = Instant::now();
+        assert_eq!(check.run(&t).await, Outcome::Up);
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+    let reset = Err(std::io::ErrorKind::ConnectionReset);
+    assert_eq!(server.await.unwrap(), vec![reset, reset]);
+}
+
 #[tokio::test]
 async fn connect_to_a_closed_port_is_down() {
     let port = TcpListener::bind("127.0.0.1:0")
