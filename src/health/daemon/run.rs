@@ -431,6 +431,7 @@ impl Daemon {
         let desired = crate::health::daemon::plan::Desired {
             virtuals: Vec::new(),
             remove,
+            phase: crate::health::daemon::plan::Phase::Stop,
             readd_quiescent: false,
         };
         let report = self.kernel.sync(desired).await;
