@@ -367,6 +367,15 @@ fn status_cmd(
                 Ok(r) => print!("{}", status::render_table(&r)),
                 Err(e) => eprintln!("status socket {}: {e}", socket.display()),
             }
+            // ldirectord forwards `status` to its `execute` instances, and exits 0
+            // whatever they say (see `daemon::execute`).
+            let execute = daemon::run_config_check(&location.path)
+                .map(|c| c.globals.execute)
+                .unwrap_or_default();
+            if let Some(launcher) = daemon::execute::Launcher::current(program_ident()) {
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+                launcher.status(&execute, Duration::from_secs(70));
+            }
             0
         }
         None if pid_file.is_some_and(Path::exists) => {
