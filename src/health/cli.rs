@@ -269,7 +269,7 @@ struct StartMode {
     pid_file: bool,
 }
 
-/// `-d` and `--foreground` log to stderr; `supervised=yes` (unless `-d`) stays in the
+/// `-d` logs to stderr as ldirectord -d does, `--foreground` in the file format; `supervised=yes` (unless `-d`) stays in the
 /// foreground, logs to stdout and writes no pid file unless one is named (spec §1.3); the
 /// detached copy logs to the configured logfile.
 fn start_mode(args: &Args, supervised: bool) -> StartMode {
@@ -278,6 +278,8 @@ fn start_mode(args: &Args, supervised: bool) -> StartMode {
         Console::Supervised
     } else if args.detached {
         Console::None
+    } else if args.debug {
+        Console::Debug
     } else {
         Console::Stderr
     };
@@ -364,6 +366,15 @@ fn status_cmd(
                 }
                 Ok(r) => print!("{}", status::render_table(&r)),
                 Err(e) => eprintln!("status socket {}: {e}", socket.display()),
+            }
+            // ldirectord forwards `status` to its `execute` instances, and exits 0
+            // whatever they say (see `daemon::execute`).
+            let execute = daemon::run_config_check(&location.path)
+                .map(|c| c.globals.execute)
+                .unwrap_or_default();
+            if let Some(launcher) = daemon::execute::Launcher::current(program_ident()) {
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+                launcher.status(&execute, Duration::from_secs(70));
             }
             0
         }
@@ -482,8 +493,13 @@ mod tests {
         assert!(mode(&["--pid-file", "/run/x.pid", "start"], true).pid_file);
         assert_eq!(
             mode(&["-d", "start"], true).console,
-            Console::Stderr,
+            Console::Debug,
             "-d wins"
+        );
+        assert_eq!(
+            mode(&["-d", "--foreground", "start"], false).console,
+            Console::Debug,
+            "-d prints what ldirectord -d prints"
         );
     }
 

@@ -5,8 +5,8 @@
 //! `<fqdn>`, `<short>:<port>`, `<short>`. IPv6 addresses are bracketed; `port` is the real's
 //! configured port (0 when omitted); `fqdn` is the reverse-DNS name and `short` its first
 //! label, used only when that label starts with a lower-case letter and the name has a dot.
-//! The reverse lookup is the caller's (ldirectord repeats it before every check; a cache is
-//! fine).
+//! The reverse lookup is the caller's: ldirectord repeats it before every check; the daemon
+//! keeps a cache refreshed in the background (`daemon::reverse`).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};

@@ -66,18 +66,26 @@ pub struct Change {
 pub fn classify(message: &str) -> Option<Change> {
     let (verb, rest) = message.split_once(": ")?;
     let (down, subject_verb) = match verb {
-        "Added real server" | "Added fallback server" | "Restored real server" => (false, verb),
+        "Added real server"
+        | "Added fallback server"
+        | "Restored real server"
+        | "Restored fallback server" => (false, verb),
         "Deleted fallback server" | "Purged real server (start)" | "Purged real server (stop)" => {
             (false, verb)
         }
         "Quiescent real server" | "Deleted real server" => (true, verb),
         // ldirectord logs a re-added quiescent real as "Readd Quiescent" but mails it as
-        // "Quiescent".
-        "Added quiescent real server" => (true, "Quiescent real server"),
+        // "Quiescent" (`_remove_service`).
+        "Readd Quiescent real server" => (true, "Quiescent real server"),
         _ => return None,
     };
     let (real, after) = rest.split_once(" (")?;
     let (label, _) = after.split_once(')')?;
+    // `<kernel entry> mapped from <configured>`: the reminders are keyed by the configured
+    // name, the one the "Added"/"Restored" lines that end them carry.
+    let real = real
+        .split_once(" mapped from ")
+        .map_or(real, |(_, name)| name);
     Some(Change {
         subject: format!("{subject_verb}: {rest}"),
         id: format!("{real} ({label})"),

@@ -31,7 +31,7 @@ fn kernel_lines_map_to_ldirectords_subjects() {
         }
     );
     let q = classify(
-        "Added quiescent real server: [2001:db8::1]:80 ([2001:db8::10]:80) (Weight set to 0)",
+        "Readd Quiescent real server: [2001:db8::1]:80 ([2001:db8::10]:80) (Weight set to 0)",
     )
     .unwrap();
     assert_eq!(
@@ -44,6 +44,18 @@ fn kernel_lines_map_to_ldirectords_subjects() {
     assert!(!r.down);
     assert!(
         !classify("Deleted fallback server: 10.1.0.9:80 (10.0.0.1:80)")
+            .unwrap()
+            .down
+    );
+    let m = classify("Deleted real server: 10.1.0.1:80 mapped from 10.1.0.1:8080 (10.0.0.1:80)")
+        .unwrap();
+    assert_eq!(m.id, "10.1.0.1:8080 (10.0.0.1:80)");
+    assert_eq!(
+        m.subject,
+        "Deleted real server: 10.1.0.1:80 mapped from 10.1.0.1:8080 (10.0.0.1:80)"
+    );
+    assert!(
+        !classify("Restored fallback server: 127.0.0.1:80 (10.0.0.1:80) (Weight set to 1)")
             .unwrap()
             .down
     );

@@ -4,6 +4,13 @@
 //! kept ones `reload` (or `start` when that fails: not running), new ones `start`; at stop
 //! every instance gets `stop`. Commands run off the event loop; the stop commands are
 //! awaited (bounded) so the instances are down when this daemon exits.
+//!
+//! `status` is forwarded too, but only by the command line and only while this instance
+//! runs: ldirectord's `status` prints its own line, then `ld_cmd_children("status")` runs
+//! `ldirectord <name> status` for every `execute` entry through `system()` (their output goes
+//! to the same terminal) and exits 0 whatever they return; a stopped instance exits 3 (or 1)
+//! before forwarding anything (ldirectord lines 1055-1061, 2706-2721). [`Launcher::status`]
+//! does the same.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -89,6 +96,32 @@ impl Launcher {
         }
     }
 
+    /// `<name> status` for each name in turn, with this process's stdin/stdout/stderr, as
+    /// ldirectord's `system()` runs them. Their exit statuses are ignored, as ldirectord
+    /// ignores them; each gets at most `limit` before it is killed, so a hung instance
+    /// cannot hang `status`.
+    pub fn status(&self, names: &[String], limit: Duration) {
+        for name in names {
+            let mut c = std::process::Command::new(&self.program);
+            if let Some(arg0) = &self.arg0 {
+                std::os::unix::process::CommandExt::arg0(&mut c, arg0);
+            }
+            c.args(&self.prefix).args([name.as_str(), "status"]);
+            let Ok(mut child) = c.spawn() else {
+                continue;
+            };
+            let deadline = std::time::Instant::now() + limit;
+            while matches!(child.try_wait(), Ok(None)) {
+                if std::time::Instant::now() >= deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
     /// Runs `cmds` one after the other on a task.
     pub fn spawn(&self, cmds: Vec<(String, InstanceCmd)>, log: Logger) -> Option<JoinHandle<()>> {
         if cmds.is_empty() {
@@ -118,6 +151,35 @@ mod tests {
 
     fn names(n: &[&str]) -> Vec<String> {
         n.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn status_is_run_for_every_instance_in_order_whatever_they_return() {
+        let dir = std::env::temp_dir().join(format!("lvsctl-exec-status-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("ran");
+        // `sh -c SCRIPT <name> status`: $0 is the name, $1 the command.
+        let script = format!("echo \"$0 $1\" >> {}; exit 3", log.display());
+        let launcher = Launcher {
+            program: PathBuf::from("/bin/sh"),
+            prefix: vec!["-c".into(), script.into()],
+            arg0: None,
+        };
+        launcher.status(&names(&["a.cf", "b.cf"]), Duration::from_secs(10));
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            "a.cf status\nb.cf status\n"
+        );
+        let hung = Launcher {
+            program: PathBuf::from("/bin/sh"),
+            prefix: vec!["-c".into(), "sleep 30".into()],
+            arg0: None,
+        };
+        let t = std::time::Instant::now();
+        hung.status(&names(&["c.cf"]), Duration::from_millis(200));
+        assert!(t.elapsed() < Duration::from_secs(10), "bounded");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

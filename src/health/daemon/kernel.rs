@@ -274,7 +274,7 @@ fn owned_weights(desired: &Desired, live: &[ServiceEntry]) -> HashMap<(ServiceKe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::daemon::plan::{DesiredReal, DesiredVirtual};
+    use crate::health::daemon::plan::{DesiredReal, DesiredVirtual, Phase};
     use crate::health::state::Health;
     use crate::ipvs::fake::FakeBackend;
     use crate::ipvs::model::{Dest, Protocol, Service};
@@ -288,9 +288,13 @@ mod tests {
         let reals = healths
             .iter()
             .enumerate()
-            .map(|(i, h)| DesiredReal {
-                dest: Dest::new(format!("10.1.0.{}", i + 1).parse().unwrap(), 80),
-                health: *h,
+            .map(|(i, h)| {
+                let dest = Dest::new(format!("10.1.0.{}", i + 1).parse().unwrap(), 80);
+                DesiredReal {
+                    name: dest.key(),
+                    dest,
+                    health: *h,
+                }
             })
             .collect();
         Desired {
@@ -300,8 +304,10 @@ mod tests {
                 reals,
                 quiescent: false,
                 fallback: None,
+                fallback_name: None,
             }],
             remove: Vec::new(),
+            phase: Phase::Start,
             readd_quiescent: false,
         }
     }
@@ -456,6 +462,7 @@ mod tests {
         let gone = Desired {
             virtuals: Vec::new(),
             remove: vec![(key, "10.0.0.1:80".into())],
+            phase: Phase::Stop,
             readd_quiescent: false,
         };
         let r = sync_once(&mut fake, &gone);

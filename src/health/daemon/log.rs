@@ -6,7 +6,11 @@
 //! * syslog (`logfile="<facility>"`): the message alone, ident `ldirectord[pid]` (or
 //!   `lvsctl[pid]` when not run as `ldirectord`), priority info;
 //! * `supervised=yes`: `[<ctime>] <message>` on stdout;
-//! * `-d`/`--foreground`: the file format on stderr (journald adds its own stamp).
+//! * `-d`: what ldirectord prints in debug mode (`$DEBUG` = 3): `ld_log` first hands the
+//!   message to `ld_debug(2, …)`, which prints `DEBUG2: <message>`, then prints the bare
+//!   message — two lines on stderr per message, no time stamp;
+//! * `--foreground` (ours, for systemd): the file format on stderr (journald adds its own
+//!   stamp).
 //!
 //! Times are local (`localtime_r`), like Perl's `localtime`. A detached daemon has no
 //! stderr, so nothing may be dropped there: when the file cannot be written the line goes to
@@ -26,8 +30,10 @@ use crate::health::config::LogTarget;
 pub enum Console {
     /// Detached: use the configured logfile.
     None,
-    /// `-d` and `--foreground`: stderr (the journal under systemd).
+    /// `--foreground`: stderr in the file format (the journal under systemd).
     Stderr,
+    /// `-d`: stderr in ldirectord's debug format.
+    Debug,
     /// `supervised=yes`: stdout, daemontools style.
     Supervised,
 }
@@ -35,6 +41,7 @@ pub enum Console {
 #[derive(Debug, Clone)]
 pub enum Sink {
     Stderr,
+    Debug,
     Stdout,
     File(PathBuf),
     Syslog(Syslog),
@@ -60,6 +67,7 @@ impl Logger {
     ) -> Self {
         let sink = match (console, target) {
             (Console::Stderr, _) => Sink::Stderr,
+            (Console::Debug, _) => Sink::Debug,
             (Console::Supervised, _) => Sink::Stdout,
             (Console::None, LogTarget::File(p)) => Sink::File(p.clone()),
             (Console::None, LogTarget::Syslog(f)) => {
@@ -101,6 +109,9 @@ impl Logger {
         let message = message.trim_end_matches('\n');
         match &self.sink {
             Sink::Stderr => stderr(&self.line(message)),
+            Sink::Debug => {
+                let _ = std::io::stderr().write_all(debug_lines(message).as_bytes());
+            }
             Sink::Stdout => {
                 // A closed stdout must not take the daemon down (println! would panic).
                 let _ = writeln!(
@@ -127,6 +138,12 @@ impl Logger {
             }
         }
     }
+}
+
+/// What ldirectord -d writes to stderr for one `ld_log` message (both lines).
+pub fn debug_lines(message: &str) -> String {
+    let message = message.trim_end_matches('\n');
+    format!("DEBUG2: {message}\n{message}\n")
 }
 
 /// Like eprintln!, without its panic when stderr is gone.
@@ -205,6 +222,21 @@ mod tests {
             "{got}"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// `ld_log` with `$opt_d`: `ld_debug(2, $message)` prints `DEBUG2: $message`, then
+    /// `print STDERR "$message\n"` (ldirectord lines 4499-4510, 4736-4744).
+    #[test]
+    fn debug_mode_prints_ldirectords_two_lines() {
+        assert_eq!(
+            debug_lines("Added real server: 10.1.0.1:80 (10.0.0.1:80) (Weight set to 1)\n"),
+            "DEBUG2: Added real server: 10.1.0.1:80 (10.0.0.1:80) (Weight set to 1)\n\
+             Added real server: 10.1.0.1:80 (10.0.0.1:80) (Weight set to 1)\n"
+        );
+        let target = LogTarget::File(PathBuf::from("/nonexistent/ld.log"));
+        let d = Logger::new("x", &target, Console::Debug, "lvsctl", PathBuf::new());
+        assert!(matches!(d.sink, Sink::Debug));
+        assert!(matches!(d.retarget(&target).sink, Sink::Debug));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod notices;
 pub mod notify;
 pub mod plan;
 pub mod registry;
+pub mod reverse;
 mod run;
 pub mod syslog;
 pub mod tasks;

@@ -17,6 +17,10 @@ use crate::ipvs::model::{Dest, DestKey, Service, ServiceEntry, ServiceKey};
 pub struct DesiredReal {
     /// The entry at its configured weight.
     pub dest: Dest,
+    /// ldirectord's name for it in log lines: the address and port as configured (0 when
+    /// omitted), which differs from the kernel entry's port for DR/tunnel reals and for
+    /// NAT reals without a port (see `health::desired`).
+    pub name: DestKey,
     /// None until its first check result: the kernel entry is then left exactly as it is
     /// (never added unchecked, never removed before we know).
     pub health: Option<Health>,
@@ -31,6 +35,8 @@ pub struct DesiredVirtual {
     pub reals: Vec<DesiredReal>,
     pub quiescent: bool,
     pub fallback: Option<Dest>,
+    /// The fallback's name in log lines (as configured); None = its kernel entry's.
+    pub fallback_name: Option<DestKey>,
 }
 
 impl DesiredVirtual {
@@ -44,12 +50,35 @@ impl DesiredVirtual {
     }
 }
 
+/// Why owned services are being removed, which names the `Purged virtual server (<tag>)`
+/// lines. ldirectord purges virtuals dropped by a reload from `ld_start`, which it runs
+/// again on reload, so they are tagged `start`; only `ld_stop` (cleanstop) says `stop`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Phase {
+    /// Start-up and reload reconciliation.
+    #[default]
+    Start,
+    /// Shutdown with `cleanstop`.
+    Stop,
+}
+
+impl Phase {
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Stop => "stop",
+        }
+    }
+}
+
 /// Everything the configuration wants the kernel to hold, for one cycle.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Desired {
     pub virtuals: Vec<DesiredVirtual>,
     /// Owned services that left the configuration (reload) or are being cleaned at stop.
     pub remove: Vec<(ServiceKey, String)>,
+    /// What `remove` is for.
+    pub phase: Phase,
     pub readd_quiescent: bool,
 }
 
@@ -76,7 +105,7 @@ pub fn plan(desired: &Desired, live: &[ServiceEntry]) -> Plan {
         if live.contains_key(key) {
             out.push(
                 Op::DelService(*key),
-                format!("Purged virtual server (stop): {label}"),
+                format!("Purged virtual server ({}): {label}", desired.phase.tag()),
             );
         }
     }
@@ -107,51 +136,78 @@ fn plan_virtual(v: &DesiredVirtual, live: Option<&ServiceEntry>, d: &Desired, ou
         }
     };
     let wanted = wanted_dests(v, &live_dests, d.readd_quiescent);
-    // Deletions and additions go out in the same batch, so swapping the fallback for the
-    // first healthy real leaves no window in which the service has no destination.
+    // ldirectord's texts (`_remove_service`, `_restore_service`, `purge_untracked_service`):
+    // `<Verb> <tag> server: <name> (<virtual>)`, plus `(Weight set to N)` on additions and
+    // weight changes. Deletions and additions go out in the same batch, so swapping the
+    // fallback for the first healthy real leaves no window without a destination.
     let mut gone: Vec<&DestKey> = live_dests
         .keys()
         .filter(|k| !wanted.keys.contains(*k))
         .collect();
     gone.sort();
     for k in gone {
-        let what = if wanted.configured.contains(k) {
-            "Deleted real server"
+        let line = if let Some(name) = wanted.configured.get(k) {
+            format!("Deleted real server: {} ({})", mapped(*k, *name), v.label)
         } else if v.fallback.as_ref().is_some_and(|f| f.key() == *k) {
-            "Deleted fallback server"
+            let name = v.fallback_name.unwrap_or(*k);
+            format!(
+                "Deleted fallback server: {} ({})",
+                mapped(*k, name),
+                v.label
+            )
         } else {
-            "Purged real server (start)"
+            format!("Purged real server (start): {k} ({})", v.label)
         };
-        out.push(Op::DelDest(key, *k), format!("{what}: {k} ({})", v.label));
+        out.push(Op::DelDest(key, *k), line);
     }
     for w in &wanted.dests {
         let dest = &w.dest;
-        let line = |verb: &str| {
-            format!(
-                "{verb}: {} ({}) (Weight set to {})",
-                dest.key(),
-                v.label,
-                dest.weight
-            )
+        let tail = |name: &dyn std::fmt::Display| {
+            format!("{name} ({}) (Weight set to {})", v.label, dest.weight)
         };
         match live_dests.get(&dest.key()) {
-            None => out.push(Op::AddDest(key, dest.clone()), line(w.add_verb)),
-            Some(now) if !now.same_config(dest) => {
-                let verb = if dest.weight == 0 {
-                    "Quiescent real server"
+            None => {
+                let line = if w.readd {
+                    format!("Readd Quiescent real server: {}", tail(&w.name))
                 } else {
-                    "Restored real server"
+                    format!("Added {} server: {}", w.tag, tail(&w.name))
                 };
-                out.push(Op::EditDest(key, dest.clone()), line(verb));
+                out.push(Op::AddDest(key, dest.clone()), line);
+            }
+            Some(now) if !now.same_config(dest) => {
+                let line = if dest.weight == 0 {
+                    format!(
+                        "Quiescent real server: {}",
+                        tail(&mapped(dest.key(), w.name))
+                    )
+                } else {
+                    format!("Restored {} server: {}", w.tag, tail(&w.name))
+                };
+                out.push(Op::EditDest(key, dest.clone()), line);
             }
             Some(_) => {}
         }
     }
 }
 
+/// How ldirectord names an entry it found in the kernel under another port than the
+/// configured one: `<kernel entry> mapped from <configured>` (`_remove_service`).
+fn mapped(kernel: DestKey, name: DestKey) -> String {
+    if kernel == name {
+        kernel.to_string()
+    } else {
+        format!("{kernel} mapped from {name}")
+    }
+}
+
 struct Wanted {
     dest: Dest,
-    add_verb: &'static str,
+    /// ldirectord's name for it (configured address and port).
+    name: DestKey,
+    /// `real` or `fallback`.
+    tag: &'static str,
+    /// A down quiescent real added at weight 0 (`readdquiescent`).
+    readd: bool,
 }
 
 /// What one virtual should hold. The sets make the plan linear in the number of reals: a
@@ -162,8 +218,8 @@ struct WantedSet {
     dests: Vec<Wanted>,
     /// Their keys.
     keys: HashSet<DestKey>,
-    /// Every configured real's key, wanted or not.
-    configured: HashSet<DestKey>,
+    /// Every configured real's key, wanted or not, with its name.
+    configured: HashMap<DestKey, DestKey>,
 }
 
 /// The entries `v` should have, given what is live (for the "leave it as it is" cases).
@@ -171,28 +227,35 @@ fn wanted_dests(v: &DesiredVirtual, live: &HashMap<DestKey, &Dest>, readd: bool)
     let mut out = WantedSet {
         dests: Vec::with_capacity(v.reals.len() + 1),
         keys: HashSet::with_capacity(v.reals.len() + 1),
-        configured: HashSet::with_capacity(v.reals.len()),
+        configured: HashMap::with_capacity(v.reals.len()),
     };
-    let push = |out: &mut WantedSet, dest: Dest, add_verb: &'static str| {
-        out.keys.insert(dest.key());
-        out.dests.push(Wanted { dest, add_verb });
+    let push = |out: &mut WantedSet, w: Wanted| {
+        out.keys.insert(w.dest.key());
+        out.dests.push(w);
     };
     for r in &v.reals {
         let k = r.dest.key();
-        if !out.configured.insert(k) {
+        if out.configured.contains_key(&k) {
             continue; // the same kernel entry configured twice: the first line wins
         }
+        out.configured.insert(k, r.name);
+        let real = |dest: Dest, readd: bool| Wanted {
+            dest,
+            name: r.name,
+            tag: "real",
+            readd,
+        };
         match r.health {
-            Some(Health::Up) => push(&mut out, r.dest.clone(), "Added real server"),
+            Some(Health::Up) => push(&mut out, real(r.dest.clone(), false)),
             Some(Health::Down) if v.quiescent && (readd || live.contains_key(&k)) => {
                 let mut dest = r.dest.clone();
                 dest.weight = 0;
-                push(&mut out, dest, "Added quiescent real server");
+                push(&mut out, real(dest, true));
             }
             Some(Health::Down) => {}
             None => {
                 if let Some(now) = live.get(&k) {
-                    push(&mut out, (*now).clone(), "Added real server");
+                    push(&mut out, real((*now).clone(), false));
                 }
             }
         }
@@ -207,8 +270,14 @@ fn wanted_dests(v: &DesiredVirtual, live: &HashMap<DestKey, &Dest>, readd: bool)
             live.contains_key(&k) // undecided: keep whatever is there
         };
         // A fallback that is also a configured real is that real's entry, not a second one.
-        if wanted && !out.configured.contains(&k) {
-            push(&mut out, f.clone(), "Added fallback server");
+        if wanted && !out.configured.contains_key(&k) {
+            let w = Wanted {
+                dest: f.clone(),
+                name: v.fallback_name.unwrap_or(k),
+                tag: "fallback",
+                readd: false,
+            };
+            push(&mut out, w);
         }
     }
     out

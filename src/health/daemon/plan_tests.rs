@@ -23,11 +23,13 @@ fn virtual_with(reals: &[(&str, Option<Health>)], quiescent: bool) -> DesiredVir
             .iter()
             .map(|(ip, h)| DesiredReal {
                 dest: dest(ip, 5),
+                name: dest(ip, 5).key(),
                 health: *h,
             })
             .collect(),
         quiescent,
         fallback: Some(dest("127.0.0.1", 1)),
+        fallback_name: None,
     }
 }
 
@@ -35,6 +37,7 @@ fn desired(v: DesiredVirtual) -> Desired {
     Desired {
         virtuals: vec![v],
         remove: Vec::new(),
+        phase: Phase::Start,
         readd_quiescent: false,
     }
 }
@@ -160,4 +163,114 @@ fn unknown_reals_keep_their_kernel_entry_and_removed_services_go() {
         dests: vec![],
     });
     assert_eq!(plan(&d, &table).ops, vec![Op::DelService(old)]);
+}
+
+/// Every line the planner writes, byte for byte as ldirectord 4.12 writes it in the same
+/// situation: `_restore_service` ("Added"/"Restored" + `(Weight set to N)`),
+/// `_remove_service` ("Quiescent"/"Readd Quiescent" + `(Weight set to 0)`, "Deleted"),
+/// `purge_untracked_service` and `purge_virtual`, `ld_start` ("Added/Changed virtual server").
+#[test]
+fn log_lines_are_ldirectords() {
+    let up = virtual_with(&[("10.1.0.1", Some(Health::Up))], false);
+    let p = plan(&desired(up.clone()), &[]);
+    assert_eq!(
+        p.messages,
+        [
+            "Added virtual server: 10.0.0.1:80",
+            "Added real server: 10.1.0.1:80 (10.0.0.1:80) (Weight set to 5)",
+        ]
+    );
+    let p = plan(&desired(up.clone()), &live(vec![dest("10.1.0.1", 2)]));
+    assert_eq!(
+        p.messages,
+        ["Restored real server: 10.1.0.1:80 (10.0.0.1:80) (Weight set to 5)"]
+    );
+    let down = virtual_with(&[("10.1.0.1", Some(Health::Down))], false);
+    let p = plan(&desired(down), &live(vec![dest("10.1.0.1", 5)]));
+    assert_eq!(
+        p.messages,
+        [
+            "Deleted real server: 10.1.0.1:80 (10.0.0.1:80)",
+            "Added fallback server: 127.0.0.1:80 (10.0.0.1:80) (Weight set to 1)",
+        ]
+    );
+    let p = plan(&desired(up), &live(vec![dest("127.0.0.1", 1)]));
+    assert_eq!(
+        p.messages,
+        [
+            "Deleted fallback server: 127.0.0.1:80 (10.0.0.1:80)",
+            "Added real server: 10.1.0.1:80 (10.0.0.1:80) (Weight set to 5)",
+        ]
+    );
+    let quiet = virtual_with(&[("10.1.0.1", Some(Health::Down))], true);
+    let p = plan(&desired(quiet.clone()), &live(vec![dest("10.1.0.1", 5)]));
+    assert_eq!(
+        p.messages,
+        [
+            "Quiescent real server: 10.1.0.1:80 (10.0.0.1:80) (Weight set to 0)",
+            "Added fallback server: 127.0.0.1:80 (10.0.0.1:80) (Weight set to 1)",
+        ]
+    );
+    let mut readd = desired(quiet);
+    readd.readd_quiescent = true;
+    let p = plan(&readd, &live(vec![dest("127.0.0.1", 1)]));
+    assert_eq!(
+        p.messages,
+        ["Readd Quiescent real server: 10.1.0.1:80 (10.0.0.1:80) (Weight set to 0)"]
+    );
+}
+
+/// A fallback whose kernel entry drifted is "Restored fallback server", not "real".
+#[test]
+fn a_drifted_fallback_is_restored_as_a_fallback() {
+    let down = virtual_with(&[("10.1.0.1", Some(Health::Down))], false);
+    let p = plan(&desired(down), &live(vec![dest("127.0.0.1", 7)]));
+    assert_eq!(
+        p.messages,
+        ["Restored fallback server: 127.0.0.1:80 (10.0.0.1:80) (Weight set to 1)"]
+    );
+}
+
+/// ldirectord names a real by its configured port; a DR real configured as `:8080` under
+/// a port-80 virtual sits in the kernel as `:80`, which `_remove_service` reports as
+/// `<kernel> mapped from <configured>`.
+#[test]
+fn a_port_mapped_real_is_named_as_configured() {
+    let mut v = virtual_with(&[("10.1.0.1", Some(Health::Up))], true);
+    v.reals[0].name.port = 8080;
+    let p = plan(&desired(v.clone()), &live(vec![]));
+    assert_eq!(
+        p.messages,
+        ["Added real server: 10.1.0.1:8080 (10.0.0.1:80) (Weight set to 5)"]
+    );
+    v.reals[0].health = Some(Health::Down);
+    let p = plan(&desired(v.clone()), &live(vec![dest("10.1.0.1", 5)]));
+    assert_eq!(
+        p.messages[0],
+        "Quiescent real server: 10.1.0.1:80 mapped from 10.1.0.1:8080 (10.0.0.1:80) (Weight set to 0)"
+    );
+    v.quiescent = false;
+    let p = plan(&desired(v), &live(vec![dest("10.1.0.1", 5)]));
+    assert_eq!(
+        p.messages[0],
+        "Deleted real server: 10.1.0.1:80 mapped from 10.1.0.1:8080 (10.0.0.1:80)"
+    );
+}
+
+/// `reread_config` runs `ld_start` again, which purges the virtuals of the old
+/// configuration with the tag `start`; `ld_stop` uses `stop`.
+#[test]
+fn virtuals_dropped_by_a_reload_are_purged_with_the_start_tag() {
+    let mut d = Desired::default();
+    d.remove.push((vkey(), "10.0.0.1:80".into()));
+    let table = live(vec![]);
+    assert_eq!(
+        plan(&d, &table).messages,
+        ["Purged virtual server (start): 10.0.0.1:80"]
+    );
+    d.phase = Phase::Stop;
+    assert_eq!(
+        plan(&d, &table).messages,
+        ["Purged virtual server (stop): 10.0.0.1:80"]
+    );
 }

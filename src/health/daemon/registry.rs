@@ -12,10 +12,10 @@ use std::time::{Duration, SystemTime};
 
 use crate::health::check::Outcome;
 use crate::health::config::{Config, RealServer, VirtualService};
-use crate::health::daemon::plan::{Desired, DesiredReal, DesiredVirtual};
+use crate::health::daemon::plan::{Desired, DesiredReal, DesiredVirtual, Phase};
 use crate::health::desired::{desired_dest, desired_fallback, desired_service};
 use crate::health::state::{Event, Health, RealHealth, Thresholds, fallback_command_arg};
-use crate::ipvs::model::{Dest, DestKey, ServiceKey};
+use crate::ipvs::model::{AddressFamily, Dest, DestKey, ServiceKey};
 
 /// A check's identity in the registry: the virtual and the real's kernel entry.
 pub type CheckId = (ServiceKey, DestKey);
@@ -183,7 +183,7 @@ impl Registry {
         if slot.generation != r.generation {
             return (false, Vec::new());
         }
-        let label = format!("{} ({})", slot.dest.key(), v.label());
+        let label = format!("{} ({})", real_name(&slot.real), virtual_id(v));
         let before = slot.health.map(|h| h.health);
         slot.last = Some(LastCheck {
             at: r.at,
@@ -249,16 +249,22 @@ impl Registry {
                     .iter()
                     .map(|s| DesiredReal {
                         dest: s.dest.clone(),
+                        name: real_name(&s.real),
                         health: s.health.map(|h| h.health),
                     })
                     .collect(),
                 quiescent: vs.v.quiescent,
                 fallback: vs.v.fallback.as_ref().map(|f| desired_fallback(&vs.v, f)),
+                fallback_name: vs.v.fallback.as_ref().map(|f| DestKey {
+                    addr: f.addr,
+                    port: f.port,
+                }),
             })
             .collect();
         Desired {
             virtuals,
             remove,
+            phase: Phase::Start,
             readd_quiescent: self.readd_quiescent,
         }
     }
@@ -273,7 +279,7 @@ impl Registry {
                 if up && in_kernel(&(vs.v.key, s.dest.key())) {
                     out.push(format!(
                         "Purged real server (stop): {} ({})",
-                        s.dest.key(),
+                        real_name(&s.real),
                         vs.label()
                     ));
                 }
@@ -331,6 +337,29 @@ fn first_health(outcome: &Outcome, t: Thresholds, passes: u32) -> Result<RealHea
             h.failures = 1;
             Ok(h)
         }
+    }
+}
+
+/// ldirectord's name for a real in log lines: `$r->{server}:$r->{port}`, the address (IPv6
+/// bracketed) and the port as configured (0 when omitted), not the kernel entry's port.
+pub fn real_name(r: &RealServer) -> DestKey {
+    DestKey {
+        addr: r.addr,
+        port: r.port,
+    }
+}
+
+/// ldirectord's `get_virtual_id_str`, which the soft-failure lines use instead of the plain
+/// label: `tcp:10.0.0.1:80`, `udp:[2001:db8::1]:53`, `fwm:7`, `fwm6:7`.
+pub fn virtual_id(v: &VirtualService) -> String {
+    match v.key {
+        ServiceKey::Addr { protocol, .. } => {
+            format!("{}:{}", protocol.listing_name().to_lowercase(), v.label())
+        }
+        ServiceKey::Fwmark { af, mark } => match af {
+            AddressFamily::Inet => format!("fwm:{mark}"),
+            AddressFamily::Inet6 => format!("fwm6:{mark}"),
+        },
     }
 }
 

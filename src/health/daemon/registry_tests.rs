@@ -29,7 +29,7 @@ fn first_result_decides_then_failurecount_applies() {
     assert!(!changed);
     assert_eq!(
         lines,
-        ["Soft failure real server: 10.1.0.1:80 (10.0.0.1:80) failure 1/2"]
+        ["Soft failure real server: 10.1.0.1:80 (tcp:10.0.0.1:80) failure 1/2"]
     );
     assert!(reg.record(&down).0);
 }
@@ -143,7 +143,7 @@ fn rise_holds_a_real_back_until_enough_passes_in_a_row() {
         reg.record(&up),
         (
             false,
-            vec!["Rising real server: 10.1.0.1:80 (10.0.0.1:80) success 2/3".to_owned()]
+            vec!["Rising real server: 10.1.0.1:80 (tcp:10.0.0.1:80) success 2/3".to_owned()]
         )
     );
     reg.record(&down);
@@ -175,7 +175,7 @@ fn with_rise_a_real_already_serving_at_start_stays_while_it_earns_its_passes() {
     assert!(!changed);
     assert_eq!(
         lines,
-        ["Rising real server: 10.1.0.1:80 (10.0.0.1:80) success 1/3"]
+        ["Rising real server: 10.1.0.1:80 (tcp:10.0.0.1:80) success 1/3"]
     );
     let ops = crate::health::daemon::plan::plan(&reg.desired(Vec::new()), &live).ops;
     assert!(
@@ -223,5 +223,49 @@ fn fallbackcommand_arguments_for_every_kind_of_virtual() {
             "/bin/fb start [2001:db8::10]:80 tcp",
             "/bin/fb start :0 fwm"
         ]
+    );
+}
+
+/// `_service_up`/`_service_down` name the real by its configured port and the virtual by
+/// `get_virtual_id_str` (`<proto>:<vip:port>`, `fwm:<mark>`); `purge_service` at stop uses
+/// the configured port too.
+#[test]
+fn soft_failure_lines_use_ldirectords_real_and_virtual_ids() {
+    let cf = "checkinterval=1\nfailurecount=3\ncleanstop=yes\n\
+virtual=10.0.0.1:80\n\treal=10.1.0.1:8080 gate\n\tchecktype=connect\n\
+virtual=7\n\treal=10.1.0.2:80 masq\n\tchecktype=connect\n\tprotocol=fwm\n\
+virtual6=[2001:db8::1]:53\n\treal6=[2001:db8::2]:53 masq\n\tprotocol=udp\n\tchecktype=connect\n";
+    let mut reg = Registry::build(&config(cf), None);
+    let mut lines = Vec::new();
+    for vi in 0..3 {
+        let vs = &reg.virtuals[vi];
+        let id = (vs.v.key, vs.reals[0].dest.key());
+        let generation = vs.reals[0].generation;
+        for outcome in [Outcome::Up, Outcome::Down("x".into()), Outcome::Up] {
+            let r = Report {
+                id,
+                generation,
+                outcome,
+                maintenance: false,
+                at: SystemTime::UNIX_EPOCH,
+                duration: Duration::ZERO,
+            };
+            lines.extend(reg.record(&r).1);
+        }
+    }
+    assert_eq!(
+        lines,
+        [
+            "Soft failure real server: 10.1.0.1:8080 (tcp:10.0.0.1:80) failure 1/3",
+            "Resetting soft failure count: 10.1.0.1:8080 (tcp:10.0.0.1:80)",
+            "Soft failure real server: 10.1.0.2:80 (fwm:7) failure 1/3",
+            "Resetting soft failure count: 10.1.0.2:80 (fwm:7)",
+            "Soft failure real server: [2001:db8::2]:53 (udp:[2001:db8::1]:53) failure 1/3",
+            "Resetting soft failure count: [2001:db8::2]:53 (udp:[2001:db8::1]:53)",
+        ]
+    );
+    assert_eq!(
+        reg.stop_purges(|_| true)[0],
+        "Purged real server (stop): 10.1.0.1:8080 (10.0.0.1:80)"
     );
 }

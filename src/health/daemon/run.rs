@@ -18,6 +18,7 @@ use super::log::{Console, Logger};
 use super::notices::Notices;
 use super::notify::Notifier;
 use super::registry::{CheckId, Registry, Report};
+use super::reverse::{self, ReverseNames, ReverseResolver, SystemResolver};
 use super::tasks::{self, CheckJob};
 use crate::health::config::{Config, ConfigLocation, SystemEnv, parse_config, render};
 use crate::health::status::{self, StatusReport};
@@ -55,6 +56,8 @@ pub struct DaemonOptions {
     pub shutdown: Option<Arc<tokio::sync::Notify>>,
     /// How `execute=` instances are run; None = this executable.
     pub launcher: Option<Launcher>,
+    /// Reverse lookups for the maintenance directory (the system resolver).
+    pub resolver: Arc<dyn ReverseResolver>,
 }
 
 impl DaemonOptions {
@@ -72,6 +75,7 @@ impl DaemonOptions {
             sendmail: PathBuf::from(super::mail::SENDMAIL),
             shutdown: None,
             launcher: None,
+            resolver: Arc::new(SystemResolver),
         }
     }
 
@@ -137,6 +141,8 @@ struct Daemon {
     /// Owned services to delete in the next cycle (they left the config).
     pending_remove: Vec<(ServiceKey, String)>,
     last_sync: Instant,
+    /// Reverse-DNS names of the reals, for the maintenance directory.
+    reverse: Arc<ReverseNames>,
 }
 
 async fn main_loop(
@@ -169,6 +175,11 @@ async fn main_loop(
         weights: HashMap::new(),
         pending_remove: Vec::new(),
         last_sync: Instant::now(),
+        reverse: Arc::new(ReverseNames::new(
+            opts.resolver.clone(),
+            reverse::REFRESH,
+            reverse::TIMEOUT,
+        )),
     };
     d.log.log(&format!(
         "Starting Linux Director Daemon (lvsctl {}) with pid: {}",
@@ -279,10 +290,16 @@ impl Daemon {
     fn respawn_checks(&mut self) {
         let mut wanted: std::collections::HashSet<CheckId> = std::collections::HashSet::new();
         let maintenance_dir = self.config.globals.maintenance_dir.clone();
+        // Names are only needed with a maintenance directory; asking now gets them looked
+        // up before the first checks run.
+        let reverse = maintenance_dir.as_ref().map(|_| self.reverse.clone());
         for vs in &mut self.registry.virtuals {
             for slot in &mut vs.reals {
                 let id = (vs.v.key, slot.dest.key());
                 wanted.insert(id);
+                if let Some(names) = &reverse {
+                    names.get(slot.real.addr);
+                }
                 if slot.generation != 0 && self.tasks.contains_key(&id) {
                     continue;
                 }
@@ -297,6 +314,7 @@ impl Daemon {
                     id,
                     slot.generation,
                     maintenance_dir.clone(),
+                    reverse.clone(),
                 );
                 self.tasks
                     .insert(id, tasks::spawn(job, self.reports.clone()));
@@ -365,6 +383,7 @@ impl Daemon {
         self.config = config;
         self.digest = digest;
         self.mtime = mtime(&self.opts.location.path);
+        self.reverse.expire();
         self.respawn_checks();
         self.sync().await;
         // The reload's own kernel changes were made while `reloading`.
@@ -431,6 +450,7 @@ impl Daemon {
         let desired = crate::health::daemon::plan::Desired {
             virtuals: Vec::new(),
             remove,
+            phase: crate::health::daemon::plan::Phase::Stop,
             readd_quiescent: false,
         };
         let report = self.kernel.sync(desired).await;

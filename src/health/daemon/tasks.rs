@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -16,6 +16,7 @@ use tokio::time::MissedTickBehavior;
 use crate::health::check::{Check, Outcome, Target, checker_for, with_deadline};
 use crate::health::config::{RealServer, VirtualService};
 use crate::health::daemon::registry::{CheckId, Report};
+use crate::health::daemon::reverse::ReverseNames;
 use crate::health::maintenance::maintenance_file;
 
 /// Everything a check task needs, owned.
@@ -29,6 +30,8 @@ pub struct CheckJob {
     /// Outer bound on one run, above the check's own timeout.
     pub limit: Duration,
     pub maintenance_dir: Option<PathBuf>,
+    /// Reverse-DNS names for the maintenance files named after the host.
+    pub reverse: Option<Arc<ReverseNames>>,
 }
 
 impl CheckJob {
@@ -38,6 +41,7 @@ impl CheckJob {
         id: CheckId,
         generation: u64,
         maintenance_dir: Option<PathBuf>,
+        reverse: Option<Arc<ReverseNames>>,
     ) -> Self {
         // Pings try `checkcount` times, each with the whole checktimeout.
         let connect = v
@@ -53,6 +57,7 @@ impl CheckJob {
             interval: Duration::from_secs(u64::from(v.check_interval.max(1))),
             limit: Duration::from_secs(u64::from(longest) + 1),
             maintenance_dir,
+            reverse,
         }
     }
 
@@ -61,12 +66,13 @@ impl CheckJob {
             return false;
         };
         let addr: IpAddr = self.target.real_addr;
-        // Reverse-DNS names are not tried: only `<ip>:<port>` and `<ip>` files count.
+        // The cached name (never waited for): `<fqdn>` and `<short>` files count once known.
+        let name = self.reverse.as_ref().and_then(|r| r.get(addr));
         maintenance_file(
             dir,
             addr,
             self.target.real_port,
-            None,
+            name.as_deref(),
             std::path::Path::exists,
         )
         .is_some()

@@ -512,3 +512,41 @@ fn execute_instances_follow_start_reload_and_stop() {
     h.stop();
     let _ = std::fs::remove_dir_all(&bin);
 }
+
+/// Names 10.1.0.1 `web1.example.com`; the other reals have none.
+#[derive(Debug)]
+struct FakeNames;
+
+impl reverse::ReverseResolver for FakeNames {
+    fn reverse(&self, addr: std::net::IpAddr) -> Option<String> {
+        (addr == std::net::IpAddr::from([10, 1, 0, 1])).then(|| "web1.example.com".to_owned())
+    }
+}
+
+/// ldirectord's `_check_real_for_maintenance` also tries the real's reverse-DNS name and
+/// its short form: a file `web1` takes 10.1.0.1 out, removing it brings it back.
+#[test]
+fn a_maintenance_file_named_after_the_reverse_name_forces_the_real_down() {
+    let globals = "maintenancedir={dir}/maint\n";
+    let h = Harness::start("maintrev", &config(globals, ""), |o| {
+        o.resolver = Arc::new(FakeNames);
+    });
+    std::fs::create_dir_all(h.path("maint")).unwrap();
+    h.up("10.1.0.1");
+    h.up("10.1.0.2");
+    let both = [pair("10.1.0.1:80", 3), pair("10.1.0.2:80", 3)];
+    h.wait("both added", |h| h.reals() == both);
+    let serving = |h: &Harness| h.reals().iter().any(|(a, w)| a == "10.1.0.1:80" && *w > 0);
+    for file in ["web1", "web1.example.com:80"] {
+        std::fs::write(h.path(&format!("maint/{file}")), "").unwrap();
+        h.wait(&format!("{file} takes 10.1.0.1 out"), |h| !serving(h));
+        assert!(h.reals().contains(&pair("10.1.0.2:80", 3)));
+        std::fs::remove_file(h.path(&format!("maint/{file}"))).unwrap();
+        h.wait("back after the file is gone", |h| h.reals() == both);
+    }
+    let log = h.stop();
+    assert!(
+        log.contains("Server in maintenance: 10.1.0.1:80 (tcp:10.0.0.1:80)\n"),
+        "{log}"
+    );
+}
