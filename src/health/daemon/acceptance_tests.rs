@@ -376,7 +376,7 @@ fn t22_unknown_reals_are_purged_and_foreign_services_untouched_also_at_stop() {
     );
     assert_eq!(
         entries[0].dests,
-        [dest("10.9.9.9", 80, 1), dest(A, 80, 7)],
+        [dest(A, 80, 7), dest("10.9.9.9", 80, 1)],
         "the foreign virtual is exactly as it was"
     );
     let ops = fake.lock().unwrap().applied_ops().to_vec();
