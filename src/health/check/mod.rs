@@ -25,6 +25,8 @@ mod sip;
 mod tls;
 
 #[cfg(test)]
+mod acceptance_tests;
+#[cfg(test)]
 mod fake;
 #[cfg(test)]
 mod tests;
