@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::fake;
-use super::{Outcome, Target, checker_for};
+use super::{Check, Outcome, Target, checker_for};
 use crate::health::config::{StaticEnv, VirtualService, parse_config};
 
 /// The one virtual of `text`, its check and target.
-fn check_of(text: &str) -> (Box<dyn super::Check>, Target) {
+fn check_of(text: &str) -> (Box<dyn Check>, Target) {
     let env = StaticEnv::with_common_services();
     let v: VirtualService = parse_config("t.cf", text, &env)
         .unwrap()
@@ -128,4 +128,103 @@ async fn t43_dns_without_receive_is_down() {
     )
     .await;
     assert!(got.is_err(), "no query sent");
+}
+
+/// T44: every protocol check honours its deadline against a black-holed server (TCP
+/// accepted but silent; UDP never answered), all at once, and a healthy check run
+/// alongside them answers at once. (connect and ping against a DROP rule need the
+/// kernel: `quiescent_blackhole_drift_reload_and_no_cleanstop` in tests/kernel_health.rs.)
+#[tokio::test]
+async fn t44_every_check_kind_is_down_by_its_deadline_and_delays_no_other() {
+    let tcp = fake::silent().await;
+    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let uport = udp.local_addr().unwrap().port();
+    let (healthy, hport) = fake::listener().await;
+    let cases: Vec<(&str, String)> = [
+        ("http", "    service=http\n"),
+        ("https", "    service=https\n"),
+        ("http_proxy", "    service=http_proxy\n    request=\"http://a.example/\"\n"),
+        ("smtp", "    service=smtp\n"),
+        ("pop", "    service=pop\n"),
+        ("pops", "    service=pops\n"),
+        ("imap", "    service=imap\n"),
+        ("imaps", "    service=imaps\n"),
+        ("nntp", "    service=nntp\n"),
+        ("ftp", "    service=ftp\n    receive=\"x\"\n"),
+        ("ldap", "    service=ldap\n"),
+        ("ldaps", "    service=ldaps\n"),
+        (
+            "mysql",
+            "    service=mysql\n    login=\"u\"\n    passwd=\"p\"\n    database=\"d\"\n    request=\"SELECT 1\"\n",
+        ),
+        (
+            "pgsql",
+            "    service=pgsql\n    login=\"u\"\n    passwd=\"p\"\n    database=\"d\"\n    request=\"SELECT 1\"\n",
+        ),
+        ("sip", "    service=sip\n    login=\"probe\"\n"),
+        ("simpletcp", "    service=simpletcp\n    request=\"PING\"\n    receive=\"PONG\"\n"),
+        ("dns/tcp", "    service=dns\n    request=\"www.example\"\n    receive=\"x\"\n"),
+    ]
+    .iter()
+    .map(|(name, block)| {
+        (
+            *name,
+            format!(
+                "virtual=192.0.2.1:80\n    protocol=tcp\n    real=127.0.0.1:{tcp} masq\n    checktimeout=1\n    negotiatetimeout=1\n{block}"
+            ),
+        )
+    })
+    .chain(
+        [
+            ("dns/udp", "    service=dns\n    request=\"www.example\"\n    receive=\"x\"\n"),
+            (
+                "radius",
+                "    service=radius\n    login=\"u\"\n    passwd=\"p\"\n    secret=\"s\"\n",
+            ),
+            ("simpletcp/udp", "    service=simpletcp\n    request=\"PING\"\n    receive=\"PONG\"\n"),
+            ("sip/udp", "    service=sip\n    login=\"probe\"\n"),
+        ]
+        .iter()
+        .map(|(name, block)| {
+            (
+                *name,
+                format!(
+                    "virtual=192.0.2.1:80\n    protocol=udp\n    real=127.0.0.1:{uport} masq\n    checktimeout=1\n    negotiatetimeout=1\n{block}"
+                ),
+            )
+        }),
+    )
+    .collect();
+    let start = std::time::Instant::now();
+    let mut runs = tokio::task::JoinSet::new();
+    for (name, text) in cases {
+        let (check, target) = check_of(&text);
+        runs.spawn(async move {
+            let outcome = check.run(&target).await;
+            (name, outcome, start.elapsed())
+        });
+    }
+    let (_, good_target) = check_of(&format!(
+        "virtual=192.0.2.1:80\n    real=127.0.0.1:{hport} masq\n    checktype=connect\n    checktimeout=1\n"
+    ));
+    let good = async {
+        let outcome = super::ConnectCheck::new(std::time::Duration::from_secs(1))
+            .run(&good_target)
+            .await;
+        (outcome, start.elapsed())
+    };
+    let (results, (good_outcome, good_time)) = tokio::join!(runs.join_all(), good);
+    assert_eq!(good_outcome, Outcome::Up);
+    assert!(
+        good_time < std::time::Duration::from_millis(300),
+        "healthy check took {good_time:?}"
+    );
+    for (name, outcome, took) in results {
+        assert!(matches!(outcome, Outcome::Down(_)), "{name}: {outcome:?}");
+        assert!(
+            took < std::time::Duration::from_millis(2500),
+            "{name}: {took:?} for a 1 s deadline"
+        );
+    }
+    drop((udp, healthy));
 }

@@ -18,8 +18,8 @@ use crate::ipvs::Result as IpvsResult;
 use crate::ipvs::backend::{Backend, Op};
 use crate::ipvs::fake::FakeBackend;
 use crate::ipvs::model::{
-    Connection, Dest, ForwardMethod, GlobalStats, Info, Protocol, Scheduler, Service,
-    ServiceEntry, ServiceKey, SyncDaemon, Timeouts,
+    Connection, Dest, ForwardMethod, GlobalStats, Info, Protocol, Scheduler, Service, ServiceEntry,
+    ServiceKey, SyncDaemon, Timeouts,
 };
 
 /// Lets the daemon own a backend while the test keeps the fake.
@@ -369,7 +369,11 @@ fn t22_unknown_reals_are_purged_and_foreign_services_untouched_also_at_stop() {
         "{log}"
     );
     let entries = fake.lock().unwrap().entries().unwrap();
-    assert_eq!(entries.len(), 1, "owned virtual removed at stop: {entries:?}");
+    assert_eq!(
+        entries.len(),
+        1,
+        "owned virtual removed at stop: {entries:?}"
+    );
     assert!(
         entries[0].service.same_config(&service("10.0.0.2", "rr")),
         "{entries:?}"
@@ -472,7 +476,8 @@ fn t25_quiescent_weights_zero_restores_and_deletes_the_fallback() {
         "the fallback is never re-weighted: {ops:?}"
     );
     assert!(
-        !ops.iter().any(|op| matches!(op, Op::DelDest(_, k) if k.addr.to_string() != "127.0.0.1")),
+        !ops.iter()
+            .any(|op| matches!(op, Op::DelDest(_, k) if k.addr.to_string() != "127.0.0.1")),
         "quiescent reals are never deleted: {ops:?}"
     );
     let log = h.stop();
@@ -578,8 +583,7 @@ fn t28_reload_renames_a_virtual_and_a_broken_config_keeps_the_old_one() {
     h.wait("B removed", |h| h.reals() == table(&[(A80, 3)]));
     h.rewrite(&cf("10.0.0.3"));
     h.wait("renamed", |h| {
-        h.reals_of("10.0.0.1:80").is_none()
-            && h.reals_of("10.0.0.3:80") == Some(table(&[(A80, 3)]))
+        h.reals_of("10.0.0.1:80").is_none() && h.reals_of("10.0.0.3:80") == Some(table(&[(A80, 3)]))
     });
     assert!(
         !h.ops().iter().any(
@@ -589,7 +593,8 @@ fn t28_reload_renames_a_virtual_and_a_broken_config_keeps_the_old_one() {
     );
     h.rewrite("virtual=10.0.0.1:80\n\treal=nonsense\n");
     h.wait("reload refused", |h| {
-        h.log().contains("Reload failed: the old configuration stays in effect")
+        h.log()
+            .contains("Reload failed: the old configuration stays in effect")
     });
     let writes = h.ops().len();
     let runs = h.read("runs-10.1.0.2").lines().count();
@@ -608,7 +613,10 @@ fn t28_reload_renames_a_virtual_and_a_broken_config_keeps_the_old_one() {
             && log.contains("Added virtual server: 10.0.0.3:80\n"),
         "{log}"
     );
-    assert!(log.contains("test.cf:2"), "the error names file and line: {log}");
+    assert!(
+        log.contains("test.cf:2"),
+        "the error names file and line: {log}"
+    );
 }
 
 /// T29 (in-process part): at stop, cleanstop=yes deletes the owned virtual with its reals
@@ -685,9 +693,7 @@ fn t44_a_black_holed_real_delays_no_other_check() {
     h.touch("hang-10.1.0.2");
     std::thread::sleep(Duration::from_millis(1200)); // B's next run is now hanging
     h.down(A);
-    let took = h.wait("A removed", |h| {
-        !h.reals().iter().any(|(k, _)| k == A80)
-    });
+    let took = h.wait("A removed", |h| !h.reals().iter().any(|(k, _)| k == A80));
     assert!(
         took < Duration::from_millis(2500),
         "A's removal took {took:?} behind a hung check"
@@ -715,7 +721,9 @@ fn a_stopped_server_is_removed_within_interval_plus_timeout_and_restored_on_star
     );
     let h = Harness::start("proof", &cf, &[]);
     let (ea, eb) = (format!("127.0.0.1:{port}"), format!("127.0.0.2:{pb}"));
-    h.wait("both added", |h| h.reals() == table(&[(ea.as_str(), 3), (eb.as_str(), 3)]));
+    h.wait("both added", |h| {
+        h.reals() == table(&[(ea.as_str(), 3), (eb.as_str(), 3)])
+    });
     drop(a);
     let took = h.wait("A removed", |h| h.reals() == table(&[(eb.as_str(), 3)]));
     assert!(
@@ -723,7 +731,56 @@ fn a_stopped_server_is_removed_within_interval_plus_timeout_and_restored_on_star
         "detection took {took:?}, bound 1 s + 2 s"
     );
     let _a = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-    let took = h.wait("A restored", |h| h.reals() == table(&[(ea.as_str(), 3), (eb.as_str(), 3)]));
+    let took = h.wait("A restored", |h| {
+        h.reals() == table(&[(ea.as_str(), 3), (eb.as_str(), 3)])
+    });
     assert!(took < Duration::from_millis(1500), "restore took {took:?}");
     h.stop();
+}
+
+/// A check that never finishes, whatever its configuration says.
+#[derive(Debug)]
+struct Never;
+
+impl crate::health::check::Check for Never {
+    fn run<'a>(
+        &'a self,
+        _: &'a crate::health::check::Target,
+    ) -> crate::health::check::BoxFuture<'a, crate::health::check::Outcome> {
+        Box::pin(std::future::pending())
+    }
+}
+
+/// T44 (the daemon's own bound): a check task cuts any check off at its job's limit, so
+/// even a check kind with a bug in its own timeout reports down in time.
+#[tokio::test]
+async fn t44_a_check_task_reports_a_never_ending_check_down_at_its_limit() {
+    let id = (vkey("10.0.0.1"), dest(A, 80, 1).key());
+    let job = tasks::CheckJob {
+        id,
+        generation: 1,
+        check: Box::new(Never),
+        target: crate::health::check::Target {
+            virtual_key: vkey("10.0.0.1"),
+            real_addr: A.parse().unwrap(),
+            real_port: 80,
+            check_port: Some(80),
+        },
+        interval: Duration::from_secs(1),
+        limit: Duration::from_millis(300),
+        maintenance_dir: None,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = tasks::spawn(job, tx);
+    let report = tokio::time::timeout(Duration::from_secs(3), rx.recv())
+        .await
+        .expect("a report within the first interval plus the limit")
+        .unwrap();
+    task.abort();
+    assert_eq!(report.id, id);
+    assert_eq!(
+        report.outcome,
+        crate::health::check::Outcome::Down("timed out after 300 ms".into())
+    );
+    assert!(report.duration < Duration::from_millis(800), "{report:?}");
 }
