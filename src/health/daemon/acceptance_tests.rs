@@ -285,8 +285,7 @@ fn dest(real: &str, port: u16, weight: i32) -> Dest {
 fn touches(op: &Op, key: &ServiceKey) -> bool {
     match op {
         Op::AddService(s) | Op::EditService(s) => s.key == *key,
-        Op::DelService(k) | Op::DelDest(k, _) => k == key,
-        Op::AddDest(k, _) | Op::EditDest(k, _) => k == key,
+        Op::DelService(k) | Op::DelDest(k, _) | Op::AddDest(k, _) | Op::EditDest(k, _) => k == key,
         _ => false,
     }
 }
