@@ -229,6 +229,7 @@ fn config(globals: &str, reals: &str) -> String {
     .replace("checkTimeout", "checktimeout")
 }
 
+/// T26 and T29 in the kernel, and the proof: a stopped server is removed, all down → fallback at weight 1, a restarted server is restored, cleanstop=yes deletes the virtual.
 #[test]
 fn removal_fallback_restore_status_and_cleanstop() {
     kernel_test!();
@@ -277,6 +278,7 @@ fn removal_fallback_restore_status_and_cleanstop() {
     kill(&mut a);
 }
 
+/// T22, T25, T28, T29, T44 in the kernel: a stopped server is quiesced as fast with another one black-holed; drift is repaired; reload with a changed and a broken config; cleanstop=no and a foreign service are left alone.
 #[test]
 fn quiescent_blackhole_drift_reload_and_no_cleanstop() {
     kernel_test!();
@@ -365,6 +367,7 @@ fn quiescent_blackhole_drift_reload_and_no_cleanstop() {
     }
 }
 
+/// T30 and T26 in the kernel: a maintenance file takes the real out, the fallback comes in and fallbackcommand runs start then stop; a 404 is down.
 #[test]
 fn http_negotiate_maintenance_and_fallback_command() {
     kernel_test!();
@@ -541,6 +544,7 @@ fn ldirectord_command_line_start_status_reload_stop() {
     let _ = std::fs::remove_dir_all(&base);
 }
 
+/// T41: connect on a UDP virtual pings (an unreachable real is never added); T29: a second TERM during the cleanup still leaves no partial table.
 #[test]
 fn t41_connect_on_a_udp_virtual_pings() {
     kernel_test!();

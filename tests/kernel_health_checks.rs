@@ -855,6 +855,7 @@ fn wait_gone(pid: &str, limit: Duration) -> bool {
     false
 }
 
+/// T40 (https with virtualhost, a 301 and receive), T42 (external by its four arguments) and T43 (dns A and PTR) in the kernel.
 #[test]
 fn protocol_checks_move_reals_in_and_out_of_the_kernel() {
     kernel_test!();

@@ -345,6 +345,7 @@ mod tests {
         );
     }
 
+    /// T44: pop and imaps against a silent server are down by their deadline.
     #[tokio::test]
     async fn silence_and_garbage_are_down_in_time() {
         let p = fake::silent().await;

@@ -228,6 +228,7 @@ mod tests {
         r
     }
 
+    /// T43: A and PTR questions and answers (matching is in DnsCheck::run).
     #[test]
     fn t43_a_and_ptr_answers() {
         let (name, t) = question("www.example.com");

@@ -26,6 +26,8 @@ mod sip;
 mod tls;
 
 #[cfg(test)]
+mod acceptance_tests;
+#[cfg(test)]
 mod fake;
 #[cfg(test)]
 mod tests;

@@ -134,6 +134,7 @@ async fn connect_to_a_closed_port_is_down() {
     assert!(matches!(check.run(&target(None)).await, Outcome::Down(_)));
 }
 
+/// T44: the deadline resolves a check that never finishes.
 #[tokio::test]
 async fn the_deadline_is_hard() {
     let start = Instant::now();
@@ -142,6 +143,7 @@ async fn the_deadline_is_hard() {
     assert!(start.elapsed() < Duration::from_secs(2));
 }
 
+/// T42: external argv is `vip vport rip rport` (brackets for IPv6, mark and 0 for fwmarks).
 #[test]
 fn external_arguments_follow_ldirectord() {
     assert_eq!(
@@ -172,6 +174,7 @@ fn external_arguments_follow_ldirectord() {
     assert_eq!(arguments(&mark), ["42", "0", "127.0.0.1", "8080"]);
 }
 
+/// T42: the script receives exactly `vip vport rip rport`; exit 0 is up, anything else down.
 #[tokio::test]
 async fn external_exit_status_decides() {
     let (ok, dir) = script("ok", "echo \"$@\" > \"$(dirname \"$0\")/argv\"; exit 0");
@@ -198,6 +201,7 @@ async fn external_exit_status_decides() {
     std::fs::remove_dir_all(dir2).ok();
 }
 
+/// T42: a timeout kills the script and its children and counts as down.
 #[tokio::test]
 async fn external_timeout_kills_the_whole_process_group() {
     let (hang, dir) = script(
@@ -233,6 +237,7 @@ async fn external_timeout_kills_the_whole_process_group() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// T44: a hung check does not delay a concurrent one.
 #[tokio::test]
 async fn a_hung_check_does_not_delay_another() {
     let (hang, dir) = script("concurrent", "exec sleep 30");
@@ -326,6 +331,7 @@ async fn http_server() -> u16 {
     port
 }
 
+/// T40: 301→200 is up, receive regex on a 2xx body, Host = virtualhost.
 #[tokio::test]
 async fn t40_http_follows_redirects_matches_receive_and_sends_virtualhost() {
     let port = http_server().await;

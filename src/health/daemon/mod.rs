@@ -29,6 +29,8 @@ pub use notify::Notifier;
 pub use run::{DaemonError, DaemonOptions, run, run_config_check};
 
 #[cfg(test)]
+mod acceptance_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod testutil;

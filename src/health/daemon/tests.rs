@@ -259,6 +259,7 @@ fn systemd_gets_ready_after_the_first_cycle_then_watchdog_pings_then_stopping() 
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// T20: a real whose checks fail is never added to the kernel.
 #[test]
 fn monitorfile_gets_a_line_per_check_result_and_failing_reals_are_never_added() {
     let globals = "emailalert=ops@example.org\nemailalertstatus=none\n";
@@ -359,6 +360,7 @@ fn sendmail_receives_ldirectords_mail_with_the_daemon_state() {
     );
 }
 
+/// T20/T28: a reload adds new reals only after their first pass; reals that never pass are never added.
 #[test]
 fn autoreload_applies_a_change_and_new_reals_wait_for_their_first_pass() {
     let globals = "autoreload=yes\ncallback=\"{dir}/callback\"\n";
@@ -410,6 +412,7 @@ fn without_autoreload_a_change_is_logged_and_the_callback_still_runs() {
     assert!(log.contains(" - ignore new configuration\n"), "{log}");
 }
 
+/// T29: at stop cleanstop=yes deletes its virtual, cleanstop=no leaves its virtual as it is.
 #[test]
 fn a_comment_only_reload_writes_nothing_and_cleanstop_is_per_virtual() {
     let cf = format!(

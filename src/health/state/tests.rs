@@ -20,6 +20,7 @@ fn virtual_of(extra: &str) -> VirtualService {
         .remove(0)
 }
 
+/// T24: failurecount=3: two soft failures, the third goes down, one success goes up.
 #[test]
 fn t24_failurecount_three_gives_two_soft_failures_then_removal() {
     let t = Thresholds { fall: 3, rise: 1 };
@@ -111,6 +112,7 @@ fn up_reals_are_entered_with_configured_weight_and_mapped_port() {
     );
 }
 
+/// T25: quiescent → weight 0; the fallback is only ever at weight 1.
 #[test]
 fn t25_quiescent_sets_weight_zero_and_never_quiesces_the_fallback() {
     let v = virtual_of("    quiescent=yes\n");
@@ -132,6 +134,7 @@ fn t25_quiescent_sets_weight_zero_and_never_quiesces_the_fallback() {
     );
 }
 
+/// T26: fallback at weight 1 only while no real is up; fallbackcommand start/stop only on changes.
 #[test]
 fn t26_fallback_only_while_no_real_is_up_and_the_command_runs_on_changes() {
     let v = virtual_of("");

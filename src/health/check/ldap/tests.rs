@@ -173,6 +173,7 @@ async fn zero_or_two_entries_are_down() {
     );
 }
 
+/// T44: ldap against a silent server is down by its deadline.
 #[tokio::test]
 async fn a_silent_server_is_down_by_the_deadline() {
     let t = fake::target(fake::silent().await);

@@ -243,6 +243,7 @@ async fn zero_rows_and_query_errors_are_down() {
     );
 }
 
+/// T44: mysql against a silent server is down by its deadline.
 #[tokio::test]
 async fn silence_and_garbage_are_down_in_time() {
     let t = fake::target(fake::silent().await);

@@ -230,6 +230,7 @@ async fn rows_errors_and_methods_decide() {
     );
 }
 
+/// T44: pgsql against a silent server is down by its deadline.
 #[tokio::test]
 async fn silence_and_garbage_are_down_in_time() {
     let t = fake::target(fake::silent().await);

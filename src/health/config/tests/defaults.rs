@@ -35,6 +35,7 @@ fn ldirectord_defaults_as_the_code_has_them() {
     assert_eq!((g.rise, v.rise), (1, 1), "no rise threshold, as ldirectord");
 }
 
+/// T9: `checktype=5` and `checktype=checktimeout5` both mean combined with N=5.
 #[test]
 fn t9_any_number_in_checktype_means_combined() {
     for value in ["5", "checktimeout5", "combined 5"] {
@@ -46,6 +47,7 @@ fn t9_any_number_in_checktype_means_combined() {
     }
 }
 
+/// T11: timeout precedence (global checktimeout=3 only → negotiate 3; virtual negotiatetimeout=20 + global checktimeout=3 → connect 20).
 #[test]
 fn t11_timeouts_default_to_each_other() {
     let v1 = one(&format!(
@@ -78,6 +80,7 @@ fn t11_timeouts_default_to_each_other() {
     assert_eq!((v5.check.check_timeout, v5.check.negotiate_timeout), (3, 9));
 }
 
+/// T12: a port 53 virtual defaults to UDP (and service dns).
 #[test]
 fn t12_port_53_defaults_to_udp_and_dns() {
     let v = one(&vs("virtual=192.0.2.1:53", "    receive=\"192.0.2.5\"\n"));
@@ -94,6 +97,7 @@ fn t12_port_53_defaults_to_udp_and_dns() {
     assert_eq!(named.key.protocol(), Some(Protocol::Udp));
 }
 
+/// T12: port 8080 defaults to service none, with a warning.
 #[test]
 fn t12_unknown_port_means_service_none_with_a_warning() {
     let text = vs("virtual=192.0.2.1:8080", "");

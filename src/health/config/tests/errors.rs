@@ -28,6 +28,7 @@ fn wrong_or_missing_forwarding_method() {
     );
 }
 
+/// T7: `virtual=[::1]:80` is an error that names virtual6.
 #[test]
 fn ipv6_address_in_virtual_needs_virtual6() {
     assert_error(
@@ -37,6 +38,7 @@ fn ipv6_address_in_virtual_needs_virtual6() {
     );
 }
 
+/// T8: a duplicate virtual is an error naming the first definition.
 #[test]
 fn duplicate_virtual() {
     let text = format!("{V}{V}");
@@ -62,6 +64,7 @@ fn email_alert_status_none_with_others() {
     assert_eq!(c.globals.email.status.0, 1 | 4);
 }
 
+/// T10: `connecttimeout`/`timeout` are errors (global and per virtual); `checkcount` warns.
 #[test]
 fn t10_removed_timeouts_are_errors_and_checkcount_warns() {
     assert_error("connecttimeout=3\n", 1, "use negotiatetimeout");
@@ -80,6 +83,7 @@ fn zero_or_empty_numbers_and_upper_case_words() {
     assert_error(&block("service=HTTP"), 4, "must be one of dns, ftp");
 }
 
+/// T8: an IPv6 real range is an error.
 #[test]
 fn ipv6_real_range() {
     assert_error(

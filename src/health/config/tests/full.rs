@@ -123,6 +123,7 @@ fn realistic_site_parses_cleanly_with_resolved_values() {
     assert!(v6.fallback.is_none());
 }
 
+/// T27 (config side): a DR real on 8080 is entered on the virtual's port and checked on 8080; NAT keeps its port.
 #[test]
 fn desired_ipvs_objects_for_the_site() {
     let (cfg, _) = ok(SITE);

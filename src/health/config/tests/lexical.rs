@@ -4,6 +4,7 @@ use super::{assert_clean, assert_error, assert_warning, errs, ok, one};
 
 const BLOCK: &str = "virtual=192.0.2.1:80\n    real=10.0.0.1:80 gate\n";
 
+/// T1: a blank line ends the block; the next indented key is an error at its own line.
 #[test]
 fn t1_blank_line_ends_the_block_and_the_next_indented_line_is_an_error() {
     let text = "virtual=192.0.2.1:80\n    real=10.0.0.1:80 gate\n\n    service=http\n";
@@ -11,6 +12,19 @@ fn t1_blank_line_ends_the_block_and_the_next_indented_line_is_an_error() {
     assert_error(text, 4, "ended at line 3");
 }
 
+/// T1: through `check-config`, the same file exits 2 and the error names file and line.
+#[test]
+fn t1_check_config_exits_2_naming_the_line() {
+    let text = "virtual=192.0.2.1:80\n    real=10.0.0.1:80 gate\n\n    service=http\n";
+    let (out, code) = crate::health::config::check_config_text(super::FILE, text, &super::env());
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.starts_with(&format!("{}:4: error: ", super::FILE)),
+        "{out}"
+    );
+}
+
+/// T1: several orphan lines after a blank line give one error, not one each.
 #[test]
 fn t1_a_run_of_orphan_lines_is_reported_once() {
     let text =
@@ -18,6 +32,7 @@ fn t1_a_run_of_orphan_lines_is_reported_once() {
     assert_eq!(errs(text).len(), 1);
 }
 
+/// T2: comment lines (indented or not) inside a block do not end it.
 #[test]
 fn t2_comment_lines_inside_a_block_do_not_end_it() {
     let v = one(
@@ -26,6 +41,7 @@ fn t2_comment_lines_inside_a_block_do_not_end_it() {
     assert_eq!(v.reals.len(), 2);
 }
 
+/// T3: `quiescent=yes # x` at top level is an error; `virtual=… # x` is accepted.
 #[test]
 fn t3_trailing_comment_is_an_error_at_top_level_but_fine_after_a_virtual_header() {
     assert_error(
@@ -36,6 +52,7 @@ fn t3_trailing_comment_is_an_error_at_top_level_but_fine_after_a_virtual_header(
     assert_clean("virtual=1.2.3.4:80 # x\n    real=10.0.0.1:80 gate\n    service=http\n");
 }
 
+/// T3: inside a block a trailing comment is cut off.
 #[test]
 fn t3_trailing_comment_in_a_block_is_cut() {
     let v = one("virtual=192.0.2.1:80\n    real=10.0.0.1:80 gate 3 # three\n    quiescent=yes#c\n");
@@ -43,6 +60,7 @@ fn t3_trailing_comment_in_a_block_is_cut() {
     assert!(v.quiescent);
 }
 
+/// T4: a tab counts as four spaces; three spaces are an error.
 #[test]
 fn t4_a_tab_counts_as_four_spaces_and_three_spaces_are_not_enough() {
     let v = one("virtual=192.0.2.1:80\n\treal=10.0.0.1:80 gate\n  \t real=10.0.0.2:80 gate\n");
@@ -54,6 +72,7 @@ fn t4_a_tab_counts_as_four_spaces_and_three_spaces_are_not_enough() {
     );
 }
 
+/// T5: `receive="a#b"` is accepted with a compatibility warning (the recommended choice).
 #[test]
 fn t5_hash_inside_quotes_is_kept_with_a_warning() {
     let text = "virtual=192.0.2.1:80\n    real=10.0.0.1:80 gate\n    receive=\"a#b\"\n";

@@ -23,6 +23,7 @@ fn full_real_line() {
     assert_eq!(r.check_port, Some(8080));
 }
 
+/// T6: `l:10 u:100` after the weight are the thresholds.
 #[test]
 fn t6_unquoted_thresholds() {
     let v = one(&real_line("10.0.0.1:80 gate 5 l:10 u:100"));
@@ -32,6 +33,7 @@ fn t6_unquoted_thresholds() {
     );
 }
 
+/// T6: the quoted form is request/receive, with a warning.
 #[test]
 fn t6_quoted_thresholds_become_request_and_receive_with_a_warning() {
     let text = real_line(r#"10.0.0.1:80 gate 5 "l:10" "u:100""#);
@@ -83,6 +85,7 @@ fn ipv4_ranges_expand_inclusively() {
     assert_eq!(named.reals.len(), 3);
 }
 
+/// T8: a reversed IPv4 range is an error (and so is a huge one).
 #[test]
 fn t8_reversed_and_huge_ranges_are_errors() {
     assert_error(
@@ -97,6 +100,7 @@ fn t8_reversed_and_huge_ranges_are_errors() {
     );
 }
 
+/// T7: `real6` in an IPv4 block is an error.
 #[test]
 fn t7_real6_in_an_ipv4_block_and_ipv6_reals() {
     assert_error(
