@@ -737,7 +737,7 @@ fn a_stopped_server_is_removed_within_interval_plus_timeout_and_restored_on_star
     // The bound is 1 s + 2 s; the margin is for a loaded test host (the bench measures
     // the distribution).
     assert!(
-        took < Duration::from_millis(3000 + 3000),
+        took < Duration::from_secs(3 + 3),
         "detection took {took:?}, bound 1 s + 2 s"
     );
     let _a = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
