@@ -53,7 +53,15 @@ pub fn rendered_files() -> io::Result<Vec<(PathBuf, Vec<u8>)>> {
             .name(name.clone())
             .bin_name(format!("lvsctl {}", sub.get_name()));
         let mut buf = Vec::new();
-        clap_mangen::Man::new(page).render(&mut buf)?;
+        if sub.get_name() == "health" {
+            // Its arguments are ldirectord's, parsed by hand: clap cannot describe them.
+            let man = clap_mangen::Man::new(page);
+            man.render_title(&mut buf)?;
+            man.render_name_section(&mut buf)?;
+            buf.extend_from_slice(crate::health::manual::roff().as_bytes());
+        } else {
+            clap_mangen::Man::new(page).render(&mut buf)?;
+        }
         files.push((PathBuf::from(format!("man/{name}.1")), buf));
     }
     Ok(files)

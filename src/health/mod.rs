@@ -5,7 +5,7 @@
 //! hard deadline; `state` turns check outcomes into up/down transitions and the set of
 //! destinations each virtual should have; `maintenance` finds ldirectord's force-down files;
 //! `daemon` runs the checks and reconciles the kernel; `status` serves and reads the JSON
-//! status socket; `cli` is ldirectord's command line.
+//! status socket; `cli` is ldirectord's command line; `manual` is the man page's long text.
 
 pub mod check;
 pub mod cli;
@@ -13,5 +13,6 @@ pub mod config;
 pub mod daemon;
 pub mod desired;
 pub mod maintenance;
+pub mod manual;
 pub mod state;
 pub mod status;

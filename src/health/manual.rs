@@ -1,0 +1,246 @@
+//! The man page of `lvsctl health`. Its arguments are ldirectord's, parsed by hand rather
+//! than by clap, so clap cannot describe them; the `--help` text stays a terminal screen
+//! and this is where an operator replacing ldirectord looks up commands, exit codes, what
+//! differs and how checks treat the real servers.
+
+/// One paragraph of a section.
+#[derive(Debug, Clone, Copy)]
+pub enum Block {
+    Text(&'static str),
+    /// A term and its description (an indented list entry).
+    Item(&'static str, &'static str),
+}
+
+use Block::{Item, Text};
+
+/// The sections after NAME, in order.
+pub const SECTIONS: &[(&str, &[Block])] = &[
+    (
+        "SYNOPSIS",
+        &[
+            Text(
+                "lvsctl health [-d] [--foreground] [--pid-file FILE] [--socket FILE] \
+                 [--metrics ADDR:PORT] [--sendmail PATH] [--json] [CONFIG] \
+                 start|stop|restart|try-restart|reload|force-reload|status",
+            ),
+            Text("lvsctl health check-config [--strict] FILE"),
+            Text("ldirectord [-d] [CONFIG] COMMAND (the same binary under that name)"),
+        ],
+    ),
+    (
+        "DESCRIPTION",
+        &[
+            Text(
+                "Checks the real servers named in an ldirectord.cf and keeps the kernel's \
+                 IPVS table in line with the results, taking ldirectord's command line, \
+                 configuration, log texts, pid file and exit codes. CONFIG is looked up as \
+                 ldirectord does: /etc/ha.d/CONFIG, /etc/ha.d/conf/CONFIG, then CONFIG itself \
+                 (default ldirectord.cf).",
+            ),
+            Text(
+                "A new real server enters the kernel only after its first passing check, so \
+                 a start or reload never gives an unchecked server full weight. A failed real \
+                 is removed, or set to weight 0 with quiescent=yes. All kernel changes of one \
+                 cycle go out as one batch, and only the virtual services the file declares \
+                 are touched; drift on them (a real deleted by hand) is repaired on the next \
+                 cycle.",
+            ),
+        ],
+    ),
+    (
+        "COMMANDS",
+        &[
+            Item(
+                "start",
+                "Checks the configuration, then runs the daemon: detached, unless \
+                 supervised=yes, -d or --foreground keep it in the foreground. Exits 0 also \
+                 when it already runs, 2 on a configuration error.",
+            ),
+            Item(
+                "stop",
+                "Sends TERM to the daemon named by the pid file and waits for it to exit.",
+            ),
+            Item(
+                "restart, try-restart",
+                "stop, then start; try-restart does nothing when no daemon runs.",
+            ),
+            Item(
+                "reload, force-reload",
+                "Sends HUP: the daemon rereads the file, keeps the state of unchanged checks \
+                 and applies only the difference. A broken file is logged and the running \
+                 configuration kept. Exits 1 when no daemon runs.",
+            ),
+            Item(
+                "status",
+                "Exits 0 when the daemon runs (and prints its virtuals and reals from the \
+                 status socket), 3 when it is stopped, 1 for a stale pid file.",
+            ),
+            Item(
+                "check-config FILE",
+                "Validates offline, without root: every error with FILE:LINE and what is \
+                 wrong, warnings for what ldirectord silently accepts. Exits 2 on errors, \
+                 otherwise 0.",
+            ),
+        ],
+    ),
+    (
+        "OPTIONS",
+        &[
+            Item(
+                "-d, --debug",
+                "Stay in the foreground and print every log line to stderr as ldirectord -d \
+                 does; no pid file unless --pid-file names one.",
+            ),
+            Item(
+                "--foreground",
+                "Stay in the foreground for systemd (Type=notify): log to stderr, send \
+                 READY=1, WATCHDOG=1 (at half of WatchdogSec) and STOPPING=1.",
+            ),
+            Item(
+                "--pid-file FILE",
+                "Instead of /var/run/ldirectord.NAME.pid.",
+            ),
+            Item(
+                "--socket FILE",
+                "The status socket, instead of /run/lvsctl/health.NAME.sock.",
+            ),
+            Item(
+                "--metrics ADDR:PORT",
+                "Serve Prometheus text metrics there (give a loopback address unless the \
+                 metrics may be public).",
+            ),
+            Item(
+                "--sendmail PATH",
+                "Program for alert mails, run as PATH -t -oi (default /usr/sbin/sendmail); \
+                 smtp= in the file sends over SMTP instead.",
+            ),
+            Item("--json", "status prints the status document as JSON."),
+            Item("--strict", "check-config counts every warning as an error."),
+        ],
+    ),
+    (
+        "CHECKS",
+        &[
+            Text(
+                "Every check runs on its own task under a hard deadline (checktimeout, or \
+                 negotiatetimeout for negotiate checks), so a black-holed real delays no \
+                 other check. checktype may be connect, ping (ICMP and ICMPv6; a connect \
+                 check on a UDP virtual pings, as in ldirectord), external and external-perl \
+                 (ldirectord's arguments; the deadline kills the whole process group), on, \
+                 off, a number (combined) or negotiate. negotiate speaks http, https, \
+                 http_proxy, smtp, pop, pops, imap, imaps, ftp, nntp, dns, ldap, ldaps, \
+                 mysql, pgsql, radius, sip and simpletcp (over TCP or UDP) itself; oracle is \
+                 refused with a check-config warning.",
+            ),
+            Text(
+                "A connect check, and an http or https check as soon as the response is \
+                 complete by its framing, close the connection with a TCP reset instead of a \
+                 FIN: the verdict needs nothing more from the server, the director keeps no \
+                 TIME_WAIT socket per check, and a deadline leaves no orphaned socket \
+                 retransmitting to a dead real. A real server may log these as connections \
+                 reset by the peer.",
+            ),
+        ],
+    ),
+    (
+        "EXTENSIONS",
+        &[
+            Text("check-config warns about these, since ldirectord rejects them:"),
+            Item(
+                "rise=N",
+                "Global or per virtual: passing checks in a row before a failed real returns \
+                 (default 1, ldirectord's only behaviour).",
+            ),
+            Item("protocol=sctp", "SCTP virtual services."),
+        ],
+    ),
+    (
+        "STATUS AND METRICS",
+        &[
+            Text(
+                "The status socket (mode 0600 in a 0700 directory) answers one JSON \
+                 document per connection: per virtual and per real the state, kernel and \
+                 configured weight, consecutive passes and failures, and the time, duration \
+                 and reason of the last check. status prints it as a table; lvsctl top shows \
+                 it beside the kernel's table.",
+            ),
+            Text(
+                "The metrics are lvsctl_health_real_up, lvsctl_health_real_kernel_weight, \
+                 lvsctl_health_real_consecutive_failures, \
+                 lvsctl_health_check_duration_seconds and \
+                 lvsctl_health_virtual_fallback_active.",
+            ),
+        ],
+    ),
+    (
+        "LOGGING",
+        &[Text(
+            "As ldirectord, with its message texts: logfile=\"/path\" (default \
+             /var/log/ldirectord.log), or logfile=\"local0\" (any syslog facility) through \
+             /dev/log with the ident ldirectord[pid] when run as ldirectord, lvsctl[pid] \
+             otherwise; supervised=yes logs to stdout. Times are local time. monitorfile=, \
+             emailalert= and callback= work as in ldirectord.",
+        )],
+    ),
+    (
+        "FILES",
+        &[
+            Item(
+                "/etc/ha.d/ldirectord.cf",
+                "The default configuration (see CONFIG above).",
+            ),
+            Item("/var/run/ldirectord.NAME.pid", "The pid file."),
+            Item("/run/lvsctl/health.NAME.sock", "The status socket."),
+            Item(
+                "contrib/lvsctl-health.service",
+                "In the source tree: a systemd unit (Type=notify).",
+            ),
+        ],
+    ),
+];
+
+/// The sections as roff, for the man page.
+pub fn roff() -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for (title, blocks) in SECTIONS {
+        let _ = writeln!(out, ".SH {title}");
+        for block in *blocks {
+            let _ = match block {
+                Text(text) => writeln!(out, ".PP\n{}", escape(text)),
+                Item(term, text) => {
+                    writeln!(out, ".TP\n\\fB{}\\fR\n{}", escape(term), escape(text))
+                }
+            };
+        }
+    }
+    out
+}
+
+/// Escapes text for roff: backslashes, hyphens that must stay ASCII (options, paths), and
+/// a leading dot or quote that would start a request.
+fn escape(text: &str) -> String {
+    let body = text.replace('\\', "\\e").replace('-', "\\-");
+    if body.starts_with(['.', '\'']) {
+        format!("\\&{body}")
+    } else {
+        body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roff_escapes_and_structures() {
+        assert_eq!(escape(".hidden -d a\\b"), "\\&.hidden \\-d a\\eb");
+        let page = roff();
+        assert!(page.starts_with(".SH SYNOPSIS\n.PP\nlvsctl health [\\-d]"));
+        assert!(page.contains(".TP\n\\fBstatus\\fR\nExits 0 when"));
+        assert!(
+            page.lines()
+                .all(|l| !l.starts_with('.') || l.len() <= 3 || l.starts_with(".SH "))
+        );
+    }
+}
