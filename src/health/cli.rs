@@ -51,7 +51,9 @@ ldirectord.cf extensions (check-config warns about them: ldirectord rejects them
 \n\
 Logging follows ldirectord: logfile=\"/path\" (default /var/log/ldirectord.log) or\n\
 logfile=\"facility\" for syslog (/dev/log, ident ldirectord[pid] when run as ldirectord,\n\
-lvsctl[pid] otherwise); supervised=yes logs to stdout. Log times are local time.";
+lvsctl[pid] otherwise); supervised=yes logs to stdout. Log times are local time.\n\
+\n\
+man lvsctl-health: commands and exit codes, checks, status socket and metrics.";
 
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
