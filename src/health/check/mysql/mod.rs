@@ -2,10 +2,27 @@
 //! handshake), run `request` as a text query, and call the real up when it returns at
 //! least one row, as ldirectord's DBI check does.
 //!
-//! Authentication: mysql_native_password, and caching_sha2_password (MySQL 8's default)
-//! on its fast path. When the server has no cached entry for the account it asks for
-//! "full authentication", which needs TLS or an RSA key exchange; the check reports that
-//! as the reason rather than sending the password in clear.
+//! Authentication: mysql_native_password and caching_sha2_password (MySQL 8's default),
+//! also after an auth switch. caching_sha2's fast path (a scramble checked against the
+//! server's in-memory cache) works on a plain connection. When the cache has no entry for
+//! the account (after every server restart, until someone logs in) the server demands
+//! "full authentication": the password itself, over TLS or RSA-encrypted. libmysqlclient,
+//! under ldirectord's DBI, would already be on TLS (its default is "preferred": TLS whenever
+//! the server offers it) and just send the password.
+//!
+//! This check stays on plain TCP and upgrades only when it has to: on a full-authentication
+//! demand it drops the connection and logs in once more with TLS (SSLRequest, unverified
+//! rustls handshake as in [`super::tls`], HandshakeResponse with the next sequence id), then
+//! answers the demand with the NUL-terminated password inside TLS. Why not always TLS like
+//! libmysqlclient: the fast path (one TCP exchange, no handshake) is what nearly every check
+//! takes, since the one successful full authentication fills the server's cache and later
+//! checks get the fast path again; a TLS handshake per check per real would cost the
+//! director and the database CPU for nothing. The abandoned first connection may show up
+//! in the server's aborted-connection counter once per restart.
+//!
+//! Without CLIENT_SSL in the server's capabilities the full authentication is reported as
+//! the down reason: the alternative, encrypting the password to the server's RSA key, is
+//! not implemented (ring, our crypto provider, has no RSA encryption).
 //!
 //! ldirectord puts no time limit on database checks; here the whole exchange runs under
 //! the negotiate timeout. The query runs once (ldirectord runs it twice).
@@ -15,11 +32,12 @@ mod wire;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
-use super::{BoxFuture, Check, Outcome, Target, net, with_deadline};
-use wire::{AuthReply, Greeting, ResultReader, Step};
+use super::{BoxFuture, Check, Outcome, Target, net, tls, with_deadline};
+use wire::{AuthReply, CACHING_SHA2, Greeting, Handshake, ResultReader, Step, cap};
 
 /// caching_sha2_password's AuthMoreData codes.
 const FAST_AUTH_OK: u8 = 3;
@@ -54,18 +72,50 @@ impl Check for MysqlCheck {
     }
 }
 
+/// How a login attempt ended.
+enum Login {
+    Done,
+    /// caching_sha2_password wants the password itself, which only goes out over TLS.
+    FullAuthNeedsTls,
+}
+
 impl MysqlCheck {
-    /// Logs in and runs the query; returns the number of rows.
+    /// Logs in (on TLS only if full authentication demands it) and runs the query;
+    /// returns the number of rows.
     async fn talk(&self, addr: SocketAddr) -> Result<u64, String> {
-        let stream = TcpStream::connect(addr)
-            .await
-            .map_err(|e| format!("connect: {e}"))?;
-        let mut conn = Conn {
-            stream,
-            buf: Vec::new(),
-            seq: 0,
-        };
-        self.login(&mut conn).await?;
+        let mut conn = Conn::open(addr).await?;
+        let handshake = conn.greeting().await?;
+        match self.login(&mut conn, &handshake, false).await? {
+            Login::Done => return self.query(conn).await,
+            Login::FullAuthNeedsTls => {}
+        }
+        drop(conn);
+        if handshake.capabilities & cap::SSL == 0 {
+            return Err(format!(
+                "{CACHING_SHA2} wants full authentication (no cached entry for {:?}, e.g. \
+                 after a server restart), which needs TLS or RSA: the server offers no TLS \
+                 (no CLIENT_SSL) and this check does no RSA key exchange (ring has no RSA \
+                 encryption); enable TLS on the server, log in once with the mysql client, \
+                 or give the account mysql_native_password",
+                self.user
+            ));
+        }
+        let mut conn = Conn::open(addr).await?;
+        let handshake = conn.greeting().await?;
+        conn.send(&wire::ssl_request(&handshake, &self.database).map_err(|e| e.to_string())?)
+            .await?;
+        let mut conn = conn.into_tls(addr).await?;
+        match self.login(&mut conn, &handshake, true).await? {
+            Login::Done => self.query(conn).await,
+            Login::FullAuthNeedsTls => Err("full authentication failed over TLS".to_owned()),
+        }
+    }
+
+    /// Runs the query on a logged-in connection; the number of rows.
+    async fn query<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        mut conn: Conn<S>,
+    ) -> Result<u64, String> {
         conn.seq = u8::MAX; // a command starts a new sequence at 0
         conn.send(&wire::com_query(&self.query)).await?;
         let mut reader = ResultReader::default();
@@ -81,26 +131,28 @@ impl MysqlCheck {
         result.map_err(|e| format!("query failed: {e}"))
     }
 
-    async fn login(&self, conn: &mut Conn) -> Result<(), String> {
-        let handshake = match wire::parse_greeting(&conn.next().await?) {
-            Ok(Greeting::Handshake(h)) => h,
-            Ok(Greeting::Refused(e)) => return Err(e.to_string()),
-            Err(e) => return Err(e.to_string()),
-        };
+    /// Sends the HandshakeResponse and answers the server until OK or ERR. On a TLS
+    /// connection (`tls`) a full-authentication demand is answered with the password.
+    async fn login<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        conn: &mut Conn<S>,
+        handshake: &Handshake,
+        tls: bool,
+    ) -> Result<Login, String> {
         let response =
-            wire::handshake_response(&handshake, &self.user, &self.password, &self.database)
+            wire::handshake_response(handshake, &self.user, &self.password, &self.database, tls)
                 .map_err(|e| e.to_string())?;
         conn.send(&response).await?;
         // The plugin our first answer used (see `handshake_response`).
         let mut plugin = if wire::supported(&handshake.plugin) {
-            handshake.plugin
+            handshake.plugin.clone()
         } else {
             wire::NATIVE.to_owned()
         };
         loop {
             let reply = wire::parse_auth_reply(&conn.next().await?).map_err(|e| e.to_string())?;
             match reply {
-                AuthReply::Ok => return Ok(()),
+                AuthReply::Ok => return Ok(Login::Done),
                 AuthReply::Err(e) => return Err(e.to_string()),
                 AuthReply::Switch {
                     plugin: wanted,
@@ -111,18 +163,14 @@ impl MysqlCheck {
                     conn.send(&data).await?;
                     plugin = wanted;
                 }
-                AuthReply::More(data) if plugin == wire::CACHING_SHA2 => match data.as_slice() {
+                AuthReply::More(data) if plugin == CACHING_SHA2 => match data.as_slice() {
                     [FAST_AUTH_OK] => {}
-                    [FULL_AUTH_NEEDED] => {
-                        return Err(format!(
-                            "{} wants full authentication (no cached entry for {:?}, e.g. after \
-                             a server restart), which needs TLS or RSA; this check only does \
-                             the fast path: log in once with the mysql client, or give the \
-                             account mysql_native_password",
-                            wire::CACHING_SHA2,
-                            self.user
-                        ));
+                    [FULL_AUTH_NEEDED] if tls => {
+                        let answer =
+                            wire::cleartext_password(&self.password).map_err(|e| e.to_string())?;
+                        conn.send(&answer).await?;
                     }
+                    [FULL_AUTH_NEEDED] => return Ok(Login::FullAuthNeedsTls),
                     _ => return Err("unexpected caching_sha2_password data".to_owned()),
                 },
                 AuthReply::More(_) => {
@@ -134,14 +182,54 @@ impl MysqlCheck {
 }
 
 /// A stream of MySQL packets with the running sequence id.
-struct Conn {
-    stream: TcpStream,
+struct Conn<S> {
+    stream: S,
     buf: Vec<u8>,
     /// Sequence id of the last packet seen or sent.
     seq: u8,
 }
 
-impl Conn {
+impl Conn<TcpStream> {
+    async fn open(addr: SocketAddr) -> Result<Self, String> {
+        let stream = TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connect: {e}"))?;
+        Ok(Self {
+            stream,
+            buf: Vec::new(),
+            seq: 0,
+        })
+    }
+
+    /// The server's greeting (an ERR greeting, e.g. host not allowed, is the error).
+    async fn greeting(&mut self) -> Result<Handshake, String> {
+        match wire::parse_greeting(&self.next().await?) {
+            Ok(Greeting::Handshake(h)) => Ok(h),
+            Ok(Greeting::Refused(e)) => Err(e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Runs the TLS handshake after the SSLRequest; the sequence id carries on.
+    async fn into_tls(self, addr: SocketAddr) -> Result<Conn<TlsStream<TcpStream>>, String> {
+        // Bytes the server sent before the handshake would be read as if protected by TLS.
+        if !self.buf.is_empty() {
+            return Err("unexpected data from the server before TLS".to_owned());
+        }
+        let connector = tls::connector().ok_or("TLS is not available")?;
+        let stream = connector
+            .connect(tls::server_name(None, addr.ip()), self.stream)
+            .await
+            .map_err(|e| format!("TLS handshake: {e}"))?;
+        Ok(Conn {
+            stream,
+            buf: self.buf,
+            seq: self.seq,
+        })
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     async fn send(&mut self, payload: &[u8]) -> Result<(), String> {
         self.seq = self.seq.wrapping_add(1);
         self.stream

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::wire::{self, CACHING_SHA2, NATIVE};
@@ -20,23 +23,55 @@ enum Mode {
     Plugin(&'static str),
     /// Greets with caching_sha2, then switches the client to native with a new scramble.
     SwitchToNative,
-    /// caching_sha2 whose cache is empty: demands full authentication.
+    /// caching_sha2 whose cache is empty, on a server without TLS: demands full
+    /// authentication.
     FullAuth,
+    /// caching_sha2 on a server offering TLS whose cache starts empty: full authentication
+    /// (only over TLS) until a login succeeds, the fast path after.
+    FullAuthTls,
+    /// As `FullAuthTls`, but greets with mysql_native_password and switches the client to
+    /// caching_sha2 (an account using caching_sha2 on a server defaulting to native).
+    SwitchToSha2Tls,
     /// Answers the connection with an ERR (host not allowed).
     Refused,
+}
+
+impl Mode {
+    fn offers_tls(self) -> bool {
+        matches!(self, Mode::FullAuthTls | Mode::SwitchToSha2Tls)
+    }
+}
+
+/// What the fake server saw, shared by its sessions.
+#[derive(Debug, Default)]
+struct Seen {
+    connections: AtomicUsize,
+    tls_sessions: AtomicUsize,
+    /// caching_sha2's cache holds the account (a full authentication succeeded).
+    cached: AtomicBool,
 }
 
 fn packet(seq: u8, payload: &[u8]) -> Vec<u8> {
     wire::frame(seq, payload)
 }
 
-fn greeting(plugin: &str) -> Vec<u8> {
+/// A MySQL 8 greeting: all capabilities, but CLIENT_SSL (0x800) only with `tls`.
+fn greeting(plugin: &str, tls: bool) -> Vec<u8> {
     let mut p = vec![10];
     p.extend(b"8.0.36-fake\0");
     p.extend([9, 0, 0, 0]);
     p.extend(&SCRAMBLE[..8]);
     p.push(0);
-    p.extend([0xff, 0xf7, 0xff, 0x02, 0x00, 0xff, 0xdf, 21]);
+    p.extend([
+        0xff,
+        if tls { 0xff } else { 0xf7 },
+        0xff,
+        0x02,
+        0x00,
+        0xff,
+        0xdf,
+        21,
+    ]);
     p.extend([0; 10]);
     p.extend(&SCRAMBLE[8..]);
     p.push(0);
@@ -58,7 +93,7 @@ fn err(code: u16, state: &str, text: &str) -> Vec<u8> {
     p
 }
 
-async fn read_packet(s: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+async fn read_packet<S: AsyncRead + Unpin>(s: &mut S) -> Option<(u8, Vec<u8>)> {
     let mut h = [0u8; 4];
     s.read_exact(&mut h).await.ok()?;
     let len = u32::from_le_bytes([h[0], h[1], h[2], 0]) as usize;
@@ -90,7 +125,8 @@ fn parse_response(p: &[u8]) -> (String, Vec<u8>, String, String) {
     (text(user), auth, text(&db), text(plugin))
 }
 
-async fn session(mut s: TcpStream, mode: Mode) -> Option<()> {
+async fn session(mut s: TcpStream, mode: Mode, seen: Arc<Seen>) -> Option<()> {
+    seen.connections.fetch_add(1, Ordering::SeqCst);
     if mode == Mode::Refused {
         let e = err(
             1130,
@@ -106,14 +142,53 @@ async fn session(mut s: TcpStream, mode: Mode) -> Option<()> {
     }
     let plugin = match mode {
         Mode::Plugin(p) => p,
+        Mode::SwitchToSha2Tls => NATIVE,
         _ => CACHING_SHA2,
     };
-    s.write_all(&packet(0, &greeting(plugin))).await.ok()?;
-    let (seq, response) = read_packet(&mut s).await?;
+    s.write_all(&packet(0, &greeting(plugin, mode.offers_tls())))
+        .await
+        .ok()?;
+    let (seq, first) = read_packet(&mut s).await?;
     assert_eq!(seq, 1);
+    let flags = u32::from_le_bytes(first[..4].try_into().ok()?);
+    if first.len() == 32 && flags & wire::cap::SSL != 0 {
+        // SSLRequest: the rest of the session runs inside TLS.
+        assert!(
+            mode.offers_tls(),
+            "SSLRequest to a server without CLIENT_SSL"
+        );
+        let tls = fake::tls_acceptor().accept(s).await.ok()?;
+        seen.tls_sessions.fetch_add(1, Ordering::SeqCst);
+        let mut tls = tls;
+        let (seq, response) = read_packet(&mut tls).await?;
+        assert_eq!(seq, 2);
+        assert_eq!(
+            response[..32],
+            first[..],
+            "response starts like the SSLRequest"
+        );
+        authenticate(tls, mode, &seen, response, 3, true).await
+    } else {
+        assert_eq!(
+            flags & wire::cap::SSL,
+            0,
+            "CLIENT_SSL without an SSLRequest"
+        );
+        authenticate(s, mode, &seen, first, 2, false).await
+    }
+}
+
+/// The rest of a session after the HandshakeResponse (sequence id `seq` next).
+async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    mode: Mode,
+    seen: &Seen,
+    response: Vec<u8>,
+    mut seq: u8,
+    tls: bool,
+) -> Option<()> {
     let (user, auth, db, client_plugin) = parse_response(&response);
     assert_eq!((user.as_str(), db.as_str()), (USER, "app"));
-    let mut seq = 2;
     let accepted = match mode {
         Mode::Plugin(p) => {
             assert_eq!(client_plugin, p);
@@ -127,8 +202,8 @@ async fn session(mut s: TcpStream, mode: Mode) -> Option<()> {
             switch.push(0);
             s.write_all(&packet(seq, &switch)).await.ok()?;
             let (got_seq, auth) = read_packet(&mut s).await?;
-            assert_eq!(got_seq, 3);
-            seq = 4;
+            assert_eq!(got_seq, seq + 1);
+            seq += 2;
             auth == wire::native_scramble(PASSWORD, &OTHER_SCRAMBLE)
         }
         Mode::FullAuth => {
@@ -136,6 +211,47 @@ async fn session(mut s: TcpStream, mode: Mode) -> Option<()> {
             // A client doing full auth would now send more; ours hangs up.
             let _ = read_packet(&mut s).await;
             return None;
+        }
+        Mode::FullAuthTls | Mode::SwitchToSha2Tls => {
+            let mut scramble = SCRAMBLE;
+            let mut auth = auth;
+            if mode == Mode::SwitchToSha2Tls {
+                assert_eq!(client_plugin, NATIVE);
+                let mut switch = vec![0xfe];
+                switch.extend(CACHING_SHA2.as_bytes());
+                switch.push(0);
+                switch.extend(OTHER_SCRAMBLE);
+                switch.push(0);
+                s.write_all(&packet(seq, &switch)).await.ok()?;
+                let (got_seq, data) = read_packet(&mut s).await?;
+                assert_eq!(got_seq, seq + 1);
+                seq += 2;
+                auth = data;
+                scramble = OTHER_SCRAMBLE;
+            }
+            let fast = auth == wire::caching_sha2_scramble(PASSWORD, &scramble);
+            if seen.cached.load(Ordering::SeqCst) && fast {
+                s.write_all(&packet(seq, &[1, 3])).await.ok()?;
+                seq += 1;
+                true
+            } else {
+                s.write_all(&packet(seq, &[1, 4])).await.ok()?;
+                if !tls {
+                    // The real server would now read an RSA key request; ours hangs up.
+                    let _ = read_packet(&mut s).await;
+                    return None;
+                }
+                let (got_seq, answer) = read_packet(&mut s).await?;
+                assert_eq!(got_seq, seq + 1);
+                seq += 2;
+                let mut expected = PASSWORD.as_bytes().to_vec();
+                expected.push(0);
+                let right = answer == expected;
+                if right {
+                    seen.cached.store(true, Ordering::SeqCst);
+                }
+                right
+            }
         }
         Mode::Refused => return None,
     };
@@ -146,7 +262,7 @@ async fn session(mut s: TcpStream, mode: Mode) -> Option<()> {
             .ok()?;
         return None;
     }
-    if plugin == CACHING_SHA2 && mode != Mode::SwitchToNative {
+    if matches!(mode, Mode::Plugin(CACHING_SHA2)) {
         s.write_all(&packet(seq, &[1, 3])).await.ok()?;
         seq += 1;
     }
@@ -169,14 +285,21 @@ async fn session(mut s: TcpStream, mode: Mode) -> Option<()> {
     Some(())
 }
 
-async fn server(mode: Mode) -> u16 {
+/// A fake server on a free port; what it saw.
+async fn server_seeing(mode: Mode) -> (u16, Arc<Seen>) {
     let (l, port) = fake::listener().await;
+    let seen = Arc::new(Seen::default());
+    let shared = seen.clone();
     tokio::spawn(async move {
         while let Ok((s, _)) = l.accept().await {
-            tokio::spawn(session(s, mode));
+            tokio::spawn(session(s, mode, shared.clone()));
         }
     });
-    port
+    (port, seen)
+}
+
+async fn server(mode: Mode) -> u16 {
+    server_seeing(mode).await.0
 }
 
 fn check(password: &str, query: &str) -> MysqlCheck {
@@ -223,11 +346,55 @@ async fn wrong_passwords_and_refusals_are_down() {
         &check(PASSWORD, "SELECT 1").run(&t).await,
         "ERROR 1130: Host 'x' is not allowed",
     );
-    let t = fake::target(server(Mode::FullAuth).await);
+}
+
+/// Full authentication on a server without TLS: down, saying why, after one connection.
+#[tokio::test]
+async fn full_auth_without_tls_is_down_with_the_reason() {
+    let (port, seen) = server_seeing(Mode::FullAuth).await;
     fake::assert_down(
-        &check(PASSWORD, "SELECT 1").run(&t).await,
-        "caching_sha2_password wants full authentication",
+        &check(PASSWORD, "SELECT 1").run(&fake::target(port)).await,
+        "caching_sha2_password wants full authentication (no cached entry for \"probe\", e.g. \
+         after a server restart), which needs TLS or RSA: the server offers no TLS (no \
+         CLIENT_SSL) and this check does no RSA key exchange",
     );
+    assert_eq!(seen.connections.load(Ordering::SeqCst), 1);
+    assert_eq!(seen.tls_sessions.load(Ordering::SeqCst), 0);
+}
+
+/// Full authentication on a server offering TLS: one plain attempt, one TLS login that
+/// sends exactly password + NUL (the fake compares the bytes), then the filled cache lets
+/// the next check through on the plain fast path. The same after an auth switch.
+#[tokio::test]
+async fn full_auth_logs_in_over_tls_then_the_fast_path_serves() {
+    for mode in [Mode::FullAuthTls, Mode::SwitchToSha2Tls] {
+        let (port, seen) = server_seeing(mode).await;
+        let t = fake::target(port);
+        assert_eq!(
+            check(PASSWORD, "SELECT 1").run(&t).await,
+            Outcome::Up,
+            "{mode:?}"
+        );
+        assert_eq!(seen.connections.load(Ordering::SeqCst), 2, "{mode:?}");
+        assert_eq!(seen.tls_sessions.load(Ordering::SeqCst), 1, "{mode:?}");
+        assert!(seen.cached.load(Ordering::SeqCst));
+        assert_eq!(check(PASSWORD, "SELECT 1").run(&t).await, Outcome::Up);
+        assert_eq!(seen.connections.load(Ordering::SeqCst), 3, "{mode:?}");
+        assert_eq!(seen.tls_sessions.load(Ordering::SeqCst), 1, "{mode:?}");
+    }
+}
+
+#[tokio::test]
+async fn full_auth_with_a_wrong_password_is_down_with_the_server_error() {
+    for mode in [Mode::FullAuthTls, Mode::SwitchToSha2Tls] {
+        let (port, seen) = server_seeing(mode).await;
+        fake::assert_down(
+            &check("guess", "SELECT 1").run(&fake::target(port)).await,
+            "ERROR 1045 (28000): Access denied for user 'probe'@'localhost'",
+        );
+        assert_eq!(seen.tls_sessions.load(Ordering::SeqCst), 1, "{mode:?}");
+        assert!(!seen.cached.load(Ordering::SeqCst));
+    }
 }
 
 #[tokio::test]

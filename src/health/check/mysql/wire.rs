@@ -10,6 +10,7 @@ pub mod cap {
     pub const LONG_PASSWORD: u32 = 0x0000_0001;
     pub const CONNECT_WITH_DB: u32 = 0x0000_0008;
     pub const PROTOCOL_41: u32 = 0x0000_0200;
+    pub const SSL: u32 = 0x0000_0800;
     pub const TRANSACTIONS: u32 = 0x0000_2000;
     pub const SECURE_CONNECTION: u32 = 0x0000_8000;
     pub const MULTI_RESULTS: u32 = 0x0002_0000;
@@ -196,13 +197,67 @@ pub fn auth_data(plugin: &str, password: &str, scramble: &[u8]) -> Option<Vec<u8
     }
 }
 
+/// The capability flags the client announces; `tls` adds CLIENT_SSL (the server must
+/// offer it).
+fn client_flags(h: &Handshake, database: &str, tls: bool) -> u32 {
+    let mut flags = cap::LONG_PASSWORD
+        | cap::PROTOCOL_41
+        | cap::TRANSACTIONS
+        | cap::SECURE_CONNECTION
+        | cap::MULTI_RESULTS;
+    if !database.is_empty() {
+        flags |= cap::CONNECT_WITH_DB;
+    }
+    if h.capabilities & cap::PLUGIN_AUTH != 0 {
+        flags |= cap::PLUGIN_AUTH;
+    }
+    if tls {
+        flags |= cap::SSL;
+    }
+    flags & (h.capabilities | cap::PROTOCOL_41 | cap::SECURE_CONNECTION)
+}
+
+/// The fixed 32 bytes both the SSLRequest and the HandshakeResponse41 start with:
+/// flags, max packet size, character set, 23 reserved zeros.
+fn fixed_part(flags: u32, out: &mut Vec<u8>) {
+    out.extend_from_slice(&flags.to_le_bytes());
+    out.extend_from_slice(&(16u32 << 20).to_le_bytes());
+    out.push(CHARSET);
+    out.extend_from_slice(&[0; 23]);
+}
+
+/// SSLRequest: the fixed part of a HandshakeResponse41 with CLIENT_SSL set; the TLS
+/// handshake follows it, then the full response (with the next sequence id) inside TLS.
+pub fn ssl_request(h: &Handshake, database: &str) -> Result<Vec<u8>, WireError> {
+    if h.capabilities & cap::SSL == 0 {
+        return Err(WireError::MissingCapability("CLIENT_SSL"));
+    }
+    let mut out = Vec::with_capacity(32);
+    fixed_part(client_flags(h, database, true), &mut out);
+    Ok(out)
+}
+
+/// caching_sha2_password's full-authentication answer on a TLS connection: the password
+/// in clear, NUL-terminated (so it cannot hold a NUL itself).
+pub fn cleartext_password(password: &str) -> Result<Vec<u8>, WireError> {
+    if password.as_bytes().contains(&0) {
+        return Err(WireError::Nul("password"));
+    }
+    let mut out = Vec::with_capacity(password.len() + 1);
+    out.extend_from_slice(password.as_bytes());
+    out.push(0);
+    Ok(out)
+}
+
 /// HandshakeResponse41. An unknown default plugin is answered with mysql_native_password,
 /// as libmysqlclient does; the server then switches to what the account really uses.
+/// `tls` says the response travels inside TLS after an [`ssl_request`].
 pub fn handshake_response(
     h: &Handshake,
     user: &str,
     password: &str,
     database: &str,
+    tls: bool,
 ) -> Result<Vec<u8>, WireError> {
     for (flag, name) in [
         (cap::PROTOCOL_41, "CLIENT_PROTOCOL_41"),
@@ -217,28 +272,14 @@ pub fn handshake_response(
             return Err(WireError::Nul(what));
         }
     }
-    let mut flags = cap::LONG_PASSWORD
-        | cap::PROTOCOL_41
-        | cap::TRANSACTIONS
-        | cap::SECURE_CONNECTION
-        | cap::MULTI_RESULTS;
-    if !database.is_empty() {
-        flags |= cap::CONNECT_WITH_DB;
-    }
-    let plugin_auth = h.capabilities & cap::PLUGIN_AUTH != 0;
-    if plugin_auth {
-        flags |= cap::PLUGIN_AUTH;
-    }
-    flags &= h.capabilities | cap::PROTOCOL_41 | cap::SECURE_CONNECTION;
+    let flags = client_flags(h, database, tls);
+    let plugin_auth = flags & cap::PLUGIN_AUTH != 0;
     let (plugin, data) = match auth_data(&h.plugin, password, &h.scramble) {
         Some(data) => (h.plugin.as_str(), data),
         None => (NATIVE, native_scramble(password, &h.scramble)),
     };
     let mut out = Vec::with_capacity(64 + user.len() + database.len());
-    out.extend_from_slice(&flags.to_le_bytes());
-    out.extend_from_slice(&(16u32 << 20).to_le_bytes());
-    out.push(CHARSET);
-    out.extend_from_slice(&[0; 23]);
+    fixed_part(flags, &mut out);
     out.extend_from_slice(user.as_bytes());
     out.push(0);
     out.push(data.len() as u8);
@@ -480,7 +521,7 @@ mod tests {
         let Greeting::Handshake(h) = parse_greeting(&mysql8_greeting()).unwrap() else {
             panic!()
         };
-        let got = handshake_response(&h, "probe", "secret", "app").unwrap();
+        let got = handshake_response(&h, "probe", "secret", "app", false).unwrap();
         let mut expected = vec![0x09, 0xa2, 0x0a, 0x00]; // flags
         expected.extend([0x00, 0x00, 0x00, 0x01, 45]);
         expected.extend([0; 23]);
@@ -501,7 +542,7 @@ mod tests {
             scramble: SCRAMBLE.to_vec(),
             plugin: String::new(),
         };
-        let got = handshake_response(&old, "u", "", "").unwrap();
+        let got = handshake_response(&old, "u", "", "", false).unwrap();
         assert_eq!(&got[..4], [0x01, 0x82, 0x00, 0x00]);
         assert_eq!(&got[32..], b"u\0\0");
         let odd = Handshake {
@@ -509,16 +550,38 @@ mod tests {
             capabilities: old.capabilities | cap::PLUGIN_AUTH,
             ..old.clone()
         };
-        let got = handshake_response(&odd, "u", "secret", "").unwrap();
+        let got = handshake_response(&odd, "u", "secret", "", false).unwrap();
         assert!(got.ends_with(b"mysql_native_password\0"));
         let ancient = Handshake {
             capabilities: 0,
             ..old
         };
         assert_eq!(
-            handshake_response(&ancient, "u", "", ""),
+            handshake_response(&ancient, "u", "", "", false),
             Err(WireError::MissingCapability("CLIENT_PROTOCOL_41"))
         );
+    }
+
+    #[test]
+    fn ssl_request_and_tls_response_bytes() {
+        let Greeting::Handshake(mut h) = parse_greeting(&mysql8_greeting()).unwrap() else {
+            panic!()
+        };
+        // The MySQL 8 greeting above lacks CLIENT_SSL.
+        assert_eq!(
+            ssl_request(&h, "app"),
+            Err(WireError::MissingCapability("CLIENT_SSL"))
+        );
+        h.capabilities |= cap::SSL;
+        let request = ssl_request(&h, "app").unwrap();
+        let mut expected = vec![0x09, 0xaa, 0x0a, 0x00]; // flags with CLIENT_SSL (0x800)
+        expected.extend([0x00, 0x00, 0x00, 0x01, 45]);
+        expected.extend([0; 23]);
+        assert_eq!(request, expected);
+        let response = handshake_response(&h, "probe", "secret", "app", true).unwrap();
+        assert_eq!(response[..32], request[..]);
+        assert_eq!(cleartext_password("my pass").unwrap(), b"my pass\0");
+        assert_eq!(cleartext_password("a\0b"), Err(WireError::Nul("password")));
     }
 
     #[test]
