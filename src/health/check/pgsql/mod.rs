@@ -2,6 +2,15 @@
 //! md5 or SCRAM-SHA-256 authentication), run `request` as one simple query, and call the
 //! real up when it returns at least one row, as ldirectord's DBI check does.
 //!
+//! TLS follows libpq's default, `sslmode=prefer` (what ldirectord's DBD::Pg gets): the
+//! check opens with an SSLRequest and runs the whole login and query inside TLS when the
+//! server answers `S`, in plain text when it answers `N`. Like libpq, it tries once more
+//! without TLS when the TLS handshake fails or the server refuses the TLS session before
+//! authenticating (a `hostnossl` line in pg_hba.conf), so a server that worked in plain
+//! text keeps working. The certificate is not verified (as `prefer` does not; see
+//! [`super::tls`]) and no SNI is sent for an IP. SCRAM over TLS does not use channel binding
+//! (SCRAM-SHA-256 with the `n,,` header, which servers offering -PLUS accept).
+//!
 //! ldirectord puts no time limit on database checks (a hung server stalls its loop); here
 //! the whole exchange runs under the negotiate timeout like every other protocol check.
 //! The query runs once (ldirectord executes it twice and counts the second run).
@@ -12,10 +21,10 @@ mod wire;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::{BoxFuture, Check, Outcome, Target, crypto, net, with_deadline};
+use super::{BoxFuture, Check, Outcome, Target, crypto, net, tls, with_deadline};
 use scram::ScramClient;
 use wire::{Auth, QueryTally};
 
@@ -48,19 +57,76 @@ impl Check for PgsqlCheck {
     }
 }
 
+/// How one connection attempt ended.
+enum Attempt {
+    Done(Result<u64, String>),
+    /// TLS was tried and failed or was refused before authentication: libpq's `prefer`
+    /// tries again in plain text. The reason, for the report if that fails too.
+    RetryPlain(String),
+}
+
+/// A failed authentication exchange.
+enum AuthFailure {
+    /// An ErrorResponse before AuthenticationOk (pg_hba refusal, wrong password…).
+    Refused(String),
+    Other(String),
+}
+
+impl From<String> for AuthFailure {
+    fn from(why: String) -> Self {
+        Self::Other(why)
+    }
+}
+
 impl PgsqlCheck {
-    /// Logs in and runs the query; returns the number of rows.
+    /// Logs in (TLS preferred) and runs the query; returns the number of rows.
     async fn talk(&self, addr: SocketAddr) -> Result<u64, String> {
-        let stream = TcpStream::connect(addr)
-            .await
-            .map_err(|e| format!("connect: {e}"))?;
+        match self.attempt(addr, true).await {
+            Attempt::Done(result) => result,
+            Attempt::RetryPlain(over_tls) => match self.attempt(addr, false).await {
+                Attempt::Done(Ok(rows)) => Ok(rows),
+                Attempt::Done(Err(plain)) | Attempt::RetryPlain(plain) => {
+                    Err(format!("over TLS: {over_tls}; without TLS: {plain}"))
+                }
+            },
+        }
+    }
+
+    /// One connection: SSLRequest first when `try_tls`, then startup, login and query.
+    async fn attempt(&self, addr: SocketAddr, try_tls: bool) -> Attempt {
+        let tcp = match TcpStream::connect(addr).await {
+            Ok(tcp) => tcp,
+            Err(e) => return Attempt::Done(Err(format!("connect: {e}"))),
+        };
+        let (stream, tls): (net::Stream, bool) = if try_tls {
+            match prefer_tls(tcp, addr).await {
+                Ok(Negotiated::Tls(stream)) => (stream, true),
+                Ok(Negotiated::Plain(stream)) => (stream, false),
+                Err(Negotiation::HandshakeFailed(why)) => return Attempt::RetryPlain(why),
+                Err(Negotiation::Failed(why)) => return Attempt::Done(Err(why)),
+            }
+        } else {
+            (Box::new(tcp), false)
+        };
         let mut conn = Conn {
             stream,
             buf: Vec::new(),
         };
+        match self.login(&mut conn).await {
+            Ok(()) => Attempt::Done(self.query(&mut conn).await),
+            Err(AuthFailure::Refused(why)) if tls => Attempt::RetryPlain(why),
+            Err(AuthFailure::Refused(why) | AuthFailure::Other(why)) => Attempt::Done(Err(why)),
+        }
+    }
+
+    async fn login(&self, conn: &mut Conn) -> Result<(), AuthFailure> {
         conn.send(&wire::startup(&self.user, &self.database).map_err(|e| e.to_string())?)
             .await?;
-        self.authenticate(&mut conn).await?;
+        self.authenticate(conn).await
+    }
+
+    /// Runs the query on a ready connection; the number of rows.
+    async fn query(&self, conn: &mut Conn) -> Result<u64, String> {
         conn.send(&wire::query(&self.query).map_err(|e| e.to_string())?)
             .await?;
         let mut tally = QueryTally::default();
@@ -78,28 +144,41 @@ impl PgsqlCheck {
     }
 
     /// Answers the server's authentication requests until ReadyForQuery.
-    async fn authenticate(&self, conn: &mut Conn) -> Result<(), String> {
+    async fn authenticate(&self, conn: &mut Conn) -> Result<(), AuthFailure> {
         let mut scram: Option<ScramClient> = None;
+        let mut authenticated = false;
         loop {
             let frame = conn.next().await?;
             let message = wire::split(&frame);
             match message.tag {
                 b'R' => {}
-                b'E' => return Err(wire::parse_error(message.body).to_string()),
+                b'E' => {
+                    let why = wire::parse_error(message.body).to_string();
+                    return Err(if authenticated {
+                        AuthFailure::Other(why)
+                    } else {
+                        AuthFailure::Refused(why)
+                    });
+                }
                 b'Z' => return Ok(()),
                 // ParameterStatus, BackendKeyData, notices, NegotiateProtocolVersion.
                 _ => continue,
             }
             let auth = wire::parse_auth(message.body).map_err(|e| e.to_string())?;
             let reply = match auth {
-                Auth::Ok => continue,
+                Auth::Ok => {
+                    authenticated = true;
+                    continue;
+                }
                 Auth::Cleartext => wire::password(&self.password),
                 Auth::Md5(salt) => {
                     wire::password(&wire::md5_password(&self.user, &self.password, salt))
                 }
                 Auth::Sasl(mechanisms) => {
                     if !mechanisms.iter().any(|m| m == "SCRAM-SHA-256") {
-                        return Err(format!("no supported SASL mechanism among {mechanisms:?}"));
+                        return Err(AuthFailure::Other(format!(
+                            "no supported SASL mechanism among {mechanisms:?}"
+                        )));
                     }
                     let nonce = scram::base64_encode(&crypto::random::<18>()?);
                     let client = ScramClient::new("", &self.password, &nonce);
@@ -108,7 +187,9 @@ impl PgsqlCheck {
                     wire::sasl_initial("SCRAM-SHA-256", first.as_bytes())
                 }
                 Auth::SaslContinue(data) => {
-                    let mut client = scram.take().ok_or("SASL continue before SASL start")?;
+                    let mut client = scram
+                        .take()
+                        .ok_or_else(|| "SASL continue before SASL start".to_owned())?;
                     let server_first = String::from_utf8_lossy(&data).into_owned();
                     // PBKDF2 may take milliseconds: keep it off the async workers.
                     let (client, answer) = tokio::task::spawn_blocking(move || {
@@ -122,16 +203,18 @@ impl PgsqlCheck {
                     Ok(wire::sasl_response(answer.as_bytes()))
                 }
                 Auth::SaslFinal(data) => {
-                    let client = scram.as_ref().ok_or("SASL final before SASL start")?;
+                    let client = scram
+                        .as_ref()
+                        .ok_or_else(|| "SASL final before SASL start".to_owned())?;
                     client
                         .verify_server_final(&String::from_utf8_lossy(&data))
                         .map_err(|e| e.to_string())?;
                     continue;
                 }
                 Auth::Other(code) => {
-                    return Err(format!(
+                    return Err(AuthFailure::Other(format!(
                         "authentication method {code} (Kerberos/GSSAPI/SSPI) is not supported"
-                    ));
+                    )));
                 }
             };
             conn.send(&reply.map_err(|e| e.to_string())?).await?;
@@ -139,9 +222,65 @@ impl PgsqlCheck {
     }
 }
 
-/// A stream of backend messages.
+/// What the SSLRequest led to.
+enum Negotiated {
+    Tls(net::Stream),
+    Plain(net::Stream),
+}
+
+enum Negotiation {
+    /// The server said `S` but the TLS handshake failed: worth a plain retry.
+    HandshakeFailed(String),
+    /// The server closed, refused with an error, or answered garbage.
+    Failed(String),
+}
+
+/// libpq's `sslmode=prefer` opening: SSLRequest, then TLS on `S`, plain text on `N`.
+async fn prefer_tls(mut tcp: TcpStream, addr: SocketAddr) -> Result<Negotiated, Negotiation> {
+    let failed = |why: String| Negotiation::Failed(why);
+    tcp.write_all(&wire::ssl_request())
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    // Exactly one byte: anything the server sent after `S` must go through TLS, not be
+    // taken as plain text (CVE-2021-23222).
+    let mut answer = [0u8; 1];
+    match tcp.read(&mut answer).await {
+        Ok(0) => return Err(failed("connection closed after the SSLRequest".to_owned())),
+        Ok(_) => {}
+        Err(e) => return Err(failed(e.to_string())),
+    }
+    match answer[0] {
+        b'S' => {
+            let connector = tls::connector()
+                .ok_or_else(|| Negotiation::HandshakeFailed("TLS is not available".to_owned()))?;
+            let stream = connector
+                .connect(tls::server_name(None, addr.ip()), tcp)
+                .await
+                .map_err(|e| Negotiation::HandshakeFailed(format!("TLS handshake: {e}")))?;
+            Ok(Negotiated::Tls(Box::new(stream)))
+        }
+        b'N' => Ok(Negotiated::Plain(Box::new(tcp))),
+        // An ErrorResponse (e.g. the server cannot start a backend).
+        b'E' => {
+            let mut conn = Conn {
+                stream: Box::new(tcp),
+                buf: vec![b'E'],
+            };
+            let frame = conn.next().await.map_err(failed)?;
+            Err(failed(
+                wire::parse_error(wire::split(&frame).body).to_string(),
+            ))
+        }
+        other => Err(failed(format!(
+            "unexpected answer {:?} to the SSLRequest",
+            char::from(other)
+        ))),
+    }
+}
+
+/// A stream of backend messages (plain or TLS).
 struct Conn {
-    stream: TcpStream,
+    stream: net::Stream,
     buf: Vec<u8>,
 }
 

@@ -3,7 +3,10 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::scram::{base64_decode, base64_encode};
@@ -26,6 +29,32 @@ enum Method {
     Gssapi,
 }
 
+/// How the fake server answers an SSLRequest (and what its pg_hba.conf allows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tls {
+    /// `N`: no TLS; plain connections are served.
+    Off,
+    /// `S`, and only TLS sessions are served (`hostssl` lines only).
+    Required,
+    /// `S`, but TLS sessions are refused before authentication (`hostnossl` lines only).
+    Refused,
+    /// `S`, then the connection is closed instead of a TLS handshake.
+    Broken,
+    /// Closes the connection on an SSLRequest without answering.
+    Hangup,
+    /// Answers an SSLRequest with an ErrorResponse.
+    Error,
+}
+
+/// What the fake server saw.
+#[derive(Debug, Default)]
+struct Seen {
+    ssl_requests: AtomicUsize,
+    tls_sessions: AtomicUsize,
+    /// Sessions that reached the query (plain or TLS).
+    queries: AtomicUsize,
+}
+
 fn msg(tag: u8, body: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     out.extend_from_slice(&((body.len() + 4) as u32).to_be_bytes());
@@ -43,7 +72,7 @@ fn error(code: &str, text: &str) -> Vec<u8> {
     msg(b'E', format!("SFATAL\0C{code}\0M{text}\0\0").as_bytes())
 }
 
-async fn read_frontend(s: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+async fn read_frontend<S: AsyncRead + Unpin>(s: &mut S) -> Option<(u8, Vec<u8>)> {
     let tag = s.read_u8().await.ok()?;
     let len = s.read_u32().await.ok()? as usize;
     let mut body = vec![0; len - 4];
@@ -58,7 +87,10 @@ fn cstrings(body: &[u8]) -> Vec<String> {
 }
 
 /// Server half of SCRAM-SHA-256; returns false when the client's proof is wrong.
-async fn scram_server(s: &mut TcpStream, impostor: bool) -> Option<bool> {
+async fn scram_server<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    impostor: bool,
+) -> Option<bool> {
     s.write_all(&auth(10, b"SCRAM-SHA-256\0\0")).await.ok()?;
     let (_, body) = read_frontend(s).await?;
     let mechanism_end = body.iter().position(|b| *b == 0)?;
@@ -95,10 +127,68 @@ async fn scram_server(s: &mut TcpStream, impostor: bool) -> Option<bool> {
     Some(true)
 }
 
-async fn session(mut s: TcpStream, method: Method) -> Option<()> {
+/// A StartupMessage's body (or an SSLRequest's code).
+async fn read_startup<S: AsyncRead + Unpin>(s: &mut S) -> Option<Vec<u8>> {
     let len = s.read_u32().await.ok()? as usize;
-    let mut body = vec![0; len - 4];
+    let mut body = vec![0; len.checked_sub(4)?];
     s.read_exact(&mut body).await.ok()?;
+    Some(body)
+}
+
+const SSL_REQUEST: [u8; 4] = [0x04, 0xd2, 0x16, 0x2f];
+
+async fn session(mut s: TcpStream, method: Method, tls: Tls, seen: Arc<Seen>) -> Option<()> {
+    let body = read_startup(&mut s).await?;
+    if body != SSL_REQUEST {
+        if tls == Tls::Required {
+            let text = "no pg_hba.conf entry for host \"127.0.0.1\", user \"probe\", \
+                        database \"app\", no encryption";
+            s.write_all(&error("28000", text)).await.ok()?;
+            return None;
+        }
+        return serve(s, body, method, &seen).await;
+    }
+    seen.ssl_requests.fetch_add(1, Ordering::SeqCst);
+    match tls {
+        Tls::Off => {
+            s.write_all(b"N").await.ok()?;
+            let body = read_startup(&mut s).await?;
+            serve(s, body, method, &seen).await
+        }
+        Tls::Required | Tls::Refused => {
+            s.write_all(b"S").await.ok()?;
+            let mut t = fake::tls_acceptor().accept(s).await.ok()?;
+            seen.tls_sessions.fetch_add(1, Ordering::SeqCst);
+            let body = read_startup(&mut t).await?;
+            if tls == Tls::Refused {
+                let text = "no pg_hba.conf entry for host \"127.0.0.1\", user \"probe\", \
+                            database \"app\", SSL encryption";
+                t.write_all(&error("28000", text)).await.ok()?;
+                return None;
+            }
+            serve(t, body, method, &seen).await
+        }
+        Tls::Broken => {
+            s.write_all(b"S").await.ok()?;
+            None
+        }
+        Tls::Hangup => None,
+        Tls::Error => {
+            s.write_all(&error("53300", "sorry, too many clients already"))
+                .await
+                .ok()?;
+            None
+        }
+    }
+}
+
+/// The session from the StartupMessage `body` on.
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    body: Vec<u8>,
+    method: Method,
+    seen: &Seen,
+) -> Option<()> {
     assert_eq!(&body[..4], [0, 3, 0, 0]);
     let params = cstrings(&body[4..]);
     assert_eq!(&params[..4], ["user", USER, "database", "app"]);
@@ -135,6 +225,7 @@ async fn session(mut s: TcpStream, method: Method) -> Option<()> {
     s.write_all(&hello).await.ok()?;
     let (tag, body) = read_frontend(&mut s).await?;
     assert_eq!(tag, b'Q');
+    seen.queries.fetch_add(1, Ordering::SeqCst);
     let sql = cstrings(&body)[0].clone();
     let row_description = msg(
         b'T',
@@ -160,14 +251,22 @@ async fn session(mut s: TcpStream, method: Method) -> Option<()> {
     Some(())
 }
 
-async fn server(method: Method) -> u16 {
+/// A fake server on a free port; what it saw.
+async fn server_with(method: Method, tls: Tls) -> (u16, Arc<Seen>) {
     let (l, port) = fake::listener().await;
+    let seen = Arc::new(Seen::default());
+    let shared = seen.clone();
     tokio::spawn(async move {
         while let Ok((s, _)) = l.accept().await {
-            tokio::spawn(session(s, method));
+            tokio::spawn(session(s, method, tls, shared.clone()));
         }
     });
-    port
+    (port, seen)
+}
+
+/// A server without TLS (answers `N`).
+async fn server(method: Method) -> u16 {
+    server_with(method, Tls::Off).await.0
 }
 
 fn check(password: &str, query: &str) -> PgsqlCheck {
@@ -230,6 +329,82 @@ async fn rows_errors_and_methods_decide() {
     );
 }
 
+/// TLS preferred: the server answers the SSLRequest with `S` and (hostssl) serves only TLS
+/// sessions; startup, every password method and the query all run inside TLS.
+#[tokio::test]
+async fn tls_is_used_when_the_server_offers_it() {
+    for method in [Method::Trust, Method::Cleartext, Method::Md5, Method::Scram] {
+        let (port, seen) = server_with(method, Tls::Required).await;
+        let t = fake::target(port);
+        assert_eq!(
+            check(PASSWORD, "SELECT 1").run(&t).await,
+            Outcome::Up,
+            "{method:?}"
+        );
+        assert_eq!(seen.ssl_requests.load(Ordering::SeqCst), 1, "{method:?}");
+        assert_eq!(seen.tls_sessions.load(Ordering::SeqCst), 1, "{method:?}");
+        assert_eq!(seen.queries.load(Ordering::SeqCst), 1, "{method:?}");
+    }
+    // A wrong password over TLS: the server's error (libpq's prefer then retries in plain
+    // text, which this hostssl-only server refuses; both reasons are reported).
+    let (port, seen) = server_with(Method::Scram, Tls::Required).await;
+    let outcome = check("guess", "SELECT 1").run(&fake::target(port)).await;
+    fake::assert_down(
+        &outcome,
+        "over TLS: FATAL 28P01: password authentication failed for user \"probe\"; \
+         without TLS: FATAL 28000: no pg_hba.conf entry",
+    );
+    assert_eq!(seen.tls_sessions.load(Ordering::SeqCst), 1);
+}
+
+/// `N`: the login goes on in plain text on the same connection.
+#[tokio::test]
+async fn plain_text_when_the_server_says_n() {
+    let (port, seen) = server_with(Method::Scram, Tls::Off).await;
+    assert_eq!(
+        check(PASSWORD, "SELECT 1").run(&fake::target(port)).await,
+        Outcome::Up
+    );
+    assert_eq!(seen.ssl_requests.load(Ordering::SeqCst), 1);
+    assert_eq!(seen.tls_sessions.load(Ordering::SeqCst), 0);
+    assert_eq!(seen.queries.load(Ordering::SeqCst), 1);
+}
+
+/// As libpq's prefer: a failed TLS handshake or a TLS session refused before
+/// authentication (hostnossl) is retried once in plain text.
+#[tokio::test]
+async fn refused_or_broken_tls_falls_back_to_plain_text() {
+    for tls in [Tls::Refused, Tls::Broken] {
+        let (port, seen) = server_with(Method::Md5, tls).await;
+        assert_eq!(
+            check(PASSWORD, "SELECT 1").run(&fake::target(port)).await,
+            Outcome::Up,
+            "{tls:?}"
+        );
+        assert_eq!(seen.ssl_requests.load(Ordering::SeqCst), 1, "{tls:?}");
+        assert_eq!(seen.queries.load(Ordering::SeqCst), 1, "{tls:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_hangs_up_or_errs_on_the_ssl_request_is_down() {
+    let (port, _) = server_with(Method::Trust, Tls::Hangup).await;
+    fake::assert_down(
+        &check(PASSWORD, "SELECT 1").run(&fake::target(port)).await,
+        "connection closed after the SSLRequest",
+    );
+    let (port, _) = server_with(Method::Trust, Tls::Error).await;
+    fake::assert_down(
+        &check(PASSWORD, "SELECT 1").run(&fake::target(port)).await,
+        "FATAL 53300: sorry, too many clients already",
+    );
+    let t = fake::target(fake::garbage(b"X").await);
+    fake::assert_down(
+        &check(PASSWORD, "SELECT 1").run(&t).await,
+        "unexpected answer 'X' to the SSLRequest",
+    );
+}
+
 /// T44: pgsql against a silent server is down by its deadline.
 #[tokio::test]
 async fn silence_and_garbage_are_down_in_time() {
@@ -245,6 +420,14 @@ async fn silence_and_garbage_are_down_in_time() {
         b"R\x7f\xff\xff\xff",
         b"R\0\0\0\x0c\0\0\0\x0b\0\0\0\0",
         b"",
+        // The same after a plain `N` to the SSLRequest, so the message parser sees them.
+        b"NHTTP/1.1 400 Bad Request\r\n\r\n",
+        b"NR\0\0\0\x02",
+        b"NR\0\0\0\x06\0\0",
+        b"NR\x7f\xff\xff\xff",
+        b"NR\0\0\0\x0c\0\0\0\x0b\0\0\0\0",
+        b"N",
+        b"S\x16\x03\x01\0\x01\0",
     ] {
         let t = fake::target(fake::garbage(junk).await);
         let outcome = check(PASSWORD, "SELECT 1").run(&t).await;
@@ -253,8 +436,10 @@ async fn silence_and_garbage_are_down_in_time() {
 }
 
 /// A throw-away PostgreSQL cluster on loopback, started from the server binaries in
-/// `LVSCTL_PG_BIN` (default: Debian's PostgreSQL 15). Stopped (SIGINT, fast shutdown)
-/// and removed on drop.
+/// `LVSCTL_PG_BIN` (default: Debian's PostgreSQL 15). With `ssl`, it has a self-signed
+/// certificate made by `openssl`, `ssl=on`, and a pg_hba.conf that serves TCP logins
+/// only over TLS (`hostssl`), except user `plain` only without (`hostnossl`). Stopped
+/// (SIGINT, fast shutdown) and removed on drop.
 struct RealPostgres {
     dir: std::path::PathBuf,
     server: std::process::Child,
@@ -262,12 +447,16 @@ struct RealPostgres {
 }
 
 impl RealPostgres {
-    fn start() -> Self {
+    fn start(ssl: bool) -> Self {
         use std::process::Command;
         let bin = std::path::PathBuf::from(
             std::env::var("LVSCTL_PG_BIN").unwrap_or("/usr/lib/postgresql/15/bin".into()),
         );
-        let dir = std::env::temp_dir().join(format!("lvsctl-pg-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "lvsctl-pg-{}{}",
+            std::process::id(),
+            if ssl { "-ssl" } else { "" }
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("pw"), PASSWORD).unwrap();
@@ -290,6 +479,26 @@ impl RealPostgres {
             c.stdout(std::process::Stdio::null());
             c
         };
+        if ssl {
+            let made = Command::new("openssl")
+                .args([
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                ])
+                .args(["-subj", "/CN=lvsctl-test", "-keyout"])
+                .arg(dir.join("server.key"))
+                .arg("-out")
+                .arg(dir.join("server.crt"))
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(made.success(), "openssl req failed");
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                dir.join("server.key"),
+                std::fs::Permissions::from_mode(0o600),
+            )
+            .unwrap();
+        }
         if root {
             assert!(
                 Command::new("chown")
@@ -314,14 +523,18 @@ impl RealPostgres {
             .status()
             .unwrap();
         assert!(made.success(), "initdb failed");
-        std::fs::write(
-            data.join("pg_hba.conf"),
+        let hba = if ssl {
+            "local all all trust\n\
+             hostnossl all plain 127.0.0.1/32 password\n\
+             hostssl all md5user 127.0.0.1/32 md5\n\
+             hostssl all all 127.0.0.1/32 scram-sha-256\n"
+        } else {
             "local all all trust\n\
              host all plain 127.0.0.1/32 password\n\
              host all md5user 127.0.0.1/32 md5\n\
-             host all all 127.0.0.1/32 scram-sha-256\n",
-        )
-        .unwrap();
+             host all all 127.0.0.1/32 scram-sha-256\n"
+        };
+        std::fs::write(data.join("pg_hba.conf"), hba).unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -333,6 +546,18 @@ impl RealPostgres {
             .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
             .arg("-k")
             .arg(&dir)
+            .args(if ssl {
+                vec![
+                    "-c".to_owned(),
+                    "ssl=on".to_owned(),
+                    "-c".to_owned(),
+                    format!("ssl_cert_file={}", dir.join("server.crt").display()),
+                    "-c".to_owned(),
+                    format!("ssl_key_file={}", dir.join("server.key").display()),
+                ]
+            } else {
+                Vec::new()
+            })
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
@@ -383,9 +608,15 @@ impl Drop for RealPostgres {
 }
 
 #[tokio::test]
-#[ignore = "needs PostgreSQL server binaries (LVSCTL_PG_BIN) and psql; run with --ignored"]
+#[ignore = "needs PostgreSQL server binaries (LVSCTL_PG_BIN), psql and openssl; run with --ignored"]
 async fn against_a_real_postgresql() {
-    let pg = RealPostgres::start();
+    for ssl in [false, true] {
+        let pg = RealPostgres::start(ssl);
+        logins_and_queries(&pg, ssl).await;
+    }
+}
+
+async fn logins_and_queries(pg: &RealPostgres, ssl: bool) {
     let t = fake::target(pg.port);
     let with = |user: &str, password: &str, query: &str| PgsqlCheck {
         user: user.into(),
@@ -394,12 +625,19 @@ async fn against_a_real_postgresql() {
         query: query.into(),
         timeout: Duration::from_secs(5),
     };
-    // SCRAM-SHA-256 (the initdb user), md5, and cleartext "password" logins.
+    // A row only when this very session is encrypted (or, without ssl, is not).
+    let on_tls = format!("SELECT 1 FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl = {ssl}");
+    // SCRAM-SHA-256 (the initdb user), md5, and cleartext "password" logins; with ssl,
+    // "plain" is hostnossl: the TLS session is refused and the plain retry serves.
     for (user, password) in [(USER, PASSWORD), ("md5user", "pw5"), ("plain", "pwc")] {
+        let expect_tls = ssl && user != "plain";
+        let query = format!(
+            "SELECT 1 FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl = {expect_tls}"
+        );
         assert_eq!(
-            with(user, password, "SELECT 1").run(&t).await,
+            with(user, password, &query).run(&t).await,
             Outcome::Up,
-            "{user}"
+            "{user} ssl={ssl}"
         );
         fake::assert_down(
             &with(user, "guess", "SELECT 1").run(&t).await,
@@ -410,6 +648,7 @@ async fn against_a_real_postgresql() {
         &with(USER, PASSWORD, "SELECT 1 WHERE false").run(&t).await,
         "query returned no rows",
     );
+    assert_eq!(with(USER, PASSWORD, &on_tls).run(&t).await, Outcome::Up);
     fake::assert_down(
         &with(USER, PASSWORD, "SELECT * FROM nope").run(&t).await,
         "42P01",

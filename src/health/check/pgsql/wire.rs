@@ -50,6 +50,12 @@ pub fn startup(user: &str, database: &str) -> Result<Vec<u8>, PgError> {
     Ok(framed(None, &body))
 }
 
+/// SSLRequest: a length and the magic protocol number 1234.5679 (80877103). The server
+/// answers one byte, `S` (TLS handshake next) or `N` (go on in plain text).
+pub fn ssl_request() -> Vec<u8> {
+    framed(None, &80_877_103u32.to_be_bytes())
+}
+
 /// PasswordMessage carrying a cleartext or md5-hashed password.
 pub fn password(text: &str) -> Result<Vec<u8>, PgError> {
     let mut body = Vec::new();
@@ -235,6 +241,7 @@ mod tests {
         assert_eq!(query("SELECT 1").unwrap(), b"Q\0\0\0\x0dSELECT 1\0");
         assert_eq!(password("pw").unwrap(), b"p\0\0\0\x07pw\0");
         assert_eq!(terminate(), b"X\0\0\0\x04");
+        assert_eq!(ssl_request(), [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
         assert_eq!(
             sasl_initial("SCRAM-SHA-256", b"n,,n=,r=abc").unwrap(),
             b"p\0\0\0\x21SCRAM-SHA-256\0\0\0\0\x0bn,,n=,r=abc"
