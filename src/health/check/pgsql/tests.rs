@@ -1,6 +1,7 @@
 //! The pgsql check against an in-process server speaking protocol 3.0 bytes.
 
 use std::num::NonZeroU32;
+use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use std::sync::Arc;
@@ -439,7 +440,9 @@ async fn silence_and_garbage_are_down_in_time() {
 /// `LVSCTL_PG_BIN` (default: Debian's PostgreSQL 15). With `ssl`, it has a self-signed
 /// certificate made by `openssl`, `ssl=on`, and a pg_hba.conf that serves TCP logins
 /// only over TLS (`hostssl`), except user `plain` only without (`hostnossl`). Stopped
-/// (SIGINT, fast shutdown) and removed on drop.
+/// (SIGINT, fast shutdown) and removed on drop. Run as root, the cluster lives under
+/// `TMPDIR`, which the postgres account must be able to enter (e.g. `TMPDIR=/var/tmp`
+/// where /tmp is mode 0700).
 struct RealPostgres {
     dir: std::path::PathBuf,
     server: std::process::Child,
@@ -492,7 +495,6 @@ impl RealPostgres {
                 .status()
                 .unwrap();
             assert!(made.success(), "openssl req failed");
-            use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(
                 dir.join("server.key"),
                 std::fs::Permissions::from_mode(0o600),
