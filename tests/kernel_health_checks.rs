@@ -536,12 +536,23 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-/// PostgreSQL: md5 password login (checked), then the query returns one row when healthy
-/// and none otherwise.
+/// PostgreSQL without TLS: an SSLRequest is declined with `N` (the check then goes on in
+/// plain text, as libpq's sslmode=prefer does); md5 password login (checked), then the
+/// query returns one row when healthy and none otherwise.
 fn pgsql(mut s: TcpStream, ok: bool) {
-    let Some((_, startup)) = read_pg(&mut s, false) else {
+    const SSL_REQUEST: [u8; 4] = 80_877_103_u32.to_be_bytes();
+    let Some((_, mut startup)) = read_pg(&mut s, false) else {
         return;
     };
+    if startup == SSL_REQUEST {
+        if s.write_all(b"N").is_err() {
+            return;
+        }
+        let Some((_, again)) = read_pg(&mut s, false) else {
+            return;
+        };
+        startup = again;
+    }
     let params: Vec<&[u8]> = startup[4..].split(|b| *b == 0).collect();
     let has = |k: &str, v: &str| {
         params
