@@ -9,9 +9,8 @@
 #   nothing else, i.e. the kernel's share of a check on this machine. In one VM the real
 #   servers' half of every TCP handshake is processed by the kernel in the checker's own
 #   context (veth delivers in the sender's softirq), so that share is large and the same for
-#   every checker; "CPU per check above the floor" is what the checker itself adds. (The
-#   http floor is left out unless asked for: a blocking GET loop under emulation is charged
-#   more per check than lvsctl's whole check costs, so it is no floor there.)
+#   every checker; "CPU per check above the floor" is what the checker itself adds. The
+#   floor closes its connections with a reset, as lvsctl's checks do.
 #   SAMPLES_LDIRECTORD=N overrides SAMPLES for ldirectord (its check loop is sequential,
 #   so every dropped real adds negotiatetimeout/checktimeout to each of its cycles).
 #   KEEP=DIR keeps each run's logs and per-failure samples; PERF=DIR adds a 10 s perf
@@ -200,9 +199,6 @@ echo "$reals reals, checkinterval=$interval, checktimeout=negotiatetimeout=$time
   "failurecount=1, quiescent=no; steady state over ${secs}s; $samples failures per run"
 for check in ${CHECKS:-connect http}; do
   for daemon in ${DAEMONS:-floor lvsctl ldirectord}; do
-    # The blocking GET loop waits on the servers' replies; under emulation what it is
-    # charged for that is no floor (more than lvsctl's own cost per check): connect only.
-    [ "$daemon:$check" = floor:http ] && [ -z "${DAEMONS:-}" ] && continue
     run "$daemon" "$check" || true
   done
   if [ -n "${result[lvsctl-$check-cpu]:-}" ] && [ -n "${result[ldirectord-$check-cpu]:-}" ]; then
