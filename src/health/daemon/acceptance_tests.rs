@@ -12,69 +12,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::testutil::{Shared, expand, write_script};
 use super::*;
 use crate::health::config::locate_config;
-use crate::ipvs::Result as IpvsResult;
 use crate::ipvs::backend::{Backend, Op};
 use crate::ipvs::fake::FakeBackend;
 use crate::ipvs::model::{
-    Connection, Dest, ForwardMethod, GlobalStats, Info, Protocol, Scheduler, Service, ServiceEntry,
-    ServiceKey, SyncDaemon, Timeouts,
+    Dest, ForwardMethod, Protocol, Scheduler, Service, ServiceEntry, ServiceKey,
 };
-
-/// Lets the daemon own a backend while the test keeps the fake.
-struct Shared(Arc<Mutex<FakeBackend>>);
-
-impl Shared {
-    fn fake(&self) -> std::sync::MutexGuard<'_, FakeBackend> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-impl Backend for Shared {
-    fn info(&mut self) -> IpvsResult<Info> {
-        self.fake().info()
-    }
-    fn services(&mut self) -> IpvsResult<Vec<Service>> {
-        self.fake().services()
-    }
-    fn service(&mut self, key: &ServiceKey) -> IpvsResult<Service> {
-        self.fake().service(key)
-    }
-    fn dests(&mut self, key: &ServiceKey) -> IpvsResult<Vec<Dest>> {
-        self.fake().dests(key)
-    }
-    fn timeouts(&mut self) -> IpvsResult<Timeouts> {
-        self.fake().timeouts()
-    }
-    fn daemons(&mut self) -> IpvsResult<Vec<SyncDaemon>> {
-        self.fake().daemons()
-    }
-    fn apply(&mut self, ops: &[Op]) -> Vec<IpvsResult<()>> {
-        self.fake().apply(ops)
-    }
-    fn connections(&mut self, sink: &mut dyn FnMut(Connection) -> bool) -> IpvsResult<()> {
-        self.fake().connections(sink)
-    }
-    fn global_stats(&mut self) -> IpvsResult<GlobalStats> {
-        self.fake().global_stats()
-    }
-    fn sysctls(&mut self) -> IpvsResult<Vec<(String, String)>> {
-        self.fake().sysctls()
-    }
-}
-
-fn write_script(path: &Path, body: &str) {
-    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    let status = std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
 
 struct Harness {
     dir: PathBuf,
@@ -232,12 +177,6 @@ impl Drop for Harness {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn expand(config: &str, dir: &Path) -> String {
-    config
-        .replace("{check}", &format!("{}/check", dir.display()))
-        .replace("{dir}", &dir.display().to_string())
 }
 
 const BASE: &str = "checkinterval=1\nchecktimeout=3\nlogfile=\"{dir}/log\"\n";
