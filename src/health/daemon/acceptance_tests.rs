@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::testutil::{Shared, expand, write_script};
+use super::testutil::{expand, spawn_daemon, write_script};
 use super::*;
 use crate::health::config::locate_config;
 use crate::ipvs::backend::{Backend, Op};
@@ -61,10 +61,7 @@ impl Harness {
         assert!(fake.apply(preset).iter().all(Result::is_ok), "preset");
         let preset = fake.applied_ops().len();
         let fake = Arc::new(Mutex::new(fake));
-        let shared = fake.clone();
-        let factory: BackendFactory =
-            Box::new(move || Ok(Box::new(Shared(shared)) as Box<dyn Backend>));
-        let thread = std::thread::spawn(move || run(&opts, factory));
+        let thread = spawn_daemon(opts, fake.clone());
         Self {
             dir,
             config: path,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::testutil::{Shared, expand, write_script};
+use super::testutil::{expand, spawn_daemon, write_script};
 use super::*;
 use crate::health::config::locate_config;
 use crate::ipvs::backend::{Backend, Op};
@@ -46,10 +46,7 @@ impl Harness {
         opts.shutdown = Some(stop.clone());
         tweak(&mut opts);
         let fake = Arc::new(Mutex::new(FakeBackend::new()));
-        let shared = fake.clone();
-        let factory: BackendFactory =
-            Box::new(move || Ok(Box::new(Shared(shared)) as Box<dyn Backend>));
-        let thread = std::thread::spawn(move || run(&opts, factory));
+        let thread = spawn_daemon(opts, fake.clone());
         Self {
             dir,
             config: path,

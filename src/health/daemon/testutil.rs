@@ -85,3 +85,13 @@ pub fn expand(config: &str, dir: &Path) -> String {
         .replace("{check}", &format!("{}/check", dir.display()))
         .replace("{dir}", &dir.display().to_string())
 }
+
+/// Runs the whole daemon on its own thread over `fake`, which the test keeps reading.
+pub fn spawn_daemon(
+    opts: super::DaemonOptions,
+    fake: Arc<Mutex<FakeBackend>>,
+) -> std::thread::JoinHandle<Result<(), super::DaemonError>> {
+    let factory: super::BackendFactory =
+        Box::new(move || Ok(Box::new(Shared(fake)) as Box<dyn Backend>));
+    std::thread::spawn(move || super::run(&opts, factory))
+}
