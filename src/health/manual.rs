@@ -130,7 +130,11 @@ pub const SECTIONS: &[(&str, &[Block])] = &[
                  off, a number (combined) or negotiate. negotiate speaks http, https, \
                  http_proxy, smtp, pop, pops, imap, imaps, ftp, nntp, dns, ldap, ldaps, \
                  mysql, pgsql, radius, sip and simpletcp (over TCP or UDP) itself; oracle is \
-                 refused with a check-config warning.",
+                 refused with a check-config warning. TLS is never verified, as in \
+                 ldirectord. pgsql uses TLS when the server offers it (libpq's \
+                 sslmode=prefer); mysql logs in over plain TCP and opens a TLS connection \
+                 only when MySQL 8's caching_sha2_password asks for full authentication \
+                 (after a server restart).",
             ),
             Text(
                 "A connect check, and an http or https check as soon as the response is \
