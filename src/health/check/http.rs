@@ -285,12 +285,9 @@ impl HttpCheck {
             "{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: lvsctl-health\r\nAccept: */*\r\nConnection: close\r\n\r\n"
         );
         let raw = if url.tls && proxy.is_none() {
-            let connector = super::tls::connector()
-                .ok_or_else(|| std::io::Error::other("TLS is not available"))?;
             // SNI names the host the Host header names (none for an IP address).
             let sni_host = Url::parse(&format!("https://{host}")).map(|h| h.host);
-            let name = super::tls::server_name(sni_host.as_deref(), addr.ip());
-            let mut tls = connector.connect(name, stream).await?;
+            let mut tls = super::tls::handshake(stream, sni_host.as_deref(), addr.ip()).await?;
             round_trip(&mut tls, &req, head_request).await?
         } else {
             round_trip(&mut stream, &req, head_request).await?

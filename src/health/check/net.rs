@@ -33,9 +33,7 @@ pub async fn connect(addr: SocketAddr, use_tls: bool) -> Result<Stream, String> 
     if !use_tls {
         return Ok(Box::new(tcp));
     }
-    let connector = tls::connector().ok_or_else(|| "TLS is not available".to_owned())?;
-    let stream = connector
-        .connect(tls::server_name(None, addr.ip()), tcp)
+    let stream = tls::handshake(tcp, None, addr.ip())
         .await
         .map_err(|e| format!("TLS handshake with {addr}: {e}"))?;
     Ok(Box::new(stream))

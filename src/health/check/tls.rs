@@ -11,7 +11,9 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 
 /// Accepts any certificate but still checks the handshake signatures (so the peer holds
 /// the key of the certificate it sent).
@@ -85,4 +87,15 @@ pub fn server_name(virtual_host: Option<&str>, ip: IpAddr) -> ServerName<'static
     virtual_host
         .and_then(|h| ServerName::try_from(h.to_owned()).ok())
         .unwrap_or_else(|| ServerName::IpAddress(ip.into()))
+}
+
+/// The TLS handshake every check runs on a connected (or just upgraded) TCP stream, with
+/// SNI as [`server_name`] picks it.
+pub async fn handshake(
+    tcp: TcpStream,
+    virtual_host: Option<&str>,
+    ip: IpAddr,
+) -> std::io::Result<TlsStream<TcpStream>> {
+    let connector = connector().ok_or_else(|| std::io::Error::other("TLS is not available"))?;
+    connector.connect(server_name(virtual_host, ip), tcp).await
 }

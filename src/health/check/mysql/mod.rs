@@ -216,9 +216,7 @@ impl Conn<TcpStream> {
         if !self.buf.is_empty() {
             return Err("unexpected data from the server before TLS".to_owned());
         }
-        let connector = tls::connector().ok_or("TLS is not available")?;
-        let stream = connector
-            .connect(tls::server_name(None, addr.ip()), self.stream)
+        let stream = tls::handshake(self.stream, None, addr.ip())
             .await
             .map_err(|e| format!("TLS handshake: {e}"))?;
         Ok(Conn {

@@ -251,10 +251,7 @@ async fn prefer_tls(mut tcp: TcpStream, addr: SocketAddr) -> Result<Negotiated, 
     }
     match answer[0] {
         b'S' => {
-            let connector = tls::connector()
-                .ok_or_else(|| Negotiation::HandshakeFailed("TLS is not available".to_owned()))?;
-            let stream = connector
-                .connect(tls::server_name(None, addr.ip()), tcp)
+            let stream = tls::handshake(tcp, None, addr.ip())
                 .await
                 .map_err(|e| Negotiation::HandshakeFailed(format!("TLS handshake: {e}")))?;
             Ok(Negotiated::Tls(Box::new(stream)))
