@@ -66,36 +66,18 @@ async fn t40_https_sends_virtualhost_as_sni_and_none_for_a_bare_ip() {
     );
 }
 
-/// An HTTP server that records request lines and answers HEAD with headers only (a
-/// Content-Length but no body, as HEAD responses are) and `/broken` with 500.
-async fn head_server() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let (l, port) = fake::listener().await;
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            let mut buf = vec![0u8; 4096];
-            let n = s.read(&mut buf).await.unwrap_or(0);
-            let head = String::from_utf8_lossy(&buf[..n]).into_owned();
-            let first = head.lines().next().unwrap_or("").to_owned();
-            let resp: &[u8] = if first.contains("/broken") {
-                b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n"
-            } else {
-                b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"
-            };
-            log.lock().unwrap().push(first);
-            let _ = s.write_all(resp).await;
-            let _ = s.shutdown().await;
-        }
-    });
-    (port, seen)
-}
+/// HEAD answers: headers only (a Content-Length but no body, as HEAD responses are), and
+/// `/broken` a 500.
+const HEAD_ROUTES: &[(&str, &str)] = &[
+    ("/alive", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"),
+    ("/broken", "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n"),
+];
 
 /// T40: httpmethod=HEAD without receive sends HEAD and counts a 2xx (with no body) as up,
 /// a 5xx as down.
 #[tokio::test]
 async fn t40_head_without_receive_is_up_on_2xx() {
-    let (port, seen) = head_server().await;
+    let (port, seen) = fake::http_recorder(HEAD_ROUTES).await;
     let cf = |request: &str| {
         format!(
             "virtual=192.0.2.1:80\n    real=127.0.0.1:{port} masq\n    service=http\n    httpmethod=HEAD\n    request=\"{request}\"\n    negotiatetimeout=3\n"
@@ -105,8 +87,14 @@ async fn t40_head_without_receive_is_up_on_2xx() {
     assert_eq!(c.run(&t).await, Outcome::Up);
     let (c, t) = check_of(&cf("broken"));
     fake::assert_down(&c.run(&t).await, "500 Oops");
+    let request_lines: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|l| l.split(" | ").next().unwrap_or("").to_owned())
+        .collect();
     assert_eq!(
-        *seen.lock().unwrap(),
+        request_lines,
         ["HEAD /alive HTTP/1.1", "HEAD /broken HTTP/1.1"]
     );
 }

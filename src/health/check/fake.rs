@@ -101,3 +101,37 @@ pub async fn within<F: std::future::Future<Output = Outcome>>(limit: Duration, f
     );
     outcome
 }
+
+/// An HTTP server that records `request line | Host` of every request and answers by
+/// path from `routes` (`PORT` in a response becomes its port), 404 otherwise.
+pub async fn http_recorder(
+    routes: &'static [(&'static str, &'static str)],
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (l, port) = listener().await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let mut buf = vec![0u8; 4096];
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let first = head.lines().next().unwrap_or("").to_owned();
+            let host = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Host: "))
+                .unwrap_or("")
+                .to_owned();
+            let path = first.split(' ').nth(1).unwrap_or("").to_owned();
+            log.lock().unwrap().push(format!("{first} | {host}"));
+            let resp = routes.iter().find(|(p, _)| *p == path).map_or(
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+                |(_, r)| r,
+            );
+            let _ = s
+                .write_all(resp.replace("PORT", &port.to_string()).as_bytes())
+                .await;
+        }
+    });
+    (port, seen)
+}

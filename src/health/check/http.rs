@@ -491,39 +491,6 @@ mod tests {
         assert_eq!(first_request(Some("/s"), "/", "http", true), "/s");
     }
 
-    /// An HTTP server that records `request line | Host` and answers by path.
-    async fn recording_server(
-        routes: &'static [(&'static str, &'static str)],
-    ) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let (l, port) = crate::health::check::fake::listener().await;
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let log = seen.clone();
-        tokio::spawn(async move {
-            while let Ok((mut s, _)) = l.accept().await {
-                let mut buf = vec![0u8; 4096];
-                let n = s.read(&mut buf).await.unwrap_or(0);
-                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
-                let first = head.lines().next().unwrap_or("").to_owned();
-                let host = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Host: "))
-                    .unwrap_or("")
-                    .to_owned();
-                let path = first.split(' ').nth(1).unwrap_or("").to_owned();
-                log.lock().unwrap().push(format!("{first} | {host}"));
-                let resp = routes.iter().find(|(p, _)| *p == path).map_or(
-                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
-                    |(_, r)| r,
-                );
-                let _ = s
-                    .write_all(resp.replace("PORT", &port.to_string()).as_bytes())
-                    .await;
-            }
-        });
-        (port, seen)
-    }
-
     fn check(request: &str, virtual_host: Option<&str>) -> HttpCheck {
         HttpCheck {
             tls: false,
@@ -552,7 +519,7 @@ mod tests {
     #[tokio::test]
     async fn host_is_the_bare_real_or_virtualhost_first_then_the_url_authority() {
         use crate::health::check::fake;
-        let (port, seen) = recording_server(ROUTES).await;
+        let (port, seen) = crate::health::check::fake::http_recorder(ROUTES).await;
         let t = fake::target(port);
         assert_eq!(check("/a", Some("www.example")).run(&t).await, Outcome::Up);
         assert_eq!(
@@ -574,7 +541,7 @@ mod tests {
     #[tokio::test]
     async fn a_per_real_url_goes_to_the_url_host_not_to_the_real() {
         use crate::health::check::fake;
-        let (port, seen) = recording_server(ROUTES).await;
+        let (port, seen) = crate::health::check::fake::http_recorder(ROUTES).await;
         // The real's check port is closed; the URL names the server that answers.
         let closed = fake::target(1);
         let url = format!("http://127.0.0.1:{port}/c");
