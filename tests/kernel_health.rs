@@ -306,7 +306,13 @@ fn quiescent_blackhole_drift_reload_and_no_cleanstop() {
     wait_for("10.0.0.1:80", &table(&all), LIMIT, &d);
 
     // Black-hole C, then stop A: A must be quiesced as fast as without the black hole.
-    net.sh("iptables -A INPUT -p tcp --dport 8083 -j DROP");
+    // nft, not iptables: Debian 12's iptables 1.8.9 (nf_tables backend) cannot append to
+    // INPUT on the 5.10 kernel (RULE_APPEND: ENOENT), while nft works on every kernel the VM
+    // harness boots.
+    net.sh(
+        "nft 'add table inet lvh; add chain inet lvh input { type filter hook input priority 0; }; \
+         add rule inet lvh input tcp dport 8083 drop'",
+    );
     kill(&mut servers[0]);
     let want = [
         ("10.1.0.1:8081", 0),
