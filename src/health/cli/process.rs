@@ -67,7 +67,7 @@ pub(super) fn spawn_detached(
         cmd.arg("health");
     }
     let child = args.detached_child(
-        Some(location.path.to_string_lossy().into_owned()),
+        child_config(args.config.as_deref(), location),
         pid_file.map(Path::to_path_buf),
     );
     cmd.args(child.to_argv());
@@ -97,4 +97,45 @@ pub(super) fn spawn_detached(
         std::thread::sleep(Duration::from_millis(50));
     }
     0
+}
+
+/// CONFIG for the detached child, which runs in `/`. It must find the same file and
+/// derive the same configuration name, which names the log lines and the default status
+/// socket that `status` asks. Without CONFIG the name is `ldirectord`, and the default is
+/// found in /etc/ha.d from anywhere, so the child gets no CONFIG either; otherwise it gets
+/// the absolute path of the file, whose last component is the name the parent derived.
+fn child_config(given: Option<&str>, location: &ConfigLocation) -> Option<String> {
+    if given.is_none() && location.path.is_absolute() {
+        return None;
+    }
+    let path = std::path::absolute(&location.path).unwrap_or_else(|_| location.path.clone());
+    Some(path.to_string_lossy().into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::config::locate_config;
+
+    #[test]
+    fn the_detached_child_finds_the_same_file_under_the_same_name() {
+        let etc = |p: &Path| {
+            p == Path::new("/etc/ha.d/ldirectord.cf") || p == Path::new("/etc/ha.d/web.cf")
+        };
+        for given in [None, Some("web.cf"), Some("/etc/ha.d/web.cf")] {
+            let parent = locate_config(given, etc).unwrap();
+            let child = locate_config(child_config(given, &parent).as_deref(), etc).unwrap();
+            assert_eq!(child, parent, "{given:?}");
+        }
+        // A file found relative to the working directory is passed absolute.
+        let cwd = std::env::current_dir().unwrap();
+        let here = |p: &Path| p == Path::new("sub/web.cf") || p == cwd.join("sub/web.cf");
+        let parent = locate_config(Some("sub/web.cf"), here).unwrap();
+        let config = child_config(Some("sub/web.cf"), &parent).unwrap();
+        assert_eq!(Path::new(&config), cwd.join("sub/web.cf"));
+        assert_eq!(
+            locate_config(Some(&config), here).unwrap().name,
+            parent.name
+        );
+    }
 }
