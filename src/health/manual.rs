@@ -1,29 +1,33 @@
 //! The man page of `lvsctl health`. Its arguments are ldirectord's, parsed by hand rather
 //! than by clap, so clap cannot describe them; the `--help` text stays a terminal screen
 //! and this is where an operator replacing ldirectord looks up commands, exit codes, what
-//! differs and how checks treat the real servers.
+//! differs and how checks treat the real servers. The synopsis and the lists of commands
+//! and options come from the command-line table (`health::cli::table`), the prose is here.
 
-/// One paragraph of a section.
+use crate::health::cli::table::{OPTIONS, Synopsis, command_entries};
+
+/// One paragraph of a section, or a list made from the command-line table.
 #[derive(Debug, Clone, Copy)]
 pub enum Block {
     Text(&'static str),
     /// A term and its description (an indented list entry).
     Item(&'static str, &'static str),
+    /// The forms of the command line, a paragraph each.
+    Usage,
+    /// Every command word with its description.
+    Commands,
+    /// Every option that is not internal: ldirectord's, then lvsctl's.
+    Options,
 }
 
-use Block::{Item, Text};
+use Block::{Commands, Item, Options, Text, Usage};
 
 /// The sections after NAME, in order.
 pub const SECTIONS: &[(&str, &[Block])] = &[
     (
         "SYNOPSIS",
         &[
-            Text(
-                "lvsctl health [-d] [--foreground] [--pid-file FILE] [--socket FILE] \
-                 [--metrics ADDR:PORT] [--sendmail PATH] [--json] [CONFIG] \
-                 start|stop|restart|try-restart|reload|force-reload|status",
-            ),
-            Text("lvsctl health check-config [--strict] FILE"),
+            Usage,
             Text("ldirectord [-d] [CONFIG] COMMAND (the same binary under that name)"),
         ],
     ),
@@ -50,74 +54,14 @@ pub const SECTIONS: &[(&str, &[Block])] = &[
     (
         "COMMANDS",
         &[
-            Item(
-                "start",
-                "Checks the configuration, then runs the daemon: detached, unless \
-                 supervised=yes, -d or --foreground keep it in the foreground. Exits 0 also \
-                 when it already runs, 2 on a configuration error.",
-            ),
-            Item(
-                "stop",
-                "Sends TERM to the daemon named by the pid file and waits for it to exit.",
-            ),
-            Item(
-                "restart, try-restart",
-                "stop, then start; try-restart does nothing when no daemon runs.",
-            ),
-            Item(
-                "reload, force-reload",
-                "Sends HUP: the daemon rereads the file, keeps the state of unchanged checks \
-                 and applies only the difference. A broken file is logged and the running \
-                 configuration kept. Exits 1 when no daemon runs.",
-            ),
-            Item(
-                "status",
-                "Exits 0 when the daemon runs (and prints its virtuals and reals from the \
-                 status socket), 3 when it is stopped, 1 for a stale pid file.",
-            ),
-            Item(
-                "check-config FILE",
-                "Validates offline, without root: every error with FILE:LINE and what is \
-                 wrong, warnings for what ldirectord silently accepts. Exits 2 on errors, \
-                 otherwise 0.",
+            Commands,
+            Text(
+                "A command line ldirectord would not take (an unknown command or option, or \
+                 none) prints the usage and exits 255, as ldirectord does.",
             ),
         ],
     ),
-    (
-        "OPTIONS",
-        &[
-            Item(
-                "-d, --debug",
-                "Stay in the foreground and print every log line to stderr as ldirectord -d \
-                 does; no pid file unless --pid-file names one.",
-            ),
-            Item(
-                "--foreground",
-                "Stay in the foreground for systemd (Type=notify): log to stderr, send \
-                 READY=1, WATCHDOG=1 (at half of WatchdogSec) and STOPPING=1.",
-            ),
-            Item(
-                "--pid-file FILE",
-                "Instead of /var/run/ldirectord.NAME.pid.",
-            ),
-            Item(
-                "--socket FILE",
-                "The status socket, instead of /run/lvsctl/health.NAME.sock.",
-            ),
-            Item(
-                "--metrics ADDR:PORT",
-                "Serve Prometheus text metrics there (give a loopback address unless the \
-                 metrics may be public).",
-            ),
-            Item(
-                "--sendmail PATH",
-                "Program for alert mails, run as PATH -t -oi (default /usr/sbin/sendmail); \
-                 smtp= in the file sends over SMTP instead.",
-            ),
-            Item("--json", "status prints the status document as JSON."),
-            Item("--strict", "check-config counts every warning as an error."),
-        ],
-    ),
+    ("OPTIONS", &[Options]),
     (
         "CHECKS",
         &[
@@ -210,15 +154,46 @@ pub fn roff() -> String {
     for (title, blocks) in SECTIONS {
         let _ = writeln!(out, ".SH {title}");
         for block in *blocks {
-            let _ = match block {
-                Text(text) => writeln!(out, ".PP\n{}", escape(text)),
-                Item(term, text) => {
-                    writeln!(out, ".TP\n\\fB{}\\fR\n{}", escape(term), escape(text))
-                }
-            };
+            for (term, text) in paragraphs(*block) {
+                let _ = match term {
+                    None => writeln!(out, ".PP\n{}", escape(&text)),
+                    Some(term) => {
+                        writeln!(out, ".TP\n\\fB{}\\fR\n{}", escape(&term), escape(&text))
+                    }
+                };
+            }
         }
     }
     out
+}
+
+/// `block` as (term, text) paragraphs; a plain paragraph has no term.
+fn paragraphs(block: Block) -> Vec<(Option<String>, String)> {
+    match block {
+        Text(text) => vec![(None, text.to_owned())],
+        Item(term, text) => vec![(Some(term.to_owned()), text.to_owned())],
+        Usage => crate::health::cli::synopsis()
+            .into_iter()
+            .map(|line| (None, line))
+            .collect(),
+        Commands => command_entries()
+            .into_iter()
+            .map(|(term, doc)| (Some(term), doc.description.to_owned()))
+            .collect(),
+        Options => {
+            let visible = OPTIONS.iter().filter(|s| s.synopsis != Synopsis::Hidden);
+            let (theirs, ours): (Vec<_>, Vec<_>) = visible.partition(|s| !s.extension);
+            let item =
+                |s: &&crate::health::cli::table::OptionSpec| (Some(s.term()), s.help.to_owned());
+            let mut out: Vec<_> = theirs.iter().map(item).collect();
+            out.push((
+                None,
+                "Added by lvsctl (ldirectord rejects them):".to_owned(),
+            ));
+            out.extend(ours.iter().map(item));
+            out
+        }
+    }
 }
 
 /// Escapes text for roff: backslashes, hyphens that must stay ASCII (options, paths), and
@@ -240,7 +215,11 @@ mod tests {
     fn roff_escapes_and_structures() {
         assert_eq!(escape(".hidden -d a\\b"), "\\&.hidden \\-d a\\eb");
         let page = roff();
-        assert!(page.starts_with(".SH SYNOPSIS\n.PP\nlvsctl health [\\-d]"));
+        assert!(
+            page.starts_with(
+                ".SH SYNOPSIS\n.PP\nlvsctl health [\\-d|\\-\\-debug] [\\-\\-foreground]"
+            )
+        );
         assert!(page.contains(".TP\n\\fBstatus\\fR\nExits 0 when"));
         assert!(
             page.lines()

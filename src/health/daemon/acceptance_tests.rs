@@ -1,13 +1,15 @@
-//! The kernel-reconciliation items of the spec's acceptance checklist (§7.2, T20–T30, T44)
-//! and the issue's "proof" scenarios, run against the whole daemon in-process on the
-//! FakeBackend (the "fake netlink recorder" the checklist asks for).
+//! The kernel-reconciliation items of the acceptance checklist (T20–T30, T44) and the
+//! "proof" scenarios, run against the whole daemon in-process on the FakeBackend (the
+//! "fake netlink recorder" the checklist asks for).
 //!
 //! Each test reads back the fake's table and its write log, so it asserts what the kernel
 //! would hold, not only what the daemon logged. Health is driven by an external check that
 //! records every run (`pass`/`fail` per real in `runs-R`) and passes for real R while
-//! `up-R` exists; while `hang-R` exists it hangs instead (a black-holed server).
+//! `up-R` exists; while `hang-R` exists it records `hang` and hangs instead (a black-holed
+//! server). What the daemon itself recorded comes from its status socket.
 //! docs/health-acceptance.md maps every item to its tests.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,6 +17,7 @@ use std::time::{Duration, Instant};
 use super::testutil::{expand, spawn_daemon, write_script};
 use super::*;
 use crate::health::config::locate_config;
+use crate::health::status::RealStatus;
 use crate::ipvs::backend::{Backend, Op};
 use crate::ipvs::fake::FakeBackend;
 use crate::ipvs::model::{
@@ -42,7 +45,7 @@ impl Harness {
         write_script(
             &dir.join("check"),
             &format!(
-                "test -e {d}/hang-$3 && exec sleep 30\n\
+                "test -e {d}/hang-$3 && {{ echo hang >> {d}/runs-$3; exec sleep 30; }}\n\
                  if test -e {d}/up-$3; then echo pass >> {d}/runs-$3; exit 0; fi\n\
                  echo fail >> {d}/runs-$3; exit 1"
             ),
@@ -157,6 +160,34 @@ impl Harness {
         start.elapsed()
     }
 
+    /// The daemon's record of every real (`service real` → status).
+    fn record(&self) -> BTreeMap<String, RealStatus> {
+        let socket = self.path("status.sock");
+        testutil::real_statuses(&socket)
+            .unwrap_or_else(|e| panic!("status socket {}: {e}", socket.display()))
+    }
+
+    /// Consecutive failures the daemon has recorded for `real` in 10.0.0.1:80.
+    fn failures(&self, real: &str) -> u32 {
+        self.record()
+            .get(&format!("TCP 10.0.0.1:80 {real}"))
+            .map_or(0, |r| r.failures)
+    }
+
+    /// Waits until the daemon has recorded `n` more results of each of `reals` (every
+    /// real when empty); returns its record of every real then.
+    fn wait_results(&self, n: usize, reals: &[&str]) -> BTreeMap<String, RealStatus> {
+        let which =
+            |key: &str| reals.is_empty() || reals.iter().any(|r| key.ends_with(&format!(" {r}")));
+        testutil::wait_results(&self.path("status.sock"), n, which).unwrap_or_else(|| {
+            panic!(
+                "{n} more results of {reals:?} not recorded; table {:?}; log:\n{}",
+                self.entries(),
+                self.log()
+            )
+        })
+    }
+
     /// Stops the daemon like TERM does; returns its log.
     fn stop(mut self) -> String {
         self.stop.notify_one();
@@ -232,7 +263,8 @@ fn touches(op: &Op, key: &ServiceKey) -> bool {
 #[test]
 fn t20_start_adds_the_virtual_with_wrr_and_reals_only_after_a_pass() {
     let h = Harness::start("t20", &config("", ""), &[]);
-    h.wait("B failed twice", |h| h.streak(B, "fail") >= 2);
+    h.wait_results(2, &[B80]);
+    assert!(h.streak(B, "fail") >= 2);
     assert_eq!(h.streak(A, "fail"), h.read("runs-10.1.0.1").lines().count());
     let entries = h.entries();
     assert_eq!(entries.len(), 1);
@@ -355,12 +387,12 @@ fn t24_failurecount_three_removes_on_the_third_failure_and_one_pass_restores() {
     h.up(B);
     h.wait("both added", |h| h.reals() == table(&[(A80, 3), (B80, 3)]));
     h.down(A);
-    h.wait("second soft failure", |h| h.streak(A, "fail") >= 2);
-    // The report of the second failure may still be on its way; the third run is a second
-    // later, so a removal now would be one failure early.
-    std::thread::sleep(Duration::from_millis(200));
-    if h.streak(A, "fail") == 2 {
-        assert_eq!(h.reals(), table(&[(A80, 3), (B80, 3)]), "removed too early");
+    h.wait("second soft failure recorded", |h| h.failures(A80) >= 2);
+    // The third run is a second later, so a removal now would be one failure early. The
+    // table read between two records that both say two failures is the one they left.
+    let (before, reals, after) = (h.failures(A80), h.reals(), h.failures(A80));
+    if (before, after) == (2, 2) {
+        assert_eq!(reals, table(&[(A80, 3), (B80, 3)]), "removed too early");
     }
     h.wait("A removed", |h| h.reals() == table(&[(B80, 3)]));
     assert_eq!(h.streak(A, "fail"), 3, "removed by the third failure");
@@ -532,10 +564,7 @@ fn t28_reload_renames_a_virtual_and_a_broken_config_keeps_the_old_one() {
             .contains("Reload failed: the old configuration stays in effect")
     });
     let writes = h.ops().len();
-    let runs = h.read("runs-10.1.0.2").lines().count();
-    h.wait("two more checks", |h| {
-        h.read("runs-10.1.0.2").lines().count() >= runs + 2
-    });
+    h.wait_results(2, &[A80, B80]);
     assert_eq!(h.ops().len(), writes, "nothing written for the broken file");
     assert_eq!(h.entries().len(), 1);
     h.up(B);
@@ -626,7 +655,7 @@ fn t44_a_black_holed_real_delays_no_other_check() {
     h.up(B);
     h.wait("both added", |h| h.reals() == table(&[(A80, 3), (B80, 3)]));
     h.touch("hang-10.1.0.2");
-    std::thread::sleep(Duration::from_millis(1200)); // B's next run is now hanging
+    h.wait("B's check hangs", |h| h.streak(B, "hang") >= 1);
     h.down(A);
     let mut b_when_a_left = None;
     h.wait("A removed", |h| {

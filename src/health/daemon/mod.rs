@@ -2,13 +2,15 @@
 //!
 //! `tasks` measures (one tokio task per check, hard deadlines); `registry` remembers
 //! (health per real, what changed); `plan` decides (pure: desired vs live → ops); `kernel`
-//! acts (one thread owning the backend, one batch per cycle); `run` is the event loop that
-//! ties them together with signals, reload and the status API. Around it: `log`/`syslog`/
+//! acts (one thread owning the backend, one batch per cycle); `run` starts the daemon and
+//! `event_loop` ties them together with signals and the status API, `reload` swapping in a
+//! changed configuration and `shutdown` stopping. Around it: `log`/`syslog`/
 //! `clock` write ldirectord's log lines, `notices` (with `monitor`, `alert`, `mail`) the
 //! monitorfile and e-mail alerts, `notify` speaks systemd's protocol.
 
 pub mod alert;
 pub mod clock;
+mod event_loop;
 pub mod execute;
 pub mod kernel;
 pub mod log;
@@ -18,8 +20,10 @@ pub mod notices;
 pub mod notify;
 pub mod plan;
 pub mod registry;
+mod reload;
 pub mod reverse;
 mod run;
+mod shutdown;
 pub mod syslog;
 pub mod tasks;
 

@@ -4,6 +4,7 @@
 //! notifications. Each test runs in its own temp directory and stops the daemon through the
 //! `shutdown` hook (no process signals, so tests can run in parallel).
 
+use std::collections::BTreeMap;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use super::testutil::{expand, spawn_daemon, write_script};
 use super::*;
 use crate::health::config::locate_config;
+use crate::health::status::RealStatus;
 use crate::ipvs::backend::{Backend, Op};
 use crate::ipvs::fake::FakeBackend;
 use crate::ipvs::model::ServiceEntry;
@@ -112,6 +114,20 @@ impl Harness {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Waits until the daemon has recorded `n` more results of each of `reals` (every
+    /// real when empty); returns its record of every real (`service real` → status).
+    fn wait_results(&self, n: usize, reals: &[&str]) -> BTreeMap<String, RealStatus> {
+        let which =
+            |key: &str| reals.is_empty() || reals.iter().any(|r| key.ends_with(&format!(" {r}")));
+        testutil::wait_results(&self.path("status.sock"), n, which).unwrap_or_else(|| {
+            panic!(
+                "{n} more results of {reals:?} not recorded; table {:?}; log:\n{}",
+                self.reals(),
+                self.read("log")
+            )
+        })
     }
 
     fn stop(mut self) -> String {
@@ -314,7 +330,7 @@ fn autoreload_applies_a_change_and_new_reals_wait_for_their_first_pass() {
     });
     h.wait("callback ran", |h| !h.read("called").is_empty());
     assert_eq!(h.read("called"), format!("{}\n", h.config.display()));
-    std::thread::sleep(Duration::from_millis(1500));
+    h.wait_results(2, &["10.1.0.2:80", "10.1.0.3:80"]);
     assert!(!h.added_ever("10.1.0.3:80"), "C never passed: never added");
     assert!(!h.added_ever("10.1.0.2:80"), "B never passed: never added");
     let log = h.stop();
@@ -337,7 +353,13 @@ fn without_autoreload_a_change_is_logged_and_the_callback_still_runs() {
     h.wait("A added", |h| h.reals() == [pair("10.1.0.1:80", 3)]);
     h.rewrite(&config(globals, "\treal=10.1.0.4:80 masq 4\n"));
     h.wait("callback ran", |h| !h.read("called").is_empty());
-    std::thread::sleep(Duration::from_millis(1500));
+    // The old configuration's checks go on, and D (10.1.0.4) is not even checked.
+    let record = h.wait_results(2, &[]);
+    assert_eq!(
+        record.keys().collect::<Vec<_>>(),
+        ["TCP 10.0.0.1:80 10.1.0.1:80", "TCP 10.0.0.1:80 10.1.0.2:80"],
+        "the change was not applied"
+    );
     assert_eq!(
         h.reals(),
         [pair("10.1.0.1:80", 3)],
@@ -358,13 +380,13 @@ fn a_comment_only_reload_writes_nothing_and_cleanstop_is_per_virtual() {
     h.wait("A in both virtuals", |h| {
         h.reals() == [pair("10.1.0.1:80", 3), pair("10.1.0.1:80", 3)]
     });
-    std::thread::sleep(Duration::from_millis(1500)); // B's first failures too
+    h.wait_results(1, &["10.1.0.2:80"]); // B's first failures too
     let ops = h.fake.lock().unwrap().applied_ops().len();
     h.rewrite(&format!("# edited\n{cf}"));
     h.wait("reloaded", |h| {
         h.read("log").contains(" - reread new configuration")
     });
-    std::thread::sleep(Duration::from_millis(2500));
+    h.wait_results(2, &[]);
     assert_eq!(
         h.fake.lock().unwrap().applied_ops().len(),
         ops,

@@ -1,0 +1,269 @@
+//! The event loop: check reports in, one kernel cycle out per batch of changes, plus
+//! signals (HUP reload, TERM/INT stop), autoreload, drift repair and status requests.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::alert::DaemonStatus;
+use super::execute::{InstanceCmd, Launcher, on_reload};
+use super::kernel::{BackendFactory, KernelHandle, SyncReport};
+use super::log::Logger;
+use super::notices::Notices;
+use super::registry::{CheckId, Registry, Report};
+use super::reverse::{self, ReverseNames};
+use super::run::{DaemonError, DaemonOptions, mtime, read_config};
+use super::tasks::{self, CheckJob};
+use crate::health::config::Config;
+use crate::health::status::{self, StatusReport};
+use crate::ipvs::model::{DestKey, ServiceKey};
+
+/// The running daemon: what the event loop owns and the reload and stop change.
+pub(super) struct Daemon {
+    pub(super) opts: DaemonOptions,
+    pub(super) config: Config,
+    pub(super) digest: u64,
+    pub(super) mtime: Option<SystemTime>,
+    pub(super) registry: Registry,
+    pub(super) tasks: HashMap<CheckId, JoinHandle<()>>,
+    pub(super) next_generation: u64,
+    pub(super) reports: mpsc::UnboundedSender<Report>,
+    pub(super) kernel: KernelHandle,
+    pub(super) log: Logger,
+    pub(super) notices: Notices,
+    pub(super) launcher: Option<Launcher>,
+    pub(super) weights: HashMap<(ServiceKey, DestKey), i32>,
+    /// Owned services to delete in the next cycle (they left the config).
+    pub(super) pending_remove: Vec<(ServiceKey, String)>,
+    pub(super) last_sync: Instant,
+    /// Reverse-DNS names of the reals, for the maintenance directory.
+    pub(super) reverse: Arc<ReverseNames>,
+}
+
+pub(super) async fn main_loop(
+    opts: &DaemonOptions,
+    config: Config,
+    factory: BackendFactory,
+    log: Logger,
+) -> Result<(), DaemonError> {
+    let kernel = KernelHandle::start(factory)?;
+    let notices = Notices::start(&config, &log, opts.sendmail.clone());
+    let (reports, mut report_rx) = mpsc::unbounded_channel();
+    let (ask_tx, mut ask_rx) = mpsc::unbounded_channel::<oneshot::Sender<StatusReport>>();
+    let digest = read_config(&opts.location.path).map_or(0, |(_, d)| d);
+    let mut d = Daemon {
+        registry: Registry::build(&config, None),
+        mtime: mtime(&opts.location.path),
+        opts: opts.clone(),
+        config,
+        digest,
+        tasks: HashMap::new(),
+        next_generation: 1,
+        reports,
+        kernel,
+        log,
+        notices,
+        launcher: opts
+            .launcher
+            .clone()
+            .or_else(|| Launcher::current(&opts.ident)),
+        weights: HashMap::new(),
+        pending_remove: Vec::new(),
+        last_sync: Instant::now(),
+        reverse: Arc::new(ReverseNames::new(
+            opts.resolver.clone(),
+            reverse::REFRESH,
+            reverse::TIMEOUT,
+        )),
+    };
+    d.log.log(&format!(
+        "Starting Linux Director Daemon (lvsctl {}) with pid: {}",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id()
+    ));
+    d.respawn_checks();
+    d.sync().await;
+    let instances = starts(&d.config.globals.execute);
+    d.instances(instances);
+    let socket = opts
+        .socket
+        .clone()
+        .unwrap_or_else(|| status::socket_path(&opts.location.name));
+    let _metrics = opts.metrics.and_then(|addr| {
+        status::serve_metrics(addr, ask_tx.clone())
+            .map_err(|e| d.log.log(&format!("metrics endpoint {addr}: {e}")))
+            .ok()
+    });
+    let _server = match status::serve(&socket, ask_tx) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            d.log
+                .log(&format!("status socket {}: {e}", socket.display()));
+            None
+        }
+    };
+    let signals = (
+        signal(SignalKind::hangup()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    );
+    let (Ok(mut hup), Ok(mut term), Ok(mut int)) = signals else {
+        return Err(DaemonError::Runtime(std::io::Error::other(
+            "cannot install signal handlers",
+        )));
+    };
+    let notifier = &opts.notifier;
+    notifier.notify("READY=1");
+    // Pings come from this loop, so a loop stuck on anything gets the daemon restarted.
+    let mut watchdog = tokio::time::interval(notifier.watchdog.unwrap_or(Duration::from_hours(1)));
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let stop_hook = opts.shutdown.clone().unwrap_or_default();
+    let signal_name = loop {
+        tokio::select! {
+            Some(r) = report_rx.recv() => {
+                let mut dirty = d.record(&r);
+                while let Ok(r) = report_rx.try_recv() {
+                    dirty |= d.record(&r);
+                }
+                if dirty {
+                    d.sync().await;
+                }
+            }
+            Some(reply) = ask_rx.recv() => {
+                let _ = reply.send(status::snapshot(&d.opts.location.name, &d.registry, &d.weights));
+            }
+            _ = hup.recv() => {
+                d.log.log("Reloading Linux Director Daemon config on signal");
+                d.reload().await;
+            }
+            _ = term.recv() => break "TERM",
+            _ = int.recv() => break "INT",
+            () = stop_hook.notified() => break "TERM",
+            _ = tick.tick() => {
+                d.maybe_autoreload().await;
+                let interval = Duration::from_secs(u64::from(d.config.globals.check_interval.max(1)));
+                if d.last_sync.elapsed() >= interval {
+                    d.sync().await; // drift repair
+                }
+                d.notices.tick();
+            }
+            _ = watchdog.tick(), if notifier.watchdog.is_some() => notifier.notify("WATCHDOG=1"),
+        }
+    };
+    notifier.notify("STOPPING=1");
+    d.notices.status = DaemonStatus::Stopping;
+    d.log.log(&format!(
+        "Linux Director Daemon terminated on signal: {signal_name}"
+    ));
+    d.shutdown().await;
+    let _ = std::fs::remove_file(&socket);
+    d.notices.finish(Duration::from_secs(10)).await;
+    Ok(())
+}
+
+impl Daemon {
+    pub(super) fn record(&mut self, r: &Report) -> bool {
+        if let Some((v, slot)) = self.registry.slot(&r.id)
+            && slot.generation == r.generation
+        {
+            self.notices.check_result(v, &slot.real, r);
+        }
+        let (changed, lines) = self.registry.record(r);
+        for line in lines {
+            self.log.log(&line);
+        }
+        self.notices.settled(self.registry.settled());
+        changed
+    }
+
+    /// Starts a task for every check without one, stops tasks of checks that are gone or
+    /// changed (their slot got generation 0 from the registry).
+    pub(super) fn respawn_checks(&mut self) {
+        let mut wanted: std::collections::HashSet<CheckId> = std::collections::HashSet::new();
+        let maintenance_dir = self.config.globals.maintenance_dir.clone();
+        // Names are only needed with a maintenance directory; asking now gets them looked
+        // up before the first checks run.
+        let reverse = maintenance_dir.as_ref().map(|_| self.reverse.clone());
+        for vs in &mut self.registry.virtuals {
+            for slot in &mut vs.reals {
+                let id = (vs.v.key, slot.dest.key());
+                wanted.insert(id);
+                if let Some(names) = &reverse {
+                    names.get(slot.real.addr);
+                }
+                if slot.generation != 0 && self.tasks.contains_key(&id) {
+                    continue;
+                }
+                if let Some(old) = self.tasks.remove(&id) {
+                    old.abort();
+                }
+                slot.generation = self.next_generation;
+                self.next_generation += 1;
+                let job = CheckJob::new(
+                    &vs.v,
+                    &slot.real,
+                    id,
+                    slot.generation,
+                    maintenance_dir.clone(),
+                    reverse.clone(),
+                );
+                self.tasks
+                    .insert(id, tasks::spawn(job, self.reports.clone()));
+            }
+        }
+        self.tasks.retain(|id, handle| {
+            let keep = wanted.contains(id);
+            if !keep {
+                handle.abort();
+            }
+            keep
+        });
+    }
+
+    pub(super) async fn sync(&mut self) {
+        let remove = std::mem::take(&mut self.pending_remove);
+        let desired = self.registry.desired(remove);
+        let report = self.kernel.sync(desired).await;
+        self.absorb(report);
+        for cmd in self.registry.due_fallback_commands() {
+            self.log.log(&format!("Running fallback command: {cmd}"));
+            run_shell(&cmd);
+        }
+        self.last_sync = Instant::now();
+    }
+
+    pub(super) fn absorb(&mut self, report: SyncReport) {
+        for m in &report.messages {
+            self.log.log(m);
+        }
+        self.notices.kernel_messages(&report.messages);
+        for e in &report.errors {
+            self.log.log(e);
+        }
+        if report.errors.is_empty() || !report.weights.is_empty() {
+            self.weights = report.weights;
+        }
+    }
+
+    /// Runs `execute=` instance commands off the loop.
+    pub(super) fn instances(&self, cmds: Vec<(String, InstanceCmd)>) -> Option<JoinHandle<()>> {
+        self.launcher.as_ref()?.spawn(cmds, self.log.clone())
+    }
+}
+
+fn starts(names: &[String]) -> Vec<(String, InstanceCmd)> {
+    on_reload(&[], names)
+}
+
+/// ldirectord runs fallbackcommand and callback through the shell, without waiting.
+pub(super) fn run_shell(cmd: &str) {
+    let _ = tokio::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::null())
+        .spawn();
+}

@@ -1,0 +1,46 @@
+//! The stop: checks end, `execute=` instances are stopped, and `cleanstop` virtuals leave
+//! the kernel in one batch.
+
+use std::time::Duration;
+
+use super::event_loop::Daemon;
+use super::execute::InstanceCmd;
+use crate::ipvs::model::ServiceKey;
+
+impl Daemon {
+    /// Stops every check, then deletes the owned services with `cleanstop` in one batch;
+    /// the others are left exactly as they are (docs/ldirectord-compat.md, stop).
+    pub(super) async fn shutdown(&mut self) {
+        for (_, handle) in self.tasks.drain() {
+            handle.abort();
+        }
+        let stops = self.config.globals.execute.iter();
+        let stopping = self.instances(stops.map(|n| (n.clone(), InstanceCmd::Stop)).collect());
+        // The service deletion below removes these reals in the same batch.
+        let purged = self
+            .registry
+            .stop_purges(|id| self.weights.contains_key(id));
+        for line in &purged {
+            self.log.log(line);
+        }
+        self.notices.kernel_messages(&purged);
+        let remove: Vec<(ServiceKey, String)> = self
+            .registry
+            .virtuals
+            .iter()
+            .filter(|vs| vs.v.cleanstop)
+            .map(|vs| (vs.v.key, vs.label()))
+            .collect();
+        let desired = crate::health::daemon::plan::Desired {
+            virtuals: Vec::new(),
+            remove,
+            phase: crate::health::daemon::plan::Phase::Stop,
+            readd_quiescent: false,
+        };
+        let report = self.kernel.sync(desired).await;
+        self.absorb(report);
+        if let Some(task) = stopping {
+            let _ = tokio::time::timeout(Duration::from_secs(20), task).await;
+        }
+    }
+}

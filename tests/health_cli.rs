@@ -1,0 +1,69 @@
+//! `lvsctl health` and a link named `ldirectord` through the real binary, for what needs no
+//! daemon: help, version and the command-line errors, which exit 255 with the usage as
+//! ldirectord's do.
+
+use std::process::Command;
+
+fn run(program: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .expect("run lvsctl");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn health(args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["health"];
+    all.extend_from_slice(args);
+    run(std::path::Path::new(env!("CARGO_BIN_EXE_lvsctl")), &all)
+}
+
+#[test]
+fn command_line_errors_print_the_usage_and_exit_255() {
+    for (args, message) in [
+        (&["x.cf", "bogus"][..], "unknown command bogus"),
+        (&["bogus"][..], "unknown command bogus"),
+        (&[][..], "no command"),
+        (&["-x", "start"][..], "unknown option -x"),
+        (&["check-config"][..], "check-config needs a FILE"),
+        (&["--pid-file"][..], "--pid-file needs FILE"),
+    ] {
+        let (code, out, err) = health(args);
+        assert_eq!(code, 255, "{args:?}: {err}");
+        assert_eq!(out, "", "{args:?}");
+        assert!(
+            err.starts_with(&format!("{message}\nusage: lvsctl health ")),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    for flag in ["-h", "-?", "--help"] {
+        let (code, out, err) = health(&[flag]);
+        assert_eq!((code, err.as_str()), (0, ""), "{flag}");
+        assert!(out.starts_with("usage: lvsctl health "), "{out}");
+        assert!(out.contains("\nOptions added by lvsctl:\n"), "{out}");
+    }
+    let (code, out, _) = health(&["web.cf", "--version"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("lvsctl health "), "{out}");
+}
+
+#[test]
+fn as_ldirectord_an_unknown_command_is_a_usage_error_too() {
+    let dir = std::env::temp_dir().join(format!("lvsctl-health-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("ldirectord");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_lvsctl"), &link).unwrap();
+    let (code, _, err) = run(&link, &["ldirectord.cf", "stat"]);
+    assert_eq!(code, 255, "{err}");
+    assert!(err.contains("unknown command stat\nusage:"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
