@@ -434,7 +434,7 @@ async fn a_server_that_hangs_up_or_errs_on_the_ssl_request_is_down() {
     );
 }
 
-/// T44: pgsql against a silent server is down by its deadline.
+/// pgsql against a silent server is down by its deadline; garbage is down at once.
 #[tokio::test]
 async fn silence_and_garbage_are_down_in_time() {
     let t = fake::target(fake::silent().await);
