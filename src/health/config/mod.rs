@@ -37,6 +37,7 @@ pub use env::{ParseEnv, StaticEnv, SystemEnv, lookup_services};
 pub use locate::{ConfigLocation, SEARCH_DIRS, locate_config};
 pub use model::*;
 pub use real::MAX_RANGE;
+pub use shared::smtp_server;
 
 use block::RawVirtual;
 use diag::Diagnostics;
