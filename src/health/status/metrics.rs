@@ -123,6 +123,106 @@ mod tests {
     use crate::health::status::{RealStatus, VirtualStatus};
     use crate::ipvs::model::{DestKey, Protocol, ServiceKey};
 
+    fn real(addr: &str, state: RealState, weight: Option<i32>, failures: u32) -> RealStatus {
+        RealStatus {
+            dest: DestKey {
+                addr: addr.parse().unwrap(),
+                port: 80,
+            },
+            state,
+            kernel_weight: weight,
+            configured_weight: 1,
+            successes: 0,
+            failures,
+            last_check_ms: None,
+            last_duration_ms: None,
+            reason: None,
+        }
+    }
+
+    /// Two virtuals, reals in every state, absent values, and labels that need escaping:
+    /// the whole exposition, byte for byte.
+    fn golden_report() -> StatusReport {
+        let mut up = real("10.1.0.1", RealState::Up, Some(3), 0);
+        up.last_duration_ms = Some(1500);
+        let mut down = real("10.1.0.2", RealState::Down, None, 4);
+        down.last_duration_ms = Some(20);
+        let mut slow = real("2001:db8::7", RealState::Maintenance, Some(0), 1);
+        slow.last_duration_ms = Some(5_000_000_000);
+        StatusReport {
+            config: "x".into(),
+            pid: 1,
+            virtuals: vec![
+                VirtualStatus {
+                    service: ServiceKey::Addr {
+                        protocol: Protocol::Tcp,
+                        addr: "10.0.0.1".parse().unwrap(),
+                        port: 80,
+                    },
+                    label: r#"web "a" \ b"#.into(),
+                    up: 1,
+                    fallback_active: false,
+                    reals: vec![up, down, real("10.1.0.3", RealState::Pending, Some(1), 0)],
+                },
+                VirtualStatus {
+                    service: ServiceKey::Fwmark {
+                        af: crate::ipvs::model::AddressFamily::Inet6,
+                        mark: 7,
+                    },
+                    label: "fwm 7".into(),
+                    up: 0,
+                    fallback_active: true,
+                    reals: vec![slow],
+                },
+                VirtualStatus {
+                    service: ServiceKey::Addr {
+                        protocol: Protocol::Udp,
+                        addr: "10.0.0.2".parse().unwrap(),
+                        port: 53,
+                    },
+                    label: "10.0.0.2:53".into(),
+                    up: 0,
+                    fallback_active: false,
+                    reals: Vec::new(),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn golden_exposition() {
+        assert_eq!(render_metrics(&golden_report()), GOLDEN);
+    }
+
+    const GOLDEN: &str = r#"# HELP lvsctl_health_real_up 1 when the real server passes its check
+# TYPE lvsctl_health_real_up gauge
+lvsctl_health_real_up{virtual="web \"a\" \\ b",real="10.1.0.1:80"} 1
+lvsctl_health_real_up{virtual="web \"a\" \\ b",real="10.1.0.2:80"} 0
+lvsctl_health_real_up{virtual="web \"a\" \\ b",real="10.1.0.3:80"} 0
+lvsctl_health_real_up{virtual="fwm 7",real="[2001:db8::7]:80"} 0
+# HELP lvsctl_health_real_kernel_weight weight of the kernel entry (absent when not in the kernel)
+# TYPE lvsctl_health_real_kernel_weight gauge
+lvsctl_health_real_kernel_weight{virtual="web \"a\" \\ b",real="10.1.0.1:80"} 3
+lvsctl_health_real_kernel_weight{virtual="web \"a\" \\ b",real="10.1.0.3:80"} 1
+lvsctl_health_real_kernel_weight{virtual="fwm 7",real="[2001:db8::7]:80"} 0
+# HELP lvsctl_health_real_consecutive_failures failed checks in a row
+# TYPE lvsctl_health_real_consecutive_failures gauge
+lvsctl_health_real_consecutive_failures{virtual="web \"a\" \\ b",real="10.1.0.1:80"} 0
+lvsctl_health_real_consecutive_failures{virtual="web \"a\" \\ b",real="10.1.0.2:80"} 4
+lvsctl_health_real_consecutive_failures{virtual="web \"a\" \\ b",real="10.1.0.3:80"} 0
+lvsctl_health_real_consecutive_failures{virtual="fwm 7",real="[2001:db8::7]:80"} 1
+# HELP lvsctl_health_check_duration_seconds duration of the last check
+# TYPE lvsctl_health_check_duration_seconds gauge
+lvsctl_health_check_duration_seconds{virtual="web \"a\" \\ b",real="10.1.0.1:80"} 1.5
+lvsctl_health_check_duration_seconds{virtual="web \"a\" \\ b",real="10.1.0.2:80"} 0.02
+lvsctl_health_check_duration_seconds{virtual="fwm 7",real="[2001:db8::7]:80"} 4294967.295
+# HELP lvsctl_health_virtual_fallback_active 1 while the fallback server is in use
+# TYPE lvsctl_health_virtual_fallback_active gauge
+lvsctl_health_virtual_fallback_active{virtual="web \"a\" \\ b"} 0
+lvsctl_health_virtual_fallback_active{virtual="fwm 7"} 1
+lvsctl_health_virtual_fallback_active{virtual="10.0.0.2:53"} 0
+"#;
+
     #[test]
     fn one_line_per_real_and_family() {
         let report = StatusReport {
