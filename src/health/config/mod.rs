@@ -1,4 +1,5 @@
-//! ldirectord.cf, read the way ldirectord reads it (spec §1).
+//! ldirectord.cf, read the way ldirectord reads it (the grammar, and where lvsctl differs:
+//! docs/ldirectord-compat.md).
 //!
 //! [`parse_config`] is a pure function of the file text and a [`ParseEnv`] (name lookups,
 //! host name, path checks). It returns a fully resolved [`Config`] plus compatibility

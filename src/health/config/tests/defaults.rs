@@ -1,4 +1,7 @@
-//! Defaults and precedence: T9, T11, T12 and spec §1.3–§1.8, §2.2.
+//! Defaults and precedence as ldirectord's code has them: global defaults, a number as
+//! checktype meaning combined, the timeouts defaulting to each other, the service and
+//! protocol following the virtual's port, the check port, and per-virtual overrides of
+//! globals.
 
 use super::{assert_clean, assert_warning, ip, ok, one};
 use crate::health::config::{CheckService, CheckType, Forward, HttpMethod};
