@@ -1,4 +1,4 @@
-//! `service=dns` (spec §2.3, T43): one query to the real server, over TCP when the virtual
+//! `service=dns`: one query to the real server, over TCP when the virtual
 //! is TCP and UDP otherwise. A name is looked up as A; an IP address as PTR. Up when some A
 //! address or PTR name matches `receive`; an empty receive is always down (as ldirectord).
 //! A minimal hand-written DNS client: one question, answers only, compression understood.
@@ -189,10 +189,17 @@ fn skip_name(r: &[u8], mut pos: usize) -> Option<usize> {
     }
 }
 
-/// A name as dotted text without the final dot, following at most 16 pointers.
+/// Steps (a label, a compression pointer, or the root that ends the name) [`read_name`]
+/// takes before it gives up. A name is at most 255 bytes, so it has at most 127 labels; a
+/// legal compressed name jumps at most once before each run of labels (127 pointers), and
+/// the root ends it: 255 steps read any legal name, and a pointer loop in a hostile reply
+/// ends there.
+const MAX_NAME_STEPS: usize = 255;
+
+/// A name as dotted text without the final dot; `None` past [`MAX_NAME_STEPS`].
 fn read_name(r: &[u8], mut pos: usize) -> Option<String> {
     let mut labels = Vec::new();
-    for _ in 0..128 {
+    for _ in 0..MAX_NAME_STEPS {
         let len = *r.get(pos)?;
         if len == 0 {
             return Some(labels.join("."));
@@ -228,7 +235,7 @@ mod tests {
         r
     }
 
-    /// T43: A and PTR questions and answers (matching is in DnsCheck::run).
+    /// A and PTR questions and answers (matching is in DnsCheck::run).
     #[test]
     fn t43_a_and_ptr_answers() {
         let (name, t) = question("www.example.com");
@@ -251,6 +258,29 @@ mod tests {
             "DNS error code 3"
         );
         assert!(parse_answers(&q[..5], 1, TYPE_PTR).is_err());
+    }
+
+    /// The longest legal name is read across pointers; a pointer loop is malformed.
+    #[test]
+    fn names_are_read_within_their_step_bound() {
+        // 127 one-letter labels (254 bytes with the root) in runs of one label chained by
+        // pointers: 127 labels, 126 pointers and the root.
+        let mut r = vec![0u8; 12];
+        let mut previous = None;
+        for _ in 0..127 {
+            let at = r.len();
+            r.extend_from_slice(b"\x01a");
+            match previous {
+                Some(p) => r.extend_from_slice(&[0xc0 | (p >> 8) as u8, p as u8]),
+                None => r.push(0),
+            }
+            previous = Some(at);
+        }
+        let start = previous.unwrap();
+        assert_eq!(read_name(&r, start).unwrap(), vec!["a"; 127].join("."));
+        // A pointer to itself.
+        let looped = [vec![0u8; 12], vec![0xc0, 12]].concat();
+        assert_eq!(read_name(&looped, 12), None);
     }
 
     /// A UDP server that ignores the first query and answers the resend.

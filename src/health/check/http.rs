@@ -1,9 +1,9 @@
 //! `service=http`/`https` negotiate checks: a small HTTP/1.1 client over tokio TCP, with
-//! rustls for https (spec §2.3).
+//! rustls for https and httparse for the response head.
 //!
 //! What ldirectord counts as up: the *final* response (redirects are followed, as LWP does,
 //! up to 7 hops) has a 2xx status and, when `receive` is set, its body matches that regular
-//! expression. A hand-written client keeps the binary small and puts the whole exchange
+//! expression. A small client of our own keeps the binary small and puts the whole exchange
 //! under the check's one deadline.
 //!
 //! The URL and `Host:` follow ldirectord and LWP exactly, because configs depend on them:
@@ -292,8 +292,7 @@ impl HttpCheck {
         } else {
             round_trip(&mut stream, &req, head_request).await?
         };
-        parse_response(&raw, head_request)
-            .ok_or_else(|| std::io::Error::other("malformed HTTP response"))
+        parse_response(&raw, head_request).map_err(std::io::Error::other)
     }
 }
 
@@ -416,6 +415,32 @@ mod tests {
             &proxy_check("http://a/", None).run(&junk).await,
             "malformed",
         );
+    }
+
+    /// A response head with more fields than the parser holds is a down check that says
+    /// so; a `gzip, chunked` body is read as chunked.
+    #[tokio::test]
+    async fn heads_the_parser_refuses_or_codings_it_stacks() {
+        use crate::health::check::fake;
+        const STACKED: &[(&str, &str)] = &[(
+            "/",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n4\r\nfine\r\n0\r\n\r\n",
+        )];
+        use std::fmt::Write as _;
+        let mut crowded = "HTTP/1.1 200 OK\r\n".to_owned();
+        for i in 0..101 {
+            write!(crowded, "X-Field-{i}: v\r\n").unwrap();
+        }
+        crowded.push_str("Content-Length: 4\r\n\r\nfine");
+        let t = fake::target(fake::garbage(crowded.leak().as_bytes()).await);
+        fake::assert_down(
+            &check("/", None).run(&t).await,
+            "malformed HTTP response: more than 100 header fields",
+        );
+        let (port, _) = fake::http_recorder(STACKED).await;
+        // Dechunked, the body is `fine` and matches receive; taken as it came, it would be
+        // the chunk framing too and would not.
+        assert_eq!(check("/", None).run(&fake::target(port)).await, Outcome::Up);
     }
 
     #[test]

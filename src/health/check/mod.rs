@@ -1,9 +1,11 @@
 //! Health checks: one trait, one small type per check kind.
 //!
 //! Every check runs under a hard deadline ([`with_deadline`]): whatever the protocol does,
-//! the future resolves by then, so one blackholed server can never delay another (the
-//! lesson of ldirectord's serial loop, spec §3.2, T44). Checks are pure I/O: they report an
-//! [`Outcome`] and leave state (failure counts, kernel changes) to the caller.
+//! the future resolves by then, so one blackholed server can never delay another.
+//! ldirectord checks its reals one after another, so there a blackholed real costs a whole
+//! negotiatetimeout (30 s by default) per pass and delays every other real. Checks are
+//! pure I/O: they report an [`Outcome`] and leave state (failure counts, kernel changes)
+//! to the caller.
 
 mod combined;
 mod connect;
@@ -46,7 +48,7 @@ pub use external::ExternalCheck;
 pub use fixed::{AlwaysDown, AlwaysUp, NotChecked, Unsupported};
 pub use ftp::FtpCheck;
 pub use http::HttpCheck;
-pub use http_response::{Response, parse_response};
+pub use http_response::{MalformedResponse, Response, parse_response};
 pub use ldap::LdapCheck;
 pub use mysql::MysqlCheck;
 pub use pgsql::PgsqlCheck;
@@ -79,7 +81,9 @@ pub struct Target {
     pub real_addr: IpAddr,
     /// The real's port as configured (0 when omitted), not the kernel's mapped port.
     pub real_port: u16,
-    /// Where connecting checks connect (spec §2.2); None when nothing applies.
+    /// Where connecting checks connect, as ldirectord picks it: `checkport`, else the
+    /// real's port when it is not 0, else the service's well-known port (resolved when the
+    /// config is read); None when nothing applies.
     pub check_port: Option<u16>,
 }
 
@@ -134,7 +138,7 @@ pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
     match c.check_type {
         CheckType::On => Box::new(AlwaysUp),
         CheckType::Off => Box::new(NotChecked),
-        // ldirectord turns connect on UDP services into a ping (spec §2.1).
+        // ldirectord silently turns connect on UDP services into an ICMP ping.
         CheckType::Connect if !udp => Box::new(ConnectCheck::new(check_timeout)),
         CheckType::Connect | CheckType::Ping => Box::new(PingCheck {
             timeout: check_timeout,
@@ -154,7 +158,8 @@ pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
     }
 }
 
-/// The protocol check for `service=` (spec §2.3), with the real's own request/receive
+/// The protocol check for `service=` (each check's module says what it sends and what
+/// counts as up, as in ldirectord), with the real's own request/receive
 /// overriding the virtual's.
 fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
     let c = &v.check;

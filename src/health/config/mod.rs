@@ -1,4 +1,5 @@
-//! ldirectord.cf, read the way ldirectord reads it (spec §1).
+//! ldirectord.cf, read the way ldirectord reads it (the grammar, and where lvsctl differs:
+//! docs/ldirectord-compat.md).
 //!
 //! [`parse_config`] is a pure function of the file text and a [`ParseEnv`] (name lookups,
 //! host name, path checks). It returns a fully resolved [`Config`] plus compatibility
@@ -37,6 +38,7 @@ pub use env::{ParseEnv, StaticEnv, SystemEnv, lookup_services};
 pub use locate::{ConfigLocation, SEARCH_DIRS, locate_config};
 pub use model::*;
 pub use real::MAX_RANGE;
+pub use shared::smtp_server;
 
 use block::RawVirtual;
 use diag::Diagnostics;

@@ -199,8 +199,12 @@ fn alert_status(d: &mut Diagnostics, line: usize, value: &str) -> Option<AlertSt
 
 /// A host name or address, unquoted in ldirectord; quotes are accepted with a warning
 /// (the manual shows them, and ldirectord then rejects the line).
+///
+/// ldirectord keeps only the leading run of host-name characters, so it reads
+/// `mail:2525` as `mail` and `2001:db8::25` as `2001`, and rejects `[2001:db8::25]:2525`.
+/// Here every form [`smtp_server`] reads is kept whole (with a note saying ldirectord
+/// differs); anything else is read as ldirectord reads it.
 fn smtp(d: &mut Diagnostics, line: usize, value: &str) -> Option<String> {
-    let host_char = |c: char| c.is_ascii_alphanumeric() || "._+-".contains(c);
     let unquoted = value
         .strip_prefix('"')
         .and_then(|v| v.split_once('"'))
@@ -210,11 +214,30 @@ fn smtp(d: &mut Diagnostics, line: usize, value: &str) -> Option<String> {
             line,
             "ldirectord rejects a quoted smtp server; write it unquoted",
         );
-        if !inner.is_empty() && inner.chars().all(host_char) {
+        if smtp_server(inner).is_some() {
             return Some(inner.to_owned());
         }
     }
-    match first_run(value, host_char) {
+    let server_char = |c: char| smtp_host_char(c) || "[]:".contains(c);
+    if let Some(server) = first_run(value, server_char)
+        .filter(|run| value.starts_with(run) && run.contains(':') && smtp_server(run).is_some())
+    {
+        let ldirectord_reads = first_run(server, smtp_host_char).filter(|h| server.starts_with(h));
+        d.note(
+            line,
+            match ldirectord_reads {
+                Some(host) => format!(
+                    "ldirectord uses only `{host}` of the smtp server `{server}`; lvsctl uses the address and port as written"
+                ),
+                None => format!(
+                    "ldirectord rejects the smtp server `{server}`; lvsctl uses the address and port as written"
+                ),
+            },
+        );
+        warn_junk(d, line, "smtp", value, server);
+        return Some(server.to_owned());
+    }
+    match first_run(value, smtp_host_char) {
         Some(host) if value.starts_with(host) => {
             warn_junk(d, line, "smtp", value, host);
             Some(host.to_owned())
@@ -224,4 +247,39 @@ fn smtp(d: &mut Diagnostics, line: usize, value: &str) -> Option<String> {
             None
         }
     }
+}
+
+/// The characters of a host name or IPv4 address in `smtp=` (ldirectord's class).
+fn smtp_host_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "._+-".contains(c)
+}
+
+/// The host and port an `smtp=` server names: `host`, `host:port`, an IPv6 address alone
+/// (its colons are not a port), or `[IPv6]` with an optional `:port`. The port is 25 (SMTP)
+/// unless given; the host comes without brackets, ready to resolve or parse as an address.
+pub fn smtp_server(text: &str) -> Option<(&str, u16)> {
+    const SMTP_PORT: u16 = 25;
+    let port = |p: &str| {
+        p.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| p.parse::<u16>().ok())
+            .flatten()
+            .filter(|p| *p > 0)
+    };
+    if let Some(rest) = text.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        host.parse::<std::net::Ipv6Addr>().ok()?;
+        return match after {
+            "" => Some((host, SMTP_PORT)),
+            _ => Some((host, port(after.strip_prefix(':')?)?)),
+        };
+    }
+    if text.parse::<std::net::Ipv6Addr>().is_ok() {
+        return Some((text, SMTP_PORT));
+    }
+    let (host, given) = match text.split_once(':') {
+        Some((host, p)) => (host, port(p)?),
+        None => (text, SMTP_PORT),
+    };
+    (!host.is_empty() && host.chars().all(smtp_host_char)).then_some((host, given))
 }

@@ -1,9 +1,11 @@
 //! Wall-clock times as ldirectord prints them: C's `ctime()` in *local* time (Perl's scalar
 //! `localtime`) for log and monitorfile lines, and syslog's `Mmm dd hh:mm:ss` stamp.
 //!
-//! The conversion to local time is the C library's `localtime_r`, so `TZ` and
-//! `/etc/localtime` are honoured exactly as for ldirectord; formatting is pure and tested on
-//! fixed fields.
+//! The conversion to local time honours `TZ` and `/etc/localtime` as the C library does for
+//! ldirectord (an IANA name, a TZif path or a POSIX rule in `TZ`; without it the system
+//! zone), through jiff rather than `localtime_r`: calling into libc needs unsafe code, and
+//! the `time` crate refuses local offsets once a program has threads, as the daemon does.
+//! Formatting is pure and tested on fixed fields.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -51,7 +53,7 @@ impl Tm {
         )
     }
 
-    /// UTC fields of `t` (the fallback when the C library cannot convert).
+    /// UTC fields of `t` (the fallback when a time zone cannot convert it).
     pub fn utc(t: SystemTime) -> Self {
         let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let days = (secs / 86_400) as i64;
@@ -69,42 +71,36 @@ impl Tm {
         }
     }
 
-    /// Local fields of `t`, through `localtime_r` (TZ, /etc/localtime).
+    /// Local fields of `t` in the system's time zone (TZ, /etc/localtime).
     pub fn local(t: SystemTime) -> Self {
+        Self::in_zone(t, &jiff::tz::TimeZone::system())
+    }
+
+    /// Fields of `t` in `zone`; UTC if `t` is beyond what a zone can convert.
+    fn in_zone(t: SystemTime, zone: &jiff::tz::TimeZone) -> Self {
         let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        localtime(secs).unwrap_or_else(|| Self::utc(t))
+        i64::try_from(secs)
+            .ok()
+            .and_then(|s| jiff::Timestamp::from_second(s).ok())
+            .and_then(|ts| {
+                let dt = zone.to_datetime(ts);
+                Some(Self {
+                    year: i64::from(dt.year()),
+                    month: u8::try_from(dt.month() - 1).ok()?,
+                    day: u8::try_from(dt.day()).ok()?,
+                    hour: u8::try_from(dt.hour()).ok()?,
+                    min: u8::try_from(dt.minute()).ok()?,
+                    sec: u8::try_from(dt.second()).ok()?,
+                    weekday: u8::try_from(dt.weekday().to_sunday_zero_offset()).ok()?,
+                })
+            })
+            .unwrap_or_else(|| Self::utc(t))
     }
 }
 
 /// `ctime()` of `t` in local time, without the newline.
 pub fn ctime(t: SystemTime) -> String {
     Tm::local(t).ctime()
-}
-
-/// The one place that calls into the C library's time-zone code.
-#[allow(unsafe_code)]
-fn localtime(secs: u64) -> Option<Tm> {
-    // glibc's localtime_r reads TZ (or /etc/localtime) on its first use.
-    let t = libc::time_t::try_from(secs).ok()?;
-    // SAFETY: `tm` is a plain C struct for which all-zero bytes are a valid value, and
-    // localtime_r writes only into the two pointers it is given, which outlive the call.
-    let tm = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&raw const t, &raw mut tm).is_null() {
-            return None;
-        }
-        tm
-    };
-    Some(Tm {
-        year: i64::from(tm.tm_year) + 1900,
-        month: u8::try_from(tm.tm_mon).ok()?,
-        day: u8::try_from(tm.tm_mday).ok()?,
-        hour: u8::try_from(tm.tm_hour).ok()?,
-        min: u8::try_from(tm.tm_min).ok()?,
-        // A leap second shows as 60, as ctime would print it.
-        sec: u8::try_from(tm.tm_sec).ok()?,
-        weekday: u8::try_from(tm.tm_wday).ok()?,
-    })
 }
 
 /// Days since 1970-01-01 to (year, month 1-12, day 1-31), proleptic Gregorian.
@@ -136,10 +132,43 @@ mod tests {
         assert_eq!(epoch.syslog_stamp(), "Jan  1 00:00:00");
     }
 
+    /// Zone rules as `TZ` gives them: standard and summer time, and the date line.
+    #[test]
+    fn zones_shift_fields_as_localtime_does() {
+        let zone = |rule: &str| jiff::tz::TimeZone::posix(rule).unwrap();
+        let at = |secs: u64| UNIX_EPOCH + Duration::from_secs(secs);
+        let new_york = zone("EST5EDT,M3.2.0,M11.1.0");
+        // Checked against glibc: `TZ=... date -d @SECONDS`. November is EST (UTC-5),
+        // July EDT (UTC-4).
+        assert_eq!(
+            Tm::in_zone(at(1_795_255_553), &new_york).ctime(),
+            "Sat Nov 21 05:05:53 2026"
+        );
+        assert_eq!(
+            Tm::in_zone(at(1_783_000_000), &new_york).ctime(),
+            "Thu Jul  2 09:46:40 2026"
+        );
+        // Midnight UTC on New Year's Day 1970 was already the afternoon in Kiribati and
+        // still the evening before in New York.
+        assert_eq!(
+            Tm::in_zone(UNIX_EPOCH, &zone("<+14>-14")).ctime(),
+            "Thu Jan  1 14:00:00 1970"
+        );
+        assert_eq!(
+            Tm::in_zone(UNIX_EPOCH, &new_york).ctime(),
+            "Wed Dec 31 19:00:00 1969"
+        );
+        assert_eq!(
+            Tm::in_zone(UNIX_EPOCH, &jiff::tz::TimeZone::UTC),
+            Tm::utc(UNIX_EPOCH)
+        );
+    }
+
     #[test]
     fn local_time_differs_from_utc_only_by_a_whole_zone_offset() {
         // Whatever TZ the test runs under, the minutes/seconds of most zones agree with UTC
-        // and the date is at most a day away; this guards the field mapping of localtime_r.
+        // and the date is at most a day away; this guards the field mapping of the system
+        // zone.
         let t = UNIX_EPOCH + Duration::from_secs(1_795_255_553);
         let (l, u) = (Tm::local(t), Tm::utc(t));
         assert_eq!(l.sec, u.sec);

@@ -2,10 +2,11 @@
 //! kernel cycle (ldirectord sends synchronously from its only loop).
 //!
 //! Without `smtp=` a mail is piped to `sendmail -t -oi` (the path is an option, default
-//! `/usr/sbin/sendmail`, where Debian's MTAs put it); with `smtp=host[:port]` it is handed
-//! to that server over a small SMTP dialog, as ldirectord does with Net::SMTP — envelope
-//! sender `<user>@<host>`, one `RCPT TO` per recipient. Each mail has a 30 s bound; a
-//! queue of 64 mails is kept and anything beyond is dropped with a log line.
+//! `/usr/sbin/sendmail`, where Debian's MTAs put it); with `smtp=host[:port]` (or an IPv6
+//! address, bracketed when a port follows) it is handed to that server over a small SMTP
+//! dialog, as ldirectord does with Net::SMTP — envelope sender `<user>@<host>`, one
+//! `RCPT TO` per recipient. Each mail has a 30 s bound; a queue of 64 mails is kept and
+//! anything beyond is dropped with a log line.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -120,12 +121,9 @@ async fn sendmail_pipe(path: &std::path::Path, mail: &Mail) -> std::io::Result<(
 
 /// One SMTP transaction: EHLO (HELO if refused), MAIL, RCPT per recipient, DATA, QUIT.
 pub async fn smtp(server: &str, host: &str, mail: &Mail) -> std::io::Result<()> {
-    let addr = if server.contains(':') {
-        server.to_owned()
-    } else {
-        format!("{server}:25")
-    };
-    let stream = TcpStream::connect(addr).await?;
+    let (server_host, port) = crate::health::config::smtp_server(server)
+        .ok_or_else(|| std::io::Error::other(format!("invalid smtp server {server:?}")))?;
+    let stream = TcpStream::connect((server_host, port)).await?;
     let (rd, mut wr) = stream.into_split();
     let mut rd = BufReader::new(rd);
     let sender = format!("{}@{host}", user_name());

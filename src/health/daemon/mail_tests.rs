@@ -158,3 +158,24 @@ fn smtp_dialog_with_a_scripted_server() {
         );
     });
 }
+
+/// `smtp=[IPv6]:port` reaches that address and port (the old code split at the first `:`).
+#[test]
+fn smtp_to_a_bracketed_ipv6_address_and_port() {
+    runtime().block_on(async {
+        let listener = tokio::net::TcpListener::bind("[::1]:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            sock.write_all(b"554 no service here\r\n").await.unwrap();
+        });
+        let err = smtp(&format!("[::1]:{port}"), "director", &mail(Some("x")))
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "SMTP server said: 554 no service here");
+        let err = smtp("mail:", "director", &mail(Some("x")))
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "invalid smtp server \"mail:\"");
+    });
+}

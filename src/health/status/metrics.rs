@@ -9,69 +9,87 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{RealState, StatusReport};
+use super::{RealState, RealStatus, StatusReport, VirtualStatus};
+
+/// One metric family: what its HELP and TYPE lines say and where each sample comes from.
+struct Family {
+    name: &'static str,
+    kind: &'static str,
+    help: &'static str,
+    sample: Sample,
+}
+
+/// Whether a family has a sample per real server or per virtual service, and its value.
+enum Sample {
+    /// `None` leaves that real out (a value it does not have, such as a kernel weight
+    /// while it is not in the kernel).
+    PerReal(fn(&RealStatus) -> Option<f64>),
+    PerVirtual(fn(&VirtualStatus) -> f64),
+}
+
+/// The families, in the order they are exposed.
+const FAMILIES: &[Family] = &[
+    Family {
+        name: "lvsctl_health_real_up",
+        kind: "gauge",
+        help: "1 when the real server passes its check",
+        sample: Sample::PerReal(|real| Some(flag(real.state == RealState::Up))),
+    },
+    Family {
+        name: "lvsctl_health_real_kernel_weight",
+        kind: "gauge",
+        help: "weight of the kernel entry (absent when not in the kernel)",
+        sample: Sample::PerReal(|real| real.kernel_weight.map(f64::from)),
+    },
+    Family {
+        name: "lvsctl_health_real_consecutive_failures",
+        kind: "gauge",
+        help: "failed checks in a row",
+        sample: Sample::PerReal(|real| Some(f64::from(real.failures))),
+    },
+    Family {
+        name: "lvsctl_health_check_duration_seconds",
+        kind: "gauge",
+        help: "duration of the last check",
+        sample: Sample::PerReal(|real| {
+            real.last_duration_ms
+                .map(|ms| f64::from(u32::try_from(ms).unwrap_or(u32::MAX)) / 1000.0)
+        }),
+    },
+    Family {
+        name: "lvsctl_health_virtual_fallback_active",
+        kind: "gauge",
+        help: "1 while the fallback server is in use",
+        sample: Sample::PerVirtual(|v| flag(v.fallback_active)),
+    },
+];
+
+fn flag(on: bool) -> f64 {
+    if on { 1.0 } else { 0.0 }
+}
 
 /// The metrics for one status document.
 pub fn render_metrics(r: &StatusReport) -> String {
     let mut out = String::new();
-    let families: [(&str, &str, &str); 5] = [
-        (
-            "lvsctl_health_real_up",
-            "gauge",
-            "1 when the real server passes its check",
-        ),
-        (
-            "lvsctl_health_real_kernel_weight",
-            "gauge",
-            "weight of the kernel entry (absent when not in the kernel)",
-        ),
-        (
-            "lvsctl_health_real_consecutive_failures",
-            "gauge",
-            "failed checks in a row",
-        ),
-        (
-            "lvsctl_health_check_duration_seconds",
-            "gauge",
-            "duration of the last check",
-        ),
-        (
-            "lvsctl_health_virtual_fallback_active",
-            "gauge",
-            "1 while the fallback server is in use",
-        ),
-    ];
-    for (i, (name, kind, help)) in families.iter().enumerate() {
+    for family in FAMILIES {
+        let Family {
+            name, kind, help, ..
+        } = family;
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for v in &r.virtuals {
             let vl = escape(&v.label);
-            if i == 4 {
-                let _ = writeln!(
-                    out,
-                    "{name}{{virtual=\"{vl}\"}} {}",
-                    u8::from(v.fallback_active)
-                );
-                continue;
-            }
-            for real in &v.reals {
-                let labels = format!(
-                    "{{virtual=\"{vl}\",real=\"{}\"}}",
-                    escape(&real.dest.to_string())
-                );
-                let value = match i {
-                    0 => Some(if real.state == RealState::Up {
-                        1.0
-                    } else {
-                        0.0
-                    }),
-                    1 => real.kernel_weight.map(f64::from),
-                    2 => Some(f64::from(real.failures)),
-                    _ => real
-                        .last_duration_ms
-                        .map(|ms| f64::from(u32::try_from(ms).unwrap_or(u32::MAX)) / 1000.0),
-                };
-                if let Some(value) = value {
-                    let _ = writeln!(out, "{name}{labels} {value}");
+            match family.sample {
+                Sample::PerVirtual(value) => {
+                    let _ = writeln!(out, "{name}{{virtual=\"{vl}\"}} {}", value(v));
+                }
+                Sample::PerReal(value) => {
+                    for real in &v.reals {
+                        if let Some(value) = value(real) {
+                            let rl = escape(&real.dest.to_string());
+                            let _ =
+                                writeln!(out, "{name}{{virtual=\"{vl}\",real=\"{rl}\"}} {value}");
+                        }
+                    }
                 }
             }
         }
@@ -79,8 +97,12 @@ pub fn render_metrics(r: &StatusReport) -> String {
     out
 }
 
+/// A label value as the Prometheus text format needs it: backslash, double quote and
+/// line feed escaped (a raw line feed would end the sample line).
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// Serves metrics on `addr` (loopback only: the daemon runs as root and the API has no
@@ -122,6 +144,121 @@ mod tests {
     use super::*;
     use crate::health::status::{RealStatus, VirtualStatus};
     use crate::ipvs::model::{DestKey, Protocol, ServiceKey};
+
+    fn real(addr: &str, state: RealState, weight: Option<i32>, failures: u32) -> RealStatus {
+        RealStatus {
+            dest: DestKey {
+                addr: addr.parse().unwrap(),
+                port: 80,
+            },
+            state,
+            kernel_weight: weight,
+            configured_weight: 1,
+            successes: 0,
+            failures,
+            last_check_ms: None,
+            last_duration_ms: None,
+            reason: None,
+        }
+    }
+
+    /// Two virtuals, reals in every state, absent values, and labels that need escaping:
+    /// the whole exposition, byte for byte.
+    fn golden_report() -> StatusReport {
+        let mut up = real("10.1.0.1", RealState::Up, Some(3), 0);
+        up.last_duration_ms = Some(1500);
+        let mut down = real("10.1.0.2", RealState::Down, None, 4);
+        down.last_duration_ms = Some(20);
+        let mut slow = real("2001:db8::7", RealState::Maintenance, Some(0), 1);
+        slow.last_duration_ms = Some(5_000_000_000);
+        StatusReport {
+            config: "x".into(),
+            pid: 1,
+            virtuals: vec![
+                VirtualStatus {
+                    service: ServiceKey::Addr {
+                        protocol: Protocol::Tcp,
+                        addr: "10.0.0.1".parse().unwrap(),
+                        port: 80,
+                    },
+                    label: r#"web "a" \ b"#.into(),
+                    up: 1,
+                    fallback_active: false,
+                    reals: vec![up, down, real("10.1.0.3", RealState::Pending, Some(1), 0)],
+                },
+                VirtualStatus {
+                    service: ServiceKey::Fwmark {
+                        af: crate::ipvs::model::AddressFamily::Inet6,
+                        mark: 7,
+                    },
+                    label: "fwm 7".into(),
+                    up: 0,
+                    fallback_active: true,
+                    reals: vec![slow],
+                },
+                VirtualStatus {
+                    service: ServiceKey::Addr {
+                        protocol: Protocol::Udp,
+                        addr: "10.0.0.2".parse().unwrap(),
+                        port: 53,
+                    },
+                    label: "10.0.0.2:53".into(),
+                    up: 0,
+                    fallback_active: false,
+                    reals: Vec::new(),
+                },
+            ],
+        }
+    }
+
+    /// A line feed in a label (a virtual's label comes from the config) must not split
+    /// the sample line.
+    #[test]
+    fn label_values_escape_line_feeds() {
+        let mut report = golden_report();
+        report.virtuals.truncate(1);
+        report.virtuals[0].label = "a\nb\\n\"".into();
+        report.virtuals[0].reals.clear();
+        assert!(
+            render_metrics(&report)
+                .contains("lvsctl_health_virtual_fallback_active{virtual=\"a\\nb\\\\n\\\"\"} 0\n")
+        );
+        assert_eq!(escape("x\ny"), "x\\ny");
+    }
+
+    #[test]
+    fn golden_exposition() {
+        assert_eq!(render_metrics(&golden_report()), GOLDEN);
+    }
+
+    const GOLDEN: &str = r#"# HELP lvsctl_health_real_up 1 when the real server passes its check
+# TYPE lvsctl_health_real_up gauge
+lvsctl_health_real_up{virtual="web \"a\" \\ b",real="10.1.0.1:80"} 1
+lvsctl_health_real_up{virtual="web \"a\" \\ b",real="10.1.0.2:80"} 0
+lvsctl_health_real_up{virtual="web \"a\" \\ b",real="10.1.0.3:80"} 0
+lvsctl_health_real_up{virtual="fwm 7",real="[2001:db8::7]:80"} 0
+# HELP lvsctl_health_real_kernel_weight weight of the kernel entry (absent when not in the kernel)
+# TYPE lvsctl_health_real_kernel_weight gauge
+lvsctl_health_real_kernel_weight{virtual="web \"a\" \\ b",real="10.1.0.1:80"} 3
+lvsctl_health_real_kernel_weight{virtual="web \"a\" \\ b",real="10.1.0.3:80"} 1
+lvsctl_health_real_kernel_weight{virtual="fwm 7",real="[2001:db8::7]:80"} 0
+# HELP lvsctl_health_real_consecutive_failures failed checks in a row
+# TYPE lvsctl_health_real_consecutive_failures gauge
+lvsctl_health_real_consecutive_failures{virtual="web \"a\" \\ b",real="10.1.0.1:80"} 0
+lvsctl_health_real_consecutive_failures{virtual="web \"a\" \\ b",real="10.1.0.2:80"} 4
+lvsctl_health_real_consecutive_failures{virtual="web \"a\" \\ b",real="10.1.0.3:80"} 0
+lvsctl_health_real_consecutive_failures{virtual="fwm 7",real="[2001:db8::7]:80"} 1
+# HELP lvsctl_health_check_duration_seconds duration of the last check
+# TYPE lvsctl_health_check_duration_seconds gauge
+lvsctl_health_check_duration_seconds{virtual="web \"a\" \\ b",real="10.1.0.1:80"} 1.5
+lvsctl_health_check_duration_seconds{virtual="web \"a\" \\ b",real="10.1.0.2:80"} 0.02
+lvsctl_health_check_duration_seconds{virtual="fwm 7",real="[2001:db8::7]:80"} 4294967.295
+# HELP lvsctl_health_virtual_fallback_active 1 while the fallback server is in use
+# TYPE lvsctl_health_virtual_fallback_active gauge
+lvsctl_health_virtual_fallback_active{virtual="web \"a\" \\ b"} 0
+lvsctl_health_virtual_fallback_active{virtual="fwm 7"} 1
+lvsctl_health_virtual_fallback_active{virtual="10.0.0.2:53"} 0
+"#;
 
     #[test]
     fn one_line_per_real_and_family() {

@@ -1,8 +1,8 @@
 //! The one netlink socket of a backend: setup, counted send and receive.
 //!
-//! Socket options matter for batching (see performance-anchors §2.3): the kernel sends acks
-//! and errors with MSG_DONTWAIT, so a receive buffer that fills up silently loses them
-//! (the socket reports ENOBUFS). We raise SO_RCVBUF (SO_RCVBUFFORCE when privileged, which
+//! Socket options matter for batching: the kernel sends acks and errors with
+//! MSG_DONTWAIT, so a receive buffer that fills up silently loses them (the socket reports
+//! ENOBUFS). We raise SO_RCVBUF (SO_RCVBUFFORCE when privileged, which
 //! IPVS requires anyway), raise SO_SNDBUF so one `sendmsg` can carry a whole chunk, set
 //! NETLINK_CAP_ACK so error replies do not echo whole requests, and set a receive timeout so
 //! a lost reply ends in an error instead of a hang.
@@ -136,6 +136,11 @@ fn initial_seq() -> u32 {
 
 /// The only unsafe code of the backend: neli exposes no setter for SO_RCVBUFFORCE,
 /// SO_SNDBUF(FORCE), NETLINK_CAP_ACK or SO_RCVTIMEO.
+///
+/// rustix has safe setters for all but NETLINK_CAP_ACK, but they take an `AsFd`, and
+/// neli's `NlSocket` (0.7.5) implements only `AsRawFd`: lending its descriptor to rustix
+/// needs an unsafe `BorrowedFd::borrow_raw`, and CAP_ACK would still need a raw
+/// `setsockopt`. One audited `setsockopt` call is less unsafe code than those two.
 #[allow(unsafe_code)]
 mod sockopt {
     use std::io;

@@ -1,17 +1,19 @@
-//! Thin helpers over neli's attribute builders and handles.
+//! Attribute helpers.
 //!
-//! Building: one call per attribute, with a length check neli does not do (it truncates
-//! `nla_len` to u16 silently). Reading: payloads are taken as raw bytes and converted here
-//! with explicit length checks, because neli's `String` parser underflows on an empty
-//! payload and its integer parsers accept longer payloads than the kernel would send.
+//! Building ([`attr`], [`nest`]): neli's builders, one call per attribute, with a length
+//! check neli does not do (it truncates `nla_len` to u16 silently). The nlctrl family
+//! lookup uses them, and the decode tests build replies with them, independently of the
+//! hand-written request encoder. Reading: the payload bytes that `AttrIndex` finds are
+//! converted here with explicit length checks rather than by neli's parsers, because
+//! neli's `String` parser underflows on an empty payload and its integer parsers accept
+//! longer payloads than the kernel would send.
 
-use std::io::Cursor;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use neli::consts::genl::NlAttrType;
-use neli::genl::{AttrTypeBuilder, GenlAttrHandle, Nlattr, NlattrBuilder};
-use neli::types::{Buffer, GenlBuffer};
-use neli::{FromBytesWithInput, Size, ToBytes};
+use neli::genl::{AttrTypeBuilder, Nlattr, NlattrBuilder};
+use neli::types::Buffer;
+use neli::{Size, ToBytes};
 
 use super::WireError;
 use crate::ipvs::model::AddressFamily;
@@ -71,17 +73,6 @@ pub fn inet_addr(addr: &IpAddr) -> [u8; 16] {
     out
 }
 
-/// Parse the attributes of a nest payload (or of a genl message body).
-pub fn parse_attrs<T: NlAttrType>(payload: &[u8]) -> Result<GenlBuffer<T, Buffer>, WireError> {
-    GenlBuffer::from_bytes_with_input(&mut Cursor::new(payload), payload.len())
-        .map_err(|e| WireError::Neli(e.to_string()))
-}
-
-/// Raw payload bytes of attribute `t`, if present.
-pub fn raw<'a, T: NlAttrType>(h: &'a GenlAttrHandle<'a, T>, t: T) -> Option<&'a [u8]> {
-    h.get_attribute(t).map(|a| a.nla_payload().as_ref())
-}
-
 /// Fixed-size prefix of a payload; shorter payloads are malformed, longer ones tolerated
 /// (the kernel's own policy is just as lenient).
 fn fixed<const N: usize>(bytes: &[u8], name: &'static str) -> Result<[u8; N], WireError> {
@@ -123,13 +114,4 @@ pub fn addr_of(bytes: &[u8], af: AddressFamily, name: &'static str) -> Result<Ip
         AddressFamily::Inet => IpAddr::V4(Ipv4Addr::from(fixed::<4>(bytes, name)?)),
         AddressFamily::Inet6 => IpAddr::V6(Ipv6Addr::from(fixed::<16>(bytes, name)?)),
     })
-}
-
-/// Required attribute: present or `Missing(name)`.
-pub fn need<'a, T: NlAttrType>(
-    h: &'a GenlAttrHandle<'a, T>,
-    t: T,
-    name: &'static str,
-) -> Result<&'a [u8], WireError> {
-    raw(h, t).ok_or(WireError::Missing(name))
 }

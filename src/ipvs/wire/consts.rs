@@ -1,8 +1,8 @@
 //! Numbers of the IPVS generic netlink protocol (`include/uapi/linux/ip_vs.h`).
 //!
-//! Declared as neli enums so attribute handles can be typed; values a newer kernel sends
-//! that we do not know (STATS PAD = 11, future attributes) become `UnrecognizedConst` and are
-//! skipped by the decoders instead of failing a listing.
+//! Declared as neli enums so requests and lookups name them by type; the decoders look
+//! attributes up by these numbers, so one a newer kernel sends that we do not know
+//! (STATS PAD = 11, future attributes) is never looked at instead of failing a listing.
 
 use neli::neli_enum;
 

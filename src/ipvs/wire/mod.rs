@@ -3,13 +3,18 @@
 //! Requests are built to be byte-identical to what ipvsadm 1.31 sends for the same command
 //! (attribute order, empty scheduler name in identity blocks, flags mask `~0`, NLA_F_NESTED
 //! on nests), apart from seq, pid and the family id; golden tests in `tests/wire_golden.rs`
-//! hold us to that, and `tests/wire_decode.rs` decodes replies recorded from a 6.1 kernel. Replies are decoded with ipvsadm's rules (§6.5 of the spec): required
-//! attributes missing → [`WireError`], optional ones defaulted, unknown ones skipped.
+//! hold us to that, and `tests/wire_decode.rs` decodes replies recorded from a 6.1 kernel.
+//! Replies are decoded with ipvsadm's rules: required attributes missing → [`WireError`]
+//! (ipvsadm fails the whole listing with EINVAL), optional ones defaulted, unknown ones
+//! skipped.
 //!
 //! Layering: [`frame`] owns the netlink header (our own, because batching needs many
-//! messages in one buffer); [`encode`] writes requests' genl header and attributes itself
+//! messages in one buffer); [`encode`] writes requests' genl header and attributes by hand
 //! (one buffer per request, no per-attribute allocation: a cold apply encodes 50,000);
-//! replies are parsed through neli ([`attr`]) and mapped to the model by [`decode`].
+//! replies are read without copying through [`index::AttrIndex`] and mapped to the model by
+//! [`decode`], with the length-checked byte readers of [`attr`]. neli builds and parses
+//! only the nlctrl family lookup ([`ctrl`]) and gives the protocol numbers of [`consts`]
+//! their types. `docs/netlink.md` says why.
 
 pub mod attr;
 pub mod consts;

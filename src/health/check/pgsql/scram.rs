@@ -2,9 +2,15 @@
 //! channel binding (`n,,`), and the user name left empty because the server takes it
 //! from the startup message. Pure apart from the caller-supplied nonce.
 //!
-//! The password is used as given (no SASLprep). For ASCII passwords that is the same;
-//! PostgreSQL itself falls back to the raw bytes when a password is not valid SASLprep
-//! input.
+//! The password goes through SASLprep (RFC 4013) first, with the exceptions PostgreSQL
+//! makes on both sides (libpq when it logs in, the server when it stores the verifier):
+//! a password that is ASCII, not UTF-8, not valid SASLprep input, or prepared to nothing
+//! is used as it is. Anything else would compute a different salted password from the
+//! one the server stored.
+//!
+//! Not `postgres-protocol`'s `ScramSha256`: it draws its own nonce and always sends an
+//! empty user name, so the RFC 7677 exchange could not be checked against it, and it
+//! would bring a second SHA-256 and digest family next to ring.
 
 use std::num::NonZeroU32;
 
@@ -42,7 +48,7 @@ impl ScramClient {
     pub fn new(user: &str, password: &str, nonce: &str) -> Self {
         let user = user.replace('=', "=3D").replace(',', "=2C");
         Self {
-            password: password.as_bytes().to_vec(),
+            password: saslprep(password),
             nonce: nonce.to_owned(),
             client_first_bare: format!("n={user},r={nonce}"),
             server_signature: None,
@@ -110,6 +116,17 @@ impl ScramClient {
             Some(expected) if verifier == expected => Ok(()),
             _ => Err(ScramError::BadServerSignature),
         }
+    }
+}
+
+/// The password bytes SCRAM hashes, as PostgreSQL prepares them (see the module doc).
+fn saslprep(password: &str) -> Vec<u8> {
+    if password.is_ascii() {
+        return password.as_bytes().to_vec();
+    }
+    match stringprep::saslprep(password) {
+        Ok(prepared) if !prepared.is_empty() => prepared.into_owned().into_bytes(),
+        _ => password.as_bytes().to_vec(),
     }
 }
 
@@ -187,6 +204,28 @@ mod tests {
             c.verify_server_final("e=invalid-proof"),
             Err(ScramError::ServerError("invalid-proof".into()))
         );
+    }
+
+    /// SASLprep maps a no-break space to a space and drops a soft hyphen, so these log in
+    /// where "pencil" does; a password SASLprep refuses (a control character, or one that
+    /// prepares to nothing) is hashed as it is, as PostgreSQL does.
+    #[test]
+    fn passwords_are_saslprepped() {
+        for spelled in ["pen\u{AD}cil", "\u{AD}pencil\u{AD}", "penc\u{FE00}il"] {
+            let mut c = ScramClient::new("user", spelled, "rOprNGfwEbeRWgbNEkqO");
+            let server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+            assert_eq!(
+                c.client_final(server_first).unwrap(),
+                "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
+                "{spelled:?}"
+            );
+        }
+        assert_eq!(saslprep("pg\u{A0}pass"), b"pg pass");
+        assert_eq!(saslprep("pg\u{200B}pass"), b"pg pass"); // a space, not nothing
+        assert_eq!(saslprep("\u{FB01}x"), b"fix"); // NFKC: the ligature is two letters
+        assert_eq!(saslprep("pg\u{7}pass"), b"pg\x07pass"); // ASCII: as is
+        assert_eq!(saslprep("\u{AD}"), "\u{AD}".as_bytes()); // prepared to nothing
+        assert_eq!(saslprep("a\u{80}b"), "a\u{80}b".as_bytes()); // prohibited control
     }
 
     #[test]

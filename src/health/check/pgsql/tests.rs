@@ -17,6 +17,8 @@ use crate::health::check::fake;
 
 const USER: &str = "probe";
 const PASSWORD: &str = "pg pass";
+/// A password that SASLprep turns into "pg pass" (no-break space, soft hyphen).
+const PREPPED: &str = "pg\u{A0}pa\u{AD}ss";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Method {
@@ -303,6 +305,32 @@ async fn wrong_passwords_are_down() {
     }
 }
 
+/// SCRAM hashes the SASLprepped password: a no-break space is a space and a soft hyphen
+/// is nothing, so these spellings of "pg pass" log in. md5 and cleartext send the bytes as
+/// they are, as libpq does, so there the same spelling is a wrong password.
+#[tokio::test]
+async fn scram_passwords_are_saslprepped() {
+    let t = fake::target(server(Method::Scram).await);
+    for spelled in [
+        "pg\u{A0}pass",
+        "pg \u{AD}pass",
+        "\u{AD}pg\u{2003}pa\u{AD}ss",
+    ] {
+        assert_eq!(
+            check(spelled, "SELECT 1").run(&t).await,
+            Outcome::Up,
+            "{spelled:?}"
+        );
+    }
+    for method in [Method::Cleartext, Method::Md5] {
+        let t = fake::target(server(method).await);
+        fake::assert_down(
+            &check("pg\u{A0}pass", "SELECT 1").run(&t).await,
+            "FATAL 28P01: password authentication failed",
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_server_that_does_not_know_the_password_is_down() {
     let t = fake::target(server(Method::ScramImpostor).await);
@@ -406,7 +434,7 @@ async fn a_server_that_hangs_up_or_errs_on_the_ssl_request_is_down() {
     );
 }
 
-/// T44: pgsql against a silent server is down by its deadline.
+/// pgsql against a silent server is down by its deadline; garbage is down at once.
 #[tokio::test]
 async fn silence_and_garbage_are_down_in_time() {
     let t = fake::target(fake::silent().await);
@@ -575,6 +603,11 @@ impl RealPostgres {
              CREATE ROLE md5user LOGIN PASSWORD 'pw5'; \
              CREATE ROLE plain LOGIN PASSWORD 'pwc';",
         );
+        // The server SASLpreps a SCRAM password when it stores it: this one is "pg pass".
+        me.psql(&format!(
+            "SET password_encryption = 'scram-sha-256'; \
+             CREATE ROLE prepped LOGIN PASSWORD '{PREPPED}';"
+        ));
         me
     }
 
@@ -644,6 +677,14 @@ async fn logins_and_queries(pg: &RealPostgres, ssl: bool) {
         fake::assert_down(
             &with(user, "guess", "SELECT 1").run(&t).await,
             "FATAL 28P01: password authentication failed",
+        );
+    }
+    // SASLprep on both sides: the password as stored, and another spelling of it.
+    for password in [PREPPED, "pg\u{2003}pa\u{AD}ss"] {
+        assert_eq!(
+            with("prepped", password, "SELECT 1").run(&t).await,
+            Outcome::Up,
+            "{password:?} ssl={ssl}"
         );
     }
     fake::assert_down(

@@ -22,6 +22,9 @@ enum Mode {
     DropFirst(usize),
     /// Answers every request with these bytes.
     Garbage(&'static [u8]),
+    /// Serves with the secret "s3cret" and signs its replies with a Message-Authenticator
+    /// (as FreeRADIUS 3.2.5+); `forged`: a wrong one under a right Response Authenticator.
+    Signed { forged: bool },
 }
 
 fn md5(parts: &[&[u8]]) -> [u8; 16] {
@@ -35,6 +38,12 @@ fn md5(parts: &[&[u8]]) -> [u8; 16] {
 /// The server's side of RFC 2865: check the Message-Authenticator, recover the password,
 /// answer Accept or Reject with a proper Response Authenticator.
 fn answer(request: &[u8], secret: &[u8]) -> Vec<u8> {
+    answer_signed(request, secret, None)
+}
+
+/// [`answer`], with a Message-Authenticator in the reply when `signed` says so: `Some(true)`
+/// makes it wrong by one bit.
+fn answer_signed(request: &[u8], secret: &[u8], signed: Option<bool>) -> Vec<u8> {
     assert_eq!(request[0], code::ACCESS_REQUEST);
     let id = request[1];
     let auth: [u8; 16] = request[4..20].try_into().unwrap();
@@ -62,7 +71,7 @@ fn answer(request: &[u8], secret: &[u8]) -> Vec<u8> {
             attr::MESSAGE_AUTHENTICATOR => {
                 let mut zeroed = request.to_vec();
                 zeroed[at + 2..at + len].fill(0);
-                mac_ok = wire::hmac_md5(secret, &zeroed) == value;
+                mac_ok = wire::hmac_md5(secret, &zeroed).unwrap() == value;
             }
             _ => {}
         }
@@ -79,8 +88,21 @@ fn answer(request: &[u8], secret: &[u8]) -> Vec<u8> {
         reply.extend_from_slice(&[attr::REPLY_MESSAGE, 2 + 14]);
         reply.extend_from_slice(b"wrong password");
     }
+    let mac_at = reply.len() + 2;
+    if signed.is_some() {
+        reply.extend_from_slice(&[attr::MESSAGE_AUTHENTICATOR, 18]);
+        reply.extend_from_slice(&[0; 16]);
+    }
     let len = reply.len() as u16;
     reply[2..4].copy_from_slice(&len.to_be_bytes());
+    if let Some(forged) = signed {
+        // RFC 3579 §3.2: over the reply with the Request Authenticator in its header.
+        let mut mac = wire::hmac_md5(secret, &reply).unwrap();
+        if forged {
+            mac[0] ^= 1;
+        }
+        reply[mac_at..mac_at + 16].copy_from_slice(&mac);
+    }
     let response_auth = md5(&[&reply[..4], &auth, &reply[20..], secret]);
     reply[4..20].copy_from_slice(&response_auth);
     reply
@@ -101,6 +123,7 @@ async fn server(mode: Mode) -> (u16, Arc<AtomicUsize>) {
                 Mode::DropFirst(k) if nth < k => continue,
                 Mode::DropFirst(_) => answer(&buf[..n], b"s3cret"),
                 Mode::Garbage(bytes) => bytes.to_vec(),
+                Mode::Signed { forged } => answer_signed(&buf[..n], b"s3cret", Some(forged)),
             };
             let _ = sock.send_to(&reply, peer).await;
         }
@@ -138,6 +161,28 @@ async fn a_server_with_another_secret_is_not_believed() {
     )
     .await;
     fake::assert_down(&outcome, "ignored a reply: reply authenticator is wrong");
+}
+
+/// A reply whose Response Authenticator is right but whose Message-Authenticator is not
+/// (someone who could not sign it edited the packet) is ignored, even an Access-Accept.
+#[tokio::test]
+async fn a_reply_with_a_wrong_message_authenticator_is_not_believed() {
+    let (port, _) = server(Mode::Signed { forged: false }).await;
+    assert_eq!(
+        check(PASSWORD, 2000).run(&fake::target(port)).await,
+        Outcome::Up
+    );
+    let (port, seen) = server(Mode::Signed { forged: true }).await;
+    let outcome = fake::within(
+        Duration::from_millis(600),
+        check(PASSWORD, 600).run(&fake::target(port)),
+    )
+    .await;
+    fake::assert_down(
+        &outcome,
+        "ignored a reply: reply Message-Authenticator is wrong",
+    );
+    assert!(seen.load(Ordering::SeqCst) >= 1);
 }
 
 #[tokio::test]

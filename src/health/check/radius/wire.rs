@@ -1,8 +1,14 @@
 //! RADIUS packets (RFC 2865) for an authentication probe: Access-Request encoding with the
 //! hidden User-Password (§5.2), and verification of the reply's Response Authenticator
 //! (§3) and, when present, its Message-Authenticator (RFC 3579 §3.2). Pure.
+//!
+//! Both authenticators of a reply are compared in constant time: a comparison that stops
+//! at the first differing byte tells an attacker who can time it how much of a forgery
+//! was right.
 
+use hmac::{Hmac, Mac};
 use md5::{Digest, Md5};
+use subtle::ConstantTimeEq;
 
 pub mod code {
     pub const ACCESS_REQUEST: u8 = 1;
@@ -46,6 +52,10 @@ pub enum RadiusError {
     BadAuthenticator,
     #[error("reply Message-Authenticator is wrong (different shared secret?)")]
     BadMessageAuthenticator,
+    /// HMAC takes keys of any length, so this does not happen; the crate's API is fallible
+    /// only because other MACs have fixed key sizes.
+    #[error("the shared secret cannot key HMAC-MD5")]
+    BadSecret,
 }
 
 fn md5(parts: &[&[u8]]) -> [u8; 16] {
@@ -56,18 +66,18 @@ fn md5(parts: &[&[u8]]) -> [u8; 16] {
     h.finalize().into()
 }
 
-/// HMAC-MD5 (RFC 2104), the keyed hash of Message-Authenticator.
-pub fn hmac_md5(key: &[u8], data: &[u8]) -> [u8; 16] {
-    let mut block = [0u8; 64];
-    if key.len() > block.len() {
-        block[..16].copy_from_slice(&md5(&[key]));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let inner_pad = block.map(|b| b ^ 0x36);
-    let outer_pad = block.map(|b| b ^ 0x5c);
-    let inner = md5(&[&inner_pad, data]);
-    md5(&[&outer_pad, &inner])
+/// HMAC-MD5 (RFC 2104) keyed with the shared secret and fed `data`: the keyed hash of
+/// Message-Authenticator.
+fn keyed_hmac(secret: &[u8], data: &[u8]) -> Result<Hmac<Md5>, RadiusError> {
+    let mut mac = Hmac::<Md5>::new_from_slice(secret).map_err(|_| RadiusError::BadSecret)?;
+    mac.update(data);
+    Ok(mac)
+}
+
+/// The Message-Authenticator of `packet` (with that attribute's value zeroed) under
+/// `secret`.
+pub fn hmac_md5(secret: &[u8], packet: &[u8]) -> Result<[u8; 16], RadiusError> {
+    Ok(keyed_hmac(secret, packet)?.finalize().into_bytes().into())
 }
 
 /// User-Password hidden as RFC 2865 §5.2 says: NUL-padded to 16-byte blocks, each XORed
@@ -124,7 +134,7 @@ pub fn access_request(
     let len = (packet.len() as u16).to_be_bytes();
     packet[2..4].copy_from_slice(&len);
     if message_authenticator {
-        let mac = hmac_md5(secret, &packet);
+        let mac = hmac_md5(secret, &packet)?;
         packet[ma_at..ma_at + 16].copy_from_slice(&mac);
     }
     Ok(packet)
@@ -158,8 +168,9 @@ pub fn verify_reply(
     if packet[1] != id {
         return Err(RadiusError::WrongId(packet[1]));
     }
+    // Not an HMAC: RFC 2865 defines it as MD5 over the packet followed by the secret.
     let expected = md5(&[&packet[..4], request_auth, &packet[HEADER..], secret]);
-    if packet[4..HEADER] != expected {
+    if !bool::from(packet[4..HEADER].ct_eq(&expected)) {
         return Err(RadiusError::BadAuthenticator);
     }
     let mut messages = Vec::new();
@@ -183,9 +194,9 @@ pub fn verify_reply(
                 let mut copy = packet.to_vec();
                 copy[4..HEADER].copy_from_slice(request_auth);
                 copy[offset + 2..offset + alen].fill(0);
-                if hmac_md5(secret, &copy) != value {
-                    return Err(RadiusError::BadMessageAuthenticator);
-                }
+                keyed_hmac(secret, &copy)?
+                    .verify_slice(value)
+                    .map_err(|_| RadiusError::BadMessageAuthenticator)?;
             }
             _ => {}
         }
@@ -240,6 +251,32 @@ mod tests {
         );
     }
 
+    /// The RFC 2865 §7.1 request with a Message-Authenticator first; the MAC was computed
+    /// outside this code (Python's `hmac` module with MD5 over the packet, MAC zeroed).
+    #[test]
+    fn message_authenticator_golden_bytes() {
+        let hidden = hide_password(b"arctangent", SECRET, &RFC_AUTH).unwrap();
+        let attrs = [
+            (attr::USER_NAME, b"nemo".to_vec()),
+            (attr::USER_PASSWORD, hidden),
+            (attr::NAS_IP_ADDRESS, vec![192, 168, 1, 16]),
+            (attr::NAS_PORT, vec![0, 0, 0, 3]),
+        ];
+        let packet = access_request(0, &RFC_AUTH, &attrs, SECRET, true).unwrap();
+        assert_eq!(
+            packet,
+            hex(concat!(
+                "0100004a",
+                "0f403f9473978057bd83d5cb98f4227a",
+                "50128f16b45f90d3494989a4f14f4421c618",
+                "01066e656d6f",
+                "02120dbe708d93d413ce3196e43f782a0aee",
+                "0406c0a80110",
+                "050600000003"
+            ))
+        );
+    }
+
     #[test]
     fn rfc2865_access_accept_verifies() {
         let reply = hex(concat!(
@@ -273,7 +310,7 @@ mod tests {
     #[test]
     fn hmac_md5_rfc2104_vector() {
         assert_eq!(
-            hmac_md5(&[0x0b; 16], b"Hi There").to_vec(),
+            hmac_md5(&[0x0b; 16], b"Hi There").unwrap().to_vec(),
             hex("9294727a3638bb1c13f48ef8158bfc9d")
         );
         // RFC 2202 test case 6: a key longer than the block is hashed first.
@@ -282,6 +319,7 @@ mod tests {
                 &[0xaa; 80],
                 b"Test Using Larger Than Block-Size Key - Hash Key First"
             )
+            .unwrap()
             .to_vec(),
             hex("6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd")
         );
@@ -312,7 +350,7 @@ mod tests {
         assert_eq!(&req[20..22], [attr::MESSAGE_AUTHENTICATOR, 18]);
         let mut zeroed = req.clone();
         zeroed[22..38].fill(0);
-        assert_eq!(req[22..38], hmac_md5(b"k", &zeroed));
+        assert_eq!(req[22..38], hmac_md5(b"k", &zeroed).unwrap());
 
         // A server reply carrying its own Message-Authenticator (as FreeRADIUS 3.2.5+).
         let mut reply = vec![code::ACCESS_REJECT, 5, 0, 0];
@@ -323,7 +361,7 @@ mod tests {
         reply.extend_from_slice(b"nope");
         let len = reply.len() as u16;
         reply[2..4].copy_from_slice(&len.to_be_bytes());
-        let mac = hmac_md5(b"k", &reply);
+        let mac = hmac_md5(b"k", &reply).unwrap();
         reply[22..38].copy_from_slice(&mac);
         let resp_auth = md5(&[&reply[..4], &auth, &reply[20..], b"k"]);
         reply[4..20].copy_from_slice(&resp_auth);

@@ -1,4 +1,7 @@
-//! Defaults and precedence: T9, T11, T12 and spec §1.3–§1.8, §2.2.
+//! Defaults and precedence as ldirectord's code has them: global defaults, a number as
+//! checktype meaning combined, the timeouts defaulting to each other, the service and
+//! protocol following the virtual's port, the check port, and per-virtual overrides of
+//! globals.
 
 use super::{assert_clean, assert_warning, ip, ok, one};
 use crate::health::config::{CheckService, CheckType, Forward, HttpMethod};
@@ -362,6 +365,61 @@ fn email_settings_merge() {
     assert_eq!(v.email.alert, "ops@example.com");
     assert_eq!(v.email.frequency, 5);
     assert_eq!(v.email.smtp.as_deref(), Some("mail.example.com"));
+}
+
+/// `smtp=` names a host or address with an optional port; an IPv6 address's colons are not
+/// a port unless it is bracketed. ldirectord would cut each of these at the first `:` (or
+/// reject the bracket), so a note says lvsctl differs.
+#[test]
+fn smtp_servers_with_ports_and_ipv6_addresses() {
+    use crate::health::config::smtp_server;
+    for (written, host, port) in [
+        ("mail.example.com", "mail.example.com", 25),
+        ("mail.example.com:2525", "mail.example.com", 2525),
+        ("192.0.2.25", "192.0.2.25", 25),
+        ("192.0.2.25:587", "192.0.2.25", 587),
+        ("2001:db8::25", "2001:db8::25", 25),
+        ("::1", "::1", 25),
+        ("[2001:db8::25]", "2001:db8::25", 25),
+        ("[2001:db8::25]:2525", "2001:db8::25", 2525),
+    ] {
+        assert_eq!(smtp_server(written), Some((host, port)), "{written}");
+        let v = one(&format!(
+            "smtp={written}\n{}",
+            vs("virtual=192.0.2.1:80", "")
+        ));
+        assert_eq!(v.email.smtp.as_deref(), Some(written));
+    }
+    for bad in [
+        "",
+        "mail:",
+        "mail:0",
+        "mail:65536",
+        "mail:2x",
+        ":25",
+        "[mail]:25",
+        "[2001:db8::25]:",
+        "[2001:db8::25",
+        "[2001:db8::25]x",
+        "mail@host",
+    ] {
+        assert_eq!(smtp_server(bad), None, "{bad}");
+    }
+    assert_clean(&format!(
+        "smtp=mail.example.com\n{}",
+        vs("virtual=192.0.2.1:80", "")
+    ));
+    let text = |smtp: &str| format!("smtp={smtp}\n{}", vs("virtual=192.0.2.1:80", ""));
+    assert_warning(&text("2001:db8::25"), 1, "ldirectord uses only `2001`");
+    assert_warning(&text("mail:2525"), 1, "ldirectord uses only `mail`");
+    assert_warning(&text("[2001:db8::25]:2525"), 1, "ldirectord rejects");
+    // Not a server with a port: read as ldirectord reads it, the rest is junk.
+    assert_warning(&text("mail:abc"), 1, "mail:abc");
+    assert_eq!(one(&text("mail:abc")).email.smtp.as_deref(), Some("mail"));
+    assert_eq!(
+        one(&text("\"[2001:db8::25]:2525\"")).email.smtp.as_deref(),
+        Some("[2001:db8::25]:2525")
+    );
 }
 
 #[test]

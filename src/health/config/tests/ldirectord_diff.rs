@@ -159,6 +159,9 @@ const CASES: &[(&str, &str, bool)] = &[
         false,
     ),
     ("smtp-quoted", "smtp=\"mail.example.com\"\n", true),
+    ("smtp-host-port", "smtp=mail.example.com:2525\n", false),
+    ("smtp-v6", "smtp=2001:db8::25\n", false),
+    ("smtp-bracketed-v6-port", "smtp=[2001:db8::25]:2525\n", true),
     (
         "netmask-prefix-v4",
         "virtual=127.0.0.1:80\n    real=127.0.0.2:80 gate\n    netmask=24\n",
