@@ -51,7 +51,7 @@ pub fn health_main(args: Vec<OsString>) -> ExitCode {
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let factory = || -> crate::health::daemon::BackendFactory { Box::new(backend::open) };
+    let factory = || -> crate::ipvs::BackendFactory { Box::new(backend::open) };
     ExitCode::from(crate::health::cli::main(&args, factory))
 }
 
@@ -59,7 +59,7 @@ pub fn health_main(args: Vec<OsString>) -> ExitCode {
 pub fn top_main(args: &modern::args::TopArgs) -> anyhow::Result<ExitCode> {
     let interval = crate::tui::parse_interval(&args.interval)
         .map_err(|e| anyhow::anyhow!("invalid --interval `{}`: {e}", args.interval))?;
-    let factory: crate::tui::BackendFactory = Box::new(backend::open);
+    let factory: crate::ipvs::BackendFactory = Box::new(backend::open);
     let sources = crate::tui::Sources {
         factory,
         health: Box::new(crate::health::status::SocketHealth::default()),

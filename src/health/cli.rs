@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 use crate::health::config::{
     ConfigLocation, check_config_file, check_config_file_strict, locate_config,
 };
-use crate::health::daemon::{self, BackendFactory, Console, DaemonOptions, Notifier};
+use crate::health::daemon::{self, Console, DaemonOptions, Notifier};
 use crate::health::status;
+use crate::ipvs::BackendFactory;
 
 const COMMANDS: [&str; 7] = [
     "start",

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::ipvsadm::names::Resolver;
-use crate::ipvs::{Backend, IpvsError};
+use crate::ipvs::{Backend, BackendFactory, IpvsError};
 
 use super::apply::{self, DrainOptions};
 use super::ipvsadm_lines::IpvsadmLines;
@@ -21,9 +21,6 @@ use super::plan::{self, PlanOptions};
 use super::render;
 use super::report::{self, Positions};
 use super::source::Finding;
-
-/// Opens the kernel backend (called at most once, after the file proved valid).
-pub type BackendFactory<'a> = dyn FnMut() -> Result<Box<dyn Backend>, IpvsError> + 'a;
 
 /// Standard output and error, injectable for tests.
 pub struct Streams<'a> {
@@ -148,8 +145,9 @@ pub fn check(files: &[PathBuf], resolver: &dyn Resolver, io: &mut Streams<'_>) -
     code
 }
 
+/// Opens the backend: once, and only after the file proved valid.
 fn open_and_list(
-    open: &mut BackendFactory<'_>,
+    open: &mut BackendFactory,
     io: &mut Streams<'_>,
 ) -> Option<(Box<dyn Backend>, Vec<crate::ipvs::model::ServiceEntry>)> {
     let mut backend = match open() {
@@ -190,7 +188,7 @@ fn print_plan(io: &mut Streams<'_>, plan: &plan::Plan, file: &str, json: bool) {
 pub fn diff(
     opts: &DiffOptions,
     resolver: &dyn Resolver,
-    open: &mut BackendFactory<'_>,
+    open: &mut BackendFactory,
     io: &mut Streams<'_>,
 ) -> i32 {
     let Some(rules) = load_valid(&opts.file, resolver, io) else {
@@ -217,7 +215,7 @@ pub fn diff(
 pub fn apply(
     opts: &ApplyOptions,
     resolver: &dyn Resolver,
-    open: &mut BackendFactory<'_>,
+    open: &mut BackendFactory,
     io: &mut Streams<'_>,
 ) -> i32 {
     let Some(rules) = load_valid(&opts.file, resolver, io) else {
@@ -370,8 +368,8 @@ fn with_stdio<T>(f: impl FnOnce(&mut Streams<'_>) -> T) -> T {
     result
 }
 
-fn kernel() -> Result<Box<dyn Backend>, IpvsError> {
-    crate::cli::backend::open()
+fn kernel() -> BackendFactory {
+    Box::new(crate::cli::backend::open)
 }
 
 /// `lvsctl check` on the real system: system name lookups, stdout/stderr.
@@ -383,11 +381,11 @@ pub fn check_main(files: &[PathBuf]) -> i32 {
 /// `lvsctl diff` against the kernel.
 pub fn diff_main(opts: &DiffOptions) -> i32 {
     let resolver = crate::cli::ipvsadm::nss::SystemResolver::new();
-    with_stdio(|io| diff(opts, &resolver, &mut kernel, io))
+    with_stdio(|io| diff(opts, &resolver, &mut kernel(), io))
 }
 
 /// `lvsctl apply` against the kernel.
 pub fn apply_main(opts: &ApplyOptions) -> i32 {
     let resolver = crate::cli::ipvsadm::nss::SystemResolver::new();
-    with_stdio(|io| apply(opts, &resolver, &mut kernel, io))
+    with_stdio(|io| apply(opts, &resolver, &mut kernel(), io))
 }

@@ -28,7 +28,9 @@ pub mod view;
 
 pub use action::{Action, Command};
 pub use app::App;
-pub use collector::{BackendFactory, Sources};
+pub use collector::Sources;
+
+use crate::ipvs::BackendFactory;
 pub use health::{HealthMap, HealthSource, HealthState, HealthStatus, NoHealth};
 pub use options::{TopOptions, options, parse_interval};
 pub use runtime::run_with;
@@ -44,7 +46,7 @@ pub use names::EtcResolver;
 /// IPVS. From `main`, for `lvsctl top [--interval D] [--read-only] [-n]`:
 ///
 /// ```ignore
-/// let factory: lvsctl::tui::BackendFactory =
+/// let factory: lvsctl::ipvs::BackendFactory =
 ///     Box::new(|| Ok(Box::new(NetlinkBackend::open()?) as Box<dyn Backend>));
 /// lvsctl::tui::run(factory, lvsctl::tui::options(interval, read_only, numeric))
 /// ```

@@ -15,12 +15,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use crate::health::daemon::plan::{Desired, plan};
-use crate::ipvs::backend::{Backend, Op};
+use crate::ipvs::backend::{Backend, BackendFactory, Op};
 use crate::ipvs::error::IpvsError;
 use crate::ipvs::model::{DestKey, ServiceEntry, ServiceKey};
-
-/// Opens the backend on the kernel thread.
-pub type BackendFactory = Box<dyn FnOnce() -> Result<Box<dyn Backend>, IpvsError> + Send>;
 
 /// What one cycle did.
 #[derive(Debug, Clone, Default)]
@@ -47,7 +44,7 @@ pub struct KernelHandle {
 
 impl KernelHandle {
     /// Starts the thread and waits until the factory has opened the backend.
-    pub fn start(factory: BackendFactory) -> Result<Self, IpvsError> {
+    pub fn start(mut factory: BackendFactory) -> Result<Self, IpvsError> {
         let (tx, rx) = mpsc::channel::<Request>();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(), IpvsError>>();
         thread::Builder::new()
@@ -342,51 +339,6 @@ mod tests {
         assert_eq!((r.ops, r.errors.len()), (1, 0));
     }
 
-    /// Records which reads a cycle makes, passing everything to the fake.
-    struct Counting {
-        inner: FakeBackend,
-        service_dumps: usize,
-        dest_reads: Vec<ServiceKey>,
-    }
-
-    impl Backend for Counting {
-        fn info(&mut self) -> crate::ipvs::error::Result<crate::ipvs::model::Info> {
-            self.inner.info()
-        }
-        fn services(&mut self) -> crate::ipvs::error::Result<Vec<Service>> {
-            self.service_dumps += 1;
-            self.inner.services()
-        }
-        fn service(&mut self, key: &ServiceKey) -> crate::ipvs::error::Result<Service> {
-            self.inner.service(key)
-        }
-        fn dests(&mut self, key: &ServiceKey) -> crate::ipvs::error::Result<Vec<Dest>> {
-            self.dest_reads.push(*key);
-            self.inner.dests(key)
-        }
-        fn timeouts(&mut self) -> crate::ipvs::error::Result<crate::ipvs::model::Timeouts> {
-            self.inner.timeouts()
-        }
-        fn daemons(&mut self) -> crate::ipvs::error::Result<Vec<crate::ipvs::model::SyncDaemon>> {
-            self.inner.daemons()
-        }
-        fn apply(&mut self, ops: &[Op]) -> Vec<crate::ipvs::error::Result<()>> {
-            self.inner.apply(ops)
-        }
-        fn connections(
-            &mut self,
-            sink: &mut dyn FnMut(crate::ipvs::model::Connection) -> bool,
-        ) -> crate::ipvs::error::Result<()> {
-            self.inner.connections(sink)
-        }
-        fn global_stats(&mut self) -> crate::ipvs::error::Result<crate::ipvs::model::GlobalStats> {
-            self.inner.global_stats()
-        }
-        fn sysctls(&mut self) -> crate::ipvs::error::Result<Vec<(String, String)>> {
-            self.inner.sysctls()
-        }
-    }
-
     #[test]
     fn a_cycle_reads_only_the_owned_services() {
         let mut fake = FakeBackend::new();
@@ -403,21 +355,17 @@ mod tests {
             }))
             .collect();
         assert!(fake.apply(&ops).iter().all(Result::is_ok));
-        let mut reads = Counting {
-            inner: fake,
-            service_dumps: 0,
-            dest_reads: Vec::new(),
-        };
         let d = desired(&[Some(Health::Up); 3]);
-        let r = sync_once(&mut reads, &d);
+        let r = sync_once(&mut fake, &d);
         assert_eq!((r.ops, r.errors.len()), (4, 0), "{:?}", r.errors);
-        let r = sync_once(&mut reads, &d);
+        let r = sync_once(&mut fake, &d);
         assert_eq!(r.ops, 0);
         let owned = d.virtuals[0].service.key;
-        assert_eq!(reads.service_dumps, 0);
-        assert_eq!(reads.dest_reads, vec![owned]); // the first cycle found no service
+        assert_eq!(fake.reads().services, 0);
+        // The first cycle found no service; the second read the owned one's dests only.
+        assert_eq!((fake.reads().dests, fake.dest_reads_of(&owned)), (1, 1));
         // The foreign service is intact and absent from the weights.
-        assert_eq!(reads.inner.dests(&foreign).unwrap().len(), 200);
+        assert_eq!(fake.dests(&foreign).unwrap().len(), 200);
         assert!(r.weights.keys().all(|(k, _)| *k == owned));
     }
 
@@ -476,24 +424,20 @@ mod tests {
 
     #[test]
     fn a_cycle_soon_after_another_plans_on_its_snapshot() {
-        let mut reads = Counting {
-            inner: FakeBackend::new(),
-            service_dumps: 0,
-            dest_reads: Vec::new(),
-        };
+        let mut fake = FakeBackend::new();
         let mut snap = Snapshot::default();
         let t0 = Instant::now();
         let mut healths = vec![Some(Health::Up); 5];
         let d = desired(&healths);
         let key = d.virtuals[0].service.key;
-        snap.sync(&mut reads, &d, t0); // service absent: created
-        let r = snap.sync(&mut reads, &d, t0 + Duration::from_millis(10));
+        snap.sync(&mut fake, &d, t0); // service absent: created
+        let r = snap.sync(&mut fake, &d, t0 + Duration::from_millis(10));
         assert_eq!(r.ops, 0);
-        assert_eq!(reads.dest_reads.len(), 0, "the snapshot knew the service");
+        assert_eq!(fake.reads().dests, 0, "the snapshot knew the service");
         // A failure 0.5 s later goes out without a read, and the weights follow it.
         healths[2] = Some(Health::Down);
         let r = snap.sync(
-            &mut reads,
+            &mut fake,
             &desired(&healths),
             t0 + Duration::from_millis(500),
         );
@@ -501,18 +445,16 @@ mod tests {
             r.messages,
             ["Deleted real server: 10.1.0.3:80 (10.0.0.1:80)"]
         );
-        assert_eq!(reads.dest_reads.len(), 0);
+        assert_eq!(fake.reads().dests, 0);
         assert_eq!(r.weights.len(), 4);
         // Drift behind our back is seen by the first cycle after MAX_SNAPSHOT_AGE.
         assert!(
-            reads
-                .inner
-                .apply_one(&Op::DelDest(key, d.virtuals[0].reals[0].dest.key()))
+            fake.apply_one(&Op::DelDest(key, d.virtuals[0].reals[0].dest.key()))
                 .is_ok()
         );
         let late = t0 + MAX_SNAPSHOT_AGE;
-        let r = snap.sync(&mut reads, &desired(&healths), late);
-        assert_eq!(reads.dest_reads, vec![key]);
+        let r = snap.sync(&mut fake, &desired(&healths), late);
+        assert_eq!((fake.reads().dests, fake.dest_reads_of(&key)), (1, 1));
         assert_eq!(
             r.messages,
             ["Added real server: 10.1.0.1:80 (10.0.0.1:80) (Weight set to 1)"]
@@ -522,29 +464,25 @@ mod tests {
 
     #[test]
     fn a_refused_op_makes_the_next_cycle_read_again() {
-        let mut reads = Counting {
-            inner: FakeBackend::new(),
-            service_dumps: 0,
-            dest_reads: Vec::new(),
-        };
+        let mut fake = FakeBackend::new();
         let mut snap = Snapshot::default();
         let t0 = Instant::now();
         let mut healths = vec![Some(Health::Up); 3];
-        snap.sync(&mut reads, &desired(&healths), t0);
+        snap.sync(&mut fake, &desired(&healths), t0);
         // Someone deletes the real behind our back; our delete then fails (ENOENT)...
         let d = desired(&healths);
         let key = d.virtuals[0].service.key;
         let real = d.virtuals[0].reals[1].dest.key();
-        assert!(reads.inner.apply_one(&Op::DelDest(key, real)).is_ok());
+        assert!(fake.apply_one(&Op::DelDest(key, real)).is_ok());
         healths[1] = Some(Health::Down);
         let soon = t0 + Duration::from_millis(100);
-        let r = snap.sync(&mut reads, &desired(&healths), soon);
+        let r = snap.sync(&mut fake, &desired(&healths), soon);
         assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
-        assert!(reads.dest_reads.is_empty());
+        assert_eq!(fake.reads().dests, 0);
         // ... and the next cycle, however soon, reads the kernel and has nothing left to do.
-        let r = snap.sync(&mut reads, &desired(&healths), soon);
+        let r = snap.sync(&mut fake, &desired(&healths), soon);
         assert_eq!((r.ops, r.errors.len()), (0, 0));
-        assert_eq!(reads.dest_reads, vec![key]);
+        assert_eq!((fake.reads().dests, fake.dest_reads_of(&key)), (1, 1));
         assert_eq!(r.weights.len(), 2);
     }
 }

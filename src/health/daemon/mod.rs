@@ -23,7 +23,6 @@ mod run;
 pub mod syslog;
 pub mod tasks;
 
-pub use kernel::BackendFactory;
 pub use log::Console;
 pub use notify::Notifier;
 pub use run::{DaemonError, DaemonOptions, run, run_config_check};

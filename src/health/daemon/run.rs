@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use super::alert::DaemonStatus;
 use super::execute::{InstanceCmd, Launcher, on_reload};
-use super::kernel::{BackendFactory, KernelHandle, SyncReport};
+use super::kernel::{KernelHandle, SyncReport};
 use super::log::{Console, Logger};
 use super::notices::Notices;
 use super::notify::Notifier;
@@ -22,6 +22,7 @@ use super::reverse::{self, ReverseNames, ReverseResolver, SystemResolver};
 use super::tasks::{self, CheckJob};
 use crate::health::config::{Config, ConfigLocation, SystemEnv, parse_config, render};
 use crate::health::status::{self, StatusReport};
+use crate::ipvs::BackendFactory;
 use crate::ipvs::error::IpvsError;
 use crate::ipvs::model::{DestKey, ServiceKey};
 

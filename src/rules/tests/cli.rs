@@ -1,21 +1,18 @@
 //! The three commands end to end against the kernel-faithful FakeBackend: exit codes,
 //! zero writes on a no-op apply, error injection with rollback, the lock.
 
-use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::rc::Rc;
 
 use super::plan::{LIVE, WANT};
-use super::shared::Shared;
 use crate::cli::ipvsadm::names::NoNames;
-use crate::ipvs::fake::FakeBackend;
+use crate::ipvs::fake::SharedFake;
 use crate::ipvs::model::{Dest, ServiceEntry};
-use crate::ipvs::{Backend, IpvsError, Op, Result};
+use crate::ipvs::{Backend, BackendFactory, Op};
 use crate::rules::cli::{ApplyOptions, DiffOptions, Streams, apply, check, diff};
 
 struct World {
-    fake: Rc<RefCell<FakeBackend>>,
+    fake: SharedFake,
     dir: PathBuf,
 }
 
@@ -23,12 +20,12 @@ impl World {
     fn new(name: &str, live: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("lvsctl-rules-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let fake = Rc::new(RefCell::new(FakeBackend::new()));
+        let fake = SharedFake::default();
         let world = Self { fake, dir };
         let seed = world.file("seed", live);
         let (code, _, err) = world.apply(ApplyOptions::new(seed));
         assert_eq!(code, 0, "{err}");
-        world.fake.borrow_mut().reset_write_log();
+        world.fake.lock().reset_write_log();
         world
     }
 
@@ -39,7 +36,7 @@ impl World {
     }
 
     fn table(&self) -> Vec<ServiceEntry> {
-        let mut t = self.fake.borrow_mut().entries().unwrap();
+        let mut t = self.fake.lock().entries().unwrap();
         t.sort_by_key(|e| e.service.key);
         for e in &mut t {
             e.dests.sort_by_key(Dest::key);
@@ -49,11 +46,10 @@ impl World {
 
     fn run(
         &self,
-        f: impl FnOnce(&mut Streams<'_>, &mut dyn FnMut() -> Result<Box<dyn Backend>, IpvsError>) -> i32,
+        f: impl FnOnce(&mut Streams<'_>, &mut BackendFactory) -> i32,
     ) -> (i32, String, String) {
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let fake = self.fake.clone();
-        let mut open = move || Ok(Box::new(Shared::new(fake.clone())) as Box<dyn Backend>);
+        let mut open = self.fake.factory();
         let code = f(
             &mut Streams {
                 out: &mut out,
@@ -83,7 +79,7 @@ impl World {
     }
 
     fn writes(&self) -> usize {
-        self.fake.borrow().writes_applied()
+        self.fake.lock().writes_applied()
     }
 }
 
@@ -141,7 +137,7 @@ fn diff_exit_codes_and_no_op_apply_writes_nothing() {
     assert_eq!(code, 0, "{err}");
     assert!(out.ends_with("Applied: 6 kernel writes.\n"), "{out}");
     assert_eq!(w.writes(), 6);
-    w.fake.borrow_mut().reset_write_log();
+    w.fake.lock().reset_write_log();
     let (code, out, _) = w.apply(ApplyOptions::new(&want));
     assert_eq!((code, w.writes()), (0, 0), "{out}");
     assert_eq!(w.diff(want, false).0, 0);
@@ -171,7 +167,7 @@ fn kernel_error_midway_with_rollback_restores_the_table() {
         let _ = writeln!(text, "-a -t 10.9.0.{i}:80 -r 192.168.9.{i}:80 -m");
     }
     let want = w.file("want", &text);
-    w.fake.borrow_mut().fail_next_op_matching(
+    w.fake.lock().fail_next_op_matching(
         |op| matches!(op, Op::AddService(s) if s.key.to_string() == "TCP 10.9.0.10:80"),
         libc::ENOENT,
     );
@@ -197,7 +193,7 @@ fn without_rollback_the_report_says_what_stayed() {
     let w = World::new("norollback", LIVE);
     let want = w.file("want", WANT);
     w.fake
-        .borrow_mut()
+        .lock()
         .fail_next_op_matching(|op| matches!(op, Op::AddDest(..)), libc::EINVAL);
     let (code, out, err) = w.apply(ApplyOptions {
         json: true,

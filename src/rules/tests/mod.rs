@@ -6,7 +6,6 @@ mod cli;
 mod load;
 mod plan;
 mod prop;
-mod shared;
 
 use crate::cli::ipvsadm::names::NoNames;
 use crate::rules::ipvsadm_lines::IpvsadmLines;
