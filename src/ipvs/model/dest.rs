@@ -184,11 +184,70 @@ impl Dest {
 
     /// True when the configurable parts are equal (counters and rates ignored).
     pub fn same_config(&self, other: &Self) -> bool {
-        self.key() == other.key()
-            && self.fwd == other.fwd
-            && self.weight == other.weight
-            && self.u_threshold == other.u_threshold
-            && self.l_threshold == other.l_threshold
-            && self.tunnel == other.tunnel
+        self.key() == other.key() && !DestField::ALL.iter().any(|f| f.differs(self, other))
+    }
+
+    /// The fields an edit from `self` to `to` would change, in [`DestField::ALL`] order.
+    pub fn changed_fields(&self, to: &Self) -> Vec<DestField> {
+        DestField::ALL
+            .into_iter()
+            .filter(|f| f.differs(self, to))
+            .collect()
+    }
+}
+
+/// What SET_DEST replaces, field by field: the one list both [`Dest::same_config`] and
+/// "what does this edit change" are made of. The address and port are not here: they are
+/// the real server's identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DestField {
+    Forward,
+    Weight,
+    UThreshold,
+    LThreshold,
+    Tunnel,
+}
+
+impl DestField {
+    /// Every field, in the order reports list them.
+    pub const ALL: [Self; 5] = [
+        Self::Forward,
+        Self::Weight,
+        Self::UThreshold,
+        Self::LThreshold,
+        Self::Tunnel,
+    ];
+
+    /// Whether `a` and `b` differ in this field.
+    pub fn differs(self, a: &Dest, b: &Dest) -> bool {
+        match self {
+            Self::Forward => a.fwd != b.fwd,
+            Self::Weight => a.weight != b.weight,
+            Self::UThreshold => a.u_threshold != b.u_threshold,
+            Self::LThreshold => a.l_threshold != b.l_threshold,
+            Self::Tunnel => a.tunnel != b.tunnel,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_fields_lists_every_field_in_order_and_ignores_counters() {
+        let a = Dest::new("10.0.0.2".parse().unwrap(), 80);
+        let mut b = a.clone();
+        b.active_conns = 7;
+        b.stats.conns = 9;
+        assert!(a.same_config(&b));
+        b.fwd = ForwardMethod::Tunnel;
+        b.weight = 0;
+        b.u_threshold = 10;
+        b.l_threshold = 5;
+        b.tunnel.port = 6080;
+        assert_eq!(a.changed_fields(&b), DestField::ALL);
+        assert!(!a.same_config(&b));
     }
 }

@@ -17,8 +17,10 @@ mod service;
 mod stats;
 
 pub use conn::Connection;
-pub use dest::{Dest, DestKey, ForwardMethod, Tunnel, TunnelCsum, TunnelType};
+pub use dest::{Dest, DestField, DestKey, ForwardMethod, Tunnel, TunnelCsum, TunnelType};
 pub use family::{AddressFamily, Protocol};
 pub use global::{DaemonRole, Info, SyncDaemon, Timeouts};
-pub use service::{Netmask, Scheduler, Service, ServiceEntry, ServiceFlags, ServiceKey};
+pub use service::{
+    Netmask, Scheduler, Service, ServiceEntry, ServiceField, ServiceFlags, ServiceKey,
+};
 pub use stats::{GlobalStats, Rates, Stats};

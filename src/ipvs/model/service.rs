@@ -223,12 +223,51 @@ impl Service {
     /// True when the configurable parts are equal (counters, rates and the kernel's HASHED
     /// bit are ignored). This is what "unchanged" means to diff/apply and to health.
     pub fn same_config(&self, other: &Self) -> bool {
-        self.key == other.key
-            && self.scheduler == other.scheduler
-            && self.flags.configured() == other.flags.configured()
-            && self.timeout == other.timeout
-            && self.netmask == other.netmask
-            && self.pe_name == other.pe_name
+        self.key == other.key && !ServiceField::ALL.iter().any(|f| f.differs(self, other))
+    }
+
+    /// The fields an edit from `self` to `to` would change, in [`ServiceField::ALL`] order.
+    pub fn changed_fields(&self, to: &Self) -> Vec<ServiceField> {
+        ServiceField::ALL
+            .into_iter()
+            .filter(|f| f.differs(self, to))
+            .collect()
+    }
+}
+
+/// What SET_SERVICE replaces, field by field: the one list both "is this service
+/// unchanged" ([`Service::same_config`]) and "what does this edit change" (rules plans,
+/// their reports) are made of. The key is not here: a new key is a new service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceField {
+    Scheduler,
+    Flags,
+    Timeout,
+    Netmask,
+    Pe,
+}
+
+impl ServiceField {
+    /// Every field, in the order reports list them.
+    pub const ALL: [Self; 5] = [
+        Self::Scheduler,
+        Self::Flags,
+        Self::Timeout,
+        Self::Netmask,
+        Self::Pe,
+    ];
+
+    /// Whether `a` and `b` differ in this field. The kernel's HASHED bit is not
+    /// configuration, so flags compare without it.
+    pub fn differs(self, a: &Service, b: &Service) -> bool {
+        match self {
+            Self::Scheduler => a.scheduler != b.scheduler,
+            Self::Flags => a.flags.configured() != b.flags.configured(),
+            Self::Timeout => a.timeout != b.timeout,
+            Self::Netmask => a.netmask != b.netmask,
+            Self::Pe => a.pe_name != b.pe_name,
+        }
     }
 }
 
@@ -266,5 +305,22 @@ mod tests {
         assert!(a.same_config(&b));
         b.timeout = 1;
         assert!(!a.same_config(&b));
+        assert_eq!(a.changed_fields(&b), [ServiceField::Timeout]);
+    }
+
+    #[test]
+    fn changed_fields_lists_every_field_in_order() {
+        let a = Service::new(ServiceKey::Fwmark {
+            af: AddressFamily::Inet,
+            mark: 1,
+        });
+        let mut b = a.clone();
+        b.scheduler = Scheduler::new("rr");
+        b.flags.0 |= ServiceFlags::PERSISTENT;
+        b.timeout = 300;
+        b.netmask = Netmask::V4(Ipv4Addr::new(255, 255, 255, 0));
+        b.pe_name = Some("sip".to_owned());
+        assert_eq!(a.changed_fields(&b), ServiceField::ALL);
+        assert!(b.changed_fields(&b).is_empty());
     }
 }
