@@ -13,12 +13,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use lvsctl::cli::ipvsadm::names::NoNames;
 use lvsctl::ipvs::model::{
     Connection, Dest, GlobalStats, Info, Service, ServiceEntry, ServiceKey, SyncDaemon, Timeouts,
 };
 use lvsctl::ipvs::wire::{self, frame};
 use lvsctl::ipvs::{Backend, BackendFactory, IpvsError, Op, Result};
+use lvsctl::names::NoNames;
 use lvsctl::rules::cli::{ApplyOptions, Streams, apply};
 
 /// An empty table whose writes go into a buffer instead of a socket.

@@ -7,5 +7,6 @@
 pub mod cli;
 pub mod health;
 pub mod ipvs;
+pub mod names;
 pub mod rules;
 pub mod tui;

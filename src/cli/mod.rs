@@ -25,7 +25,7 @@ pub fn ipvsadm_main(argv: Vec<OsString>) -> ExitCode {
 /// Give an ipvsadm run the process's standard streams (stdout buffered like C stdio when
 /// it is not a terminal) and the system resolver.
 fn with_ipvsadm_io(argv0: &str, body: impl FnOnce(&mut ipvsadm::exec::Io<'_>) -> u8) -> ExitCode {
-    let resolver = ipvsadm::nss::SystemResolver::new();
+    let resolver = crate::names::SystemResolver::new();
     let mut stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
@@ -63,7 +63,7 @@ pub fn top_main(args: &modern::args::TopArgs) -> anyhow::Result<ExitCode> {
     let sources = crate::tui::Sources {
         factory,
         health: Box::new(crate::health::status::SocketHealth::default()),
-        resolver: Box::new(crate::tui::EtcResolver::load()),
+        resolver: Box::new(crate::names::FilesResolver::load()),
     };
     crate::tui::run_with(
         sources,

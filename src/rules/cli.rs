@@ -8,8 +8,8 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::ipvsadm::names::Resolver;
 use crate::ipvs::{Backend, BackendFactory, IpvsError};
+use crate::names::Resolver;
 
 use super::apply::{self, DrainOptions};
 use super::ipvsadm_lines::IpvsadmLines;
@@ -374,18 +374,18 @@ fn kernel() -> BackendFactory {
 
 /// `lvsctl check` on the real system: system name lookups, stdout/stderr.
 pub fn check_main(files: &[PathBuf]) -> i32 {
-    let resolver = crate::cli::ipvsadm::nss::SystemResolver::new();
+    let resolver = crate::names::SystemResolver::new();
     with_stdio(|io| check(files, &resolver, io))
 }
 
 /// `lvsctl diff` against the kernel.
 pub fn diff_main(opts: &DiffOptions) -> i32 {
-    let resolver = crate::cli::ipvsadm::nss::SystemResolver::new();
+    let resolver = crate::names::SystemResolver::new();
     with_stdio(|io| diff(opts, &resolver, &mut kernel(), io))
 }
 
 /// `lvsctl apply` against the kernel.
 pub fn apply_main(opts: &ApplyOptions) -> i32 {
-    let resolver = crate::cli::ipvsadm::nss::SystemResolver::new();
+    let resolver = crate::names::SystemResolver::new();
     with_stdio(|io| apply(opts, &resolver, &mut kernel(), io))
 }

@@ -15,8 +15,8 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::cli::ipvsadm::names::Resolver;
 use crate::ipvs::{Backend, BackendFactory, IpvsError, ServiceEntry, ServiceKey};
+use crate::names::Resolver;
 use crate::tui::action::{Action, Command};
 use crate::tui::conns::{Accumulator, ConnQuery};
 use crate::tui::health::HealthSource;
@@ -31,7 +31,7 @@ pub struct Sources {
     /// Called on the collector thread, and again after IPVS could not be reached.
     pub factory: BackendFactory,
     pub health: Box<dyn HealthSource + Send>,
-    pub resolver: Box<dyn Resolver + Send>,
+    pub resolver: Box<dyn Resolver>,
 }
 
 /// Flags the UI thread raises to steer a collector that may be deep inside a long read.

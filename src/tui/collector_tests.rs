@@ -7,15 +7,15 @@ use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::cli::ipvsadm::names::NoNames;
 use crate::ipvs::fake::SharedFake;
 use crate::ipvs::{Backend, BackendFactory, DestKey, IpvsError, Op};
+use crate::names::FilesResolver;
+use crate::names::NoNames;
 use crate::tui::action::{Action, Command};
 use crate::tui::app::{Mode, View};
 use crate::tui::collector::{self, Signals, Sources};
 use crate::tui::health::{HealthMap, HealthSource, HealthState, HealthStatus, NoHealth};
 use crate::tui::keymap::map_key;
-use crate::tui::names::EtcResolver;
 use crate::tui::snapshot::CollectError;
 use crate::tui::testdata::{app, director, ip, web};
 use crate::tui::update::update;
@@ -226,7 +226,7 @@ fn unreachable_ipvs_is_reported_then_retried_with_health_and_names() {
             Ok(Box::new(director()) as Box<dyn Backend>)
         }
     });
-    let resolver = EtcResolver::from_text("10.0.1.1 web1\n", "http 80/tcp\n");
+    let resolver = FilesResolver::from_text("10.0.1.1 web1\n", "http 80/tcp\n");
     let sources = Sources {
         factory,
         health: Box::new(OneDown),

@@ -3,6 +3,4 @@
 pub mod clap_def;
 pub mod exec;
 pub mod format;
-pub mod names;
-pub mod nss;
 pub mod parse;

@@ -18,13 +18,14 @@ use super::log::{Console, Logger};
 use super::notices::Notices;
 use super::notify::Notifier;
 use super::registry::{CheckId, Registry, Report};
-use super::reverse::{self, ReverseNames, ReverseResolver, SystemResolver};
+use super::reverse::{self, ReverseNames};
 use super::tasks::{self, CheckJob};
 use crate::health::config::{Config, ConfigLocation, SystemEnv, parse_config, render};
 use crate::health::status::{self, StatusReport};
 use crate::ipvs::BackendFactory;
 use crate::ipvs::error::IpvsError;
 use crate::ipvs::model::{DestKey, ServiceKey};
+use crate::names::{Resolver, SystemResolver};
 
 #[derive(Debug, Error)]
 pub enum DaemonError {
@@ -58,7 +59,7 @@ pub struct DaemonOptions {
     /// How `execute=` instances are run; None = this executable.
     pub launcher: Option<Launcher>,
     /// Reverse lookups for the maintenance directory (the system resolver).
-    pub resolver: Arc<dyn ReverseResolver>,
+    pub resolver: Arc<dyn Resolver>,
 }
 
 impl DaemonOptions {
@@ -76,7 +77,7 @@ impl DaemonOptions {
             sendmail: PathBuf::from(super::mail::SENDMAIL),
             shutdown: None,
             launcher: None,
-            resolver: Arc::new(SystemResolver),
+            resolver: Arc::new(SystemResolver::new()),
         }
     }
 

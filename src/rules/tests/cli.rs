@@ -5,10 +5,10 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use super::plan::{LIVE, WANT};
-use crate::cli::ipvsadm::names::NoNames;
 use crate::ipvs::fake::SharedFake;
 use crate::ipvs::model::{Dest, ServiceEntry};
 use crate::ipvs::{Backend, BackendFactory, Op};
+use crate::names::NoNames;
 use crate::rules::cli::{ApplyOptions, DiffOptions, Streams, apply, check, diff};
 
 struct World {

@@ -7,7 +7,7 @@ mod load;
 mod plan;
 mod prop;
 
-use crate::cli::ipvsadm::names::NoNames;
+use crate::names::NoNames;
 use crate::rules::ipvsadm_lines::IpvsadmLines;
 use crate::rules::lint::lint;
 use crate::rules::load::{Loaded, load};

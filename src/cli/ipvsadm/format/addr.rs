@@ -7,7 +7,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use crate::cli::ipvsadm::names::Resolver;
+use crate::names::Resolver;
 
 /// Largest name `addrport_to_anyname` can produce (60-byte buffer including the NUL).
 const NAME_MAX: usize = 59;
@@ -82,7 +82,7 @@ pub(super) fn push_left(line: &mut Vec<u8>, bytes: &[u8], width: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::ipvsadm::names::NoNames;
+    use crate::names::NoNames;
 
     #[test]
     fn ipv6_text_matches_inet_ntop() {

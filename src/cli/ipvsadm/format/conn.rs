@@ -7,8 +7,8 @@
 use std::io::{self, Write};
 
 use super::addr::{addrport, push_left};
-use crate::cli::ipvsadm::names::Resolver;
 use crate::ipvs::model::Connection;
+use crate::names::Resolver;
 
 /// `IPVS connection entries` and the column titles (wider with `--persistent-conn`).
 pub fn write_conn_header(out: &mut dyn Write, persistent_conn: bool) -> io::Result<()> {

@@ -12,8 +12,8 @@ use super::addr::push_left;
 use super::number::{low32, push_largenum};
 use super::service::{dest_name, fwd_name, is_tunnel, listing_name, push_default_line};
 use super::sort::{sorted_dests, sorted_entries};
-use crate::cli::ipvsadm::names::Resolver;
 use crate::ipvs::model::{Dest, Info, Service, ServiceEntry, TunnelCsum, TunnelType};
+use crate::names::Resolver;
 
 /// Which columns a listing shows (`--stats`, `--rate`, ... or none of them).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

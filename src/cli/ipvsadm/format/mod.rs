@@ -2,7 +2,7 @@
 //!
 //! Everything here is a pure function over the `ipvs::model` types that writes bytes into a
 //! `std::io::Write`. Nothing talks to the kernel or to NSS: name lookups go through the
-//! [`Resolver`](super::names::Resolver) trait (pass [`NoNames`](super::names::NoNames) for
+//! [`Resolver`](crate::names::Resolver) trait (pass [`NoNames`](crate::names::NoNames) for
 //! `-n`, which yields exactly ipvsadm's numeric rendering). Output is written as bytes, not
 //! `str`, because ipvsadm cuts names at byte offsets (33/28/59) and pads with `printf`, which
 //! counts bytes.

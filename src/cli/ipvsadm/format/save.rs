@@ -11,8 +11,8 @@ use super::service::{
     dest_name, fwd_switch, is_tunnel, mask_text, pe_name, rule_name, sched_flags,
 };
 use super::sort::{sorted_dests, sorted_entries};
-use crate::cli::ipvsadm::names::Resolver;
 use crate::ipvs::model::{Dest, Service, ServiceEntry, TunnelCsum, TunnelType};
+use crate::names::Resolver;
 
 /// The whole table; `entries` in kernel order. An empty table writes nothing.
 pub fn write_save(

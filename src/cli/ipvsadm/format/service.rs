@@ -8,8 +8,8 @@ use std::io::Write as _;
 use std::net::Ipv4Addr;
 
 use super::addr::{addrport, cut, services_proto};
-use crate::cli::ipvsadm::names::Resolver;
 use crate::ipvs::model::{AddressFamily, Dest, Service, ServiceFlags, ServiceKey};
+use crate::names::Resolver;
 
 /// Listings keep only this many bytes of an IPv4 service column (`svc_name[33] = 0`).
 const SVC_CUT: usize = 33;

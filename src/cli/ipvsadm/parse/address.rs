@@ -7,8 +7,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::numbers;
-use crate::cli::ipvsadm::names::Resolver;
 use crate::ipvs::model::Protocol;
+use crate::names::{Family, Resolver};
 
 /// What a `HOST[:PORT]` argument parsed to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,9 +62,12 @@ pub fn host_port(s: &str, protocol: Option<Protocol>, resolver: &dyn Resolver) -
 
 /// `inet_aton`, then a forward lookup (gethostbyname: IPv4 results only).
 pub fn ipv4_host(name: &str, resolver: &dyn Resolver) -> Option<Ipv4Addr> {
-    numbers::inet_aton(name)
-        .map(Ipv4Addr::from)
-        .or_else(|| resolver.host_addr(name))
+    numbers::inet_aton(name).map(Ipv4Addr::from).or_else(|| {
+        match resolver.host_addr(name, Family::V4)? {
+            IpAddr::V4(v4) => Some(v4),
+            IpAddr::V6(_) => None,
+        }
+    })
 }
 
 /// A port number 0..=65535, else a service name for the current protocol.
@@ -79,7 +82,7 @@ fn port(text: &str, protocol: Option<Protocol>, resolver: &dyn Resolver) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::ipvsadm::names::NoNames;
+    use crate::names::NoNames;
 
     fn hp(s: &str) -> Option<(String, Option<u16>)> {
         host_port(s, Some(Protocol::Tcp), &NoNames).map(|h| (h.addr.to_string(), h.port))

@@ -12,8 +12,8 @@ use super::error::Failure;
 use super::numbers::{self, atoi, number_in};
 use super::table::{OptId, Role, Tracked};
 use super::tokenizer::OptToken;
-use crate::cli::ipvsadm::names::Resolver;
 use crate::ipvs::model::{AddressFamily, ForwardMethod, Protocol, ServiceFlags, TunnelType};
+use crate::names::Resolver;
 
 /// Longest persistence / connection timeout ipvsadm accepts (31 days).
 pub const MAX_TIMEOUT: i64 = 2_678_400;

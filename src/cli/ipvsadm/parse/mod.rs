@@ -34,8 +34,8 @@ pub use error::{ErrorKind, Failure, ParseError, TokenReason};
 pub use restore::restore_lines;
 pub use table::{OPTIONS, OptionSpec, ValueKind};
 
-use crate::cli::ipvsadm::names::Resolver;
 use crate::ipvs::model::DaemonRole;
+use crate::names::Resolver;
 use entry::Entry;
 use table::{Command, Role};
 use tokenizer::Tokenizer;

@@ -4,8 +4,8 @@ use super::support::{FakeNames, assert_text, ip, render};
 use crate::cli::ipvsadm::format::{
     write_conn_header, write_conn_line, write_daemons, write_timeouts,
 };
-use crate::cli::ipvsadm::names::{NoNames, Resolver};
 use crate::ipvs::model::{Connection, DaemonRole, SyncDaemon, Timeouts};
+use crate::names::{NoNames, Resolver};
 
 /// (proto, client, cport, virtual, vport, dest, dport, state, pe) in proc-file order.
 type Row = (

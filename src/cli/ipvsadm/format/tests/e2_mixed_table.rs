@@ -7,8 +7,8 @@ use super::support::{
 use crate::cli::ipvsadm::format::{
     ListFormat, ListMode, write_full_listing, write_save, write_single_listing,
 };
-use crate::cli::ipvsadm::names::NoNames;
 use crate::ipvs::model::{Info, ServiceEntry, ServiceFlags, TunnelCsum, TunnelType};
+use crate::names::NoNames;
 
 const S1: u32 = ServiceFlags::SCHED1;
 const S2: u32 = ServiceFlags::SCHED2;
@@ -108,11 +108,7 @@ pub(super) fn table() -> Vec<ServiceEntry> {
     ]
 }
 
-fn listing(
-    mode: ListMode,
-    nosort: bool,
-    names: &dyn crate::cli::ipvsadm::names::Resolver,
-) -> String {
+fn listing(mode: ListMode, nosort: bool, names: &dyn crate::names::Resolver) -> String {
     let fmt = ListFormat {
         mode,
         exact: false,
@@ -192,7 +188,7 @@ fn save_numeric_and_with_names() {
 fn single(
     pick: impl Fn(&ServiceEntry) -> bool,
     mode: ListMode,
-    names: &dyn crate::cli::ipvsadm::names::Resolver,
+    names: &dyn crate::names::Resolver,
 ) -> String {
     let table = table();
     let entry = table.iter().find(|e| pick(e)).expect("service in table");

@@ -8,8 +8,8 @@ use super::support::{
 use crate::cli::ipvsadm::format::{
     ListFormat, ListMode, write_full_listing, write_save, write_single_listing,
 };
-use crate::cli::ipvsadm::names::{NoNames, Resolver};
 use crate::ipvs::model::{ServiceEntry, TunnelCsum, TunnelType};
+use crate::names::{NoNames, Resolver};
 
 fn list(entries: &[ServiceEntry], mode: ListMode, nosort: bool, names: &dyn Resolver) -> String {
     let fmt = ListFormat {

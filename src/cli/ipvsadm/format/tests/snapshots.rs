@@ -7,8 +7,8 @@ use super::support::{DestExt, SvcExt, dest, fwm, fwm6, render, tcp, udp};
 use crate::cli::ipvsadm::format::{
     ListFormat, ListMode, write_full_listing, write_help, write_save,
 };
-use crate::cli::ipvsadm::names::NoNames;
 use crate::ipvs::model::{ForwardMethod, Rates, ServiceEntry, Stats, TunnelCsum, TunnelType};
+use crate::names::NoNames;
 
 fn counters(seed: u64) -> (Stats, Rates) {
     let v = |k: u64| seed.wrapping_mul(k).wrapping_add(k);

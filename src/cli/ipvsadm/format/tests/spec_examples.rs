@@ -6,8 +6,8 @@ use super::support::{DestExt, FakeNames, SvcExt, assert_text, dest, fwm, fwm6, r
 use crate::cli::ipvsadm::format::{
     ListFormat, write_help, write_save, write_service_entry, write_version,
 };
-use crate::cli::ipvsadm::names::{NoNames, Resolver};
 use crate::ipvs::model::{ForwardMethod, Protocol, ServiceEntry, ServiceFlags, ServiceKey};
+use crate::names::{NoNames, Resolver};
 
 fn lines(entry: &ServiceEntry, names: &dyn Resolver) -> String {
     render(|out| {

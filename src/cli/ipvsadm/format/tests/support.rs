@@ -1,15 +1,16 @@
 //! Builders and a fake resolver for the format tests.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
-use crate::cli::ipvsadm::names::Resolver;
 use crate::ipvs::model::{
     AddressFamily, Dest, ForwardMethod, Netmask, Protocol, Scheduler, Service, ServiceEntry,
     ServiceFlags, ServiceKey, Tunnel, TunnelCsum, TunnelType,
 };
+use crate::names::{Family, Resolver};
 
 /// `/etc/hosts` + Debian 12 `/etc/services`, restricted to what the captures used.
+#[derive(Debug)]
 pub struct FakeNames {
     hosts: Vec<(IpAddr, &'static str)>,
 }
@@ -72,11 +73,11 @@ impl FakeNames {
 }
 
 impl Resolver for FakeNames {
-    fn host_addr(&self, name: &str) -> Option<Ipv4Addr> {
-        self.hosts.iter().find_map(|(a, n)| match a {
-            IpAddr::V4(v4) if *n == name => Some(*v4),
-            _ => None,
-        })
+    fn host_addr(&self, name: &str, family: Family) -> Option<IpAddr> {
+        self.hosts
+            .iter()
+            .find(|(a, n)| *n == name && Family::of(a) == family)
+            .map(|(a, _)| *a)
     }
     fn service_port(&self, name: &str, proto: &str) -> Option<u16> {
         SERVICES

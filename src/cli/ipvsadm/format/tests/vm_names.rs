@@ -7,8 +7,8 @@
 use super::e2_mixed_table::INFO;
 use super::support::{DestExt, FakeNames, SvcExt, assert_text, dest, fwm6, render, tcp, udp};
 use crate::cli::ipvsadm::format::{ListFormat, ListMode, write_full_listing, write_save};
-use crate::cli::ipvsadm::names::{NoNames, Resolver};
 use crate::ipvs::model::{ServiceEntry, ServiceFlags, TunnelCsum, TunnelType};
+use crate::names::{NoNames, Resolver};
 
 /// Kernel order, as `ipvsadm -Ln --nosort` printed it.
 fn table() -> Vec<ServiceEntry> {

@@ -12,16 +12,17 @@ mod vm_values;
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::{IpvsadmCommand, ParseError, parse};
-use crate::cli::ipvsadm::names::Resolver;
+use crate::names::{Family, Resolver};
 
 /// Knows the few names the cases use, nothing else (deterministic, no I/O).
+#[derive(Debug)]
 pub struct FakeResolver;
 
 impl Resolver for FakeResolver {
-    fn host_addr(&self, name: &str) -> Option<Ipv4Addr> {
-        match name {
-            "localhost" => Some(Ipv4Addr::LOCALHOST),
-            "short" => Some(Ipv4Addr::new(10, 0, 0, 99)),
+    fn host_addr(&self, name: &str, family: Family) -> Option<IpAddr> {
+        match (name, family) {
+            ("localhost", Family::V4) => Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            ("short", Family::V4) => Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 99))),
             _ => None,
         }
     }
