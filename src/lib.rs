@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod health;
 pub mod ipvs;
+pub mod ipvsadm;
 pub mod names;
 pub mod rules;
 pub mod tui;

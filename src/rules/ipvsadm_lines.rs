@@ -1,8 +1,8 @@
 //! The ipvsadm -R grammar as a [`LineParser`]: the real parser, plus the work of finding
 //! which token an error is about (ipvsadm's messages name an option, not a column).
 
-use crate::cli::ipvsadm::parse::table::{Role, Tracked};
-use crate::cli::ipvsadm::parse::{Failure, IpvsadmCommand, OPTIONS, parse_restore_line};
+use crate::ipvsadm::parse::table::{Role, Tracked};
+use crate::ipvsadm::parse::{Failure, IpvsadmCommand, OPTIONS, parse_restore_line};
 use crate::names::Resolver;
 
 use super::load::{LineError, LineParser, RuleLine};

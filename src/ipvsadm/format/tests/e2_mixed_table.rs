@@ -4,10 +4,10 @@
 use super::support::{
     DestExt, FakeNames, SvcExt, assert_text, dest, fwm, fwm6, render, sctp, tcp, udp,
 };
-use crate::cli::ipvsadm::format::{
+use crate::ipvs::model::{Info, ServiceEntry, ServiceFlags, TunnelCsum, TunnelType};
+use crate::ipvsadm::format::{
     ListFormat, ListMode, write_full_listing, write_save, write_single_listing,
 };
-use crate::ipvs::model::{Info, ServiceEntry, ServiceFlags, TunnelCsum, TunnelType};
 use crate::names::NoNames;
 
 const S1: u32 = ServiceFlags::SCHED1;

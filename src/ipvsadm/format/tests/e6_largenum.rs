@@ -7,8 +7,8 @@
 
 use super::e2_mixed_table::INFO;
 use super::support::{DestExt, SvcExt, assert_text, dest, fwm, render, tcp};
-use crate::cli::ipvsadm::format::{ListFormat, ListMode, write_full_listing};
 use crate::ipvs::model::{Rates, ServiceEntry, Stats};
+use crate::ipvsadm::format::{ListFormat, ListMode, write_full_listing};
 use crate::names::NoNames;
 
 fn table(v: u64) -> Vec<ServiceEntry> {

@@ -1,10 +1,8 @@
 //! Experiment e3: connection listings (`-c`), sync daemons and timeouts.
 
 use super::support::{FakeNames, assert_text, ip, render};
-use crate::cli::ipvsadm::format::{
-    write_conn_header, write_conn_line, write_daemons, write_timeouts,
-};
 use crate::ipvs::model::{Connection, DaemonRole, SyncDaemon, Timeouts};
+use crate::ipvsadm::format::{write_conn_header, write_conn_line, write_daemons, write_timeouts};
 use crate::names::{NoNames, Resolver};
 
 /// (proto, client, cport, virtual, vport, dest, dport, state, pe) in proc-file order.

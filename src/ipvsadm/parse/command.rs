@@ -62,7 +62,7 @@ pub enum ListTarget {
 /// Which columns a service listing shows: the formatter's type, so the parser's choice
 /// (ipvsadm's precedence of stats, rate, thresholds, persistent-conn, tun-info) feeds the
 /// formatter directly.
-pub use crate::cli::ipvsadm::format::ListMode;
+pub use crate::ipvsadm::format::ListMode;
 
 /// A listing request (`-L` and friends).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! `ipvsadm-experiments/r_*.txt`, outcomes in `e5.out`/`e6.out`) and on synthetic corners.
 
 use super::FakeResolver;
-use crate::cli::ipvsadm::parse::{parse_restore_line, restore_lines};
+use crate::ipvsadm::parse::{parse_restore_line, restore_lines};
 
 fn lines(input: &[u8]) -> Vec<Vec<String>> {
     restore_lines(input)
@@ -165,7 +165,7 @@ fn restore_inputs_match_real_ipvsadm() {
         let mut rc = 0;
         for line in restore_lines(&input) {
             match parse_restore_line("ipvsadm", &line, &FakeResolver) {
-                Ok(crate::cli::ipvsadm::parse::IpvsadmCommand::AddService(s)) => {
+                Ok(crate::ipvsadm::parse::IpvsadmCommand::AddService(s)) => {
                     created.push(s.key.to_string());
                     rc = 0;
                 }

@@ -4,12 +4,12 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{FakeResolver, argv, err, ok};
-use crate::cli::ipvsadm::parse::{
-    IpvsadmCommand as C, ListMode, ListRequest, ListTarget, parse_restore_line,
-};
 use crate::ipvs::model::{
     AddressFamily, DaemonRole, Dest, DestKey, ForwardMethod, Netmask, Protocol, Scheduler, Service,
     ServiceFlags, ServiceKey, SyncDaemon, Timeouts, Tunnel, TunnelCsum, TunnelType,
+};
+use crate::ipvsadm::parse::{
+    IpvsadmCommand as C, ListMode, ListRequest, ListTarget, parse_restore_line,
 };
 
 fn v4(s: &str) -> IpAddr {

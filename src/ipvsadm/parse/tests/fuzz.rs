@@ -2,7 +2,7 @@
 //! generator mixes real option spellings, values and junk (no extra dependency needed).
 
 use super::FakeResolver;
-use crate::cli::ipvsadm::parse::{parse, parse_restore_line, restore_lines};
+use crate::ipvsadm::parse::{parse, parse_restore_line, restore_lines};
 
 const PIECES: &[&str] = &[
     "-A",

@@ -4,10 +4,8 @@
 
 use super::e2_mixed_table::INFO;
 use super::support::{DestExt, SvcExt, dest, fwm, fwm6, render, tcp, udp};
-use crate::cli::ipvsadm::format::{
-    ListFormat, ListMode, write_full_listing, write_help, write_save,
-};
 use crate::ipvs::model::{ForwardMethod, Rates, ServiceEntry, Stats, TunnelCsum, TunnelType};
+use crate::ipvsadm::format::{ListFormat, ListMode, write_full_listing, write_help, write_save};
 use crate::names::NoNames;
 
 fn counters(seed: u64) -> (Stats, Rates) {

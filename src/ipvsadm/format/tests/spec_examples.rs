@@ -3,10 +3,10 @@
 //! family, the 59-byte name buffer, version and help.
 
 use super::support::{DestExt, FakeNames, SvcExt, assert_text, dest, fwm, fwm6, render, tcp, udp};
-use crate::cli::ipvsadm::format::{
+use crate::ipvs::model::{ForwardMethod, Protocol, ServiceEntry, ServiceFlags, ServiceKey};
+use crate::ipvsadm::format::{
     ListFormat, write_help, write_save, write_service_entry, write_version,
 };
-use crate::ipvs::model::{ForwardMethod, Protocol, ServiceEntry, ServiceFlags, ServiceKey};
 use crate::names::{NoNames, Resolver};
 
 fn lines(entry: &ServiceEntry, names: &dyn Resolver) -> String {
@@ -228,7 +228,7 @@ fn help_names_argv0_in_every_usage_line() {
 
 #[test]
 fn mode_precedence() {
-    use crate::cli::ipvsadm::format::ListMode;
+    use crate::ipvsadm::format::ListMode;
     assert_eq!(ListMode::select(&[]), ListMode::Default);
     assert_eq!(
         ListMode::select(&[ListMode::TunInfo, ListMode::Rate, ListMode::Stats]),
@@ -263,7 +263,7 @@ fn cuts_and_padding_count_bytes_like_printf() {
 
 #[test]
 fn streaming_pieces_equal_the_one_shot_listing() {
-    use crate::cli::ipvsadm::format::{
+    use crate::ipvsadm::format::{
         ListMode, sort_services, write_full_listing, write_list_header, write_title,
     };
     let table = super::e2_mixed_table::table();

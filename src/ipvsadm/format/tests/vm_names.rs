@@ -6,8 +6,8 @@
 
 use super::e2_mixed_table::INFO;
 use super::support::{DestExt, FakeNames, SvcExt, assert_text, dest, fwm6, render, tcp, udp};
-use crate::cli::ipvsadm::format::{ListFormat, ListMode, write_full_listing, write_save};
 use crate::ipvs::model::{ServiceEntry, ServiceFlags, TunnelCsum, TunnelType};
+use crate::ipvsadm::format::{ListFormat, ListMode, write_full_listing, write_save};
 use crate::names::{NoNames, Resolver};
 
 /// Kernel order, as `ipvsadm -Ln --nosort` printed it.

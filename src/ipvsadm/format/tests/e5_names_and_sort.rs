@@ -5,10 +5,10 @@ use super::e2_mixed_table::INFO;
 use super::support::{
     DestExt, FakeNames, SvcExt, assert_text, dest, fwm, fwm6, render, sctp, tcp, udp,
 };
-use crate::cli::ipvsadm::format::{
+use crate::ipvs::model::{ServiceEntry, TunnelCsum, TunnelType};
+use crate::ipvsadm::format::{
     ListFormat, ListMode, write_full_listing, write_save, write_single_listing,
 };
-use crate::ipvs::model::{ServiceEntry, TunnelCsum, TunnelType};
 use crate::names::{NoNames, Resolver};
 
 fn list(entries: &[ServiceEntry], mode: ListMode, nosort: bool, names: &dyn Resolver) -> String {

@@ -8,11 +8,11 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use super::{FakeResolver, ipvsadm_verdict};
-use crate::cli::ipvsadm::parse::{IpvsadmCommand, parse};
 use crate::ipvs::model::{
     AddressFamily, Dest, ForwardMethod, Netmask, Protocol, Service, ServiceKey, TunnelCsum,
     TunnelType,
 };
+use crate::ipvsadm::parse::{IpvsadmCommand, parse};
 
 fn addr_port(addr: IpAddr, port: u16) -> String {
     match addr {
