@@ -10,4 +10,5 @@ pub mod ipvs;
 pub mod ipvsadm;
 pub mod names;
 pub mod rules;
+pub mod schema;
 pub mod tui;

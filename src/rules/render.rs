@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::cli::modern::schema::{forward_name, sched_flag_names};
 use crate::ipvs::model::{Dest, DestField, Netmask, Service, ServiceField, TunnelCsum, TunnelType};
+use crate::schema::{forward_name, sched_flag_names};
 
 use super::plan::{Plan, Step};
 

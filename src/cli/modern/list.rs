@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table, presets};
 
 use crate::cli::modern::human;
-use crate::cli::modern::schema::{self, forward_name, sched_flag_names};
 use crate::ipvs::model::{Dest, Service, ServiceEntry, ServiceKey};
+use crate::schema::{self, forward_name, sched_flag_names};
 
 /// How the human table is drawn.
 #[derive(Debug, Clone, Copy, Default)]

@@ -5,7 +5,6 @@ pub mod conns;
 pub mod human;
 pub mod list;
 pub mod run;
-pub mod schema;
 pub mod spec;
 
 use std::ffi::OsString;
