@@ -12,3 +12,4 @@ pub mod names;
 pub mod rules;
 pub mod schema;
 pub mod tui;
+pub mod units;

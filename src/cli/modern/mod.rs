@@ -2,7 +2,6 @@
 
 pub mod args;
 pub mod conns;
-pub mod human;
 pub mod list;
 pub mod run;
 pub mod spec;
