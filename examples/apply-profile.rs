@@ -1,6 +1,6 @@
 //! Profiling helper: everything `lvsctl apply FILE` does in user space for a cold apply,
 //! on the host, without a kernel. The file is loaded, linted and planned against an empty
-//! table through the real `rules::cli::apply`; the backend encodes every write and frames
+//! table through the real `rules::run::apply`; the backend encodes every write and frames
 //! it into a send buffer exactly as the netlink backend does, but sends nothing.
 //!
 //!   cargo build --release --example apply-profile
@@ -19,7 +19,7 @@ use lvsctl::ipvs::model::{
 use lvsctl::ipvs::wire::{self, frame};
 use lvsctl::ipvs::{Backend, BackendFactory, IpvsError, Op, Result};
 use lvsctl::names::NoNames;
-use lvsctl::rules::cli::{ApplyOptions, Streams, apply};
+use lvsctl::rules::run::{ApplyOptions, Streams, apply};
 
 /// An empty table whose writes go into a buffer instead of a socket.
 #[derive(Debug, Default)]

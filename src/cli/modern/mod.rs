@@ -3,6 +3,7 @@
 pub mod args;
 pub mod conns;
 pub mod list;
+pub mod rules;
 pub mod run;
 pub mod spec;
 
@@ -13,7 +14,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::modern::args::{Cli, Command};
-use crate::rules::cli as rules;
 
 /// Run `lvsctl <subcommand>` and turn the outcome into an exit status: 0 success, 1 error
 /// (with `lvsctl: <message>` on stderr), 2 usage error (clap's own).

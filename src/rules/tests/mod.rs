@@ -2,10 +2,10 @@
 //! plans against an in-memory kernel (error injection, rollback, write counts).
 
 mod apply;
-mod cli;
 mod load;
 mod plan;
 mod prop;
+mod run;
 
 use crate::names::NoNames;
 use crate::rules::ipvsadm_lines::IpvsadmLines;

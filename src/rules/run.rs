@@ -1,8 +1,9 @@
-//! `lvsctl check`, `lvsctl diff` and `lvsctl apply`: files and flags in, exit status out.
+//! `lvsctl check`, `lvsctl diff` and `lvsctl apply`: files and options in, exit status out.
 //!
-//! The kernel is reached only through the backend factory the caller passes, so tests run
-//! these exact functions against the in-memory fake and `main` against netlink. `check`
-//! never calls the factory: it must work on any CI runner, without root or IPVS.
+//! The outside world is injected: output streams, the name resolver and the backend
+//! factory, so tests run these exact functions against the in-memory fake and the command
+//! line (`cli::modern::rules`) against the system. `check` never calls the factory: it must
+//! work on any CI runner, without root or IPVS.
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -328,64 +329,4 @@ fn report_outcome(
         }
     }
     1
-}
-
-impl From<crate::cli::modern::args::DiffArgs> for DiffOptions {
-    fn from(a: crate::cli::modern::args::DiffArgs) -> Self {
-        Self {
-            file: a.file,
-            json: a.json,
-            prune: a.prune,
-        }
-    }
-}
-
-impl From<crate::cli::modern::args::ApplyArgs> for ApplyOptions {
-    fn from(a: crate::cli::modern::args::ApplyArgs) -> Self {
-        Self {
-            dry_run: a.dry_run,
-            prune: a.prune,
-            drain: a.drain.then_some(Duration::from_secs(a.drain_timeout)),
-            rollback: a.rollback,
-            json: a.json,
-            verbose: a.verbose,
-            lock_file: a.lock_file,
-            ..Self::new(a.file)
-        }
-    }
-}
-
-fn with_stdio<T>(f: impl FnOnce(&mut Streams<'_>) -> T) -> T {
-    let stdout = io::stdout();
-    let stderr = io::stderr();
-    let mut out = stdout.lock();
-    let mut err = stderr.lock();
-    let result = f(&mut Streams {
-        out: &mut out,
-        err: &mut err,
-    });
-    let _ = out.flush();
-    result
-}
-
-fn kernel() -> BackendFactory {
-    Box::new(crate::cli::backend::open)
-}
-
-/// `lvsctl check` on the real system: system name lookups, stdout/stderr.
-pub fn check_main(files: &[PathBuf]) -> i32 {
-    let resolver = crate::names::SystemResolver::new();
-    with_stdio(|io| check(files, &resolver, io))
-}
-
-/// `lvsctl diff` against the kernel.
-pub fn diff_main(opts: &DiffOptions) -> i32 {
-    let resolver = crate::names::SystemResolver::new();
-    with_stdio(|io| diff(opts, &resolver, &mut kernel(), io))
-}
-
-/// `lvsctl apply` against the kernel.
-pub fn apply_main(opts: &ApplyOptions) -> i32 {
-    let resolver = crate::names::SystemResolver::new();
-    with_stdio(|io| apply(opts, &resolver, &mut kernel(), io))
 }

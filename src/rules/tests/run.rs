@@ -9,7 +9,7 @@ use crate::ipvs::fake::SharedFake;
 use crate::ipvs::model::{Dest, ServiceEntry};
 use crate::ipvs::{Backend, BackendFactory, Op};
 use crate::names::NoNames;
-use crate::rules::cli::{ApplyOptions, DiffOptions, Streams, apply, check, diff};
+use crate::rules::run::{ApplyOptions, DiffOptions, Streams, apply, check, diff};
 
 struct World {
     fake: SharedFake,
