@@ -5,6 +5,7 @@ pub mod dispatch;
 pub mod generate;
 pub mod ipvsadm;
 pub mod modern;
+pub mod top;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -53,23 +54,6 @@ pub fn health_main(args: Vec<OsString>) -> ExitCode {
         .collect();
     let factory = || -> crate::ipvs::BackendFactory { Box::new(backend::open) };
     ExitCode::from(crate::health::cli::main(&args, factory))
-}
-
-/// `lvsctl top`.
-pub fn top_main(args: &modern::args::TopArgs) -> anyhow::Result<ExitCode> {
-    let interval = crate::tui::parse_interval(&args.interval)
-        .map_err(|e| anyhow::anyhow!("invalid --interval `{}`: {e}", args.interval))?;
-    let factory: crate::ipvs::BackendFactory = Box::new(backend::open);
-    let sources = crate::tui::Sources {
-        factory,
-        health: Box::new(crate::health::status::SocketHealth::default()),
-        resolver: Box::new(crate::names::FilesResolver::load()),
-    };
-    crate::tui::run_with(
-        sources,
-        crate::tui::options(interval, args.read_only, args.numeric),
-    )?;
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Debian's `ipvsadm-save [-n]`.

@@ -61,7 +61,7 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(crate::cli::ipvsadm_main(argv));
         }
         Command::Health { args } => return Ok(crate::cli::health_main(args)),
-        Command::Top(args) => return crate::cli::top_main(&args),
+        Command::Top(args) => return crate::cli::top::top_main(&args),
         Command::Check(args) => return Ok(rules_exit(rules::check_main(&args.files))),
         Command::Diff(args) => return Ok(rules_exit(rules::diff_main(&args.into()))),
         Command::Apply(args) => return Ok(rules_exit(rules::apply_main(&args.into()))),
