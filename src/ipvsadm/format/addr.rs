@@ -1,4 +1,4 @@
-//! `host:port` rendering shared by listings, save and connection output (spec §3.4).
+//! `host:port` rendering shared by listings, save and connection output.
 //!
 //! ipvsadm builds every name into a 60-byte buffer with `snprintf`, so a name never exceeds
 //! 59 bytes even in `-S` and `-c`; the listing-specific 33/28-byte cuts are applied later by

@@ -1,4 +1,4 @@
-//! `ipvsadm -c` (spec §3.9) over already-parsed `/proc/net/ip_vs_conn` rows, one row at a
+//! `ipvsadm -c` over already-parsed `/proc/net/ip_vs_conn` rows, one row at a
 //! time so the executor can stream a large table.
 //!
 //! Names are resolved with the row's own protocol (`TCP`/`UDP`/`SCTP`; anything else keeps

@@ -1,4 +1,4 @@
-//! ipvsadm's wording of kernel errors (spec §5.2) and of the initialisation failure (§1).
+//! ipvsadm's wording of kernel errors and of the failure to reach IPVS at all.
 //!
 //! libipvs words an errno by the operation that failed first (`EEXIST` on add-service is
 //! "Service already exists"), then by a handful of generic rows, then falls back to glibc's

@@ -1,5 +1,4 @@
-//! `ipvsadm -L`: header, title lines, service and destination lines for every mode
-//! (spec §3.3–§3.5).
+//! `ipvsadm -L`: header, title lines, service and destination lines for every mode.
 //!
 //! The executor can stream (header before the service dump, one service at a time, as
 //! ipvsadm does so that partial output on errors matches) with [`write_list_header`],

@@ -1,4 +1,5 @@
-//! The "largenum" counter column of `--stats` / `--rate` (spec §3.5.2).
+//! The "largenum" counter column of `--stats` / `--rate`: from 100,000,000 on, a value is
+//! printed in K, M, G or T (powers of 1000, rounded down) unless `--exact`.
 //!
 //! Every field carries its own leading blank(s), so fields are simply concatenated; the
 //! largest value leaves no blank at all (`18446744T18446744T`), which scripts must live with.
@@ -30,7 +31,7 @@ pub(super) fn push_largenum(line: &mut Vec<u8>, v: u64, exact: bool) {
 }
 
 /// ipvsadm reads most destination counters with 32-bit getters from the kernel's 64-bit
-/// block; on little-endian hosts that keeps the low 32 bits (spec §3.5.2 quirk).
+/// block; on little-endian hosts that keeps the low 32 bits, so they wrap at 2^32.
 pub(super) const fn low32(v: u64) -> u64 {
     v & 0xffff_ffff
 }

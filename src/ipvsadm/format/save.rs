@@ -1,4 +1,4 @@
-//! `ipvsadm -S` (spec §3.6): one `-A` line per service, one `-a` line per destination,
+//! `ipvsadm -S`: one `-A` line per service, one `-a` line per destination,
 //! always sorted, names never cut to column widths.
 //!
 //! The format is lossy and sometimes not restorable; that is reproduced on purpose because

@@ -1,4 +1,4 @@
-//! The pieces of a service line that listings and `-S` share (spec §3.5.1, §3.6).
+//! The pieces of a service line that listings and `-S` share.
 //!
 //! ipvsadm prints values the kernel hands it without validation, so these functions accept
 //! any model value (unknown protocol, odd netmask, empty PE name) and render it the way the

@@ -1,4 +1,4 @@
-//! ipvsadm's listing order (spec §3.5.7): glibc's `qsort` (a top-down stable merge sort)
+//! ipvsadm's listing order: glibc's `qsort` (a top-down stable merge sort)
 //! driven by comparators that subtract in 32-bit wrap-around arithmetic.
 //!
 //! The comparators are not transitive (`200.0.0.1` < `1.0.0.1` < `2.0.0.1`, but

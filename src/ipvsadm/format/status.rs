@@ -1,4 +1,4 @@
-//! `ipvsadm -L --timeout` and `-L --daemon` (spec §3.7, §3.8).
+//! `ipvsadm -L --timeout` and `-L --daemon`.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};

@@ -1,4 +1,4 @@
-//! `ipvsadm -v` and the kernel-version warning (spec §3.2, §1.2).
+//! `ipvsadm -v` and the warning about a kernel IPVS version older than ipvsadm's.
 
 use std::io::{self, Write};
 

@@ -1,6 +1,6 @@
 //! Address arguments: `-t/-u/--sctp-service/-r HOST[:PORT]` and `-M MASK`.
 //!
-//! Reproduces ipvsadm's quirks on purpose (spec §2.6.1, §2.6.4): `[1.2.3.4]:80` loses its
+//! Reproduces ipvsadm's quirks on purpose: `[1.2.3.4]:80` loses its
 //! port, a bare IPv6 literal never has a port, `10:80` is `0.0.0.10:80`, names resolve
 //! through the [`Resolver`] (IPv4 only) and port names by the protocol known so far.
 

@@ -1,5 +1,6 @@
 //! Reading one option into the parse state: duplicate check, value validation with
-//! ipvsadm's exact message, and the order-dependent effects of spec §2.6.
+//! ipvsadm's exact message, and the effects that depend on the order of the options (a
+//! service protocol chosen earlier decides how a later port name resolves).
 //!
 //! Errors are raised the moment the option is read, so the first bad option on the line
 //! wins, as in ipvsadm.

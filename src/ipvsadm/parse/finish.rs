@@ -1,5 +1,5 @@
-//! Everything ipvsadm does after the last option was read, in its order (spec §2.5 steps
-//! 3–10), ending in the typed command.
+//! Everything ipvsadm does after the last option was read, in its order (so the first
+//! error reported is ipvsadm's), ending in the typed command.
 
 use std::net::{IpAddr, Ipv4Addr};
 

@@ -1,4 +1,4 @@
-//! Splitting `-R` input into command lines the way ipvsadm 1.31 does (spec §4).
+//! Splitting `-R` input into command lines the way ipvsadm 1.31 does.
 //!
 //! ipvsadm reads stdin with a `fscanf` token/separator loop; its observable rules are
 //! reproduced here, quirks included: tokens are runs of anything but blank, TAB, CR and

@@ -1,5 +1,5 @@
 //! Byte-exact tests of the ipvsadm formats against outputs captured from the real ipvsadm
-//! 1.31 (`golden/*.txt`, extracted from the research experiments e2/e3/e5/e6, `$` markers
+//! 1.31 (`golden/*.txt`, from the capture runs e2/e3/e5/e6, `$` line-end markers
 //! removed), plus insta snapshots for cases no capture covers.
 //!
 //! Each golden table is rebuilt in the model in the kernel's dump order (as `--nosort`

@@ -1,4 +1,4 @@
-//! Spec examples that no captured table covers (§3.1–§3.6, §8.1): odd flag bits, negative
+//! ipvsadm 1.31 output that no captured table covers: odd flag bits, negative
 //! fwmarks, unknown forwarding methods and protocols, the dest cut by the destination's own
 //! family, the 59-byte name buffer, version and help.
 

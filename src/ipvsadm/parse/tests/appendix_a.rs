@@ -1,5 +1,6 @@
-//! Every local-error row of the spec's Appendix A (real ipvsadm 1.31 observations):
-//! argv (argv[0] first), exact stderr message, exit status. Generated from the spec; left out:
+//! Every error real ipvsadm 1.31 was observed to report before reaching the kernel:
+//! argv (argv[0] first), exact stderr message, exit status. Generated from those
+//! observations; left out:
 //! `ipvsadm-save -x` (another program) and `-b ,` (ipvsadm crashes; we deliberately report
 //! an error instead, tested in `success`). A data table, hence long lines.
 

@@ -1,5 +1,5 @@
-//! Parser tests: every locally detected error of the spec's Appendix A and of our own VM
-//! runs against real ipvsadm, exact model values of successful parses, tokenizer corners,
+//! Parser tests: every locally detected error observed from real ipvsadm 1.31 (in
+//! `appendix_a`, and from our own VM runs against it), exact model values of successful parses, tokenizer corners,
 //! the restore tokenizer, and a no-panic fuzz run.
 
 mod appendix_a;

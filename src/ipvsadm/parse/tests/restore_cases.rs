@@ -1,5 +1,5 @@
-//! The restore tokenizer on the inputs of the spec's restore experiments (research
-//! `ipvsadm-experiments/r_*.txt`, outcomes in `e5.out`/`e6.out`) and on synthetic corners.
+//! The restore tokenizer on inputs that were fed to real ipvsadm 1.31's `-R` (with the
+//! outcomes it showed) and on synthetic corners.
 
 use super::FakeResolver;
 use crate::ipvsadm::parse::{parse_restore_line, restore_lines};

@@ -330,7 +330,8 @@ fn real_server_values_and_edit_defaults() {
         "2147483647",
     ]);
     assert_eq!(d.weight, i32::MAX);
-    // -e without -m turns a NAT real server into DR with default thresholds (spec §8.1-4).
+    // -e without -m turns a NAT real server into DR with default thresholds: ipvsadm's -e
+    // replaces the real server's settings with those given and defaults for the rest.
     assert_eq!(
         ok(&["-e", "-t", "10.0.0.1:80", "-r", "10.1.1.1:8080", "-w", "3"]),
         C::EditDest(
