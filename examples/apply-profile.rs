@@ -1,6 +1,6 @@
 //! Profiling helper: everything `lvsctl apply FILE` does in user space for a cold apply,
 //! on the host, without a kernel. The file is loaded, linted and planned against an empty
-//! table through the real `rules::cli::apply`; the backend encodes every write and frames
+//! table through the real `rules::run::apply`; the backend encodes every write and frames
 //! it into a send buffer exactly as the netlink backend does, but sends nothing.
 //!
 //!   cargo build --release --example apply-profile
@@ -9,16 +9,17 @@
 //! Prints the plan summary, the bytes that would have been sent and the time taken.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use lvsctl::cli::ipvsadm::names::NoNames;
 use lvsctl::ipvs::model::{
     Connection, Dest, GlobalStats, Info, Service, ServiceEntry, ServiceKey, SyncDaemon, Timeouts,
 };
 use lvsctl::ipvs::wire::{self, frame};
-use lvsctl::ipvs::{Backend, IpvsError, Op, Result};
-use lvsctl::rules::cli::{ApplyOptions, Streams, apply};
+use lvsctl::ipvs::{Backend, BackendFactory, IpvsError, Op, Result};
+use lvsctl::names::NoNames;
+use lvsctl::rules::run::{ApplyOptions, Streams, apply};
 
 /// An empty table whose writes go into a buffer instead of a socket.
 #[derive(Debug, Default)]
@@ -87,16 +88,16 @@ fn main() -> anyhow::Result<()> {
         ..ApplyOptions::new(PathBuf::from(file))
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let stats = std::rc::Rc::new(std::cell::Cell::new((0usize, 0usize)));
+    let stats = Arc::new(Mutex::new((0usize, 0usize)));
     let started = Instant::now();
     let code = {
         let stats = stats.clone();
-        let mut open = move || -> Result<Box<dyn Backend>> {
+        let mut open: BackendFactory = Box::new(move || -> Result<Box<dyn Backend>> {
             Ok(Box::new(Counting {
                 inner: WireOnly::default(),
                 stats: stats.clone(),
             }))
-        };
+        });
         let mut io = Streams {
             out: &mut out,
             err: &mut err,
@@ -107,7 +108,7 @@ fn main() -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&lock);
     print!("{}", String::from_utf8_lossy(&out));
     eprint!("{}", String::from_utf8_lossy(&err));
-    let (messages, bytes) = stats.get();
+    let (messages, bytes) = *stats.lock().unwrap_or_else(PoisonError::into_inner);
     println!("exit {code}; {messages} messages, {bytes} bytes framed; {elapsed:?}");
     if code != 0 {
         bail!("apply failed");
@@ -118,12 +119,13 @@ fn main() -> anyhow::Result<()> {
 /// Reports the wire totals back when the backend is dropped.
 struct Counting {
     inner: WireOnly,
-    stats: std::rc::Rc<std::cell::Cell<(usize, usize)>>,
+    stats: Arc<Mutex<(usize, usize)>>,
 }
 
 impl Drop for Counting {
     fn drop(&mut self) {
-        self.stats.set((self.inner.messages, self.inner.sent_bytes));
+        *self.stats.lock().unwrap_or_else(PoisonError::into_inner) =
+            (self.inner.messages, self.inner.sent_bytes);
     }
 }
 

@@ -5,6 +5,7 @@ pub mod dispatch;
 pub mod generate;
 pub mod ipvsadm;
 pub mod modern;
+pub mod top;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -25,7 +26,7 @@ pub fn ipvsadm_main(argv: Vec<OsString>) -> ExitCode {
 /// Give an ipvsadm run the process's standard streams (stdout buffered like C stdio when
 /// it is not a terminal) and the system resolver.
 fn with_ipvsadm_io(argv0: &str, body: impl FnOnce(&mut ipvsadm::exec::Io<'_>) -> u8) -> ExitCode {
-    let resolver = ipvsadm::nss::SystemResolver::new();
+    let resolver = crate::names::SystemResolver::new();
     let mut stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
@@ -51,25 +52,8 @@ pub fn health_main(args: Vec<OsString>) -> ExitCode {
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let factory = || -> crate::health::daemon::BackendFactory { Box::new(backend::open) };
+    let factory = || -> crate::ipvs::BackendFactory { Box::new(backend::open) };
     ExitCode::from(crate::health::cli::main(&args, factory))
-}
-
-/// `lvsctl top`.
-pub fn top_main(args: &modern::args::TopArgs) -> anyhow::Result<ExitCode> {
-    let interval = crate::tui::parse_interval(&args.interval)
-        .map_err(|e| anyhow::anyhow!("invalid --interval `{}`: {e}", args.interval))?;
-    let factory: crate::tui::BackendFactory = Box::new(backend::open);
-    let sources = crate::tui::Sources {
-        factory,
-        health: Box::new(crate::health::status::SocketHealth::default()),
-        resolver: Box::new(crate::tui::EtcResolver::load()),
-    };
-    crate::tui::run_with(
-        sources,
-        crate::tui::options(interval, args.read_only, args.numeric),
-    )?;
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Debian's `ipvsadm-save [-n]`.

@@ -5,7 +5,7 @@
 //! each kernel error against the operation that caused it. Reads are whole dumps because
 //! that is what the kernel offers cheaply.
 
-use crate::ipvs::error::{OpKind, Result};
+use crate::ipvs::error::{IpvsError, OpKind, Result};
 use crate::ipvs::model::{
     Connection, DaemonRole, Dest, DestKey, GlobalStats, Info, Service, ServiceEntry, ServiceKey,
     SyncDaemon, Timeouts,
@@ -56,6 +56,15 @@ impl Op {
     }
 }
 
+/// Opens a backend, on the thread that will use it: a netlink socket belongs to the network
+/// namespace of the thread that opened it, and backends are not `Sync`.
+///
+/// Its contract: it may be called again after a failure (IPVS unreachable until someone
+/// runs `modprobe ip_vs`, a backend dropped after a socket error), and each call tries
+/// afresh. That is why it is `FnMut`; callers that need only one backend call it once.
+pub type BackendFactory =
+    Box<dyn FnMut() -> std::result::Result<Box<dyn Backend>, IpvsError> + Send>;
+
 /// Everything lvsctl needs from IPVS. Implemented by the netlink backend (the real kernel)
 /// and by [`crate::ipvs::fake::FakeBackend`] (in memory, same errnos and defaults).
 pub trait Backend {
@@ -75,13 +84,7 @@ pub trait Backend {
     /// Every service with its real servers, in kernel order. The netlink backend pipelines
     /// the per-service dest dumps; this default does them one by one.
     fn entries(&mut self) -> Result<Vec<ServiceEntry>> {
-        let services = self.services()?;
-        let mut out = Vec::with_capacity(services.len());
-        for service in services {
-            let dests = self.dests(&service.key)?;
-            out.push(ServiceEntry { service, dests });
-        }
-        Ok(out)
+        entries_one_by_one(self)
     }
 
     /// GET_CONFIG.
@@ -109,4 +112,16 @@ pub trait Backend {
 
     /// The IPVS sysctls (`/proc/sys/net/ipv4/vs/*`) as (name, value) pairs, sorted by name.
     fn sysctls(&mut self) -> Result<Vec<(String, String)>>;
+}
+
+/// The listing as one GET_SERVICE dump and one GET_DEST dump per service, sent one after
+/// another: what [`Backend::entries`] does unless a backend can do better.
+pub fn entries_one_by_one<B: Backend + ?Sized>(backend: &mut B) -> Result<Vec<ServiceEntry>> {
+    let services = backend.services()?;
+    let mut out = Vec::with_capacity(services.len());
+    for service in services {
+        let dests = backend.dests(&service.key)?;
+        out.push(ServiceEntry { service, dests });
+    }
+    Ok(out)
 }

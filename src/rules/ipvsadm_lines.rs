@@ -1,9 +1,9 @@
 //! The ipvsadm -R grammar as a [`LineParser`]: the real parser, plus the work of finding
 //! which token an error is about (ipvsadm's messages name an option, not a column).
 
-use crate::cli::ipvsadm::names::Resolver;
-use crate::cli::ipvsadm::parse::table::{Role, Tracked};
-use crate::cli::ipvsadm::parse::{Failure, IpvsadmCommand, OPTIONS, parse_restore_line};
+use crate::ipvsadm::parse::table::{Role, Tracked};
+use crate::ipvsadm::parse::{Failure, IpvsadmCommand, OPTIONS, parse_restore_line};
+use crate::names::Resolver;
 
 use super::load::{LineError, LineParser, RuleLine};
 use super::model::value_index;
@@ -125,7 +125,7 @@ fn blame(failure: &Failure, argv: &[String]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::ipvsadm::names::NoNames;
+    use crate::names::NoNames;
 
     fn err(line: &str) -> LineError {
         let argv: Vec<String> = line.split(' ').map(str::to_owned).collect();

@@ -6,8 +6,8 @@
 //! where an object goes: a real server for a service the file never defined, a service or
 //! real server defined twice.
 
-use crate::cli::modern::schema::{self, Table};
 use crate::ipvs::model::{Dest, Rates, Service, ServiceKey, Stats};
+use crate::schema::{self, Table};
 
 use super::json_pos::{self, JsonPositions};
 use super::model::{KeyMap, Origin, RuleDest, RuleService, Rules, value_index};

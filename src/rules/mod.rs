@@ -4,10 +4,9 @@
 //! `lvsctl apply` executes it with the fewest kernel writes. The core is pure: [`load`]
 //! (file → desired table with source positions), [`lint`] (semantic findings), [`plan`]
 //! (desired vs live → ordered steps) and [`render`]; only [`apply`] talks to a
-//! [`crate::ipvs::Backend`], and [`cli`] ties them to the command line.
+//! [`crate::ipvs::Backend`], and [`run`] is each command from options to exit status.
 
 pub mod apply;
-pub mod cli;
 pub mod ipvsadm_lines;
 pub mod json_pos;
 pub mod lint;
@@ -17,6 +16,7 @@ pub mod model;
 pub mod plan;
 pub mod render;
 pub mod report;
+pub mod run;
 pub mod source;
 pub mod tokens;
 

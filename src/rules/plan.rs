@@ -12,31 +12,11 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::ipvs::Op;
-use crate::ipvs::model::{Dest, DestKey, Service, ServiceEntry, ServiceKey};
+use crate::ipvs::model::{
+    Dest, DestField, DestKey, Service, ServiceEntry, ServiceField, ServiceKey,
+};
 
 use super::model::{KeyMap, KeySet};
-
-/// Which parts of a service differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ServiceField {
-    Scheduler,
-    Flags,
-    Timeout,
-    Netmask,
-    Pe,
-}
-
-/// Which parts of a real server differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DestField {
-    Forward,
-    Weight,
-    UThreshold,
-    LThreshold,
-    Tunnel,
-}
 
 /// One step of a plan. Every step but [`Step::DrainDest`]'s wait is exactly one kernel
 /// write.
@@ -180,46 +160,6 @@ impl Plan {
     }
 }
 
-pub fn service_changes(from: &Service, to: &Service) -> Vec<ServiceField> {
-    let mut changed = Vec::new();
-    if from.scheduler != to.scheduler {
-        changed.push(ServiceField::Scheduler);
-    }
-    if from.flags.configured() != to.flags.configured() {
-        changed.push(ServiceField::Flags);
-    }
-    if from.timeout != to.timeout {
-        changed.push(ServiceField::Timeout);
-    }
-    if from.netmask != to.netmask {
-        changed.push(ServiceField::Netmask);
-    }
-    if from.pe_name != to.pe_name {
-        changed.push(ServiceField::Pe);
-    }
-    changed
-}
-
-pub fn dest_changes(from: &Dest, to: &Dest) -> Vec<DestField> {
-    let mut changed = Vec::new();
-    if from.fwd != to.fwd {
-        changed.push(DestField::Forward);
-    }
-    if from.weight != to.weight {
-        changed.push(DestField::Weight);
-    }
-    if from.u_threshold != to.u_threshold {
-        changed.push(DestField::UThreshold);
-    }
-    if from.l_threshold != to.l_threshold {
-        changed.push(DestField::LThreshold);
-    }
-    if from.tunnel != to.tunnel {
-        changed.push(DestField::Tunnel);
-    }
-    changed
-}
-
 /// Plan the way from `live` to `desired`. Pure; see the module doc for the ordering.
 pub fn plan(desired: &[ServiceEntry], live: &[ServiceEntry], opts: PlanOptions) -> Plan {
     let live_by_key: KeyMap<ServiceKey, &ServiceEntry> =
@@ -286,7 +226,7 @@ fn plan_service(
     opts: PlanOptions,
 ) {
     let key = want.service.key;
-    let changed = service_changes(&have.service, &want.service);
+    let changed = have.service.changed_fields(&want.service);
     if !changed.is_empty() {
         steps.push(Step::EditService {
             from: have.service.clone(),
@@ -303,7 +243,7 @@ fn plan_service(
                 dest: dest.clone(),
             }),
             Some(old) => {
-                let changed = dest_changes(old, dest);
+                let changed = old.changed_fields(dest);
                 if !changed.is_empty() {
                     steps.push(Step::EditDest {
                         service: key,

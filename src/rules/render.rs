@@ -8,10 +8,10 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::cli::modern::schema::{forward_name, sched_flag_names};
-use crate::ipvs::model::{Dest, Netmask, Service, TunnelCsum, TunnelType};
+use crate::ipvs::model::{Dest, DestField, Netmask, Service, ServiceField, TunnelCsum, TunnelType};
+use crate::schema::{forward_name, sched_flag_names};
 
-use super::plan::{DestField, Plan, ServiceField, Step};
+use super::plan::{Plan, Step};
 
 fn flags_text(s: &Service) -> String {
     let mut words = Vec::new();

@@ -15,26 +15,23 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::cli::ipvsadm::names::Resolver;
-use crate::ipvs::{Backend, IpvsError, ServiceEntry, ServiceKey};
+use crate::ipvs::{Backend, BackendFactory, IpvsError, ServiceEntry, ServiceKey};
+use crate::names::Resolver;
 use crate::tui::action::{Action, Command};
 use crate::tui::conns::{Accumulator, ConnQuery};
 use crate::tui::health::HealthSource;
 use crate::tui::pacing::Pacer;
 use crate::tui::snapshot::{CollectError, Details, Names, Snapshot};
 
-/// Creates the backend on the collector thread; called again after a failure (for example
-/// once `modprobe ip_vs` has been run), so it is `FnMut`.
-pub type BackendFactory = Box<dyn FnMut() -> Result<Box<dyn Backend>, IpvsError> + Send>;
-
 /// How often a streaming connection read reports progress.
 const PARTIAL_EVERY: Duration = Duration::from_millis(200);
 
 /// The collector's outside world, injected so tests can drive it with a fake.
 pub struct Sources {
+    /// Called on the collector thread, and again after IPVS could not be reached.
     pub factory: BackendFactory,
     pub health: Box<dyn HealthSource + Send>,
-    pub resolver: Box<dyn Resolver + Send>,
+    pub resolver: Box<dyn Resolver>,
 }
 
 /// Flags the UI thread raises to steer a collector that may be deep inside a long read.

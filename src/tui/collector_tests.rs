@@ -1,5 +1,5 @@
-//! Tests of what surrounds `update`: the keymap, and the collector thread driven by a
-//! recording test double of the backend.
+//! Tests of what surrounds `update`: the keymap, and the collector thread polling the
+//! in-memory kernel.
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -7,16 +7,17 @@ use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::cli::ipvsadm::names::NoNames;
-use crate::ipvs::{DestKey, Op};
+use crate::ipvs::fake::SharedFake;
+use crate::ipvs::{Backend, BackendFactory, DestKey, IpvsError, Op};
+use crate::names::FilesResolver;
+use crate::names::NoNames;
 use crate::tui::action::{Action, Command};
 use crate::tui::app::{Mode, View};
 use crate::tui::collector::{self, Signals, Sources};
 use crate::tui::health::{HealthMap, HealthSource, HealthState, HealthStatus, NoHealth};
 use crate::tui::keymap::map_key;
-use crate::tui::names::EtcResolver;
 use crate::tui::snapshot::CollectError;
-use crate::tui::testdata::{Recorder, app, ip, web};
+use crate::tui::testdata::{app, director, ip, web};
 use crate::tui::update::update;
 
 fn key(code: KeyCode) -> KeyEvent {
@@ -57,7 +58,7 @@ fn keymap_depends_on_the_mode() {
 }
 
 fn start_collector(
-    backend: Recorder,
+    backend: SharedFake,
 ) -> (
     mpsc::Receiver<Action>,
     mpsc::Sender<Command>,
@@ -65,10 +66,10 @@ fn start_collector(
     std::thread::JoinHandle<()>,
 ) {
     let mut once = Some(backend);
-    let factory: collector::BackendFactory = Box::new(move || {
+    let factory: BackendFactory = Box::new(move || {
         once.take()
-            .map(|b| Box::new(b) as Box<dyn crate::ipvs::Backend>)
-            .ok_or(crate::ipvs::IpvsError::Unavailable { errno: libc::EPERM })
+            .map(|b| Box::new(b) as Box<dyn Backend>)
+            .ok_or(IpvsError::Unavailable { errno: libc::EPERM })
     });
     start_with(
         Sources {
@@ -109,9 +110,8 @@ fn start_with(
 
 #[test]
 fn collector_polls_applies_and_streams_connections() {
-    let backend = Recorder::default();
-    let ops = Arc::clone(&backend.ops);
-    let (events, commands, _signals, handle) = start_collector(backend);
+    let fake = director();
+    let (events, commands, _signals, handle) = start_collector(fake.clone());
     let recv = || events.recv_timeout(Duration::from_secs(10)).unwrap();
     assert!(matches!(recv(), Action::Snapshot(s) if s.entries.len() == 4));
     let mut app = app();
@@ -121,6 +121,8 @@ fn collector_polls_applies_and_streams_connections() {
     commands.send(Command::WatchConns(Some(query))).unwrap();
     assert!(matches!(recv(), Action::Snapshot(_)));
     assert!(matches!(recv(), Action::Conns(c) if c.complete && c.rows.len() == 5));
+    // The kernel refuses this very op (EIO, which nothing else here would cause), and the
+    // error comes back.
     let op = Op::DelDest(
         web(),
         DestKey {
@@ -128,6 +130,12 @@ fn collector_polls_applies_and_streams_connections() {
             port: 9,
         },
     );
+    let expected = op.clone();
+    let submitted = {
+        let mut fake = fake.lock();
+        fake.fail_next_op_matching(move |o| *o == expected, libc::EIO);
+        fake.ops_submitted()
+    };
     commands
         .send(Command::Apply {
             label: "Remove".into(),
@@ -137,8 +145,17 @@ fn collector_polls_applies_and_streams_connections() {
     let Action::Applied { results, .. } = recv() else {
         panic!("no Applied")
     };
-    assert!(results[0].as_ref().is_err_and(|e| e.contains("DelDest")));
-    assert_eq!(*ops.lock().unwrap(), vec![op]);
+    assert!(
+        results[0]
+            .as_ref()
+            .is_err_and(|e| e.starts_with("DelDest failed: Input/output error")),
+        "{results:?}"
+    );
+    assert_eq!(
+        fake.lock().ops_submitted(),
+        submitted + 1,
+        "{op:?} and nothing else"
+    );
     commands.send(Command::Quit).unwrap();
     handle.join().unwrap();
 }
@@ -146,11 +163,9 @@ fn collector_polls_applies_and_streams_connections() {
 #[test]
 fn a_kernel_write_interrupts_an_endless_connection_read() {
     use std::sync::atomic::Ordering;
-    let backend = Recorder {
-        endless: true,
-        ..Recorder::default()
-    };
-    let (events, commands, signals, handle) = start_collector(backend);
+    let fake = director();
+    fake.lock().set_endless_connections(true);
+    let (events, commands, signals, handle) = start_collector(fake);
     let recv = || events.recv_timeout(Duration::from_secs(10)).unwrap();
     assert!(matches!(recv(), Action::Snapshot(_)));
     let mut app = app();
@@ -201,17 +216,17 @@ impl HealthSource for OneDown {
 #[test]
 fn unreachable_ipvs_is_reported_then_retried_with_health_and_names() {
     let mut attempts = 0;
-    let factory: collector::BackendFactory = Box::new(move || {
+    let factory: BackendFactory = Box::new(move || {
         attempts += 1;
         if attempts == 1 {
-            Err(crate::ipvs::IpvsError::Unavailable {
+            Err(IpvsError::Unavailable {
                 errno: libc::ENOPROTOOPT,
             })
         } else {
-            Ok(Box::new(Recorder::default()) as Box<dyn crate::ipvs::Backend>)
+            Ok(Box::new(director()) as Box<dyn Backend>)
         }
     });
-    let resolver = EtcResolver::from_text("10.0.1.1 web1\n", "http 80/tcp\n");
+    let resolver = FilesResolver::from_text("10.0.1.1 web1\n", "http 80/tcp\n");
     let sources = Sources {
         factory,
         health: Box::new(OneDown),

@@ -1,40 +1,18 @@
 //! Text for numbers, addresses and services, shared by every view.
 //!
-//! Human units use powers of 1000 and at most 5 characters so the narrow columns of an
+//! Human units are [`crate::units`]'s: at most 5 characters, so the narrow columns of an
 //! 80-column terminal never overflow.
 
 use std::net::IpAddr;
 
 use crate::ipvs::{AddressFamily, DestKey, ForwardMethod, Protocol, Service, ServiceKey};
 use crate::tui::snapshot::Names;
+use crate::units::count;
 
-/// `999`, `1.2k`, `12k`, `123k`, `1.2M` ... up to `E`.
-pub fn human(n: u64) -> String {
-    const UNITS: [&str; 6] = ["k", "M", "G", "T", "P", "E"];
-    if n < 1000 {
-        return n.to_string();
-    }
-    // Display only: losing precision beyond 52 bits is invisible at 2 significant digits.
-    #[allow(clippy::cast_precision_loss)]
-    let mut value = n as f64;
-    let mut unit = "";
-    for u in UNITS {
-        value /= 1000.0;
-        unit = u;
-        if value < 999.5 {
-            break;
-        }
-    }
-    if value < 9.95 {
-        format!("{value:.1}{unit}")
-    } else {
-        format!("{value:.0}{unit}")
-    }
-}
-
-/// `human` for an optional rate: `-` when it cannot be known (first poll, counters zeroed).
-pub fn human_opt(n: Option<u64>) -> String {
-    n.map_or_else(|| "-".to_owned(), human)
+/// [`count`] for an optional rate: `-` when it cannot be known (first poll, counters
+/// zeroed).
+pub fn count_opt(n: Option<u64>) -> String {
+    n.map_or_else(|| "-".to_owned(), count)
 }
 
 /// ipvsadm's `mm:ss` expiry (minutes not limited).
@@ -158,21 +136,6 @@ pub fn service_flags(service: &Service) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn human_units_stay_within_five_characters() {
-        assert_eq!(human(0), "0");
-        assert_eq!(human(999), "999");
-        assert_eq!(human(1000), "1.0k");
-        assert_eq!(human(1234), "1.2k");
-        assert_eq!(human(12_345), "12k");
-        assert_eq!(human(999_499), "999k");
-        assert_eq!(human(999_999), "1.0M");
-        assert_eq!(human(u64::MAX), "18E");
-        for n in [0, 9, 99_999, 123_456_789, 9_999_999_999, u64::MAX] {
-            assert!(human(n).len() <= 5, "{n}");
-        }
-    }
 
     #[test]
     fn expire_matches_ipvsadm() {

@@ -1,9 +1,9 @@
 //! Health of real servers as the health daemon sees it, behind a trait.
 //!
-//! The dashboard only displays health; it never checks anything itself. The daemon's status
-//! API does not exist yet, so [`HealthSource`] is the seam the integrator plugs it into. The
-//! collector thread polls the source (it may do I/O), never the render path. When a source
-//! reports nothing, the Health column is simply not shown.
+//! The dashboard only displays health; it never checks anything itself, and it knows nothing
+//! of the health checker: [`HealthSource`] is the seam the wiring plugs the checker's status
+//! sockets into (`cli::top`). The collector thread polls the source (it may do I/O), never
+//! the render path. When a source reports nothing, the Health column is simply not shown.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -53,7 +53,7 @@ pub trait HealthSource {
     fn statuses(&mut self) -> HealthMap;
 }
 
-/// The source used until the health daemon's status API exists: reports nothing.
+/// A source that reports nothing: no health daemon (tests, [`crate::tui::run`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoHealth;
 

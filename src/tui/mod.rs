@@ -15,7 +15,6 @@ pub mod format;
 pub mod health;
 pub mod history;
 pub mod keymap;
-pub mod names;
 mod ops;
 pub mod options;
 pub mod pacing;
@@ -28,13 +27,14 @@ pub mod view;
 
 pub use action::{Action, Command};
 pub use app::App;
-pub use collector::{BackendFactory, Sources};
+pub use collector::Sources;
+
+use crate::ipvs::BackendFactory;
+use crate::names::FilesResolver;
 pub use health::{HealthMap, HealthSource, HealthState, HealthStatus, NoHealth};
 pub use options::{TopOptions, options, parse_interval};
 pub use runtime::run_with;
 pub use update::update;
-
-pub use names::EtcResolver;
 
 /// Run `lvsctl top` with no health source and names from `/etc/hosts` and `/etc/services`
 /// (use [`run_with`] to supply a health source or another resolver).
@@ -44,7 +44,7 @@ pub use names::EtcResolver;
 /// IPVS. From `main`, for `lvsctl top [--interval D] [--read-only] [-n]`:
 ///
 /// ```ignore
-/// let factory: lvsctl::tui::BackendFactory =
+/// let factory: lvsctl::ipvs::BackendFactory =
 ///     Box::new(|| Ok(Box::new(NetlinkBackend::open()?) as Box<dyn Backend>));
 /// lvsctl::tui::run(factory, lvsctl::tui::options(interval, read_only, numeric))
 /// ```
@@ -52,7 +52,7 @@ pub fn run(factory: BackendFactory, options: TopOptions) -> anyhow::Result<()> {
     let sources = Sources {
         factory,
         health: Box::new(NoHealth),
-        resolver: Box::new(EtcResolver::load()),
+        resolver: Box::new(FilesResolver::load()),
     };
     run_with(sources, options)
 }

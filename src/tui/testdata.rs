@@ -1,15 +1,14 @@
 //! Fixed model values for the dashboard's tests: a small director with IPv4, IPv6, UDP
-//! persistent and fwmark services, two polls a second apart, and a test double of
-//! [`Backend`] that records the ops it is asked to apply.
+//! persistent and fwmark services, two polls a second apart, and the same director in the
+//! in-memory kernel for the collector to poll.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::ipvs::fake::{FakeBackend, SharedFake};
 use crate::ipvs::{
-    AddressFamily, Backend, Connection, DaemonRole, Dest, ForwardMethod, GlobalStats, Info,
-    IpvsError, Op, OpKind, Protocol, Rates, Service, ServiceEntry, ServiceFlags, ServiceKey, Stats,
-    SyncDaemon, Timeouts,
+    AddressFamily, Connection, DaemonRole, Dest, ForwardMethod, GlobalStats, Info, Protocol, Rates,
+    Service, ServiceEntry, ServiceFlags, ServiceKey, Stats, SyncDaemon, Timeouts,
 };
 use crate::tui::action::Action;
 use crate::tui::app::{App, TopOptions};
@@ -263,81 +262,10 @@ pub fn conns_for(app: &App, rows: &[Connection]) -> ConnSnapshot {
     acc.finish()
 }
 
-/// A backend test double: serves `entries(tick)` (tick advancing per poll), records every
-/// op, fails ops on real servers whose port is 9 (to test error display).
-#[derive(Clone, Default)]
-pub struct Recorder {
-    pub ops: Arc<Mutex<Vec<Op>>>,
-    pub polls: Arc<Mutex<u64>>,
-    /// The connection table never ends (a stand-in for a million entries on a slow kernel).
-    pub endless: bool,
-}
-
-impl Backend for Recorder {
-    fn info(&mut self) -> crate::ipvs::Result<Info> {
-        Ok(Info {
-            version: 0x0001_0201,
-            conn_tab_size: 4096,
-        })
-    }
-    fn services(&mut self) -> crate::ipvs::Result<Vec<Service>> {
-        Ok(self.entries()?.into_iter().map(|e| e.service).collect())
-    }
-    fn service(&mut self, key: &ServiceKey) -> crate::ipvs::Result<Service> {
-        self.services()?
-            .into_iter()
-            .find(|s| s.key == *key)
-            .ok_or(IpvsError::Kernel {
-                op: OpKind::GetService,
-                errno: libc::ESRCH,
-            })
-    }
-    fn dests(&mut self, key: &ServiceKey) -> crate::ipvs::Result<Vec<Dest>> {
-        let tick = *self.polls.lock().unwrap();
-        Ok(entries(tick)
-            .into_iter()
-            .find(|e| e.service.key == *key)
-            .map(|e| e.dests)
-            .unwrap_or_default())
-    }
-    fn entries(&mut self) -> crate::ipvs::Result<Vec<ServiceEntry>> {
-        let mut polls = self.polls.lock().unwrap();
-        *polls += 1;
-        Ok(entries(*polls))
-    }
-    fn timeouts(&mut self) -> crate::ipvs::Result<Timeouts> {
-        Ok(Timeouts::default())
-    }
-    fn daemons(&mut self) -> crate::ipvs::Result<Vec<SyncDaemon>> {
-        Ok(Vec::new())
-    }
-    fn apply(&mut self, ops: &[Op]) -> Vec<crate::ipvs::Result<()>> {
-        self.ops.lock().unwrap().extend(ops.iter().cloned());
-        ops.iter()
-            .map(|op| match op {
-                Op::DelDest(_, d) if d.port == 9 => Err(IpvsError::Kernel {
-                    op: OpKind::DelDest,
-                    errno: libc::ENOENT,
-                }),
-                _ => Ok(()),
-            })
-            .collect()
-    }
-    fn connections(&mut self, sink: &mut dyn FnMut(Connection) -> bool) -> crate::ipvs::Result<()> {
-        let rows = conn_rows();
-        let mut all = rows.iter().cycle();
-        let limit = if self.endless { usize::MAX } else { rows.len() };
-        for c in all.by_ref().take(limit) {
-            if !sink(c.clone()) {
-                break;
-            }
-        }
-        Ok(())
-    }
-    fn global_stats(&mut self) -> crate::ipvs::Result<GlobalStats> {
-        Ok(GlobalStats::default())
-    }
-    fn sysctls(&mut self) -> crate::ipvs::Result<Vec<(String, String)>> {
-        Ok(vec![("conntrack".to_owned(), "0".to_owned())])
-    }
+/// A director for the collector to poll: the table of `entries(1)` and the rows of
+/// `conn_rows()` in the in-memory kernel.
+pub fn director() -> SharedFake {
+    let mut fake = FakeBackend::with_entries(&entries(1)).unwrap();
+    fake.set_connections(conn_rows());
+    SharedFake::new(fake)
 }

@@ -5,7 +5,7 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use crate::cli::ipvsadm::parse::{OPTIONS, ValueKind};
+use crate::ipvsadm::parse::{OPTIONS, ValueKind};
 
 const ABOUT: &str = "Linux Virtual Server administration, ipvsadm 1.31 compatible";
 

@@ -9,12 +9,12 @@
 
 use std::io::{BufRead, Write};
 
-use crate::cli::ipvsadm::format::{self, ListFormat};
-use crate::cli::ipvsadm::names::{NoNames, Resolver};
-use crate::cli::ipvsadm::parse::{
+use crate::ipvs::{Backend, IpvsError, Op, OpKind, ServiceEntry};
+use crate::ipvsadm::format::{self, ListFormat};
+use crate::ipvsadm::parse::{
     self, IpvsadmCommand, ListRequest, ListTarget, ParseError, parse_restore_line, restore_lines,
 };
-use crate::ipvs::{Backend, IpvsError, Op, OpKind, ServiceEntry};
+use crate::names::{NoNames, Resolver};
 
 /// Exit statuses ipvsadm uses (§5.3 of the spec).
 const OK: u8 = 0;

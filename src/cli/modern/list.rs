@@ -5,9 +5,9 @@ use std::net::IpAddr;
 
 use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table, presets};
 
-use crate::cli::modern::human;
-use crate::cli::modern::schema::{self, forward_name, sched_flag_names};
 use crate::ipvs::model::{Dest, Service, ServiceEntry, ServiceKey};
+use crate::schema::{self, forward_name, sched_flag_names};
+use crate::units;
 
 /// How the human table is drawn.
 #[derive(Debug, Clone, Copy, Default)]
@@ -46,14 +46,14 @@ fn service_mode(s: &Service) -> String {
 
 fn number_cells(stats: &crate::ipvs::model::Stats, rates: &crate::ipvs::model::Rates) -> Vec<Cell> {
     [
-        human::count(stats.conns),
-        human::count(stats.inpkts),
-        human::count(stats.outpkts),
-        human::bytes(stats.inbytes),
-        human::bytes(stats.outbytes),
-        human::count(rates.cps),
-        format!("{}/s", human::bytes(rates.inbps)),
-        format!("{}/s", human::bytes(rates.outbps)),
+        units::count(stats.conns),
+        units::count(stats.inpkts),
+        units::count(stats.outpkts),
+        units::bytes(stats.inbytes),
+        units::bytes(stats.outbytes),
+        units::count(rates.cps),
+        format!("{}/s", units::bytes(rates.inbps)),
+        format!("{}/s", units::bytes(rates.outbps)),
     ]
     .into_iter()
     .map(|t| Cell::new(t).set_alignment(CellAlignment::Right))

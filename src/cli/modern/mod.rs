@@ -2,10 +2,9 @@
 
 pub mod args;
 pub mod conns;
-pub mod human;
 pub mod list;
+pub mod rules;
 pub mod run;
-pub mod schema;
 pub mod spec;
 
 use std::ffi::OsString;
@@ -15,7 +14,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::modern::args::{Cli, Command};
-use crate::rules::cli as rules;
 
 /// Run `lvsctl <subcommand>` and turn the outcome into an exit status: 0 success, 1 error
 /// (with `lvsctl: <message>` on stderr), 2 usage error (clap's own).
@@ -63,7 +61,7 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(crate::cli::ipvsadm_main(argv));
         }
         Command::Health { args } => return Ok(crate::cli::health_main(args)),
-        Command::Top(args) => return crate::cli::top_main(&args),
+        Command::Top(args) => return crate::cli::top::top_main(&args),
         Command::Check(args) => return Ok(rules_exit(rules::check_main(&args.files))),
         Command::Diff(args) => return Ok(rules_exit(rules::diff_main(&args.into()))),
         Command::Apply(args) => return Ok(rules_exit(rules::apply_main(&args.into()))),

@@ -27,8 +27,9 @@ pub use table::Command;
 use crate::health::config::{
     ConfigLocation, check_config_file, check_config_file_strict, locate_config,
 };
-use crate::health::daemon::{self, BackendFactory, Console, DaemonOptions, Notifier};
+use crate::health::daemon::{self, Console, DaemonOptions, Notifier};
 use crate::health::status;
+use crate::ipvs::BackendFactory;
 use process::{signal, spawn_detached, stop};
 
 /// Runs the health face; returns the exit code.

@@ -7,17 +7,16 @@
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
-use std::net::{IpAddr, ToSocketAddrs};
+use std::net::IpAddr;
 use std::path::Path;
 
-use crate::ipvs::model::AddressFamily;
+use crate::names::{FilesResolver, Resolver, SystemResolver};
 
 pub trait ParseEnv {
-    /// First address of `family` for a host name (names only; literals never get here).
-    fn host(&self, name: &str, family: AddressFamily) -> Option<IpAddr>;
-    /// Port of a service name for `proto` (`tcp`, `udp`, `sctp`); `""` means any protocol.
-    fn service_port(&self, name: &str, proto: &str) -> Option<u16>;
-    /// This machine's name (`$HOSTNAME`, else `uname -n`), for the FTP/SIP default logins.
+    /// Host and service names. Hosts are asked for names only (literals never get there);
+    /// an empty protocol asks for a service name of any protocol.
+    fn names(&self) -> &dyn Resolver;
+    /// This machine's name, for the FTP/SIP default logins.
     fn hostname(&self) -> String;
     fn dir_exists(&self, path: &str) -> bool;
     /// Whether `path` could be opened for appending; Err carries the reason. Must not create
@@ -25,40 +24,25 @@ pub trait ParseEnv {
     fn appendable(&self, path: &str) -> Result<(), String>;
 }
 
-/// The real machine: getaddrinfo, /etc/services, the file system.
+/// The real machine: the system resolver, [`crate::names::hostname`], the file system.
 #[derive(Debug, Default)]
 pub struct SystemEnv {
-    services: Option<String>,
+    names: SystemResolver,
 }
 
 impl SystemEnv {
     pub fn new() -> Self {
-        Self {
-            services: std::fs::read_to_string("/etc/services").ok(),
-        }
+        Self::default()
     }
 }
 
 impl ParseEnv for SystemEnv {
-    fn host(&self, name: &str, family: AddressFamily) -> Option<IpAddr> {
-        let addrs = (name, 0).to_socket_addrs().ok()?;
-        addrs
-            .map(|a| a.ip())
-            .find(|ip| AddressFamily::of(ip) == family)
-    }
-
-    fn service_port(&self, name: &str, proto: &str) -> Option<u16> {
-        lookup_services(self.services.as_deref()?, name, proto)
+    fn names(&self) -> &dyn Resolver {
+        &self.names
     }
 
     fn hostname(&self) -> String {
-        if let Ok(h) = std::env::var("HOSTNAME")
-            && !h.is_empty()
-        {
-            return h;
-        }
-        std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map_or_else(|_| "localhost".to_owned(), |s| s.trim().to_owned())
+        crate::names::hostname()
     }
 
     fn dir_exists(&self, path: &str) -> bool {
@@ -81,26 +65,10 @@ impl ParseEnv for SystemEnv {
     }
 }
 
-/// Finds `name` (or one of its aliases) for `proto` in /etc/services text.
-pub fn lookup_services(text: &str, name: &str, proto: &str) -> Option<u16> {
-    text.lines().find_map(|line| {
-        let line = line.split('#').next().unwrap_or_default();
-        let mut words = line.split_whitespace();
-        let service = words.next()?;
-        let (port, p) = words.next()?.split_once('/')?;
-        let names_match = service == name || words.any(|alias| alias == name);
-        (names_match && (proto.is_empty() || p == proto))
-            .then(|| port.parse().ok())
-            .flatten()
-    })
-}
-
 /// A deterministic environment for tests and for tools that must not touch the network.
 #[derive(Debug, Clone, Default)]
 pub struct StaticEnv {
-    pub hosts: HashMap<String, Vec<IpAddr>>,
-    /// (name, proto) → port; proto `""` entries match any protocol.
-    pub services: HashMap<(String, String), u16>,
+    pub names: FilesResolver,
     pub hostname: String,
     pub dirs: Vec<String>,
     /// Paths that cannot be opened for appending, with the reason.
@@ -110,10 +78,7 @@ pub struct StaticEnv {
 impl StaticEnv {
     /// Knows the handful of service names the tests and examples use.
     pub fn with_common_services() -> Self {
-        let mut env = Self {
-            hostname: "director".to_owned(),
-            ..Self::default()
-        };
+        let mut names = FilesResolver::default();
         for (name, port) in [
             ("http", 80),
             ("https", 443),
@@ -124,36 +89,25 @@ impl StaticEnv {
             ("mysql", 3306),
         ] {
             for proto in ["tcp", "udp"] {
-                env.services
-                    .insert((name.to_owned(), proto.to_owned()), port);
+                names = names.with_service(name, port, proto);
             }
         }
-        env
+        Self {
+            names,
+            hostname: "director".to_owned(),
+            ..Self::default()
+        }
     }
 
     pub fn host(mut self, name: &str, addr: IpAddr) -> Self {
-        self.hosts.entry(name.to_owned()).or_default().push(addr);
+        self.names = self.names.with_host(name, addr);
         self
     }
 }
 
 impl ParseEnv for StaticEnv {
-    fn host(&self, name: &str, family: AddressFamily) -> Option<IpAddr> {
-        self.hosts
-            .get(name)?
-            .iter()
-            .copied()
-            .find(|ip| AddressFamily::of(ip) == family)
-    }
-
-    fn service_port(&self, name: &str, proto: &str) -> Option<u16> {
-        let exact = self.services.get(&(name.to_owned(), proto.to_owned()));
-        exact.copied().or_else(|| {
-            self.services
-                .iter()
-                .find(|((n, p), _)| n == name && (proto.is_empty() || p.is_empty()))
-                .map(|(_, port)| *port)
-        })
+    fn names(&self) -> &dyn Resolver {
+        &self.names
     }
 
     fn hostname(&self) -> String {

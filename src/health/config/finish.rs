@@ -66,7 +66,7 @@ fn port_of(env: &dyn ParseEnv, token: &str, proto: &str) -> Option<u16> {
     if token.bytes().all(|b| b.is_ascii_digit()) {
         token.parse().ok()
     } else {
-        env.service_port(token, proto)
+        env.names().service_port(token, proto)
     }
 }
 

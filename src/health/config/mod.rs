@@ -34,7 +34,7 @@ pub use check::{
     render, strictify,
 };
 pub use diag::{ConfigError, ErrorKind, Warning, WarningKind};
-pub use env::{ParseEnv, StaticEnv, SystemEnv, lookup_services};
+pub use env::{ParseEnv, StaticEnv, SystemEnv};
 pub use locate::{ConfigLocation, SEARCH_DIRS, locate_config};
 pub use model::*;
 pub use real::MAX_RANGE;

@@ -16,6 +16,7 @@ use super::diag::{Diagnostics, ErrorKind, WarningKind};
 use super::env::ParseEnv;
 use super::model::{Forward, RealServer};
 use crate::ipvs::model::AddressFamily;
+use crate::names::Family;
 
 /// Ranges larger than this are refused rather than expanded (a typo such as
 /// `10.0.0.1->10.9.0.1` would otherwise create hundreds of thousands of reals).
@@ -214,7 +215,7 @@ fn resolve_port(
     let resolved = if port.bytes().all(|b| b.is_ascii_digit()) {
         port.parse::<u16>().ok()
     } else {
-        env.service_port(port, "")
+        env.names().service_port(port, "")
     };
     if resolved.is_none() {
         d.error(
@@ -265,7 +266,11 @@ pub fn literal_or_name(env: &dyn ParseEnv, family: AddressFamily, text: &str) ->
     } else if bare.is_empty() {
         return None;
     } else {
-        return env.host(bare, family);
+        let family = match family {
+            AddressFamily::Inet => Family::V4,
+            AddressFamily::Inet6 => Family::V6,
+        };
+        return env.names().host_addr(bare, family);
     };
     literal.filter(|ip| AddressFamily::of(ip) == family)
 }

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::alert::DaemonStatus;
 use super::execute::{InstanceCmd, Launcher, on_reload};
-use super::kernel::{BackendFactory, KernelHandle, SyncReport};
+use super::kernel::{KernelHandle, SyncReport};
 use super::log::Logger;
 use super::notices::Notices;
 use super::registry::{CheckId, Registry, Report};
@@ -20,6 +20,7 @@ use super::run::{DaemonError, DaemonOptions, mtime, read_config};
 use super::tasks::{self, CheckJob};
 use crate::health::config::Config;
 use crate::health::status::{self, StatusReport};
+use crate::ipvs::BackendFactory;
 use crate::ipvs::model::{DestKey, ServiceKey};
 
 /// The running daemon: what the event loop owns and the reload and stop change.

@@ -41,7 +41,8 @@ impl Mailer {
         let (tx, mut rx) = mpsc::channel::<Mail>(QUEUE);
         let task_log = log.clone();
         let task = tokio::spawn(async move {
-            let host = hostname();
+            // The same name as the FTP/SIP logins (see crate::names::hostname).
+            let host = crate::names::hostname();
             while let Some(mail) = rx.recv().await {
                 let sent = match &mail.smtp {
                     Some(server) => {
@@ -187,15 +188,6 @@ async fn expect<R: AsyncBufReadExt + Unpin>(rd: &mut R, class: u8) -> std::io::R
             )))
         };
     }
-}
-
-/// This machine's name (gethostname), as ldirectord's `hostname()`.
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_owned())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 /// The login name of our uid, from /etc/passwd (ldirectord's `getpwuid($<)`).

@@ -27,7 +27,6 @@ mod shutdown;
 pub mod syslog;
 pub mod tasks;
 
-pub use kernel::BackendFactory;
 pub use log::Console;
 pub use notify::Notifier;
 pub use run::{DaemonError, DaemonOptions, run, run_config_check};

@@ -9,10 +9,11 @@ use std::time::{Duration, SystemTime};
 use super::alert::{Alerts, DaemonStatus, classify};
 use super::clock::ctime;
 use super::log::Logger;
-use super::mail::{Mailer, hostname};
+use super::mail::Mailer;
 use super::monitor::{self, MonitorWriter};
 use super::registry::Report;
 use crate::health::config::{Config, RealServer, VirtualService};
+use crate::names::hostname;
 
 #[derive(Debug)]
 pub struct Notices {

@@ -1,5 +1,6 @@
-//! Reverse-DNS names of real servers, for the maintenance directory (spec §3.8): ldirectord
-//! also looks for files named after the real's reverse name and its short form.
+//! Reverse-DNS names of real servers, for the maintenance directory: besides files named
+//! after a real's address, ldirectord also looks for files named after its reverse name
+//! and that name's short form.
 //!
 //! ldirectord resolves the name before every check, inside its single check loop, so a slow
 //! DNS server slows every check. Here a check never waits for DNS: it reads a per-address
@@ -10,31 +11,13 @@
 //! usually already see them.
 
 use std::collections::HashMap;
-use std::fmt::Debug;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
-/// A reverse lookup. Blocking is fine: it runs on the blocking pool.
-pub trait ReverseResolver: Send + Sync + Debug {
-    /// The host's name, or None when it has none (or the lookup failed).
-    fn reverse(&self, addr: IpAddr) -> Option<String>;
-}
-
-/// The system resolver (NSS: /etc/hosts, then DNS), with `NI_NAMEREQD` like ldirectord's
-/// `ld_gethostbyaddr`: an address without a name gives None, never the address itself.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemResolver;
-
-impl ReverseResolver for SystemResolver {
-    fn reverse(&self, addr: IpAddr) -> Option<String> {
-        dns_lookup::lookup_addr(&addr)
-            .ok()
-            .filter(|n| !n.is_empty())
-    }
-}
+use crate::names::Resolver;
 
 #[derive(Debug, Clone, Default)]
 struct Entry {
@@ -48,7 +31,10 @@ struct Entry {
 /// The cache shared by the check tasks.
 #[derive(Debug)]
 pub struct ReverseNames {
-    resolver: Arc<dyn ReverseResolver>,
+    /// Its reverse lookups may block: they run on the blocking pool. The system resolver
+    /// gives no name, never the address itself, for an address without one, as
+    /// ldirectord's `ld_gethostbyaddr` does.
+    resolver: Arc<dyn Resolver>,
     entries: Mutex<HashMap<IpAddr, Entry>>,
     /// Lookups in flight at once: a thousand reals must not become a thousand threads.
     permits: Arc<Semaphore>,
@@ -63,7 +49,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(2);
 const PARALLEL: usize = 4;
 
 impl ReverseNames {
-    pub fn new(resolver: Arc<dyn ReverseResolver>, refresh: Duration, timeout: Duration) -> Self {
+    pub fn new(resolver: Arc<dyn Resolver>, refresh: Duration, timeout: Duration) -> Self {
         Self {
             resolver,
             entries: Mutex::new(HashMap::new()),
@@ -105,7 +91,7 @@ impl ReverseNames {
         let name = match self.permits.clone().acquire_owned().await {
             Ok(_permit) => {
                 let resolver = Arc::clone(&self.resolver);
-                let job = tokio::task::spawn_blocking(move || resolver.reverse(addr));
+                let job = tokio::task::spawn_blocking(move || resolver.host_name(addr));
                 // On timeout the blocking call runs on and its answer is dropped.
                 match tokio::time::timeout(self.timeout, job).await {
                     Ok(Ok(name)) => name,
@@ -125,14 +111,25 @@ impl ReverseNames {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::names::Family;
 
+    /// Names 10.1.0.1 after a while; knows nothing else.
     #[derive(Debug)]
     struct Slow(Duration);
 
-    impl ReverseResolver for Slow {
-        fn reverse(&self, addr: IpAddr) -> Option<String> {
+    impl Resolver for Slow {
+        fn host_addr(&self, _name: &str, _family: Family) -> Option<IpAddr> {
+            None
+        }
+        fn service_port(&self, _name: &str, _proto: &str) -> Option<u16> {
+            None
+        }
+        fn host_name(&self, addr: IpAddr) -> Option<String> {
             std::thread::sleep(self.0);
             (addr == IpAddr::from([10, 1, 0, 1])).then(|| "web1.example.com".to_owned())
+        }
+        fn service_name(&self, _port: u16, _proto: &str) -> Option<String> {
+            None
         }
     }
 

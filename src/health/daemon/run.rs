@@ -10,12 +10,12 @@ use thiserror::Error;
 
 use super::event_loop::main_loop;
 use super::execute::Launcher;
-use super::kernel::BackendFactory;
 use super::log::{Console, Logger};
 use super::notify::Notifier;
-use super::reverse::{ReverseResolver, SystemResolver};
 use crate::health::config::{Config, ConfigLocation, SystemEnv, parse_config, render};
+use crate::ipvs::BackendFactory;
 use crate::ipvs::error::IpvsError;
+use crate::names::{Resolver, SystemResolver};
 
 #[derive(Debug, Error)]
 pub enum DaemonError {
@@ -49,7 +49,7 @@ pub struct DaemonOptions {
     /// How `execute=` instances are run; None = this executable.
     pub launcher: Option<Launcher>,
     /// Reverse lookups for the maintenance directory (the system resolver).
-    pub resolver: Arc<dyn ReverseResolver>,
+    pub resolver: Arc<dyn Resolver>,
 }
 
 impl DaemonOptions {
@@ -67,7 +67,7 @@ impl DaemonOptions {
             sendmail: PathBuf::from(super::mail::SENDMAIL),
             shutdown: None,
             launcher: None,
-            resolver: Arc::new(SystemResolver),
+            resolver: Arc::new(SystemResolver::new()),
         }
     }
 

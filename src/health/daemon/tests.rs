@@ -284,7 +284,7 @@ fn sendmail_receives_ldirectords_mail_with_the_daemon_state() {
             .contains("Purged real server (stop): 10.1.0.1:80")
     });
     let mails = h.read("mails");
-    let host = mail::hostname();
+    let host = crate::names::hostname();
     assert!(
         mails.contains(&format!(
             "== -t -oi\nTo: ops@example.org\nFrom: lvs@example.org\n\
@@ -477,9 +477,18 @@ fn execute_instances_follow_start_reload_and_stop() {
 #[derive(Debug)]
 struct FakeNames;
 
-impl reverse::ReverseResolver for FakeNames {
-    fn reverse(&self, addr: std::net::IpAddr) -> Option<String> {
+impl crate::names::Resolver for FakeNames {
+    fn host_addr(&self, _: &str, _: crate::names::Family) -> Option<std::net::IpAddr> {
+        None
+    }
+    fn service_port(&self, _: &str, _: &str) -> Option<u16> {
+        None
+    }
+    fn host_name(&self, addr: std::net::IpAddr) -> Option<String> {
         (addr == std::net::IpAddr::from([10, 1, 0, 1])).then(|| "web1.example.com".to_owned())
+    }
+    fn service_name(&self, _: u16, _: &str) -> Option<String> {
+        None
     }
 }
 

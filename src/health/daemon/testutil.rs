@@ -7,12 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::health::status::RealStatus;
-use crate::ipvs::Result as IpvsResult;
-use crate::ipvs::backend::{Backend, Op};
-use crate::ipvs::fake::FakeBackend;
-use crate::ipvs::model::{
-    Connection, Dest, GlobalStats, Info, Service, ServiceKey, SyncDaemon, Timeouts,
-};
+use crate::ipvs::fake::{FakeBackend, SharedFake};
 
 /// One datagram, retrying reads that a signal interrupted (daemon tests in the same process
 /// install tokio's signal handlers, e.g. for SIGCHLD).
@@ -23,50 +18,6 @@ pub fn recv(sock: &UnixDatagram, buf: &mut [u8]) -> usize {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => panic!("no datagram: {e}"),
         }
-    }
-}
-
-/// Lets the daemon own a backend while the test keeps the fake.
-pub struct Shared(pub Arc<Mutex<FakeBackend>>);
-
-impl Shared {
-    pub fn fake(&self) -> std::sync::MutexGuard<'_, FakeBackend> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-impl Backend for Shared {
-    fn info(&mut self) -> IpvsResult<Info> {
-        self.fake().info()
-    }
-    fn services(&mut self) -> IpvsResult<Vec<Service>> {
-        self.fake().services()
-    }
-    fn service(&mut self, key: &ServiceKey) -> IpvsResult<Service> {
-        self.fake().service(key)
-    }
-    fn dests(&mut self, key: &ServiceKey) -> IpvsResult<Vec<Dest>> {
-        self.fake().dests(key)
-    }
-    fn timeouts(&mut self) -> IpvsResult<Timeouts> {
-        self.fake().timeouts()
-    }
-    fn daemons(&mut self) -> IpvsResult<Vec<SyncDaemon>> {
-        self.fake().daemons()
-    }
-    fn apply(&mut self, ops: &[Op]) -> Vec<IpvsResult<()>> {
-        self.fake().apply(ops)
-    }
-    fn connections(&mut self, sink: &mut dyn FnMut(Connection) -> bool) -> IpvsResult<()> {
-        self.fake().connections(sink)
-    }
-    fn global_stats(&mut self) -> IpvsResult<GlobalStats> {
-        self.fake().global_stats()
-    }
-    fn sysctls(&mut self) -> IpvsResult<Vec<(String, String)>> {
-        self.fake().sysctls()
     }
 }
 
@@ -94,8 +45,7 @@ pub fn spawn_daemon(
     opts: super::DaemonOptions,
     fake: Arc<Mutex<FakeBackend>>,
 ) -> std::thread::JoinHandle<Result<(), super::DaemonError>> {
-    let factory: super::BackendFactory =
-        Box::new(move || Ok(Box::new(Shared(fake)) as Box<dyn Backend>));
+    let factory = SharedFake::from(fake).factory();
     std::thread::spawn(move || super::run(&opts, factory))
 }
 

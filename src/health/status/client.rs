@@ -3,11 +3,10 @@
 use std::fmt::Write as _;
 use std::io::Read;
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use super::{RealState, SOCKET_DIR, StatusReport};
-use crate::tui::{HealthMap, HealthSource, HealthState, HealthStatus};
+use super::StatusReport;
 
 /// One status document from the daemon listening on `path`.
 pub fn query(path: &Path) -> std::io::Result<StatusReport> {
@@ -54,60 +53,4 @@ pub fn render_table(r: &StatusReport) -> String {
         }
     }
     out
-}
-
-/// Every health daemon's socket under [`SOCKET_DIR`], merged: the `lvsctl top` source.
-#[derive(Debug, Clone)]
-pub struct SocketHealth {
-    pub dir: PathBuf,
-}
-
-impl Default for SocketHealth {
-    fn default() -> Self {
-        Self {
-            dir: PathBuf::from(SOCKET_DIR),
-        }
-    }
-}
-
-impl HealthSource for SocketHealth {
-    fn statuses(&mut self) -> HealthMap {
-        let mut map = HealthMap::new();
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return map;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let is_socket = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.starts_with("health.") && Path::new(n).extension().is_some_and(|e| e == "sock")
-            });
-            if !is_socket {
-                continue;
-            }
-            let Ok(report) = query(&path) else { continue };
-            for v in report.virtuals {
-                for real in v.reals {
-                    let state = match real.state {
-                        RealState::Up => HealthState::Up,
-                        RealState::Down | RealState::Maintenance
-                            if real.kernel_weight == Some(0) =>
-                        {
-                            HealthState::Quiesced
-                        }
-                        RealState::Down | RealState::Maintenance => HealthState::Down,
-                        RealState::Pending => HealthState::Unknown,
-                    };
-                    map.insert(
-                        (v.service, real.dest),
-                        HealthStatus {
-                            state,
-                            last_result: Some(real.reason.unwrap_or_else(|| "ok".to_owned())),
-                            latency: real.last_duration_ms.map(Duration::from_millis),
-                        },
-                    );
-                }
-            }
-        }
-        map
-    }
 }

@@ -1,5 +1,5 @@
 //! The status API: a JSON document per daemon, served on a root-only unix socket, read by
-//! `lvsctl health status` and by `lvsctl top` (through [`SocketHealth`]).
+//! `lvsctl health status` and by `lvsctl top` (through `cli::top::SocketHealth`).
 //!
 //! The schema (spec §7.3): per virtual {label, up count, fallback active}, per real {state,
 //! kernel and configured weight, consecutive successes/failures, last check time, duration
@@ -15,7 +15,7 @@ use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
 
-pub use client::{SocketHealth, query, render_table};
+pub use client::{query, render_table};
 pub use metrics::{render_metrics, serve_metrics};
 pub use server::serve;
 

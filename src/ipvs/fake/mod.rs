@@ -4,8 +4,10 @@
 //! shapes of Linux 6.1 (the rules live in `rules`, one function per kernel check, so each
 //! can be read against `ip_vs_ctl.c`). On top of that it has test hooks the kernel lacks:
 //! traffic counters and connections can be set so formatting and dashboard tests show
-//! traffic, failures can be scripted, and every applied write is logged and counted so a
-//! test can assert that a no-op apply wrote nothing.
+//! traffic, failures can be scripted, every applied write is logged and counted so a
+//! test can assert that a no-op apply wrote nothing, and every read is counted so a test
+//! can assert what a refresh or a cycle asked the kernel. [`SharedFake`] lets a test keep
+//! the fake while the code under test owns it as a backend.
 //!
 //! Known differences from a real kernel, all deliberate: services list in insertion order
 //! within the address and fwmark groups (the kernel uses hash order), deleted dests are not
@@ -15,19 +17,24 @@
 mod daemons;
 mod defaults;
 mod inject;
+mod reads;
 mod rules;
 mod seed;
+mod shared;
 mod table;
 
 use std::path::Path;
 
 pub use daemons::FakeInterface;
+pub use reads::ReadCounts;
 pub use rules::{HZ, MAX_TIMEOUT};
+pub use shared::SharedFake;
 
-use crate::ipvs::backend::{Backend, Op};
+use crate::ipvs::backend::{self, Backend, Op};
 use crate::ipvs::error::{IpvsError, OpKind, Result};
 use crate::ipvs::model::{
-    Connection, DestKey, GlobalStats, Info, Rates, Service, ServiceKey, Stats, SyncDaemon, Timeouts,
+    Connection, Dest, DestKey, GlobalStats, Info, Rates, Service, ServiceEntry, ServiceKey, Stats,
+    SyncDaemon, Timeouts,
 };
 use crate::ipvs::procfs;
 
@@ -40,6 +47,8 @@ pub struct FakeBackend {
     timeouts: Timeouts,
     interfaces: Vec<FakeInterface>,
     connections: Vec<Connection>,
+    /// `connections()` cycles through the rows until the sink stops it.
+    endless_connections: bool,
     global: GlobalStats,
     sysctls: Vec<(String, String)>,
     injector: inject::Injector,
@@ -47,6 +56,7 @@ pub struct FakeBackend {
     /// Calls of `apply` (batches), so tests can tell batched from one-by-one submission.
     apply_calls: u64,
     applied: Vec<Op>,
+    reads: reads::Reads,
 }
 
 impl Default for FakeBackend {
@@ -63,6 +73,7 @@ impl FakeBackend {
             timeouts: defaults::TIMEOUTS,
             interfaces: FakeInterface::defaults(),
             connections: Vec::new(),
+            endless_connections: false,
             global: GlobalStats::default(),
             sysctls: defaults::SYSCTLS
                 .iter()
@@ -72,6 +83,7 @@ impl FakeBackend {
             submitted: 0,
             apply_calls: 0,
             applied: Vec::new(),
+            reads: reads::Reads::default(),
         }
     }
 
@@ -145,6 +157,12 @@ impl FakeBackend {
         })?;
         self.connections = rows;
         Ok(summary)
+    }
+
+    /// Make `connections()` go round the rows forever (until the sink says stop): a
+    /// stand-in for a million-row table on a slow kernel.
+    pub fn set_endless_connections(&mut self, endless: bool) {
+        self.endless_connections = endless;
     }
 
     pub fn set_global_stats(&mut self, stats: GlobalStats) {
@@ -252,20 +270,33 @@ impl FakeBackend {
     pub fn reset_write_log(&mut self) {
         self.applied.clear();
     }
+
+    /// Reads answered so far, per [`Backend`] read method.
+    pub fn reads(&self) -> ReadCounts {
+        self.reads.counts
+    }
+
+    /// GET_DEST dumps of one service so far.
+    pub fn dest_reads_of(&self, key: &ServiceKey) -> u64 {
+        self.reads.dests_of(key)
+    }
 }
 
 impl Backend for FakeBackend {
     fn info(&mut self) -> Result<Info> {
+        self.reads.counts.info += 1;
         self.read(OpKind::GetInfo)?;
         Ok(defaults::INFO)
     }
 
     fn services(&mut self) -> Result<Vec<Service>> {
+        self.reads.counts.services += 1;
         self.read(OpKind::GetServices)?;
         Ok(self.table.listing().map(|e| e.service.clone()).collect())
     }
 
     fn service(&mut self, key: &ServiceKey) -> Result<Service> {
+        self.reads.counts.service += 1;
         self.read(OpKind::GetService)?;
         self.table
             .find(key)
@@ -276,7 +307,8 @@ impl Backend for FakeBackend {
             })
     }
 
-    fn dests(&mut self, key: &ServiceKey) -> Result<Vec<crate::ipvs::model::Dest>> {
+    fn dests(&mut self, key: &ServiceKey) -> Result<Vec<Dest>> {
+        self.reads.dests(key);
         self.read(OpKind::GetDests)?;
         Ok(self
             .table
@@ -285,12 +317,19 @@ impl Backend for FakeBackend {
             .unwrap_or_default())
     }
 
+    fn entries(&mut self) -> Result<Vec<ServiceEntry>> {
+        self.reads.counts.entries += 1;
+        backend::entries_one_by_one(self)
+    }
+
     fn timeouts(&mut self) -> Result<Timeouts> {
+        self.reads.counts.timeouts += 1;
         self.read(OpKind::GetTimeouts)?;
         Ok(self.timeouts)
     }
 
     fn daemons(&mut self) -> Result<Vec<SyncDaemon>> {
+        self.reads.counts.daemons += 1;
         self.read(OpKind::GetDaemons)?;
         Ok(self.daemons.listing())
     }
@@ -320,7 +359,14 @@ impl Backend for FakeBackend {
     }
 
     fn connections(&mut self, sink: &mut dyn FnMut(Connection) -> bool) -> Result<()> {
-        for c in &self.connections {
+        self.reads.counts.connections += 1;
+        // Endless over no rows would spin forever without calling the sink.
+        let rounds = if self.endless_connections && !self.connections.is_empty() {
+            usize::MAX
+        } else {
+            1
+        };
+        for c in std::iter::repeat_n(&self.connections, rounds).flatten() {
             if !sink(c.clone()) {
                 break;
             }
@@ -329,10 +375,12 @@ impl Backend for FakeBackend {
     }
 
     fn global_stats(&mut self) -> Result<GlobalStats> {
+        self.reads.counts.global_stats += 1;
         Ok(self.global)
     }
 
     fn sysctls(&mut self) -> Result<Vec<(String, String)>> {
+        self.reads.counts.sysctls += 1;
         Ok(self.sysctls.clone())
     }
 }

@@ -1,13 +1,10 @@
 //! The executor against the kernel-faithful FakeBackend: write counts, batching, stopping
 //! at a failed batch, rollback to an identical table, the drain wait.
 
-use std::cell::RefCell;
 use std::fmt::Write as _;
-use std::rc::Rc;
 use std::time::Duration;
 
 use super::plan::{LIVE, WANT, entries};
-use super::shared::Shared;
 use crate::ipvs::Backend;
 use crate::ipvs::fake::FakeBackend;
 use crate::ipvs::model::{Dest, Rates, ServiceEntry};
@@ -215,14 +212,13 @@ fn many_ops_go_out_in_few_backend_calls() {
             );
         }
     }
-    let fake = Rc::new(RefCell::new(FakeBackend::new()));
-    let mut shared = Shared::new(fake.clone());
+    let mut fake = FakeBackend::new();
     let p = plan(&entries(&text), &[], PlanOptions::default());
-    let exec = execute(&mut shared, &p, 2048, None, &mut |_| {});
+    let exec = execute(&mut fake, &p, 2048, None, &mut |_| {});
     assert!(exec.succeeded());
-    assert_eq!(fake.borrow().writes_applied(), 2500);
+    assert_eq!(fake.writes_applied(), 2500);
     assert_eq!(
-        shared.calls.get(),
+        fake.apply_calls(),
         2,
         "one call for the services, one for the 2000 real servers"
     );

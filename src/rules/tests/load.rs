@@ -1,6 +1,6 @@
 use super::{findings, load_text};
-use crate::cli::modern::schema::to_table;
 use crate::ipvs::model::{ForwardMethod, ServiceKey};
+use crate::schema::to_table;
 
 const GOOD: &str = "\
 -A -t 10.0.0.1:80 -s rr

@@ -2,13 +2,12 @@
 //! plans against an in-memory kernel (error injection, rollback, write counts).
 
 mod apply;
-mod cli;
 mod load;
 mod plan;
 mod prop;
-mod shared;
+mod run;
 
-use crate::cli::ipvsadm::names::NoNames;
+use crate::names::NoNames;
 use crate::rules::ipvsadm_lines::IpvsadmLines;
 use crate::rules::lint::lint;
 use crate::rules::load::{Loaded, load};

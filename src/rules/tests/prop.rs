@@ -42,7 +42,7 @@ proptest! {
         let loaded = crate::rules::load::load(
             "f",
             &bytes,
-            &crate::rules::ipvsadm_lines::IpvsadmLines { resolver: &crate::cli::ipvsadm::names::NoNames },
+            &crate::rules::ipvsadm_lines::IpvsadmLines { resolver: &crate::names::NoNames },
         );
         let _ = crate::rules::lint::lint(&loaded.rules);
     }

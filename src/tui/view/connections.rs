@@ -12,9 +12,10 @@ use ratatui::widgets::{Paragraph, Row, Table, TableState};
 use crate::ipvs::Connection;
 use crate::tui::app::App;
 use crate::tui::conns::ConnScope;
-use crate::tui::format::{self, human};
+use crate::tui::format;
 use crate::tui::snapshot::ConnSnapshot;
 use crate::tui::view::Theme;
+use crate::units::count;
 
 pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     let [summary, table] =
@@ -134,22 +135,22 @@ fn summary_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
     first.push(Span::styled(" │ ", theme.dim()));
     first.push(Span::raw(format!(
         "{}/{} shown, {} read{progress}",
-        human(d.rows.len() as u64),
-        human(d.matched),
-        human(d.seen)
+        count(d.rows.len() as u64),
+        count(d.matched),
+        count(d.seen)
     )));
     let mut states: Vec<(&String, &u64)> = d.by_state.iter().collect();
     states.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let states = states
         .iter()
-        .map(|(s, n)| format!("{s} {}", human(**n)))
+        .map(|(s, n)| format!("{s} {}", count(**n)))
         .collect::<Vec<_>>()
         .join(" · ");
     let mut dests: Vec<_> = d.by_dest.iter().collect();
     dests.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let dests = dests
         .iter()
-        .map(|(k, n)| format!("{k} {}", human(**n)))
+        .map(|(k, n)| format!("{k} {}", count(**n)))
         .collect::<Vec<_>>()
         .join(" · ");
     vec![

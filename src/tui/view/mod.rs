@@ -18,9 +18,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::app::{App, Mode, View};
-use crate::tui::format::{self, human, human_opt};
+use crate::tui::format::{self, count_opt};
 use crate::tui::rows::RateSource;
 use crate::tui::update::interval_text;
+use crate::units::count;
 
 pub use theme::Theme;
 
@@ -102,17 +103,17 @@ fn totals_line(app: &App) -> String {
     };
     let (cps, inp, inb, outp, outb) = match r {
         Some(r) => (
-            human(r.cps),
-            human(r.inpps),
-            human(r.inbps),
-            human(r.outpps),
-            human(r.outbps),
+            count(r.cps),
+            count(r.inpps),
+            count(r.inbps),
+            count(r.outpps),
+            count(r.outbps),
         ),
         None => ("-".into(), "-".into(), "-".into(), "-".into(), "-".into()),
     };
     format!(
         " Σ {} conns {cps}/s │ in {inp} pkt/s {inb}B/s │ out {outp} pkt/s {outb}B/s │ {table}",
-        human(g.stats.conns)
+        count(g.stats.conns)
     )
 }
 
@@ -183,11 +184,11 @@ fn selection_summary(app: &App) -> String {
     format!(
         "{what} │ {}total {} conns, in {} pkts {}B, out {} pkts {}B",
         health.unwrap_or_default(),
-        human(stats.conns),
-        human(stats.inpkts),
-        human(stats.inbytes),
-        human(stats.outpkts),
-        human(stats.outbytes)
+        count(stats.conns),
+        count(stats.inpkts),
+        count(stats.inbytes),
+        count(stats.outpkts),
+        count(stats.outbytes)
     )
 }
 
@@ -240,7 +241,7 @@ const fn rate_label(source: RateSource) -> &'static str {
     }
 }
 
-/// `human` of an optional value, for table cells.
+/// `count` of an optional value, for table cells.
 pub(crate) fn cell(n: Option<u64>) -> String {
-    human_opt(n)
+    count_opt(n)
 }

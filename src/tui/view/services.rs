@@ -14,10 +14,11 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use crate::ipvs::{Dest, ServiceEntry};
 use crate::tui::app::App;
-use crate::tui::format::{self, human};
+use crate::tui::format;
 use crate::tui::history::spark;
 use crate::tui::rows::{SortColumn, ViewRow, view_row_rates};
 use crate::tui::view::{Theme, cell};
+use crate::units::count;
 
 /// One column: its header, its width (the name column fills the rest) and the sort column
 /// it shows.
@@ -194,8 +195,8 @@ fn text<'a>(
     let kernel = dest.map_or(svc.rates, |d| d.rates);
     let rates = view_row_rates(r, kernel, &app.row_params());
     let count = |f: fn(&Dest) -> u32| match dest {
-        Some(d) => human(u64::from(f(d))),
-        None => human(sum(entry, f)),
+        Some(d) => count(u64::from(f(d))),
+        None => count(sum(entry, f)),
     };
     let s = match id {
         Id::Name => name_text(app, entry, dest),

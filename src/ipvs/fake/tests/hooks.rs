@@ -83,6 +83,26 @@ fn connections_stream_and_stop() {
     assert_eq!(seen.len(), 2);
     fake.set_connections(vec![]);
     fake.connections(&mut |_| panic!("no rows")).unwrap();
+    fake.set_endless_connections(true);
+    fake.connections(&mut |_| panic!("still no rows")).unwrap();
+}
+
+#[test]
+fn endless_connections_go_round_until_the_sink_stops() {
+    let mut fake = FakeBackend::new();
+    let path = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/procfs/ip_vs_conn.linux-6.1"
+    ));
+    fake.load_connections(path).unwrap();
+    fake.set_endless_connections(true);
+    let mut seen = 0;
+    fake.connections(&mut |_| {
+        seen += 1;
+        seen < 100
+    })
+    .unwrap();
+    assert_eq!(seen, 100);
 }
 
 #[test]
@@ -157,4 +177,44 @@ fn write_log_counts_only_accepted_writes() {
     assert_eq!(fake.writes_applied(), 0);
     assert_eq!(errno(&mut fake, Op::Zero(Some(key))), 0);
     assert_eq!(fake.applied_ops(), &[Op::Zero(Some(key))]);
+}
+
+#[test]
+fn every_read_is_counted_by_method_and_dest_dumps_by_service() {
+    use super::super::{ReadCounts, SharedFake};
+    let (fake, key) = with_service();
+    let other = tcp("10.0.0.9", 80);
+    let shared = SharedFake::new(fake);
+    let mut backend = shared.clone();
+    backend.entries().unwrap();
+    backend.service(&key).unwrap();
+    backend.dests(&other).unwrap();
+    backend.info().unwrap();
+    shared.lock().fail_next_read(OpKind::GetTimeouts, libc::EIO);
+    assert!(backend.timeouts().is_err(), "a refused read still counts");
+    backend.daemons().unwrap();
+    backend.connections(&mut |_| true).unwrap();
+    backend.global_stats().unwrap();
+    backend.sysctls().unwrap();
+    let fake = shared.lock();
+    assert_eq!(
+        fake.reads(),
+        ReadCounts {
+            info: 1,
+            services: 1,
+            service: 1,
+            dests: 2,
+            entries: 1,
+            timeouts: 1,
+            daemons: 1,
+            connections: 1,
+            global_stats: 1,
+            sysctls: 1,
+        }
+    );
+    assert_eq!(
+        (fake.dest_reads_of(&key), fake.dest_reads_of(&other)),
+        (1, 1)
+    );
+    assert_eq!(fake.writes_applied(), 2, "reads are not writes");
 }
