@@ -71,6 +71,12 @@ pub enum Outcome {
     Down(String),
     /// The check type never changes state (`checktype=off`).
     NotChecked,
+    /// The check could not be made because of trouble on this machine (no file descriptors,
+    /// no memory or buffers, no free local port, an external check that could not be
+    /// started), with the reason. It says nothing about the real server, so the real keeps
+    /// its state and its counts: a checker short of descriptors must never take healthy
+    /// real servers out.
+    LocalFault(String),
 }
 
 /// What one check is aimed at: the real server plus the virtual it belongs to (external

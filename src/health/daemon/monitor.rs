@@ -124,7 +124,7 @@ pub fn line(
         Outcome::Up => ("up", "-"),
         Outcome::Down(why) if why.is_empty() => ("down", "-"),
         Outcome::Down(why) => ("down", why.as_str()),
-        Outcome::NotChecked => return None,
+        Outcome::NotChecked | Outcome::LocalFault(_) => return None,
     };
     Some(format!(
         "[{ctime}] [{pid}] {} [{state}] {}\n",

@@ -218,6 +218,8 @@ impl Registry {
                     )),
                     _ => {}
                 },
+                // Nothing was learnt: no state, and no "Rising" line either.
+                None if matches!(r.outcome, Outcome::LocalFault(_)) => {}
                 None => match first_health(&r.outcome, t, slot.undecided_passes) {
                     Ok(h) => {
                         slot.undecided_passes = 0;
@@ -332,6 +334,9 @@ fn first_health(outcome: &Outcome, t: Thresholds, passes: u32) -> Result<RealHea
             Ok(h)
         }
         Outcome::Up => Err(passes + 1),
+        // Nothing was learnt about the real: it stays undecided (and, when it is already
+        // serving, in the kernel). `record` never gets here with one.
+        Outcome::LocalFault(_) => Err(passes),
         Outcome::Down(_) | Outcome::NotChecked => {
             let mut h = RealHealth::new(Health::Down);
             h.failures = 1;

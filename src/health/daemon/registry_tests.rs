@@ -269,3 +269,19 @@ virtual6=[2001:db8::1]:53\n\treal6=[2001:db8::2]:53 masq\n\tprotocol=udp\n\tchec
         "Purged real server (stop): 10.1.0.1:8080 (10.0.0.1:80)"
     );
 }
+
+#[test]
+fn a_local_fault_leaves_an_undecided_real_undecided() {
+    let mut reg = Registry::build(&config(CF), None);
+    let fault = report(
+        &reg,
+        0,
+        Outcome::LocalFault("connect: too many open files".into()),
+    );
+    for _ in 0..3 {
+        assert_eq!(reg.record(&fault), (false, vec![]));
+    }
+    assert!(reg.virtuals[0].reals[0].health.is_none());
+    let up = report(&reg, 0, Outcome::Up);
+    assert_eq!(reg.record(&up), (true, vec![]));
+}

@@ -78,7 +78,7 @@ impl RealHealth {
     /// Applies one check outcome.
     pub fn observe(&mut self, outcome: &Outcome, t: Thresholds) -> Event {
         match (outcome, self.health) {
-            (Outcome::NotChecked, _) => Event::Unchanged,
+            (Outcome::NotChecked | Outcome::LocalFault(_), _) => Event::Unchanged,
             (Outcome::Down(_), Health::Up) => {
                 self.successes = 0;
                 self.failures += 1;

@@ -156,3 +156,22 @@ fn t26_fallback_only_while_no_real_is_up_and_the_command_runs_on_changes() {
     assert_eq!(fallback_command_arg(true, Some("start")), Some("stop"));
     assert_eq!(fallback_command_arg(true, Some("stop")), None);
 }
+
+#[test]
+fn a_local_fault_keeps_the_state_and_the_counts() {
+    let t = Thresholds { fall: 2, rise: 2 };
+    let mut r = RealHealth::new(Health::Up);
+    assert_eq!(
+        r.observe(&Outcome::Down("refused".into()), t),
+        Event::SoftFailure { count: 1, fall: 2 }
+    );
+    let fault = Outcome::LocalFault("connect: too many open files".into());
+    for _ in 0..5 {
+        assert_eq!(r.observe(&fault, t), Event::Unchanged);
+    }
+    assert_eq!((r.health, r.failures), (Health::Up, 1));
+    assert_eq!(
+        r.observe(&Outcome::Down("refused".into()), t),
+        Event::WentDown
+    );
+}
