@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `lvsctl apply` against `ipvsadm -R` / `ipvsadm -C; ipvsadm -R` (issue 4), side by side in
+# `lvsctl apply` against `ipvsadm -R` / `ipvsadm -C; ipvsadm -R`, side by side in
 # one VM run (same kernel, same rules file, a fresh netns per tool and repetition).
 #
 #   bench/apply-vs-restore.sh [SERVICES] [REALS_PER_SERVICE]     (default 10000 4)

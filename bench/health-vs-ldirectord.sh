@@ -33,7 +33,7 @@
 #         lost: fails by timeout), each from the moment its nft rule is in force until the
 #         real is gone from the kernel table (read every 20 ms over netlink). Reported as
 #         p50/p99/max (nearest rank: with fewer than 100 samples p99 is the maximum).
-# Bound (issue 6): p99 <= checkinterval + timeout + 0.1 s, where the timeout is checktimeout
+# Bound: p99 <= checkinterval + timeout + 0.1 s, where the timeout is checktimeout
 # for connect and negotiatetimeout for http, both 3 s here: 4.1 s. With failurecount=1 (the
 # default) the first failed check takes the real out, so interval + timeout is the worst
 # case: a failure just after a check started is seen by the next one, which takes at most

@@ -6,7 +6,7 @@
 #
 # Prints, per scenario, the wall time of each tool, the ratio ipvsadm/lvsctl (>1 means
 # lvsctl is faster) and the netlink sendmsg/recvmsg syscall counts (strace -c).
-# Targets (issue 3): listing >= 2x faster, restore >= 3x faster, never slower at 10 services.
+# Targets: listing >= 2x faster, restore >= 3x faster, never slower at 10 services.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 services=${1:-10000}

@@ -21,7 +21,7 @@
 # one), which is the steady state when a refresh takes longer than the interval; the mean
 # time between bursts is the real refresh period and CPU/refresh what each one costs.
 # RSS: VmRSS of the process at the end and the peak of the process plus its descendants.
-# Target (issue 5): top under 10 % of one core at this scale and no more than the watch
+# Target: top under 10 % of one core at this scale and no more than the watch
 # loop. Printed, not asserted: TCG emulation makes absolute numbers several times slower
 # than real hardware; the ratio is what carries over.
 set -euo pipefail

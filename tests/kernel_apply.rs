@@ -1,7 +1,7 @@
-//! `lvsctl apply` against the real kernel (issue 4's proofs): a 1 % change costs exactly
-//! the changed entries in kernel writes, a TCP connection through an unchanged service
-//! survives an apply, and a kernel error half way with `--rollback` leaves the table as it
-//! was. Run inside the IPVS VM (`tests/vm/lvs-vm`); each test has its own netns.
+//! `lvsctl apply` against the real kernel, proving what apply promises: a 1 % change costs
+//! exactly the changed entries in kernel writes, a TCP connection through an unchanged
+//! service survives an apply, and a kernel error half way with `--rollback` leaves the table
+//! as it was. Run inside the IPVS VM (`tests/vm/lvs-vm`); each test has its own netns.
 
 mod support;
 

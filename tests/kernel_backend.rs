@@ -1,7 +1,9 @@
 //! NetlinkBackend against the real kernel (IPVS VM), cross-checked with real ipvsadm.
 //!
-//! Run: `cargo test --no-run --test kernel_backend`, then
-//! `/work/shared/ipvs-vm/ipvs-vm run --cpus 2 -- env LVSCTL_IN_VM=1 <binary>`.
+//! Run it in the VM through cargo's target runner (docs/testing.md, Running the tests):
+//! `CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER=$PWD/tests/vm/runner LVSCTL_REQUIRE_KERNEL=1
+//! cargo test --test kernel_backend`, or a built test binary by hand with
+//! `tests/vm/lvs-vm run --cpus 2 -- env LVSCTL_IN_VM=1 RUST_TEST_THREADS=1 <binary>`.
 #![allow(clippy::unwrap_used)] // test helpers: a bad fixture should panic loudly
 
 mod kernel_scenario;

@@ -229,7 +229,7 @@ fn config(globals: &str, reals: &str) -> String {
     .replace("checkTimeout", "checktimeout")
 }
 
-/// T26 and T29 in the kernel, and the proof: a stopped server is removed, all down → fallback at weight 1, a restarted server is restored, cleanstop=yes deletes the virtual.
+/// T26 and T29 in the kernel, and the proof in the VM of docs/health-acceptance.md: a stopped server is removed, all down → fallback at weight 1, a restarted server is restored, cleanstop=yes deletes the virtual.
 #[test]
 fn removal_fallback_restore_status_and_cleanstop() {
     kernel_test!();

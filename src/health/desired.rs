@@ -3,10 +3,11 @@
 //! here — the reconciler picks from these.
 //!
 //! ldirectord programs the kernel through ipvsadm and therefore inherits ipvsadm's silent
-//! rewrites, which a netlink client has to reproduce itself (spec §1.6, §3.11): a DR or
-//! tunnel real of an address service always gets the *service's* port in the kernel (an
-//! omitted port included); a NAT real with an omitted port gets the service port too; for
-//! firewall-mark services the port is kept as written (0 when omitted).
+//! rewrites, which a netlink client has to reproduce itself (docs/ldirectord-compat.md,
+//! Kernel entries and ports): a DR or tunnel real of an address service always gets the
+//! *service's* port in the kernel (an omitted port included); a NAT real with an omitted
+//! port gets the service port too; for firewall-mark services the port is kept as written
+//! (0 when omitted).
 
 use crate::health::config::{Fallback, Forward, RealServer, VirtualService};
 use crate::ipvs::model::{Dest, ForwardMethod, Scheduler, Service, ServiceFlags, ServiceKey};

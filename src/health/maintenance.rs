@@ -1,5 +1,6 @@
-//! ldirectord's maintenance directory (spec §3.8): a file named after a real server forces it
-//! down in every virtual that uses it, bypassing failurecount, until the file is removed.
+//! ldirectord's maintenance directory (docs/ldirectord-compat.md, Maintenance directory): a
+//! file named after a real server forces it down in every virtual that uses it, bypassing
+//! failurecount, until the file is removed.
 //!
 //! The names, in the order ldirectord tries them: `<ip>:<port>`, `<ip>`, `<fqdn>:<port>`,
 //! `<fqdn>`, `<short>:<port>`, `<short>`. IPv6 addresses are bracketed; `port` is the real's

@@ -9,7 +9,8 @@ use std::io;
 
 use thiserror::Error;
 
-/// The operations whose kernel errors ipvsadm words differently (§5.2 of the spec).
+/// The operations whose kernel errors ipvsadm words differently (docs/ipvsadm-compat.md,
+/// Kernel errors).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OpKind {
     AddService,

@@ -1,11 +1,12 @@
 //! Splitting a save/restore file into lines of tokens, keeping where each token stands.
 //!
-//! The rules are ipvsadm -R's (spec §4), so a file means the same to `lvsctl apply` as to
-//! `ipvsadm -R`: tokens are runs of anything but blank, TAB, CR and LF, at most 4096 bytes;
-//! LF ends a line; a token `ipvsadm` is dropped wherever it stands; `#` is an ordinary
-//! character; a token is cut at a NUL byte. The one difference is deliberate: ipvsadm
-//! silently loses a last line that ends in two or more blanks without a newline; we keep it
-//! and report [`Tokenized::lost_last_line`] so lint can warn that ipvsadm would drop it.
+//! The rules are ipvsadm -R's (docs/ipvsadm-compat.md, Restore), so a file means the same
+//! to `lvsctl apply` as to `ipvsadm -R`: tokens are runs of anything but blank, TAB, CR and
+//! LF, at most 4096 bytes; LF ends a line; a token `ipvsadm` is dropped wherever it stands;
+//! `#` is an ordinary character; a token is cut at a NUL byte. The one difference is
+//! deliberate: ipvsadm silently loses a last line that ends in two or more blanks without a
+//! newline; we keep it and report [`Tokenized::lost_last_line`] so lint can warn that
+//! ipvsadm would drop it.
 
 use super::source::{Pos, column_of};
 

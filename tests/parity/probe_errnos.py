@@ -1,6 +1,6 @@
 # Raw generic-netlink probe of IPVS errnos for requests ipvsadm cannot express.
 # Run in the IPVS VM (a fresh netns is best):
-#   /work/shared/ipvs-vm/ipvs-vm run -- unshare -n sh -c 'ip link set lo up; python3 tests/parity/probe_errnos.py'
+#   tests/vm/lvs-vm run -- unshare -n sh -c 'ip link set lo up; python3 tests/parity/probe_errnos.py'
 # Prints one 'label: ERRNO' line per request; the answers are recorded in parity/mod.rs.
 import socket, struct, os, errno as E
 NETLINK_GENERIC=16; NLM_F_REQUEST=1; NLM_F_ACK=4; NLMSG_ERROR=2

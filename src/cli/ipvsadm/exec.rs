@@ -16,7 +16,7 @@ use crate::ipvsadm::parse::{
 };
 use crate::names::{NoNames, Resolver};
 
-/// Exit statuses ipvsadm uses (§5.3 of the spec).
+/// Exit statuses ipvsadm uses (docs/ipvsadm-compat.md, Exit status).
 const OK: u8 = 0;
 const LIST_FAILED: u8 = 1;
 const INIT_FAILED: u8 = 2;

@@ -1,5 +1,5 @@
 //! ldirectord's command line: `[-d] [CONFIG] COMMAND` with the same commands, pid file and
-//! exit codes (docs/ldirectord-compat.md, command line), plus lvsctl's options and
+//! exit codes (docs/ldirectord-compat.md, Command line), plus lvsctl's options and
 //! `check-config FILE [--strict]`.
 //!
 //! `table` defines every option and command once; `parse` reads a command line into

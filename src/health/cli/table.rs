@@ -4,7 +4,7 @@
 //! the argv of the detached daemon are all made from [`OPTIONS`] and [`Command`], so none
 //! of them can name an option that another lacks. ldirectord's own command line is
 //! `ldirectord [-d|--debug] [--] [CONFIG] COMMAND` and `ldirectord -h|-?|--help|-v|--version`
-//! (docs/ldirectord-compat.md, command line); everything else here is marked `extension`.
+//! (docs/ldirectord-compat.md, Command line); everything else here is marked `extension`.
 
 /// What an option sets in [`Args`](super::Args).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,6 @@
-//! Lines inside a `virtual=` block (spec §1.5), collected as written; defaults and globals
-//! are applied later by `finish`, once the whole file is known.
+//! Lines inside a `virtual=` block (docs/ldirectord-compat.md, Per-virtual directives),
+//! collected as written; defaults and globals are applied later by `finish`, once the whole
+//! file is known.
 
 use super::diag::{Diagnostics, ErrorKind};
 use super::env::ParseEnv;

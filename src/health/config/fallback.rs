@@ -1,4 +1,5 @@
-//! `fallback=` / `fallback6=`: `HOST[:PORT] [gate|masq|ipip]` (spec §1.6).
+//! `fallback=` / `fallback6=`: `HOST[:PORT] [gate|masq|ipip]` (docs/ldirectord-compat.md,
+//! Real and fallback lines).
 //!
 //! Only the syntax is read here; the host and port are resolved once the virtual's protocol
 //! is known (or, for the global form, for every protocol it may be applied to).

@@ -1,6 +1,6 @@
 //! Turns the blocks as read into resolved virtual services: names are resolved with the
-//! final protocol, ldirectord's defaults and precedence rules are applied (spec §1.7, §1.8,
-//! §2.2), duplicates are rejected.
+//! final protocol, ldirectord's defaults and precedence rules are applied
+//! (docs/ldirectord-compat.md, Defaults and precedence), duplicates are rejected.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;

@@ -1,4 +1,4 @@
-//! Top-level directives (spec §1.3).
+//! Top-level directives (docs/ldirectord-compat.md, Global directives).
 
 use std::path::PathBuf;
 

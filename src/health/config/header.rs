@@ -1,4 +1,4 @@
-//! `virtual=` / `virtual6=` header values (spec §1.4).
+//! `virtual=` / `virtual6=` header values (docs/ldirectord-compat.md, Virtual services).
 //!
 //! ldirectord tries, in order: `host:port`, a bare number (firewall mark), `[v6]:port`. The
 //! patterns are anchored at the start only, so trailing text (typically a comment) is

@@ -1,4 +1,5 @@
-//! Splits an ldirectord.cf into global lines, virtual headers and block lines (spec §1.2).
+//! Splits an ldirectord.cf into global lines, virtual headers and block lines
+//! (docs/ldirectord-compat.md, File syntax).
 //!
 //! The rules are ldirectord's, not a tidier reading of them: a block line is one that, after
 //! its comment is cut and each TAB is widened to four spaces, starts with at least four
@@ -131,7 +132,7 @@ fn is_comment(raw: &str) -> bool {
 
 /// Cuts a block line at its first `#` outside double quotes. ldirectord cuts at the first
 /// `#` even inside quotes, which makes `receive="a#b"` unusable; we keep such a `#` and
-/// report whether that happened so the caller can warn (spec T5).
+/// report whether that happened so the caller can warn (T5 in docs/health-acceptance.md).
 fn cut_comment(raw: &str) -> (&str, bool) {
     let mut in_quotes = false;
     let mut hash_in_quotes = false;

@@ -1,5 +1,6 @@
 //! Warnings about virtual services that ldirectord accepts but that cannot work as the
-//! author probably intended (spec §1.8 "trap", §2.3 notes, §1.6 quirks).
+//! author probably intended (docs/ldirectord-compat.md, check-config; the rules behind them
+//! are in Defaults and precedence, Negotiate services and Real and fallback lines).
 
 use std::collections::HashMap;
 
@@ -49,7 +50,9 @@ pub fn lint_virtual(v: &VirtualService, block: &RawVirtual, d: &mut Diagnostics)
     }
 }
 
-/// The default negotiate check with service `none` never fails (spec §1.8).
+/// A negotiate check with service `none` never fails, and that is what a virtual on a port
+/// without a known service, or a firewall mark, gets when `service=` is not written: such a
+/// virtual is never really checked.
 fn unchecked(v: &VirtualService, d: &mut Diagnostics) {
     let negotiates = matches!(
         v.check.check_type,
@@ -117,7 +120,9 @@ fn check_strings(v: &VirtualService, block: &RawVirtual, d: &mut Diagnostics) {
     }
 }
 
-/// Checks ldirectord cannot run over IPv6 (spec §2.3, last paragraph).
+/// Checks ldirectord cannot run over IPv6: there only the services dns, http, https, nntp,
+/// none, simpletcp and sip work, and `ping` does not (docs/ldirectord-compat.md, Deliberate
+/// differences).
 fn ipv6_limits(v: &VirtualService, d: &mut Diagnostics) {
     if v.key.af() != AddressFamily::Inet6 {
         return;

@@ -1,6 +1,6 @@
 //! Which file a configuration argument names, and the configuration name derived from it
-//! (spec §1.1). The name appears in the pid file path and in every log line, so it has to be
-//! ldirectord's exactly.
+//! (docs/ldirectord-compat.md, Configuration file and name). The name appears in the pid
+//! file path and in every log line, so it has to be ldirectord's exactly.
 
 use std::path::{Path, PathBuf};
 

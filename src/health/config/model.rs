@@ -1,8 +1,9 @@
 //! The typed result of parsing an ldirectord.cf: what the checker and the reconciler consume.
 //!
 //! Every per-virtual value here is already *resolved*: globals, ldirectord's defaults and its
-//! cross-defaulting rules (spec §1.7, §1.8) have been applied, so later stages never look at
-//! the globals again to decide how to check a real server.
+//! cross-defaulting rules (docs/ldirectord-compat.md, Defaults and precedence) have been
+//! applied, so later stages never look at the globals again to decide how to check a real
+//! server.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -215,8 +216,10 @@ pub enum CheckService {
     Submission,
 }
 
-/// Service keyword, well-known port. One table drives the keyword parser, the
-/// port-derived default (§1.8) and the check-port fallback (§2.2).
+/// Service keyword, well-known port. One table drives the keyword parser, the service a
+/// virtual port implies when `service=` is not written, and the port a check connects to
+/// when neither `checkport` nor the real server gives one (docs/ldirectord-compat.md,
+/// Defaults and precedence).
 const SERVICES: [(CheckService, &str, Option<u16>); 21] = [
     (CheckService::Dns, "dns", Some(53)),
     (CheckService::Ftp, "ftp", Some(21)),
@@ -291,9 +294,13 @@ pub struct CheckSettings {
     pub passwd: String,
     pub database: String,
     pub secret: String,
-    /// Effective connect/ping/external timeout in seconds (§1.7).
+    /// Effective connect/ping/external timeout in seconds: the block's `checktimeout`, the
+    /// block's `negotiatetimeout`, the global `checktimeout`, the global
+    /// `negotiatetimeout`, 5, the first that is set.
     pub check_timeout: u32,
-    /// Effective protocol-check timeout in seconds (§1.7).
+    /// Effective protocol-check timeout in seconds: the block's `negotiatetimeout`, the
+    /// block's `checktimeout`, the global `negotiatetimeout`, the global `checktimeout`,
+    /// 30, the first that is set.
     pub negotiate_timeout: u32,
     /// Ping attempts (deprecated `checkcount`).
     pub check_count: u32,

@@ -1,4 +1,4 @@
-//! `real=` / `real6=` lines (spec §1.6):
+//! `real=` / `real6=` lines (docs/ldirectord-compat.md, Real and fallback lines):
 //! `ADDR[->ADDR][:PORT] METHOD [WEIGHT] ["REQUEST", "RECEIVE"] [l:LOWER] [u:UPPER]`.
 //!
 //! ldirectord finds each part with its own unanchored pattern, so text it does not expect is

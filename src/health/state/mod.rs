@@ -1,4 +1,5 @@
-//! Per-real health state and what it means for the kernel table (spec §3.1, §3.3, §3.4).
+//! Per-real health state and what it means for the kernel table (docs/ldirectord-compat.md,
+//! Health state and Kernel reconciliation).
 //!
 //! Pure: a state plus a check outcome gives a new state and an event to log; a virtual's
 //! states plus its config give the destinations the kernel should hold. ldirectord's rules
@@ -123,7 +124,7 @@ impl RealHealth {
         }
     }
 
-    /// A forced transition (maintenance file): bypasses failurecount (spec §3.3, §3.8).
+    /// A forced transition (maintenance file): down at once, bypassing failurecount.
     pub fn force_down(&mut self) -> Event {
         let was_up = self.health == Health::Up;
         *self = Self::new(Health::Down);
@@ -138,7 +139,8 @@ impl RealHealth {
 /// The destinations the kernel should hold for `v`, given each real's health (same order as
 /// `v.reals`): up reals at their configured weight; down reals at weight 0 when quiescent
 /// (if they are in the kernel already, or `readd_quiescent` says to re-add them), otherwise
-/// absent; and the fallback, at weight 1, only while no real is up (spec §3.4).
+/// absent; and the fallback, at weight 1, only while no real is up (docs/ldirectord-compat.md,
+/// What an owned service should hold, and Fallback).
 pub fn desired_dests(
     v: &VirtualService,
     health: &[Health],

@@ -1,9 +1,10 @@
 //! The status API: a JSON document per daemon, served on a root-only unix socket, read by
 //! `lvsctl health status` and by `lvsctl top` (through `cli::top::SocketHealth`).
 //!
-//! The schema (spec §7.3): per virtual {label, up count, fallback active}, per real {state,
-//! kernel and configured weight, consecutive successes/failures, last check time, duration
-//! and reason}. `snapshot` builds it from the registry; nothing here runs a check.
+//! The schema (docs/ldirectord-compat.md, Status socket and metrics): per virtual {label, up
+//! count, fallback active}, per real {state, kernel and configured weight, consecutive
+//! successes/failures, last check time, duration and reason}. `snapshot` builds it from the
+//! registry; nothing here runs a check.
 
 mod client;
 mod metrics;

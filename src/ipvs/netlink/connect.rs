@@ -1,6 +1,7 @@
-//! Reaching IPVS the way ipvsadm does (spec §1): resolve the "IPVS" genl family, ask
-//! GET_INFO; on any failure run `/sbin/modprobe -- ip_vs` once and, if it succeeds, try
-//! again. Failures become `Unavailable` with the errno ipvsadm would print.
+//! Reaching IPVS the way ipvsadm does (docs/ipvsadm-compat.md, Process life-cycle):
+//! resolve the "IPVS" genl family, ask GET_INFO; on any failure run
+//! `/sbin/modprobe -- ip_vs` once and, if it succeeds, try again. Failures become
+//! `Unavailable` with the errno ipvsadm would print.
 
 use std::os::unix::fs::MetadataExt;
 use std::process::Command;

@@ -1,4 +1,4 @@
-//! Replies, decoded with ipvsadm's rules (spec §6.5).
+//! Replies, decoded with ipvsadm's rules (docs/ipvsadm-compat.md, Replies).
 //!
 //! Required attributes missing → [`WireError`] (ipvsadm fails the whole listing with EINVAL
 //! in that case); optional ones get ipvsadm's defaults; attributes we do not know are

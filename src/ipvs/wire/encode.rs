@@ -1,4 +1,4 @@
-//! Requests, built exactly as ipvsadm 1.31 builds them (spec §6.4).
+//! Requests, built exactly as ipvsadm 1.31 builds them (docs/ipvsadm-compat.md, Requests).
 //!
 //! Three shapes of SERVICE block exist because ipvsadm sends three: the full block for
 //! NEW/SET_SERVICE, an identity block (empty scheduler, flags 0/~0, timeout 0, default

@@ -14,7 +14,7 @@
 //! replies are read without copying through [`index::AttrIndex`] and mapped to the model by
 //! [`decode`], with the length-checked byte readers of [`attr`]. neli builds and parses
 //! only the nlctrl family lookup ([`ctrl`]) and gives the protocol numbers of [`consts`]
-//! their types. `docs/netlink.md` says why.
+//! their types. docs/architecture.md, Netlink, says why.
 
 pub mod attr;
 pub mod consts;

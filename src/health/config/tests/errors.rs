@@ -1,4 +1,5 @@
-//! Every error and warning case of spec §1.9, plus T10.
+//! Every error and warning the ldirectord.cf rules give (docs/ldirectord-compat.md, File
+//! syntax to check-config), plus T10 (docs/health-acceptance.md).
 
 use super::{assert_error, assert_warning, errs, ok};
 

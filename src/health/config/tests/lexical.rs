@@ -1,4 +1,5 @@
-//! Spec §1.2 lexical rules and acceptance items T1–T5.
+//! The lexical rules (docs/ldirectord-compat.md, File syntax) and acceptance items T1–T5
+//! (docs/health-acceptance.md).
 
 use super::{assert_clean, assert_error, assert_warning, errs, ok, one};
 

@@ -1,5 +1,6 @@
-//! Parser tests: the spec's acceptance items (T1–T12 and the parsing side of T27), every
-//! error/warning of spec §1.9, realistic whole files and a no-panic property test.
+//! Parser tests: the acceptance items of docs/health-acceptance.md (T1–T12 and the parsing
+//! side of T27), every error and warning of docs/ldirectord-compat.md (File syntax to
+//! check-config), realistic whole files and a no-panic property test.
 
 mod defaults;
 mod errors;

@@ -1,4 +1,5 @@
-//! `real=` lines: T6–T8 and the quirks of spec §1.6.
+//! `real=` lines: T6–T8 (docs/health-acceptance.md) and the quirks of
+//! docs/ldirectord-compat.md, Real and fallback lines.
 
 use super::{assert_error, assert_warning, errs, ip, one};
 use crate::health::config::Forward;

@@ -1,4 +1,4 @@
-//! Experiment e3: connection listings (`-c`), sync daemons and timeouts.
+//! Captures e3 (`golden/e3_*.txt`): connection listings (`-c`), sync daemons and timeouts.
 
 use super::support::{FakeNames, assert_text, ip, render};
 use crate::ipvs::model::{Connection, DaemonRole, SyncDaemon, Timeouts};

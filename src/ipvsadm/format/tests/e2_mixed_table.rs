@@ -1,5 +1,6 @@
-//! The mixed table of experiment e2 (spec Appendix B): every service and destination kind,
-//! in every listing mode, numeric and with names, plus `-S`.
+//! Captures e2 (`golden/e2_*.txt`, listed by the real ipvsadm 1.31 in the VM): a mixed
+//! table with every service and destination kind, in every listing mode, numeric and with
+//! names, plus `-S`.
 
 use super::support::{
     DestExt, FakeNames, SvcExt, assert_text, dest, fwm, fwm6, render, sctp, tcp, udp,

@@ -1,5 +1,6 @@
-//! Experiment e5: the wrap-around sort, 33/28-byte name cuts with long host names in every
-//! mode, single-service listing with names, and assorted service-line variants.
+//! Captures e5 (`golden/e5_*.txt`): the wrap-around sort, 33/28-byte name cuts with long
+//! host names in every mode, single-service listing with names, and assorted service-line
+//! variants.
 
 use super::e2_mixed_table::INFO;
 use super::support::{

@@ -1,4 +1,5 @@
-//! Experiment e6: K/M/G/T scaling, `--exact`, and the destination 32-bit getters.
+//! Captures e6 (`golden/e6_*.txt`): K/M/G/T scaling, `--exact`, and the destination 32-bit
+//! getters.
 //!
 //! The capture injected one value into every 64-bit netlink getter. Destinations read
 //! conns/packets/rates with 32-bit getters, which were not faked, so they show the real

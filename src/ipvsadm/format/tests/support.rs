@@ -38,7 +38,7 @@ impl FakeNames {
         }
     }
 
-    /// The hosts file bind-mounted for the truncation experiment (e5).
+    /// The hosts file bind-mounted over `/etc/hosts` when the e5 captures were made.
     pub fn e5_hosts() -> Self {
         Self {
             hosts: vec![

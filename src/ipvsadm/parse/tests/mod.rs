@@ -1,9 +1,9 @@
 //! Parser tests: every locally detected error observed from real ipvsadm 1.31 (in
-//! `appendix_a`, and from our own VM runs against it), exact model values of successful parses, tokenizer corners,
-//! the restore tokenizer, and a no-panic fuzz run.
+//! `local_errors` and `observed`), exact model values of successful parses, tokenizer
+//! corners, the restore tokenizer, and a no-panic fuzz run.
 
-mod appendix_a;
 mod fuzz;
+mod local_errors;
 mod observed;
 mod restore_cases;
 mod success;
@@ -69,9 +69,9 @@ pub fn err(args: &[&str]) -> (String, u8) {
 }
 
 #[test]
-fn appendix_a_local_errors() {
+fn every_local_error_ipvsadm_reports() {
     let mut failures = Vec::new();
-    for (argv0_and_args, message, code) in appendix_a::CASES {
+    for (argv0_and_args, message, code) in local_errors::CASES {
         let (argv0, args) = argv0_and_args.split_first().unwrap();
         match parse(argv0, &argv(args), &FakeResolver) {
             Err(e) if e.message == *message && e.exit_code == *code => {}

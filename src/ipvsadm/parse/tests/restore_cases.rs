@@ -16,7 +16,7 @@ fn want(lines: &[&[&str]]) -> Vec<Vec<String>> {
 }
 
 #[test]
-fn experiment_inputs() {
+fn observed_inputs() {
     let cases: &[(&[u8], &[&[&str]])] = &[
         (
             b"-A -t 10.50.0.1:80 -s rr\n-a -t 10.50.0.1:80 -r 192.168.50.1:80 -m\n",
@@ -95,10 +95,10 @@ fn synthetic_corners() {
     );
 }
 
-/// What a restore loop sees for the experiments with known outcomes: which lines abort
-/// (and with what), which are skipped.
+/// What a restore loop sees for the inputs whose outcome with the real ipvsadm is known:
+/// which lines abort (and with what), which are skipped.
 #[test]
-fn restore_outcomes_match_experiments() {
+fn restore_outcomes_match_ipvsadm() {
     let status = |input: &[u8]| -> Vec<Result<(), (String, u8, bool)>> {
         restore_lines(input)
             .iter()
