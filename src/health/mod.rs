@@ -6,12 +6,15 @@
 //! destinations each virtual should have; `maintenance` finds ldirectord's force-down files;
 //! `daemon` runs the checks and reconciles the kernel; `status` serves and reads the JSON
 //! status socket; `cli` is ldirectord's command line; `manual` is the man page's long text.
+//! `keepalived` and `piranha` read the two other configuration formats (keepalived.conf's
+//! LVS part, Piranha's lvs.cf) into typed models of their own.
 
 pub mod check;
 pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod desired;
+pub mod keepalived;
 pub mod maintenance;
 pub mod manual;
 pub mod state;

@@ -1,0 +1,4 @@
+//! Checkers: each type, timing inheritance, scripts.
+
+#[allow(unused_imports)]
+use super::*;
