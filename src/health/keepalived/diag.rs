@@ -155,13 +155,30 @@ pub struct Diagnostics {
     first_pass: std::collections::HashSet<(Pos, String)>,
     /// The phase of the first fatal diagnostic: later phases are dropped.
     fatal_phase: Option<Phase>,
+    /// Diagnostics not kept beyond [`MAX_KEPT`].
+    dropped: usize,
+    /// The severities among the kept diagnostics.
+    kept_severities: std::collections::HashSet<Severity>,
 }
+
+/// How many diagnostics are kept in full.
+const MAX_KEPT: usize = 1000;
 
 impl Diagnostics {
     pub fn push(&mut self, pos: Pos, severity: Severity, phase: Phase, message: String) {
         if self.stopped(phase) {
             return;
         }
+        // Past this many, only what changes the status is kept (one generated line can
+        // repeat a problem a million times).
+        if self.items.len() >= MAX_KEPT
+            && !matches!(severity, Severity::Fatal { .. })
+            && self.kept_severities.contains(&severity)
+        {
+            self.dropped += 1;
+            return;
+        }
+        self.kept_severities.insert(severity);
         match phase {
             Phase::Global => {
                 self.first_pass.insert((pos.clone(), message.clone()));
@@ -186,6 +203,19 @@ impl Diagnostics {
         });
     }
 
+    /// Like [`Self::push`], but kept however many came before (for the one message that
+    /// explains why reading stopped).
+    pub fn push_kept(&mut self, pos: Pos, severity: Severity, phase: Phase, message: String) {
+        if !self.stopped(phase) {
+            self.items.push(Diagnostic {
+                pos,
+                severity,
+                phase,
+                message,
+            });
+        }
+    }
+
     /// True once a fatal diagnostic of `phase` or an earlier one was recorded: nothing of
     /// `phase` is read any more.
     pub fn stopped(&self, phase: Phase) -> bool {
@@ -195,6 +225,16 @@ impl Diagnostics {
     /// In keepalived's printing order (phase, then discovery order).
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
         self.items.sort_by_key(|d| d.phase);
+        if self.dropped > 0
+            && let Some(last) = self.items.last().map(|d| d.pos.clone())
+        {
+            self.items.push(Diagnostic {
+                pos: last,
+                severity: Severity::Note,
+                phase: Phase::Validate,
+                message: format!("{} more diagnostics not shown", self.dropped),
+            });
+        }
         self.items
     }
 }

@@ -7,6 +7,7 @@
 //! values (a quorum above the total weight, a missing protocol) are applied, each with the
 //! diagnostic keepalived prints. A later stage never needs the raw text again.
 
+use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -55,6 +56,7 @@ pub struct Globals {
     pub notification_email_from: Option<String>,
     pub smtp_server: Option<SmtpServer>,
     /// Default 30 s.
+    #[serde(serialize_with = "seconds")]
     pub smtp_connect_timeout: Duration,
     /// Default when an SMTP server is set: the canonical host name.
     pub smtp_helo_name: Option<String>,
@@ -315,13 +317,16 @@ pub struct Checker {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Timing {
     /// Between checks. Default 60 s (the virtual server's).
+    #[serde(serialize_with = "seconds")]
     pub delay_loop: Duration,
     /// Failures retried before the checker is down. Default 1; MISC_CHECK 0; DNS_CHECK 3.
     pub retry: u32,
     /// Between a failure and its retry. Default 1 s; HTTP_GET/SSL_GET 3 s; DNS_CHECK the
     /// delay loop.
+    #[serde(serialize_with = "seconds")]
     pub delay_before_retry: Duration,
     /// The first check runs after a random delay up to this. Default: the delay loop.
+    #[serde(serialize_with = "seconds")]
     pub warmup: Duration,
 }
 
@@ -338,6 +343,7 @@ pub struct Connection {
     /// `fwmark`: the mark put on the check's packets.
     pub fwmark: Option<u32>,
     /// Default 5 s (the virtual server's).
+    #[serde(serialize_with = "seconds")]
     pub connect_timeout: Duration,
 }
 
@@ -386,13 +392,76 @@ pub enum HttpProtocol {
 pub struct Url {
     pub path: String,
     /// MD5 of the body.
-    pub digest: Option<[u8; 16]>,
-    /// Accepted status codes, ascending (default 200-299).
-    pub status_codes: Vec<u16>,
+    pub digest: Option<Digest>,
+    /// Accepted status codes (default 200-299).
+    pub status_codes: StatusCodes,
     /// The Host header: the url's `virtualhost`, else the checker's, the real server's or
     /// the virtual server's; None sends the address and port.
     pub virtualhost: Option<String>,
     pub regex: Option<UrlRegex>,
+}
+
+/// An MD5 digest (shown as 32 hex digits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digest(pub [u8; 16]);
+
+impl Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut hex = String::with_capacity(32);
+        for b in self.0 {
+            let _ = write!(hex, "{b:02x}");
+        }
+        s.serialize_str(&hex)
+    }
+}
+
+/// HTTP status codes as sorted, disjoint, inclusive ranges (shown as `200-299`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusCodes(Vec<(u16, u16)>);
+
+impl StatusCodes {
+    /// Adds `lo..=hi`, merging with what overlaps or touches it.
+    pub fn add(&mut self, lo: u16, hi: u16) {
+        self.0.push((lo, hi));
+        self.0.sort_unstable();
+        let mut merged: Vec<(u16, u16)> = Vec::with_capacity(self.0.len());
+        for &(a, b) in &self.0 {
+            match merged.last_mut() {
+                Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        self.0 = merged;
+    }
+
+    pub fn contains(&self, code: u16) -> bool {
+        self.0.iter().any(|&(a, b)| (a..=b).contains(&code))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn ranges(&self) -> &[(u16, u16)] {
+        &self.0
+    }
+}
+
+impl Serialize for StatusCodes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        }))
+    }
+}
+
+/// Durations in seconds (`1.5`), for readable snapshots and JSON.
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
 }
 
 /// `regex` with its options (PCRE2 syntax and option names as keepalived passes them).
@@ -412,6 +481,7 @@ pub struct UrlRegex {
 pub struct MiscCheck {
     pub script: Script,
     /// Kills the program after this long. Default: the virtual server's delay loop.
+    #[serde(serialize_with = "seconds")]
     pub timeout: Duration,
     /// `misc_dynamic`: exit 0 up, 1 down, 2..255 up with weight (code - 2).
     pub dynamic: bool,

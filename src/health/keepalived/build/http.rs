@@ -2,7 +2,7 @@
 
 use super::super::diag::Pos;
 use super::super::lexer::text::quoted_escaped;
-use super::super::model::{HttpProtocol, Url};
+use super::super::model::{Digest, HttpProtocol, StatusCodes, Url};
 use super::super::stream::KwLine;
 use super::raw::{RawHttp, RawKind, RawUrl};
 use super::{Builder, Report};
@@ -83,7 +83,7 @@ impl Builder<'_> {
                 url: Url {
                     path: String::new(),
                     digest: None,
-                    status_codes: Vec::new(),
+                    status_codes: StatusCodes::default(),
                     virtualhost: None,
                     regex: None,
                 },
@@ -118,7 +118,7 @@ impl Builder<'_> {
                     return r.error(&line.pos, format!("second digest {hex:?}; ignored"));
                 }
                 match digest(hex) {
-                    Ok(d) => u.url.digest = Some(d),
+                    Ok(d) => u.url.digest = Some(Digest(d)),
                     Err(e) => r.error(&line.pos, e),
                 }
             }
@@ -126,7 +126,7 @@ impl Builder<'_> {
                 for word in &line.words[1..] {
                     match status_range(word) {
                         Some((lo, hi)) => {
-                            u.url.status_codes.extend(lo..=hi);
+                            u.url.status_codes.add(lo, hi);
                             u.status_set = true;
                         }
                         None => r.error(&line.pos, format!("invalid status code {word:?}")),
@@ -177,10 +177,8 @@ impl Builder<'_> {
             return;
         }
         if !u.status_set {
-            u.url.status_codes.extend(200..=299);
+            u.url.status_codes.add(200, 299);
         }
-        u.url.status_codes.sort_unstable();
-        u.url.status_codes.dedup();
         let extras = u.regex_no_match
             || !u.regex_options.is_empty()
             || u.regex_min_offset != 0

@@ -38,8 +38,12 @@ pub struct Line {
 /// Files nested deeper than this are not opened (keepalived stops when it runs out of file
 /// descriptors).
 const MAX_INCLUDE_DEPTH: usize = 64;
-/// Physical lines read in total before giving up (a bound on include fan-out).
-const MAX_PIECES: usize = 2_000_000;
+/// Physical lines read in total before giving up (a bound on include fan-out). Smaller
+/// under test, where the limits themselves are tested.
+const MAX_PIECES: usize = if cfg!(test) { 40_000 } else { 2_000_000 };
+/// Logical lines produced before giving up: generators and definitions can produce lines
+/// without end (keepalived would run until it is killed).
+const MAX_LINES: usize = if cfg!(test) { 20_000 } else { 500_000 };
 
 /// Lines left from a multi-line definition being substituted.
 #[derive(Debug)]
@@ -52,7 +56,7 @@ struct Pending {
 
 #[derive(Debug)]
 struct Running {
-    steps: VecDeque<Vec<(String, String)>>,
+    steps: std::iter::Peekable<defs::Steps>,
     text: String,
     pos: (Pos, Pos),
 }
@@ -154,6 +158,15 @@ impl<'a> Reader<'a> {
                 self.include(&pos, kind, &pattern);
                 continue;
             }
+            if self.recorded.len() >= MAX_LINES {
+                let message = format!(
+                    "more than {MAX_LINES} lines (a generator or definition without end?); reading stops here"
+                );
+                self.diags
+                    .push_kept(pos, Severity::Error, Phase::Global, message);
+                self.stop();
+                return None;
+            }
             let text = self.split_braces(&both, buf);
             self.last_pos = pos.clone();
             let line = Line {
@@ -179,9 +192,9 @@ impl<'a> Reader<'a> {
         if self.generators.len() > depth
             && let Some(run) = self.generators.last_mut()
         {
-            if let Some(step) = run.steps.pop_front() {
+            if let Some(step) = run.steps.next() {
                 let out = (run.pos.clone(), run.text.clone());
-                if run.steps.is_empty() {
+                if run.steps.peek().is_none() {
                     self.generators.pop();
                 }
                 for (name, value) in step {
@@ -197,7 +210,12 @@ impl<'a> Reader<'a> {
         }
         while let Some(top) = self.pending.last_mut() {
             if let Some(line) = top.lines.pop_front() {
-                return Some((top.pos.clone(), line));
+                let pos = top.pos.clone();
+                // keepalived leaves an expansion as it reads its last line.
+                if top.lines.is_empty() {
+                    self.pending.pop();
+                }
+                return Some((pos, line));
             }
             self.pending.pop();
         }
@@ -222,11 +240,12 @@ impl<'a> Reader<'a> {
             };
             self.pieces_read += 1;
             if self.pieces_read > MAX_PIECES {
-                self.error(
-                    &pos,
-                    format!("more than {MAX_PIECES} lines to read (includes fanning out?); reading stops here"),
+                let message = format!(
+                    "more than {MAX_PIECES} lines to read (includes fanning out?); reading stops here"
                 );
-                self.frames.clear();
+                self.diags
+                    .push_kept(pos, Severity::Error, Phase::Global, message);
+                self.stop();
                 return None;
             }
             let raw = raw.trim_end_matches(['\n', '\r']);
@@ -244,6 +263,14 @@ impl<'a> Reader<'a> {
                 return Some(((pos, copy_pos), d.text));
             }
         }
+    }
+
+    /// Ends the input: nothing more is read or generated.
+    fn stop(&mut self) {
+        self.frames.clear();
+        self.generators.clear();
+        self.pending.clear();
+        self.residue = None;
     }
 
     /// Reads a continuation line of a multi-line definition; false when none is open.
@@ -366,12 +393,16 @@ impl<'a> Reader<'a> {
             parse_lst(buf)
         };
         match parsed {
-            Ok(Generator { steps, text }) if !steps.is_empty() => self.generators.push(Running {
-                steps: steps.into(),
-                text,
-                pos: both.clone(),
-            }),
-            Ok(_) => {}
+            Ok(Generator { steps, text }) => {
+                let mut steps = steps.peekable();
+                if steps.peek().is_some() {
+                    self.generators.push(Running {
+                        steps,
+                        text,
+                        pos: both.clone(),
+                    });
+                }
+            }
             Err(why) => self.error(pos, format!("invalid {}: {why}", &buf[..4])),
         }
     }

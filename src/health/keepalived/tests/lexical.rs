@@ -254,3 +254,17 @@ fn notification_email_reads_a_block_of_addresses() {
         ["ops@example.com", "noc@example.com", "oncall@example.com"]
     );
 }
+
+#[test]
+fn a_multi_line_definition_that_names_itself_stops_instead_of_running_for_ever() {
+    // Each expansion's last line is `$A` again; keepalived would read without end.
+    let o = outcome("$A=x \\\n$A\n$A\n");
+    assert_eq!(o.status, 5);
+    assert!(lines(&o).iter().any(|l| l.contains("reading stops here")));
+}
+
+#[test]
+fn a_generator_counting_far_stops_at_the_line_budget() {
+    let o = outcome("~SEQ(i, 1, 100000000) bogus\n");
+    assert!(lines(&o).iter().any(|l| l.contains("reading stops here")));
+}

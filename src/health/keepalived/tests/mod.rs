@@ -2,7 +2,10 @@
 //! whole file, and a no-panic property test.
 
 mod checkers;
+mod includes;
 mod lexical;
+mod properties;
+mod realistic;
 mod servers;
 
 use super::{
