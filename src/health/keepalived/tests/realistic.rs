@@ -4,7 +4,7 @@
 
 use super::*;
 
-const TEXT: &str = include_str!("../../../../tests/fixtures/keepalived/realistic.conf");
+const TEXT: &str = include_str!("../../../../tests/fixtures/keepalived/good/realistic.conf");
 
 #[test]
 fn a_realistic_keepalived_conf_reads_to_the_expected_model() {
