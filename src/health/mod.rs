@@ -17,5 +17,6 @@ pub mod desired;
 pub mod keepalived;
 pub mod maintenance;
 pub mod manual;
+pub mod piranha;
 pub mod state;
 pub mod status;
