@@ -5,6 +5,7 @@
 //! [`parse_piranha`] is a pure function of the text and a name resolver (host names and
 //! service names are allowed where Piranha allows them).
 
+mod keys;
 mod lexer;
 mod model;
 mod parse;

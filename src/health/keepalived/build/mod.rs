@@ -3,10 +3,13 @@
 //! a whole).
 
 mod blocks;
+mod checker_kinds;
 mod checkers;
+mod forwarding;
 mod globals;
 mod http;
 pub mod raw;
+mod reals;
 mod servers;
 pub mod values;
 

@@ -2,18 +2,20 @@
 //! and keepalived's checks after reading (each correction with its diagnostic).
 
 mod checkers;
+mod groups;
+mod ports;
 mod scripts;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::build::raw::{RawGlobals, RawGroup, RawRs, RawSorry, RawTarget, RawVs};
+use super::build::raw::{RawGlobals, RawRs, RawTarget, RawVs};
 use super::build::{self, Builder};
 use super::diag::{Diagnostics, Phase, Pos, Severity};
 use super::env::KeepalivedEnv;
 use super::model::{
     FlushOnStop, Forwarding, Globals, GroupEntry, GroupRef, KeepalivedConfig, Persistence,
-    RealServer, SorryServer, Target, VirtualServer,
+    RealServer, Target, VirtualServer,
 };
 use crate::ipvs::model::{
     AddressFamily, ForwardMethod, Netmask, Protocol, Scheduler, ServiceFlags, ServiceKey,
@@ -30,7 +32,7 @@ pub fn finish(b: Builder<'_>, diags: &mut Diagnostics) -> KeepalivedConfig {
     let mut security = Security::new(env);
     let smtp_alert_default = b.globals.smtp_alert_checker.or(b.globals.smtp_alert);
     let mut virtual_servers = Vec::new();
-    for vs in linked(b.vss, &b.groups, diags) {
+    for vs in groups::linked(b.vss, &b.groups, diags) {
         let ctx = Ctx {
             env,
             users: &users,
@@ -82,62 +84,6 @@ fn globals(env: &dyn KeepalivedEnv, g: RawGlobals) -> Globals {
         lvs_timeouts: g.lvs_timeouts,
         ignored: g.ignored,
     }
-}
-
-/// Attaches each `virtual_server group` to its group; keepalived drops (and only logs)
-/// a virtual server whose group is missing or of the wrong address family.
-fn linked(
-    vss: Vec<RawVs>,
-    groups: &[RawGroup],
-    diags: &mut Diagnostics,
-) -> Vec<(RawVs, Option<GroupRef>)> {
-    let mut out = Vec::new();
-    for mut vs in vss {
-        let RawTarget::Group(name) = &vs.target else {
-            out.push((vs, None));
-            continue;
-        };
-        let Some(group) = groups.iter().find(|g| &g.name == name) else {
-            let message = format!(
-                "virtual server group {name} is not defined; keepalived ignores this virtual server"
-            );
-            diags.push(vs.pos.clone(), Severity::Warning, Phase::Validate, message);
-            continue;
-        };
-        let has = |f: AddressFamily| {
-            group.entries.iter().any(|e| match e {
-                GroupEntry::Range { first, .. } => AddressFamily::of(first) == f,
-                GroupEntry::Fwmark { family, .. } => *family == Some(f),
-            })
-        };
-        let (v4, v6) = (has(AddressFamily::Inet), has(AddressFamily::Inet6));
-        let group_af = match (v4, v6) {
-            (true, false) => Some(AddressFamily::Inet),
-            (false, true) => Some(AddressFamily::Inet6),
-            _ => None,
-        };
-        let clash = match (vs.af, group_af) {
-            (Some(_), None) => v4 && v6,
-            (Some(a), Some(g)) => a != g,
-            (None, _) => false,
-        };
-        if clash {
-            let message = format!(
-                "virtual server group {name}'s address family does not match the virtual server's; keepalived ignores this virtual server"
-            );
-            diags.push(vs.pos.clone(), Severity::Warning, Phase::Validate, message);
-            continue;
-        }
-        if vs.af.is_none() {
-            vs.af = group_af;
-        }
-        let link = GroupRef {
-            name: name.clone(),
-            entries: group.entries.clone(),
-        };
-        out.push((vs, Some(link)));
-    }
-    out
 }
 
 /// What validating one virtual server needs besides it.
@@ -310,11 +256,11 @@ impl Ctx<'_> {
         let quorum_down = keep(quorum_down, security, d);
         let mut real_servers = Vec::new();
         for (rs, f) in reals {
-            let port = Self::real_port(rs.port, f, group.as_ref(), fwmark, vs_port, &rs.pos, d);
+            let port = ports::real_port(rs.port, f, group.as_ref(), fwmark, vs_port, &rs.pos, d);
             real_servers.push(self.real_server(&vs, rs, f, port, security, d));
         }
-        let sorry_server =
-            sorry.map(|(s, f)| Self::sorry_server(&s, f, fwmark, vs_port, group.as_ref(), &pos, d));
+        let sorry_server = sorry
+            .map(|(s, f)| ports::sorry_server(&s, f, fwmark, vs_port, group.as_ref(), &pos, d));
         let target = match (&vs.target, group) {
             (RawTarget::Addr { addr, port }, _) => Target::Service(ServiceKey::Addr {
                 protocol: vs.protocol.unwrap_or(Protocol::Udp),
@@ -356,125 +302,6 @@ impl Ctx<'_> {
             virtualhost: vs.virtualhost.clone(),
             real_servers,
         })
-    }
-
-    /// keepalived's port rules: NAT keeps a real server's own port (the virtual server's
-    /// when none); other methods use the virtual server's port, and no port for firewall
-    /// marks.
-    #[allow(clippy::too_many_arguments)]
-    fn real_port(
-        port: u16,
-        f: Forwarding,
-        group: Option<&GroupRef>,
-        fwmark: bool,
-        vs_port: u16,
-        pos: &Pos,
-        d: &mut Diagnostics,
-    ) -> u16 {
-        let nat = f.method == ForwardMethod::Masq;
-        if let Some(g) = group {
-            if nat || port == 0 {
-                return port;
-            }
-            if g.entries
-                .iter()
-                .any(|e| matches!(e, GroupEntry::Fwmark { .. }))
-            {
-                err(
-                    d,
-                    pos,
-                    format!("real server port {port} is ignored for the group's firewall marks"),
-                );
-            }
-            for e in &g.entries {
-                if let GroupEntry::Range { port: p, .. } = *e
-                    && p != port
-                {
-                    err(
-                        d,
-                        pos,
-                        format!("real server port {port} differs from the group entry's port {p}"),
-                    );
-                }
-            }
-            return port;
-        }
-        if nat {
-            return if !fwmark && port == 0 { vs_port } else { port };
-        }
-        if fwmark {
-            if port != 0 {
-                err(
-                    d,
-                    pos,
-                    format!("real server port {port} given for a firewall-mark service; cleared"),
-                );
-            }
-            return 0;
-        }
-        if port != 0 && port != vs_port {
-            err(
-                d,
-                pos,
-                format!(
-                    "real server port {port} differs from the virtual server's {vs_port} and is reset (only NAT can change ports)"
-                ),
-            );
-        }
-        vs_port
-    }
-
-    /// The sorry server's port follows the real servers' rules.
-    #[allow(clippy::too_many_arguments)]
-    fn sorry_server(
-        s: &RawSorry,
-        f: Forwarding,
-        fwmark: bool,
-        vs_port: u16,
-        group: Option<&GroupRef>,
-        pos: &Pos,
-        d: &mut Diagnostics,
-    ) -> SorryServer {
-        let mut port = s.port;
-        if f.method != ForwardMethod::Masq {
-            if let Some(g) = group {
-                let differs = g.entries.iter().any(|e| match *e {
-                    GroupEntry::Fwmark { .. } => true,
-                    GroupEntry::Range { port: p, .. } => p != port,
-                });
-                if port != 0 && differs {
-                    err(
-                        d,
-                        pos,
-                        "the sorry server's port is ignored for the group's services",
-                    );
-                }
-            } else if fwmark {
-                if port != 0 {
-                    err(
-                        d,
-                        pos,
-                        "the sorry server's port is cleared for a firewall-mark service",
-                    );
-                }
-                port = 0;
-            } else {
-                if port != 0 && port != vs_port {
-                    err(
-                        d,
-                        pos,
-                        "the sorry server's port differs from the virtual server's; reset",
-                    );
-                }
-                port = vs_port;
-            }
-        }
-        SorryServer {
-            addr: s.addr,
-            port,
-            forwarding: f,
-            inhibit: s.inhibit,
-        }
     }
 
     fn real_server(

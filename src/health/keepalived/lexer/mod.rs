@@ -10,6 +10,7 @@
 mod braces;
 mod defs;
 mod files;
+mod generators;
 mod include;
 pub mod text;
 
@@ -19,8 +20,9 @@ use std::path::Path;
 use super::diag::{Diagnostics, Phase, Pos, Severity};
 use super::env::KeepalivedEnv;
 
-use defs::{Context, Defs, Generator, parse_definition, parse_lst, parse_seq};
+use defs::{Context, Defs, parse_definition};
 use files::{Frame, OpenFile, flags, include_line};
+use generators::{Generator, parse_lst, parse_seq};
 
 pub use files::flags as include_flags;
 
@@ -56,7 +58,7 @@ struct Pending {
 
 #[derive(Debug)]
 struct Running {
-    steps: std::iter::Peekable<defs::Steps>,
+    steps: std::iter::Peekable<generators::Steps>,
     text: String,
     pos: (Pos, Pos),
 }
