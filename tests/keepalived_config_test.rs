@@ -94,7 +94,8 @@ fn lvsctl_and_keepalived_agree_on_status_and_first_error() {
             .display()
             .to_string();
         let (their_status, their_first, their_text) = keepalived(path);
-        let ours = keepalived::read_file(path, &keepalived::SystemEnv, &Options::default());
+        let ours =
+            keepalived::read_file(path, &keepalived::SystemEnv::default(), &Options::default());
         let deviation = DEVIATIONS.iter().find(|d| d.0 == name);
         if let Some(&(_, theirs, our, _)) = deviation {
             if (their_status, ours.status) != (theirs, our) {

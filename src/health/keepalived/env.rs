@@ -4,14 +4,15 @@
 //! `@` config-id and `router_id` from the host name, resolves `smtp_server` names and looks
 //! up script users and scripts while reading. Behind [`KeepalivedEnv`] the reader stays a
 //! pure function of (text, environment): [`MemEnv`] serves tests, [`SystemEnv`] the real
-//! machine. The name lookups here are the ones a shared resolver would provide; they are
-//! kept in this trait until there is one.
+//! machine. Host names go through the crate's resolver; the node name is keepalived's own
+//! (uname, not `$HOSTNAME`, which `crate::names::hostname` prefers).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
-use std::net::{IpAddr, ToSocketAddrs};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+
+use crate::names::{FilesResolver, Resolver, SystemResolver};
 
 /// What `lstat` says about a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +40,8 @@ pub trait KeepalivedEnv {
     /// The login name keepalived runs as (the user part of the default
     /// `notification_email_from`).
     fn login_name(&self) -> Option<String>;
-    /// First address of a host name (for `smtp_server` given by name).
-    fn resolve_host(&self, name: &str) -> Option<IpAddr>;
+    /// Host names (`smtp_server` may be given by name).
+    fn names(&self) -> &dyn Resolver;
     fn user_exists(&self, user: &str) -> bool;
     fn group_exists(&self, group: &str) -> bool;
     /// Whether a script's program exists (a bare name is looked up on `PATH`): None when
@@ -52,7 +53,9 @@ pub trait KeepalivedEnv {
 
 /// The real machine.
 #[derive(Debug, Default)]
-pub struct SystemEnv;
+pub struct SystemEnv {
+    names: SystemResolver,
+}
 
 impl KeepalivedEnv for SystemEnv {
     fn read_file(&self, path: &Path) -> io::Result<String> {
@@ -114,8 +117,8 @@ impl KeepalivedEnv for SystemEnv {
         passwd_field(|fields| (fields.get(2)? == &uid.to_string()).then(|| fields[0].clone()))
     }
 
-    fn resolve_host(&self, name: &str) -> Option<IpAddr> {
-        (name, 0).to_socket_addrs().ok()?.next().map(|a| a.ip())
+    fn names(&self) -> &dyn Resolver {
+        &self.names
     }
 
     fn user_exists(&self, user: &str) -> bool {
@@ -168,7 +171,7 @@ pub struct MemEnv {
     pub node_name: String,
     pub canonical_name: Option<String>,
     pub login_name: Option<String>,
-    pub hosts: HashMap<String, IpAddr>,
+    pub names: FilesResolver,
     pub users: BTreeSet<String>,
     pub groups: BTreeSet<String>,
     /// Existing scripts and whether they are executable.
@@ -183,7 +186,7 @@ impl Default for MemEnv {
             node_name: "director1.example.com".to_owned(),
             canonical_name: Some("director1.example.com".to_owned()),
             login_name: Some("root".to_owned()),
-            hosts: HashMap::new(),
+            names: FilesResolver::default(),
             users: ["root".to_owned()].into(),
             groups: ["root".to_owned()].into(),
             scripts: BTreeMap::new(),
@@ -278,8 +281,8 @@ impl KeepalivedEnv for MemEnv {
         self.login_name.clone()
     }
 
-    fn resolve_host(&self, name: &str) -> Option<IpAddr> {
-        self.hosts.get(name).copied()
+    fn names(&self) -> &dyn Resolver {
+        &self.names
     }
 
     fn user_exists(&self, user: &str) -> bool {

@@ -124,7 +124,7 @@ pub fn read_file(path: &Path, env: &dyn KeepalivedEnv, options: &Options) -> Out
 /// diagnostic per line, then a summary) and the exit status of `keepalived
 /// --config-test` for the file. A missing file exits 4 (keepalived 2.2.7 exits 0).
 pub fn check_keepalived_file(path: &Path, options: &Options) -> (String, u8) {
-    let outcome = read_file(path, &SystemEnv, options);
+    let outcome = read_file(path, &SystemEnv::default(), options);
     (
         render(&path.display().to_string(), &outcome),
         outcome.status,

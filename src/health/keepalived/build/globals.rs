@@ -8,6 +8,7 @@ use super::super::lexer::include_flags as inc;
 use super::super::model::{FlushOnStop, RunAs, SmtpServer};
 use super::super::stream::KwLine;
 use super::{Builder, Report};
+use crate::names::Family;
 
 /// keepalived's longest timeout (31 days), for `lvs_timeouts`.
 pub const LVS_MAX_TIMEOUT: u64 = 86_400 * 31;
@@ -111,7 +112,12 @@ impl Builder<'_> {
         } else {
             host.parse().ok()
         };
-        let addr = literal.or_else(|| self.env.resolve_host(host));
+        let addr = literal.or_else(|| {
+            let names = self.env.names();
+            names
+                .host_addr(host, Family::V4)
+                .or_else(|| names.host_addr(host, Family::V6))
+        });
         match (addr, port) {
             (Some(ip), Some(port)) => {
                 self.globals.smtp_server = Some(SmtpServer {

@@ -370,7 +370,7 @@ fn global_defs_with_keepalived_defaults() {
 #[test]
 fn global_defs_read_for_checking() {
     let mut e = env();
-    e.hosts.insert("mail.example.com".into(), ip("192.0.2.25"));
+    e.names = e.names.with_host("mail.example.com", ip("192.0.2.25"));
     let text = format!(
         "global_defs {{\n  router_id LB_A\n  notification_email {{\n    ops@example.com\n  }}\n  smtp_server mail.example.com 2525\n  smtp_connect_timeout 10\n  smtp_alert\n  script_user nobody\n  enable_script_security\n  lvs_flush\n  lvs_flush_onstop VS\n  lvs_timeouts tcp 900 udp 60\n  lvs_sync_daemon eth0 VI_1\n  vrrp_strict\n}}\n{}",
         vs(RS)
