@@ -79,7 +79,10 @@ fn timeouts_and_info() {
     assert_eq!(out.trim(), r#"{"tcp":100,"tcp_fin":20,"udp":30}"#);
     let (out, _, rc) = lvsctl("info");
     assert_eq!(rc, 0);
-    assert_eq!(out, "IPVS 1.2.1, connection table size 4096\n");
+    assert_eq!(
+        out,
+        "IPVS 1.2.1, connection table size 4096\nrate estimation: on\n"
+    );
     let (out, _, rc) = lvsctl("daemon");
     assert_eq!((rc, out.as_str()), (0, "no sync daemon running\n"));
     let (_, err, rc) = sh("ip link add eth0 type dummy && ip link set eth0 up \

@@ -27,7 +27,8 @@ pub enum Command {
     Timeouts(JsonArg),
     /// Show running connection-sync daemons.
     Daemon(JsonArg),
-    /// Show the IPVS version and connection table size.
+    /// Show the IPVS version, connection table size, whether rates are estimated, and (with
+    /// --json) the IPVS sysctls.
     Info(JsonArg),
     /// Delete every virtual service (asks first on a terminal).
     Clear(YesArg),

@@ -9,7 +9,7 @@ use crate::cli::modern::args::{ConnsArgs, DeleteArgs, ListArgs};
 use crate::cli::modern::conns::{self, ConnFilter};
 use crate::cli::modern::list::{self, Style};
 use crate::cli::modern::spec::{parse_endpoint, parse_service};
-use crate::ipvs::{Backend, Op, ServiceEntry};
+use crate::ipvs::{Backend, Op, RateEstimation, ServiceEntry};
 
 /// Whether a yes/no question may be asked, and how it is answered.
 pub trait Confirm {
@@ -158,11 +158,23 @@ pub fn daemon(backend: &mut dyn Backend, json: bool, out: &mut dyn Write) -> Res
 pub fn info(backend: &mut dyn Backend, json: bool, out: &mut dyn Write) -> Result<()> {
     let info = backend.info()?;
     let (a, b, c) = info.version_triple();
+    // The sysctls differ between kernels (docs/ipvsadm-compat.md, Kernels): shown as found.
+    let sysctls = backend.sysctls().unwrap_or_default();
+    let estimation = RateEstimation::from_sysctls(&sysctls);
     if json {
+        let sysctls: serde_json::Map<String, serde_json::Value> = sysctls
+            .into_iter()
+            .map(|(n, v)| (n, serde_json::Value::String(v)))
+            .collect();
         writeln!(
             out,
             "{}",
-            serde_json::json!({"version": format!("{a}.{b}.{c}"), "conn_tab_size": info.conn_tab_size})
+            serde_json::json!({
+                "version": format!("{a}.{b}.{c}"),
+                "conn_tab_size": info.conn_tab_size,
+                "rate_estimation": estimation,
+                "sysctls": sysctls,
+            })
         )?;
     } else {
         writeln!(
@@ -170,6 +182,15 @@ pub fn info(backend: &mut dyn Backend, json: bool, out: &mut dyn Write) -> Resul
             "IPVS {a}.{b}.{c}, connection table size {}",
             info.conn_tab_size
         )?;
+        match estimation {
+            RateEstimation::On => writeln!(out, "rate estimation: on")?,
+            RateEstimation::Off(why) => {
+                writeln!(
+                    out,
+                    "rate estimation: off ({why}): rates read 0 and counters stand still"
+                )?;
+            }
+        }
     }
     Ok(())
 }

@@ -100,3 +100,83 @@ mod tests {
         assert_eq!(d.role(), Some(DaemonRole::Master));
     }
 }
+
+/// Whether the kernel is estimating rates (the CPS/PPS/BPS columns of `--rate` and the
+/// dashboard), read from the IPVS sysctls. Kernels differ here:
+/// - 5.10 has no switch: rates are always estimated;
+/// - 6.1 has `run_estimation` (0 stops every estimator, and the rates read as 0);
+/// - 6.12 also runs its estimators on kernel threads bound to `est_cpulist`, and an empty
+///   list stops them as surely as `run_estimation = 0`.
+///
+/// The estimator is also what folds the per-CPU counters into the totals a dump reports, so
+/// while it is off the counters stand still too (seen on 6.1 and 6.12:
+/// tests/kernel_matrix.rs). A 0 or a frozen counter is ambiguous without this, so the modern
+/// faces say which it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "reason")]
+pub enum RateEstimation {
+    On,
+    /// Off, with the sysctl that turned it off (`run_estimation = 0`).
+    Off(String),
+}
+
+impl RateEstimation {
+    /// From the (name, value) pairs of `/proc/sys/net/ipv4/vs/` (names without the path).
+    pub fn from_sysctls(sysctls: &[(String, String)]) -> Self {
+        let get = |name: &str| {
+            sysctls
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.trim())
+        };
+        if get("run_estimation") == Some("0") {
+            return Self::Off("run_estimation = 0".to_owned());
+        }
+        if get("est_cpulist") == Some("") {
+            return Self::Off("est_cpulist is empty".to_owned());
+        }
+        Self::On
+    }
+}
+
+#[cfg(test)]
+mod rate_estimation_tests {
+    use super::RateEstimation;
+
+    fn sysctls(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn each_kernel_generation_says_whether_rates_are_estimated() {
+        // 5.10: no switch at all.
+        assert_eq!(
+            RateEstimation::from_sysctls(&sysctls(&[("amemthresh", "1024")])),
+            RateEstimation::On
+        );
+        // 6.1: run_estimation.
+        assert_eq!(
+            RateEstimation::from_sysctls(&sysctls(&[("run_estimation", "1")])),
+            RateEstimation::On
+        );
+        assert_eq!(
+            RateEstimation::from_sysctls(&sysctls(&[("run_estimation", "0")])),
+            RateEstimation::Off("run_estimation = 0".into())
+        );
+        // 6.12: also the estimator threads' CPU list.
+        assert_eq!(
+            RateEstimation::from_sysctls(&sysctls(&[
+                ("est_cpulist", "0-1"),
+                ("run_estimation", "1")
+            ])),
+            RateEstimation::On
+        );
+        assert_eq!(
+            RateEstimation::from_sysctls(&sysctls(&[("est_cpulist", ""), ("run_estimation", "1")])),
+            RateEstimation::Off("est_cpulist is empty".into())
+        );
+    }
+}

@@ -19,7 +19,7 @@ mod stats;
 pub use conn::Connection;
 pub use dest::{Dest, DestField, DestKey, ForwardMethod, Tunnel, TunnelCsum, TunnelType};
 pub use family::{AddressFamily, Protocol};
-pub use global::{DaemonRole, Info, SyncDaemon, Timeouts};
+pub use global::{DaemonRole, Info, RateEstimation, SyncDaemon, Timeouts};
 pub use service::{
     Netmask, Scheduler, Service, ServiceEntry, ServiceField, ServiceFlags, ServiceKey,
 };
