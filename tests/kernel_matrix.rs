@@ -141,7 +141,7 @@ fn run_estimation_off_freezes_rates_and_counters_where_the_kernel_has_the_switch
     // Counters grow while the estimator is off; wait long enough for several estimator
     // periods (2 s each) to have passed.
     poll(
-        Duration::from_secs(60),
+        Duration::from_mins(1),
         "traffic through the VIP",
         || (client.ok() >= 20).then_some(()),
         || format!("ok {} failed {}", client.ok(), client.failed()),
@@ -172,7 +172,7 @@ fn run_estimation_off_freezes_rates_and_counters_where_the_kernel_has_the_switch
     must(&format!("echo 1 > {switch}"));
     let seen = client.ok();
     poll(
-        Duration::from_secs(60),
+        Duration::from_mins(1),
         "counters and rates once run_estimation = 1",
         || {
             let conns = rates(&must("ipvsadm -Ln --stats")).first().copied()?;
