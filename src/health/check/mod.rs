@@ -23,6 +23,7 @@ mod net;
 mod pgsql;
 mod ping;
 mod radius;
+pub mod reason;
 mod simpleudp;
 mod sip;
 mod tls;
@@ -115,13 +116,29 @@ pub trait Check: Send + Sync + fmt::Debug {
     fn run<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Outcome>;
 }
 
-/// Resolves to `Down("timed out …")` if `fut` has not finished within `limit`.
+impl Outcome {
+    /// The outcome with its reason escaped and capped (see [`reason::clean`]).
+    #[must_use]
+    pub fn cleaned(self) -> Self {
+        match self {
+            Self::Down(why) if !reason::is_clean(&why) => Self::Down(reason::clean(&why)),
+            Self::LocalFault(why) if !reason::is_clean(&why) => {
+                Self::LocalFault(reason::clean(&why))
+            }
+            other => other,
+        }
+    }
+}
+
+/// Resolves to `Down("timed out …")` if `fut` has not finished within `limit`. The daemon
+/// runs every check through here, so this is also where reasons are cleaned
+/// ([`Outcome::cleaned`]) before they reach the log, the monitor file or the status.
 pub async fn with_deadline<F>(limit: Duration, fut: F) -> Outcome
 where
     F: Future<Output = Outcome>,
 {
     match tokio::time::timeout(limit, fut).await {
-        Ok(outcome) => outcome,
+        Ok(outcome) => outcome.cleaned(),
         Err(_) => Outcome::Down(format!("timed out after {} ms", limit.as_millis())),
     }
 }

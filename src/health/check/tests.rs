@@ -143,6 +143,24 @@ async fn the_deadline_is_hard() {
     assert!(start.elapsed() < Duration::from_secs(2));
 }
 
+/// What a check reports leaves the deadline escaped and capped, so no output the daemon
+/// writes it to (log, monitor file, status, mail) carries a real server's raw text.
+#[tokio::test]
+async fn reasons_leave_the_deadline_clean() {
+    let limit = Duration::from_secs(1);
+    let raw = format!("500 \x1b]0;owned\x07\r\nX: y{}", "z".repeat(2000));
+    let down = with_deadline(limit, async { Outcome::Down(raw.clone()) }).await;
+    let Outcome::Down(why) = down else {
+        panic!("{down:?}")
+    };
+    assert!(why.starts_with("500 \\x1b]0;owned\\x07\\r\\nX: y"), "{why}");
+    assert!(why.len() <= super::reason::MAX_REASON);
+    let local = with_deadline(limit, async { Outcome::LocalFault("a\nb".into()) }).await;
+    assert_eq!(local, Outcome::LocalFault("a\\nb".into()));
+    let up = with_deadline(limit, async { Outcome::Up }).await;
+    assert_eq!(up, Outcome::Up);
+}
+
 /// T42: external argv is `vip vport rip rport` (brackets for IPv6, mark and 0 for fwmarks).
 #[test]
 fn external_arguments_follow_ldirectord() {
