@@ -9,10 +9,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use regex::Regex;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::io::AsyncWriteExt;
 
-use super::{BoxFuture, Check, Outcome, Target, with_deadline};
+use super::net::{self, Failure};
+use super::{BoxFuture, Check, Outcome, Target, bounded, with_deadline};
 
 const TYPE_A: u16 = 1;
 const TYPE_PTR: u16 = 12;
@@ -56,7 +56,7 @@ impl Check for DnsCheck {
                         answers.join(", ")
                     )),
                     Ok(Err(why)) => Outcome::Down(why),
-                    Err(e) => Outcome::Down(format!("dns query to {server}: {e}")),
+                    Err(e) => Failure::io(format_args!("dns query to {server}"), &e).into_outcome(),
                 }
             })
             .await
@@ -108,13 +108,8 @@ async fn exchange_udp(
     query: &[u8],
     retransmit: Duration,
 ) -> std::io::Result<Vec<u8>> {
-    let local: SocketAddr = if server.is_ipv6() {
-        "[::]:0".parse().map_err(std::io::Error::other)?
-    } else {
-        "0.0.0.0:0".parse().map_err(std::io::Error::other)?
-    };
-    let sock = UdpSocket::bind(local).await?;
-    sock.connect(server).await?;
+    let sock = net::udp(server).await?;
+    // A datagram longer than the buffer is cut by the kernel: the read is bounded.
     let mut buf = vec![0u8; 4096];
     let mut wait = retransmit.max(Duration::from_millis(10));
     loop {
@@ -130,14 +125,26 @@ async fn exchange_udp(
 }
 
 async fn exchange_tcp(server: SocketAddr, query: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut s = TcpStream::connect(server).await?;
+    let mut s = tokio::net::TcpStream::connect(server).await?;
     let len = u16::try_from(query.len()).map_err(std::io::Error::other)?;
     s.write_all(&len.to_be_bytes()).await?;
     s.write_all(query).await?;
-    let n = s.read_u16().await?;
-    let mut buf = vec![0u8; usize::from(n)];
-    s.read_exact(&mut buf).await?;
+    let mut buf = Vec::new();
+    let n = bounded::read_frame(&mut s, &mut buf, TCP_FRAME_CAP, |b: &[u8]| {
+        Ok::<_, std::convert::Infallible>(tcp_frame_len(b))
+    })
+    .await?;
+    buf.truncate(n);
+    buf.drain(..2);
     Ok(buf)
+}
+
+/// A DNS message over TCP: a 16-bit length, then the message.
+const TCP_FRAME_CAP: usize = 2 + u16::MAX as usize;
+
+fn tcp_frame_len(buf: &[u8]) -> Option<usize> {
+    buf.get(..2)
+        .map(|n| 2 + usize::from(u16::from_be_bytes([n[0], n[1]])))
 }
 
 /// The A addresses or PTR names among the answers; Err for a reply that is not ours or
@@ -218,6 +225,7 @@ fn read_name(r: &[u8], mut pos: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::net::UdpSocket;
 
     fn reply(id: u16, q: &[u8], answers: &[(u16, Vec<u8>)]) -> Vec<u8> {
         let mut r = q.to_vec();

@@ -29,6 +29,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::http_response::{MAX_BODY, Response, complete_len, parse_response};
+use super::net::Failure;
 use super::{BoxFuture, Check, Outcome, Target, with_deadline};
 use crate::health::config::HttpMethod;
 
@@ -236,9 +237,9 @@ impl HttpCheck {
             {
                 Ok(r) => r,
                 Err(e) if through_proxy => {
-                    return Outcome::Down(format!("{url} via proxy {real}: {e}"));
+                    return Failure::io(format_args!("{url} via proxy {real}"), &e).into_outcome();
                 }
-                Err(e) => return Outcome::Down(format!("{url}: {e}")),
+                Err(e) => return Failure::io(&url, &e).into_outcome(),
             };
             match &resp.location {
                 Some(loc) if is_followed_redirect(resp.status) => url = u.join(loc),

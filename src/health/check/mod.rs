@@ -7,6 +7,7 @@
 //! pure I/O: they report an [`Outcome`] and leave state (failure counts, kernel changes)
 //! to the caller.
 
+mod bounded;
 mod combined;
 mod connect;
 mod crypto;
@@ -41,6 +42,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::time::Duration;
 
+pub use bounded::{MAX_LINE, ReadError, read_line};
 pub use combined::CombinedCheck;
 pub use connect::ConnectCheck;
 pub use dialog::{Dialog, DialogCheck, simpletcp_request};

@@ -255,6 +255,101 @@ async fn external_timeout_kills_the_whole_process_group() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// Processes (zombies aside) whose process group is `pgid`.
+fn group_members(pgid: &str) -> Vec<String> {
+    let pgid = pgid.trim();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{name}/stat")).ok()?;
+            // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses.
+            let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+            (*fields.first()? != "Z" && *fields.get(2)? == pgid).then_some(name)
+        })
+        .collect()
+}
+
+/// Waits (up to 5 s) until no process of group `pgid` is left; the survivors otherwise.
+async fn group_gone(pgid: &str) -> Result<(), Vec<String>> {
+    for _ in 0..250 {
+        if group_members(pgid).is_empty() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err(group_members(pgid))
+}
+
+/// Runs `check`, again while the script is still "text file busy": a test thread that
+/// forks while another writes a script holds the script open for writing until it execs.
+/// Returns the outcome and how long that run took.
+async fn run_settled(check: &ExternalCheck) -> (Outcome, Duration) {
+    for _ in 0..50 {
+        let start = Instant::now();
+        match check.run(&target(None)).await {
+            Outcome::LocalFault(r) if r.contains("Text file busy") => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => return (other, start.elapsed()),
+        }
+    }
+    let start = Instant::now();
+    (check.run(&target(None)).await, start.elapsed())
+}
+
+/// Whatever way an external check ends (a timeout where the leader dies of SIGTERM but a
+/// grandchild ignores it, a clean exit that leaves a child behind, or the check being
+/// abandoned by an outer deadline), no process of its group is left afterwards.
+#[tokio::test]
+async fn external_checks_leave_no_process_of_their_group() {
+    let (stubborn, dir) = script(
+        "stubborn",
+        "d=$(dirname \"$0\"); echo $$ > \"$d/self\"\n\
+         sh -c 'trap \"\" TERM; exec sleep 30' &\n\
+         wait",
+    );
+    let check = ExternalCheck::new(stubborn.to_str().unwrap(), Duration::from_millis(300));
+    let (outcome, took) = run_settled(&check).await;
+    assert!(
+        matches!(&outcome, Outcome::Down(r) if r.contains("timed out after 300 ms")),
+        "{outcome:?}"
+    );
+    // The timeout, the grace and the reaping fit the daemon's outer bound (timeout + 1 s).
+    assert!(took < Duration::from_millis(1300), "{took:?}");
+    let leader = std::fs::read_to_string(dir.join("self")).unwrap();
+    assert_eq!(group_gone(&leader).await, Ok(()), "after a timeout");
+
+    let (leaves, dir2) = script(
+        "leaves",
+        "echo $$ > \"$(dirname \"$0\")/self\"; sleep 30 & exit 0",
+    );
+    let check = ExternalCheck::new(leaves.to_str().unwrap(), Duration::from_secs(5));
+    assert_eq!(run_settled(&check).await.0, Outcome::Up);
+    let leader = std::fs::read_to_string(dir2.join("self")).unwrap();
+    assert_eq!(group_gone(&leader).await, Ok(()), "after a clean exit");
+
+    let (hangs, dir3) = script(
+        "abandoned",
+        "echo $$ > \"$(dirname \"$0\")/self\"; sleep 30 & wait",
+    );
+    let check = ExternalCheck::new(hangs.to_str().unwrap(), Duration::from_secs(10));
+    let t = target(None);
+    let cut = tokio::time::timeout(Duration::from_millis(300), check.run(&t)).await;
+    assert!(cut.is_err());
+    let leader = std::fs::read_to_string(dir3.join("self")).unwrap();
+    assert_eq!(
+        group_gone(&leader).await,
+        Ok(()),
+        "after the check was abandoned"
+    );
+    for d in [dir, dir2, dir3] {
+        std::fs::remove_dir_all(d).ok();
+    }
+}
+
 /// T44: a hung check does not delay a concurrent one.
 #[tokio::test]
 async fn a_hung_check_does_not_delay_another() {

@@ -9,6 +9,7 @@ use md5::{Digest, Md5};
 use super::wire::{self, attr, code};
 use super::*;
 use crate::health::check::fake;
+use tokio::net::UdpSocket;
 
 const USER: &str = "probe";
 const PASSWORD: &str = "correct horse";
