@@ -14,7 +14,7 @@ use lvsctl::health::check::{
     Check, ConnectCheck, Dialog, DialogCheck, DnsCheck, ExternalCheck, FtpCheck, HttpCheck,
     LdapCheck, MysqlCheck, Outcome, PgsqlCheck, RadiusCheck, SimpleUdpCheck, SipCheck, Target,
 };
-use lvsctl::health::config::HttpMethod;
+use lvsctl::health::config::{HttpMethod, RedirectPolicy};
 use lvsctl::ipvs::model::{Protocol, ServiceKey};
 use regex::Regex;
 use rustix::process::{Resource, getrlimit, setrlimit};
@@ -50,6 +50,7 @@ fn every_check(script: &str) -> Vec<(&'static str, Box<dyn Check>)> {
                 receive: None,
                 virtual_host: None,
                 timeout: t,
+                redirects: RedirectPolicy::default(),
             }),
         ),
         (
@@ -142,6 +143,7 @@ fn every_check(script: &str) -> Vec<(&'static str, Box<dyn Check>)> {
                 database: String::new(),
                 query: "SELECT 1".into(),
                 timeout: t,
+                cleartext_passwords: false,
             }),
         ),
         (
@@ -152,6 +154,7 @@ fn every_check(script: &str) -> Vec<(&'static str, Box<dyn Check>)> {
                 database: String::new(),
                 query: "SELECT 1".into(),
                 timeout: t,
+                cleartext_passwords: false,
             }),
         ),
         ("external", Box::new(ExternalCheck::new(script, t))),

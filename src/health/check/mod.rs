@@ -17,7 +17,9 @@ mod external;
 mod fixed;
 mod ftp;
 mod http;
+mod http_chunked;
 mod http_response;
+mod http_url;
 mod ldap;
 mod mysql;
 mod net;
@@ -224,6 +226,7 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             receive,
             virtual_host: c.virtual_host.clone(),
             timeout,
+            redirects: c.redirects,
         }),
         CheckService::Dns => Box::new(DnsCheck {
             query: request.trim_start_matches('/').to_owned(),
@@ -296,6 +299,7 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             receive,
             virtual_host: None,
             timeout,
+            redirects: c.redirects,
         }),
         CheckService::Mysql | CheckService::Pgsql => {
             let query = request.strip_prefix('/').unwrap_or(&request).to_owned();
@@ -307,6 +311,7 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             }
             let (user, password, database) =
                 (c.login.clone(), c.passwd.clone(), c.database.clone());
+            let cleartext_passwords = c.cleartext_passwords;
             if c.service == CheckService::Mysql {
                 Box::new(MysqlCheck {
                     user,
@@ -314,6 +319,7 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
                     database,
                     query,
                     timeout,
+                    cleartext_passwords,
                 })
             } else {
                 Box::new(PgsqlCheck {
@@ -322,6 +328,7 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
                     database,
                     query,
                     timeout,
+                    cleartext_passwords,
                 })
             }
         }

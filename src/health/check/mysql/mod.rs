@@ -1,6 +1,6 @@
-//! `service=mysql` (docs/ldirectord-compat.md, Negotiate services): log in as `login` (database `database` named in the
-//! handshake), run `request` as a text query, and call the real up when it returns at
-//! least one row, as ldirectord's DBI check does.
+//! `service=mysql` (docs/ldirectord-compat.md, Negotiate services): log in as `login`
+//! (database `database` named in the handshake), run `request` as a text query, and call
+//! the real up when it returns at least one row, as ldirectord's DBI check does.
 //!
 //! Authentication: mysql_native_password and caching_sha2_password (MySQL 8's default),
 //! also after an auth switch. caching_sha2's fast path (a scramble checked against the
@@ -24,6 +24,13 @@
 //! the down reason: the alternative, encrypting the password to the server's RSA key, is
 //! not implemented (ring, our crypto provider, has no RSA encryption).
 //!
+//! Full authentication and the mysql_clear_password plugin both put the password itself on
+//! the wire, and the TLS around it is never verified: anyone who can intercept the
+//! director's connection (or pose as the real server) reads it. So the check answers them
+//! only with `cleartext_passwords=yes`; otherwise it sends nothing and the real is down
+//! with the reason ([`NOT_SENT`]): the server demands what the operator did not allow, so
+//! the check cannot pass.
+//!
 //! ldirectord puts no time limit on database checks; here the whole exchange runs under
 //! the negotiate timeout. The query runs once (ldirectord runs it twice).
 
@@ -40,6 +47,13 @@ use super::net::Failure;
 use super::{BoxFuture, Check, Outcome, Target, bounded, tls, with_deadline};
 use wire::{AuthReply, CACHING_SHA2, Greeting, Handshake, ResultReader, Step, cap};
 
+/// The down reason when the server asks for the password in clear and the operator has
+/// not allowed it.
+pub const NOT_SENT: &str = "not sent (cleartext_passwords=no)";
+
+/// The plugin that asks for the password in clear, as such.
+const CLEAR_PLUGIN: &str = "mysql_clear_password";
+
 /// caching_sha2_password's AuthMoreData codes.
 const FAST_AUTH_OK: u8 = 3;
 const FULL_AUTH_NEEDED: u8 = 4;
@@ -53,6 +67,8 @@ pub struct MysqlCheck {
     /// The SQL text (the request without its leading `/`).
     pub query: String,
     pub timeout: Duration,
+    /// `cleartext_passwords=`: answer a demand for the password in clear.
+    pub cleartext_passwords: bool,
 }
 
 impl Check for MysqlCheck {
@@ -93,6 +109,12 @@ impl MysqlCheck {
             Login::FullAuthNeedsTls => {}
         }
         drop(conn);
+        if !self.cleartext_passwords {
+            return Err(Failure::Down(format!(
+                "server asked for the cleartext password ({CACHING_SHA2} full authentication, \
+                 over TLS that is not verified); {NOT_SENT}"
+            )));
+        }
         if handshake.capabilities & cap::SSL == 0 {
             return Err(Failure::Down(format!(
                 "{CACHING_SHA2} wants full authentication (no cached entry for {:?}, e.g. \
@@ -157,6 +179,23 @@ impl MysqlCheck {
             match reply {
                 AuthReply::Ok => return Ok(Login::Done),
                 AuthReply::Err(e) => return Err(e.to_string().into()),
+                AuthReply::Switch { plugin: wanted, .. } if wanted == CLEAR_PLUGIN => {
+                    if !self.cleartext_passwords {
+                        return Err(Failure::Down(format!(
+                            "server asked for the cleartext password ({CLEAR_PLUGIN}{}); \
+                             {NOT_SENT}",
+                            if tls {
+                                ", over TLS that is not verified"
+                            } else {
+                                ""
+                            }
+                        )));
+                    }
+                    let answer =
+                        wire::cleartext_password(&self.password).map_err(|e| e.to_string())?;
+                    conn.send(&answer).await?;
+                    plugin = wanted;
+                }
                 AuthReply::Switch {
                     plugin: wanted,
                     scramble,

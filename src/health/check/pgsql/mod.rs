@@ -1,6 +1,7 @@
-//! `service=pgsql` (docs/ldirectord-compat.md, Negotiate services): log in as `login` to `database` (protocol 3.0; cleartext,
-//! md5 or SCRAM-SHA-256 authentication), run `request` as one simple query, and call the
-//! real up when it returns at least one row, as ldirectord's DBI check does.
+//! `service=pgsql` (docs/ldirectord-compat.md, Negotiate services): log in as `login` to
+//! `database` (protocol 3.0; cleartext, md5 or SCRAM-SHA-256 authentication), run
+//! `request` as one simple query, and call the real up when it returns at least one row,
+//! as ldirectord's DBI check does.
 //!
 //! TLS follows libpq's default, `sslmode=prefer` (what ldirectord's DBD::Pg gets): the
 //! check opens with an SSLRequest and runs the whole login and query inside TLS when the
@@ -10,6 +11,11 @@
 //! text keeps working. The certificate is not verified (as `prefer` does not; see
 //! [`super::tls`]) and no SNI is sent for an IP. SCRAM over TLS does not use channel binding
 //! (SCRAM-SHA-256 with the `n,,` header, which servers offering -PLUS accept).
+//!
+//! A server that asks for the password in clear (`password` in pg_hba.conf) gets it only
+//! with `cleartext_passwords=yes`: the password would cross the network readable, in plain
+//! text after a fallback or inside TLS that is never verified. Otherwise nothing is sent
+//! and the real is down with the reason ([`NOT_SENT`]); md5 and SCRAM never reveal it.
 //!
 //! ldirectord puts no time limit on database checks (a hung server stalls its loop); here
 //! the whole exchange runs under the negotiate timeout like every other protocol check.
@@ -38,7 +44,14 @@ pub struct PgsqlCheck {
     /// The SQL text (the request without its leading `/`).
     pub query: String,
     pub timeout: Duration,
+    /// `cleartext_passwords=`: answer a request for the password in clear.
+    pub cleartext_passwords: bool,
 }
+
+/// The down reason when the server asks for the password in clear and the operator has
+/// not allowed it.
+pub const NOT_SENT: &str =
+    "server asked for a cleartext password; not sent (cleartext_passwords=no)";
 
 impl Check for PgsqlCheck {
     fn run<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Outcome> {
@@ -181,6 +194,9 @@ impl PgsqlCheck {
                 Auth::Ok => {
                     authenticated = true;
                     continue;
+                }
+                Auth::Cleartext if !self.cleartext_passwords => {
+                    return Err(AuthFailure::from(NOT_SENT.to_owned()));
                 }
                 Auth::Cleartext => wire::password(&self.password),
                 Auth::Md5(salt) => {
