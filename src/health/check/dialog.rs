@@ -365,4 +365,36 @@ mod tests {
             "unexpected reply",
         );
     }
+
+    proptest::proptest! {
+        /// Whatever a server sends (then closing), every dialog ends, promptly and without
+        /// panicking; lines are read with the bounded reader (see `bounded`).
+        #[test]
+        fn any_server_bytes_end_every_dialog(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000),
+            which in 0usize..5,
+        ) {
+            let dialog = match which {
+                0 => Dialog::Smtp,
+                1 => Dialog::Pop { login: login() },
+                2 => Dialog::Imap { login: login() },
+                3 => Dialog::Nntp,
+                _ => Dialog::SimpleTcp {
+                    request: "ping\n".into(),
+                    receive: Regex::new("^pong$").unwrap(),
+                },
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap();
+            let ended = runtime.block_on(async {
+                let (client, mut server) = tokio::io::duplex(64 * 1024);
+                server.write_all(&bytes).await.unwrap();
+                drop(server);
+                tokio::time::timeout(Duration::from_secs(5), talk(&dialog, Box::new(client))).await
+            });
+            proptest::prop_assert!(ended.is_ok(), "{dialog:?} did not end");
+        }
+    }
 }

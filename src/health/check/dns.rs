@@ -147,6 +147,11 @@ fn tcp_frame_len(buf: &[u8]) -> Option<usize> {
         .map(|n| 2 + usize::from(u16::from_be_bytes([n[0], n[1]])))
 }
 
+/// Bytes of answer text [`parse_answers`] keeps at most. A reply of legal size (64 KiB over
+/// TCP) holds at most a few thousand A records, under 64 KiB as text; compression pointers
+/// let a hostile one make each PTR answer repeat a 255-byte name, which this bounds.
+pub const MAX_ANSWER_TEXT: usize = 1 << 20;
+
 /// The A addresses or PTR names among the answers; Err for a reply that is not ours or
 /// reports an error.
 pub fn parse_answers(r: &[u8], id: u16, qtype: u16) -> Result<Vec<String>, String> {
@@ -164,7 +169,8 @@ pub fn parse_answers(r: &[u8], id: u16, qtype: u16) -> Result<Vec<String>, Strin
     for _ in 0..qd {
         pos = skip_name(r, pos).ok_or_else(bad)? + 4;
     }
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
+    let mut text = 0;
     for _ in 0..an {
         pos = skip_name(r, pos).ok_or_else(bad)?;
         let head = r.get(pos..pos + 10).ok_or_else(bad)?;
@@ -172,12 +178,21 @@ pub fn parse_answers(r: &[u8], id: u16, qtype: u16) -> Result<Vec<String>, Strin
         let len = usize::from(u16::from_be_bytes([head[8], head[9]]));
         let data_at = pos + 10;
         let data = r.get(data_at..data_at + len).ok_or_else(bad)?;
-        match rtype {
+        let answer = match rtype {
             TYPE_A if qtype == TYPE_A && len == 4 => {
-                out.push(format!("{}.{}.{}.{}", data[0], data[1], data[2], data[3]));
+                Some(format!("{}.{}.{}.{}", data[0], data[1], data[2], data[3]))
             }
-            TYPE_PTR if qtype == TYPE_PTR => out.push(read_name(r, data_at).ok_or_else(bad)?),
-            _ => {}
+            TYPE_PTR if qtype == TYPE_PTR => Some(read_name(r, data_at).ok_or_else(bad)?),
+            _ => None,
+        };
+        if let Some(answer) = answer {
+            text += answer.len();
+            if text > MAX_ANSWER_TEXT {
+                return Err(format!(
+                    "DNS reply with more than {MAX_ANSWER_TEXT} bytes of answers"
+                ));
+            }
+            out.push(answer);
         }
         pos = data_at + len;
     }
@@ -203,9 +218,14 @@ fn skip_name(r: &[u8], mut pos: usize) -> Option<usize> {
 /// ends there.
 const MAX_NAME_STEPS: usize = 255;
 
-/// A name as dotted text without the final dot; `None` past [`MAX_NAME_STEPS`].
+/// Longest name on the wire (labels with their length bytes, and the root).
+const MAX_NAME: usize = 255;
+
+/// A name as dotted text without the final dot; `None` past [`MAX_NAME_STEPS`] or
+/// [`MAX_NAME`] (pointers could otherwise make one short reply spell a name of 16 KiB).
 fn read_name(r: &[u8], mut pos: usize) -> Option<String> {
     let mut labels = Vec::new();
+    let mut wire = 1;
     for _ in 0..MAX_NAME_STEPS {
         let len = *r.get(pos)?;
         if len == 0 {
@@ -214,6 +234,10 @@ fn read_name(r: &[u8], mut pos: usize) -> Option<String> {
         if len & 0xc0 == 0xc0 {
             pos = usize::from(u16::from_be_bytes([len & 0x3f, *r.get(pos + 1)?]));
             continue;
+        }
+        wire += 1 + usize::from(len);
+        if wire > MAX_NAME {
+            return None;
         }
         let label = r.get(pos + 1..pos + 1 + usize::from(len))?;
         labels.push(String::from_utf8_lossy(label).into_owned());
@@ -313,5 +337,47 @@ mod tests {
         };
         let t = crate::health::check::fake::target_udp(port);
         assert_eq!(check.run(&t).await, Outcome::Up);
+    }
+
+    /// A name longer than 255 bytes on the wire is malformed, however it is spelt.
+    #[test]
+    fn names_past_255_bytes_are_malformed() {
+        // 64 labels of 3 letters: 256 bytes with the root.
+        let mut r = vec![0u8; 12];
+        for _ in 0..64 {
+            r.extend_from_slice(b"\x03abc");
+        }
+        r.push(0);
+        assert_eq!(read_name(&r, 12), None);
+        r.truncate(12 + 4 * 63);
+        r.push(0);
+        assert_eq!(read_name(&r, 12).map(|n| n.len()), Some(63 * 4 - 1));
+    }
+
+    proptest::proptest! {
+        /// Any reply bytes after a header that passes the id check: no panic, every name
+        /// within its length, the answers within their cap.
+        #[test]
+        fn any_reply_parses_within_its_bounds(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1500),
+            counts in proptest::prelude::any::<[u8; 4]>(),
+            ptr in proptest::prelude::any::<bool>(),
+        ) {
+            let mut r = vec![0, 7, 0x81, 0x80, 0, counts[0] & 3, counts[1], counts[2], 0, 0, 0, counts[3]];
+            r.extend_from_slice(&body);
+            let qtype = if ptr { TYPE_PTR } else { TYPE_A };
+            if let Ok(answers) = parse_answers(&r, 7, qtype) {
+                proptest::prop_assert!(answers.iter().map(String::len).sum::<usize>() <= MAX_ANSWER_TEXT);
+                for a in &answers {
+                    // Lossy UTF-8 may turn each stray byte into a 3-byte U+FFFD.
+                    proptest::prop_assert!(a.len() <= 3 * MAX_NAME, "{}", a.len());
+                }
+            }
+            for at in 0..r.len() {
+                if let Some(name) = read_name(&r, at) {
+                    proptest::prop_assert!(name.len() <= 3 * MAX_NAME);
+                }
+            }
+        }
     }
 }

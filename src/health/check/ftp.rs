@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use regex::Regex;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use super::bounded::{self, MAX_LINE};
 use super::net::{self, Failure};
@@ -108,7 +108,7 @@ async fn send(w: &mut tokio::net::tcp::OwnedWriteHalf, line: &str) -> Result<(),
 }
 
 /// One reply, multi-line replies (`123-…` up to `123 …`) included; returns the last line.
-async fn reply(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> Result<String, Failure> {
+async fn reply<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<String, Failure> {
     loop {
         let line = bounded::read_line(r, MAX_LINE).await?;
         let line = line.trim_end().to_owned();
@@ -264,5 +264,28 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
+    }
+
+    proptest::proptest! {
+        /// Any control-connection bytes: replies are read without panicking, each within
+        /// the line cap, until the bytes run out; any PASV text parses or not.
+        #[test]
+        fn any_control_bytes_read_within_the_cap(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000),
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            runtime.block_on(async {
+                let mut r = BufReader::new(&bytes[..]);
+                let mut replies = 0;
+                while let Ok(line) = reply(&mut r).await {
+                    proptest::prop_assert!(line.len() <= 3 * MAX_LINE);
+                    let _ = pasv_port(&line);
+                    replies += 1;
+                    proptest::prop_assert!(replies <= bytes.len());
+                }
+                Ok(())
+            })?;
+            let _ = pasv_port(&String::from_utf8_lossy(&bytes));
+        }
     }
 }

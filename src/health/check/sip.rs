@@ -39,19 +39,22 @@ impl Check for SipCheck {
                     over_tcp(server, &self.login).await
                 };
                 match reply {
-                    Ok(text) => {
-                        let first = text.lines().next().unwrap_or("").to_owned();
-                        if first.starts_with("SIP/2.0 200 OK") {
-                            Outcome::Up
-                        } else {
-                            Outcome::Down(first)
-                        }
-                    }
+                    Ok(text) => verdict(&text),
                     Err(e) => Failure::io(format_args!("sip {server}"), &e).into_outcome(),
                 }
             })
             .await
         })
+    }
+}
+
+/// Up on `SIP/2.0 200 OK`; otherwise down, quoting the status line.
+fn verdict(reply: &str) -> Outcome {
+    let first = reply.lines().next().unwrap_or("");
+    if first.starts_with("SIP/2.0 200 OK") {
+        Outcome::Up
+    } else {
+        Outcome::Down(first.to_owned())
     }
 }
 
@@ -133,5 +136,18 @@ mod tests {
             check.run(&t).await,
             Outcome::Down("SIP/2.0 404 Not Found".into())
         );
+    }
+
+    proptest::proptest! {
+        /// Any reply (at most one datagram or one bounded line): a verdict, never a panic,
+        /// and a reason no longer than the reply.
+        #[test]
+        fn any_reply_gets_a_verdict(reply in ".{0,600}") {
+            match verdict(&reply) {
+                Outcome::Up => proptest::prop_assert!(reply.starts_with("SIP/2.0 200 OK")),
+                Outcome::Down(why) => proptest::prop_assert!(why.len() <= reply.len()),
+                other => proptest::prop_assert!(false, "{other:?}"),
+            }
+        }
     }
 }
