@@ -156,8 +156,9 @@ pub fn receive_matches(receive: &regex::Regex, text: &str) -> bool {
     receive.is_match(text) || text.strip_suffix('\n').is_some_and(|t| receive.is_match(t))
 }
 
-/// The check a virtual's settings ask for. Kinds not implemented yet are returned as
-/// [`Unsupported`], which reports the real down with an explanation rather than up.
+/// The check a virtual's settings ask for. Settings no check can honour (a receive pattern
+/// that does not compile, ftp or simpletcp without receive) give [`Unsupported`], which
+/// reports the real down with the reason.
 pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
     let c = &v.check;
     let check_timeout = Duration::from_secs(u64::from(c.check_timeout));
