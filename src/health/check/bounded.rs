@@ -3,10 +3,9 @@
 //!
 //! A real server is not trusted to end its lines or to announce honest lengths: a banner
 //! without a newline, or a frame header announcing gigabytes, must end the check with a
-//! reason, not grow a buffer until the deadline. Both readers therefore never hold more
-//! than their cap (plus nothing: a read is sized so the buffer cannot pass the cap), and
-//! every byte is looked at once, so a server trickling bytes costs time linear in what it
-//! sends.
+//! reason, not grow a buffer until the deadline. So a line never grows past its cap, a
+//! frame buffer is filled by reads sized never to pass it, and every byte is looked at
+//! once: a server trickling bytes costs time linear in what it sends.
 
 use std::fmt::Display;
 use std::io;

@@ -170,7 +170,8 @@ impl HttpCheck {
                     ));
                 }
                 RedirectPolicy::SameReal => {
-                    let stays = Url::parse(&url).is_some_and(|n| self.endpoint(&n, real) == first);
+                    // A Location that is no http(s) URL is reported by the next round.
+                    let stays = Url::parse(&url).is_none_or(|n| self.endpoint(&n, real) == first);
                     if !stays {
                         return Outcome::Down(format!(
                             "{status}: redirect to {url} leaves the real server, not followed \

@@ -338,6 +338,10 @@ async fn redirects_that_stay_on_the_real_are_followed() {
             "/port",
             "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/c\r\nContent-Length: 0\r\n\r\n",
         ),
+        (
+            "/ftp",
+            "HTTP/1.1 302 Found\r\nLocation: ftp://127.0.0.1/c\r\nContent-Length: 0\r\n\r\n",
+        ),
     ];
     let (port, seen) = fake::http_recorder(STAYS).await;
     let t = fake::target(port);
@@ -347,6 +351,11 @@ async fn redirects_that_stay_on_the_real_are_followed() {
     fake::assert_down(
         &check("/port", None).run(&t).await,
         "leaves the real server",
+    );
+    // A Location that is no http(s) URL says so, whatever the policy.
+    fake::assert_down(
+        &check("/ftp", None).run(&t).await,
+        "URL must be absolute http(s): \"ftp://127.0.0.1/c\"",
     );
 }
 
