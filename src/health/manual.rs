@@ -70,7 +70,8 @@ pub const SECTIONS: &[(&str, &[Block])] = &[
                  negotiatetimeout for negotiate checks), so a black-holed real delays no \
                  other check. checktype may be connect, ping (ICMP and ICMPv6; a connect \
                  check on a UDP virtual pings, as in ldirectord), external and external-perl \
-                 (ldirectord's arguments; the deadline kills the whole process group), on, \
+                 (ldirectord's arguments; whatever way the check ends, the command's whole \
+                 process group is killed), on, \
                  off, a number (combined) or negotiate. negotiate speaks http, https, \
                  http_proxy, smtp, pop, pops, imap, imaps, ftp, nntp, dns, ldap, ldaps, \
                  mysql, pgsql, radius, sip and simpletcp (over TCP or UDP) itself; oracle is \
@@ -79,6 +80,30 @@ pub const SECTIONS: &[(&str, &[Block])] = &[
                  sslmode=prefer); mysql logs in over plain TCP and opens a TLS connection \
                  only when MySQL 8's caching_sha2_password asks for full authentication \
                  (after a server restart).",
+            ),
+            Text(
+                "A check this machine could not make (no file descriptors, buffers, memory \
+                 or local ports; an external command that cannot be started for lack of \
+                 them) is a local fault, not a failure: the real server keeps its state. \
+                 Every read is bounded (a line 64 KiB, an HTTP head 64 KiB, a body 1 MiB), \
+                 so a real server that never ends a line or streams headers is down, not a \
+                 cost to the daemon. An http check reads the body only when receive= is set.",
+            ),
+            Text(
+                "Redirects: by default an http check follows a redirect only when the next \
+                 request goes to the same address and port as the first (redirects=same-real); \
+                 otherwise the check is down, saying the redirect leaves the real server. \
+                 redirects=any follows any host, as ldirectord does; redirects=none follows \
+                 nothing. A URL or Location with a control character is never followed.",
+            ),
+            Text(
+                "Cleartext passwords: when a mysql server asks for the password itself \
+                 (caching_sha2_password full authentication, over TLS that is never verified, \
+                 or mysql_clear_password) or a PostgreSQL server asks for a cleartext \
+                 password, the check sends it only with cleartext_passwords=yes. Otherwise \
+                 nothing is sent and the real server is down with the reason \
+                 (\"server asked for a cleartext password; not sent (cleartext_passwords=no)\"): \
+                 the server demands what the operator did not allow, so the check cannot pass.",
             ),
             Text(
                 "A connect check, and an http or https check as soon as the response is \
@@ -100,6 +125,16 @@ pub const SECTIONS: &[(&str, &[Block])] = &[
                  (default 1, ldirectord's only behaviour).",
             ),
             Item("protocol=sctp", "SCTP virtual services."),
+            Item(
+                "redirects=same-real|any|none",
+                "Global or per virtual: which HTTP redirects checks follow (default \
+                 same-real: only to the same address and port; any: ldirectord's behaviour).",
+            ),
+            Item(
+                "cleartext_passwords=yes|no",
+                "Global or per virtual: whether mysql and pgsql checks send the password in \
+                 clear when the server asks for it (default no: the real is down instead).",
+            ),
         ],
     ),
     (
@@ -110,7 +145,9 @@ pub const SECTIONS: &[(&str, &[Block])] = &[
                  document per connection: per virtual and per real the state, kernel and \
                  configured weight, consecutive passes and failures, and the time, duration \
                  and reason of the last check. status prints it as a table; lvsctl top shows \
-                 it beside the kernel's table.",
+                 it beside the kernel's table. Reasons quote real servers, so they are \
+                 escaped (control characters as \\n, \\r, \\t, \\xNN) and cut at 512 bytes \
+                 everywhere they appear.",
             ),
             Text(
                 "The metrics are lvsctl_health_real_up, lvsctl_health_real_kernel_weight, \

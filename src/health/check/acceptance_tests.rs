@@ -1,6 +1,7 @@
-//! Check-level items of the spec's acceptance checklist (§7.2) that the per-check tests
-//! did not pin down: the SNI an https check sends (T40), HEAD without receive (T40) and a
-//! dns check without receive (T43). docs/health-acceptance.md maps every item to its tests.
+//! Check-level items of the acceptance checklist of docs/health-acceptance.md that the
+//! per-check tests did not pin down: the SNI an https check sends (T40), HEAD without
+//! receive (T40) and a dns check without receive (T43). docs/health-acceptance.md maps
+//! every item to its tests.
 
 use std::sync::{Arc, Mutex};
 

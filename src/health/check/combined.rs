@@ -1,5 +1,6 @@
-//! `checktype=N` ("combined", spec §2.1): a negotiate check, then N cycles of connect-only
-//! checks, then negotiate again; a failed connect makes the next cycle negotiate.
+//! `checktype=N` ("combined", docs/ldirectord-compat.md, Check types): a negotiate check,
+//! then N cycles of connect-only checks, then negotiate again; a failed connect makes the
+//! next cycle negotiate.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -1,10 +1,10 @@
-//! `checktype=connect`: a TCP connection to the check port, closed at once (spec §2.1),
-//! with a reset rather than a FIN (see `net::abort_on_close`).
+//! `checktype=connect`: a TCP connection to the check port, closed at once
+//! (docs/ldirectord-compat.md, Check types), with a reset rather than a FIN (see
+//! `net::abort_on_close`). A connection this machine could not even start (no descriptor,
+//! no local port) is a local fault, not a down real.
 
 use std::net::SocketAddr;
 use std::time::Duration;
-
-use tokio::net::TcpStream;
 
 use super::{BoxFuture, Check, Outcome, Target, with_deadline};
 
@@ -28,13 +28,13 @@ impl Check for ConnectCheck {
             };
             let addr = SocketAddr::new(target.real_addr, port);
             with_deadline(self.timeout, async move {
-                match TcpStream::connect(addr).await {
+                match super::net::tcp(addr).await {
                     Ok(stream) => {
                         super::net::abort_on_close(&stream);
                         drop(stream);
                         Outcome::Up
                     }
-                    Err(e) => Outcome::Down(format!("connect to {addr}: {e}")),
+                    Err(failure) => failure.into_outcome(),
                 }
             })
             .await

@@ -1,5 +1,5 @@
-//! Line-based negotiate checks over TCP (spec §2.3): smtp/submission, pop/pops, imap/imaps,
-//! nntp and simpletcp. Each is a short scripted dialog; the whole dialog runs under the
+//! Line-based negotiate checks over TCP (docs/ldirectord-compat.md, Negotiate services):
+//! smtp/submission, pop/pops, imap/imaps, nntp and simpletcp. Each is a short scripted dialog; the whole dialog runs under the
 //! negotiate timeout. pops and imaps run the same dialog inside TLS from the first byte
 //! (implicit TLS, ports 995/993), as Mail::POP3Client and Net::IMAP::Simple::SSL do.
 
@@ -8,7 +8,8 @@ use std::time::Duration;
 use regex::Regex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 
-use super::net::{self, Stream};
+use super::bounded::{self, MAX_LINE, ReadError};
+use super::net::{self, Failure, Stream};
 use super::{BoxFuture, Check, Outcome, Target, with_deadline};
 
 /// Which dialog to run.
@@ -43,11 +44,11 @@ impl Check for DialogCheck {
             with_deadline(self.timeout, async move {
                 let talked = match net::connect(addr, self.tls).await {
                     Ok(s) => talk(&self.dialog, s).await,
-                    Err(why) => Err(why),
+                    Err(failure) => Err(failure),
                 };
                 match talked {
                     Ok(()) => Outcome::Up,
-                    Err(why) => Outcome::Down(why),
+                    Err(failure) => failure.into_outcome(),
                 }
             })
             .await
@@ -61,12 +62,12 @@ struct Conn {
 }
 
 impl Conn {
-    async fn line(&mut self) -> Result<String, String> {
-        net::read_line(&mut self.s).await
+    async fn line(&mut self) -> Result<String, ReadError> {
+        bounded::read_line(&mut self.s, MAX_LINE).await
     }
 
     /// An SMTP reply, multi-line replies (`250-…`) included; returns the last line.
-    async fn smtp_reply(&mut self) -> Result<String, String> {
+    async fn smtp_reply(&mut self) -> Result<String, ReadError> {
         loop {
             let l = self.line().await?;
             if l.as_bytes().get(3) != Some(&b'-') {
@@ -75,12 +76,9 @@ impl Conn {
         }
     }
 
-    async fn send(&mut self, text: &str) -> Result<(), String> {
-        self.s
-            .write_all(text.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        self.s.flush().await.map_err(|e| e.to_string())
+    async fn send(&mut self, text: &str) -> Result<(), Failure> {
+        self.s.write_all(text.as_bytes()).await?;
+        Ok(self.s.flush().await?)
     }
 }
 
@@ -92,7 +90,7 @@ fn expect(line: &str, prefix: &str) -> Result<(), String> {
     }
 }
 
-async fn talk(dialog: &Dialog, stream: Stream) -> Result<(), String> {
+async fn talk(dialog: &Dialog, stream: Stream) -> Result<(), Failure> {
     let mut c = Conn {
         s: BufReader::new(stream),
     };
@@ -136,12 +134,12 @@ async fn talk(dialog: &Dialog, stream: Stream) -> Result<(), String> {
         }
         Dialog::Nntp => {
             let mut first = [0u8; 64];
-            let n = c.s.read(&mut first).await.map_err(|e| e.to_string())?;
+            let n = c.s.read(&mut first).await?;
             if n == 0 || first[0] != b'2' {
-                return Err(format!(
+                return Err(Failure::Down(format!(
                     "unexpected greeting: {}",
                     String::from_utf8_lossy(&first[..n]).trim_end()
-                ));
+                )));
             }
         }
         Dialog::SimpleTcp { request, receive } => {
@@ -151,10 +149,10 @@ async fn talk(dialog: &Dialog, stream: Stream) -> Result<(), String> {
                 match c.line().await {
                     Ok(line) if receive.is_match(&line) => break,
                     Ok(_) => {}
-                    Err(e) if e == net::CLOSED => {
-                        return Err("no line matched receive".to_owned());
+                    Err(ReadError::Closed) => {
+                        return Err(Failure::Down("no line matched receive".to_owned()));
                     }
-                    Err(e) => return Err(e),
+                    Err(e) => return Err(e.into()),
                 }
             }
         }
@@ -366,5 +364,37 @@ mod tests {
             &run(Dialog::Imap { login: None }, p).await,
             "unexpected reply",
         );
+    }
+
+    proptest::proptest! {
+        /// Whatever a server sends (then closing), every dialog ends, promptly and without
+        /// panicking; lines are read with the bounded reader (see `bounded`).
+        #[test]
+        fn any_server_bytes_end_every_dialog(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000),
+            which in 0usize..5,
+        ) {
+            let dialog = match which {
+                0 => Dialog::Smtp,
+                1 => Dialog::Pop { login: login() },
+                2 => Dialog::Imap { login: login() },
+                3 => Dialog::Nntp,
+                _ => Dialog::SimpleTcp {
+                    request: "ping\n".into(),
+                    receive: Regex::new("^pong$").unwrap(),
+                },
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap();
+            let ended = runtime.block_on(async {
+                let (client, mut server) = tokio::io::duplex(64 * 1024);
+                server.write_all(&bytes).await.unwrap();
+                drop(server);
+                tokio::time::timeout(Duration::from_secs(5), talk(&dialog, Box::new(client))).await
+            });
+            proptest::prop_assert!(ended.is_ok(), "{dialog:?} did not end");
+        }
     }
 }

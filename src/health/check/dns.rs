@@ -9,10 +9,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use regex::Regex;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::io::AsyncWriteExt;
 
-use super::{BoxFuture, Check, Outcome, Target, with_deadline};
+use super::net::{self, Failure};
+use super::{BoxFuture, Check, Outcome, Target, bounded, with_deadline};
 
 const TYPE_A: u16 = 1;
 const TYPE_PTR: u16 = 12;
@@ -56,7 +56,7 @@ impl Check for DnsCheck {
                         answers.join(", ")
                     )),
                     Ok(Err(why)) => Outcome::Down(why),
-                    Err(e) => Outcome::Down(format!("dns query to {server}: {e}")),
+                    Err(e) => Failure::io(format_args!("dns query to {server}"), &e).into_outcome(),
                 }
             })
             .await
@@ -108,13 +108,8 @@ async fn exchange_udp(
     query: &[u8],
     retransmit: Duration,
 ) -> std::io::Result<Vec<u8>> {
-    let local: SocketAddr = if server.is_ipv6() {
-        "[::]:0".parse().map_err(std::io::Error::other)?
-    } else {
-        "0.0.0.0:0".parse().map_err(std::io::Error::other)?
-    };
-    let sock = UdpSocket::bind(local).await?;
-    sock.connect(server).await?;
+    let sock = net::udp(server).await?;
+    // A datagram longer than the buffer is cut by the kernel: the read is bounded.
     let mut buf = vec![0u8; 4096];
     let mut wait = retransmit.max(Duration::from_millis(10));
     loop {
@@ -130,15 +125,32 @@ async fn exchange_udp(
 }
 
 async fn exchange_tcp(server: SocketAddr, query: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut s = TcpStream::connect(server).await?;
+    let mut s = tokio::net::TcpStream::connect(server).await?;
     let len = u16::try_from(query.len()).map_err(std::io::Error::other)?;
     s.write_all(&len.to_be_bytes()).await?;
     s.write_all(query).await?;
-    let n = s.read_u16().await?;
-    let mut buf = vec![0u8; usize::from(n)];
-    s.read_exact(&mut buf).await?;
+    let mut buf = Vec::new();
+    let n = bounded::read_frame(&mut s, &mut buf, TCP_FRAME_CAP, |b: &[u8]| {
+        Ok::<_, std::convert::Infallible>(tcp_frame_len(b))
+    })
+    .await?;
+    buf.truncate(n);
+    buf.drain(..2);
     Ok(buf)
 }
+
+/// A DNS message over TCP: a 16-bit length, then the message.
+const TCP_FRAME_CAP: usize = 2 + u16::MAX as usize;
+
+fn tcp_frame_len(buf: &[u8]) -> Option<usize> {
+    buf.get(..2)
+        .map(|n| 2 + usize::from(u16::from_be_bytes([n[0], n[1]])))
+}
+
+/// Bytes of answer text [`parse_answers`] keeps at most. A reply of legal size (64 KiB over
+/// TCP) holds at most a few thousand A records, under 64 KiB as text; compression pointers
+/// let a hostile one make each PTR answer repeat a 255-byte name, which this bounds.
+pub const MAX_ANSWER_TEXT: usize = 1 << 20;
 
 /// The A addresses or PTR names among the answers; Err for a reply that is not ours or
 /// reports an error.
@@ -157,7 +169,8 @@ pub fn parse_answers(r: &[u8], id: u16, qtype: u16) -> Result<Vec<String>, Strin
     for _ in 0..qd {
         pos = skip_name(r, pos).ok_or_else(bad)? + 4;
     }
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
+    let mut text = 0;
     for _ in 0..an {
         pos = skip_name(r, pos).ok_or_else(bad)?;
         let head = r.get(pos..pos + 10).ok_or_else(bad)?;
@@ -165,12 +178,21 @@ pub fn parse_answers(r: &[u8], id: u16, qtype: u16) -> Result<Vec<String>, Strin
         let len = usize::from(u16::from_be_bytes([head[8], head[9]]));
         let data_at = pos + 10;
         let data = r.get(data_at..data_at + len).ok_or_else(bad)?;
-        match rtype {
+        let answer = match rtype {
             TYPE_A if qtype == TYPE_A && len == 4 => {
-                out.push(format!("{}.{}.{}.{}", data[0], data[1], data[2], data[3]));
+                Some(format!("{}.{}.{}.{}", data[0], data[1], data[2], data[3]))
             }
-            TYPE_PTR if qtype == TYPE_PTR => out.push(read_name(r, data_at).ok_or_else(bad)?),
-            _ => {}
+            TYPE_PTR if qtype == TYPE_PTR => Some(read_name(r, data_at).ok_or_else(bad)?),
+            _ => None,
+        };
+        if let Some(answer) = answer {
+            text += answer.len();
+            if text > MAX_ANSWER_TEXT {
+                return Err(format!(
+                    "DNS reply with more than {MAX_ANSWER_TEXT} bytes of answers"
+                ));
+            }
+            out.push(answer);
         }
         pos = data_at + len;
     }
@@ -196,9 +218,14 @@ fn skip_name(r: &[u8], mut pos: usize) -> Option<usize> {
 /// ends there.
 const MAX_NAME_STEPS: usize = 255;
 
-/// A name as dotted text without the final dot; `None` past [`MAX_NAME_STEPS`].
+/// Longest name on the wire (labels with their length bytes, and the root).
+const MAX_NAME: usize = 255;
+
+/// A name as dotted text without the final dot; `None` past [`MAX_NAME_STEPS`] or
+/// [`MAX_NAME`] (pointers could otherwise make one short reply spell a name of 16 KiB).
 fn read_name(r: &[u8], mut pos: usize) -> Option<String> {
     let mut labels = Vec::new();
+    let mut wire = 1;
     for _ in 0..MAX_NAME_STEPS {
         let len = *r.get(pos)?;
         if len == 0 {
@@ -207,6 +234,10 @@ fn read_name(r: &[u8], mut pos: usize) -> Option<String> {
         if len & 0xc0 == 0xc0 {
             pos = usize::from(u16::from_be_bytes([len & 0x3f, *r.get(pos + 1)?]));
             continue;
+        }
+        wire += 1 + usize::from(len);
+        if wire > MAX_NAME {
+            return None;
         }
         let label = r.get(pos + 1..pos + 1 + usize::from(len))?;
         labels.push(String::from_utf8_lossy(label).into_owned());
@@ -218,6 +249,7 @@ fn read_name(r: &[u8], mut pos: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::net::UdpSocket;
 
     fn reply(id: u16, q: &[u8], answers: &[(u16, Vec<u8>)]) -> Vec<u8> {
         let mut r = q.to_vec();
@@ -305,5 +337,47 @@ mod tests {
         };
         let t = crate::health::check::fake::target_udp(port);
         assert_eq!(check.run(&t).await, Outcome::Up);
+    }
+
+    /// A name longer than 255 bytes on the wire is malformed, however it is spelt.
+    #[test]
+    fn names_past_255_bytes_are_malformed() {
+        // 64 labels of 3 letters: 256 bytes with the root.
+        let mut r = vec![0u8; 12];
+        for _ in 0..64 {
+            r.extend_from_slice(b"\x03abc");
+        }
+        r.push(0);
+        assert_eq!(read_name(&r, 12), None);
+        r.truncate(12 + 4 * 63);
+        r.push(0);
+        assert_eq!(read_name(&r, 12).map(|n| n.len()), Some(63 * 4 - 1));
+    }
+
+    proptest::proptest! {
+        /// Any reply bytes after a header that passes the id check: no panic, every name
+        /// within its length, the answers within their cap.
+        #[test]
+        fn any_reply_parses_within_its_bounds(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1500),
+            counts in proptest::prelude::any::<[u8; 4]>(),
+            ptr in proptest::prelude::any::<bool>(),
+        ) {
+            let mut r = vec![0, 7, 0x81, 0x80, 0, counts[0] & 3, counts[1], counts[2], 0, 0, 0, counts[3]];
+            r.extend_from_slice(&body);
+            let qtype = if ptr { TYPE_PTR } else { TYPE_A };
+            if let Ok(answers) = parse_answers(&r, 7, qtype) {
+                proptest::prop_assert!(answers.iter().map(String::len).sum::<usize>() <= MAX_ANSWER_TEXT);
+                for a in &answers {
+                    // Lossy UTF-8 may turn each stray byte into a 3-byte U+FFFD.
+                    proptest::prop_assert!(a.len() <= 3 * MAX_NAME, "{}", a.len());
+                }
+            }
+            for at in 0..r.len() {
+                if let Some(name) = read_name(&r, at) {
+                    proptest::prop_assert!(name.len() <= 3 * MAX_NAME);
+                }
+            }
+        }
     }
 }

@@ -81,6 +81,20 @@ pub async fn garbage(bytes: &'static [u8]) -> u16 {
     port
 }
 
+/// Sends `bytes` on every connection, then keeps it open without a word (a minute).
+pub async fn garbage_then_hold(bytes: &'static [u8]) -> u16 {
+    let (l, port) = listener().await;
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let _ = s.write_all(bytes).await;
+                tokio::time::sleep(Duration::from_mins(1)).await;
+            });
+        }
+    });
+    port
+}
+
 /// Asserts the outcome is down with a reason containing `needle`.
 #[track_caller]
 pub fn assert_down(outcome: &Outcome, needle: &str) {

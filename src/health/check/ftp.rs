@@ -1,16 +1,21 @@
-//! `service=ftp` (spec §2.3): log in (`login`/`passwd`, anonymous by default), `CWD /`,
+//! `service=ftp` (docs/ldirectord-compat.md, Negotiate services): log in (`login`/`passwd`, anonymous by default), `CWD /`,
 //! binary mode, passive mode, `RETR request`; up when the downloaded content matches
 //! `receive`. As in ldirectord (Net::FTP inside an eval) only the content decides: a
 //! refused `CWD` or `TYPE` does not stop the check, and the file is asked for exactly as
 //! ldirectord asks Net::FTP for it, with the request's leading `/` (`RETR /index.html`).
+//!
+//! Control lines are read with the shared bounded reader: a server that never ends a line
+//! is down once it passes [`MAX_LINE`] bytes, instead of growing a buffer until the
+//! deadline.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use regex::Regex;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncBufRead, AsyncReadExt, AsyncWriteExt, BufReader};
 
+use super::bounded::{self, MAX_LINE};
+use super::net::{self, Failure};
 use super::{BoxFuture, Check, Outcome, Target, with_deadline};
 
 /// Downloads beyond this are cut before matching.
@@ -37,7 +42,7 @@ impl Check for FtpCheck {
                 match self.fetch(server).await {
                     Ok(content) if super::receive_matches(&self.receive, &content) => Outcome::Up,
                     Ok(_) => Outcome::Down("downloaded file does not match receive".to_owned()),
-                    Err(why) => Outcome::Down(why),
+                    Err(failure) => failure.into_outcome(),
                 }
             })
             .await
@@ -46,10 +51,8 @@ impl Check for FtpCheck {
 }
 
 impl FtpCheck {
-    async fn fetch(&self, server: SocketAddr) -> Result<String, String> {
-        let stream = TcpStream::connect(server)
-            .await
-            .map_err(|e| format!("connect to {server}: {e}"))?;
+    async fn fetch(&self, server: SocketAddr) -> Result<String, Failure> {
+        let stream = net::tcp(server).await?;
         let (r, mut w) = stream.into_split();
         let mut r = BufReader::new(r);
         expect(&reply(&mut r).await?, '2')?;
@@ -81,39 +84,33 @@ impl FtpCheck {
         }
         send(&mut w, "PASV").await?;
         let pasv = reply(&mut r).await?;
-        let data_port = pasv_port(&pasv).ok_or_else(|| format!("bad PASV reply: {pasv}"))?;
+        let data_port =
+            pasv_port(&pasv).ok_or_else(|| Failure::Down(format!("bad PASV reply: {pasv}")))?;
         // The data connection goes to the real server itself, whatever address it names.
         let data_addr = SocketAddr::new(server.ip(), data_port);
-        let data = TcpStream::connect(data_addr)
+        let data = tokio::net::TcpStream::connect(data_addr)
             .await
-            .map_err(|e| format!("data connection {data_addr}: {e}"))?;
+            .map_err(|e| Failure::io(format_args!("data connection {data_addr}"), &e))?;
         send(&mut w, &format!("RETR {}", self.file)).await?;
         expect(&reply(&mut r).await?, '1')?;
         let mut content = Vec::new();
         data.take(MAX_FILE)
             .read_to_end(&mut content)
             .await
-            .map_err(|e| format!("download: {e}"))?;
+            .map_err(|e| Failure::io("download", &e))?;
         let _ = send(&mut w, "QUIT").await;
         Ok(String::from_utf8_lossy(&content).into_owned())
     }
 }
 
-async fn send(w: &mut tokio::net::tcp::OwnedWriteHalf, line: &str) -> Result<(), String> {
-    w.write_all(format!("{line}\r\n").as_bytes())
-        .await
-        .map_err(|e| e.to_string())
+async fn send(w: &mut tokio::net::tcp::OwnedWriteHalf, line: &str) -> Result<(), Failure> {
+    Ok(w.write_all(format!("{line}\r\n").as_bytes()).await?)
 }
 
 /// One reply, multi-line replies (`123-…` up to `123 …`) included; returns the last line.
-async fn reply(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> Result<String, String> {
+async fn reply<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<String, Failure> {
     loop {
-        let mut line = String::new();
-        match r.read_line(&mut line).await {
-            Ok(0) => return Err("connection closed".to_owned()),
-            Ok(_) => {}
-            Err(e) => return Err(e.to_string()),
-        }
+        let line = bounded::read_line(r, MAX_LINE).await?;
         let line = line.trim_end().to_owned();
         let b = line.as_bytes();
         if b.len() >= 3 && b[..3].iter().all(u8::is_ascii_digit) && b.get(3) != Some(&b'-') {
@@ -122,11 +119,11 @@ async fn reply(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> Result<Stri
     }
 }
 
-fn expect(line: &str, class: char) -> Result<(), String> {
+fn expect(line: &str, class: char) -> Result<(), Failure> {
     if line.starts_with(class) {
         Ok(())
     } else {
-        Err(format!("unexpected reply: {line}"))
+        Err(Failure::Down(format!("unexpected reply: {line}")))
     }
 }
 
@@ -146,6 +143,7 @@ pub fn pasv_port(line: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::AsyncBufReadExt;
 
     #[test]
     fn passive_reply() {
@@ -235,5 +233,59 @@ mod tests {
             &check("^all good").run(&fake::target(port)).await,
             "does not match",
         );
+    }
+
+    /// A control line that never ends is down at the line cap, long before the deadline,
+    /// and holds no more than the cap meanwhile.
+    #[tokio::test]
+    async fn an_endless_control_line_is_down_at_the_cap() {
+        use crate::health::check::fake;
+        let (l, port) = fake::listener().await;
+        tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            let _ = s.write_all(&vec![b'2'; 4 * MAX_LINE]).await;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        });
+        let check = FtpCheck {
+            login: String::new(),
+            passwd: String::new(),
+            file: "/x".to_owned(),
+            receive: Regex::new("x").unwrap(),
+            timeout: Duration::from_secs(20),
+        };
+        let start = std::time::Instant::now();
+        let outcome = check.run(&fake::target(port)).await;
+        assert_eq!(
+            outcome,
+            Outcome::Down(format!("line longer than {MAX_LINE} bytes"))
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    proptest::proptest! {
+        /// Any control-connection bytes: replies are read without panicking, each within
+        /// the line cap, until the bytes run out; any PASV text parses or not.
+        #[test]
+        fn any_control_bytes_read_within_the_cap(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000),
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            runtime.block_on(async {
+                let mut r = BufReader::new(&bytes[..]);
+                let mut replies = 0;
+                while let Ok(line) = reply(&mut r).await {
+                    proptest::prop_assert!(line.len() <= 3 * MAX_LINE);
+                    let _ = pasv_port(&line);
+                    replies += 1;
+                    proptest::prop_assert!(replies <= bytes.len());
+                }
+                Ok(())
+            })?;
+            let _ = pasv_port(&String::from_utf8_lossy(&bytes));
+        }
     }
 }

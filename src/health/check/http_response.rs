@@ -1,13 +1,26 @@
 //! Reading an HTTP/1.x response off the wire: its head, its body, and where it ends.
 //!
+//! [`ResponseReader`] takes the bytes as they arrive and looks at each one once: the end of
+//! the head is searched for from where the last search stopped, the head is parsed once
+//! when it is complete, and the body is decoded incrementally. So a server that trickles
+//! its response a byte at a time costs time linear in what it sends, and what the reader
+//! holds is bounded: a head of at most [`MAX_HEAD`] bytes, a body of at most the cap the
+//! caller asks for.
+//!
 //! Knowing where a response ends lets the check stop reading as soon as the framing
-//! (`Content-Length`, the last chunk, or a body-less status) says it is complete,
-//! instead of waiting for the server's FIN; the connection is then reset rather than
-//! closed (see `net::abort_on_close`). A response without framing runs until the server
-//! closes, as HTTP/1.0 allows.
+//! (`Content-Length`, the last chunk, or a body-less status) says it is complete, or as
+//! soon as it has all the body it needs, instead of waiting for the server's FIN; the
+//! connection is then reset rather than closed (see `net::abort_on_close`). A response
+//! without framing runs until the server closes, as HTTP/1.0 allows.
+
+use super::http_chunked::{Dechunker, Step};
 
 /// Bodies beyond this are cut (the receive regex sees the first MiB).
 pub const MAX_BODY: usize = 1 << 20;
+
+/// Longest response head (status line and header fields). Real servers send a few KiB;
+/// nginx and Apache refuse request heads past 8 to 16 KiB.
+pub const MAX_HEAD: usize = 64 * 1024;
 
 /// Header fields a response may have. The parser fills a fixed array of this size; real
 /// servers send a few dozen, and hyper's default limit is the same 100.
@@ -21,6 +34,8 @@ pub enum MalformedResponse {
     Head,
     #[error("malformed HTTP response: more than {MAX_HEADERS} header fields")]
     TooManyHeaders,
+    #[error("malformed HTTP response: head longer than {MAX_HEAD} bytes")]
+    HeadTooLong,
 }
 
 /// One parsed response.
@@ -107,255 +122,244 @@ fn bodyless(head: &Head, head_request: bool) -> bool {
     head_request || head.status == 204 || head.status == 304
 }
 
-/// How many bytes of `raw` the whole response takes, once its framing tells; `None` while
-/// more is needed, and always for a body that runs until the server closes (or an interim
-/// 1xx response, which the check does not expect and lets the close decide).
-pub fn complete_len(raw: &[u8], head_request: bool) -> Option<usize> {
-    let head = parse_head(raw).ok().flatten()?;
-    if (100..200).contains(&head.status) {
-        return None;
-    }
-    if bodyless(&head, head_request) {
-        return Some(head.body_start);
-    }
-    let rest = &raw[head.body_start..];
-    if head.chunked {
-        return chunked_len(rest).map(|n| head.body_start + n);
-    }
-    let length = head.length?;
-    (rest.len() >= length).then_some(head.body_start + length)
+/// How the body after the head is delimited.
+#[derive(Debug, Clone)]
+enum Framing {
+    /// `Content-Length`: this many bytes to go.
+    Length(usize),
+    Chunked(Dechunker),
+    /// No framing: the body runs until the server closes.
+    UntilClose,
+    /// An interim 1xx response, which the check does not expect: what follows is ignored
+    /// and the close decides (the verdict is then the 1xx status).
+    Ignored,
 }
 
-/// The length of a complete chunked body (last chunk and trailers included), if `rest`
-/// holds all of it.
-fn chunked_len(rest: &[u8]) -> Option<usize> {
-    let mut at = 0;
-    loop {
-        let eol = find_crlf(&rest[at..])?;
-        let size_text = String::from_utf8_lossy(&rest[at..at + eol]);
-        let size_hex = size_text.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_hex, 16).ok()?;
-        at += eol + 2;
-        if size == 0 {
-            // Trailer fields, then an empty line.
-            loop {
-                let eol = find_crlf(&rest[at..])?;
-                at += eol + 2;
-                if eol == 0 {
-                    return Some(at);
+/// Whether the reader has what it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    More,
+    /// The response is complete by its framing, or holds all the body the caller wants.
+    Done,
+}
+
+/// Reads one response from the bytes a connection delivers (see the module text).
+#[derive(Debug, Clone)]
+pub struct ResponseReader {
+    head_request: bool,
+    /// Body bytes kept; 0 when the caller needs none.
+    body_cap: usize,
+    /// The head as received so far, until it is complete (at most [`MAX_HEAD`] bytes).
+    raw: Vec<u8>,
+    /// Whether a byte other than CR or LF has come (empty lines may precede the head).
+    started: bool,
+    /// Where the search for the end of the head resumes.
+    scanned: usize,
+    head: Option<Head>,
+    framing: Framing,
+    body: Vec<u8>,
+    /// Bytes fed that belong to the response.
+    used: usize,
+    done: bool,
+    /// Bytes the head search has looked at, to show it looks at each about once.
+    #[cfg(test)]
+    examined: usize,
+}
+
+impl ResponseReader {
+    /// A reader for the response to a GET (or a HEAD, `head_request`) that keeps up to
+    /// `body_cap` bytes of the body and is done once it has them: with 0 it is done as
+    /// soon as the head is in.
+    pub fn new(head_request: bool, body_cap: usize) -> Self {
+        Self {
+            head_request,
+            body_cap,
+            raw: Vec::new(),
+            started: false,
+            scanned: 0,
+            head: None,
+            framing: Framing::UntilClose,
+            body: Vec::new(),
+            used: 0,
+            done: false,
+            #[cfg(test)]
+            examined: 0,
+        }
+    }
+
+    /// Takes the next bytes the server sent.
+    pub fn feed(&mut self, input: &[u8]) -> Result<Progress, MalformedResponse> {
+        if self.done {
+            return Ok(Progress::Done);
+        }
+        if self.head.is_some() {
+            return Ok(self.feed_body(input));
+        }
+        let before = self.raw.len();
+        let take = input.len().min(MAX_HEAD - before);
+        self.raw.extend_from_slice(&input[..take]);
+        let Some(end) = self.head_end() else {
+            if self.raw.len() >= MAX_HEAD {
+                return Err(MalformedResponse::HeadTooLong);
+            }
+            self.used += take;
+            return Ok(Progress::More);
+        };
+        let head = parse_head(&self.raw[..end])?.ok_or(MalformedResponse::Head)?;
+        self.used = end;
+        self.raw = Vec::new();
+        self.start_body(head);
+        if self.done {
+            return Ok(Progress::Done);
+        }
+        // The head ended within this input (an earlier one would have been found then).
+        Ok(self.feed_body(&input[end - before..]))
+    }
+
+    /// Where the head in `raw` ends (after its empty line), resuming the search where the
+    /// last one stopped.
+    fn head_end(&mut self) -> Option<usize> {
+        let raw = &self.raw;
+        #[cfg(test)]
+        {
+            self.examined += raw.len() - self.scanned;
+        }
+        if !self.started {
+            let Some(i) = raw[self.scanned..]
+                .iter()
+                .position(|b| !matches!(b, b'\r' | b'\n'))
+            else {
+                self.scanned = raw.len();
+                return None;
+            };
+            self.started = true;
+            self.scanned += i;
+        }
+        for i in self.scanned..raw.len() {
+            if raw[i] != b'\n' {
+                continue;
+            }
+            match (raw.get(i + 1), raw.get(i + 2)) {
+                (Some(b'\n'), _) => return Some(i + 2),
+                (Some(b'\r'), Some(b'\n')) => return Some(i + 3),
+                // The line end may complete an empty line with the next bytes.
+                (None, _) | (Some(b'\r'), None) => {
+                    self.scanned = i;
+                    return None;
                 }
+                _ => {}
             }
         }
-        at = at.checked_add(size)?.checked_add(2)?;
-        if at > rest.len() {
-            return None;
+        self.scanned = raw.len();
+        None
+    }
+
+    fn start_body(&mut self, head: Head) {
+        if (100..200).contains(&head.status) {
+            self.framing = Framing::Ignored;
+        } else if bodyless(&head, self.head_request) || self.body_cap == 0 {
+            self.done = true;
+        } else if head.chunked {
+            self.framing = Framing::Chunked(Dechunker::default());
+        } else {
+            match head.length {
+                Some(0) => self.done = true,
+                Some(n) => self.framing = Framing::Length(n),
+                None => self.framing = Framing::UntilClose,
+            }
+        }
+        self.head = Some(head);
+    }
+
+    fn feed_body(&mut self, input: &[u8]) -> Progress {
+        let room = self.body_cap.saturating_sub(self.body.len());
+        match &mut self.framing {
+            Framing::Length(left) => {
+                let take = (*left).min(input.len());
+                self.body.extend_from_slice(&input[..take.min(room)]);
+                *left -= take;
+                self.used += take;
+                if *left == 0 {
+                    self.done = true;
+                }
+            }
+            Framing::Chunked(chunks) => {
+                let (taken, step) = chunks.feed(input, &mut self.body, self.body_cap);
+                self.used += taken;
+                match step {
+                    Step::Done => self.done = true,
+                    Step::Broken => self.framing = Framing::Ignored,
+                    Step::More => {}
+                }
+            }
+            Framing::UntilClose => {
+                self.body.extend_from_slice(&input[..input.len().min(room)]);
+                self.used += input.len();
+            }
+            Framing::Ignored => {}
+        }
+        if self.body_cap > 0 && self.body.len() >= self.body_cap {
+            self.done = true;
+        }
+        if self.done {
+            Progress::Done
+        } else {
+            Progress::More
         }
     }
-}
 
-fn find_crlf(bytes: &[u8]) -> Option<usize> {
-    bytes.windows(2).position(|w| w == b"\r\n")
-}
+    /// Whether any byte has come.
+    pub fn started(&self) -> bool {
+        self.used > 0 || !self.raw.is_empty()
+    }
 
-/// Status line, `Location`, and the body (content-length, chunked or until close).
-pub fn parse_response(raw: &[u8], head_request: bool) -> Result<Response, MalformedResponse> {
-    let head = parse_head(raw)?.ok_or(MalformedResponse::Head)?;
-    let rest = &raw[head.body_start..];
-    let body = if bodyless(&head, head_request) {
-        Vec::new()
-    } else if head.chunked {
-        dechunk(rest)
-    } else {
-        let n = head
-            .length
-            .unwrap_or(rest.len())
-            .min(rest.len())
-            .min(MAX_BODY);
-        rest[..n].to_vec()
-    };
-    Ok(Response {
-        status: head.status,
-        status_line: head.status_line,
-        location: head.location,
-        body,
-    })
-}
-
-fn dechunk(mut rest: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    while let Some(eol) = find_crlf(rest) {
-        let size_text = String::from_utf8_lossy(&rest[..eol]);
-        let size_hex = size_text.split(';').next().unwrap_or("").trim();
-        let Ok(size) = usize::from_str_radix(size_hex, 16) else {
-            break;
+    /// Bytes held: the partial head, the body, a partial chunk line.
+    #[cfg(test)]
+    pub fn held(&self) -> usize {
+        let line = match &self.framing {
+            Framing::Chunked(chunks) => chunks.held(),
+            _ => 0,
         };
-        rest = &rest[eol + 2..];
-        if size == 0 || body.len() >= MAX_BODY {
-            break;
-        }
-        let take = size.min(rest.len());
-        body.extend_from_slice(&rest[..take]);
-        rest = rest.get(take + 2..).unwrap_or(&[]);
+        self.raw.len() + self.body.len() + line
     }
-    body
+
+    /// The response, once done or once the server closed.
+    pub fn into_response(self) -> Result<Response, MalformedResponse> {
+        let Some(head) = self.head else {
+            // The server closed before the head ended.
+            return Err(parse_head(&self.raw)
+                .err()
+                .unwrap_or(MalformedResponse::Head));
+        };
+        Ok(Response {
+            status: head.status,
+            status_line: head.status_line,
+            location: head.location,
+            body: self.body,
+        })
+    }
+}
+
+/// Status line, `Location`, and the body (content-length, chunked or until close, at most
+/// [`MAX_BODY`] bytes) of a whole response.
+pub fn parse_response(raw: &[u8], head_request: bool) -> Result<Response, MalformedResponse> {
+    let mut reader = ResponseReader::new(head_request, MAX_BODY);
+    reader.feed(raw)?;
+    reader.into_response()
+}
+
+/// How many bytes of `raw` the whole response takes, once its framing tells; `None` while
+/// more is needed, and always for a body that runs until the server closes (or an interim
+/// 1xx response).
+#[cfg(test)]
+fn complete_len(raw: &[u8], head_request: bool) -> Option<usize> {
+    let mut reader = ResponseReader::new(head_request, usize::MAX);
+    match reader.feed(raw) {
+        Ok(Progress::Done) => Some(reader.used),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_length_chunked_and_head() {
-        let r = parse_response(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA",
-            false,
-        )
-        .unwrap();
-        assert_eq!((r.status, r.body.as_slice()), (200, &b"ok"[..]));
-        let r = parse_response(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=1\r\nde\r\n0\r\n\r\n",
-            false,
-        )
-        .unwrap();
-        assert_eq!(r.body, b"abcde");
-        let r = parse_response(b"HTTP/1.0 301 Moved\r\nLocation: /new\r\n\r\n", true).unwrap();
-        assert_eq!((r.status, r.location.as_deref()), (301, Some("/new")));
-        let r = parse_response(b"HTTP/1.1 304 Not Modified\r\n\r\njunk", false).unwrap();
-        assert!(r.body.is_empty());
-        assert_eq!(
-            parse_response(b"SSH-2.0\r\n\r\n", false),
-            Err(MalformedResponse::Head)
-        );
-        assert_eq!(
-            parse_response(b"HTTP/1.1 200", false),
-            Err(MalformedResponse::Head)
-        );
-    }
-
-    /// A transfer-coding list is chunked when chunked comes last, in any case and spacing;
-    /// chunked followed by another coding leaves the body to run until close.
-    #[test]
-    fn chunked_is_the_last_transfer_coding() {
-        for te in [
-            "gzip, chunked",
-            "GZIP ,Chunked ",
-            "gzip,chunked",
-            "deflate, gzip,\tchunked",
-        ] {
-            let raw =
-                format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: {te}\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
-            assert_framed(raw.as_bytes(), false);
-            assert_eq!(parse_response(raw.as_bytes(), false).unwrap().body, b"abc");
-        }
-        // Two fields are one list: the last coding of the last field decides.
-        assert_framed(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-            false,
-        );
-        for te in ["chunked, gzip", "gzip", "xchunked"] {
-            let raw = format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: {te}\r\n\r\n0\r\n\r\n");
-            assert_eq!(complete_len(raw.as_bytes(), false), None, "{te}");
-            assert_eq!(
-                parse_response(raw.as_bytes(), false).unwrap().body,
-                b"0\r\n\r\n"
-            );
-        }
-    }
-
-    /// The status line is quoted as sent; the lenient cases servers produce are read.
-    #[test]
-    fn lenient_heads_parse() {
-        let r = parse_response(
-            b"HTTP/1.1  503  Service Unavailable\r\nLocation : /x\r\nX-Long: a\r\n b\r\nnot a field\r\nContent-Length: 2\r\n\r\nok",
-            false,
-        )
-        .unwrap();
-        assert_eq!(
-            (r.status, r.status_line.as_str(), r.location.as_deref()),
-            (503, "HTTP/1.1  503  Service Unavailable", Some("/x"))
-        );
-        assert_eq!(r.body, b"ok");
-        // Bare LF line ends (RFC 9112 §2.2 lets a recipient accept them), no reason phrase.
-        let r = parse_response(b"HTTP/1.0 200\nContent-Length: 1\n\nxy", false).unwrap();
-        assert_eq!(
-            (r.status_line.as_str(), r.body.as_slice()),
-            ("HTTP/1.0 200", &b"x"[..])
-        );
-    }
-
-    /// More header fields than the parser's array holds: a clear reason, never a panic.
-    #[test]
-    fn too_many_header_fields_are_malformed() {
-        let mut raw = b"HTTP/1.1 200 OK\r\n".to_vec();
-        for i in 0..=MAX_HEADERS {
-            raw.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
-        }
-        raw.extend_from_slice(b"Content-Length: 0\r\n\r\n");
-        assert_eq!(
-            parse_response(&raw, false),
-            Err(MalformedResponse::TooManyHeaders)
-        );
-        assert_eq!(complete_len(&raw, false), None);
-        assert_eq!(
-            MalformedResponse::TooManyHeaders.to_string(),
-            "malformed HTTP response: more than 100 header fields"
-        );
-    }
-
-    /// Every prefix of a framed response is incomplete; the whole is complete at its
-    /// exact length, whatever follows it.
-    fn assert_framed(response: &[u8], head_request: bool) {
-        for cut in 0..response.len() {
-            assert_eq!(
-                complete_len(&response[..cut], head_request),
-                None,
-                "prefix of {cut} bytes of {:?}",
-                String::from_utf8_lossy(response)
-            );
-        }
-        let mut more = response.to_vec();
-        more.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
-        for whole in [response, &more[..]] {
-            assert_eq!(complete_len(whole, head_request), Some(response.len()));
-        }
-    }
-
-    #[test]
-    fn framing_says_where_a_response_ends() {
-        assert_framed(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false);
-        assert_framed(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false);
-        assert_framed(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=1\r\nde\r\n0\r\n\r\n",
-            false,
-        );
-        assert_framed(
-            b"HTTP/1.1 200 OK\r\ntransfer-encoding: Chunked\r\n\r\n0\r\nX-Sum: 1\r\nX-B: 2\r\n\r\n",
-            false,
-        );
-        assert_framed(b"HTTP/1.1 200 OK\r\nContent-Length: 900\r\n\r\n", true);
-        assert_framed(b"HTTP/1.1 204 No Content\r\n\r\n", false);
-        assert_framed(
-            b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
-            false,
-        );
-    }
-
-    #[test]
-    fn unframed_bodies_run_until_close() {
-        for raw in [
-            &b"HTTP/1.0 200 OK\r\n\r\nall of it"[..],
-            b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\nok",
-            b"HTTP/1.1 100 Continue\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n",
-            b"not http\r\n\r\n",
-        ] {
-            assert_eq!(
-                complete_len(raw, false),
-                None,
-                "{:?}",
-                String::from_utf8_lossy(raw)
-            );
-        }
-    }
-}
+#[path = "http_response_tests.rs"]
+mod tests;

@@ -7,6 +7,7 @@
 //! pure I/O: they report an [`Outcome`] and leave state (failure counts, kernel changes)
 //! to the caller.
 
+mod bounded;
 mod combined;
 mod connect;
 mod crypto;
@@ -16,13 +17,16 @@ mod external;
 mod fixed;
 mod ftp;
 mod http;
+mod http_chunked;
 mod http_response;
+mod http_url;
 mod ldap;
 mod mysql;
 mod net;
 mod pgsql;
 mod ping;
 mod radius;
+pub mod reason;
 mod simpleudp;
 mod sip;
 mod tls;
@@ -40,6 +44,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::time::Duration;
 
+pub use bounded::{MAX_LINE, ReadError, read_line};
 pub use combined::CombinedCheck;
 pub use connect::ConnectCheck;
 pub use dialog::{Dialog, DialogCheck, simpletcp_request};
@@ -115,13 +120,29 @@ pub trait Check: Send + Sync + fmt::Debug {
     fn run<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Outcome>;
 }
 
-/// Resolves to `Down("timed out …")` if `fut` has not finished within `limit`.
+impl Outcome {
+    /// The outcome with its reason escaped and capped (see [`reason::clean`]).
+    #[must_use]
+    pub fn cleaned(self) -> Self {
+        match self {
+            Self::Down(why) if !reason::is_clean(&why) => Self::Down(reason::clean(&why)),
+            Self::LocalFault(why) if !reason::is_clean(&why) => {
+                Self::LocalFault(reason::clean(&why))
+            }
+            other => other,
+        }
+    }
+}
+
+/// Resolves to `Down("timed out …")` if `fut` has not finished within `limit`. The daemon
+/// runs every check through here, so this is also where reasons are cleaned
+/// ([`Outcome::cleaned`]) before they reach the log, the monitor file or the status.
 pub async fn with_deadline<F>(limit: Duration, fut: F) -> Outcome
 where
     F: Future<Output = Outcome>,
 {
     match tokio::time::timeout(limit, fut).await {
-        Ok(outcome) => outcome,
+        Ok(outcome) => outcome.cleaned(),
         Err(_) => Outcome::Down(format!("timed out after {} ms", limit.as_millis())),
     }
 }
@@ -135,8 +156,9 @@ pub fn receive_matches(receive: &regex::Regex, text: &str) -> bool {
     receive.is_match(text) || text.strip_suffix('\n').is_some_and(|t| receive.is_match(t))
 }
 
-/// The check a virtual's settings ask for. Kinds not implemented yet are returned as
-/// [`Unsupported`], which reports the real down with an explanation rather than up.
+/// The check a virtual's settings ask for. Settings no check can honour (a receive pattern
+/// that does not compile, ftp or simpletcp without receive) give [`Unsupported`], which
+/// reports the real down with the reason.
 pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
     let c = &v.check;
     let check_timeout = Duration::from_secs(u64::from(c.check_timeout));
@@ -205,6 +227,7 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             receive,
             virtual_host: c.virtual_host.clone(),
             timeout,
+            redirects: c.redirects,
         }),
         CheckService::Dns => Box::new(DnsCheck {
             query: request.trim_start_matches('/').to_owned(),
@@ -277,6 +300,7 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             receive,
             virtual_host: None,
             timeout,
+            redirects: c.redirects,
         }),
         CheckService::Mysql | CheckService::Pgsql => {
             let query = request.strip_prefix('/').unwrap_or(&request).to_owned();
@@ -288,6 +312,7 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             }
             let (user, password, database) =
                 (c.login.clone(), c.passwd.clone(), c.database.clone());
+            let cleartext_passwords = c.cleartext_passwords;
             if c.service == CheckService::Mysql {
                 Box::new(MysqlCheck {
                     user,
@@ -295,6 +320,7 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
                     database,
                     query,
                     timeout,
+                    cleartext_passwords,
                 })
             } else {
                 Box::new(PgsqlCheck {
@@ -303,6 +329,7 @@ fn negotiate_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
                     database,
                     query,
                     timeout,
+                    cleartext_passwords,
                 })
             }
         }

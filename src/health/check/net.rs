@@ -1,15 +1,17 @@
 //! Connections shared by the protocol checks: TCP, optionally wrapped in unverified TLS
-//! (pops, imaps, ldaps), and bounded reads.
-//!
-//! Every read here is capped, so a server that streams garbage cannot make a check
-//! allocate without limit before its deadline ends it.
+//! (pops, imaps, ldaps); and how a failed check is told apart from a check that could not
+//! be made ([`Failure`]).
 
+use std::fmt::Display;
+use std::io;
 use std::net::SocketAddr;
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite};
+use rustix::io::Errno;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-use super::tls;
+use super::bounded::ReadError;
+use super::{Outcome, tls};
 
 /// A byte stream a check talks over (plain TCP or TLS on TCP).
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -18,25 +20,120 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 /// A connected stream of either kind.
 pub type Stream = Box<dyn Io>;
 
-/// The error text of a read that met the end of the stream.
-pub const CLOSED: &str = "connection closed";
+/// Why a check did not pass: the real server failed it, or this machine could not make it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The real server failed the check: [`Outcome::Down`].
+    Down(String),
+    /// Trouble on this machine: [`Outcome::LocalFault`].
+    Local(String),
+}
 
-/// Longest line a line-based dialog accepts.
-pub const MAX_LINE: u64 = 64 * 1024;
+impl Failure {
+    /// `context: error`, local when [`is_local`] says so.
+    pub fn io(context: impl Display, e: &io::Error) -> Self {
+        let text = format!("{context}: {e}");
+        if is_local(e) {
+            Self::Local(text)
+        } else {
+            Self::Down(text)
+        }
+    }
+
+    /// The same failure with its text rewritten (a prefix added).
+    #[must_use]
+    pub fn map(self, f: impl FnOnce(String) -> String) -> Self {
+        match self {
+            Self::Down(why) => Self::Down(f(why)),
+            Self::Local(why) => Self::Local(f(why)),
+        }
+    }
+
+    pub fn into_outcome(self) -> Outcome {
+        match self {
+            Self::Down(why) => Outcome::Down(why),
+            Self::Local(why) => Outcome::LocalFault(why),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(why: String) -> Self {
+        Self::Down(why)
+    }
+}
+
+/// The error's own text, classified by [`is_local`].
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        if is_local(&e) {
+            Self::Local(e.to_string())
+        } else {
+            Self::Down(e.to_string())
+        }
+    }
+}
+
+impl From<ReadError> for Failure {
+    fn from(e: ReadError) -> Self {
+        match &e {
+            ReadError::Io(io) if is_local(io) => Self::Local(e.to_string()),
+            _ => Self::Down(e.to_string()),
+        }
+    }
+}
+
+/// Whether `e` is trouble on this machine rather than an answer about the peer: out of
+/// file descriptors (EMFILE for the process, ENFILE for the system), of memory or socket
+/// buffers (ENOMEM, ENOBUFS), or of local ports (EADDRNOTAVAIL: every ephemeral port is
+/// taken, or the source address is gone). A check that meets one of these has learnt
+/// nothing about the real server, and with a thousand checks in flight during a network
+/// partition it would otherwise report every healthy real down at once.
+pub fn is_local(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::OutOfMemory
+        || e.raw_os_error().is_some_and(|n| {
+            [
+                Errno::MFILE,
+                Errno::NFILE,
+                Errno::NOBUFS,
+                Errno::NOMEM,
+                Errno::ADDRNOTAVAIL,
+            ]
+            .iter()
+            .any(|local| local.raw_os_error() == n)
+        })
+}
+
+/// A TCP connection to `addr`; failures classified by [`is_local`].
+pub async fn tcp(addr: SocketAddr) -> Result<TcpStream, Failure> {
+    TcpStream::connect(addr)
+        .await
+        .map_err(|e| Failure::io(format_args!("connect to {addr}"), &e))
+}
 
 /// Connects to `addr`, then runs a TLS handshake without certificate verification when
 /// `use_tls` is set (the real is addressed by IP, so no SNI is sent; see `tls`).
-pub async fn connect(addr: SocketAddr, use_tls: bool) -> Result<Stream, String> {
-    let tcp = TcpStream::connect(addr)
-        .await
-        .map_err(|e| format!("connect to {addr}: {e}"))?;
+pub async fn connect(addr: SocketAddr, use_tls: bool) -> Result<Stream, Failure> {
+    let tcp = tcp(addr).await?;
     if !use_tls {
         return Ok(Box::new(tcp));
     }
     let stream = tls::handshake(tcp, None, addr.ip())
         .await
-        .map_err(|e| format!("TLS handshake with {addr}: {e}"))?;
+        .map_err(|e| Failure::io(format_args!("TLS handshake with {addr}"), &e))?;
     Ok(Box::new(stream))
+}
+
+/// A UDP socket of `addr`'s family, connected to it (so only its replies are read).
+pub async fn udp(addr: SocketAddr) -> io::Result<tokio::net::UdpSocket> {
+    let local: SocketAddr = if addr.is_ipv6() {
+        SocketAddr::from(([0u16; 8], 0))
+    } else {
+        SocketAddr::from(([0u8; 4], 0))
+    };
+    let sock = tokio::net::UdpSocket::bind(local).await?;
+    sock.connect(addr).await?;
+    Ok(sock)
 }
 
 /// Makes closing `tcp` send a reset instead of a FIN. A check that has its verdict needs
@@ -49,31 +146,52 @@ pub fn abort_on_close(tcp: &TcpStream) {
     let _ = tcp.set_zero_linger();
 }
 
-/// One line without its line ending; an error at end of stream or past [`MAX_LINE`].
-pub async fn read_line<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<String, String> {
-    let mut raw = Vec::new();
-    let n = (&mut *r)
-        .take(MAX_LINE)
-        .read_until(b'\n', &mut raw)
-        .await
-        .map_err(|e| e.to_string())?;
-    if n == 0 {
-        return Err(CLOSED.to_owned());
-    }
-    if !raw.ends_with(b"\n") && n as u64 >= MAX_LINE {
-        return Err(format!("line longer than {MAX_LINE} bytes"));
-    }
-    let text = String::from_utf8_lossy(&raw);
-    Ok(text.trim_end_matches(['\r', '\n']).to_owned())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Appends what one read returns to `buf` (an error at end of stream). Reading straight
-/// into the vector keeps the callers' futures small.
-pub async fn fill<R: AsyncRead + Unpin>(r: &mut R, buf: &mut Vec<u8>) -> Result<usize, String> {
-    buf.reserve(16 * 1024);
-    match r.read_buf(buf).await {
-        Ok(0) => Err(CLOSED.to_owned()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
+    /// Every local errno is local, whatever the call; answers from the network are not.
+    #[test]
+    fn local_errors_are_told_from_remote_ones() {
+        for errno in [
+            Errno::MFILE,
+            Errno::NFILE,
+            Errno::NOBUFS,
+            Errno::NOMEM,
+            Errno::ADDRNOTAVAIL,
+        ] {
+            let e = io::Error::from_raw_os_error(errno.raw_os_error());
+            assert!(is_local(&e), "{e}");
+            let f = Failure::io("connect to 10.0.0.1:80", &e);
+            assert!(
+                matches!(f.clone().into_outcome(), Outcome::LocalFault(ref r) if r.starts_with("connect to 10.0.0.1:80: ")),
+                "{f:?}"
+            );
+            let read: Failure = ReadError::Io(e).into();
+            assert!(matches!(read, Failure::Local(_)), "{read:?}");
+        }
+        assert!(is_local(&io::Error::from(io::ErrorKind::OutOfMemory)));
+        for errno in [
+            Errno::CONNREFUSED,
+            Errno::HOSTUNREACH,
+            Errno::NETUNREACH,
+            Errno::TIMEDOUT,
+            Errno::CONNRESET,
+            Errno::ACCESS,
+        ] {
+            let e = io::Error::from_raw_os_error(errno.raw_os_error());
+            assert!(!is_local(&e), "{e}");
+            assert!(matches!(
+                Failure::io("x", &e).into_outcome(),
+                Outcome::Down(_)
+            ));
+        }
+        assert!(!is_local(&io::Error::other("malformed reply")));
+        let closed: Failure = ReadError::Closed.into();
+        assert_eq!(closed, Failure::Down("connection closed".into()));
+        assert_eq!(
+            Failure::Local("x".into()).map(|w| format!("mysql: {w}")),
+            Failure::Local("mysql: x".into())
+        );
     }
 }

@@ -1,6 +1,7 @@
-//! `checktype=ping`, and `connect` on UDP virtuals (spec §2.1, T41): ICMP echo over a raw
-//! socket (root only, like ldirectord), up to `checkcount` attempts of `checktimeout` each;
-//! the first matching reply means up. IPv6 uses ICMPv6 echo.
+//! `checktype=ping`, and `connect` on UDP virtuals (docs/ldirectord-compat.md, Check
+//! types; T41): ICMP echo over a raw socket (root only, like ldirectord), up to
+//! `checkcount` attempts of `checktimeout` each; the first matching reply means up. IPv6
+//! uses ICMPv6 echo.
 //!
 //! The raw socket is opened with rustix and driven by tokio as a datagram socket: raw ICMP
 //! sockets speak sendto/recvfrom like UDP ones, so no unsafe code is needed.
@@ -12,6 +13,7 @@ use std::time::Duration;
 use rustix::net::{AddressFamily, SocketType, ipproto, socket};
 use tokio::net::UdpSocket;
 
+use super::net::Failure;
 use super::{BoxFuture, Check, Outcome, Target};
 
 /// Per-process sequence numbers, so concurrent pings to one host are told apart.
@@ -28,7 +30,7 @@ impl Check for PingCheck {
         Box::pin(async move {
             let sock = match open(target.real_addr) {
                 Ok(s) => s,
-                Err(e) => return Outcome::Down(format!("cannot open an ICMP socket: {e}")),
+                Err(e) => return Failure::io("cannot open an ICMP socket", &e).into_outcome(),
             };
             for _ in 0..self.attempts.max(1) {
                 let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
@@ -36,7 +38,8 @@ impl Check for PingCheck {
                 let packet = echo_request(target.real_addr.is_ipv6(), id, seq);
                 let dest = SocketAddr::new(target.real_addr, 0);
                 if let Err(e) = sock.send_to(&packet, dest).await {
-                    return Outcome::Down(format!("ping {}: {e}", target.real_addr));
+                    return Failure::io(format_args!("ping {}", target.real_addr), &e)
+                        .into_outcome();
                 }
                 let wait = wait_reply(&sock, target.real_addr, id, seq);
                 if tokio::time::timeout(self.timeout, wait).await.is_ok() {

@@ -1,4 +1,5 @@
-//! `service=simpletcp` on a `protocol=udp` virtual (spec §2.3): ldirectord opens its socket
+//! `service=simpletcp` on a `protocol=udp` virtual (docs/ldirectord-compat.md, Negotiate
+//! services): ldirectord opens its socket
 //! with the virtual's protocol, so the request goes out as one datagram and every reply
 //! datagram is read line by line until a line matches `receive`.
 //!
@@ -10,12 +11,12 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use regex::Regex;
-use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
+use super::net::{self, Failure};
 use super::{BoxFuture, Check, Outcome, Target};
 
-/// Largest datagram read.
+/// Largest datagram read (the kernel cuts a longer one to the buffer): the read is bounded.
 const MAX_DATAGRAM: usize = 65_536;
 
 #[derive(Debug, Clone)]
@@ -35,34 +36,33 @@ impl Check for SimpleUdpCheck {
             let deadline = Instant::now() + self.timeout;
             match self.exchange(addr, deadline).await {
                 Ok(()) => Outcome::Up,
-                Err(why) => Outcome::Down(why),
+                Err(failure) => failure.into_outcome(),
             }
         })
     }
 }
 
 impl SimpleUdpCheck {
-    async fn exchange(&self, addr: SocketAddr, deadline: Instant) -> Result<(), String> {
+    async fn exchange(&self, addr: SocketAddr, deadline: Instant) -> Result<(), Failure> {
         let timed_out = || format!("timed out after {} ms", self.timeout.as_millis());
-        let sock = tokio::time::timeout_at(deadline, bound_to(addr))
+        let failed = |e: std::io::Error| Failure::io(format_args!("udp {addr}"), &e);
+        let sock = tokio::time::timeout_at(deadline, net::udp(addr))
             .await
             .map_err(|_| timed_out())?
-            .map_err(|e| format!("udp {addr}: {e}"))?;
-        sock.send(self.request.as_bytes())
-            .await
-            .map_err(|e| format!("udp {addr}: {e}"))?;
+            .map_err(failed)?;
+        sock.send(self.request.as_bytes()).await.map_err(failed)?;
         let mut buf = vec![0u8; MAX_DATAGRAM];
         let mut last = None;
         loop {
             let n = match tokio::time::timeout_at(deadline, sock.recv(&mut buf)).await {
                 Err(_) => {
-                    return Err(match last {
+                    return Err(Failure::Down(match last {
                         Some(line) => format!("no line matched receive (last: {line:?})"),
                         None => format!("no reply within {} ms", self.timeout.as_millis()),
-                    });
+                    }));
                 }
                 // A connected UDP socket reports the ICMP port-unreachable here.
-                Ok(Err(e)) => return Err(format!("udp {addr}: {e}")),
+                Ok(Err(e)) => return Err(failed(e)),
                 Ok(Ok(n)) => n,
             };
             let text = String::from_utf8_lossy(&buf[..n]);
@@ -77,22 +77,11 @@ impl SimpleUdpCheck {
     }
 }
 
-/// A UDP socket of `addr`'s family, connected to it (so only its replies are read).
-async fn bound_to(addr: SocketAddr) -> std::io::Result<UdpSocket> {
-    let local: SocketAddr = if addr.is_ipv6() {
-        SocketAddr::from(([0u16; 8], 0))
-    } else {
-        SocketAddr::from(([0u8; 4], 0))
-    };
-    let sock = UdpSocket::bind(local).await?;
-    sock.connect(addr).await?;
-    Ok(sock)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::health::check::fake;
+    use tokio::net::UdpSocket;
 
     fn check(receive: &str, ms: u64) -> SimpleUdpCheck {
         SimpleUdpCheck {

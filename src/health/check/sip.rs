@@ -1,4 +1,4 @@
-//! `service=sip` (spec §2.3): one `OPTIONS sip:<login>` request over the virtual's
+//! `service=sip` (docs/ldirectord-compat.md, Negotiate services): one `OPTIONS sip:<login>` request over the virtual's
 //! protocol (TCP by default, UDP for `protocol=udp`); up only on `SIP/2.0 200 OK`.
 //!
 //! As in ldirectord, `Via:` names the check's *own* socket address (where a server without
@@ -8,10 +8,14 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
 
-use super::{BoxFuture, Check, Outcome, Target, with_deadline};
+use super::net::{self, Failure};
+use super::{BoxFuture, Check, Outcome, Target, bounded, with_deadline};
+
+/// Longest status line (or datagram) read: far more than `SIP/2.0 200 OK` needs.
+const MAX_REPLY: usize = 4096;
 
 #[derive(Debug, Clone)]
 pub struct SipCheck {
@@ -35,19 +39,22 @@ impl Check for SipCheck {
                     over_tcp(server, &self.login).await
                 };
                 match reply {
-                    Ok(text) => {
-                        let first = text.lines().next().unwrap_or("").to_owned();
-                        if first.starts_with("SIP/2.0 200 OK") {
-                            Outcome::Up
-                        } else {
-                            Outcome::Down(first)
-                        }
-                    }
-                    Err(e) => Outcome::Down(format!("sip {server}: {e}")),
+                    Ok(text) => verdict(&text),
+                    Err(e) => Failure::io(format_args!("sip {server}"), &e).into_outcome(),
                 }
             })
             .await
         })
+    }
+}
+
+/// Up on `SIP/2.0 200 OK`; otherwise down, quoting the status line.
+fn verdict(reply: &str) -> Outcome {
+    let first = reply.lines().next().unwrap_or("");
+    if first.starts_with("SIP/2.0 200 OK") {
+        Outcome::Up
+    } else {
+        Outcome::Down(first.to_owned())
     }
 }
 
@@ -71,16 +78,10 @@ pub fn options_request(login: &str, local: SocketAddr, udp: bool) -> String {
 }
 
 async fn over_udp(server: SocketAddr, login: &str) -> std::io::Result<String> {
-    let local: SocketAddr = if server.is_ipv6() {
-        SocketAddr::from(([0u16; 8], 0))
-    } else {
-        SocketAddr::from(([0u8; 4], 0))
-    };
-    let sock = UdpSocket::bind(local).await?;
-    sock.connect(server).await?;
+    let sock = net::udp(server).await?;
     let request = options_request(login, sock.local_addr()?, true);
     sock.send(request.as_bytes()).await?;
-    let mut buf = vec![0u8; 4096];
+    let mut buf = vec![0u8; MAX_REPLY];
     let n = sock.recv(&mut buf).await?;
     Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
 }
@@ -89,15 +90,15 @@ async fn over_tcp(server: SocketAddr, login: &str) -> std::io::Result<String> {
     let mut s = TcpStream::connect(server).await?;
     let request = options_request(login, s.local_addr()?, false);
     s.write_all(request.as_bytes()).await?;
-    let mut buf = vec![0u8; 4096];
-    let n = s.read(&mut buf).await?;
-    Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
+    // Only the status line decides.
+    Ok(bounded::read_line(&mut BufReader::new(s), MAX_REPLY).await?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ipvs::model::{Protocol, ServiceKey};
+    use tokio::net::UdpSocket;
 
     #[tokio::test]
     async fn only_200_ok_is_up() {
@@ -135,5 +136,18 @@ mod tests {
             check.run(&t).await,
             Outcome::Down("SIP/2.0 404 Not Found".into())
         );
+    }
+
+    proptest::proptest! {
+        /// Any reply (at most one datagram or one bounded line): a verdict, never a panic,
+        /// and a reason no longer than the reply.
+        #[test]
+        fn any_reply_gets_a_verdict(reply in ".{0,600}") {
+            match verdict(&reply) {
+                Outcome::Up => proptest::prop_assert!(reply.starts_with("SIP/2.0 200 OK")),
+                Outcome::Down(why) => proptest::prop_assert!(why.len() <= reply.len()),
+                other => proptest::prop_assert!(false, "{other:?}"),
+            }
+        }
     }
 }

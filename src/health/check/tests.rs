@@ -143,6 +143,24 @@ async fn the_deadline_is_hard() {
     assert!(start.elapsed() < Duration::from_secs(2));
 }
 
+/// What a check reports leaves the deadline escaped and capped, so no output the daemon
+/// writes it to (log, monitor file, status, mail) carries a real server's raw text.
+#[tokio::test]
+async fn reasons_leave_the_deadline_clean() {
+    let limit = Duration::from_secs(1);
+    let raw = format!("500 \x1b]0;owned\x07\r\nX: y{}", "z".repeat(2000));
+    let down = with_deadline(limit, async { Outcome::Down(raw.clone()) }).await;
+    let Outcome::Down(why) = down else {
+        panic!("{down:?}")
+    };
+    assert!(why.starts_with("500 \\x1b]0;owned\\x07\\r\\nX: y"), "{why}");
+    assert!(why.len() <= super::reason::MAX_REASON);
+    let local = with_deadline(limit, async { Outcome::LocalFault("a\nb".into()) }).await;
+    assert_eq!(local, Outcome::LocalFault("a\\nb".into()));
+    let up = with_deadline(limit, async { Outcome::Up }).await;
+    assert_eq!(up, Outcome::Up);
+}
+
 /// T42: external argv is `vip vport rip rport` (brackets for IPv6, mark and 0 for fwmarks).
 #[test]
 fn external_arguments_follow_ldirectord() {
@@ -235,6 +253,101 @@ async fn external_timeout_kills_the_whole_process_group() {
         "script {me} or its child {child} survived the timeout"
     );
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// Processes (zombies aside) whose process group is `pgid`.
+fn group_members(pgid: &str) -> Vec<String> {
+    let pgid = pgid.trim();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{name}/stat")).ok()?;
+            // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses.
+            let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+            (*fields.first()? != "Z" && *fields.get(2)? == pgid).then_some(name)
+        })
+        .collect()
+}
+
+/// Waits (up to 5 s) until no process of group `pgid` is left; the survivors otherwise.
+async fn group_gone(pgid: &str) -> Result<(), Vec<String>> {
+    for _ in 0..250 {
+        if group_members(pgid).is_empty() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err(group_members(pgid))
+}
+
+/// Runs `check`, again while the script is still "text file busy": a test thread that
+/// forks while another writes a script holds the script open for writing until it execs.
+/// Returns the outcome and how long that run took.
+async fn run_settled(check: &ExternalCheck) -> (Outcome, Duration) {
+    for _ in 0..50 {
+        let start = Instant::now();
+        match check.run(&target(None)).await {
+            Outcome::LocalFault(r) if r.contains("Text file busy") => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => return (other, start.elapsed()),
+        }
+    }
+    let start = Instant::now();
+    (check.run(&target(None)).await, start.elapsed())
+}
+
+/// Whatever way an external check ends (a timeout where the leader dies of SIGTERM but a
+/// grandchild ignores it, a clean exit that leaves a child behind, or the check being
+/// abandoned by an outer deadline), no process of its group is left afterwards.
+#[tokio::test]
+async fn external_checks_leave_no_process_of_their_group() {
+    let (stubborn, dir) = script(
+        "stubborn",
+        "d=$(dirname \"$0\"); echo $$ > \"$d/self\"\n\
+         sh -c 'trap \"\" TERM; exec sleep 30' &\n\
+         wait",
+    );
+    let check = ExternalCheck::new(stubborn.to_str().unwrap(), Duration::from_millis(300));
+    let (outcome, took) = run_settled(&check).await;
+    assert!(
+        matches!(&outcome, Outcome::Down(r) if r.contains("timed out after 300 ms")),
+        "{outcome:?}"
+    );
+    // The timeout, the grace and the reaping fit the daemon's outer bound (timeout + 1 s).
+    assert!(took < Duration::from_millis(1300), "{took:?}");
+    let leader = std::fs::read_to_string(dir.join("self")).unwrap();
+    assert_eq!(group_gone(&leader).await, Ok(()), "after a timeout");
+
+    let (leaves, dir2) = script(
+        "leaves",
+        "echo $$ > \"$(dirname \"$0\")/self\"; sleep 30 & exit 0",
+    );
+    let check = ExternalCheck::new(leaves.to_str().unwrap(), Duration::from_secs(5));
+    assert_eq!(run_settled(&check).await.0, Outcome::Up);
+    let leader = std::fs::read_to_string(dir2.join("self")).unwrap();
+    assert_eq!(group_gone(&leader).await, Ok(()), "after a clean exit");
+
+    let (hangs, dir3) = script(
+        "abandoned",
+        "echo $$ > \"$(dirname \"$0\")/self\"; sleep 30 & wait",
+    );
+    let check = ExternalCheck::new(hangs.to_str().unwrap(), Duration::from_secs(10));
+    let t = target(None);
+    let cut = tokio::time::timeout(Duration::from_millis(300), check.run(&t)).await;
+    assert!(cut.is_err());
+    let leader = std::fs::read_to_string(dir3.join("self")).unwrap();
+    assert_eq!(
+        group_gone(&leader).await,
+        Ok(()),
+        "after the check was abandoned"
+    );
+    for d in [dir, dir2, dir3] {
+        std::fs::remove_dir_all(d).ok();
+    }
 }
 
 /// T44: a hung check does not delay a concurrent one.

@@ -1,8 +1,9 @@
 //! TLS for `https` checks: rustls on the ring provider, certificates **not** verified.
 //!
 //! Real servers are addressed by IP and often carry the public name's certificate (or a
-//! self-signed one), so ldirectord checks without verification (spec §2.3); so do we.
-//! Unlike ldirectord, SNI is sent when `virtualhost` is set (spec §7.1.6).
+//! self-signed one), so ldirectord checks without verification (docs/ldirectord-compat.md,
+//! Negotiate services); so do we. Unlike ldirectord, SNI is sent when `virtualhost` is set
+//! (docs/ldirectord-compat.md, Deliberate differences).
 
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};

@@ -6,7 +6,7 @@ use super::diag::{Diagnostics, ErrorKind};
 use super::env::ParseEnv;
 use super::fallback::FallbackSpec;
 use super::header::Target;
-use super::model::{AlertStatus, CheckService, CheckType, HttpMethod};
+use super::model::{AlertStatus, CheckService, CheckType, HttpMethod, RedirectPolicy};
 use super::shared::{Offer, Shared, parse_shared};
 use super::values::{
     first_digits, first_run, first_word, number, optionally_quoted, required_quoted,
@@ -59,6 +59,8 @@ pub struct RawVirtual {
     pub check_count: Option<u32>,
     pub failure_count: Option<u32>,
     pub rise: Option<u32>,
+    pub redirects: Option<RedirectPolicy>,
+    pub cleartext_passwords: Option<bool>,
     pub check_interval: Option<(usize, u32)>,
     pub fallback_command: Option<String>,
     pub quiescent: Option<bool>,
@@ -112,6 +114,8 @@ impl RawVirtual {
             check_count: None,
             failure_count: None,
             rise: None,
+            redirects: None,
+            cleartext_passwords: None,
             check_interval: None,
             fallback_command: None,
             quiescent: None,
@@ -155,6 +159,8 @@ impl RawVirtual {
             Shared::CheckCount(n) => self.check_count = Some(n),
             Shared::FailureCount(n) => self.failure_count = Some(n),
             Shared::Rise(n) => self.rise = Some(n),
+            Shared::Redirects(p) => self.redirects = Some(p),
+            Shared::CleartextPasswords(b) => self.cleartext_passwords = Some(b),
             Shared::CheckInterval(n) => self.check_interval = Some((line, n)),
             Shared::Quiescent(b) => self.quiescent = Some(b),
             Shared::Cleanstop(b) => self.cleanstop = Some(b),

@@ -157,6 +157,8 @@ fn build(
             .or(g.check_timeout)
             .unwrap_or(30),
         check_count: block.check_count.unwrap_or(g.check_count),
+        redirects: block.redirects.unwrap_or(g.redirects),
+        cleartext_passwords: block.cleartext_passwords.unwrap_or(g.cleartext_passwords),
     };
     let mut reals = Vec::new();
     for (line, text) in &block.reals {

@@ -130,6 +130,8 @@ fn apply_shared(raw: &mut RawGlobals, shared: Shared) {
         Shared::CheckCount(n) => g.check_count = n,
         Shared::FailureCount(n) => g.failure_count = n,
         Shared::Rise(n) => g.rise = n,
+        Shared::Redirects(p) => g.redirects = p,
+        Shared::CleartextPasswords(b) => g.cleartext_passwords = b,
         Shared::CheckInterval(n) => g.check_interval = n,
         Shared::Quiescent(b) => g.quiescent = b,
         Shared::Cleanstop(b) => g.cleanstop = b,

@@ -43,6 +43,10 @@ pub struct Globals {
     pub failure_count: u32,
     /// Global `rise` (lvsctl extension); 1 is ldirectord's behaviour.
     pub rise: u32,
+    /// Global `redirects` (lvsctl extension).
+    pub redirects: RedirectPolicy,
+    /// Global `cleartext_passwords` (lvsctl extension).
+    pub cleartext_passwords: bool,
     pub check_count: u32,
     pub fallback_command: Option<String>,
     pub email: EmailSettings,
@@ -68,6 +72,8 @@ impl Default for Globals {
             negotiate_timeout: None,
             failure_count: 1,
             rise: 1,
+            redirects: RedirectPolicy::default(),
+            cleartext_passwords: false,
             check_count: 1,
             fallback_command: None,
             email: EmailSettings::default(),
@@ -190,6 +196,56 @@ pub enum HttpMethod {
     Head,
 }
 
+/// `redirects=` (an lvsctl extension): which redirects an http, https or http_proxy check
+/// follows. A redirect is a real server telling the checker, which runs as root on the
+/// director, where to connect next; ldirectord follows it anywhere (LWP: any host and port,
+/// up to 7 hops), which lets a real aim the director's requests at its own loopback or at
+/// other machines. So by default only redirects that stay on the real are followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum RedirectPolicy {
+    /// `same-real`: only when the next request goes to the same address and port as the
+    /// first (a relative `Location`, or one naming the same host and port; the scheme may
+    /// change). Any other redirect is a failed check, with the reason.
+    #[default]
+    SameReal,
+    /// `any`: ldirectord's behaviour.
+    Any,
+    /// `none`: no redirect is followed; the 3xx answer is the (failed) result.
+    None,
+}
+
+impl RedirectPolicy {
+    pub fn from_keyword(word: &str) -> Option<Self> {
+        match word {
+            "same-real" => Some(Self::SameReal),
+            "any" => Some(Self::Any),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+
+    pub const fn keyword(self) -> &'static str {
+        match self {
+            Self::SameReal => "same-real",
+            Self::Any => "any",
+            Self::None => "none",
+        }
+    }
+
+    /// What the policy does, for check-config and the man page.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            Self::SameReal => {
+                "http checks follow a redirect only when it stays on the real server (same address and port)"
+            }
+            Self::Any => {
+                "http checks follow redirects to any host and port, up to 7, as ldirectord does"
+            }
+            Self::None => "http checks follow no redirect; a 3xx answer fails the check",
+        }
+    }
+}
+
 /// The protocol-level ("negotiate") check to run, `service=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CheckService {
@@ -304,6 +360,11 @@ pub struct CheckSettings {
     pub negotiate_timeout: u32,
     /// Ping attempts (deprecated `checkcount`).
     pub check_count: u32,
+    /// Which redirects http checks follow (`redirects=`, an lvsctl extension).
+    pub redirects: RedirectPolicy,
+    /// Whether a database check may send the password in clear when the server asks for
+    /// it (`cleartext_passwords=`, an lvsctl extension; off by default).
+    pub cleartext_passwords: bool,
 }
 
 /// A fallback ("sorry") server, inserted with weight 1 when no real is up.

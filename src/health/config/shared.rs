@@ -3,7 +3,7 @@
 
 use super::diag::{Diagnostics, ErrorKind, WarningKind};
 use super::fallback::{FallbackSpec, parse_fallback};
-use super::model::AlertStatus;
+use super::model::{AlertStatus, RedirectPolicy};
 use super::values::{first_run, is_space, number, optionally_quoted, warn_junk, yes_no};
 
 /// A successfully read shared directive.
@@ -15,6 +15,10 @@ pub enum Shared {
     FailureCount(u32),
     /// lvsctl extension: consecutive successes before a down real comes back.
     Rise(u32),
+    /// lvsctl extension: which redirects http checks follow.
+    Redirects(RedirectPolicy),
+    /// lvsctl extension: whether database checks may send a password in clear.
+    CleartextPasswords(bool),
     CheckInterval(u32),
     Quiescent(bool),
     Cleanstop(bool),
@@ -61,6 +65,22 @@ pub fn parse_shared(
             );
             number(d, line, key, value, true).map(Shared::Rise)
         }
+        "redirects" => redirects(d, line, value).map(Shared::Redirects),
+        "cleartext_passwords" => {
+            let allowed = yes_no(d, line, key, value);
+            if let Some(allowed) = allowed {
+                d.note(
+                    line,
+                    format!(
+                        "cleartext_passwords is an lvsctl extension: mysql and pgsql checks {} \
+                         the password in clear when the server asks for it; ldirectord rejects \
+                         this file",
+                        if allowed { "send" } else { "refuse to send" }
+                    ),
+                );
+            }
+            allowed.map(Shared::CleartextPasswords)
+        }
         "checkinterval" => number(d, line, key, value, true).map(Shared::CheckInterval),
         "checkcount" => {
             let n = number(d, line, key, value, true);
@@ -85,6 +105,23 @@ pub fn parse_shared(
         _ => return Offer::NotMine,
     };
     parsed.map_or(Offer::Rejected, Offer::Parsed)
+}
+
+/// `redirects=same-real|any|none`, with a note saying what it does.
+fn redirects(d: &mut Diagnostics, line: usize, value: &str) -> Option<RedirectPolicy> {
+    let Some(policy) = RedirectPolicy::from_keyword(value) else {
+        d.invalid(line, "redirects", value, "expected same-real, any or none");
+        return None;
+    };
+    d.note(
+        line,
+        format!(
+            "redirects={}: {}; redirects is an lvsctl extension, ldirectord rejects this file",
+            policy.keyword(),
+            policy.meaning()
+        ),
+    );
+    Some(policy)
 }
 
 fn removed(d: &mut Diagnostics, line: usize, key: &str, replacement: &'static str) -> Offer {

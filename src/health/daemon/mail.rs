@@ -13,13 +13,14 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::alert::Mail;
 use super::log::Logger;
+use crate::health::check::{MAX_LINE, read_line};
 
 /// Where `sendmail -t` usually lives.
 pub const SENDMAIL: &str = "/usr/sbin/sendmail";
@@ -156,7 +157,7 @@ pub async fn smtp(server: &str, host: &str, mail: &Mail) -> std::io::Result<()> 
     Ok(())
 }
 
-async fn command<R: AsyncBufReadExt + Unpin>(
+async fn command<R: AsyncBufRead + Unpin>(
     wr: &mut tokio::net::tcp::OwnedWriteHalf,
     rd: &mut R,
     line: &str,
@@ -166,17 +167,22 @@ async fn command<R: AsyncBufReadExt + Unpin>(
     expect(rd, class).await
 }
 
-/// Reads one (possibly multi-line) reply and checks its first digit.
-async fn expect<R: AsyncBufReadExt + Unpin>(rd: &mut R, class: u8) -> std::io::Result<()> {
+/// Reads one (possibly multi-line) reply and checks its first digit. Lines are read with
+/// the checks' bounded reader: a server that never ends a line fails the mail at
+/// [`MAX_LINE`] bytes instead of growing a buffer for the mail's whole 30 s.
+async fn expect<R: AsyncBufRead + Unpin>(rd: &mut R, class: u8) -> std::io::Result<()> {
     loop {
-        let mut line = String::new();
-        if rd.read_line(&mut line).await? == 0 {
-            return Err(std::io::Error::other(
-                "the SMTP server closed the connection",
-            ));
-        }
+        let line = match read_line(rd, MAX_LINE).await {
+            Ok(line) => line,
+            Err(crate::health::check::ReadError::Closed) => {
+                return Err(std::io::Error::other(
+                    "the SMTP server closed the connection",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
         let bytes = line.as_bytes();
-        if bytes.len() < 4 || bytes[3] == b'-' {
+        if bytes.len() < 3 || bytes.get(3) == Some(&b'-') {
             continue;
         }
         return if bytes[0] == b'0' + class {

@@ -1,6 +1,7 @@
 use super::*;
 use crate::health::config::LogTarget;
 use crate::health::daemon::log::Console;
+use tokio::io::AsyncBufReadExt;
 
 fn mail(smtp: Option<&str>) -> Mail {
     Mail {
@@ -177,5 +178,33 @@ fn smtp_to_a_bracketed_ipv6_address_and_port() {
             .await
             .unwrap_err();
         assert_eq!(err.to_string(), "invalid smtp server \"mail:\"");
+    });
+}
+
+/// A mail server whose greeting never ends (an endless line) fails the mail as soon as
+/// the line passes the cap, instead of filling memory for the mail's 30 s bound.
+#[test]
+fn an_endless_smtp_line_fails_at_the_cap() {
+    runtime().block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            // Four times the cap without a line end, then silence with the line still open.
+            let _ = sock.write_all(&vec![b'2'; 256 * 1024]).await;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        });
+        let started = std::time::Instant::now();
+        let sent = tokio::time::timeout(
+            Duration::from_secs(5),
+            smtp(&format!("127.0.0.1:{port}"), "director", &mail(Some("x"))),
+        )
+        .await
+        .expect("the line cap ends the dialog, not a timeout");
+        assert_eq!(
+            sent.unwrap_err().to_string(),
+            format!("line longer than {} bytes", crate::health::check::MAX_LINE)
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
     });
 }

@@ -20,6 +20,7 @@ pub use client::{query, render_table};
 pub use metrics::{render_metrics, serve_metrics};
 pub use server::serve;
 
+use crate::health::check::reason;
 use crate::health::daemon::registry::Registry;
 use crate::health::state::Health;
 use crate::ipvs::model::{DestKey, ServiceKey};
@@ -37,6 +38,22 @@ pub struct StatusReport {
     pub config: String,
     pub pid: u32,
     pub virtuals: Vec<VirtualStatus>,
+}
+
+impl StatusReport {
+    /// The report with every reason escaped and capped ([`reason::clean`]): what a client
+    /// prints, whatever daemon wrote the document.
+    #[must_use]
+    pub fn cleaned(mut self) -> Self {
+        for real in self.virtuals.iter_mut().flat_map(|v| v.reals.iter_mut()) {
+            if let Some(why) = real.reason.as_mut()
+                && !reason::is_clean(why)
+            {
+                *why = reason::clean(why);
+            }
+        }
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,7 +126,7 @@ pub fn snapshot(
                                 .map(|d| d.as_millis() as u64)
                         }),
                         last_duration_ms: last.map(|l| l.duration.as_millis() as u64),
-                        reason: last.and_then(|l| l.reason.clone()),
+                        reason: last.and_then(|l| l.reason.as_deref().map(reason::clean)),
                     }
                 })
                 .collect();

@@ -1,4 +1,4 @@
-//! `service=ldap`/`ldaps` (spec §2.3): a simple bind (with `login`/`passwd` when both are
+//! `service=ldap`/`ldaps` (docs/ldirectord-compat.md, Negotiate services): a simple bind (with `login`/`passwd` when both are
 //! set, else anonymous), then a base-scope search of `request` (without its leading `/`;
 //! empty means the root DSE) for `(objectClass=*)`.
 //!
@@ -16,11 +16,13 @@ use std::time::Duration;
 use regex::Regex;
 use tokio::io::AsyncWriteExt;
 
-use super::net::{self, Stream};
+use super::bounded;
+use super::net::{self, Failure, Stream};
 use super::{BoxFuture, Check, Outcome, Target, with_deadline};
 use message::{Message, Response};
 
-/// Bytes read from one server before giving up (a base search returns one small entry).
+/// Bytes of messages taken from one server before giving up (a base search returns one
+/// small entry); also bounds how many entry DNs a hostile server can make the check keep.
 const MAX_READ: usize = 8 << 20;
 
 #[derive(Debug, Clone)]
@@ -45,7 +47,7 @@ impl Check for LdapCheck {
             with_deadline(self.timeout, async move {
                 match self.talk(addr).await {
                     Ok(entries) => judge(&entries, self.receive.as_ref()),
-                    Err(why) => Outcome::Down(why),
+                    Err(failure) => failure.into_outcome(),
                 }
             })
             .await
@@ -55,7 +57,7 @@ impl Check for LdapCheck {
 
 impl LdapCheck {
     /// Binds, searches, unbinds; returns the DNs of the entries found.
-    async fn talk(&self, addr: SocketAddr) -> Result<Vec<String>, String> {
+    async fn talk(&self, addr: SocketAddr) -> Result<Vec<String>, Failure> {
         let connect = net::connect(addr, self.tls);
         let stream = tokio::time::timeout(self.connect_timeout, connect)
             .await
@@ -72,8 +74,8 @@ impl LdapCheck {
         conn.send(&message::bind_request(1, name, password)).await?;
         match conn.receive(1).await? {
             Response::Bind(r) if r.code == message::SUCCESS => {}
-            Response::Bind(r) => return Err(format!("bind failed: {r}")),
-            other => return Err(format!("unexpected reply to bind: {other:?}")),
+            Response::Bind(r) => return Err(format!("bind failed: {r}").into()),
+            other => return Err(format!("unexpected reply to bind: {other:?}").into()),
         }
         conn.send(&message::base_search_request(2, &self.base))
             .await?;
@@ -83,12 +85,12 @@ impl LdapCheck {
                 Response::Entry(dn) => entries.push(dn),
                 Response::Reference => {}
                 Response::SearchDone(result) => break result,
-                other => return Err(format!("unexpected reply to search: {other:?}")),
+                other => return Err(format!("unexpected reply to search: {other:?}").into()),
             }
         };
         let _ = conn.send(&message::unbind_request(3)).await;
         if entries.is_empty() && done.code != message::SUCCESS {
-            return Err(format!("search of {:?} failed: {done}", self.base));
+            return Err(format!("search of {:?} failed: {done}", self.base).into());
         }
         Ok(entries)
     }
@@ -116,16 +118,13 @@ struct Conn {
 }
 
 impl Conn {
-    async fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
-        self.stream
-            .write_all(bytes)
-            .await
-            .map_err(|e| e.to_string())?;
-        self.stream.flush().await.map_err(|e| e.to_string())
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        self.stream.write_all(bytes).await?;
+        Ok(self.stream.flush().await?)
     }
 
     /// The next response to message `id` (a notice of disconnection ends the check).
-    async fn receive(&mut self, id: i64) -> Result<Response, String> {
+    async fn receive(&mut self, id: i64) -> Result<Response, Failure> {
         loop {
             let Message { id: got, response } = self.next().await?;
             if got == id {
@@ -134,25 +133,27 @@ impl Conn {
             if got == 0
                 && let Response::Extended(r) = &response
             {
-                return Err(format!("server disconnected: {r}"));
+                return Err(format!("server disconnected: {r}").into());
             }
         }
     }
 
-    async fn next(&mut self) -> Result<Message, String> {
-        loop {
-            if let Some(len) = ber::element_len(&self.buf).map_err(|e| e.to_string())?
-                && self.buf.len() >= len
-            {
-                let parsed = message::parse(&self.buf[..len]).map_err(|e| e.to_string());
-                self.buf.drain(..len);
-                return parsed;
-            }
-            self.consumed += net::fill(&mut self.stream, &mut self.buf).await?;
-            if self.consumed > MAX_READ {
-                return Err(format!("more than {MAX_READ} bytes in reply"));
-            }
+    async fn next(&mut self) -> Result<Message, Failure> {
+        let len = bounded::read_frame(
+            &mut self.stream,
+            &mut self.buf,
+            // The largest element plus its header (a tag and at most 9 length bytes).
+            ber::MAX_ELEMENT + 10,
+            ber::element_len,
+        )
+        .await?;
+        self.consumed += len;
+        if self.consumed > MAX_READ {
+            return Err(format!("more than {MAX_READ} bytes in reply").into());
         }
+        let parsed = message::parse(&self.buf[..len]).map_err(|e| e.to_string());
+        self.buf.drain(..len);
+        Ok(parsed?)
     }
 }
 

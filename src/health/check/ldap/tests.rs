@@ -251,3 +251,48 @@ async fn against_a_real_slapd() {
         );
     }
 }
+
+proptest::proptest! {
+    /// Any bytes, and any bytes inside a well-formed message envelope: the framing and the
+    /// message parser never panic, a frame never claims more than the element cap, and
+    /// what a parsed message holds comes from the input (at most 3 bytes of text per
+    /// input byte, lossy UTF-8's worst case).
+    #[test]
+    fn any_bytes_parse_within_their_bounds(
+        raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+        op in proptest::prelude::any::<u8>(),
+    ) {
+        if let Ok(Some(len)) = ber::element_len(&raw) {
+            proptest::prop_assert!(len <= ber::MAX_ELEMENT + 10);
+        }
+        let wrapped = ber::constructed(
+            tag::SEQUENCE,
+            &[&ber::integer(tag::INTEGER, 1), &ber::encode(op, &raw)],
+        );
+        for bytes in [&raw[..], &wrapped[..]] {
+            if let Ok(message) = message::parse(bytes) {
+                let text = match &message.response {
+                    message::Response::Entry(dn) => dn.len(),
+                    message::Response::Bind(r)
+                    | message::Response::SearchDone(r)
+                    | message::Response::Extended(r) => r.diagnostic.len(),
+                    _ => 0,
+                };
+                proptest::prop_assert!(text <= 3 * bytes.len());
+            }
+            // Walk every element breadth-first without recursion.
+            let mut queue = vec![bytes];
+            let mut seen = 0;
+            while let Some(b) = queue.pop() {
+                seen += 1;
+                proptest::prop_assert!(seen <= 2 * bytes.len() + 2);
+                if let Ok(e) = ber::read_one(b) {
+                    let _ = e.integer();
+                    if let Ok(kids) = e.children() {
+                        queue.extend(kids.iter().map(|k| k.content));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,6 +1,6 @@
-//! `service=mysql` (spec §2.3): log in as `login` (database `database` named in the
-//! handshake), run `request` as a text query, and call the real up when it returns at
-//! least one row, as ldirectord's DBI check does.
+//! `service=mysql` (docs/ldirectord-compat.md, Negotiate services): log in as `login`
+//! (database `database` named in the handshake), run `request` as a text query, and call
+//! the real up when it returns at least one row, as ldirectord's DBI check does.
 //!
 //! Authentication: mysql_native_password and caching_sha2_password (MySQL 8's default),
 //! also after an auth switch. caching_sha2's fast path (a scramble checked against the
@@ -24,6 +24,13 @@
 //! the down reason: the alternative, encrypting the password to the server's RSA key, is
 //! not implemented (ring, our crypto provider, has no RSA encryption).
 //!
+//! Full authentication and the mysql_clear_password plugin both put the password itself on
+//! the wire, and the TLS around it is never verified: anyone who can intercept the
+//! director's connection (or pose as the real server) reads it. So the check answers them
+//! only with `cleartext_passwords=yes`; otherwise it sends nothing and the real is down
+//! with the reason ([`NOT_SENT`]): the server demands what the operator did not allow, so
+//! the check cannot pass.
+//!
 //! ldirectord puts no time limit on database checks; here the whole exchange runs under
 //! the negotiate timeout. The query runs once (ldirectord runs it twice).
 
@@ -36,8 +43,16 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-use super::{BoxFuture, Check, Outcome, Target, net, tls, with_deadline};
+use super::net::Failure;
+use super::{BoxFuture, Check, Outcome, Target, bounded, tls, with_deadline};
 use wire::{AuthReply, CACHING_SHA2, Greeting, Handshake, ResultReader, Step, cap};
+
+/// The down reason when the server asks for the password in clear and the operator has
+/// not allowed it.
+pub const NOT_SENT: &str = "not sent (cleartext_passwords=no)";
+
+/// The plugin that asks for the password in clear, as such.
+const CLEAR_PLUGIN: &str = "mysql_clear_password";
 
 /// caching_sha2_password's AuthMoreData codes.
 const FAST_AUTH_OK: u8 = 3;
@@ -52,6 +67,8 @@ pub struct MysqlCheck {
     /// The SQL text (the request without its leading `/`).
     pub query: String,
     pub timeout: Duration,
+    /// `cleartext_passwords=`: answer a demand for the password in clear.
+    pub cleartext_passwords: bool,
 }
 
 impl Check for MysqlCheck {
@@ -64,7 +81,9 @@ impl Check for MysqlCheck {
                 match self.talk(addr).await {
                     Ok(0) => Outcome::Down("query returned no rows".to_owned()),
                     Ok(_) => Outcome::Up,
-                    Err(why) => Outcome::Down(format!("mysql {addr}: {why}")),
+                    Err(failure) => failure
+                        .map(|why| format!("mysql {addr}: {why}"))
+                        .into_outcome(),
                 }
             })
             .await
@@ -82,7 +101,7 @@ enum Login {
 impl MysqlCheck {
     /// Logs in (on TLS only if full authentication demands it) and runs the query;
     /// returns the number of rows.
-    async fn talk(&self, addr: SocketAddr) -> Result<u64, String> {
+    async fn talk(&self, addr: SocketAddr) -> Result<u64, Failure> {
         let mut conn = Conn::open(addr).await?;
         let handshake = conn.greeting().await?;
         match self.login(&mut conn, &handshake, false).await? {
@@ -90,15 +109,21 @@ impl MysqlCheck {
             Login::FullAuthNeedsTls => {}
         }
         drop(conn);
+        if !self.cleartext_passwords {
+            return Err(Failure::Down(format!(
+                "server asked for the cleartext password ({CACHING_SHA2} full authentication, \
+                 over TLS that is not verified); {NOT_SENT}"
+            )));
+        }
         if handshake.capabilities & cap::SSL == 0 {
-            return Err(format!(
+            return Err(Failure::Down(format!(
                 "{CACHING_SHA2} wants full authentication (no cached entry for {:?}, e.g. \
                  after a server restart), which needs TLS or RSA: the server offers no TLS \
                  (no CLIENT_SSL) and this check does no RSA key exchange (ring has no RSA \
                  encryption); enable TLS on the server, log in once with the mysql client, \
                  or give the account mysql_native_password",
                 self.user
-            ));
+            )));
         }
         let mut conn = Conn::open(addr).await?;
         let handshake = conn.greeting().await?;
@@ -107,7 +132,7 @@ impl MysqlCheck {
         let mut conn = conn.into_tls(addr).await?;
         match self.login(&mut conn, &handshake, true).await? {
             Login::Done => self.query(conn).await,
-            Login::FullAuthNeedsTls => Err("full authentication failed over TLS".to_owned()),
+            Login::FullAuthNeedsTls => Err("full authentication failed over TLS".to_owned().into()),
         }
     }
 
@@ -115,7 +140,7 @@ impl MysqlCheck {
     async fn query<S: AsyncRead + AsyncWrite + Unpin>(
         &self,
         mut conn: Conn<S>,
-    ) -> Result<u64, String> {
+    ) -> Result<u64, Failure> {
         conn.seq = u8::MAX; // a command starts a new sequence at 0
         conn.send(&wire::com_query(&self.query)).await?;
         let mut reader = ResultReader::default();
@@ -128,7 +153,7 @@ impl MysqlCheck {
         };
         conn.seq = u8::MAX;
         let _ = conn.send(&wire::COM_QUIT).await;
-        result.map_err(|e| format!("query failed: {e}"))
+        Ok(result.map_err(|e| format!("query failed: {e}"))?)
     }
 
     /// Sends the HandshakeResponse and answers the server until OK or ERR. On a TLS
@@ -138,7 +163,7 @@ impl MysqlCheck {
         conn: &mut Conn<S>,
         handshake: &Handshake,
         tls: bool,
-    ) -> Result<Login, String> {
+    ) -> Result<Login, Failure> {
         let response =
             wire::handshake_response(handshake, &self.user, &self.password, &self.database, tls)
                 .map_err(|e| e.to_string())?;
@@ -153,7 +178,24 @@ impl MysqlCheck {
             let reply = wire::parse_auth_reply(&conn.next().await?).map_err(|e| e.to_string())?;
             match reply {
                 AuthReply::Ok => return Ok(Login::Done),
-                AuthReply::Err(e) => return Err(e.to_string()),
+                AuthReply::Err(e) => return Err(e.to_string().into()),
+                AuthReply::Switch { plugin: wanted, .. } if wanted == CLEAR_PLUGIN => {
+                    if !self.cleartext_passwords {
+                        return Err(Failure::Down(format!(
+                            "server asked for the cleartext password ({CLEAR_PLUGIN}{}); \
+                             {NOT_SENT}",
+                            if tls {
+                                ", over TLS that is not verified"
+                            } else {
+                                ""
+                            }
+                        )));
+                    }
+                    let answer =
+                        wire::cleartext_password(&self.password).map_err(|e| e.to_string())?;
+                    conn.send(&answer).await?;
+                    plugin = wanted;
+                }
                 AuthReply::Switch {
                     plugin: wanted,
                     scramble,
@@ -171,10 +213,10 @@ impl MysqlCheck {
                         conn.send(&answer).await?;
                     }
                     [FULL_AUTH_NEEDED] => return Ok(Login::FullAuthNeedsTls),
-                    _ => return Err("unexpected caching_sha2_password data".to_owned()),
+                    _ => return Err("unexpected caching_sha2_password data".to_owned().into()),
                 },
                 AuthReply::More(_) => {
-                    return Err(format!("unexpected extra auth data for {plugin}"));
+                    return Err(format!("unexpected extra auth data for {plugin}").into());
                 }
             }
         }
@@ -190,10 +232,10 @@ struct Conn<S> {
 }
 
 impl Conn<TcpStream> {
-    async fn open(addr: SocketAddr) -> Result<Self, String> {
+    async fn open(addr: SocketAddr) -> Result<Self, Failure> {
         let stream = TcpStream::connect(addr)
             .await
-            .map_err(|e| format!("connect: {e}"))?;
+            .map_err(|e| Failure::io("connect", &e))?;
         Ok(Self {
             stream,
             buf: Vec::new(),
@@ -202,23 +244,25 @@ impl Conn<TcpStream> {
     }
 
     /// The server's greeting (an ERR greeting, e.g. host not allowed, is the error).
-    async fn greeting(&mut self) -> Result<Handshake, String> {
+    async fn greeting(&mut self) -> Result<Handshake, Failure> {
         match wire::parse_greeting(&self.next().await?) {
             Ok(Greeting::Handshake(h)) => Ok(h),
-            Ok(Greeting::Refused(e)) => Err(e.to_string()),
-            Err(e) => Err(e.to_string()),
+            Ok(Greeting::Refused(e)) => Err(e.to_string().into()),
+            Err(e) => Err(e.to_string().into()),
         }
     }
 
     /// Runs the TLS handshake after the SSLRequest; the sequence id carries on.
-    async fn into_tls(self, addr: SocketAddr) -> Result<Conn<TlsStream<TcpStream>>, String> {
+    async fn into_tls(self, addr: SocketAddr) -> Result<Conn<TlsStream<TcpStream>>, Failure> {
         // Bytes the server sent before the handshake would be read as if protected by TLS.
         if !self.buf.is_empty() {
-            return Err("unexpected data from the server before TLS".to_owned());
+            return Err("unexpected data from the server before TLS"
+                .to_owned()
+                .into());
         }
         let stream = tls::handshake(self.stream, None, addr.ip())
             .await
-            .map_err(|e| format!("TLS handshake: {e}"))?;
+            .map_err(|e| Failure::io("TLS handshake", &e))?;
         Ok(Conn {
             stream,
             buf: self.buf,
@@ -228,26 +272,26 @@ impl Conn<TcpStream> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
-    async fn send(&mut self, payload: &[u8]) -> Result<(), String> {
+    async fn send(&mut self, payload: &[u8]) -> Result<(), Failure> {
         self.seq = self.seq.wrapping_add(1);
-        self.stream
+        Ok(self
+            .stream
             .write_all(&wire::frame(self.seq, payload))
-            .await
-            .map_err(|e| e.to_string())
+            .await?)
     }
 
     /// The next packet's payload.
-    async fn next(&mut self) -> Result<Vec<u8>, String> {
-        loop {
-            if let Some((len, seq)) = wire::header(&self.buf).map_err(|e| e.to_string())?
-                && self.buf.len() >= 4 + len
-            {
-                self.seq = seq;
-                let packet: Vec<u8> = self.buf.drain(..4 + len).collect();
-                return Ok(packet[4..].to_vec());
-            }
-            net::fill(&mut self.stream, &mut self.buf).await?;
-        }
+    async fn next(&mut self) -> Result<Vec<u8>, Failure> {
+        let len = bounded::read_frame(
+            &mut self.stream,
+            &mut self.buf,
+            4 + wire::MAX_PACKET,
+            |b: &[u8]| wire::header(b).map(|h| h.map(|(len, _)| 4 + len)),
+        )
+        .await?;
+        self.seq = self.buf[3];
+        let packet: Vec<u8> = self.buf.drain(..len).skip(4).collect();
+        Ok(packet)
     }
 }
 

@@ -32,6 +32,8 @@ enum Mode {
     /// As `FullAuthTls`, but greets with mysql_native_password and switches the client to
     /// caching_sha2 (an account using caching_sha2 on a server defaulting to native).
     SwitchToSha2Tls,
+    /// Greets with caching_sha2, then switches the client to mysql_clear_password.
+    ClearPlugin,
     /// Answers the connection with an ERR (host not allowed).
     Refused,
 }
@@ -49,6 +51,8 @@ struct Seen {
     tls_sessions: AtomicUsize,
     /// caching_sha2's cache holds the account (a full authentication succeeded).
     cached: AtomicBool,
+    /// Passwords received in clear.
+    cleartext: AtomicUsize,
 }
 
 fn packet(seq: u8, payload: &[u8]) -> Vec<u8> {
@@ -244,6 +248,7 @@ async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
                 let (got_seq, answer) = read_packet(&mut s).await?;
                 assert_eq!(got_seq, seq + 1);
                 seq += 2;
+                seen.cleartext.fetch_add(1, Ordering::SeqCst);
                 let mut expected = PASSWORD.as_bytes().to_vec();
                 expected.push(0);
                 let right = answer == expected;
@@ -252,6 +257,16 @@ async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
                 }
                 right
             }
+        }
+        Mode::ClearPlugin => {
+            let mut switch = vec![0xfe];
+            switch.extend(b"mysql_clear_password\0");
+            s.write_all(&packet(seq, &switch)).await.ok()?;
+            let (got_seq, answer) = read_packet(&mut s).await?;
+            assert_eq!(got_seq, seq + 1);
+            seq += 2;
+            seen.cleartext.fetch_add(1, Ordering::SeqCst);
+            answer == [PASSWORD.as_bytes(), b"\0"].concat()
         }
         Mode::Refused => return None,
     };
@@ -309,6 +324,7 @@ fn check(password: &str, query: &str) -> MysqlCheck {
         database: "app".into(),
         query: query.into(),
         timeout: Duration::from_secs(3),
+        cleartext_passwords: true,
     }
 }
 
@@ -384,6 +400,39 @@ async fn full_auth_logs_in_over_tls_then_the_fast_path_serves() {
     }
 }
 
+/// A server asking for the password in clear (caching_sha2's full authentication, over TLS
+/// that is never verified, or the mysql_clear_password plugin) gets nothing unless
+/// cleartext_passwords=yes: the real is down with the reason, and no TLS session is even
+/// opened for it.
+#[tokio::test]
+async fn cleartext_demands_are_refused_unless_allowed() {
+    let refusing = MysqlCheck {
+        cleartext_passwords: false,
+        ..check(PASSWORD, "SELECT 1")
+    };
+    for mode in [
+        Mode::FullAuthTls,
+        Mode::SwitchToSha2Tls,
+        Mode::FullAuth,
+        Mode::ClearPlugin,
+    ] {
+        let (port, seen) = server_seeing(mode).await;
+        let t = fake::target(port);
+        let outcome = refusing.run(&t).await;
+        fake::assert_down(&outcome, "server asked for the cleartext password");
+        fake::assert_down(&outcome, NOT_SENT);
+        assert_eq!(seen.cleartext.load(Ordering::SeqCst), 0, "{mode:?}");
+        assert_eq!(seen.tls_sessions.load(Ordering::SeqCst), 0, "{mode:?}");
+    }
+    let (port, seen) = server_seeing(Mode::ClearPlugin).await;
+    let t = fake::target(port);
+    assert_eq!(check(PASSWORD, "SELECT 1").run(&t).await, Outcome::Up);
+    assert_eq!(seen.cleartext.load(Ordering::SeqCst), 1);
+    // The fast path reveals nothing: it logs in either way.
+    let (port, _) = server_seeing(Mode::Plugin(CACHING_SHA2)).await;
+    assert_eq!(refusing.run(&fake::target(port)).await, Outcome::Up);
+}
+
 #[tokio::test]
 async fn full_auth_with_a_wrong_password_is_down_with_the_server_error() {
     for mode in [Mode::FullAuthTls, Mode::SwitchToSha2Tls] {
@@ -449,6 +498,7 @@ async fn against_a_real_server() {
         database: database.into(),
         query: query.into(),
         timeout: Duration::from_secs(5),
+        cleartext_passwords: true,
     };
     assert_eq!(
         with("pw", "app", "SELECT x FROM t").run(&t).await,

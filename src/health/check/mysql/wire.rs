@@ -684,4 +684,39 @@ mod tests {
         r.feed(b"col").unwrap();
         assert_eq!(r.feed(b"row?"), Err(WireError::Malformed("column EOF")));
     }
+
+    proptest::proptest! {
+        /// Any packet payloads, in any order: the parsers never panic, a header never
+        /// admits a packet past MAX_PACKET, and what they return comes from the input.
+        #[test]
+        fn any_payload_parses_within_its_bounds(
+            payloads in proptest::collection::vec(
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300), 0..12),
+        ) {
+            let mut reader = ResultReader::default();
+            for p in &payloads {
+                if let Ok(Some((len, _))) = header(p) {
+                    proptest::prop_assert!(len <= MAX_PACKET);
+                }
+                if let Ok(Greeting::Handshake(h)) = parse_greeting(p) {
+                    proptest::prop_assert!(h.scramble.len() <= p.len());
+                    proptest::prop_assert!(h.server_version.len() <= 3 * p.len());
+                    let _ = handshake_response(&h, "u", "p", "db", false);
+                    let _ = ssl_request(&h, "db");
+                }
+                match parse_auth_reply(p) {
+                    Ok(AuthReply::Switch { plugin, scramble }) => {
+                        proptest::prop_assert!(plugin.len() <= 3 * p.len() && scramble.len() <= p.len());
+                        let _ = auth_data(&plugin, "p", &scramble);
+                    }
+                    Ok(AuthReply::Err(e)) => proptest::prop_assert!(e.message.len() <= 3 * p.len()),
+                    _ => {}
+                }
+                let _ = lenenc(p);
+                if let Ok(Step::Done(_)) = reader.feed(p) {
+                    reader = ResultReader::default();
+                }
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
-//! `service=pgsql` (spec §2.3): log in as `login` to `database` (protocol 3.0; cleartext,
-//! md5 or SCRAM-SHA-256 authentication), run `request` as one simple query, and call the
-//! real up when it returns at least one row, as ldirectord's DBI check does.
+//! `service=pgsql` (docs/ldirectord-compat.md, Negotiate services): log in as `login` to
+//! `database` (protocol 3.0; cleartext, md5 or SCRAM-SHA-256 authentication), run
+//! `request` as one simple query, and call the real up when it returns at least one row,
+//! as ldirectord's DBI check does.
 //!
 //! TLS follows libpq's default, `sslmode=prefer` (what ldirectord's DBD::Pg gets): the
 //! check opens with an SSLRequest and runs the whole login and query inside TLS when the
@@ -10,6 +11,11 @@
 //! text keeps working. The certificate is not verified (as `prefer` does not; see
 //! [`super::tls`]) and no SNI is sent for an IP. SCRAM over TLS does not use channel binding
 //! (SCRAM-SHA-256 with the `n,,` header, which servers offering -PLUS accept).
+//!
+//! A server that asks for the password in clear (`password` in pg_hba.conf) gets it only
+//! with `cleartext_passwords=yes`: the password would cross the network readable, in plain
+//! text after a fallback or inside TLS that is never verified. Otherwise nothing is sent
+//! and the real is down with the reason ([`NOT_SENT`]); md5 and SCRAM never reveal it.
 //!
 //! ldirectord puts no time limit on database checks (a hung server stalls its loop); here
 //! the whole exchange runs under the negotiate timeout like every other protocol check.
@@ -24,7 +30,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::{BoxFuture, Check, Outcome, Target, crypto, net, tls, with_deadline};
+use super::net::Failure;
+use super::{BoxFuture, Check, Outcome, Target, bounded, crypto, net, tls, with_deadline};
 use scram::ScramClient;
 use wire::{Auth, QueryTally};
 
@@ -37,7 +44,14 @@ pub struct PgsqlCheck {
     /// The SQL text (the request without its leading `/`).
     pub query: String,
     pub timeout: Duration,
+    /// `cleartext_passwords=`: answer a request for the password in clear.
+    pub cleartext_passwords: bool,
 }
+
+/// The down reason when the server asks for the password in clear and the operator has
+/// not allowed it.
+pub const NOT_SENT: &str =
+    "server asked for a cleartext password; not sent (cleartext_passwords=no)";
 
 impl Check for PgsqlCheck {
     fn run<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Outcome> {
@@ -49,7 +63,9 @@ impl Check for PgsqlCheck {
                 match self.talk(addr).await {
                     Ok(0) => Outcome::Down("query returned no rows".to_owned()),
                     Ok(_) => Outcome::Up,
-                    Err(why) => Outcome::Down(format!("pgsql {addr}: {why}")),
+                    Err(failure) => failure
+                        .map(|why| format!("pgsql {addr}: {why}"))
+                        .into_outcome(),
                 }
             })
             .await
@@ -59,7 +75,7 @@ impl Check for PgsqlCheck {
 
 /// How one connection attempt ended.
 enum Attempt {
-    Done(Result<u64, String>),
+    Done(Result<u64, Failure>),
     /// TLS was tried and failed or was refused before authentication: libpq's `prefer`
     /// tries again in plain text. The reason, for the report if that fails too.
     RetryPlain(String),
@@ -69,25 +85,33 @@ enum Attempt {
 enum AuthFailure {
     /// An ErrorResponse before AuthenticationOk (pg_hba refusal, wrong password…).
     Refused(String),
-    Other(String),
+    Other(Failure),
 }
 
 impl From<String> for AuthFailure {
     fn from(why: String) -> Self {
-        Self::Other(why)
+        Self::Other(Failure::Down(why))
+    }
+}
+
+impl From<Failure> for AuthFailure {
+    fn from(failure: Failure) -> Self {
+        Self::Other(failure)
     }
 }
 
 impl PgsqlCheck {
     /// Logs in (TLS preferred) and runs the query; returns the number of rows.
-    async fn talk(&self, addr: SocketAddr) -> Result<u64, String> {
+    async fn talk(&self, addr: SocketAddr) -> Result<u64, Failure> {
         match self.attempt(addr, true).await {
             Attempt::Done(result) => result,
             Attempt::RetryPlain(over_tls) => match self.attempt(addr, false).await {
                 Attempt::Done(Ok(rows)) => Ok(rows),
-                Attempt::Done(Err(plain)) | Attempt::RetryPlain(plain) => {
-                    Err(format!("over TLS: {over_tls}; without TLS: {plain}"))
-                }
+                // The plain attempt could not be made: the server was not judged.
+                Attempt::Done(Err(local @ Failure::Local(_))) => Err(local),
+                Attempt::Done(Err(Failure::Down(plain))) | Attempt::RetryPlain(plain) => Err(
+                    Failure::Down(format!("over TLS: {over_tls}; without TLS: {plain}")),
+                ),
             },
         }
     }
@@ -96,14 +120,14 @@ impl PgsqlCheck {
     async fn attempt(&self, addr: SocketAddr, try_tls: bool) -> Attempt {
         let tcp = match TcpStream::connect(addr).await {
             Ok(tcp) => tcp,
-            Err(e) => return Attempt::Done(Err(format!("connect: {e}"))),
+            Err(e) => return Attempt::Done(Err(Failure::io("connect", &e))),
         };
         let (stream, tls): (net::Stream, bool) = if try_tls {
             match prefer_tls(tcp, addr).await {
                 Ok(Negotiated::Tls(stream)) => (stream, true),
                 Ok(Negotiated::Plain(stream)) => (stream, false),
                 Err(Negotiation::HandshakeFailed(why)) => return Attempt::RetryPlain(why),
-                Err(Negotiation::Failed(why)) => return Attempt::Done(Err(why)),
+                Err(Negotiation::Failed(failure)) => return Attempt::Done(Err(failure)),
             }
         } else {
             (Box::new(tcp), false)
@@ -115,7 +139,8 @@ impl PgsqlCheck {
         match self.login(&mut conn).await {
             Ok(()) => Attempt::Done(self.query(&mut conn).await),
             Err(AuthFailure::Refused(why)) if tls => Attempt::RetryPlain(why),
-            Err(AuthFailure::Refused(why) | AuthFailure::Other(why)) => Attempt::Done(Err(why)),
+            Err(AuthFailure::Refused(why)) => Attempt::Done(Err(Failure::Down(why))),
+            Err(AuthFailure::Other(failure)) => Attempt::Done(Err(failure)),
         }
     }
 
@@ -126,7 +151,7 @@ impl PgsqlCheck {
     }
 
     /// Runs the query on a ready connection; the number of rows.
-    async fn query(&self, conn: &mut Conn) -> Result<u64, String> {
+    async fn query(&self, conn: &mut Conn) -> Result<u64, Failure> {
         conn.send(&wire::query(&self.query).map_err(|e| e.to_string())?)
             .await?;
         let mut tally = QueryTally::default();
@@ -138,7 +163,7 @@ impl PgsqlCheck {
         }
         let _ = conn.send(&wire::terminate()).await;
         match tally.error {
-            Some(e) => Err(format!("query failed: {e}")),
+            Some(e) => Err(Failure::Down(format!("query failed: {e}"))),
             None => Ok(tally.rows),
         }
     }
@@ -155,7 +180,7 @@ impl PgsqlCheck {
                 b'E' => {
                     let why = wire::parse_error(message.body).to_string();
                     return Err(if authenticated {
-                        AuthFailure::Other(why)
+                        AuthFailure::from(why)
                     } else {
                         AuthFailure::Refused(why)
                     });
@@ -170,13 +195,16 @@ impl PgsqlCheck {
                     authenticated = true;
                     continue;
                 }
+                Auth::Cleartext if !self.cleartext_passwords => {
+                    return Err(AuthFailure::from(NOT_SENT.to_owned()));
+                }
                 Auth::Cleartext => wire::password(&self.password),
                 Auth::Md5(salt) => {
                     wire::password(&wire::md5_password(&self.user, &self.password, salt))
                 }
                 Auth::Sasl(mechanisms) => {
                     if !mechanisms.iter().any(|m| m == "SCRAM-SHA-256") {
-                        return Err(AuthFailure::Other(format!(
+                        return Err(AuthFailure::from(format!(
                             "no supported SASL mechanism among {mechanisms:?}"
                         )));
                     }
@@ -212,7 +240,7 @@ impl PgsqlCheck {
                     continue;
                 }
                 Auth::Other(code) => {
-                    return Err(AuthFailure::Other(format!(
+                    return Err(AuthFailure::from(format!(
                         "authentication method {code} (Kerberos/GSSAPI/SSPI) is not supported"
                     )));
                 }
@@ -232,22 +260,22 @@ enum Negotiation {
     /// The server said `S` but the TLS handshake failed: worth a plain retry.
     HandshakeFailed(String),
     /// The server closed, refused with an error, or answered garbage.
-    Failed(String),
+    Failed(Failure),
 }
 
 /// libpq's `sslmode=prefer` opening: SSLRequest, then TLS on `S`, plain text on `N`.
 async fn prefer_tls(mut tcp: TcpStream, addr: SocketAddr) -> Result<Negotiated, Negotiation> {
-    let failed = |why: String| Negotiation::Failed(why);
+    let failed = |why: String| Negotiation::Failed(Failure::Down(why));
     tcp.write_all(&wire::ssl_request())
         .await
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|e| Negotiation::Failed(e.into()))?;
     // Exactly one byte: anything the server sent after `S` must go through TLS, not be
     // taken as plain text (CVE-2021-23222).
     let mut answer = [0u8; 1];
     match tcp.read(&mut answer).await {
         Ok(0) => return Err(failed("connection closed after the SSLRequest".to_owned())),
         Ok(_) => {}
-        Err(e) => return Err(failed(e.to_string())),
+        Err(e) => return Err(Negotiation::Failed(e.into())),
     }
     match answer[0] {
         b'S' => {
@@ -263,7 +291,7 @@ async fn prefer_tls(mut tcp: TcpStream, addr: SocketAddr) -> Result<Negotiated, 
                 stream: Box::new(tcp),
                 buf: vec![b'E'],
             };
-            let frame = conn.next().await.map_err(failed)?;
+            let frame = conn.next().await.map_err(Negotiation::Failed)?;
             Err(failed(
                 wire::parse_error(wire::split(&frame).body).to_string(),
             ))
@@ -282,23 +310,20 @@ struct Conn {
 }
 
 impl Conn {
-    async fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
-        self.stream
-            .write_all(bytes)
-            .await
-            .map_err(|e| e.to_string())
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        Ok(self.stream.write_all(bytes).await?)
     }
 
     /// The next complete backend message (tag, length and body).
-    async fn next(&mut self) -> Result<Vec<u8>, String> {
-        loop {
-            if let Some(len) = wire::message_len(&self.buf).map_err(|e| e.to_string())?
-                && self.buf.len() >= len
-            {
-                return Ok(self.buf.drain(..len).collect());
-            }
-            net::fill(&mut self.stream, &mut self.buf).await?;
-        }
+    async fn next(&mut self) -> Result<Vec<u8>, Failure> {
+        let len = bounded::read_frame(
+            &mut self.stream,
+            &mut self.buf,
+            1 + wire::MAX_MESSAGE,
+            wire::message_len,
+        )
+        .await?;
+        Ok(self.buf.drain(..len).collect())
     }
 }
 

@@ -56,6 +56,8 @@ struct Seen {
     tls_sessions: AtomicUsize,
     /// Sessions that reached the query (plain or TLS).
     queries: AtomicUsize,
+    /// Passwords received in clear.
+    cleartext: AtomicUsize,
 }
 
 fn msg(tag: u8, body: &[u8]) -> Vec<u8> {
@@ -200,6 +202,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         Method::Cleartext => {
             s.write_all(&auth(3, &[])).await.ok()?;
             let (_, body) = read_frontend(&mut s).await?;
+            seen.cleartext.fetch_add(1, Ordering::SeqCst);
             cstrings(&body)[0] == PASSWORD
         }
         Method::Md5 => {
@@ -279,6 +282,7 @@ fn check(password: &str, query: &str) -> PgsqlCheck {
         database: "app".into(),
         query: query.into(),
         timeout: Duration::from_secs(3),
+        cleartext_passwords: true,
     }
 }
 
@@ -291,6 +295,38 @@ async fn every_password_method_logs_in() {
             Outcome::Up,
             "{method:?}"
         );
+    }
+}
+
+/// A server asking for the password in clear gets nothing unless cleartext_passwords=yes,
+/// over plain text, inside (unverified) TLS and after a fallback from refused TLS alike; the
+/// real is down with the reason.
+#[tokio::test]
+async fn cleartext_requests_are_refused_unless_allowed() {
+    for tls in [Tls::Off, Tls::Required, Tls::Refused] {
+        let (port, seen) = server_with(Method::Cleartext, tls).await;
+        let t = fake::target(port);
+        let refusing = PgsqlCheck {
+            cleartext_passwords: false,
+            ..check(PASSWORD, "SELECT 1")
+        };
+        fake::assert_down(&refusing.run(&t).await, NOT_SENT);
+        assert_eq!(seen.cleartext.load(Ordering::SeqCst), 0, "{tls:?}");
+        assert_eq!(
+            check(PASSWORD, "SELECT 1").run(&t).await,
+            Outcome::Up,
+            "{tls:?}"
+        );
+        assert_eq!(seen.cleartext.load(Ordering::SeqCst), 1, "{tls:?}");
+    }
+    // md5 and SCRAM reveal nothing: they log in either way.
+    for method in [Method::Md5, Method::Scram] {
+        let t = fake::target(server(method).await);
+        let refusing = PgsqlCheck {
+            cleartext_passwords: false,
+            ..check(PASSWORD, "SELECT 1")
+        };
+        assert_eq!(refusing.run(&t).await, Outcome::Up, "{method:?}");
     }
 }
 
@@ -659,6 +695,7 @@ async fn logins_and_queries(pg: &RealPostgres, ssl: bool) {
         database: "postgres".into(),
         query: query.into(),
         timeout: Duration::from_secs(5),
+        cleartext_passwords: true,
     };
     // A row only when this very session is encrypted (or, without ssl, is not).
     let on_tls = format!("SELECT 1 FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl = {ssl}");

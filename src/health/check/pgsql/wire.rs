@@ -327,4 +327,37 @@ mod tests {
         });
         assert_eq!(t.error.unwrap().code, "42P01");
     }
+
+    proptest::proptest! {
+        /// Any backend bytes: the framing never admits a message past MAX_MESSAGE, and the
+        /// message parsers never panic and return only what the input holds.
+        #[test]
+        fn any_backend_bytes_parse_within_their_bounds(
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            tags in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..8),
+        ) {
+            if let Ok(Some(len)) = message_len(&raw) {
+                proptest::prop_assert!(len <= MAX_MESSAGE + 1);
+            }
+            let mut tally = QueryTally::default();
+            for (i, tag) in tags.iter().enumerate() {
+                let body = &raw[(i * 37).min(raw.len())..];
+                let mut frame = vec![*tag];
+                frame.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+                frame.extend_from_slice(body);
+                proptest::prop_assert_eq!(message_len(&frame).ok().flatten(), Some(frame.len()));
+                let message = split(&frame);
+                proptest::prop_assert!(message.body.len() <= body.len());
+                if let Ok(Auth::Sasl(mechanisms)) = parse_auth(message.body) {
+                    proptest::prop_assert!(mechanisms.iter().map(String::len).sum::<usize>() <= 3 * body.len());
+                }
+                let e = parse_error(message.body).to_string();
+                proptest::prop_assert!(e.len() <= 3 * body.len() + 64);
+                if tally.feed(message) {
+                    tally = QueryTally::default();
+                }
+                let _ = split(&raw);
+            }
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! `service=radius` (spec §2.3): an Access-Request with User-Name = `login`, User-Password
+//! `service=radius` (docs/ldirectord-compat.md, Negotiate services): an Access-Request with User-Name = `login`, User-Password
 //! = `passwd` hidden with the shared `secret`, and NAS-IP-Address = our source address
 //! (as Authen::Radius's `check_pwd`), sent over UDP to the real's check port whatever the
 //! virtual's protocol. Up only on an Access-Accept whose Response Authenticator proves it
@@ -14,10 +14,10 @@ mod wire;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
 use super::crypto;
+use super::net::{self, Failure};
 use super::{BoxFuture, Check, Outcome, Target};
 use wire::{attr, code};
 
@@ -39,22 +39,18 @@ impl Check for RadiusCheck {
             let deadline = Instant::now() + self.timeout;
             match self.exchange(addr, deadline).await {
                 Ok(outcome) => outcome,
-                Err(why) => Outcome::Down(format!("radius {addr}: {why}")),
+                Err(failure) => failure
+                    .map(|why| format!("radius {addr}: {why}"))
+                    .into_outcome(),
             }
         })
     }
 }
 
 impl RadiusCheck {
-    async fn exchange(&self, addr: SocketAddr, deadline: Instant) -> Result<Outcome, String> {
-        let local: SocketAddr = if addr.is_ipv6() {
-            SocketAddr::from(([0u16; 8], 0))
-        } else {
-            SocketAddr::from(([0u8; 4], 0))
-        };
-        let sock = UdpSocket::bind(local).await.map_err(|e| e.to_string())?;
-        sock.connect(addr).await.map_err(|e| e.to_string())?;
-        let source = sock.local_addr().map_err(|e| e.to_string())?.ip();
+    async fn exchange(&self, addr: SocketAddr, deadline: Instant) -> Result<Outcome, Failure> {
+        let sock = net::udp(addr).await?;
+        let source = sock.local_addr()?.ip();
         let [id] = crypto::random::<1>()?;
         let authenticator = crypto::random::<16>()?;
         let packet = self
@@ -63,20 +59,21 @@ impl RadiusCheck {
 
         let resend_every = (self.timeout / 3).max(Duration::from_millis(500));
         let mut problem = None;
+        // A datagram longer than the buffer is cut by the kernel: the read is bounded.
         let mut buf = vec![0u8; wire::MAX_PACKET];
         'send: loop {
-            sock.send(&packet).await.map_err(|e| e.to_string())?;
+            sock.send(&packet).await?;
             let resend_at = (Instant::now() + resend_every).min(deadline);
             loop {
                 let n = match tokio::time::timeout_at(resend_at, sock.recv(&mut buf)).await {
                     Err(_) if resend_at < deadline => continue 'send,
                     Err(_) => {
-                        return Err(problem.unwrap_or_else(|| {
+                        return Err(Failure::Down(problem.unwrap_or_else(|| {
                             format!("no reply within {} ms", self.timeout.as_millis())
-                        }));
+                        })));
                     }
                     // ICMP port unreachable on the connected socket.
-                    Ok(Err(e)) => return Err(e.to_string()),
+                    Ok(Err(e)) => return Err(e.into()),
                     Ok(Ok(n)) => n,
                 };
                 match wire::verify_reply(&buf[..n], id, &authenticator, self.secret.as_bytes()) {

@@ -9,6 +9,7 @@ use md5::{Digest, Md5};
 use super::wire::{self, attr, code};
 use super::*;
 use crate::health::check::fake;
+use tokio::net::UdpSocket;
 
 const USER: &str = "probe";
 const PASSWORD: &str = "correct horse";
@@ -208,5 +209,31 @@ async fn silence_and_garbage_are_down_by_the_deadline() {
         let (port, _) = server(Mode::Garbage(junk)).await;
         let outcome = check(PASSWORD, 300).run(&fake::target(port)).await;
         fake::assert_down(&outcome, "ignored a reply");
+    }
+}
+
+proptest::proptest! {
+    /// Replies with any attributes and a correct Response Authenticator (so the parser gets
+    /// past the signature to the attributes), and any bytes at all: no panic, and the
+    /// Reply-Message text comes from the packet.
+    #[test]
+    fn any_reply_is_verified_without_panicking(
+        code in proptest::prelude::any::<u8>(),
+        attrs in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100),
+    ) {
+        let (id, request_auth, secret) = (9u8, [3u8; 16], b"s3cret");
+        let len = (20 + attrs.len()) as u16;
+        let mut packet = vec![code, id];
+        packet.extend_from_slice(&len.to_be_bytes());
+        let auth = md5(&[&packet[..4], &request_auth, &attrs, secret]);
+        packet.extend_from_slice(&auth);
+        packet.extend_from_slice(&attrs);
+        if let Ok(reply) = wire::verify_reply(&packet, id, &request_auth, secret) {
+            proptest::prop_assert_eq!(reply.code, code);
+            let text = reply.message.map_or(0, |m| m.len());
+            proptest::prop_assert!(text <= 3 * attrs.len() + attrs.len() / 2);
+        }
+        let _ = wire::verify_reply(&junk, id, &request_auth, secret);
     }
 }

@@ -4,7 +4,7 @@
 //! globals.
 
 use super::{assert_clean, assert_warning, ip, ok, one};
-use crate::health::config::{CheckService, CheckType, Forward, HttpMethod};
+use crate::health::config::{CheckService, CheckType, Forward, HttpMethod, RedirectPolicy};
 use crate::ipvs::model::{AddressFamily, Protocol, ServiceKey};
 
 const REAL: &str = "    real=10.0.0.1:80 gate\n";
@@ -339,6 +339,65 @@ fn rise_is_an_extension_global_and_per_virtual() {
     assert_eq!(w.len(), 2, "one warning per rise line: {w:?}");
     // Like failurecount: a positive number.
     super::assert_error(&vs("virtual=192.0.2.1:80", "    rise=0\n"), 3, "rise");
+}
+
+/// `redirects=` and `cleartext_passwords=` are extensions, global and per virtual: off by
+/// default (redirects only on the real, no password in clear), and check-config says which
+/// policy a line sets and that ldirectord rejects it.
+#[test]
+fn redirect_and_cleartext_policies_are_extensions_global_and_per_virtual() {
+    let (c, w) = ok(&vs("virtual=192.0.2.1:80", ""));
+    assert!(w.is_empty(), "{w:?}");
+    let (g, v) = (&c.globals, &c.virtuals[0].check);
+    assert_eq!(
+        (g.redirects, v.redirects),
+        (RedirectPolicy::SameReal, RedirectPolicy::SameReal)
+    );
+    assert!(!g.cleartext_passwords && !v.cleartext_passwords);
+
+    let text = format!(
+        "redirects=any\ncleartext_passwords=yes\n{}{}",
+        vs(
+            "virtual=192.0.2.1:80",
+            "    redirects=none\n    cleartext_passwords=no\n"
+        ),
+        vs("virtual=192.0.2.2:80", "")
+    );
+    assert_warning(
+        &text,
+        1,
+        "redirects=any: http checks follow redirects to any host and port, up to 7, as \
+         ldirectord does; redirects is an lvsctl extension, ldirectord rejects this file",
+    );
+    assert_warning(&text, 2, "cleartext_passwords is an lvsctl extension");
+    assert_warning(&text, 5, "redirects=none: http checks follow no redirect");
+    assert_warning(&text, 6, "refuse to send the password in clear");
+    let (c, w) = ok(&text);
+    assert_eq!(w.len(), 4, "one note per line: {w:?}");
+    let (own, inherited) = (&c.virtuals[0].check, &c.virtuals[1].check);
+    assert_eq!(
+        (own.redirects, own.cleartext_passwords),
+        (RedirectPolicy::None, false)
+    );
+    assert_eq!(
+        (inherited.redirects, inherited.cleartext_passwords),
+        (RedirectPolicy::Any, true)
+    );
+    assert_warning(
+        &vs("virtual=192.0.2.1:80", "    redirects=same-real\n"),
+        3,
+        "stays on the real server",
+    );
+    super::assert_error(
+        &vs("virtual=192.0.2.1:80", "    redirects=all\n"),
+        3,
+        "expected same-real, any or none",
+    );
+    super::assert_error(
+        &vs("virtual=192.0.2.1:80", "    cleartext_passwords=1\n"),
+        3,
+        "'yes' or 'no'",
+    );
 }
 
 #[test]
