@@ -28,7 +28,8 @@ pub fn ipvsadm_main(argv: Vec<OsString>) -> ExitCode {
 fn with_ipvsadm_io(argv0: &str, body: impl FnOnce(&mut ipvsadm::exec::Io<'_>) -> u8) -> ExitCode {
     let resolver = crate::names::SystemResolver::new();
     let mut stdin = std::io::stdin().lock();
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let mut out =
+        std::io::BufWriter::with_capacity(64 * 1024, DieOnBrokenPipe(std::io::stdout().lock()));
     let mut err = std::io::stderr().lock();
     let code = {
         let mut io = ipvsadm::exec::Io {
@@ -43,6 +44,37 @@ fn with_ipvsadm_io(argv0: &str, body: impl FnOnce(&mut ipvsadm::exec::Io<'_>) ->
     // ipvsadm ignores write errors on stdout (e.g. /dev/full): the status stands.
     let _ = std::io::Write::flush(&mut out);
     ExitCode::from(code)
+}
+
+/// Standard output that ends the process with SIGPIPE when its reader has gone, as
+/// ipvsadm (a C program with SIGPIPE's default action) ends at that write: `ipvsadm -Ln |
+/// head -1` on a large table has status 141 in a shell, and scripts under `set -o pipefail`
+/// see it. Rust starts programs with SIGPIPE ignored, so without this the write would fail
+/// quietly and the command would finish with status 0. Other write errors (a full disk,
+/// `/dev/full`) are returned, and ignored as ipvsadm ignores them.
+struct DieOnBrokenPipe<W>(W);
+
+impl<W: std::io::Write> DieOnBrokenPipe<W> {
+    fn check<T>(result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            // Restores SIGPIPE's default action and raises it: the process ends here. If
+            // that ever fails, the error goes back to the caller as before.
+            let _ = signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGPIPE);
+        }
+        result
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for DieOnBrokenPipe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Self::check(self.0.write(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Self::check(self.0.flush())
+    }
 }
 
 /// `lvsctl health ...` / `ldirectord ...`.

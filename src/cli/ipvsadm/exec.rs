@@ -280,9 +280,13 @@ pub fn restore_input(io: &mut Io<'_>, backend: &mut dyn Backend, input: &[u8]) -
                 }
                 batch.flush(io, backend);
                 let stops = matches!(cmd, IpvsadmCommand::Help | IpvsadmCommand::Version);
+                let lists = matches!(cmd, IpvsadmCommand::List(_) | IpvsadmCommand::Save { .. });
                 status = execute(io, backend, &cmd);
                 let _ = io.out.flush();
-                if stops {
+                // ipvsadm's listing code exits the process when a read fails, so a failed
+                // listing line ends the whole restore with its status (1); later lines are
+                // never run (docs/ipvsadm-compat.md, Restore).
+                if stops || (lists && status == LIST_FAILED) {
                     return status;
                 }
             }

@@ -129,6 +129,25 @@ fn restore_flushes_writes_before_a_listing_line() {
 }
 
 #[test]
+fn a_failed_listing_ends_the_restore_with_status_1() {
+    let mut k = FakeBackend::new();
+    let r = ipvsadm(
+        &mut k,
+        "-R",
+        "-A -t 10.0.0.1:80\n-L -n -t 10.0.0.9:80\n-A -t 10.0.0.2:80\n",
+    );
+    assert_eq!(
+        (r.code, r.out.as_str(), r.err.as_str()),
+        (1, "", "No such service\n")
+    );
+    assert_eq!(ok(&mut k, "-Sn"), "-A -t 10.0.0.1:80 -s wlc\n");
+    // A listing that works goes on to the next line, as before.
+    let r = ipvsadm(&mut k, "-R", "-L -n -t 10.0.0.1:80\n-A -t 10.0.0.3:80\n");
+    assert_eq!((r.code, r.err.as_str()), (0, ""));
+    assert_eq!(ok(&mut k, "-Sn").lines().count(), 2);
+}
+
+#[test]
 fn restore_skips_tokenizer_errors_and_stops_at_help() {
     let mut k = FakeBackend::new();
     let r = ipvsadm(
