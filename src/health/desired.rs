@@ -27,8 +27,9 @@ pub fn desired_service(v: &VirtualService) -> Service {
         s.flags.0 |= ServiceFlags::ONEPACKET;
     }
     if let Some(flags) = &v.sched_flags {
-        // Unknown names are reported by the config linter; ipvsadm would refuse the whole
-        // command, we keep the bits we understand.
+        // A list ipvsadm would refuse (ldirectord's `ipvsadm -A ... -b LIST` would fail and
+        // the service would not exist) sets no flag at all: the service still comes up, and
+        // the config linter names the line (docs/ldirectord-compat.md, Virtual services).
         s.flags.0 |= sched_flag_bits(flags, &v.scheduler).unwrap_or(0);
     }
     s
@@ -73,25 +74,11 @@ pub fn forward_method(f: Forward) -> ForwardMethod {
     }
 }
 
-/// ipvsadm's `-b` list: `flag-1..3` for any scheduler, `sh-*`/`mh-*` only for that
-/// scheduler; empty items are skipped. Err names the first item ipvsadm would refuse.
+/// The bits of ldirectord's `schedflags` list: ipvsadm's `-b` rules, from the shared
+/// grammar. An empty value sets none, as `-b ''` does. Err is ipvsadm's message.
 pub fn sched_flag_bits(list: &str, scheduler: &str) -> Result<u32, String> {
-    let mut bits = 0;
-    for item in list.split(',').filter(|i| !i.is_empty()) {
-        let (bit, only_for) = match item {
-            "flag-1" => (ServiceFlags::SCHED1, None),
-            "flag-2" => (ServiceFlags::SCHED2, None),
-            "flag-3" => (ServiceFlags::SCHED3, None),
-            "sh-fallback" => (ServiceFlags::SCHED1, Some("sh")),
-            "sh-port" => (ServiceFlags::SCHED2, Some("sh")),
-            "mh-fallback" => (ServiceFlags::SCHED1, Some("mh")),
-            "mh-port" => (ServiceFlags::SCHED2, Some("mh")),
-            _ => return Err(format!("invalid scheduler flag `{item}'")),
-        };
-        if only_for.is_some_and(|s| s != scheduler) {
-            return Err(format!("incompatible scheduler flag `{item}'"));
-        }
-        bits |= bit;
+    if list.is_empty() {
+        return Ok(0);
     }
-    Ok(bits)
+    crate::ipvsadm::parse::finish::sched_flags(scheduler, list).map_err(|e| e.to_string())
 }

@@ -56,7 +56,7 @@ pub fn finish(mut entry: Entry, positionals: &[&str]) -> Result<IpvsadmCommand, 
 /// Deliberate difference: ipvsadm 1.31 dereferences a null token and crashes (SIGSEGV) on
 /// a value made only of commas (`-b ,`). We never crash: such a value is reported as
 /// ``invalid scheduler flag `,'`` (the whole value quoted) with exit status 2.
-fn sched_flags(scheduler: &str, value: &str) -> Result<u32, Failure> {
+pub fn sched_flags(scheduler: &str, value: &str) -> Result<u32, Failure> {
     let sched = if scheduler.is_empty() {
         DEFAULT_SCHEDULER
     } else {
