@@ -65,6 +65,11 @@ const ARROWS: &[(&str, &str, &str)] = &[
     ),
     (
         "health",
+        "ipvsadm",
+        "ldirectord.cf's schedflags are ipvsadm's -b list, read with ipvsadm's grammar",
+    ),
+    (
+        "health",
         "names",
         "ldirectord.cf names hosts and ports; maintenance files use reverse names; the host name",
     ),
