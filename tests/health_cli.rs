@@ -30,6 +30,11 @@ fn command_line_errors_print_the_usage_and_exit_255() {
         (&[][..], "no command"),
         (&["-x", "start"][..], "unknown option -x"),
         (&["check-config"][..], "check-config needs a FILE"),
+        (&["convert", "keepalived"][..], "convert needs a FILE"),
+        (
+            &["convert", "nginx", "x.conf"][..],
+            "convert needs the format of FILE: keepalived or ldirectord, not \"nginx\"",
+        ),
         (&["--pid-file"][..], "--pid-file needs FILE"),
     ] {
         let (code, out, err) = health(args);
@@ -65,5 +70,46 @@ fn as_ldirectord_an_unknown_command_is_a_usage_error_too() {
     let (code, _, err) = run(&link, &["ldirectord.cf", "stat"]);
     assert_eq!(code, 255, "{err}");
     assert!(err.contains("unknown command stat\nusage:"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn convert_prints_the_other_format_and_lists_the_losses_with_status_1() {
+    let (code, out, err) = health(&[
+        "convert",
+        "keepalived",
+        "tests/fixtures/keepalived/good/realistic.conf",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.starts_with("# ldirectord.cf written by `lvsctl health convert`"));
+    assert!(out.contains("\nvirtual=203.0.113.10:80\n"), "{out}");
+    assert!(!err.is_empty());
+    for line in err.lines() {
+        assert!(
+            line.starts_with("tests/fixtures/keepalived/good/realistic.conf")
+                && line.contains(": not carried over: "),
+            "{line}"
+        );
+    }
+    // Nothing lost: status 0 and a silent stderr.
+    let dir = std::env::temp_dir().join(format!("lvsctl-cli-convert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plain = dir.join("plain.cf");
+    std::fs::write(
+        &plain,
+        "checkinterval=5\nvirtual=10.0.0.1:80\n\treal=10.0.1.1:80 masq 2\n\tchecktype=connect\n",
+    )
+    .unwrap();
+    let (code, out, err) = health(&["convert", "ldirectord", plain.to_str().unwrap()]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert!(out.contains("virtual_server 10.0.0.1 80 {\n"), "{out}");
+    assert!(out.contains("        TCP_CHECK {\n"), "{out}");
+    // A file that does not read: the errors, status 2, nothing on stdout.
+    std::fs::write(&plain, "virtual=10.0.0.1:80\n\tbogus=1\n").unwrap();
+    let (code, out, err) = health(&["convert", "ldirectord", plain.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.contains(":2:"), "{err}");
+    let (code, out, _) = health(&["convert", "keepalived", "/nonexistent/keepalived.conf"]);
+    assert_eq!((code, out.as_str()), (2, ""));
     let _ = std::fs::remove_dir_all(&dir);
 }

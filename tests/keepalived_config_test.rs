@@ -143,3 +143,23 @@ fn lvsctl_and_keepalived_agree_on_status_and_first_error() {
         "only {positions_compared} first errors compared"
     );
 }
+
+/// `lvsctl health convert ldirectord`: keepalived reads the result without a complaint.
+#[test]
+#[ignore = "needs Debian's keepalived: apt-get install keepalived; then cargo test --test keepalived_config_test -- --ignored"]
+fn keepalived_reads_converted_ldirectord_files_cleanly() {
+    use lvsctl::health::config::{StaticEnv, parse_config};
+    let source = "tests/fixtures/convert/site.cf";
+    let text = std::fs::read_to_string(source).expect("fixture");
+    let (config, _) = parse_config(source, &text, &StaticEnv::with_common_services())
+        .expect("the fixture parses");
+    let converted = lvsctl::health::convert::ldirectord_to_keepalived(source, &config);
+    let dir = std::env::temp_dir().join(format!("lvsctl-convert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("keepalived.conf");
+    std::fs::write(&path, &converted.text).expect("write");
+    let (status, _, messages) = keepalived(&path);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(status, 0, "{messages}\n{}", converted.text);
+    assert_eq!(messages.trim(), "", "{}", converted.text);
+}

@@ -12,6 +12,7 @@
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod convert;
 pub mod daemon;
 pub mod desired;
 pub mod keepalived;

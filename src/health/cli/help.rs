@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::table::{Command, OPTIONS, Synopsis, command_entries};
 
 /// The forms of the command line, one per line, without the leading `usage:`.
-pub fn synopsis() -> [String; 3] {
+pub fn synopsis() -> [String; 4] {
     let options = |which: Synopsis| -> Vec<String> {
         OPTIONS
             .iter()
@@ -34,6 +34,10 @@ pub fn synopsis() -> [String; 3] {
             "lvsctl health {} {}FILE",
             Command::CheckConfig.spelling(),
             bracket(options(Synopsis::CheckConfig))
+        ),
+        format!(
+            "lvsctl health {} keepalived|ldirectord FILE",
+            Command::Convert.spelling()
         ),
         format!("lvsctl health {}", options(Synopsis::Alone).join("|")),
     ]
@@ -152,6 +156,7 @@ mod tests {
              [--metrics ADDR:PORT] [--sendmail PATH] [--json] [CONFIG] \
              {start|stop|restart|try-restart|reload|force-reload|status}\n       \
              lvsctl health check-config [--strict] FILE\n       \
+             lvsctl health convert keepalived|ldirectord FILE\n       \
              lvsctl health -h|-?|--help|-v|--version"
         );
     }

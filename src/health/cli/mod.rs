@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use help::{help, synopsis, usage};
-pub use parse::{Args, USAGE_EXIT, UsageError, parse_args};
+pub use parse::{Args, SourceFormat, USAGE_EXIT, UsageError, parse_args};
 pub use process::running_pid;
 pub use table::Command;
 
@@ -54,6 +54,7 @@ pub fn main(args: &[String], factory: impl Fn() -> BackendFactory) -> u8 {
             0
         }
         Command::CheckConfig => check_config(&args),
+        Command::Convert => convert(&args),
         Command::Start => on_daemon(&args, |d| start(&args, d, d.running, &factory)),
         Command::Stop => on_daemon(&args, |d| {
             if let Some(pid) = d.running {
@@ -111,7 +112,7 @@ fn restart(args: &Args, d: &Daemon, factory: &impl Fn() -> BackendFactory) -> u8
 
 fn check_config(args: &Args) -> u8 {
     let Some(file) = &args.config else {
-        eprintln!("{}\n{}", UsageError::NoFile, usage());
+        eprintln!("{}\n{}", UsageError::NoFile("check-config"), usage());
         return USAGE_EXIT;
     };
     let (text, code) = if args.strict {
@@ -121,6 +122,51 @@ fn check_config(args: &Args) -> u8 {
     };
     print!("{text}");
     u8::try_from(code).unwrap_or(2)
+}
+
+/// `convert FORMAT FILE`: the other format on stdout, the losses on stderr; exit 0 when
+/// nothing was lost, 1 when something was, 2 when FILE does not read as FORMAT.
+fn convert(args: &Args) -> u8 {
+    let (Some(file), Some(from)) = (&args.config, args.convert_from) else {
+        eprintln!("{}\n{}", UsageError::NoFile("convert"), usage());
+        return USAGE_EXIT;
+    };
+    let converted = match from {
+        SourceFormat::Keepalived => {
+            let env = crate::health::keepalived::SystemEnv::default();
+            let options = crate::health::keepalived::Options::default();
+            let outcome = crate::health::keepalived::read_file(Path::new(file), &env, &options);
+            let Some(config) = &outcome.config else {
+                eprint!("{}", crate::health::keepalived::render(file, &outcome));
+                return 2;
+            };
+            crate::health::convert::keepalived_to_ldirectord(file, config)
+        }
+        SourceFormat::Ldirectord => {
+            let text = match std::fs::read(file) {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(e) => {
+                    eprintln!("{file}: {e}");
+                    return 2;
+                }
+            };
+            let env = crate::health::config::SystemEnv::new();
+            match crate::health::config::parse_config(file, &text, &env) {
+                Ok((config, _)) => crate::health::convert::ldirectord_to_keepalived(file, &config),
+                Err(errors) => {
+                    for e in errors {
+                        eprintln!("{e}");
+                    }
+                    return 2;
+                }
+            }
+        }
+    };
+    print!("{}", converted.text);
+    for lost in &converted.lost {
+        eprintln!("{lost}");
+    }
+    u8::from(!converted.lost.is_empty())
 }
 
 /// `-d` runs without a pid file unless one is named (ldirectord's behaviour).

@@ -34,10 +34,36 @@ pub enum UsageError {
     UnknownCommand(String),
     #[error("no command")]
     NoCommand,
-    #[error("check-config needs a FILE")]
-    NoFile,
+    #[error("{0} needs a FILE")]
+    NoFile(&'static str),
+    #[error("convert needs the format of FILE: keepalived or ldirectord, not {0:?}")]
+    UnknownFormat(String),
     #[error("too many arguments: {0}")]
     TooMany(String),
+}
+
+/// The configuration formats `convert` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    Keepalived,
+    Ldirectord,
+}
+
+impl SourceFormat {
+    pub fn from_word(word: &str) -> Option<Self> {
+        match word {
+            "keepalived" => Some(Self::Keepalived),
+            "ldirectord" => Some(Self::Ldirectord),
+            _ => None,
+        }
+    }
+
+    pub const fn word(self) -> &'static str {
+        match self {
+            Self::Keepalived => "keepalived",
+            Self::Ldirectord => "ldirectord",
+        }
+    }
 }
 
 /// A parsed command line.
@@ -54,8 +80,10 @@ pub struct Args {
     pub metrics: Option<SocketAddr>,
     /// `sendmail -t` program for alert mails (lvsctl extension).
     pub sendmail: Option<PathBuf>,
-    /// CONFIG as given (for `check-config`, its FILE).
+    /// CONFIG as given (for `check-config` and `convert`, their FILE).
     pub config: Option<String>,
+    /// What `convert` reads FILE as.
+    pub convert_from: Option<SourceFormat>,
     pub command: Command,
 }
 
@@ -73,6 +101,7 @@ impl Args {
             metrics: None,
             sendmail: None,
             config: None,
+            convert_from: None,
             command,
         }
     }
@@ -158,6 +187,11 @@ impl Args {
                 positional.push(Command::CheckConfig.spelling().to_owned());
                 positional.extend(self.config.clone());
             }
+            Command::Convert => {
+                positional.push(Command::Convert.spelling().to_owned());
+                positional.extend(self.convert_from.map(|f| f.word().to_owned()));
+                positional.extend(self.config.clone());
+            }
             cmd => {
                 positional.extend(self.config.clone());
                 positional.push(cmd.spelling().to_owned());
@@ -218,8 +252,20 @@ pub fn parse_args(args: &[String]) -> Result<Args, UsageError> {
     let starts = out.foreground || out.debug;
     let (config, command) = match positional.as_slice() {
         ["check-config", rest @ ..] => {
-            let file = rest.first().ok_or(UsageError::NoFile)?;
+            let file = rest.first().ok_or(UsageError::NoFile("check-config"))?;
             (Some(*file), Command::CheckConfig)
+        }
+        ["convert", rest @ ..] => {
+            let (format, file) = match rest {
+                [] | [_] => return Err(UsageError::NoFile("convert")),
+                [format, file] => (*format, *file),
+                [_, _, more @ ..] => return Err(UsageError::TooMany(more.join(" "))),
+            };
+            out.convert_from = Some(
+                SourceFormat::from_word(format)
+                    .ok_or_else(|| UsageError::UnknownFormat(format.to_owned()))?,
+            );
+            (Some(file), Command::Convert)
         }
         [] if starts => (None, Command::Start),
         [] => return Err(UsageError::NoCommand),

@@ -78,7 +78,7 @@ fn usage_errors() {
             &["x.cf", "check-config"],
             UsageError::UnknownCommand("check-config".into()),
         ),
-        (&["check-config"], UsageError::NoFile),
+        (&["check-config"], UsageError::NoFile("check-config")),
         (
             &["start", "--pid-file"],
             UsageError::MissingValue {

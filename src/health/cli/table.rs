@@ -202,6 +202,8 @@ pub enum Command {
     Status,
     /// lvsctl's offline validation.
     CheckConfig,
+    /// Writes a keepalived.conf as an ldirectord.cf or the reverse.
+    Convert,
     /// Selected by `-h`/`--help` rather than a word.
     Help,
     /// Selected by `-v`/`--version` rather than a word.
@@ -258,6 +260,17 @@ static CHECK_CONFIG: CommandDoc = CommandDoc {
                   otherwise 0.",
 };
 
+static CONVERT: CommandDoc = CommandDoc {
+    operand: Some("keepalived|ldirectord FILE"),
+    summary: "print FILE in the other format; what cannot be carried over goes to stderr, exit 1",
+    description: "Prints FILE, read as the named format, in the other one: a keepalived.conf's \
+                  LVS part as an ldirectord.cf, an ldirectord.cf as a keepalived.conf. Every \
+                  value is written explicitly. What the other format cannot express is listed \
+                  on stderr with FILE:LINE and left as a comment in the output; the exit \
+                  status is then 1 (0 when everything was carried over, 2 when FILE cannot be \
+                  read).",
+};
+
 impl Command {
     /// ldirectord's commands, in its usage's order: the words that may follow CONFIG.
     pub const LDIRECTORD: [Self; 7] = [
@@ -271,7 +284,7 @@ impl Command {
     ];
 
     /// The commands that are words (the help texts' command list).
-    pub const WORDS: [Self; 8] = [
+    pub const WORDS: [Self; 9] = [
         Self::Start,
         Self::Stop,
         Self::Restart,
@@ -280,6 +293,7 @@ impl Command {
         Self::ForceReload,
         Self::Status,
         Self::CheckConfig,
+        Self::Convert,
     ];
 
     /// How the command is spelled on the command line.
@@ -293,6 +307,7 @@ impl Command {
             Self::ForceReload => "force-reload",
             Self::Status => "status",
             Self::CheckConfig => "check-config",
+            Self::Convert => "convert",
             Self::Help => "--help",
             Self::Version => "--version",
         }
@@ -312,6 +327,7 @@ impl Command {
             Self::Reload | Self::ForceReload => Some(&RELOAD),
             Self::Status => Some(&STATUS),
             Self::CheckConfig => Some(&CHECK_CONFIG),
+            Self::Convert => Some(&CONVERT),
             Self::Help | Self::Version => None,
         }
     }
@@ -377,7 +393,8 @@ mod tests {
                 "restart, try-restart",
                 "reload, force-reload",
                 "status",
-                "check-config FILE"
+                "check-config FILE",
+                "convert keepalived|ldirectord FILE"
             ]
         );
         assert_eq!(

@@ -255,3 +255,32 @@ fn verdicts_match_ldirectord() {
     std::fs::remove_dir_all(&dir).ok();
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// `lvsctl health convert keepalived`: ldirectord itself reads the result.
+#[test]
+#[ignore = "needs the ldirectord package"]
+fn ldirectord_reads_converted_keepalived_files() {
+    assert!(
+        Path::new(LDIRECTORD).exists(),
+        "{LDIRECTORD} is missing (Debian package ldirectord)"
+    );
+    let text = include_str!("../../../../tests/fixtures/keepalived/good/realistic.conf");
+    let env = crate::health::keepalived::MemEnv::default().script("/bin/true");
+    let outcome = crate::health::keepalived::read(
+        "keepalived.conf",
+        text,
+        &env,
+        &crate::health::keepalived::Options::default(),
+    );
+    let converted = crate::health::convert::keepalived_to_ldirectord(
+        "keepalived.conf",
+        outcome.config.as_ref().unwrap(),
+    );
+    let dir = std::env::temp_dir().join(format!("lvsctl-lconv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("converted.cf");
+    std::fs::write(&path, &converted.text).unwrap();
+    let accepted = ldirectord_accepts(&path);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(accepted, "ldirectord refuses:\n{}", converted.text);
+}
