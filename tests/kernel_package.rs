@@ -217,6 +217,7 @@ fn debian_packages_install_use_and_remove_cleanly() {
 
     // The drop-ins: Debian's files move aside, the names run lvsctl.
     root.ok("dpkg -i /tmp/lvsctl-ipvsadm.deb /tmp/lvsctl-ldirectord.deb");
+    root.ok("dpkg --verify lvsctl lvsctl-ipvsadm lvsctl-ldirectord");
     for name in ["ipvsadm", "ipvsadm-save", "ipvsadm-restore"] {
         assert_eq!(
             root.ok(&format!("readlink /sbin/{name}")).trim(),
