@@ -59,6 +59,40 @@ fn connect_reports_info() {
         c.sendmsg_calls, 3,
         "resolve + GET_INFO at connect + GET_INFO"
     );
+    assert_eq!(b.opening_info().unwrap(), info);
+    assert_eq!(b.counters(), c, "the connect-time answer costs no request");
+}
+
+/// Sockets among this process's open files.
+fn open_sockets() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            std::fs::read_link(e.path()).is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
+        })
+        .count()
+}
+
+#[test]
+fn dump_socket_opens_with_the_first_listing() {
+    kernel_test!();
+    let before = open_sockets();
+    let mut b = backend();
+    assert_eq!(open_sockets(), before + 1, "connect opens one socket");
+    let key = tcp("10.0.0.1", 80);
+    b.apply_one(&Op::AddService(svc(key, "rr"))).unwrap();
+    b.service(&key).unwrap();
+    assert_eq!(open_sockets(), before + 1, "writes and single reads use it");
+    assert!(b.small_dump_reads());
+    assert_eq!(b.entries().unwrap().len(), 1);
+    assert_eq!(
+        open_sockets(),
+        before + 2,
+        "a full listing adds the dump socket"
+    );
+    drop(b);
+    assert_eq!(open_sockets(), before);
 }
 
 #[test]

@@ -71,6 +71,14 @@ pub trait Backend {
     /// GET_INFO.
     fn info(&mut self) -> Result<Info>;
 
+    /// GET_INFO as answered when the backend was opened. ipvsadm asks once at start-up and
+    /// prints that answer in the header of `-L`; a backend that asked while connecting
+    /// returns it without another request (the version and the table size are fixed while
+    /// the module stays loaded). Others ask now.
+    fn opening_info(&mut self) -> Result<Info> {
+        self.info()
+    }
+
     /// GET_SERVICE dump, in kernel order.
     fn services(&mut self) -> Result<Vec<Service>>;
 

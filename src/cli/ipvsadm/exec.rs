@@ -160,7 +160,7 @@ fn list(io: &mut Io<'_>, backend: &mut dyn Backend, req: &ListRequest) -> std::i
             format::write_single_listing(io.out, &entry, &fmt, names).map(|()| OK)
         }
         ListTarget::All => {
-            let info = match backend.info() {
+            let info = match backend.opening_info() {
                 Ok(i) => i,
                 Err(e) => return Ok(list_error(io, OpKind::GetInfo, &e)),
             };

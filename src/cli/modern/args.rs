@@ -11,7 +11,15 @@ use clap::{Args, Parser, Subcommand};
 /// ipvsadm's flags work too (`lvsctl -Ln`, `lvsctl -A -t 10.0.0.1:80 -s rr`); a link named
 /// `ipvsadm` behaves exactly like ipvsadm 1.31.
 #[derive(Debug, Parser)]
-#[command(name = "lvsctl", version, about, long_about = None, arg_required_else_help = true)]
+// The about line is spelled out rather than taken from Cargo.toml's description, which is
+// the Debian package's one-line synopsis and so must stay under 80 characters.
+#[command(
+    name = "lvsctl",
+    version,
+    about = "One tool for Linux Virtual Server directors: an ipvsadm drop-in, a live dashboard, an ldirectord-compatible health checker and rules files for CI",
+    long_about = None,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

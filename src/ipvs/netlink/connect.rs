@@ -38,8 +38,7 @@ fn attempt() -> std::result::Result<NetlinkBackend, i32> {
     let family = resolve(&mut sock)?.ok_or_else(missing_family_errno)?;
     let mut backend = NetlinkBackend {
         sock,
-        // Opened here, on the caller's thread, so it lives in the same network namespace.
-        dump_sock: Sock::with_recv_len(super::sock::DUMP_RECV_LEN).ok(),
+        dump_sock: super::DumpSock::Wanted(super::sock::DUMP_RECV_LEN),
         dest_reqs: super::dests::RequestCache::default(),
         family,
         info: Info {

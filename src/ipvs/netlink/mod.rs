@@ -46,9 +46,8 @@ const WRITE_CHUNK_BYTES: usize = 128 * 1024;
 pub struct NetlinkBackend {
     sock: Sock,
     /// The socket of the GET_DEST dumps of a full listing, reading small skbs (see
-    /// [`sock::DUMP_RECV_LEN`]); `None` when it could not be opened or truncated a reply,
-    /// and then the listing uses `sock`.
-    dump_sock: Option<Sock>,
+    /// [`sock::DUMP_RECV_LEN`]).
+    dump_sock: DumpSock,
     /// The GET_DEST requests of the last listing, reused while the table is unchanged.
     dest_reqs: dests::RequestCache,
     family: u16,
@@ -59,6 +58,32 @@ pub struct NetlinkBackend {
     write_chunk: usize,
     /// Ask for an ACK on every write (ipvsadm's exact flags) instead of the last of a chunk.
     ack_every: bool,
+}
+
+/// The dest-dump socket is opened by the first full listing, not at connect: most commands
+/// (every write, a single service, timeouts) never list, and a short-lived process such as
+/// `ipvsadm -a` should not pay for a socket it does not use. A socket belongs to the network
+/// namespace of the thread that opens it; backends are used on the thread that connected
+/// them (see `BackendFactory`), so that is the same namespace.
+enum DumpSock {
+    /// Not opened yet; reads of this many bytes when it is.
+    Wanted(usize),
+    Open(Sock),
+    /// Could not be opened, truncated a reply, or switched off: listings use the main socket.
+    Off,
+}
+
+impl DumpSock {
+    /// The socket, opened now if it was only wanted; `None` when it is off.
+    fn get(&mut self) -> Option<&mut Sock> {
+        if let DumpSock::Wanted(len) = *self {
+            *self = Sock::with_recv_len(len).map_or(DumpSock::Off, DumpSock::Open);
+        }
+        match self {
+            DumpSock::Open(sock) => Some(sock),
+            DumpSock::Wanted(_) | DumpSock::Off => None,
+        }
+    }
 }
 
 impl std::fmt::Debug for NetlinkBackend {
@@ -97,9 +122,9 @@ impl NetlinkBackend {
     /// on the main socket with 64 KiB reads. For benchmarks and tests.
     pub fn set_small_dump_reads(&mut self, on: bool) {
         if !on {
-            self.dump_sock = None;
-        } else if self.dump_sock.is_none() {
-            self.dump_sock = Sock::with_recv_len(sock::DUMP_RECV_LEN).ok();
+            self.dump_sock = DumpSock::Off;
+        } else if matches!(self.dump_sock, DumpSock::Off) {
+            self.dump_sock = DumpSock::Wanted(sock::DUMP_RECV_LEN);
         }
     }
 
@@ -107,12 +132,13 @@ impl NetlinkBackend {
     /// below the kernel's skb size truncates replies, which a listing detects and answers by
     /// falling back to the main socket for good. For benchmarks and tests.
     pub fn set_dump_recv_len(&mut self, len: usize) {
-        self.dump_sock = Sock::with_recv_len(len.max(wire::frame::NLMSG_HDRLEN)).ok();
+        self.dump_sock = DumpSock::Wanted(len.max(wire::frame::NLMSG_HDRLEN));
     }
 
-    /// Whether a small-read dump socket is in use (it is dropped after a truncated reply).
+    /// Whether listings use a small-read dump socket (it is dropped after a truncated
+    /// reply, or when it cannot be opened).
     pub fn small_dump_reads(&self) -> bool {
-        self.dump_sock.is_some()
+        !matches!(self.dump_sock, DumpSock::Off)
     }
 
     /// Bound the messages per write `sendmsg` (default 256, capped at 1024). For
@@ -130,8 +156,11 @@ impl NetlinkBackend {
 
     /// Syscall and message counters since the sockets were opened.
     pub fn counters(&self) -> Counters {
-        let dumps = self.dump_sock.as_ref().map(|s| s.counters);
-        self.sock.counters.plus(dumps.unwrap_or_default())
+        let dumps = match &self.dump_sock {
+            DumpSock::Open(s) => s.counters,
+            DumpSock::Wanted(_) | DumpSock::Off => Counters::default(),
+        };
+        self.sock.counters.plus(dumps)
     }
 
     /// One request that must succeed; returns its data messages.
@@ -159,6 +188,10 @@ impl Backend for NetlinkBackend {
         let info = wire::decode_info(first)?;
         self.info = info;
         Ok(info)
+    }
+
+    fn opening_info(&mut self) -> Result<Info> {
+        Ok(self.info)
     }
 
     fn services(&mut self) -> Result<Vec<Service>> {
@@ -207,12 +240,12 @@ impl Backend for NetlinkBackend {
     fn entries(&mut self) -> Result<Vec<ServiceEntry>> {
         let services = self.services()?;
         let (family, batch, cache) = (self.family, self.dump_batch, &mut self.dest_reqs);
-        let dests = match self.dump_sock.as_mut() {
+        let dests = match self.dump_sock.get() {
             Some(small) => match dests::dump_all(small, family, &services, batch, cache) {
                 // A reply too long for the small reads (or a broken socket): drop that
                 // socket for good, with whatever dump it had in flight, and use the main one.
                 Err(IpvsError::Socket(_)) => {
-                    self.dump_sock = None;
+                    self.dump_sock = DumpSock::Off;
                     dests::dump_all(&mut self.sock, family, &services, batch, cache)?
                 }
                 other => other?,

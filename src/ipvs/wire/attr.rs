@@ -1,9 +1,9 @@
 //! Attribute helpers.
 //!
 //! Building ([`attr`], [`nest`]): neli's builders, one call per attribute, with a length
-//! check neli does not do (it truncates `nla_len` to u16 silently). The nlctrl family
-//! lookup uses them, and the decode tests build replies with them, independently of the
-//! hand-written request encoder. Reading: the payload bytes that `AttrIndex` finds are
+//! check neli does not do (it truncates `nla_len` to u16 silently). The decode tests build
+//! replies with them, independently of the hand-written request encoders (`encode`,
+//! `ctrl`). Reading: the payload bytes that `AttrIndex` finds are
 //! converted here with explicit length checks rather than by neli's parsers, because
 //! neli's `String` parser underflows on an empty payload and its integer parsers accept
 //! longer payloads than the kernel would send.

@@ -4,7 +4,7 @@
 //! each with ~35 attributes in three levels, and neli's `GenlBuffer` copies every payload
 //! into its own `Vec` and re-parses nests on access. Walking the TLVs once and keeping
 //! slices into the receive buffer makes decoding a small fraction of a listing's cost.
-//! (Requests do not go through neli either: `encode` writes them by hand.)
+//! (Requests do not go through neli either: `encode` and `ctrl` write them by hand.)
 
 use super::WireError;
 
