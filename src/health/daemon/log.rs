@@ -1,5 +1,5 @@
-//! Where log lines go, in ldirectord's formats (spec §3.10), so existing log scrapers keep
-//! working:
+//! Where log lines go, in ldirectord's formats (docs/ldirectord-compat.md, Logging), so
+//! existing log scrapers keep working:
 //!
 //! * a file (`logfile="/path"`, default `/var/log/ldirectord.log`):
 //!   `[<ctime>|<config name>|<pid>] <message>`, opened per line so logrotate needs no signal;
@@ -225,7 +225,7 @@ mod tests {
     }
 
     /// `ld_log` with `$opt_d`: `ld_debug(2, $message)` prints `DEBUG2: $message`, then
-    /// `print STDERR "$message\n"` (ldirectord lines 4499-4510, 4736-4744).
+    /// `print STDERR "$message\n"`.
     #[test]
     fn debug_mode_prints_ldirectords_two_lines() {
         assert_eq!(

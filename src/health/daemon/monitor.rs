@@ -1,5 +1,5 @@
-//! `monitorfile=` (per virtual): one line per check result, in ldirectord's format (spec
-//! §3.10), so scripts that tail the file keep working:
+//! `monitorfile=` (per virtual): one line per check result, in ldirectord's format
+//! (docs/ldirectord-compat.md, Monitor file), so scripts that tail the file keep working:
 //!
 //! `[<ctime>] [<pid>] <real id> [up|down] <message>`
 //!

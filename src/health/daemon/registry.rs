@@ -4,7 +4,8 @@
 //!
 //! A reload builds a new registry from the new config and carries over the state of every
 //! check whose definition did not change (its [`fingerprint`]), so unchanged reals keep
-//! their health and failure counts instead of being rebuilt from the kernel (spec §7.1.6).
+//! their health and failure counts instead of being rebuilt from the kernel
+//! (docs/ldirectord-compat.md, Reload; and Deliberate differences).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -368,7 +369,8 @@ pub fn virtual_id(v: &VirtualService) -> String {
     }
 }
 
-/// `vip:port proto`, as ldirectord passes it (`:0 fwm` for firewall marks, spec §1.3).
+/// `vip:port proto`, as ldirectord passes it (`:0 fwm` for firewall marks; see
+/// docs/ldirectord-compat.md, Fallback).
 pub fn fallback_command_target(v: &VirtualService) -> String {
     match v.key {
         ServiceKey::Addr {

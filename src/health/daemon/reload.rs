@@ -47,7 +47,8 @@ impl Daemon {
 
     /// ldirectord's `check_cfgfile`, once a second: a changed mtime and content is logged,
     /// reloaded only with `autoreload=yes`, and `callback` (if executable) runs either way,
-    /// after the reload, with the file's path (docs/ldirectord-compat.md, reload).
+    /// after the reload, with the file's path (docs/ldirectord-compat.md, Reload, autoreload, callback
+    /// and execute).
     pub(super) async fn maybe_autoreload(&mut self) {
         let path = self.opts.location.path.clone();
         let now = mtime(&path);

@@ -9,7 +9,7 @@ use crate::ipvs::model::ServiceKey;
 
 impl Daemon {
     /// Stops every check, then deletes the owned services with `cleanstop` in one batch;
-    /// the others are left exactly as they are (docs/ldirectord-compat.md, stop).
+    /// the others are left exactly as they are (docs/ldirectord-compat.md, Stop).
     pub(super) async fn shutdown(&mut self) {
         for (_, handle) in self.tasks.drain() {
             handle.abort();

@@ -2,7 +2,8 @@
 //!
 //! A task only measures: it runs its check under a hard deadline and sends a [`Report`];
 //! it never touches state or the kernel. Because every run is bounded by its deadline and
-//! tasks are independent, one black-holed server delays no other check (spec §3.2, T44).
+//! tasks are independent, one black-holed server delays no other check (T44; see
+//! docs/ldirectord-compat.md, Deadlines and scheduling).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
