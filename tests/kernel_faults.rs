@@ -83,7 +83,7 @@ fn listeners(first: u16, last: u16) {
         });
     });
     ready_rx
-        .recv_timeout(Duration::from_secs(60))
+        .recv_timeout(Duration::from_mins(1))
         .expect("listeners");
 }
 
@@ -112,7 +112,9 @@ impl Daemon {
         let mut cmd = match nofile {
             Some(limit) => {
                 let mut c = Command::new("prlimit");
-                c.arg(format!("--nofile={limit}")).arg("--").arg(daemon_bin());
+                c.arg(format!("--nofile={limit}"))
+                    .arg("--")
+                    .arg(daemon_bin());
                 c
             }
             None => Command::new(daemon_bin()),
@@ -250,7 +252,7 @@ impl Capture {
                 }
             }
         });
-        rx.recv_timeout(Duration::from_secs(60))
+        rx.recv_timeout(Duration::from_mins(1))
             .expect("tcpdump listening");
         Self { child, file }
     }
@@ -340,7 +342,7 @@ fn fd_exhaustion(tag: &str, limit: &str) -> (Daemon, Seen) {
     let last = FIRST_PORT + 199;
     listeners(FIRST_PORT, last);
     let d = Daemon::start(tag, &config(200, ""), Some(limit), &[]);
-    wait_table("all 200 reals in", Duration::from_secs(180), &d, |now| {
+    wait_table("all 200 reals in", Duration::from_mins(3), &d, |now| {
         now.len() == 200
     });
     let healthy = ports(FIRST_PORT, FIRST_PORT + 99);
@@ -448,7 +450,7 @@ fn exhausted_ephemeral_ports_touch_no_healthy_real() {
     listeners(FIRST_PORT, last);
     let d = Daemon::start("ports", &config(100, ""), None, &[]);
     let healthy = ports(FIRST_PORT, last);
-    wait_table("all 100 reals in", Duration::from_secs(180), &d, |now| {
+    wait_table("all 100 reals in", Duration::from_mins(3), &d, |now| {
         *now == healthy
     });
     let capture = Capture::start("ports");
@@ -510,7 +512,7 @@ fn idle_clients_stall_neither_status_nor_metrics() {
         None,
         &["--metrics", "127.0.0.1:9111"],
     );
-    wait_table("10 reals in", Duration::from_secs(180), &d, |now| {
+    wait_table("10 reals in", Duration::from_mins(3), &d, |now| {
         now.len() == 10
     });
     let (_, err, rc, _) = d.status();

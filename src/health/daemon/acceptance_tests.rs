@@ -746,9 +746,10 @@ async fn t44_a_check_task_reports_a_never_ending_check_down_at_its_limit() {
         limit: Duration::from_millis(300),
         maintenance_dir: None,
         reverse: None,
+        hook: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let task = tasks::spawn(job, tx);
+    let task = tokio::spawn(tasks::run(job, tx));
     let report = tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
         .expect("a report within the first interval plus the limit")

@@ -54,6 +54,9 @@ pub struct RealSlot {
     /// Passes in a row counted while still undecided (only when `rise` > 1).
     pub undecided_passes: u32,
     pub maintenance: bool,
+    /// The last results were local faults: the check could not be made (logged when such
+    /// a run starts and when it ends).
+    pub local_fault: bool,
     pub last: Option<LastCheck>,
     pub fingerprint: String,
     /// The check task currently reporting for this slot.
@@ -120,6 +123,7 @@ impl Registry {
                             health: None,
                             undecided_passes: 0,
                             maintenance: false,
+                            local_fault: false,
                             last: None,
                             fingerprint: fp,
                             generation: 0,
@@ -191,10 +195,25 @@ impl Registry {
             duration: r.duration,
             reason: match &r.outcome {
                 Outcome::Down(why) => Some(why.clone()),
+                Outcome::LocalFault(why) => Some(format!("not checked: {why}")),
                 _ => None,
             },
         });
         let mut lines = Vec::new();
+        // A run of local faults is logged once, when it starts, and once when it ends: a
+        // thousand checks short of descriptors must not write a thousand lines a second.
+        match &r.outcome {
+            Outcome::LocalFault(why) if !slot.local_fault => {
+                slot.local_fault = true;
+                lines.push(format!("Real server not checked: {label}: {why}"));
+            }
+            Outcome::LocalFault(_) => {}
+            _ if slot.local_fault => {
+                slot.local_fault = false;
+                lines.push(format!("Real server checked again: {label}"));
+            }
+            _ => {}
+        }
         if r.maintenance {
             if !slot.maintenance {
                 lines.push(format!("Server in maintenance: {label}"));
