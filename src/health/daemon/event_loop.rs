@@ -64,7 +64,7 @@ pub(super) async fn main_loop(
     let kernel = KernelHandle::start(factory)?;
     let notices = Notices::start(&config, &log, opts.sendmail.clone());
     let (reports, mut report_rx) = mpsc::unbounded_channel();
-    let (ask_tx, mut ask_rx) = mpsc::unbounded_channel::<oneshot::Sender<StatusReport>>();
+    let (ask_tx, mut ask_rx) = mpsc::unbounded_channel::<oneshot::Sender<Arc<StatusReport>>>();
     let mtime = std::fs::metadata(&opts.location.path)
         .and_then(|m| m.modified())
         .ok();
@@ -152,12 +152,18 @@ pub(super) async fn main_loop(
                 }
             }
             Some(reply) = ask_rx.recv() => {
-                let _ = reply.send(status::snapshot(
+                // One document for every client waiting now: a hundred clients connecting
+                // at once cost one snapshot, not a hundred turns of the loop.
+                let report = Arc::new(status::snapshot(
                     &d.opts.location.name,
                     &d.registry,
                     &d.weights,
                     &d.counters,
                 ));
+                let _ = reply.send(Arc::clone(&report));
+                while let Ok(reply) = ask_rx.try_recv() {
+                    let _ = reply.send(Arc::clone(&report));
+                }
             }
             (id, why) = d.checks.panicked() => {
                 if d.check_panicked(id, &why) {

@@ -22,7 +22,7 @@ use super::accept::{Log, spawn_accept_loop, within};
 use super::counters::Counters;
 
 /// The requests for a status document, answered by the event loop.
-pub type Ask = mpsc::UnboundedSender<oneshot::Sender<StatusReport>>;
+pub type Ask = mpsc::UnboundedSender<oneshot::Sender<Arc<StatusReport>>>;
 
 /// How long a connection waits for the event loop's document (it answers between two of
 /// its turns; a kernel cycle is the longest of those).
@@ -54,14 +54,14 @@ async fn answer(mut stream: UnixStream, ask: Ask) {
     let Some(report) = ask_loop(&ask).await else {
         return;
     };
-    let mut body = serde_json::to_vec(&report).unwrap_or_default();
+    let mut body = serde_json::to_vec(&*report).unwrap_or_default();
     body.push(b'\n');
     let _ = within(stream.write_all(&body)).await;
     let _ = within(stream.shutdown()).await;
 }
 
 /// The event loop's current document; None when it is gone or too slow to answer.
-pub async fn ask_loop(ask: &Ask) -> Option<StatusReport> {
+pub async fn ask_loop(ask: &Ask) -> Option<Arc<StatusReport>> {
     let (tx, rx) = oneshot::channel();
     ask.send(tx).ok()?;
     tokio::time::timeout(ASK_LIMIT, rx).await.ok()?.ok()

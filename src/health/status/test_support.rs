@@ -46,10 +46,11 @@ pub fn report(reals: usize) -> StatusReport {
 
 /// Answers every ask with `report`, as the event loop does.
 pub fn fake_loop(report: StatusReport) -> Ask {
-    let (tx, mut rx) = mpsc::unbounded_channel::<oneshot::Sender<StatusReport>>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<oneshot::Sender<Arc<StatusReport>>>();
+    let report = Arc::new(report);
     tokio::spawn(async move {
         while let Some(reply) = rx.recv().await {
-            let _ = reply.send(report.clone());
+            let _ = reply.send(Arc::clone(&report));
         }
     });
     tx
