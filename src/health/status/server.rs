@@ -10,7 +10,7 @@
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, PermissionsExt};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
@@ -43,19 +43,36 @@ pub fn serve(
     let listener = UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     let what = format!("status socket {}", path.display());
+    let last = Arc::new(Mutex::new(None));
     Ok(spawn_accept_loop(listener, what, log, counters, move |s| {
-        answer(s, ask.clone())
+        answer(s, ask.clone(), Arc::clone(&last))
     }))
 }
 
+/// The last document sent and its JSON: clients that got the same snapshot (it is shared
+/// by every request waiting at one turn of the event loop) share one serialisation too, so
+/// a hundred clients connecting at once cost one.
+type LastBody = Arc<Mutex<Option<(Arc<StatusReport>, Arc<Vec<u8>>)>>>;
+
 /// One document, written within the deadline; a client that does not read it in time is
 /// closed.
-async fn answer(mut stream: UnixStream, ask: Ask) {
+async fn answer(mut stream: UnixStream, ask: Ask, last: LastBody) {
     let Some(report) = ask_loop(&ask).await else {
         return;
     };
-    let mut body = serde_json::to_vec(&*report).unwrap_or_default();
-    body.push(b'\n');
+    let body = {
+        let mut last = last.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*last {
+            Some((seen, body)) if Arc::ptr_eq(seen, &report) => Arc::clone(body),
+            _ => {
+                let mut body = serde_json::to_vec(&*report).unwrap_or_default();
+                body.push(b'\n');
+                let body = Arc::new(body);
+                *last = Some((report, Arc::clone(&body)));
+                body
+            }
+        }
+    };
     let _ = within(stream.write_all(&body)).await;
     let _ = within(stream.shutdown()).await;
 }
