@@ -155,6 +155,20 @@ pub const SECTIONS: &[(&str, &[Block])] = &[
                  lvsctl_health_check_duration_seconds and \
                  lvsctl_health_virtual_fallback_active.",
             ),
+            Text(
+                "Trouble on this machine is counted and shown: a real whose last check could \
+                 not be made (a local fault) has the reason \"not checked: ...\", and the \
+                 log says \"Real server not checked\" at the first of a run of them and \
+                 \"Real server checked again\" after it; lvsctl_health_checks_not_checked_total \
+                 (label reason: descriptors, memory, local_ports, processes, panic, other), \
+                 lvsctl_health_panics_total (label task: check or ipvs; a check task or the \
+                 IPVS thread that panicked is started again), \
+                 lvsctl_health_api_accept_errors_total and \
+                 lvsctl_health_api_clients_closed_total. Each status or metrics client is \
+                 served on its own with a 2 s deadline per read and write, at most 64 at \
+                 once per listener (a new one closes the oldest). --socket PATH makes only \
+                 missing directories 0700 and removes only a stale socket at PATH.",
+            ),
         ],
     ),
     (

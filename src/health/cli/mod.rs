@@ -13,6 +13,7 @@
 
 mod help;
 mod parse;
+mod pidfile;
 mod process;
 pub mod table;
 
@@ -21,7 +22,8 @@ use std::time::Duration;
 
 pub use help::{help, synopsis, usage};
 pub use parse::{Args, SourceFormat, USAGE_EXIT, UsageError, parse_args};
-pub use process::running_pid;
+pub use pidfile::{PidFile, PidFileError};
+pub use process::{is_this_program, running_pid};
 pub use table::Command;
 
 use crate::health::config::{
@@ -30,7 +32,7 @@ use crate::health::config::{
 use crate::health::daemon::{self, Console, DaemonOptions, Notifier};
 use crate::health::status;
 use crate::ipvs::BackendFactory;
-use process::{signal, spawn_detached, stop};
+use process::{detach_self, signal, spawn_detached, stop};
 
 /// Runs the health face; returns the exit code.
 pub fn main(args: &[String], factory: impl Fn() -> BackendFactory) -> u8 {
@@ -56,11 +58,9 @@ pub fn main(args: &[String], factory: impl Fn() -> BackendFactory) -> u8 {
         Command::CheckConfig => check_config(&args),
         Command::Convert => convert(&args),
         Command::Start => on_daemon(&args, |d| start(&args, d, d.running, &factory)),
-        Command::Stop => on_daemon(&args, |d| {
-            if let Some(pid) = d.running {
-                stop(pid, d.pid_file.as_deref());
-            }
-            0
+        Command::Stop => on_daemon(&args, |d| match d.running {
+            Some(pid) if !stop(pid, d.pid_file.as_deref()) => not_ours(d, pid),
+            _ => 0,
         }),
         Command::Restart => on_daemon(&args, |d| restart(&args, d, &factory)),
         // ldirectord's try-restart: a restart only when a daemon runs.
@@ -70,6 +70,7 @@ pub fn main(args: &[String], factory: impl Fn() -> BackendFactory) -> u8 {
         }),
         Command::Reload | Command::ForceReload => on_daemon(&args, |d| match d.running {
             Some(pid) if signal(pid, rustix::process::Signal::HUP) => 0,
+            Some(pid) if !process::is_this_program(pid) => not_ours(d, pid),
             _ => 1,
         }),
         Command::Status => on_daemon(&args, |d| status_cmd(&args, d)),
@@ -104,10 +105,23 @@ fn on_daemon(args: &Args, command: impl FnOnce(&Daemon) -> u8) -> u8 {
 }
 
 fn restart(args: &Args, d: &Daemon, factory: &impl Fn() -> BackendFactory) -> u8 {
-    if let Some(pid) = d.running {
-        stop(pid, d.pid_file.as_deref());
+    if let Some(pid) = d.running
+        && !stop(pid, d.pid_file.as_deref())
+    {
+        return not_ours(d, pid);
     }
     start(args, d, None, factory)
+}
+
+/// The pid file names a live process that is not this program (its pid was reused, or it
+/// is another ldirectord): it is not signalled, and the command fails.
+fn not_ours(d: &Daemon, pid: i32) -> u8 {
+    let file = d.pid_file.as_deref().map(Path::display);
+    eprintln!(
+        "process {pid} named by {} is not lvsctl: not signalled",
+        file.map_or_else(|| "the pid file".to_owned(), |f| f.to_string())
+    );
+    1
 }
 
 fn check_config(args: &Args) -> u8 {
@@ -185,10 +199,18 @@ fn start(
     running: Option<i32>,
     factory: &impl Fn() -> BackendFactory,
 ) -> u8 {
-    if running.is_some() {
-        return 0;
+    if args.detached {
+        detach_self();
     }
     let location = &d.location;
+    let held = d.pid_file.as_deref().and_then(pidfile::locked_by);
+    if let Some(pid) = running.or(held.and_then(|h| h.pid)) {
+        eprintln!(
+            "ldirectord for {} is already running with pid: {pid}",
+            location.path.display()
+        );
+        return 0;
+    }
     let config = match daemon::run_config_check(&location.path) {
         Ok(c) => c,
         Err(e) => {
@@ -201,12 +223,22 @@ fn start(
     if mode.detach {
         return spawn_detached(args, location, pid_file);
     }
-    if let Some(p) = pid_file
-        && let Err(e) = std::fs::write(p, format!("{}\n", std::process::id()))
-    {
-        eprintln!("cannot write pid file {}: {e}", p.display());
-        return 1;
-    }
+    // Held until the daemon has finished; dropping it removes the file.
+    let _held = match pid_file.map(PidFile::acquire).transpose() {
+        Ok(held) => held,
+        Err(PidFileError::Locked { pid, .. }) => {
+            eprintln!(
+                "ldirectord for {} is already running{}",
+                location.path.display(),
+                pid.map(|p| format!(" with pid: {p}")).unwrap_or_default()
+            );
+            return 0;
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
     let mut opts = DaemonOptions::new(location.clone());
     opts.socket.clone_from(&args.socket);
     opts.metrics = args.metrics;
@@ -217,9 +249,6 @@ fn start(
         opts.sendmail.clone_from(s);
     }
     let result = daemon::run(&opts, factory());
-    if let Some(p) = pid_file {
-        let _ = std::fs::remove_file(p);
-    }
     match result {
         Ok(()) => 0,
         Err(daemon::DaemonError::Config(e)) => {

@@ -1,6 +1,10 @@
 //! The daemon as a process: which one runs (the pid file), signalling it, and starting
 //! the detached copy that plain `start` leaves running.
+//!
+//! A pid file can outlive its daemon and its pid be reused by another process, so nothing
+//! is signalled unless `/proc/PID/exe` is this program (see [`is_this_program`]).
 
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,29 +31,77 @@ pub fn running_pid(path: &Path) -> Option<i32> {
     (cmdline.contains("ldirectord") || cmdline.contains("lvsctl")).then_some(pid)
 }
 
-pub(super) fn signal(pid: i32, sig: rustix::process::Signal) -> bool {
-    rustix::process::Pid::from_raw(pid)
-        .is_some_and(|p| rustix::process::kill_process(p, sig).is_ok())
+/// Whether process `pid` runs this program: the same executable file as this process,
+/// or one at the same path that has since been replaced (a package upgrade leaves the
+/// running daemon's executable deleted), or a program installed as `lvsctl` or
+/// `ldirectord` elsewhere. A process whose pid a stale pid file names by chance is none of
+/// these, and neither is ldirectord itself (a Perl script: its executable is perl).
+pub fn is_this_program(pid: i32) -> bool {
+    let theirs = format!("/proc/{pid}/exe");
+    let (Ok(meta), Ok(mine)) = (
+        std::fs::metadata(&theirs),
+        std::fs::metadata("/proc/self/exe"),
+    ) else {
+        return false;
+    };
+    if (meta.dev(), meta.ino()) == (mine.dev(), mine.ino()) {
+        return true;
+    }
+    let Ok(link) = std::fs::read_link(&theirs) else {
+        return false;
+    };
+    let text = link.to_string_lossy();
+    let path = Path::new(text.strip_suffix(" (deleted)").unwrap_or(&text));
+    std::env::current_exe().is_ok_and(|me| me == path)
+        || path
+            .file_name()
+            .is_some_and(|n| n == "lvsctl" || n == "ldirectord")
 }
 
-/// SIGTERM, then wait (up to 60 s) for the daemon to finish its cleanup.
-pub(super) fn stop(pid: i32, pid_file: Option<&Path>) {
+/// Sends `sig` to `pid` if it runs this program; false when it does not or the signal
+/// could not be sent.
+pub(super) fn signal(pid: i32, sig: rustix::process::Signal) -> bool {
+    is_this_program(pid)
+        && rustix::process::Pid::from_raw(pid)
+            .is_some_and(|p| rustix::process::kill_process(p, sig).is_ok())
+}
+
+/// SIGTERM, then wait (up to 60 s) for the daemon to finish its cleanup. False when the
+/// process is not this program (then nothing was sent).
+pub(super) fn stop(pid: i32, pid_file: Option<&Path>) -> bool {
+    if !is_this_program(pid) {
+        return false;
+    }
     if !signal(pid, rustix::process::Signal::TERM) {
-        return;
+        return true;
     }
     let deadline = Instant::now() + Duration::from_mins(1);
     while Instant::now() < deadline {
         let gone = !Path::new(&format!("/proc/{pid}")).exists()
             || pid_file.is_some_and(|p| running_pid(p).is_none());
         if gone {
-            return;
+            return true;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    true
 }
 
-/// ldirectord double-forks; we start ourselves again in a new process group with stdio on
-/// /dev/null and wait until the child has written its pid file.
+/// What the detached daemon does first: a session of its own (no controlling terminal,
+/// and no signal of the shell's process group reaches it), as ldirectord's double fork
+/// gives it, and a known umask instead of whatever the caller had. 022: the files the
+/// daemon creates get ldirectord's modes under the usual umask (log and monitor files
+/// 0644, readable by the tools that follow them); what must be private is made so
+/// explicitly (the status socket 0600 in a 0700 directory), and a umask of 000 in the
+/// caller's shell can no longer leave a world-writable log file behind.
+pub(super) fn detach_self() {
+    let _ = rustix::process::setsid();
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+}
+
+/// ldirectord double-forks; we start ourselves again with stdio on /dev/null (the child
+/// then makes a session of its own, see [`detach_self`]) and wait until the child has
+/// written its pid file.
 pub(super) fn spawn_detached(
     args: &Args,
     location: &ConfigLocation,
@@ -71,7 +123,6 @@ pub(super) fn spawn_detached(
         pid_file.map(Path::to_path_buf),
     );
     cmd.args(child.to_argv());
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -88,6 +139,10 @@ pub(super) fn spawn_detached(
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if let Ok(Some(status)) = child.try_wait() {
+            // Another daemon took the pid file first: it runs, which is what was asked.
+            if status.success() {
+                return 0;
+            }
             eprintln!("the daemon exited at start ({status}); see the log file");
             return 1;
         }

@@ -226,13 +226,17 @@ static START: CommandDoc = CommandDoc {
     operand: None,
     summary: "check the configuration (exit 2 on an error), then run the daemon",
     description: "Checks the configuration, then runs the daemon: detached, unless \
-                  supervised=yes, -d or --foreground keep it in the foreground. Exits 0 also \
-                  when it already runs, 2 on a configuration error.",
+                  supervised=yes, -d or --foreground keep it in the foreground. When a daemon \
+                  for the configuration already runs (its pid file is locked, or names a live \
+                  ldirectord or lvsctl), says so and exits 0, as ldirectord does; 2 on a \
+                  configuration error.",
 };
 static STOP: CommandDoc = CommandDoc {
     operand: None,
     summary: "stop the daemon and wait until it has cleaned up",
-    description: "Sends TERM to the daemon named by the pid file and waits for it to exit.",
+    description: "Sends TERM to the daemon named by the pid file and waits for it to exit. \
+                  A pid file naming a process that is not this program (a reused pid) is \
+                  not acted on: nothing is signalled and stop exits 1.",
 };
 static RESTART: CommandDoc = CommandDoc {
     operand: None,
@@ -244,7 +248,9 @@ static RELOAD: CommandDoc = CommandDoc {
     summary: "reread the configuration (HUP); exit 1 when no daemon runs",
     description: "Sends HUP: the daemon rereads the file, keeps the state of unchanged checks \
                   and applies only the difference. A broken file is logged and the running \
-                  configuration kept. Exits 1 when no daemon runs.",
+                  configuration kept; autoreload acts only once the file has stopped \
+                  changing. Exits 1 when no daemon runs (or the pid file names a process \
+                  that is not this program).",
 };
 static STATUS: CommandDoc = CommandDoc {
     operand: None,

@@ -116,5 +116,20 @@ fn the_systemd_unit_matches_what_the_daemon_does() {
         status::SOCKET_DIR
     );
     assert_eq!(key(&unit, "RuntimeDirectoryMode"), "0700");
-    assert!(key(&unit, "CapabilityBoundingSet").contains("CAP_NET_ADMIN"));
+    // netlink (IPVS) and raw ICMP sockets (checktype=ping); nothing more.
+    let caps: Vec<&str> = key(&unit, "CapabilityBoundingSet")
+        .split_whitespace()
+        .collect();
+    assert_eq!(caps, ["CAP_NET_ADMIN", "CAP_NET_RAW"]);
+    assert!(
+        key(&unit, "RestrictAddressFamilies")
+            .split_whitespace()
+            .eq(["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"])
+    );
+    // The daemon raises its soft limit itself, up to the unit's hard limit.
+    let (soft, hard) = key(&unit, "LimitNOFILE").split_once(':').unwrap();
+    assert!(soft.parse::<u64>().unwrap() <= hard.parse::<u64>().unwrap());
+    assert!(hard.parse::<u64>().unwrap() >= 65_536);
+    // The daemon's own umask (see `process::detach_self`).
+    assert_eq!(key(&unit, "UMask"), "0022");
 }

@@ -644,7 +644,8 @@ fn t30_a_maintenance_file_takes_the_real_out_of_every_virtual() {
     );
 }
 
-/// T44 and the issue's black-hole proof: while B's check hangs until its 8 s timeout,
+/// T44 and the black-hole part of the proof in the VM (docs/health-acceptance.md, Proof in the
+/// VM): while B's check hangs until its 8 s timeout,
 /// A's failure still reaches the kernel — B is still in the table when A leaves it — and
 /// B is removed once its own deadline expires.
 #[test]
@@ -679,7 +680,7 @@ fn t44_a_black_holed_real_delays_no_other_check() {
     );
 }
 
-/// The issue's proof "stopping one server → removed within checkinterval + checktimeout;
+/// The proof in the VM (docs/health-acceptance.md, Proof in the VM) "stopping one server → removed within checkinterval + checktimeout;
 /// starting it again → restored", with a real TCP server and the connect check: the
 /// detection bound is asserted, not just the final state.
 #[test]
@@ -745,9 +746,10 @@ async fn t44_a_check_task_reports_a_never_ending_check_down_at_its_limit() {
         limit: Duration::from_millis(300),
         maintenance_dir: None,
         reverse: None,
+        hook: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let task = tasks::spawn(job, tx);
+    let task = tokio::spawn(tasks::run(job, tx));
     let report = tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
         .expect("a report within the first interval plus the limit")

@@ -1,7 +1,7 @@
 //! E-mail alerts (`emailalert`, `emailalertfreq`, `emailalertstatus`, `emailalertfrom`,
-//! `smtp`), decided the way ldirectord decides them (spec §3.10). Pure: this module turns
-//! kernel-change log lines into mails and keeps the "still inaccessible" reminders; `mail`
-//! sends them.
+//! `smtp`), decided the way ldirectord decides them (docs/ldirectord-compat.md, Mail
+//! alerts). Pure: this module turns kernel-change log lines into mails and keeps the "still
+//! inaccessible" reminders; `mail` sends them.
 //!
 //! ldirectord mails on every change of a real or fallback server (`Quiescent`, `Deleted`,
 //! `Restored`, `Added`, `Purged real server`), with the log message as subject (prefixed

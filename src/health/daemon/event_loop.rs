@@ -1,25 +1,30 @@
 //! The event loop: check reports in, one kernel cycle out per batch of changes, plus
-//! signals (HUP reload, TERM/INT stop), autoreload, drift repair and status requests.
+//! signals (HUP reload, TERM/INT stop), autoreload, drift repair, status requests, and
+//! check tasks that panicked. Nothing here blocks: file and name lookups of a reload run on
+//! their own thread (see `reload`), log lines on the logger's.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::alert::DaemonStatus;
+use super::checks::Checks;
 use super::execute::{InstanceCmd, Launcher, on_reload};
+use super::faults::{self, PANICKED};
 use super::kernel::{KernelHandle, SyncReport};
 use super::log::Logger;
 use super::notices::Notices;
 use super::registry::{CheckId, Registry, Report};
+use super::reload::{ConfigWatch, PendingReload, read_done};
 use super::reverse::{self, ReverseNames};
-use super::run::{DaemonError, DaemonOptions, mtime, read_config};
-use super::tasks::{self, CheckJob};
+use super::run::{DaemonError, DaemonOptions};
+use super::tasks::CheckJob;
 use crate::health::config::Config;
-use crate::health::status::{self, StatusReport};
+use crate::health::status::{self, Counters, StatusReport};
 use crate::ipvs::BackendFactory;
 use crate::ipvs::model::{DestKey, ServiceKey};
 
@@ -27,10 +32,12 @@ use crate::ipvs::model::{DestKey, ServiceKey};
 pub(super) struct Daemon {
     pub(super) opts: DaemonOptions,
     pub(super) config: Config,
-    pub(super) digest: u64,
-    pub(super) mtime: Option<SystemTime>,
+    /// What autoreload knows of the file.
+    pub(super) watch: ConfigWatch,
+    /// A reload whose file is being read.
+    pub(super) reloading: Option<PendingReload>,
     pub(super) registry: Registry,
-    pub(super) tasks: HashMap<CheckId, JoinHandle<()>>,
+    pub(super) checks: Checks,
     pub(super) next_generation: u64,
     pub(super) reports: mpsc::UnboundedSender<Report>,
     pub(super) kernel: KernelHandle,
@@ -43,26 +50,31 @@ pub(super) struct Daemon {
     pub(super) last_sync: Instant,
     /// Reverse-DNS names of the reals, for the maintenance directory.
     pub(super) reverse: Arc<ReverseNames>,
+    /// Local trouble, for the status document and the metrics.
+    pub(super) counters: Arc<Counters>,
 }
 
 pub(super) async fn main_loop(
     opts: &DaemonOptions,
     config: Config,
+    digest: u64,
     factory: BackendFactory,
     log: Logger,
 ) -> Result<(), DaemonError> {
     let kernel = KernelHandle::start(factory)?;
     let notices = Notices::start(&config, &log, opts.sendmail.clone());
     let (reports, mut report_rx) = mpsc::unbounded_channel();
-    let (ask_tx, mut ask_rx) = mpsc::unbounded_channel::<oneshot::Sender<StatusReport>>();
-    let digest = read_config(&opts.location.path).map_or(0, |(_, d)| d);
+    let (ask_tx, mut ask_rx) = mpsc::unbounded_channel::<oneshot::Sender<Arc<StatusReport>>>();
+    let mtime = std::fs::metadata(&opts.location.path)
+        .and_then(|m| m.modified())
+        .ok();
     let mut d = Daemon {
         registry: Registry::build(&config, None),
-        mtime: mtime(&opts.location.path),
+        watch: ConfigWatch::new(digest, mtime),
+        reloading: None,
         opts: opts.clone(),
         config,
-        digest,
-        tasks: HashMap::new(),
+        checks: Checks::default(),
         next_generation: 1,
         reports,
         kernel,
@@ -80,6 +92,7 @@ pub(super) async fn main_loop(
             reverse::REFRESH,
             reverse::TIMEOUT,
         )),
+        counters: Arc::new(Counters::new(faults::CLASSES)),
     };
     d.log.log(&format!(
         "Starting Linux Director Daemon (lvsctl {}) with pid: {}",
@@ -94,12 +107,16 @@ pub(super) async fn main_loop(
         .socket
         .clone()
         .unwrap_or_else(|| status::socket_path(&opts.location.name));
+    let api_log: status::Log = {
+        let log = d.log.clone();
+        Arc::new(move |line: &str| log.log(line))
+    };
     let _metrics = opts.metrics.and_then(|addr| {
-        status::serve_metrics(addr, ask_tx.clone())
+        status::serve_metrics(addr, ask_tx.clone(), api_log.clone(), d.counters.clone())
             .map_err(|e| d.log.log(&format!("metrics endpoint {addr}: {e}")))
             .ok()
     });
-    let _server = match status::serve(&socket, ask_tx) {
+    let _server = match status::serve(&socket, ask_tx, api_log, d.counters.clone()) {
         Ok(h) => Some(h),
         Err(e) => {
             d.log
@@ -135,17 +152,34 @@ pub(super) async fn main_loop(
                 }
             }
             Some(reply) = ask_rx.recv() => {
-                let _ = reply.send(status::snapshot(&d.opts.location.name, &d.registry, &d.weights));
+                // One document for every client waiting now: a hundred clients connecting
+                // at once cost one snapshot, not a hundred turns of the loop.
+                let report = Arc::new(status::snapshot(
+                    &d.opts.location.name,
+                    &d.registry,
+                    &d.weights,
+                    &d.counters,
+                ));
+                let _ = reply.send(Arc::clone(&report));
+                while let Ok(reply) = ask_rx.try_recv() {
+                    let _ = reply.send(Arc::clone(&report));
+                }
             }
+            (id, why) = d.checks.panicked() => {
+                if d.check_panicked(id, &why) {
+                    d.sync().await;
+                }
+            }
+            result = read_done(&mut d.reloading) => d.reload_read(result).await,
             _ = hup.recv() => {
                 d.log.log("Reloading Linux Director Daemon config on signal");
-                d.reload().await;
+                d.request_reload(false);
             }
             _ = term.recv() => break "TERM",
             _ = int.recv() => break "INT",
             () = stop_hook.notified() => break "TERM",
             _ = tick.tick() => {
-                d.maybe_autoreload().await;
+                d.maybe_autoreload();
                 let interval = Duration::from_secs(u64::from(d.config.globals.check_interval.max(1)));
                 if d.last_sync.elapsed() >= interval {
                     d.sync().await; // drift repair
@@ -161,8 +195,10 @@ pub(super) async fn main_loop(
         "Linux Director Daemon terminated on signal: {signal_name}"
     ));
     d.shutdown().await;
-    let _ = std::fs::remove_file(&socket);
+    status::remove_socket(&socket);
     d.notices.finish(Duration::from_secs(10)).await;
+    let log = d.log.clone();
+    let _ = tokio::task::spawn_blocking(move || log.flush()).await;
     Ok(())
 }
 
@@ -172,12 +208,41 @@ impl Daemon {
             && slot.generation == r.generation
         {
             self.notices.check_result(v, &slot.real, r);
+            if let Some(class) = faults::of(&r.outcome) {
+                self.counters.not_checked(class);
+            }
         }
         let (changed, lines) = self.registry.record(r);
         for line in lines {
             self.log.log(&line);
         }
         self.notices.settled(self.registry.settled());
+        changed
+    }
+
+    /// A check task panicked: logged and counted, the run recorded as not checked (the
+    /// real keeps its state), and the task started again. Returns whether the kernel may
+    /// need a cycle.
+    pub(super) fn check_panicked(&mut self, id: CheckId, why: &str) -> bool {
+        self.counters.check_panicked();
+        let Some((v, slot)) = self.registry.slot(&id) else {
+            return false;
+        };
+        self.log.log(&format!(
+            "The check of real server {} ({}) panicked ({why}); it was started again",
+            super::registry::real_name(&slot.real),
+            super::registry::virtual_id(v)
+        ));
+        let report = Report {
+            id,
+            generation: slot.generation,
+            outcome: crate::health::check::Outcome::LocalFault(format!("{PANICKED}: {why}")),
+            maintenance: false,
+            at: std::time::SystemTime::now(),
+            duration: Duration::ZERO,
+        };
+        let changed = self.record(&report);
+        self.respawn_checks();
         changed
     }
 
@@ -196,15 +261,13 @@ impl Daemon {
                 if let Some(names) = &reverse {
                     names.get(slot.real.addr);
                 }
-                if slot.generation != 0 && self.tasks.contains_key(&id) {
+                if slot.generation != 0 && self.checks.contains(&id) {
                     continue;
-                }
-                if let Some(old) = self.tasks.remove(&id) {
-                    old.abort();
                 }
                 slot.generation = self.next_generation;
                 self.next_generation += 1;
-                let job = CheckJob::new(
+                #[cfg_attr(not(test), allow(unused_mut))]
+                let mut job = CheckJob::new(
                     &vs.v,
                     &slot.real,
                     id,
@@ -212,17 +275,14 @@ impl Daemon {
                     maintenance_dir.clone(),
                     reverse.clone(),
                 );
-                self.tasks
-                    .insert(id, tasks::spawn(job, self.reports.clone()));
+                #[cfg(test)]
+                {
+                    job.hook.clone_from(&self.opts.check_hook);
+                }
+                self.checks.start(job, self.reports.clone());
             }
         }
-        self.tasks.retain(|id, handle| {
-            let keep = wanted.contains(id);
-            if !keep {
-                handle.abort();
-            }
-            keep
-        });
+        self.checks.retain(|id| wanted.contains(id));
     }
 
     pub(super) async fn sync(&mut self) {
@@ -238,6 +298,9 @@ impl Daemon {
     }
 
     pub(super) fn absorb(&mut self, report: SyncReport) {
+        for _ in 0..report.restarts {
+            self.counters.ipvs_restarted();
+        }
         for m in &report.messages {
             self.log.log(m);
         }

@@ -1,6 +1,6 @@
 //! `execute = <configuration>`: other instances started, reloaded and stopped together with
-//! this one (spec §1.3), through our own command line as ldirectord runs `ldirectord <name>
-//! <command>`. At start every instance gets `start`; at a reload removed ones get `stop`,
+//! this one (docs/ldirectord-compat.md, Reload, autoreload, callback and execute), through
+//! our own command line as ldirectord runs `ldirectord <name> <command>`. At start every instance gets `start`; at a reload removed ones get `stop`,
 //! kept ones `reload` (or `start` when that fails: not running), new ones `start`; at stop
 //! every instance gets `stop`. Commands run off the event loop; the stop commands are
 //! awaited (bounded) so the instances are down when this daemon exits.
@@ -9,7 +9,7 @@
 //! runs: ldirectord's `status` prints its own line, then `ld_cmd_children("status")` runs
 //! `ldirectord <name> status` for every `execute` entry through `system()` (their output goes
 //! to the same terminal) and exits 0 whatever they return; a stopped instance exits 3 (or 1)
-//! before forwarding anything (ldirectord lines 1055-1061, 2706-2721). [`Launcher::status`]
+//! before forwarding anything. [`Launcher::status`]
 //! does the same.
 
 use std::ffi::OsString;

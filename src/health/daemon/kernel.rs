@@ -6,14 +6,20 @@
 //! [`Snapshot`] younger than [`MAX_SNAPSHOT_AGE`]), plans with the pure [`plan`], submits
 //! the cycle's ops as **one** [`Backend::apply`] batch, and reports the owned entries'
 //! weights as the kernel acknowledged them (not our intentions).
+//!
+//! A panic on that thread (a bug in planning or decoding) must not leave the kernel frozen
+//! in its last state: the next cycle notices the thread is gone, starts a new one, which
+//! opens a fresh backend through the same factory and reads the table afresh, and runs the
+//! cycle there. The cycle's report says so, and counts it.
 
 use std::collections::HashMap;
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
+use super::checks::message;
 use crate::health::daemon::plan::{Desired, plan};
 use crate::ipvs::backend::{Backend, BackendFactory, Op};
 use crate::ipvs::error::IpvsError;
@@ -29,61 +35,150 @@ pub struct SyncReport {
     /// Kernel weights of the owned services' entries after the cycle.
     pub weights: HashMap<(ServiceKey, DestKey), i32>,
     pub ops: usize,
+    /// Times the IPVS thread had panicked and was started again for this cycle.
+    pub restarts: u32,
 }
 
 struct Request {
-    desired: Desired,
+    /// Shared, so the cycle can be sent again to a new thread without a copy.
+    desired: Arc<Desired>,
     reply: oneshot::Sender<SyncReport>,
 }
 
+/// The factory, shared with every thread started from it.
+type SharedFactory = Arc<Mutex<BackendFactory>>;
+
 /// The sending side; dropping it ends the thread.
-#[derive(Debug)]
 pub struct KernelHandle {
     tx: mpsc::Sender<Request>,
+    thread: Option<thread::JoinHandle<()>>,
+    factory: SharedFactory,
 }
+
+impl std::fmt::Debug for KernelHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KernelHandle")
+            .field("thread", &self.thread)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long a new thread may take to open its backend.
+const OPEN_LIMIT: Duration = Duration::from_secs(10);
 
 impl KernelHandle {
     /// Starts the thread and waits until the factory has opened the backend.
-    pub fn start(mut factory: BackendFactory) -> Result<Self, IpvsError> {
-        let (tx, rx) = mpsc::channel::<Request>();
-        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), IpvsError>>();
-        thread::Builder::new()
-            .name("ipvs".into())
-            .spawn(move || {
-                let mut backend = match factory() {
-                    Ok(b) => {
-                        let _ = ready_tx.send(Ok(()));
-                        b
-                    }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
-                let mut snapshot = Snapshot::default();
-                while let Ok(req) = rx.recv() {
-                    let report = snapshot.sync(backend.as_mut(), &req.desired, Instant::now());
-                    let _ = req.reply.send(report);
+    pub fn start(factory: BackendFactory) -> Result<Self, IpvsError> {
+        let factory = Arc::new(Mutex::new(factory));
+        let (tx, thread) = spawn(&factory)?;
+        Ok(Self {
+            tx,
+            thread: Some(thread),
+            factory,
+        })
+    }
+
+    /// Runs one cycle on the kernel thread, starting a new thread first when the last one
+    /// died.
+    pub async fn sync(&mut self, desired: Desired) -> SyncReport {
+        let desired = Arc::new(desired);
+        let (reply, rx) = oneshot::channel();
+        let sent = self.tx.send(Request {
+            desired: Arc::clone(&desired),
+            reply,
+        });
+        if sent.is_ok()
+            && let Ok(report) = rx.await
+        {
+            return report;
+        }
+        let why = self.ended();
+        let mut report = match self.restart() {
+            Ok(()) => {
+                let (reply, rx) = oneshot::channel();
+                let again = self.tx.send(Request { desired, reply });
+                match again {
+                    Ok(()) => rx
+                        .await
+                        .unwrap_or_else(|_| failed("the new IPVS thread ended during a cycle")),
+                    Err(_) => failed("the new IPVS thread is gone"),
                 }
-            })
-            .map_err(IpvsError::Socket)?;
-        match ready_rx.recv() {
-            Ok(Ok(())) => Ok(Self { tx }),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(IpvsError::Socket(std::io::Error::other(
-                "the IPVS thread ended before opening the backend",
-            ))),
+            }
+            Err(e) => failed(&format!("cannot start the IPVS thread again: {e}")),
+        };
+        report.errors.insert(
+            0,
+            format!("The IPVS thread {why}; a new one opened the backend again"),
+        );
+        report.restarts += 1;
+        report
+    }
+
+    /// How the thread ended, from its panic when it panicked.
+    fn ended(&mut self) -> String {
+        let Some(thread) = self.thread.take() else {
+            return "was gone".to_owned();
+        };
+        // The reply was dropped while unwinding; the thread finishes right after.
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while !thread.is_finished() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+        if !thread.is_finished() {
+            return "stopped answering".to_owned();
+        }
+        match thread.join() {
+            Err(panic) => format!("panicked ({})", message(panic.as_ref())),
+            Ok(()) => "ended".to_owned(),
         }
     }
 
-    /// Runs one cycle on the kernel thread.
-    pub async fn sync(&self, desired: Desired) -> SyncReport {
-        let (reply, rx) = oneshot::channel();
-        if self.tx.send(Request { desired, reply }).is_err() {
-            return failed("the IPVS thread is gone");
-        }
-        rx.await
-            .unwrap_or_else(|_| failed("the IPVS thread ended during a cycle"))
+    fn restart(&mut self) -> Result<(), IpvsError> {
+        let (tx, thread) = spawn(&self.factory)?;
+        self.tx = tx;
+        self.thread = Some(thread);
+        Ok(())
+    }
+}
+
+/// A thread that opens a backend from `factory` and runs cycles on it; returns once the
+/// backend is open (or why it could not be).
+fn spawn(
+    factory: &SharedFactory,
+) -> Result<(mpsc::Sender<Request>, thread::JoinHandle<()>), IpvsError> {
+    let (tx, rx) = mpsc::channel::<Request>();
+    let (ready_tx, ready_rx) = mpsc::channel::<Result<(), IpvsError>>();
+    let factory = Arc::clone(factory);
+    let thread = thread::Builder::new()
+        .name("ipvs".into())
+        .spawn(move || {
+            let opened = {
+                let mut open = factory.lock().unwrap_or_else(PoisonError::into_inner);
+                (*open)()
+            };
+            let mut backend = match opened {
+                Ok(b) => {
+                    let _ = ready_tx.send(Ok(()));
+                    b
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            };
+            let mut snapshot = Snapshot::default();
+            while let Ok(req) = rx.recv() {
+                let report = snapshot.sync(backend.as_mut(), &req.desired, Instant::now());
+                let _ = req.reply.send(report);
+            }
+        })
+        .map_err(IpvsError::Socket)?;
+    match ready_rx.recv_timeout(OPEN_LIMIT) {
+        Ok(Ok(())) => Ok((tx, thread)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(IpvsError::Socket(std::io::Error::other(
+            "the IPVS thread ended before opening the backend",
+        ))),
     }
 }
 

@@ -1,5 +1,5 @@
-//! Where log lines go, in ldirectord's formats (spec §3.10), so existing log scrapers keep
-//! working:
+//! Where log lines go, in ldirectord's formats (docs/ldirectord-compat.md, Logging), so
+//! existing log scrapers keep working:
 //!
 //! * a file (`logfile="/path"`, default `/var/log/ldirectord.log`):
 //!   `[<ctime>|<config name>|<pid>] <message>`, opened per line so logrotate needs no signal;
@@ -15,11 +15,23 @@
 //! Times are local (`localtime_r`), like Perl's `localtime`. A detached daemon has no
 //! stderr, so nothing may be dropped there: when the file cannot be written the line goes to
 //! syslog (`daemon` facility), and only if that fails too to stderr.
+//!
+//! Lines are written by a thread of their own, never by the caller: a log file on a hung
+//! NFS mount, a FIFO nobody reads, a syslog daemon that stopped reading `/dev/log` or a
+//! journal that stopped reading stderr would otherwise stall the event loop, which then
+//! stops answering the status socket and sending the systemd watchdog. The time stamp is
+//! taken when the line is logged. At most [`QUEUE`] lines wait; beyond that lines are
+//! dropped and counted, and the count is logged once the writer catches up. A file is
+//! opened with `O_NOFOLLOW`, so a symbolic link planted in place of the log file is not
+//! written through.
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::path::PathBuf;
-use std::time::SystemTime;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::clock::ctime;
 use super::syslog::Syslog;
@@ -47,6 +59,11 @@ pub enum Sink {
     Syslog(Syslog),
 }
 
+/// Lines waiting for the writer at most; more are dropped (and counted).
+pub const QUEUE: usize = 4096;
+/// How long [`Logger::flush`] waits for the writer.
+pub const FLUSH_LIMIT: Duration = Duration::from_secs(2);
+
 #[derive(Debug, Clone)]
 pub struct Logger {
     pub sink: Sink,
@@ -54,6 +71,98 @@ pub struct Logger {
     pub pid: u32,
     /// Used when the file cannot be written.
     pub fallback: Syslog,
+    writer: Arc<Writer>,
+}
+
+/// One line for the writer thread: where it goes and what it says.
+#[derive(Debug)]
+struct Entry {
+    sink: Sink,
+    name: String,
+    pid: u32,
+    fallback: Syslog,
+    message: String,
+    at: SystemTime,
+}
+
+#[derive(Debug)]
+enum Job {
+    Write(Box<Entry>),
+    /// Answered once everything queued before it is written.
+    Flush(mpsc::Sender<()>),
+}
+
+/// The queue to the writer thread, shared by a logger and its clones; the thread ends when
+/// the last of them is dropped, after writing what is queued.
+#[derive(Debug)]
+struct Writer {
+    tx: mpsc::SyncSender<Job>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Writer {
+    fn start() -> Self {
+        let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let lost = dropped.clone();
+        // Without a thread the receiver is gone, and `send` writes on the caller's thread.
+        let _ = std::thread::Builder::new()
+            .name("log".into())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    match job {
+                        Job::Write(entry) => {
+                            write(&entry);
+                            let n = lost.swap(0, Ordering::Relaxed);
+                            if n > 0 {
+                                write(&Entry {
+                                    message: format!(
+                                        "{n} log lines were dropped: the log could not be written fast enough"
+                                    ),
+                                    at: SystemTime::now(),
+                                    ..*entry
+                                });
+                            }
+                        }
+                        Job::Flush(done) => {
+                            let _ = done.send(());
+                        }
+                    }
+                }
+            });
+        Self { tx, dropped }
+    }
+
+    fn send(&self, entry: Entry) {
+        match self.tx.try_send(Job::Write(Box::new(entry))) {
+            Ok(()) | Err(mpsc::TrySendError::Disconnected(Job::Flush(_))) => {}
+            Err(mpsc::TrySendError::Full(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(mpsc::TrySendError::Disconnected(Job::Write(entry))) => write(&entry),
+        }
+    }
+
+    fn flush(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let (done, wait) = mpsc::channel();
+        let mut job = Job::Flush(done);
+        loop {
+            match self.tx.try_send(job) {
+                Ok(()) => break,
+                Err(mpsc::TrySendError::Disconnected(_)) => return true,
+                Err(mpsc::TrySendError::Full(back)) => {
+                    if Instant::now() >= deadline {
+                        return false;
+                    }
+                    job = back;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        }
+        wait.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .is_ok()
+    }
 }
 
 impl Logger {
@@ -79,6 +188,7 @@ impl Logger {
             name: name.to_owned(),
             pid: std::process::id(),
             fallback: Syslog::new("daemon", ident, syslog_socket),
+            writer: Arc::new(Writer::start()),
         }
     }
 
@@ -98,46 +208,72 @@ impl Logger {
 
     /// The file-format line for `message` at `now`.
     pub fn line_at(&self, now: SystemTime, message: &str) -> String {
-        format!("[{}|{}|{}] {message}", ctime(now), self.name, self.pid)
+        file_line(now, &self.name, self.pid, message)
     }
 
     pub fn line(&self, message: &str) -> String {
         self.line_at(SystemTime::now(), message)
     }
 
+    /// Queues `message` for the writer thread; never waits.
     pub fn log(&self, message: &str) {
-        let message = message.trim_end_matches('\n');
-        match &self.sink {
-            Sink::Stderr => stderr(&self.line(message)),
-            Sink::Debug => {
-                let _ = std::io::stderr().write_all(debug_lines(message).as_bytes());
+        self.writer.send(Entry {
+            sink: self.sink.clone(),
+            name: self.name.clone(),
+            pid: self.pid,
+            fallback: self.fallback.clone(),
+            message: message.trim_end_matches('\n').to_owned(),
+            at: SystemTime::now(),
+        });
+    }
+
+    /// Waits (at most [`FLUSH_LIMIT`]) until every line logged so far is written; false
+    /// when the writer did not get there in time.
+    pub fn flush(&self) -> bool {
+        self.writer.flush(FLUSH_LIMIT)
+    }
+}
+
+fn file_line(at: SystemTime, name: &str, pid: u32, message: &str) -> String {
+    format!("[{}|{name}|{pid}] {message}", ctime(at))
+}
+
+/// Writes one line where it goes (on the writer thread).
+fn write(e: &Entry) {
+    let message = e.message.as_str();
+    match &e.sink {
+        Sink::Stderr => stderr(&file_line(e.at, &e.name, e.pid, message)),
+        Sink::Debug => {
+            let _ = std::io::stderr().write_all(debug_lines(message).as_bytes());
+        }
+        Sink::Stdout => {
+            // A closed stdout must not take the daemon down (println! would panic).
+            let _ = writeln!(std::io::stdout(), "[{}] {message}", ctime(e.at));
+        }
+        Sink::File(p) => {
+            let line = file_line(e.at, &e.name, e.pid, message);
+            let ok = append(p).and_then(|mut f| writeln!(f, "{line}"));
+            if ok.is_err() && e.fallback.send(message).is_err() {
+                stderr(&line);
             }
-            Sink::Stdout => {
-                // A closed stdout must not take the daemon down (println! would panic).
-                let _ = writeln!(
-                    std::io::stdout(),
-                    "[{}] {message}",
-                    ctime(SystemTime::now())
-                );
-            }
-            Sink::File(p) => {
-                let line = self.line(message);
-                let ok = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .and_then(|mut f| writeln!(f, "{line}"));
-                if ok.is_err() && self.fallback.send(message).is_err() {
-                    stderr(&line);
-                }
-            }
-            Sink::Syslog(s) => {
-                if s.send(message).is_err() {
-                    stderr(&self.line(message));
-                }
+        }
+        Sink::Syslog(s) => {
+            if s.send(message).is_err() {
+                stderr(&file_line(e.at, &e.name, e.pid, message));
             }
         }
     }
+}
+
+/// `path` opened for appending (created 0644 when missing), never through a symbolic link:
+/// the log and monitor files usually live in directories others may write to.
+pub fn append(path: &Path) -> std::io::Result<std::fs::File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
 }
 
 /// What ldirectord -d writes to stderr for one `ld_log` message (both lines).
@@ -152,100 +288,5 @@ fn stderr(line: &str) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::net::UnixDatagram;
-    use std::time::Duration;
-
-    fn temp(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("lvsctl-log-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    #[test]
-    fn file_lines_have_ldirectords_layout_and_append() {
-        let dir = temp("file");
-        let file = dir.join("ld.log");
-        let target = LogTarget::File(file.clone());
-        let log = Logger::new(
-            "web.cf",
-            &target,
-            Console::None,
-            "ldirectord",
-            dir.join("x"),
-        );
-        log.log("one");
-        log.log("two\n");
-        let text = std::fs::read_to_string(&file).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 2, "{text}");
-        let pid = std::process::id();
-        for (line, msg) in lines.iter().zip(["one", "two"]) {
-            // `[Sat Nov 21 10:05:53 2026|web.cf|pid] msg`
-            assert_eq!(&line[0..1], "[");
-            assert_eq!(&line[25..], format!("|web.cf|{pid}] {msg}"), "{line}");
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn an_unwritable_logfile_falls_back_to_syslog_and_a_facility_logs_there() {
-        let dir = temp("fallback");
-        let sock = dir.join("devlog");
-        let rx = UnixDatagram::bind(&sock).unwrap();
-        rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut buf = [0u8; 256];
-
-        let target = LogTarget::File(dir.join("no/such/dir/ld.log"));
-        let log = Logger::new(
-            "ldirectord",
-            &target,
-            Console::None,
-            "ldirectord",
-            sock.clone(),
-        );
-        log.log("lost?");
-        let n = crate::health::daemon::testutil::recv(&rx, &mut buf);
-        let got = String::from_utf8_lossy(&buf[..n]).into_owned();
-        assert!(got.starts_with("<30>"), "daemon.info: {got}");
-        assert!(got.ends_with("]: lost?"), "{got}");
-
-        let log = log.retarget(&LogTarget::Syslog("local0".into()));
-        log.log("via syslog");
-        let n = crate::health::daemon::testutil::recv(&rx, &mut buf);
-        let got = String::from_utf8_lossy(&buf[..n]).into_owned();
-        assert!(got.starts_with("<134>"), "local0.info: {got}");
-        assert!(
-            got.ends_with(&format!(" ldirectord[{}]: via syslog", std::process::id())),
-            "{got}"
-        );
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    /// `ld_log` with `$opt_d`: `ld_debug(2, $message)` prints `DEBUG2: $message`, then
-    /// `print STDERR "$message\n"` (ldirectord lines 4499-4510, 4736-4744).
-    #[test]
-    fn debug_mode_prints_ldirectords_two_lines() {
-        assert_eq!(
-            debug_lines("Added real server: 10.1.0.1:80 (10.0.0.1:80) (Weight set to 1)\n"),
-            "DEBUG2: Added real server: 10.1.0.1:80 (10.0.0.1:80) (Weight set to 1)\n\
-             Added real server: 10.1.0.1:80 (10.0.0.1:80) (Weight set to 1)\n"
-        );
-        let target = LogTarget::File(PathBuf::from("/nonexistent/ld.log"));
-        let d = Logger::new("x", &target, Console::Debug, "lvsctl", PathBuf::new());
-        assert!(matches!(d.sink, Sink::Debug));
-        assert!(matches!(d.retarget(&target).sink, Sink::Debug));
-    }
-
-    #[test]
-    fn console_modes_ignore_the_logfile() {
-        let target = LogTarget::Syslog("local0".into());
-        let fg = Logger::new("x", &target, Console::Stderr, "lvsctl", PathBuf::new());
-        assert!(matches!(fg.sink, Sink::Stderr));
-        assert!(matches!(fg.retarget(&target).sink, Sink::Stderr));
-        let sup = Logger::new("x", &target, Console::Supervised, "lvsctl", PathBuf::new());
-        assert!(matches!(sup.sink, Sink::Stdout));
-    }
-}
+#[path = "log_tests.rs"]
+mod tests;

@@ -80,12 +80,14 @@ impl Mailer {
         }
     }
 
-    /// Lets the queued mails go out, waiting at most `limit`.
+    /// Lets the queued mails go out, waiting at most `limit`; then their log lines.
     pub async fn finish(mut self, limit: Duration) {
         self.tx = None;
         if let Some(task) = self.task.take() {
             let _ = tokio::time::timeout(limit, task).await;
         }
+        let log = self.log.clone();
+        let _ = tokio::task::spawn_blocking(move || log.flush()).await;
     }
 }
 

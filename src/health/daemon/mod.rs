@@ -1,17 +1,22 @@
 //! The health daemon: check tasks, the reconciler and its kernel thread.
 //!
-//! `tasks` measures (one tokio task per check, hard deadlines); `registry` remembers
-//! (health per real, what changed); `plan` decides (pure: desired vs live → ops); `kernel`
-//! acts (one thread owning the backend, one batch per cycle); `run` starts the daemon and
-//! `event_loop` ties them together with signals and the status API, `reload` swapping in a
-//! changed configuration and `shutdown` stopping. Around it: `log`/`syslog`/
-//! `clock` write ldirectord's log lines, `notices` (with `monitor`, `alert`, `mail`) the
-//! monitorfile and e-mail alerts, `notify` speaks systemd's protocol.
+//! `tasks` measures (one tokio task per check, hard deadlines), `checks` supervises those
+//! tasks (a panicked one is restarted); `registry` remembers (health per real, what
+//! changed); `plan` decides (pure: desired vs live → ops); `kernel` acts (one thread owning
+//! the backend, one batch per cycle, started again if it panics); `run` starts the daemon
+//! and `event_loop` ties them together with signals and the status API, `reload` swapping
+//! in a changed configuration and `shutdown` stopping. `faults` and `rlimit` keep local
+//! trouble from reading as a real server's: the classes of checks not made, and the limit
+//! on open files. Around it: `log`/`syslog`/`clock` write ldirectord's log lines,
+//! `notices` (with `monitor`, `alert`, `mail`) the monitorfile and e-mail alerts, `notify`
+//! speaks systemd's protocol.
 
 pub mod alert;
+mod checks;
 pub mod clock;
 mod event_loop;
 pub mod execute;
+pub mod faults;
 pub mod kernel;
 pub mod log;
 pub mod mail;
@@ -22,6 +27,7 @@ pub mod plan;
 pub mod registry;
 mod reload;
 pub mod reverse;
+pub mod rlimit;
 mod run;
 mod shutdown;
 pub mod syslog;
@@ -33,6 +39,8 @@ pub use run::{DaemonError, DaemonOptions, run, run_config_check};
 
 #[cfg(test)]
 mod acceptance_tests;
+#[cfg(test)]
+mod fault_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

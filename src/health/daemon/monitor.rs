@@ -1,5 +1,5 @@
-//! `monitorfile=` (per virtual): one line per check result, in ldirectord's format (spec
-//! §3.10), so scripts that tail the file keep working:
+//! `monitorfile=` (per virtual): one line per check result, in ldirectord's format
+//! (docs/ldirectord-compat.md, Monitor file), so scripts that tail the file keep working:
 //!
 //! `[<ctime>] [<pid>] <real id> [up|down] <message>`
 //!
@@ -8,7 +8,9 @@
 //! receive, joined by `:`) with every run of colons turned into one space and backslashes
 //! removed, as ldirectord prints it. In the message `%`, `|`, CR and LF are percent-encoded
 //! (lower-case hex). Lines are appended by a writer thread, so a slow disk never stalls the
-//! event loop; the file is opened per batch, which keeps logrotate working.
+//! event loop; the file is opened per batch, which keeps logrotate working, and never
+//! through a symbolic link (`O_NOFOLLOW`), so a link planted in its place is not written
+//! through.
 //!
 //! Differences from ldirectord, on purpose: a passing check's message is `-` for every
 //! check type (ldirectord puts HTTP's status line there), and a failed ping is written too
@@ -16,7 +18,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::net::IpAddr;
 use std::sync::mpsc;
@@ -154,10 +155,7 @@ impl MonitorWriter {
                         batch.entry(path).or_default().push_str(&line);
                     }
                     for (path, text) in batch {
-                        let ok = OpenOptions::new()
-                            .create(true)
-                            .append(true)
-                            .open(&path)
+                        let ok = super::log::append(std::path::Path::new(&path))
                             .and_then(|mut f| f.write_all(text.as_bytes()));
                         if let Err(e) = ok {
                             on_error(format!("Error writing to monitorfile '{path}': {e}"));
@@ -286,8 +284,16 @@ mod tests {
         let sink = errors.clone();
         let w = MonitorWriter::start(move |e| sink.lock().unwrap().push(e));
         w.write("/nonexistent-dir/m.log", "x\n".into());
+        // A symbolic link planted in place of the monitor file is not written through.
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "mine\n").unwrap();
+        let link = dir.join("link.log");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        w.write(&link.display().to_string(), "x\n".into());
         drop(w);
-        assert_eq!(errors.lock().unwrap().len(), 1);
+        assert_eq!(errors.lock().unwrap().len(), 2);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine\n");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

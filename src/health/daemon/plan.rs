@@ -2,9 +2,10 @@
 //! want, the live kernel table) → the ops of one cycle and the log lines that go with them.
 //!
 //! Only services listed in [`Desired`] are looked at: virtual services the configuration
-//! does not own are never read into a decision, so they are never touched (spec §3.5 step 7,
-//! T22). Because the live table is read every cycle, drift on owned services (a real deleted
-//! or re-weighted by hand, a scheduler changed) is repaired on the next cycle.
+//! does not own are never read into a decision, so they are never touched (T22;
+//! docs/ldirectord-compat.md, Ownership). Because the live table is read every cycle, drift
+//! on owned services (a real deleted or re-weighted by hand, a scheduler changed) is
+//! repaired on the next cycle.
 
 use std::collections::{HashMap, HashSet};
 

@@ -4,7 +4,8 @@
 //!
 //! A reload builds a new registry from the new config and carries over the state of every
 //! check whose definition did not change (its [`fingerprint`]), so unchanged reals keep
-//! their health and failure counts instead of being rebuilt from the kernel (spec §7.1.6).
+//! their health and failure counts instead of being rebuilt from the kernel
+//! (docs/ldirectord-compat.md, Reload; and Deliberate differences).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -53,6 +54,9 @@ pub struct RealSlot {
     /// Passes in a row counted while still undecided (only when `rise` > 1).
     pub undecided_passes: u32,
     pub maintenance: bool,
+    /// The last results were local faults: the check could not be made (logged when such
+    /// a run starts and when it ends).
+    pub local_fault: bool,
     pub last: Option<LastCheck>,
     pub fingerprint: String,
     /// The check task currently reporting for this slot.
@@ -119,6 +123,7 @@ impl Registry {
                             health: None,
                             undecided_passes: 0,
                             maintenance: false,
+                            local_fault: false,
                             last: None,
                             fingerprint: fp,
                             generation: 0,
@@ -190,10 +195,25 @@ impl Registry {
             duration: r.duration,
             reason: match &r.outcome {
                 Outcome::Down(why) => Some(why.clone()),
+                Outcome::LocalFault(why) => Some(format!("not checked: {why}")),
                 _ => None,
             },
         });
         let mut lines = Vec::new();
+        // A run of local faults is logged once, when it starts, and once when it ends: a
+        // thousand checks short of descriptors must not write a thousand lines a second.
+        match &r.outcome {
+            Outcome::LocalFault(why) if !slot.local_fault => {
+                slot.local_fault = true;
+                lines.push(format!("Real server not checked: {label}: {why}"));
+            }
+            Outcome::LocalFault(_) => {}
+            _ if slot.local_fault => {
+                slot.local_fault = false;
+                lines.push(format!("Real server checked again: {label}"));
+            }
+            _ => {}
+        }
         if r.maintenance {
             if !slot.maintenance {
                 lines.push(format!("Server in maintenance: {label}"));
@@ -368,7 +388,8 @@ pub fn virtual_id(v: &VirtualService) -> String {
     }
 }
 
-/// `vip:port proto`, as ldirectord passes it (`:0 fwm` for firewall marks, spec §1.3).
+/// `vip:port proto`, as ldirectord passes it (`:0 fwm` for firewall marks; see
+/// docs/ldirectord-compat.md, Fallback).
 pub fn fallback_command_target(v: &VirtualService) -> String {
     match v.key {
         ServiceKey::Addr {

@@ -278,10 +278,62 @@ fn a_local_fault_leaves_an_undecided_real_undecided() {
         0,
         Outcome::LocalFault("connect: too many open files".into()),
     );
-    for _ in 0..3 {
+    assert_eq!(
+        reg.record(&fault),
+        (
+            false,
+            vec![
+                "Real server not checked: 10.1.0.1:80 (tcp:10.0.0.1:80): connect: too many open files"
+                    .to_owned()
+            ]
+        )
+    );
+    for _ in 0..2 {
         assert_eq!(reg.record(&fault), (false, vec![]));
     }
     assert!(reg.virtuals[0].reals[0].health.is_none());
     let up = report(&reg, 0, Outcome::Up);
-    assert_eq!(reg.record(&up), (true, vec![]));
+    assert_eq!(
+        reg.record(&up),
+        (
+            true,
+            vec!["Real server checked again: 10.1.0.1:80 (tcp:10.0.0.1:80)".to_owned()]
+        )
+    );
+}
+
+/// A decided real keeps its state and counts through a run of local faults; the log gets
+/// one line when the run starts and one when it ends, the status the reason meanwhile.
+#[test]
+fn a_run_of_local_faults_is_logged_once_and_shown_as_not_checked() {
+    let mut reg = Registry::build(&config(CF), None);
+    let up = report(&reg, 0, Outcome::Up);
+    reg.record(&up);
+    let before = reg.virtuals[0].reals[0].health;
+    let fault = report(&reg, 0, Outcome::LocalFault("no ports".into()));
+    let mut lines = Vec::new();
+    for _ in 0..5 {
+        let (changed, l) = reg.record(&fault);
+        assert!(!changed);
+        lines.extend(l);
+    }
+    assert_eq!(
+        lines,
+        ["Real server not checked: 10.1.0.1:80 (tcp:10.0.0.1:80): no ports"]
+    );
+    let slot = &reg.virtuals[0].reals[0];
+    assert_eq!(slot.health, before, "state and counts untouched");
+    assert_eq!(
+        slot.last.as_ref().and_then(|l| l.reason.as_deref()),
+        Some("not checked: no ports")
+    );
+    let down = report(&reg, 0, Outcome::Down("refused".into()));
+    let (_, l) = reg.record(&down);
+    assert_eq!(
+        l,
+        [
+            "Real server checked again: 10.1.0.1:80 (tcp:10.0.0.1:80)",
+            "Soft failure real server: 10.1.0.1:80 (tcp:10.0.0.1:80) failure 1/2"
+        ]
+    );
 }

@@ -4,15 +4,16 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use thiserror::Error;
 
 use super::event_loop::main_loop;
 use super::execute::Launcher;
+use super::faults::descriptors_needed;
 use super::log::{Console, Logger};
 use super::notify::Notifier;
-use crate::health::config::{Config, ConfigLocation, SystemEnv, parse_config, render};
+use super::rlimit::raise_nofile;
+use crate::health::config::{Config, ConfigLocation, ParseEnv, SystemEnv, parse_config, render};
 use crate::ipvs::BackendFactory;
 use crate::ipvs::error::IpvsError;
 use crate::names::{Resolver, SystemResolver};
@@ -48,8 +49,12 @@ pub struct DaemonOptions {
     pub shutdown: Option<Arc<tokio::sync::Notify>>,
     /// How `execute=` instances are run; None = this executable.
     pub launcher: Option<Launcher>,
-    /// Reverse lookups for the maintenance directory (the system resolver).
+    /// Name lookups (the system resolver): the host and service names of the file when it
+    /// is read, the reverse names for the maintenance directory.
     pub resolver: Arc<dyn Resolver>,
+    /// Tests only: stands in for check runs (see `tasks::CheckHook`).
+    #[cfg(test)]
+    pub check_hook: Option<super::tasks::CheckHook>,
 }
 
 impl DaemonOptions {
@@ -68,6 +73,8 @@ impl DaemonOptions {
             shutdown: None,
             launcher: None,
             resolver: Arc::new(SystemResolver::new()),
+            #[cfg(test)]
+            check_hook: None,
         }
     }
 
@@ -85,18 +92,23 @@ impl DaemonOptions {
 /// Reads the config (an error is fatal here, exit 2), then runs until TERM/INT. Fatal
 /// errors are also logged, since a detached daemon has nowhere else to say them.
 pub fn run(opts: &DaemonOptions, factory: BackendFactory) -> Result<(), DaemonError> {
-    let (config, _digest) = read_config(&opts.location.path).map_err(DaemonError::Config)?;
+    let (config, digest) =
+        read_config_with(&opts.location.path, &opts.resolver).map_err(DaemonError::Config)?;
     let log = opts.logger(&config);
+    if let Some(line) = raise_nofile(descriptors_needed(&config)) {
+        log.log(&line);
+    }
     let result = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(check_workers())
         .thread_name("lvsctl-check")
         .enable_all()
         .build()
         .map_err(DaemonError::Runtime)
-        .and_then(|rt| rt.block_on(main_loop(opts, config, factory, log.clone())));
+        .and_then(|rt| rt.block_on(main_loop(opts, config, digest, factory, log.clone())));
     if let Err(e) = &result {
         log.log(&format!("Linux Director Daemon could not run: {e}"));
     }
+    log.flush();
     result
 }
 
@@ -112,14 +124,55 @@ fn check_workers() -> usize {
 }
 
 /// The parsed config and a digest of its bytes (autoreload compares digests), or the
-/// rendered errors.
+/// rendered errors; names resolved by the system resolver.
 pub fn read_config(path: &std::path::Path) -> Result<(Config, u64), String> {
+    read_config_env(path, &SystemEnv::new())
+}
+
+/// [`read_config`] with names resolved by `resolver`. It may block for as long as the
+/// resolver does: the running daemon calls it off its event loop (see `reload`).
+pub fn read_config_with(
+    path: &std::path::Path,
+    resolver: &Arc<dyn Resolver>,
+) -> Result<(Config, u64), String> {
+    read_config_env(
+        path,
+        &DaemonEnv {
+            names: Arc::clone(resolver),
+            system: SystemEnv::new(),
+        },
+    )
+}
+
+fn read_config_env(path: &std::path::Path, env: &dyn ParseEnv) -> Result<(Config, u64), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let file = path.display().to_string();
     let (config, _warnings) =
-        parse_config(&file, &text, &SystemEnv::new()).map_err(|errors| render(&[], &errors))?;
+        parse_config(&file, &text, env).map_err(|errors| render(&[], &errors))?;
     Ok((config, digest(&text)))
+}
+
+/// The machine as the daemon reads its file: its own resolver, the rest as the system has it.
+#[derive(Debug)]
+struct DaemonEnv {
+    names: Arc<dyn Resolver>,
+    system: SystemEnv,
+}
+
+impl ParseEnv for DaemonEnv {
+    fn names(&self) -> &dyn Resolver {
+        self.names.as_ref()
+    }
+    fn hostname(&self) -> String {
+        self.system.hostname()
+    }
+    fn dir_exists(&self, path: &str) -> bool {
+        self.system.dir_exists(path)
+    }
+    fn appendable(&self, path: &str) -> Result<(), String> {
+        self.system.appendable(path)
+    }
 }
 
 pub(super) fn digest(text: &str) -> u64 {
@@ -127,10 +180,6 @@ pub(super) fn digest(text: &str) -> u64 {
     let mut h = DefaultHasher::new();
     text.hash(&mut h);
     h.finish()
-}
-
-pub(super) fn mtime(path: &std::path::Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 /// Parses the config file, for `start`'s exit-2 check before daemonizing.

@@ -9,11 +9,9 @@ use crate::ipvs::model::ServiceKey;
 
 impl Daemon {
     /// Stops every check, then deletes the owned services with `cleanstop` in one batch;
-    /// the others are left exactly as they are (docs/ldirectord-compat.md, stop).
+    /// the others are left exactly as they are (docs/ldirectord-compat.md, Stop).
     pub(super) async fn shutdown(&mut self) {
-        for (_, handle) in self.tasks.drain() {
-            handle.abort();
-        }
+        self.checks.stop_all();
         let stops = self.config.globals.execute.iter();
         let stopping = self.instances(stops.map(|n| (n.clone(), InstanceCmd::Stop)).collect());
         // The service deletion below removes these reals in the same batch.

@@ -11,7 +11,7 @@
 use std::io::Write;
 use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use super::clock::Tm;
 
@@ -20,6 +20,10 @@ pub const DEV_LOG: &str = "/dev/log";
 
 /// `LOG_INFO`.
 const SEVERITY_INFO: u8 = 6;
+
+/// How long one send may wait for a syslog daemon that stopped reading (a full datagram
+/// queue blocks the sender); the line then goes to stderr.
+pub const SEND_LIMIT: Duration = Duration::from_secs(1);
 
 /// The facility code of a syslog facility name; None for an unknown name.
 pub fn facility_code(name: &str) -> Option<u8> {
@@ -85,6 +89,7 @@ impl Syslog {
     pub fn send(&self, message: &str) -> std::io::Result<()> {
         let bytes = self.datagram(&Tm::local(SystemTime::now()), message);
         let dgram = UnixDatagram::unbound().and_then(|s| {
+            s.set_write_timeout(Some(SEND_LIMIT))?;
             loop {
                 match s.send_to(&bytes, &self.socket) {
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -97,6 +102,7 @@ impl Syslog {
             // EPROTOTYPE: the socket is a stream socket.
             Err(e) if e.raw_os_error() == Some(libc::EPROTOTYPE) => {
                 let mut s = UnixStream::connect(&self.socket)?;
+                s.set_write_timeout(Some(SEND_LIMIT))?;
                 let mut framed = bytes;
                 framed.push(0);
                 s.write_all(&framed)
@@ -109,7 +115,7 @@ impl Syslog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, UNIX_EPOCH};
+    use std::time::UNIX_EPOCH;
 
     fn tm() -> Tm {
         Tm::utc(UNIX_EPOCH + Duration::from_secs(1_795_255_553))
@@ -150,5 +156,28 @@ mod tests {
         drop(rx);
         let _ = std::fs::remove_dir_all(&dir);
         assert!(s.send("nobody listens").is_err());
+    }
+
+    /// A syslog daemon that stopped reading fills its queue, and a plain send then waits
+    /// forever; ours gives up after [`SEND_LIMIT`].
+    #[test]
+    fn a_syslog_that_stopped_reading_does_not_hold_the_sender() {
+        let dir = std::env::temp_dir().join(format!("lvsctl-syslog-full-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log");
+        let _ = std::fs::remove_file(&path);
+        let rx = UnixDatagram::bind(&path).unwrap();
+        let s = Syslog::new("daemon", "lvsctl", path.clone());
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let first_failure = (0..100_000).position(|_| s.send("x").is_err());
+            let _ = done_tx.send(first_failure);
+        });
+        let first_failure = done_rx
+            .recv_timeout(Duration::from_mins(1))
+            .expect("a send waited for the full queue");
+        assert!(first_failure.is_some(), "the queue never filled");
+        drop(rx);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! A task only measures: it runs its check under a hard deadline and sends a [`Report`];
 //! it never touches state or the kernel. Because every run is bounded by its deadline and
-//! tasks are independent, one black-holed server delays no other check (spec §3.2, T44).
+//! tasks are independent, one black-holed server delays no other check (T44; see
+//! docs/ldirectord-compat.md, Deadlines and scheduling).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -10,7 +11,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc::UnboundedSender;
-use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 use crate::health::check::{Check, Outcome, Target, checker_for, with_deadline};
@@ -32,6 +32,25 @@ pub struct CheckJob {
     pub maintenance_dir: Option<PathBuf>,
     /// Reverse-DNS names for the maintenance files named after the host.
     pub reverse: Option<Arc<ReverseNames>>,
+    /// Tests only: replaces a run's outcome (or panics in its place).
+    #[cfg(test)]
+    pub hook: Option<CheckHook>,
+}
+
+/// A test's stand-in for a check run: `Some(outcome)` replaces the check's own result; it
+/// may also panic, as a buggy check would.
+#[cfg(test)]
+#[derive(Clone)]
+pub struct CheckHook(pub Arc<HookFn>);
+
+#[cfg(test)]
+pub type HookFn = dyn Fn(&Target) -> Option<Outcome> + Send + Sync;
+
+#[cfg(test)]
+impl std::fmt::Debug for CheckHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CheckHook")
+    }
 }
 
 impl CheckJob {
@@ -58,6 +77,8 @@ impl CheckJob {
             limit: Duration::from_secs(u64::from(longest) + 1),
             maintenance_dir,
             reverse,
+            #[cfg(test)]
+            hook: None,
         }
     }
 
@@ -112,27 +133,26 @@ fn grid_base() -> tokio::time::Instant {
     *BASE.get_or_init(tokio::time::Instant::now)
 }
 
-/// Starts the task; it ends when `tx` is closed or the handle is aborted.
-pub fn spawn(job: CheckJob, tx: UnboundedSender<Report>) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let first = first_tick(
-            grid_base(),
-            tokio::time::Instant::now(),
-            first_offset(job.generation, job.interval),
-            job.interval,
-        );
-        let mut ticks = tokio::time::interval_at(first, job.interval);
-        // A check that overran (a timeout longer than the interval) resumes on its own
-        // grid, so the checks of a slot stay together.
-        ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
-        loop {
-            ticks.tick().await;
-            let report = run_once(&job).await;
-            if tx.send(report).is_err() {
-                return;
-            }
+/// The task's work: it ends when `tx` is closed (or when the task is aborted). The event
+/// loop runs it in its set of check tasks, which tells it when one panicked.
+pub async fn run(job: CheckJob, tx: UnboundedSender<Report>) {
+    let first = first_tick(
+        grid_base(),
+        tokio::time::Instant::now(),
+        first_offset(job.generation, job.interval),
+        job.interval,
+    );
+    let mut ticks = tokio::time::interval_at(first, job.interval);
+    // A check that overran (a timeout longer than the interval) resumes on its own
+    // grid, so the checks of a slot stay together.
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    loop {
+        ticks.tick().await;
+        let report = run_once(&job).await;
+        if tx.send(report).is_err() {
+            return;
         }
-    })
+    }
 }
 
 async fn run_once(job: &CheckJob) -> Report {
@@ -142,6 +162,17 @@ async fn run_once(job: &CheckJob) -> Report {
     let outcome = if maintenance {
         Outcome::Down("Server in maintenance".to_owned())
     } else {
+        #[cfg(test)]
+        if let Some(outcome) = job.hook.as_ref().and_then(|hook| (hook.0)(&job.target)) {
+            return Report {
+                id: job.id,
+                generation: job.generation,
+                outcome,
+                maintenance,
+                at,
+                duration: started.elapsed(),
+            };
+        }
         with_deadline(job.limit, job.check.run(&job.target)).await
     };
     Report {

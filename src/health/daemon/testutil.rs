@@ -45,7 +45,14 @@ pub fn spawn_daemon(
     opts: super::DaemonOptions,
     fake: Arc<Mutex<FakeBackend>>,
 ) -> std::thread::JoinHandle<Result<(), super::DaemonError>> {
-    let factory = SharedFake::from(fake).factory();
+    spawn_daemon_with(opts, SharedFake::from(fake).factory())
+}
+
+/// Runs the whole daemon on its own thread over the backends of `factory`.
+pub fn spawn_daemon_with(
+    opts: super::DaemonOptions,
+    factory: crate::ipvs::BackendFactory,
+) -> std::thread::JoinHandle<Result<(), super::DaemonError>> {
     std::thread::spawn(move || super::run(&opts, factory))
 }
 
@@ -96,5 +103,81 @@ pub fn wait_results(
             return None;
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A backend that panics in `apply` while `armed` is set (and disarms itself), as a bug in
+/// the IPVS thread would; otherwise the shared fake.
+#[derive(Debug)]
+pub struct Panicky {
+    pub fake: crate::ipvs::fake::SharedFake,
+    pub armed: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Panicky {
+    /// A factory opening a `Panicky` over `fake`; also counts how often it was called.
+    pub fn factory(
+        fake: &Arc<Mutex<FakeBackend>>,
+        armed: &Arc<std::sync::atomic::AtomicBool>,
+        opened: &Arc<std::sync::atomic::AtomicUsize>,
+    ) -> crate::ipvs::BackendFactory {
+        let (fake, armed, opened) = (
+            SharedFake::from(fake.clone()),
+            armed.clone(),
+            opened.clone(),
+        );
+        Box::new(move || {
+            opened.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(Box::new(Panicky {
+                fake: fake.clone(),
+                armed: armed.clone(),
+            }) as Box<dyn crate::ipvs::Backend>)
+        })
+    }
+}
+
+impl crate::ipvs::Backend for Panicky {
+    fn info(&mut self) -> crate::ipvs::Result<crate::ipvs::model::Info> {
+        self.fake.lock().info()
+    }
+    fn services(&mut self) -> crate::ipvs::Result<Vec<crate::ipvs::model::Service>> {
+        self.fake.lock().services()
+    }
+    fn service(
+        &mut self,
+        key: &crate::ipvs::model::ServiceKey,
+    ) -> crate::ipvs::Result<crate::ipvs::model::Service> {
+        self.fake.lock().service(key)
+    }
+    fn dests(
+        &mut self,
+        key: &crate::ipvs::model::ServiceKey,
+    ) -> crate::ipvs::Result<Vec<crate::ipvs::model::Dest>> {
+        self.fake.lock().dests(key)
+    }
+    fn timeouts(&mut self) -> crate::ipvs::Result<crate::ipvs::model::Timeouts> {
+        self.fake.lock().timeouts()
+    }
+    fn daemons(&mut self) -> crate::ipvs::Result<Vec<crate::ipvs::model::SyncDaemon>> {
+        self.fake.lock().daemons()
+    }
+    fn apply(&mut self, ops: &[crate::ipvs::Op]) -> Vec<crate::ipvs::Result<()>> {
+        assert!(
+            !self.armed.swap(false, std::sync::atomic::Ordering::SeqCst),
+            "injected panic in the IPVS thread"
+        );
+        self.fake.lock().apply(ops)
+    }
+    fn connections(
+        &mut self,
+        sink: &mut dyn FnMut(crate::ipvs::model::Connection) -> bool,
+    ) -> crate::ipvs::Result<()> {
+        self.fake.lock().connections(sink)
+    }
+    fn global_stats(&mut self) -> crate::ipvs::Result<crate::ipvs::model::GlobalStats> {
+        self.fake.lock().global_stats()
+    }
+    fn sysctls(&mut self) -> crate::ipvs::Result<Vec<(String, String)>> {
+        self.fake.lock().sysctls()
     }
 }

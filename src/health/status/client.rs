@@ -95,6 +95,7 @@ mod tests {
                     reason: Some(reason.into()),
                 }],
             }],
+            faults: crate::health::status::FaultCounts::default(),
         }
     }
 

@@ -3,12 +3,17 @@
 //!
 //! The schema (docs/ldirectord-compat.md, Status socket and metrics): per virtual {label, up
 //! count, fallback active}, per real {state, kernel and configured weight, consecutive
-//! successes/failures, last check time, duration and reason}. `snapshot` builds it from the
-//! registry; nothing here runs a check.
+//! successes/failures, last check time, duration and reason}, and the fault counters.
+//! `snapshot` builds it from the registry; nothing here runs a check. `server` and `metrics`
+//! serve it through `accept`, which keeps slow or idle clients from stalling anyone.
 
+mod accept;
 mod client;
+mod counters;
 mod metrics;
 mod server;
+#[cfg(test)]
+mod test_support;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -16,9 +21,11 @@ use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
 
+pub use accept::{DEADLINE, Log, MAX_CLIENTS};
 pub use client::{query, render_table};
+pub use counters::{Counters, FaultCounts};
 pub use metrics::{render_metrics, serve_metrics};
-pub use server::serve;
+pub use server::{Ask, remove_socket, serve};
 
 use crate::health::check::reason;
 use crate::health::daemon::registry::Registry;
@@ -38,6 +45,9 @@ pub struct StatusReport {
     pub config: String,
     pub pid: u32,
     pub virtuals: Vec<VirtualStatus>,
+    /// Local trouble counted since the daemon started (absent from older daemons).
+    #[serde(default)]
+    pub faults: FaultCounts,
 }
 
 impl StatusReport {
@@ -90,12 +100,14 @@ pub struct RealStatus {
     pub reason: Option<String>,
 }
 
-/// The status document for `registry`, with the kernel weights of the last cycle.
+/// The status document for `registry`, with the kernel weights of the last cycle and the
+/// fault counters.
 #[allow(clippy::implicit_hasher)] // only ever called with the daemon's map
 pub fn snapshot(
     config: &str,
     registry: &Registry,
     weights: &HashMap<(ServiceKey, DestKey), i32>,
+    counters: &Counters,
 ) -> StatusReport {
     let virtuals = registry
         .virtuals
@@ -147,5 +159,6 @@ pub fn snapshot(
         config: config.to_owned(),
         pid: std::process::id(),
         virtuals,
+        faults: counters.values(),
     }
 }

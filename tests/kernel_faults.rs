@@ -1,0 +1,584 @@
+//! `lvsctl health` under local faults, against the real kernel: a local fault must never read
+//! as "the real server is down", and slow local clients must never stall the daemon.
+//!
+//! * File descriptors: the daemon runs under `prlimit --nofile` 64 with 200 reals, 100 of
+//!   them black-holed (their SYNs dropped by nft, so each of their checks holds a socket for
+//!   the whole checktimeout). Once with a soft limit the daemon may raise and once with the
+//!   hard limit at 64 too.
+//! * Ephemeral ports: the daemon's netns gets a ten-port `ip_local_port_range` whose ports
+//!   this test holds bound, so every connect fails with EADDRNOTAVAIL.
+//! * Idle clients: 100 clients connected to the status socket that never read, and 100 to
+//!   the metrics port that never send a request, while `lvsctl health status` and a scrape
+//!   must each answer within a second.
+//!
+//! "Never touched" is measured on the netlink traffic itself: an nlmon device in the test's
+//! netns captures every message (tcpdump), and no NEW_DEST, SET_DEST or DEL_DEST may name a
+//! healthy real after the table has settled. The table is also polled.
+//!
+//! The real servers are listeners of this test process on a dummy interface (10.1.0.1), one
+//! per port, accepting and dropping. The daemon is `LVSCTL_FAULTS_BIN` when set (to measure
+//! an older build, as docs/faults.md records), else the binary under test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lvsctl::ipvs::wire::index::AttrIndex;
+use support::{lvsctl_bin, sh};
+
+const ADDR: &str = "10.1.0.1";
+const FIRST_PORT: u16 = 20001;
+
+fn daemon_bin() -> String {
+    std::env::var("LVSCTL_FAULTS_BIN").unwrap_or_else(|_| lvsctl_bin().to_owned())
+}
+
+/// A dummy interface with the real servers' address, and an nft table whose set `dropped`
+/// black-holes the local ports in it (output hook: the daemon is in this netns).
+fn network() {
+    let (_, err, rc) = sh(&format!(
+        "set -e; ip link add d0 type dummy; ip addr add {ADDR}/24 dev d0; ip link set d0 up; \
+         nft 'add table inet faults; \
+              add set inet faults dropped {{ type inet_service; flags interval; }}; \
+              add chain inet faults out {{ type filter hook output priority 0; }}; \
+              add rule inet faults out ip daddr {ADDR} tcp dport @dropped drop'"
+    ));
+    assert_eq!(rc, 0, "network: {err}");
+}
+
+fn black_hole(first: u16, last: u16) {
+    let (_, err, rc) = sh(&format!(
+        "nft add element inet faults dropped '{{ {first}-{last} }}'"
+    ));
+    assert_eq!(rc, 0, "nft: {err}");
+}
+
+/// Listeners on `ADDR:first..=last`, accepting and dropping connections, on a runtime of
+/// their own thread (which stays in the test's netns).
+fn listeners(first: u16, last: u16) {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            for port in first..=last {
+                let l = tokio::net::TcpListener::bind((ADDR, port)).await.unwrap();
+                tokio::spawn(async move {
+                    while let Ok((s, _)) = l.accept().await {
+                        drop(s);
+                    }
+                });
+            }
+            ready_tx.send(()).unwrap();
+            std::future::pending::<()>().await;
+        });
+    });
+    ready_rx
+        .recv_timeout(Duration::from_mins(1))
+        .expect("listeners");
+}
+
+fn config(reals: u16, extra_virtuals: &str) -> String {
+    let mut cf = String::from(
+        "checkinterval=1\nchecktimeout=3\nfailurecount=1\nquiescent=no\n\
+         virtual=10.0.0.1:80\n\tchecktype=connect\n\tscheduler=wlc\n\tprotocol=tcp\n",
+    );
+    for i in 0..reals {
+        let _ = writeln!(cf, "\treal={ADDR}:{} masq 1", FIRST_PORT + i);
+    }
+    cf.push_str(extra_virtuals);
+    cf
+}
+
+/// The daemon under test, in the foreground, optionally under `prlimit --nofile=SOFT:HARD`.
+struct Daemon {
+    child: Child,
+    base: String,
+}
+
+impl Daemon {
+    fn start(tag: &str, cf: &str, nofile: Option<&str>, extra: &[&str]) -> Self {
+        let base = format!("lvf-{}-{tag}", std::process::id());
+        std::fs::write(format!("/tmp/{base}.cf"), cf).unwrap();
+        let mut cmd = match nofile {
+            Some(limit) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={limit}"))
+                    .arg("--")
+                    .arg(daemon_bin());
+                c
+            }
+            None => Command::new(daemon_bin()),
+        };
+        let child = cmd
+            .args(["health", "--foreground", "--pid-file"])
+            .arg(format!("/run/{base}.pid"))
+            .arg("--socket")
+            .arg(format!("/run/{base}.sock"))
+            .args(extra)
+            .arg(format!("/tmp/{base}.cf"))
+            .arg("start")
+            .stdout(Stdio::null())
+            .stderr(File::create(format!("/tmp/{base}.log")).unwrap())
+            .spawn()
+            .expect("start lvsctl health");
+        Self { child, base }
+    }
+
+    fn socket(&self) -> String {
+        format!("/run/{}.sock", self.base)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(format!("/tmp/{}.log", self.base)).unwrap_or_default()
+    }
+
+    /// `lvsctl health status` (always the binary under test: it is the client), with how
+    /// long it took.
+    fn status(&self) -> (String, String, i32, Duration) {
+        let t = Instant::now();
+        let (out, err, rc) = sh(&format!(
+            "{} health --pid-file /run/{b}.pid --socket /run/{b}.sock /tmp/{b}.cf status",
+            lvsctl_bin(),
+            b = self.base
+        ));
+        (out, err, rc, t.elapsed())
+    }
+
+    fn soft_nofile(&self) -> Option<u64> {
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", self.child.id())).ok()?;
+        let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+        line.split_whitespace().nth(3)?.parse().ok()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Ports of the reals of 10.0.0.1:80 in the kernel, with their weights.
+fn table() -> Vec<(u16, i64)> {
+    let (out, err, rc) = sh("ipvsadm -Ln -t 10.0.0.1:80");
+    if rc != 0 {
+        assert!(err.contains("No such service"), "ipvsadm: {err}");
+        return Vec::new();
+    }
+    out.lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            match w.as_slice() {
+                ["->", real, _, weight, ..] => {
+                    let port = real.strip_prefix(&format!("{ADDR}:"))?.parse().ok()?;
+                    Some((port, weight.parse().ok()?))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+fn ports(first: u16, last: u16) -> BTreeSet<u16> {
+    (first..=last).collect()
+}
+
+fn present(t: &[(u16, i64)]) -> BTreeSet<u16> {
+    t.iter().filter(|(_, w)| *w > 0).map(|(p, _)| *p).collect()
+}
+
+fn wait_table(why: &str, limit: Duration, d: &Daemon, ok: impl Fn(&BTreeSet<u16>) -> bool) {
+    let start = Instant::now();
+    loop {
+        let now = present(&table());
+        if ok(&now) {
+            return;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{why}: not reached after {limit:?}: {} reals in the kernel; log tail:\n{}",
+            now.len(),
+            tail(&d.log(), 40)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// tcpdump on an nlmon device of this netns: every netlink message to and from the kernel.
+struct Capture {
+    child: Child,
+    file: String,
+}
+
+/// One IPVS destination write seen on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DestWrite {
+    cmd: &'static str,
+    port: u16,
+}
+
+impl Capture {
+    fn start(tag: &str) -> Self {
+        let (_, err, rc) = sh("ip link add nlmon0 type nlmon && ip link set nlmon0 up");
+        assert_eq!(rc, 0, "nlmon: {err}");
+        let file = format!("/tmp/lvf-{}-{tag}.pcap", std::process::id());
+        let mut child = Command::new("tcpdump")
+            .args(["-i", "nlmon0", "-U", "-s", "0", "-w", &file])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tcpdump");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("listening on") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(Duration::from_mins(1))
+            .expect("tcpdump listening");
+        Self { child, file }
+    }
+
+    /// Stops the capture and returns every NEW/SET/DEL_DEST request sent to the kernel.
+    fn finish(mut self) -> Vec<DestWrite> {
+        let _ = sh(&format!("kill -INT {}", self.child.id()));
+        let _ = self.child.wait();
+        let bytes = std::fs::read(&self.file).unwrap();
+        let _ = std::fs::remove_file(&self.file);
+        dest_writes(&bytes)
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const NETLINK_GENERIC: u16 = 16;
+const GENL_ID_CTRL: u16 = 16;
+const NLM_F_REQUEST: u16 = 1;
+
+/// The destination writes in a pcap file of LINKTYPE_NETLINK packets (each behind the
+/// 16-byte pseudo-header of LINKTYPE_LINUX_SLL, whose last two bytes name the netlink
+/// protocol).
+fn dest_writes(pcap: &[u8]) -> Vec<DestWrite> {
+    let u16le = |b: &[u8], at: usize| u16::from_le_bytes([b[at], b[at + 1]]);
+    let u32le = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    assert_eq!(u32le(pcap, 0), 0xa1b2_c3d4, "a little-endian pcap file");
+    assert_eq!(u32le(pcap, 20), 253, "LINKTYPE_NETLINK");
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= pcap.len() {
+        let len = u32le(pcap, at + 8) as usize;
+        let packet = &pcap[at + 16..(at + 16 + len).min(pcap.len())];
+        at += 16 + len;
+        if packet.len() < 16 || u16::from_be_bytes([packet[14], packet[15]]) != NETLINK_GENERIC {
+            continue;
+        }
+        let mut msgs = &packet[16..];
+        while msgs.len() >= 20 {
+            let mlen = (u32le(msgs, 0) as usize).min(msgs.len());
+            if mlen < 16 {
+                break;
+            }
+            let (ty, flags) = (u16le(msgs, 4), u16le(msgs, 6));
+            let genl = &msgs[16..mlen];
+            msgs = &msgs[(mlen + 3) & !3..];
+            if ty == GENL_ID_CTRL || flags & NLM_F_REQUEST == 0 || genl.len() < 4 {
+                continue;
+            }
+            let cmd = match genl[0] {
+                5 => "NEW_DEST",
+                6 => "SET_DEST",
+                7 => "DEL_DEST",
+                _ => continue,
+            };
+            let port = AttrIndex::new(&genl[4..])
+                .ok()
+                .and_then(|top| top.get(2u16)) // IPVS_CMD_ATTR_DEST
+                .and_then(|dest| AttrIndex::new(dest).ok())
+                .and_then(|d| d.get(2u16)) // IPVS_DEST_ATTR_PORT
+                .map(|p| u16::from_be_bytes([p[0], p[1]]));
+            if let Some(port) = port {
+                out.push(DestWrite { cmd, port });
+            }
+        }
+    }
+    out
+}
+
+/// What one fd-exhaustion run saw.
+struct Seen {
+    touched: Vec<DestWrite>,
+    fewest_healthy: usize,
+    black_holed_left: usize,
+}
+
+/// 200 reals checked every second under `prlimit --nofile=LIMIT`; after every real is in
+/// the kernel, 100 are black-holed for 30 s while the kernel is polled and the netlink
+/// traffic captured.
+fn fd_exhaustion(tag: &str, limit: &str) -> (Daemon, Seen) {
+    network();
+    let last = FIRST_PORT + 199;
+    listeners(FIRST_PORT, last);
+    let d = Daemon::start(tag, &config(200, ""), Some(limit), &[]);
+    wait_table("all 200 reals in", Duration::from_mins(3), &d, |now| {
+        now.len() == 200
+    });
+    let healthy = ports(FIRST_PORT, FIRST_PORT + 99);
+    let capture = Capture::start(tag);
+    black_hole(FIRST_PORT + 100, last);
+    let mut fewest = healthy.len();
+    let mut left = 100;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        let now = present(&table());
+        fewest = fewest.min(now.intersection(&healthy).count());
+        left = now.len() - now.intersection(&healthy).count();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let writes = capture.finish();
+    let touched = writes
+        .into_iter()
+        .filter(|w| healthy.contains(&w.port))
+        .collect();
+    (
+        d,
+        Seen {
+            touched,
+            fewest_healthy: fewest,
+            black_holed_left: left,
+        },
+    )
+}
+
+fn summary(touched: &[DestWrite]) -> String {
+    let mut by_cmd = std::collections::BTreeMap::new();
+    for w in touched {
+        *by_cmd.entry(w.cmd).or_insert(0) += 1;
+    }
+    format!("{by_cmd:?}")
+}
+
+/// The soft limit is 64 but the hard one is not: the daemon raises its soft limit to what
+/// 200 reals need, and no check runs out of descriptors.
+#[test]
+fn fd_exhaustion_below_a_raisable_limit_touches_no_healthy_real() {
+    kernel_test!();
+    let (d, seen) = fd_exhaustion("soft", "64:65536");
+    let soft = d.soft_nofile();
+    eprintln!(
+        "soft 64, hard 65536: soft limit now {soft:?}; healthy reals written: {} {}; fewest \
+         healthy in the kernel: {}/100; black-holed left: {}",
+        seen.touched.len(),
+        summary(&seen.touched),
+        seen.fewest_healthy,
+        seen.black_holed_left
+    );
+    assert!(
+        soft.is_some_and(|s| s > 64),
+        "soft limit not raised: {soft:?}"
+    );
+    assert!(
+        seen.touched.is_empty() && seen.fewest_healthy == 100,
+        "healthy reals touched: {}; log tail:\n{}",
+        summary(&seen.touched),
+        tail(&d.log(), 40)
+    );
+    assert_eq!(seen.black_holed_left, 0, "every black-holed real removed");
+}
+
+/// The hard limit is 64 too: checks that find no descriptor are "not checked", which leaves
+/// every healthy real alone, and the daemon says why in its log and its status.
+#[test]
+fn fd_exhaustion_at_the_hard_limit_touches_no_healthy_real() {
+    kernel_test!();
+    let (d, seen) = fd_exhaustion("hard", "64:64");
+    let (out, err, rc, took) = d.status();
+    eprintln!(
+        "soft and hard 64: healthy reals written: {} {}; fewest healthy in the kernel: \
+         {}/100; black-holed left: {}; status took {took:?} (exit {rc})",
+        seen.touched.len(),
+        summary(&seen.touched),
+        seen.fewest_healthy,
+        seen.black_holed_left
+    );
+    assert!(
+        seen.touched.is_empty() && seen.fewest_healthy == 100,
+        "healthy reals touched: {}; log tail:\n{}",
+        summary(&seen.touched),
+        tail(&d.log(), 40)
+    );
+    let log = d.log();
+    assert!(
+        log.contains("file descriptors"),
+        "the limit is named: {}",
+        tail(&log, 40)
+    );
+    assert!(log.contains("not checked: "), "{}", tail(&log, 40));
+    assert_eq!(rc, 0, "status: {err}");
+    assert!(out.contains("up"), "{out}");
+}
+
+/// Every ephemeral port of the daemon's netns is taken: connects fail with EADDRNOTAVAIL,
+/// which says nothing about the reals; none is touched, and checks work again afterwards.
+#[test]
+fn exhausted_ephemeral_ports_touch_no_healthy_real() {
+    kernel_test!();
+    network();
+    let last = FIRST_PORT + 99;
+    listeners(FIRST_PORT, last);
+    let d = Daemon::start("ports", &config(100, ""), None, &[]);
+    let healthy = ports(FIRST_PORT, last);
+    wait_table("all 100 reals in", Duration::from_mins(3), &d, |now| {
+        *now == healthy
+    });
+    let capture = Capture::start("ports");
+    let held: Vec<std::net::TcpListener> = (40000..40010)
+        .map(|p| std::net::TcpListener::bind(("0.0.0.0", p)).unwrap())
+        .collect();
+    let (_, err, rc) = sh("sysctl -qw net.ipv4.ip_local_port_range='40000 40009'");
+    assert_eq!(rc, 0, "sysctl: {err}");
+    let mut fewest = healthy.len();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        fewest = fewest.min(present(&table()).intersection(&healthy).count());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (out, _, _, _) = d.status();
+    drop(held);
+    let (_, err, rc) = sh("sysctl -qw net.ipv4.ip_local_port_range='32768 60999'");
+    assert_eq!(rc, 0, "sysctl: {err}");
+    std::thread::sleep(Duration::from_secs(5));
+    let writes = capture.finish();
+    eprintln!(
+        "ports exhausted for 20 s: healthy reals written: {} {}; fewest healthy in the \
+         kernel: {fewest}/100",
+        writes.len(),
+        summary(&writes)
+    );
+    assert!(
+        writes.is_empty() && fewest == 100,
+        "healthy reals touched: {}; log tail:\n{}",
+        summary(&writes),
+        tail(&d.log(), 40)
+    );
+    assert!(
+        out.contains("not checked: "),
+        "status shows the reason: {out}"
+    );
+    let log = d.log();
+    assert!(log.contains("not checked: "), "{}", tail(&log, 40));
+    assert!(log.contains("checked again"), "{}", tail(&log, 40));
+}
+
+/// 100 clients on the status socket that never read, 100 on the metrics port that never
+/// send a request: `lvsctl health status` and a scrape each answer within a second. The
+/// configuration has 1,500 reals (`checktype=on`) besides the checked ones, so the status
+/// document (about 250 KB) does not fit in a socket buffer and a client that does not read
+/// holds a writer that waits for it.
+#[test]
+fn idle_clients_stall_neither_status_nor_metrics() {
+    kernel_test!();
+    network();
+    listeners(FIRST_PORT, FIRST_PORT + 9);
+    let mut big = String::from("virtual=10.0.0.2:80\n\tchecktype=on\n\tscheduler=wlc\n");
+    for i in 0..1500u32 {
+        let _ = writeln!(big, "\treal=10.2.{}.{}:80 masq 1", i / 250, i % 250 + 1);
+    }
+    let d = Daemon::start(
+        "idle",
+        &config(10, &big),
+        None,
+        &["--metrics", "127.0.0.1:9111"],
+    );
+    wait_table("10 reals in", Duration::from_mins(3), &d, |now| {
+        now.len() == 10
+    });
+    // What the same two requests take without idle clients (under TCG, starting the
+    // client process alone takes a good part of a second), for the report.
+    let mut report = String::new();
+    for round in 0..2 {
+        let (out, err, rc, took) = d.status();
+        assert_eq!(rc, 0, "status before the idle clients: {err}");
+        let t = Instant::now();
+        let (body, _, rc) = sh("curl -s -m 10 http://127.0.0.1:9111/metrics");
+        let _ = writeln!(
+            report,
+            "no idle clients, round {round}: status {took:?} ({} bytes), scrape exit {rc} in {:?} ({} bytes)",
+            out.len(),
+            t.elapsed(),
+            body.len()
+        );
+    }
+
+    let socket = d.socket();
+    let idle_status: Vec<std::os::unix::net::UnixStream> = (0..100)
+        .map(|_| std::os::unix::net::UnixStream::connect(&socket).unwrap())
+        .collect();
+    let idle_metrics: Vec<std::net::TcpStream> = (0..100)
+        .filter_map(|_| std::net::TcpStream::connect("127.0.0.1:9111").ok())
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+
+    let mut worst_status = Duration::ZERO;
+    let mut worst_scrape = Duration::ZERO;
+    for round in 0..3 {
+        let (out, err, rc, took) = d.status();
+        worst_status = worst_status.max(took);
+        let _ = writeln!(
+            report,
+            "round {round}: status exit {rc} in {took:?} ({} bytes)",
+            out.len()
+        );
+        assert_eq!(rc, 0, "status: {err}");
+        let t = Instant::now();
+        let (body, err, rc) = sh("curl -s -m 10 http://127.0.0.1:9111/metrics");
+        let took = t.elapsed();
+        worst_scrape = worst_scrape.max(took);
+        let _ = writeln!(
+            report,
+            "round {round}: scrape exit {rc} in {took:?} ({} bytes)",
+            body.len()
+        );
+        assert_eq!(rc, 0, "scrape: {err}\n{report}");
+        assert!(body.contains("lvsctl_health_real_up"), "{report}");
+    }
+    eprintln!(
+        "{} idle status clients, {} idle metrics clients:\n{report}",
+        idle_status.len(),
+        idle_metrics.len()
+    );
+    assert!(
+        worst_status < Duration::from_secs(1) && worst_scrape < Duration::from_secs(1),
+        "{report}"
+    );
+    // The idle clients were let go: reading one ends (with the document or nothing).
+    let mut first = idle_status.into_iter().next().unwrap();
+    first
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut sink = Vec::new();
+    assert!(first.read_to_end(&mut sink).is_ok(), "closed by the daemon");
+    drop(idle_metrics);
+}
