@@ -1,21 +1,24 @@
 //! How often the collector may refresh: every interval, unless that would cost more than
 //! [`CPU_BUDGET_PERCENT`] of one core.
 //!
-//! A refresh's cost grows with the table and the kernel: one GET_DEST dump per service, and
-//! reading `/proc/net/ip_vs_conn` is quadratic in its length on kernels without the 2024
-//! procfs fix (every 4 KiB read walks the hash table from its start). A dashboard
-//! left open on a big director must not become its busiest process, so the pacer keeps a
-//! CPU account of the whole program (collector and UI together, as the kernel counts it):
-//! time earns credit at the budget's rate, CPU spends it, and after a refresh that left the
-//! account in debt the next one waits until the debt is paid. On a table whose refresh is
-//! cheap the interval rules and the account never matters. Pure: the caller supplies the
-//! clock and the CPU readings.
+//! A refresh reads what the screen shows, so its cost follows the screen, not the table
+//! (see `collector`); the work that needs the whole table has budgets of its own
+//! (`sweep`) and is left out of this account. The pacer is the safety net for the rest: a
+//! tiny interval on a slow kernel, a health source that answers slowly. A dashboard left
+//! open on a big director must not become its busiest process, so the pacer keeps a CPU
+//! account of the program's refreshes (collector and UI together, as the kernel counts
+//! them, less what the background budgets spent): time earns credit at the budget's rate,
+//! CPU spends it, and after a refresh that left the account in debt the next one waits
+//! until the debt is paid (the header then says "slowed"). When refreshes are cheap the
+//! interval rules and the account never matters. Pure: the caller supplies the clock and
+//! the CPU readings.
 
 use std::time::Duration;
 
-/// Share of one core `lvsctl top` may spend refreshing, in percent. Below 10 % (the
-/// target of issue 5) with room for the work a refresh causes after it is measured (the UI
-/// takes in the snapshot after the collector's reading).
+/// Share of one core `lvsctl top` may spend refreshing, in percent: with the background's
+/// 4 % (`sweep::BUSY_PERMILLE`) the whole program stays under a tenth of a core, with room
+/// for the work a refresh causes after it is measured (the UI takes in the snapshot after
+/// the collector's reading).
 pub const CPU_BUDGET_PERCENT: u32 = 8;
 
 #[derive(Debug, Clone)]

@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::ipvs::{DestKey, Rates, ServiceEntry, ServiceKey, Stats};
 use crate::tui::history::History;
 use crate::tui::rows::RowKey;
+use crate::tui::table::ReadAt;
 
 /// Per-second rates from two counter readings `dt` apart; `None` when they cannot be
 /// trusted (no time passed, or a counter went backwards because it was zeroed).
@@ -95,6 +96,27 @@ pub struct RateTracker {
 impl RateTracker {
     /// Take in a whole poll.
     pub fn observe(&mut self, at: Duration, entries: &[ServiceEntry]) {
+        self.observe_read(at, entries, &|_| (true, true));
+    }
+
+    /// Take in a refresh that read only some rows: `fresh(i)` says whether entry `i`'s
+    /// service and its real servers were read at `at`. The other rows keep their rates
+    /// and histories (a row off screen shows the rates of its last reading, and the next
+    /// delta spans the time since then).
+    pub fn observe_table(&mut self, at: Duration, entries: &[ServiceEntry], read_at: &[ReadAt]) {
+        self.observe_read(at, entries, &|i| {
+            read_at
+                .get(i)
+                .map_or((false, false), |r| (r.service == at, r.dests == Some(at)))
+        });
+    }
+
+    fn observe_read(
+        &mut self,
+        at: Duration,
+        entries: &[ServiceEntry],
+        fresh: &dyn Fn(usize) -> (bool, bool),
+    ) {
         let same_layout = self.services.len() == entries.len()
             && self
                 .services
@@ -104,8 +126,14 @@ impl RateTracker {
         if !same_layout {
             self.relayout(entries);
         }
-        for (svc, e) in self.services.iter_mut().zip(entries) {
-            svc.own.observe(at, e.service.stats, e.service.rates);
+        for (i, (svc, e)) in self.services.iter_mut().zip(entries).enumerate() {
+            let (service, dests) = fresh(i);
+            if service {
+                svc.own.observe(at, e.service.stats, e.service.rates);
+            }
+            if !dests {
+                continue;
+            }
             let same_dests = svc.dests.len() == e.dests.len()
                 && svc
                     .dests

@@ -1,7 +1,8 @@
 //! The flattened, sorted and filtered rows of the Services table.
 //!
-//! Built in `update` whenever the data or the view settings change, not in `render`, so a
-//! frame of a 10k-service table only formats the rows on screen. Rows point into the
+//! Built in `update` when the table's layout or the view settings change (not for new
+//! values alone: see `App::apply_snapshot`), never in `render`, so a frame of a
+//! 10k-service table only formats the rows on screen. Rows point into the
 //! snapshot by index and carry a [`RowKey`], which is what the selection remembers: keys
 //! survive re-sorting and refreshes, indices do not.
 
@@ -36,6 +37,16 @@ pub struct ViewRow {
     pub service: usize,
     /// Index into the service's `dests`; `None` for the service row itself.
     pub dest: Option<usize>,
+}
+
+/// The rows a table `height` lines high shows with the cursor on row `cursor`: the first
+/// screenful until the cursor moves past it, then the cursor stays on the last line.
+/// Drawing and the choice of what each refresh reads both use it, so what is read is
+/// exactly what is drawn.
+pub fn window(cursor: usize, len: usize, height: usize) -> std::ops::Range<usize> {
+    let height = height.max(1);
+    let start = cursor.saturating_sub(height - 1).min(len);
+    start..start.saturating_add(height).min(len)
 }
 
 /// Columns the table can be sorted by.

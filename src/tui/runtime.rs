@@ -45,13 +45,13 @@ pub fn run_with(sources: Sources, options: TopOptions) -> anyhow::Result<()> {
     let (commands_tx, commands_rx) = mpsc::channel::<Command>();
     let signals = Arc::new(Signals::default());
     let mut app = App::new(options);
+    let settings = collector::Settings::new(app.interval, !app.numeric);
     let collector = collector::spawn(
         sources,
         events_tx.clone(),
         commands_rx,
         Arc::clone(&signals),
-        app.interval,
-        !app.numeric,
+        settings,
     )
     .context("cannot start the collector thread")?;
     spawn_input(events_tx).context("cannot start the terminal thread")?;
@@ -115,9 +115,8 @@ impl Loop {
             }
             dirty = match events.recv_timeout(WATCHDOG) {
                 Ok(first) => {
-                    self.take(app, first)?;
-                    self.drain(app, events)?;
-                    true
+                    let changed = self.take(app, first)?;
+                    self.drain(app, events)? || changed
                 }
                 Err(RecvTimeoutError::Timeout) => false,
                 Err(RecvTimeoutError::Disconnected) => {
@@ -135,7 +134,9 @@ impl Loop {
     }
 
     /// One action from either thread: keys are mapped in the app's current mode first.
-    fn take(&mut self, app: &mut App, action: Action) -> anyhow::Result<()> {
+    /// True when the screen may have changed (a refresh that found nothing new did not:
+    /// not redrawing then keeps an idle dashboard near zero CPU).
+    fn take(&mut self, app: &mut App, action: Action) -> anyhow::Result<bool> {
         match action {
             Action::Key(k) => {
                 if let Some(a) = keymap::map_key(app, k) {
@@ -143,9 +144,13 @@ impl Loop {
                 }
             }
             Action::TerminalFailed(e) => anyhow::bail!("cannot read the terminal: {e}"),
+            Action::Unchanged { .. } => {
+                self.dispatch(app, action);
+                return Ok(false);
+            }
             other => self.dispatch(app, other),
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Update the state and pass the resulting commands to the collector.
@@ -175,12 +180,14 @@ impl Loop {
         }
     }
 
-    /// Take everything else already waiting, so a burst is drawn once.
-    fn drain(&mut self, app: &mut App, rx: &Receiver<Action>) -> anyhow::Result<()> {
+    /// Take everything else already waiting, so a burst is drawn once. True when any of it
+    /// may have changed the screen.
+    fn drain(&mut self, app: &mut App, rx: &Receiver<Action>) -> anyhow::Result<bool> {
+        let mut changed = false;
         loop {
             match rx.try_recv() {
-                Ok(a) => self.take(app, a)?,
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return Ok(()),
+                Ok(a) => changed |= self.take(app, a)?,
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return Ok(changed),
             }
         }
     }

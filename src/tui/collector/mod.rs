@@ -1,30 +1,37 @@
 //! The collector thread: the only code of `lvsctl top` that talks to the kernel.
 //!
 //! It creates the backend itself (netlink sockets belong to the thread's network namespace
-//! and the backend is not `Sync`), polls it every interval, runs confirmed writes, streams
-//! connections while the Connections view is open, resolves names and polls the health
-//! source. The UI thread only ever receives owned snapshots, so a slow kernel (a 1M-entry
-//! connection table on a kernel without the 2024 procfs fix takes minutes) slows the data,
-//! never the keyboard.
+//! and the backend is not `Sync`), runs confirmed writes, resolves names and polls the
+//! health source. The UI thread only ever receives owned snapshots, so a slow kernel slows
+//! the data, never the keyboard.
+//!
+//! What it reads follows the screen, not the table ([`refresh`]): every interval, the
+//! services and real servers of the rows on screen (the UI says which, and a service that
+//! comes on screen is read at once); everything that needs the whole table is read in the
+//! background, a slice at a time within a CPU budget ([`crate::tui::sweep`]), and so is a
+//! long read of the connection table ([`conns`]), paused between slices so refreshes go on.
+
+mod conns;
+mod meter;
+mod names;
+mod refresh;
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::ipvs::{Backend, BackendFactory, IpvsError, ServiceEntry, ServiceKey};
+pub use meter::{Meter, ThreadCpu};
+
+use crate::ipvs::{Backend, BackendFactory, IpvsError, ServiceKey};
 use crate::names::Resolver;
 use crate::tui::action::{Action, Command};
-use crate::tui::conns::{Accumulator, ConnQuery};
-use crate::tui::health::HealthSource;
+use crate::tui::health::{HealthMap, HealthSource};
 use crate::tui::pacing::Pacer;
-use crate::tui::snapshot::{CollectError, Details, Names, Snapshot};
-
-/// How often a streaming connection read reports progress.
-const PARTIAL_EVERY: Duration = Duration::from_millis(200);
+use crate::tui::snapshot::TableRead;
+use crate::tui::sweep::{self, Budget, Sweep};
 
 /// The collector's outside world, injected so tests can drive it with a fake.
 pub struct Sources {
@@ -43,6 +50,33 @@ pub struct Signals {
     pub command_waiting: AtomicBool,
 }
 
+/// How the collector starts.
+pub struct Settings {
+    pub interval: Duration,
+    /// Resolve names (not `-n`).
+    pub names: bool,
+    /// This thread's CPU clock, which the background budgets are kept in.
+    pub meter: Box<dyn Meter>,
+    /// The sweep's share of a core while the table changes, in permille
+    /// ([`sweep::BUSY_PERMILLE`]).
+    pub sweep_permille: u32,
+    /// The connection read's share ([`sweep::CONNS_PERMILLE`]).
+    pub conns_permille: u32,
+}
+
+impl Settings {
+    /// The dashboard's settings: the real thread clock and the budgets of `sweep`.
+    pub fn new(interval: Duration, names: bool) -> Self {
+        Self {
+            interval,
+            names,
+            meter: Box::new(ThreadCpu),
+            sweep_permille: sweep::BUSY_PERMILLE,
+            conns_permille: sweep::CONNS_PERMILLE,
+        }
+    }
+}
+
 pub struct Collector {
     sources: Sources,
     backend: Option<Box<dyn Backend>>,
@@ -51,21 +85,38 @@ pub struct Collector {
     signals: Arc<Signals>,
     interval: Duration,
     paused: bool,
-    names: bool,
     /// Read the Details view's facts with each poll (only while that view is visible).
     details: bool,
-    conns: Option<ConnQuery>,
-    /// The generation of the last connection query read to the end: later reads of it
-    /// replace the rows on screen in one piece instead of streaming partial results.
-    conns_complete: Option<u64>,
-    /// Keeps refreshing within the CPU budget: a table that takes seconds to list (a
-    /// million connections, 10,000 services under emulation) is refreshed less often.
+    meter: Box<dyn Meter>,
+    /// Keeps the refreshes themselves within the CPU budget, should the screen's reads
+    /// ever cost more than that (a tiny interval on a slow kernel).
     pacer: Pacer,
-    /// Wall time spent polling, the CPU estimate where `/proc/self/stat` cannot be read.
-    busy: Duration,
     start: Instant,
-    host_cache: HashMap<IpAddr, Option<String>>,
-    port_cache: HashMap<(u16, &'static str), Option<String>>,
+    /// CPU spent in the background (sweep, listings, connection reads): not the pacer's to
+    /// account for, the budgets own it.
+    background_cpu: Duration,
+    /// The services whose rows are on screen, as the UI last said.
+    screen: Vec<ServiceKey>,
+    /// The services in the order of the last listing.
+    order: Vec<ServiceKey>,
+    /// When each service's real servers were last read, so one coming on screen is read
+    /// at once only when that is not recent.
+    dests_read: HashMap<ServiceKey, Duration>,
+    sweep: Sweep,
+    sweep_budget: Budget,
+    /// The sweep's share while the table changes.
+    sweep_permille: u32,
+    idle: refresh::IdleWatch,
+    /// The screen's last reading, to tell an idle refresh that found nothing new.
+    last_screen: TableRead,
+    /// The sweep's reads of idle refreshes that sent no snapshot, for the next one.
+    pending: TableRead,
+    last_health: HealthMap,
+    /// Collector time of the last snapshot sent, and whether it said idle.
+    last_sent: Option<Duration>,
+    was_idle: bool,
+    names: names::NameCache,
+    conns: conns::ConnState,
 }
 
 /// Start the collector thread.
@@ -74,8 +125,7 @@ pub fn spawn(
     events: Sender<Action>,
     commands: Receiver<Command>,
     signals: Arc<Signals>,
-    interval: Duration,
-    names: bool,
+    settings: Settings,
 ) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name("lvsctl-top-collector".to_owned())
@@ -87,17 +137,27 @@ pub fn spawn(
                 events,
                 commands,
                 signals,
-                interval,
+                interval: settings.interval,
                 paused: false,
-                names,
                 details: false,
-                conns: None,
-                conns_complete: None,
+                meter: settings.meter,
                 pacer: Pacer::default(),
-                busy: Duration::ZERO,
                 start: Instant::now(),
-                host_cache: HashMap::new(),
-                port_cache: HashMap::new(),
+                background_cpu: Duration::ZERO,
+                screen: Vec::new(),
+                order: Vec::new(),
+                dests_read: HashMap::new(),
+                sweep: Sweep::default(),
+                sweep_budget: Budget::new(settings.sweep_permille),
+                sweep_permille: settings.sweep_permille,
+                idle: refresh::IdleWatch::default(),
+                last_screen: TableRead::default(),
+                pending: TableRead::default(),
+                last_health: HealthMap::new(),
+                last_sent: None,
+                was_idle: false,
+                names: names::NameCache::new(settings.names),
+                conns: conns::ConnState::new(settings.conns_permille),
             }
             .run();
         })
@@ -119,8 +179,14 @@ fn process_cpu() -> Option<Duration> {
 impl Collector {
     fn run(mut self) {
         let mut next = Instant::now();
+        let mut busy = Duration::ZERO;
         loop {
-            let wait = next.saturating_duration_since(Instant::now());
+            let mut wait = next.saturating_duration_since(Instant::now());
+            if !self.paused
+                && let Some(until) = self.conns.until_slice()
+            {
+                wait = wait.min(until);
+            }
             match self.commands.recv_timeout(wait) {
                 Ok(Command::Quit) | Err(RecvTimeoutError::Disconnected) => return,
                 Ok(cmd) => {
@@ -132,12 +198,22 @@ impl Collector {
                 }
                 Err(RecvTimeoutError::Timeout) => {}
             }
+            if Instant::now() < next {
+                // Between refreshes: the next slice of a long connection read.
+                if !self.paused && !self.conn_slice(next) {
+                    return;
+                }
+                continue;
+            }
             let started = Instant::now();
-            if !self.paused && !self.poll() {
+            if !self.paused && !self.refresh() {
                 return;
             }
-            self.busy += started.elapsed();
-            let cpu = process_cpu().unwrap_or(self.busy);
+            busy += started.elapsed();
+            // The refreshes' own cost: what the budgets spent is theirs to account for.
+            let cpu = process_cpu()
+                .unwrap_or(busy)
+                .saturating_sub(self.background_cpu);
             let delay = self
                 .pacer
                 .next_delay(self.interval, self.start.elapsed(), cpu);
@@ -145,7 +221,7 @@ impl Collector {
         }
     }
 
-    /// Carry out a command; true when a poll should follow at once.
+    /// Carry out a command; true when a refresh should follow at once.
     fn handle(&mut self, cmd: Command) -> bool {
         match cmd {
             Command::Apply { label, ops } => {
@@ -169,18 +245,18 @@ impl Collector {
                 !p
             }
             Command::SetNames(on) => {
-                self.names = on;
+                self.names.set_enabled(on);
                 on
             }
             Command::WatchDetails(on) => {
                 self.details = on;
                 on
             }
-            Command::WatchConns(q) => {
-                let wanted = q.is_some();
-                self.conns = q;
-                wanted
+            Command::WatchServices(keys) => {
+                self.watch(keys);
+                false
             }
+            Command::WatchConns(q) => self.conns.watch(q),
             Command::Quit => false,
         }
     }
@@ -198,146 +274,14 @@ impl Collector {
             .ok_or_else(|| IpvsError::Malformed("backend missing".to_owned()))
     }
 
-    /// One refresh; false when the UI is gone.
-    fn poll(&mut self) -> bool {
-        let at = self.start.elapsed();
-        let backend = match self.backend() {
-            Ok(b) => b,
-            // No backend at all: whatever the reason, IPVS cannot be reached.
-            Err(e) => return self.send(Action::CollectFailed(CollectError::unavailable(&e))),
-        };
-        let entries = match backend.entries() {
-            Ok(e) => e,
-            Err(e) => {
-                let err = CollectError::from_ipvs(&e);
-                if matches!(err, CollectError::Unavailable { .. }) {
-                    // Start over with a fresh backend next time (e.g. after modprobe).
-                    self.backend = None;
-                }
-                return self.send(Action::CollectFailed(err));
-            }
-        };
-        let read_details = self.details;
-        let Ok(backend) = self.backend() else {
-            return true;
-        };
-        let global = backend.global_stats().ok();
-        let text = |e: IpvsError| e.to_string();
-        let details = if read_details {
-            Details {
-                info: Some(backend.info().map_err(text)),
-                timeouts: Some(backend.timeouts().map_err(text)),
-                daemons: Some(backend.daemons().map_err(text)),
-                sysctls: Some(backend.sysctls().map_err(text)),
-            }
-        } else {
-            Details::default()
-        };
-        let health = self.sources.health.statuses();
-        let names = if self.names {
-            self.resolve(&entries)
-        } else {
-            Names::default()
-        };
-        let snapshot = Snapshot {
-            at,
-            entries,
-            global,
-            details,
-            health,
-            names,
-        };
-        if !self.send(Action::Snapshot(Box::new(snapshot))) {
-            return false;
-        }
-        self.read_conns()
-    }
-
-    /// Read the connection table for the current query. The first read of a query streams
-    /// partial results (new rows only, so nothing is copied twice); later reads of the same
-    /// query send one answer at the end, and the previous one stays on screen meanwhile.
-    fn read_conns(&mut self) -> bool {
-        let Some(query) = self.conns.clone() else {
-            return true;
-        };
-        let generation = query.generation;
-        let stream = self.conns_complete != Some(generation);
-        let signals = Arc::clone(&self.signals);
-        let events = self.events.clone();
-        let mut acc = Accumulator::new(query);
-        let mut last = Instant::now();
-        let mut alive = true;
-        let result = match self.backend() {
-            Ok(b) => b.connections(&mut |c| {
-                acc.push(c);
-                if stream && last.elapsed() >= PARTIAL_EVERY {
-                    last = Instant::now();
-                    alive = events.send(Action::Conns(Box::new(acc.partial()))).is_ok();
-                }
-                alive
-                    && signals.conn_generation.load(Ordering::Relaxed) == generation
-                    && !signals.command_waiting.load(Ordering::Relaxed)
-            }),
-            Err(e) => Err(e),
-        };
-        if !alive {
-            return false;
-        }
-        if self.signals.conn_generation.load(Ordering::Relaxed) != generation
-            || self.signals.command_waiting.load(Ordering::Relaxed)
-        {
-            // Superseded or interrupted: the next poll reads again.
-            return true;
-        }
-        match result {
-            Ok(()) => {
-                self.conns_complete = Some(generation);
-                self.send(Action::Conns(Box::new(acc.finish())))
-            }
-            Err(e) => self.send(Action::CollectFailed(CollectError::Poll(format!(
-                "connections: {e}"
-            )))),
-        }
-    }
-
-    /// Names of every service and real server address, cached across polls (a reverse DNS
-    /// lookup may take seconds the first time).
-    fn resolve(&mut self, entries: &[ServiceEntry]) -> Names {
-        let mut names = Names::default();
-        for e in entries {
-            let proto = e
-                .service
-                .key
-                .protocol()
-                .and_then(crate::ipvs::Protocol::services_name);
-            let mut endpoints: Vec<(IpAddr, u16)> =
-                e.dests.iter().map(|d| (d.addr, d.port)).collect();
-            if let ServiceKey::Addr { addr, port, .. } = e.service.key {
-                endpoints.push((addr, port));
-            }
-            for (addr, port) in endpoints {
-                let resolver = &self.sources.resolver;
-                let host = self
-                    .host_cache
-                    .entry(addr)
-                    .or_insert_with(|| resolver.host_name(addr));
-                if let Some(h) = host {
-                    names.hosts.insert(addr, h.clone());
-                }
-                if let Some(p) = proto {
-                    let name = self
-                        .port_cache
-                        .entry((port, p))
-                        .or_insert_with(|| resolver.service_name(port, p));
-                    if let Some(n) = name {
-                        names.ports.insert((port, p), n.clone());
-                    }
-                }
-            }
-        }
-        names
+    /// Collector time now.
+    fn now(&self) -> Duration {
+        self.start.elapsed()
     }
 }
+
+#[cfg(test)]
+mod reads_tests;
 
 #[cfg(test)]
 mod tests {
