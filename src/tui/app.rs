@@ -236,10 +236,23 @@ impl App {
     /// Rebuild the visible rows and put the cursor back on the selected key; when that row
     /// is gone (filtered out, deleted), stay at the same position.
     pub fn rebuild_rows(&mut self) {
+        self.make_rows(rows::build_into);
+    }
+
+    /// [`App::rebuild_rows`] after only some services' real servers changed, keeping the
+    /// services' order where it cannot depend on them (see [`rows::relayout_into`]).
+    pub fn relayout_rows(&mut self) {
+        self.make_rows(rows::relayout_into);
+    }
+
+    fn make_rows(
+        &mut self,
+        build: fn(&mut Vec<ViewRow>, &mut rows::Scratch, &[ServiceEntry], &RowParams<'_>),
+    ) {
         let entries = self.table.entries();
         let mut rows = std::mem::take(&mut self.rows);
         let mut scratch = std::mem::take(&mut self.row_scratch);
-        rows::build_into(&mut rows, &mut scratch, entries, &self.row_params());
+        build(&mut rows, &mut scratch, entries, &self.row_params());
         self.rows = rows;
         self.row_scratch = scratch;
         if let Some(key) = self.selected

@@ -49,8 +49,10 @@ impl App {
         if self.status.as_ref().is_some_and(|s| s.from_poll) {
             self.status = None;
         }
-        if regroup || changes.layout || changes.listing {
+        if regroup || changes.listing || changes.moved {
             self.rebuild_rows();
+        } else if changes.layout {
+            self.relayout_rows();
         }
     }
 
@@ -60,8 +62,10 @@ impl App {
         let changes = self.table.apply(at, read);
         self.rates
             .observe_table(at, self.table.entries(), self.table.read_at());
-        if changes.layout || changes.listing {
+        if changes.listing || changes.moved {
             self.rebuild_rows();
+        } else if changes.layout {
+            self.relayout_rows();
         }
     }
 

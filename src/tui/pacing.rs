@@ -6,19 +6,17 @@
 //! (`sweep`) and is left out of this account. The pacer is the safety net for the rest: a
 //! tiny interval on a slow kernel, a health source that answers slowly. A dashboard left
 //! open on a big director must not become its busiest process, so the pacer keeps a CPU
-//! account of the program's refreshes (collector and UI together, as the kernel counts
-//! them, less what the background budgets spent): time earns credit at the budget's rate,
-//! CPU spends it, and after a refresh that left the account in debt the next one waits
-//! until the debt is paid (the header then says "slowed"). When refreshes are cheap the
-//! interval rules and the account never matters. Pure: the caller supplies the clock and
-//! the CPU readings.
+//! account of the refreshes (the collector thread's CPU time less what the background
+//! budgets spent): time earns credit at the budget's rate, CPU spends it, and after a
+//! refresh that left the account in debt the next one waits until the debt is paid (the
+//! header then says "slowed"). When refreshes are cheap the interval rules and the account
+//! never matters. Pure: the caller supplies the clock and the CPU readings.
 
 use std::time::Duration;
 
-/// Share of one core `lvsctl top` may spend refreshing, in percent: with the background's
-/// 4 % (`sweep::BUSY_PERMILLE`) the whole program stays under a tenth of a core, with room
-/// for the work a refresh causes after it is measured (the UI takes in the snapshot after
-/// the collector's reading).
+/// Share of one core the refreshes may spend, in percent: with the background's 4 %
+/// (`sweep::BUSY_PERMILLE`) and the UI's drawing the whole program stays under a tenth of
+/// a core.
 pub const CPU_BUDGET_PERCENT: u32 = 8;
 
 #[derive(Debug, Clone)]
@@ -42,6 +40,13 @@ impl Pacer {
             credit_nanos: 0,
             last: None,
         }
+    }
+
+    /// Start the account at `now` with the program's CPU time at `cpu`, so what the
+    /// program spent before its first refresh (starting up, setting up the terminal) is not
+    /// charged to its refreshes.
+    pub fn begin(&mut self, now: Duration, cpu: Duration) {
+        self.last = Some((now, cpu));
     }
 
     /// After a refresh that ended at `now` (any monotonic clock) with the program's total
@@ -111,6 +116,15 @@ mod tests {
         // An hour of cheap refreshes, then one costing 1 s: it is paid off after it.
         assert_eq!(p.next_delay(S, S * 3600, ms(20)), S);
         assert_eq!(p.next_delay(S, S * 3601, ms(1020)), S * 9);
+    }
+
+    #[test]
+    fn what_was_spent_before_the_first_refresh_is_not_charged() {
+        let mut p = Pacer::new(8);
+        p.begin(ms(500), S * 2);
+        assert_eq!(p.next_delay(S, ms(1500), ms(2050)), S);
+        let mut q = Pacer::new(8);
+        assert_eq!(q.next_delay(S, ms(1500), ms(2050)), ms(25_625));
     }
 
     #[test]

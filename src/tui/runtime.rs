@@ -145,8 +145,10 @@ impl Loop {
             }
             Action::TerminalFailed(e) => anyhow::bail!("cannot read the terminal: {e}"),
             Action::Unchanged { .. } => {
+                // Redrawn only if the header's word on the refresh period changes.
+                let slowed = app.slowed_refresh().is_some();
                 self.dispatch(app, action);
-                return Ok(false);
+                return Ok(app.slowed_refresh().is_some() != slowed);
             }
             other => self.dispatch(app, other),
         }

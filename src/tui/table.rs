@@ -30,6 +30,8 @@ pub struct Changes {
     pub layout: bool,
     /// The whole listing was read: orders that sort by its values may change.
     pub listing: bool,
+    /// Services came, went or moved: positions in [`Table::entries`] changed.
+    pub moved: bool,
 }
 
 /// How much of the table's real servers is known, and since when.
@@ -102,7 +104,8 @@ impl Table {
         let mut changes = Changes::default();
         if let Some(listing) = read.listing {
             changes.listing = true;
-            changes.layout = self.relist(at, listing);
+            changes.moved = self.relist(at, listing);
+            changes.layout = changes.moved;
             self.listed_at = Some(at);
         }
         let mut gone = Vec::new();
@@ -132,6 +135,7 @@ impl Table {
         }
         if !gone.is_empty() {
             changes.layout = true;
+            changes.moved = true;
             self.remove(&gone);
         }
         changes
@@ -219,7 +223,8 @@ mod tests {
             ch,
             Changes {
                 layout: true,
-                listing: true
+                listing: true,
+                moved: true
             }
         );
         assert_eq!(t.entries(), entries(1).as_slice());
@@ -228,7 +233,8 @@ mod tests {
             ch,
             Changes {
                 layout: false,
-                listing: true
+                listing: true,
+                moved: false
             }
         );
         assert_eq!(t.entries(), entries(2).as_slice());
@@ -262,7 +268,8 @@ mod tests {
             ch,
             Changes {
                 layout: true,
-                listing: false
+                listing: false,
+                moved: false
             }
         );
         assert_eq!(t.entries()[0], later[0]);
@@ -296,7 +303,8 @@ mod tests {
             ch,
             Changes {
                 layout: true,
-                listing: true
+                listing: true,
+                moved: true
             }
         );
         let keys: Vec<_> = t.entries().iter().map(|e| e.service.key).collect();
@@ -319,7 +327,7 @@ mod tests {
                 ..TableRead::default()
             },
         );
-        assert!(ch.layout);
+        assert!(ch.layout && ch.moved);
         assert_eq!(t.entries().len(), 3);
         assert_eq!(t.position(&dns()), None);
         assert_eq!(t.position(&fwm()), Some(1));

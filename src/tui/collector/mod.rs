@@ -62,6 +62,8 @@ pub struct Settings {
     pub sweep_permille: u32,
     /// The connection read's share ([`sweep::CONNS_PERMILLE`]).
     pub conns_permille: u32,
+    /// How often the sweep's slices are handed to the UI (see `refresh`).
+    pub sweep_flush: Duration,
 }
 
 impl Settings {
@@ -73,6 +75,7 @@ impl Settings {
             meter: Box::new(ThreadCpu),
             sweep_permille: sweep::BUSY_PERMILLE,
             conns_permille: sweep::CONNS_PERMILLE,
+            sweep_flush: refresh::SWEEP_FLUSH,
         }
     }
 }
@@ -109,8 +112,10 @@ pub struct Collector {
     idle: refresh::IdleWatch,
     /// The screen's last reading, to tell an idle refresh that found nothing new.
     last_screen: TableRead,
-    /// The sweep's reads of idle refreshes that sent no snapshot, for the next one.
+    /// The sweep's reads not handed to the UI yet, and when they last were.
     pending: TableRead,
+    last_flush: Option<Duration>,
+    sweep_flush: Duration,
     last_health: HealthMap,
     /// Collector time of the last snapshot sent, and whether it said idle.
     last_sent: Option<Duration>,
@@ -153,6 +158,8 @@ pub fn spawn(
                 idle: refresh::IdleWatch::default(),
                 last_screen: TableRead::default(),
                 pending: TableRead::default(),
+                last_flush: None,
+                sweep_flush: settings.sweep_flush,
                 last_health: HealthMap::new(),
                 last_sent: None,
                 was_idle: false,
@@ -163,23 +170,11 @@ pub fn spawn(
         })
 }
 
-/// CPU time of this whole process (all threads) from `/proc/self/stat`, in USER_HZ
-/// ticks, which are 1/100 s on every architecture Linux exposes them on.
-fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    let mut fields = stat.rsplit_once(") ")?.1.split_ascii_whitespace();
-    let utime: u64 = fields.nth(11)?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some(Duration::from_millis(
-        utime.saturating_add(stime).saturating_mul(10),
-    ))
-}
-
 impl Collector {
     fn run(mut self) {
         let mut next = Instant::now();
-        let mut busy = Duration::ZERO;
+        let start_cpu = self.foreground_cpu();
+        self.pacer.begin(self.now(), start_cpu);
         loop {
             let mut wait = next.saturating_duration_since(Instant::now());
             if !self.paused
@@ -205,15 +200,10 @@ impl Collector {
                 }
                 continue;
             }
-            let started = Instant::now();
             if !self.paused && !self.refresh() {
                 return;
             }
-            busy += started.elapsed();
-            // The refreshes' own cost: what the budgets spent is theirs to account for.
-            let cpu = process_cpu()
-                .unwrap_or(busy)
-                .saturating_sub(self.background_cpu);
+            let cpu = self.foreground_cpu();
             let delay = self
                 .pacer
                 .next_delay(self.interval, self.start.elapsed(), cpu);
@@ -274,6 +264,14 @@ impl Collector {
             .ok_or_else(|| IpvsError::Malformed("backend missing".to_owned()))
     }
 
+    /// This thread's CPU time less what the background budgets spent: the refreshes' own
+    /// cost, the pacer's to account for. (The UI thread's share of a refresh is drawing
+    /// the screen and taking in its rows; what grows with the table reaches it at most
+    /// every few seconds, see `refresh`.)
+    fn foreground_cpu(&mut self) -> Duration {
+        self.meter.cpu().saturating_sub(self.background_cpu)
+    }
+
     /// Collector time now.
     fn now(&self) -> Duration {
         self.start.elapsed()
@@ -282,20 +280,3 @@ impl Collector {
 
 #[cfg(test)]
 mod reads_tests;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn process_cpu_reads_this_process() {
-        let before = process_cpu().expect("/proc/self/stat");
-        // Burn a little CPU; the reading must not go backwards.
-        let mut x = 0u64;
-        for i in 0..2_000_000u64 {
-            x = x.wrapping_mul(31).wrapping_add(i);
-        }
-        assert!(x != 1);
-        assert!(process_cpu().expect("/proc/self/stat") >= before);
-    }
-}

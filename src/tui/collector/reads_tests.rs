@@ -145,6 +145,11 @@ struct Harness {
 
 impl Harness {
     fn start(fake: SharedFake, sweep_permille: u32) -> Self {
+        Self::start_flushing(fake, sweep_permille, Duration::ZERO)
+    }
+
+    /// A collector handing the sweep's slices to the UI every `flush`.
+    fn start_flushing(fake: SharedFake, sweep_permille: u32, flush: Duration) -> Self {
         let clock = Clock::default();
         let backend = Costly {
             fake: fake.clone(),
@@ -167,6 +172,7 @@ impl Harness {
             meter: Box::new(clock.clone()),
             sweep_permille,
             conns_permille: sweep::CONNS_PERMILLE,
+            sweep_flush: flush,
             ..Settings::new(Duration::from_secs(30), false)
         };
         let started = Instant::now();
@@ -448,4 +454,31 @@ fn a_long_connection_read_goes_on_between_refreshes_that_keep_coming() {
         partials >= 3 && snapshots >= 3,
         "{partials} partials, {snapshots} snapshots"
     );
+}
+
+#[test]
+fn the_sweeps_slices_reach_the_ui_every_few_seconds_with_the_screens_rows_every_refresh() {
+    // A whole core and a table no slice finishes, so slices are read and none is sent.
+    let mut h = Harness::start_flushing(table(2000), 1000, Duration::from_hours(1));
+    let screen = keys(0..10);
+    let first = h.snapshot();
+    assert_eq!(
+        read_keys(&first.read.dests),
+        keys(0..8),
+        "the first is handed over"
+    );
+    h.watch(&screen);
+    h.table_read();
+    for _ in 0..4 {
+        // Enough for the first listing's debt (516 ms) to be paid.
+        std::thread::sleep(Duration::from_millis(250));
+        let snap = h.refresh();
+        assert_eq!(
+            read_keys(&snap.read.dests),
+            screen,
+            "only the screen's rows"
+        );
+    }
+    let swept = h.fake.lock().dest_reads_of(&key(20));
+    assert_eq!(swept, 1, "the sweep did read off screen meanwhile");
 }
