@@ -23,8 +23,13 @@ impl App {
         self.last_at = Some(snap.at);
         let read = std::mem::take(&mut snap.read);
         let changes = self.table.apply(snap.at, read);
-        self.rates
-            .observe_table(snap.at, self.table.entries(), self.table.read_at());
+        self.rates.observe_table(
+            snap.at,
+            self.table.entries(),
+            self.table.read_at(),
+            self.table.touched(),
+            changes.moved,
+        );
         if let Some(g) = snap.global {
             self.global_delta = self.global_prev.and_then(|(then, before)| {
                 rates::delta_rates(&before, &g.stats, snap.at.checked_sub(then)?)
@@ -60,8 +65,13 @@ impl App {
     /// instead of at the next refresh.
     pub fn take_read(&mut self, at: Duration, read: TableRead) {
         let changes = self.table.apply(at, read);
-        self.rates
-            .observe_table(at, self.table.entries(), self.table.read_at());
+        self.rates.observe_table(
+            at,
+            self.table.entries(),
+            self.table.read_at(),
+            self.table.touched(),
+            changes.moved,
+        );
         if changes.listing || changes.moved {
             self.rebuild_rows();
         } else if changes.layout {

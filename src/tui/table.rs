@@ -63,6 +63,8 @@ pub struct Table {
     read_at: Vec<ReadAt>,
     index: HashMap<ServiceKey, usize>,
     listed_at: Option<Duration>,
+    /// Positions the last [`Table::apply`] read something of.
+    touched: Vec<usize>,
 }
 
 impl Table {
@@ -78,6 +80,11 @@ impl Table {
 
     pub fn position(&self, key: &ServiceKey) -> Option<usize> {
         self.index.get(key).copied()
+    }
+
+    /// Positions of the entries the last [`Table::apply`] read (repeats possible).
+    pub fn touched(&self) -> &[usize] {
+        &self.touched
     }
 
     /// When the whole listing was last read.
@@ -102,11 +109,13 @@ impl Table {
     /// Take in one refresh's reads, made at `at`.
     pub fn apply(&mut self, at: Duration, read: TableRead) -> Changes {
         let mut changes = Changes::default();
+        self.touched.clear();
         if let Some(listing) = read.listing {
             changes.listing = true;
             changes.moved = self.relist(at, listing);
             changes.layout = changes.moved;
             self.listed_at = Some(at);
+            self.touched.extend(0..self.entries.len());
         }
         let mut gone = Vec::new();
         for (key, service) in read.services {
@@ -118,6 +127,7 @@ impl Table {
                 Some(s) => {
                     self.entries[i].service = s;
                     self.read_at[i].service = at;
+                    self.touched.push(i);
                 }
                 None => gone.push(i),
             }
@@ -132,11 +142,14 @@ impl Table {
             }
             entry.dests = dests;
             self.read_at[i].dests = Some(at);
+            self.touched.push(i);
         }
         if !gone.is_empty() {
             changes.layout = true;
             changes.moved = true;
             self.remove(&gone);
+            self.touched.clear();
+            self.touched.extend(0..self.entries.len());
         }
         changes
     }
