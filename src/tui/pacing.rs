@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-/// Share of one core the refreshes may spend, in percent: with the background's 4 %
+/// Share of one core the refreshes may spend, in percent: with the background's 3 %
 /// (`sweep::BUSY_PERMILLE`) and the UI's drawing the whole program stays under a tenth of
 /// a core.
 pub const CPU_BUDGET_PERCENT: u32 = 8;

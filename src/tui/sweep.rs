@@ -6,8 +6,8 @@
 //! rate) comes from a sweep that walks the table in passes: a pass starts with the
 //! GET_SERVICE dump (the listing) and then reads the real servers of every service not on
 //! screen, a slice per refresh. At 10,000 services under emulation the listing alone costs
-//! a quarter of a second and each GET_DEST dump a fifth of a millisecond, so a pass takes
-//! a few percent of a core for half a minute or more; on a small table it is one refresh.
+//! a quarter to half a second and each GET_DEST dump a fifth of a millisecond, so a pass
+//! takes 3 % of a core for a minute or more; on a small table it is one refresh.
 //!
 //! The budget is an account: wall time earns credit at the budget's rate, work spends it,
 //! and work starts only while the account is not in debt. One indivisible piece of work
@@ -17,11 +17,11 @@
 use std::time::Duration;
 
 /// Share of one core the background may use while the table changes, in permille.
-pub const BUSY_PERMILLE: u32 = 40;
+pub const BUSY_PERMILLE: u32 = 30;
 /// Share while the Connections view reads `/proc/net/ip_vs_conn`: the view on screen
 /// needs the read, and on a kernel whose reads restart their walk of the connection hash
 /// every 4 KiB a 100,000-row table costs tens of seconds.
-pub const CONNS_PERMILLE: u32 = 70;
+pub const CONNS_PERMILLE: u32 = 60;
 /// Share while nothing moves (no packet, no rate): the sweep then only notices edits off
 /// screen, slowly.
 pub const IDLE_PERMILLE: u32 = 2;
