@@ -17,6 +17,7 @@ pub mod action;
 pub mod app;
 pub mod collector;
 pub mod conns;
+pub mod demo;
 pub mod format;
 pub mod health;
 pub mod history;

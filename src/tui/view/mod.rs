@@ -84,6 +84,9 @@ fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         // Nothing moves: the screen's rows are read every few refreshes (see `collector`).
         state.push("idle".to_owned());
     }
+    if app.options.demo {
+        state.push("demo".to_owned());
+    }
     if app.options.read_only {
         state.push("read-only".to_owned());
     }
