@@ -236,26 +236,37 @@ impl App {
     /// Rebuild the visible rows and put the cursor back on the selected key; when that row
     /// is gone (filtered out, deleted), stay at the same position.
     pub fn rebuild_rows(&mut self) {
-        self.make_rows(rows::build_into);
+        self.make_rows(rows::build_into, false);
     }
 
-    /// [`App::rebuild_rows`] after only some services' real servers changed, keeping the
-    /// services' order where it cannot depend on them (see [`rows::relayout_into`]).
-    pub fn relayout_rows(&mut self) {
-        self.make_rows(rows::relayout_into);
+    /// The rows again after new data: all of them (`full`) or, when only some services'
+    /// real servers changed, in the services' last order where it cannot depend on them
+    /// (see [`rows::relayout_into`]). A cursor on the last row stays on the last row: at
+    /// the end of a big table the last service's real servers arrive after it came on
+    /// screen, and would otherwise land below the screen's edge.
+    pub fn refresh_rows(&mut self, full: bool) {
+        if full {
+            self.make_rows(rows::build_into, true);
+        } else {
+            self.make_rows(rows::relayout_into, true);
+        }
     }
 
     fn make_rows(
         &mut self,
         build: fn(&mut Vec<ViewRow>, &mut rows::Scratch, &[ServiceEntry], &RowParams<'_>),
+        follow_end: bool,
     ) {
+        let at_end = follow_end && self.cursor + 1 == self.rows.len();
         let entries = self.table.entries();
         let mut rows = std::mem::take(&mut self.rows);
         let mut scratch = std::mem::take(&mut self.row_scratch);
         build(&mut rows, &mut scratch, entries, &self.row_params());
         self.rows = rows;
         self.row_scratch = scratch;
-        if let Some(key) = self.selected
+        if at_end && self.view == View::Services {
+            self.cursor = self.rows.len().saturating_sub(1);
+        } else if let Some(key) = self.selected
             && let Some(i) = self.rows.iter().position(|r| r.key == key)
         {
             self.cursor = i;

@@ -55,9 +55,9 @@ impl App {
             self.status = None;
         }
         if regroup || changes.listing || changes.moved {
-            self.rebuild_rows();
+            self.refresh_rows(true);
         } else if changes.layout {
-            self.relayout_rows();
+            self.refresh_rows(false);
         }
     }
 
@@ -73,9 +73,9 @@ impl App {
             changes.moved,
         );
         if changes.listing || changes.moved {
-            self.rebuild_rows();
+            self.refresh_rows(true);
         } else if changes.layout {
-            self.relayout_rows();
+            self.refresh_rows(false);
         }
     }
 

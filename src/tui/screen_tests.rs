@@ -135,3 +135,38 @@ fn an_unchanged_refresh_notes_the_time_and_nothing_else() {
     assert_eq!(app.refresh, Some(Duration::from_secs(1)));
     assert_eq!(app.last_at, Some(Duration::from_secs(3)));
 }
+
+#[test]
+fn at_the_end_of_the_table_real_servers_read_late_show_below_their_service() {
+    let mut app = App::new(TopOptions::default());
+    update(
+        &mut app,
+        Action::Resize {
+            width: 80,
+            height: 10,
+        },
+    );
+    // The first refresh of a big table: the listing, real servers of all but fwm.
+    let mut snap = testdata::snapshot(1);
+    snap.read.dests.retain(|(k, _)| *k != fwm());
+    update(&mut app, Action::Snapshot(Box::new(snap)));
+    let cmds = update(&mut app, Action::Bottom);
+    assert_eq!(app.selected, Some(RowKey::Service(fwm())), "the last row");
+    assert!(watched(&cmds).is_some_and(|k| k.contains(&fwm())));
+    // Its real servers, read as it came on screen, go below it: the cursor stays on the
+    // last row, so they are on screen.
+    let read = TableRead {
+        listing: None,
+        services: Vec::new(),
+        dests: vec![(fwm(), entries(1)[2].dests.clone())],
+    };
+    update(
+        &mut app,
+        Action::TableRead {
+            at: Duration::from_secs(1),
+            read: Box::new(read),
+        },
+    );
+    assert!(matches!(app.selected, Some(RowKey::Dest(k, _)) if k == fwm()));
+    assert_eq!(app.cursor + 1, app.rows.len());
+}
