@@ -115,6 +115,7 @@ impl Collector {
             self.last_screen = read.clone();
         }
         let mut swept = TableRead::default();
+        let listed_on_screen = read.listing.is_some();
         let result = result.and_then(|()| {
             if self.conns.active() {
                 // The Connections view hides the table: its budget goes to that read.
@@ -137,10 +138,11 @@ impl Collector {
         let heartbeat = self
             .last_sent
             .is_none_or(|sent| at.saturating_sub(sent) >= IDLE_HEARTBEAT);
-        // While idle only what is on screen makes a snapshot; the first idle refresh is
-        // sent, so the header says so.
+        // While idle only what is on screen (and a new listing, which orders it) makes a
+        // snapshot; the first idle refresh is sent, so the header says so.
         let news = !idle
             || !self.was_idle
+            || (read.listing.is_some() && !listed_on_screen)
             || screen_news
             || health_news
             || names.is_some()
