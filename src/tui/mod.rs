@@ -18,6 +18,7 @@ pub mod app;
 pub mod collector;
 pub mod conns;
 pub mod demo;
+pub mod error;
 pub mod format;
 pub mod health;
 pub mod history;
@@ -39,6 +40,7 @@ pub mod view;
 pub use action::{Action, Command};
 pub use app::App;
 pub use collector::Sources;
+pub use error::TopError;
 
 use crate::ipvs::BackendFactory;
 use crate::names::FilesResolver;
@@ -65,7 +67,7 @@ pub use update::update;
 /// lvsctl::tui::run(factory, lvsctl::tui::options(Duration::from_secs(1), false, false))?;
 /// # Ok::<(), anyhow::Error>(())
 /// ```
-pub fn run(factory: BackendFactory, options: TopOptions) -> anyhow::Result<()> {
+pub fn run(factory: BackendFactory, options: TopOptions) -> Result<(), TopError> {
     let sources = Sources {
         factory,
         health: Box::new(NoHealth),
