@@ -82,14 +82,20 @@ impl Budget {
         (self.credit >= 0).then(|| Duration::from_nanos(u64::try_from(self.credit).unwrap_or(0)))
     }
 
-    /// Wall time until the debt is paid back (zero when there is none).
-    pub fn until_even(&self) -> Duration {
+    /// Wall time from `now` until the debt is paid back (zero when there is none). The
+    /// account is brought up to date only by [`Budget::earn`], so what was earned since
+    /// then counts here: a caller that asked again after every refresh would otherwise be
+    /// told the same wait each time, and with a debt longer than the interval to pay
+    /// back, the refresh would always come first and the debt never be paid.
+    pub fn until_even(&self, now: Duration) -> Duration {
         if self.credit >= 0 || self.permille == 0 {
             return Duration::ZERO;
         }
         let debt = u128::try_from(-self.credit).unwrap_or(0);
         let wait = debt * 1000 / u128::from(self.permille);
-        Duration::from_nanos(u64::try_from(wait).unwrap_or(u64::MAX))
+        let wait = Duration::from_nanos(u64::try_from(wait).unwrap_or(u64::MAX));
+        let since = now.saturating_sub(self.last.unwrap_or(now));
+        wait.saturating_sub(since)
     }
 }
 
@@ -208,7 +214,10 @@ mod tests {
         // A listing costing 250 ms leaves a debt paid back in 5.25 s at 4 %.
         b.spend(ms(250));
         assert_eq!(b.credit(), None);
-        assert_eq!(b.until_even(), ms(5250));
+        assert_eq!(b.until_even(ms(1000)), ms(5250));
+        // Asked again later, the wait counts what was earned since the last reckoning.
+        assert_eq!(b.until_even(ms(3000)), ms(3250));
+        assert_eq!(b.until_even(ms(7000)), ms(0));
         b.earn(ms(6250), ms(100));
         assert_eq!(b.credit(), Some(ms(0)));
         // An idle hour saves only the cap.

@@ -76,10 +76,11 @@ impl ConnState {
         self.query.is_some()
     }
 
-    /// How long until the next slice may run, when there is one to run.
-    pub fn until_slice(&self) -> Option<Duration> {
+    /// How long from `now` (collector time) until the next slice may run, when there is
+    /// one to run.
+    pub fn until_slice(&self, now: Duration) -> Option<Duration> {
         (self.query.is_some() && (self.read.is_some() || self.due))
-            .then(|| self.budget.until_even())
+            .then(|| self.budget.until_even(now))
     }
 
     /// A refresh happened: a read that reached the end starts again.

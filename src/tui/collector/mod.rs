@@ -178,7 +178,7 @@ impl Collector {
         loop {
             let mut wait = next.saturating_duration_since(Instant::now());
             if !self.paused
-                && let Some(until) = self.conns.until_slice()
+                && let Some(until) = self.conns.until_slice(self.now())
             {
                 wait = wait.min(until);
             }
