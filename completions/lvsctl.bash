@@ -569,7 +569,7 @@ _lvsctl() {
             return 0
             ;;
         lvsctl__subcmd__top)
-            opts="-i -n -h --interval --read-only --numeric --help"
+            opts="-i -n -h --interval --read-only --numeric --demo --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

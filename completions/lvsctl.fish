@@ -64,6 +64,7 @@ complete -c lvsctl -n "__fish_lvsctl_using_subcommand delete" -s h -l help -d 'P
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand top" -s i -l interval -d 'Refresh interval: seconds (`1`, `0.5`) or with a unit (`500ms`, `2s`, `1m`)' -r
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand top" -l read-only -d 'Disable every action that changes the kernel'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand top" -s n -l numeric -d 'Show numeric addresses and ports (no name lookups)'
+complete -c lvsctl -n "__fish_lvsctl_using_subcommand top" -l demo -d 'Run on an in-memory director with synthetic traffic instead of the kernel: needs neither root nor IPVS, and actions change only the demo\'s table'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand top" -s h -l help -d 'Print help'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand check" -s h -l help -d 'Print help'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand diff" -l json -d 'Print the plan as JSON'

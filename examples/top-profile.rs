@@ -1,6 +1,8 @@
 //! Profiling helper for `lvsctl top`: runs the dashboard's per-refresh work (the
-//! collector's reads, `update`, `render` into an in-memory terminal) for a number of cycles
-//! on one thread and prints where the time went, stage by stage.
+//! collector's reads of the services on screen, `update`, `render` into an in-memory
+//! terminal) for a number of cycles on one thread and prints where the time went, stage by
+//! stage. The background sweep is left out: it has its own budget (`tui::sweep`), and
+//! `examples/top-reads.rs` measures what its pieces cost.
 //!
 //!   top-profile [--kernel] [--services N] [--reals R] [--conns C] [--cycles K] [--conns-view]
 //!
@@ -12,6 +14,7 @@
 // Timings are reported as floating-point milliseconds; precision beyond 2^52 ticks is moot.
 #![allow(clippy::cast_precision_loss)]
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
@@ -24,7 +27,7 @@ use lvsctl::ipvs::{
 };
 use lvsctl::tui::app::View;
 use lvsctl::tui::conns::Accumulator;
-use lvsctl::tui::snapshot::{Details, Snapshot};
+use lvsctl::tui::snapshot::{Snapshot, TableRead};
 use lvsctl::tui::{Action, App, Command, TopOptions, update, view};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -246,40 +249,78 @@ fn main() -> anyhow::Result<()> {
         names: Vec::new(),
         acc: Vec::new(),
     };
+    // The first refresh reads the whole table, as the sweep does over time; every later
+    // one only the services on screen, which the app names in its WatchServices command.
+    let first = match (kernel_backend.as_mut(), fake_table.as_ref()) {
+        (Some(b), _) => TableRead::whole(b.entries()?),
+        (None, Some(t)) => TableRead::whole(t.entries.clone()),
+        (None, None) => TableRead::default(),
+    };
+    let mut screen = Vec::new();
+    let first = Snapshot {
+        at: Duration::ZERO,
+        read: first,
+        ..Snapshot::default()
+    };
+    for c in update(&mut app, Action::Snapshot(Box::new(first))) {
+        if let Command::WatchServices(keys) = c {
+            screen = keys;
+        }
+    }
+    let index: HashMap<ServiceKey, usize> = fake_table.as_ref().map_or_else(HashMap::new, |t| {
+        t.entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.service.key, i))
+            .collect()
+    });
     let start = Instant::now();
     let total0 = cpu();
     for cycle in 0..o.cycles {
         if let Some(t) = fake_table.as_mut() {
             tick(t, cycle as u64);
         }
-        let (entries, details, global) = if let Some(backend) = kernel_backend.as_mut() {
-            let entries = st.time("entries (netlink dump)", || backend.entries())?;
-            let details = st.time("details (info/timeouts/daemons/sysctls)", || {
-                let text = |e: lvsctl::ipvs::IpvsError| e.to_string();
-                Details {
-                    info: Some(backend.info().map_err(text)),
-                    timeouts: Some(backend.timeouts().map_err(text)),
-                    daemons: Some(backend.daemons().map_err(text)),
-                    sysctls: Some(backend.sysctls().map_err(text)),
-                }
-            });
+        let (read, global) = if let Some(backend) = kernel_backend.as_mut() {
+            let services = st.time("screen: GET_SERVICE, pipelined", || {
+                backend.services_of(&screen)
+            })?;
+            let dests = st.time("screen: GET_DEST, pipelined", || backend.dests_of(&screen))?;
             let global = st.time("global stats", || backend.global_stats().ok());
-            (entries, details, global)
+            let read = TableRead {
+                listing: None,
+                services: screen.iter().copied().zip(services).collect(),
+                dests: screen.iter().copied().zip(dests).collect(),
+            };
+            (read, global)
         } else {
             let t = fake_table.as_ref().context("no table")?;
-            let entries = st.time("entries (clone of the fake table)", || t.entries.clone());
-            (entries, Details::default(), None)
+            let read = st.time("screen: copied from the fake table", || {
+                let entries = screen.iter().filter_map(|k| t.entries.get(*index.get(k)?));
+                TableRead {
+                    listing: None,
+                    services: entries
+                        .clone()
+                        .map(|e| (e.service.key, Some(e.service.clone())))
+                        .collect(),
+                    dests: entries.map(|e| (e.service.key, e.dests.clone())).collect(),
+                }
+            });
+            (read, None)
         };
         let snap = Snapshot {
             at: Duration::from_secs(cycle as u64 + 1),
-            entries,
+            read,
             global,
-            details,
             ..Snapshot::default()
         };
-        st.time("update(Snapshot)", || {
+        let commands = st.time("update(Snapshot)", || {
             update(&mut app, Action::Snapshot(Box::new(snap)))
         });
+        for c in commands {
+            if let Command::WatchServices(keys) = c {
+                screen = keys;
+            }
+        }
         if let Some(q) = &query {
             let data = st.time("connections read+accumulate", || {
                 let mut acc = Accumulator::new(q.clone());

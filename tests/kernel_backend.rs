@@ -699,3 +699,48 @@ fn unencodable_op_fails_alone() {
     );
     assert_eq!(b.services().unwrap().len(), 2);
 }
+
+#[test]
+fn chosen_services_and_their_dests_read_as_the_dumps_list_them() {
+    kernel_test!();
+    let sc = scenario();
+    let ops: Vec<Op> = sc.iter().map(|(_, op)| op.clone()).collect();
+    let mut b = backend();
+    for (r, (line, _)) in b.apply(&ops).into_iter().zip(&sc) {
+        r.unwrap_or_else(|e| panic!("{line}: {e}"));
+    }
+    let listing = b.entries().unwrap();
+    // Every service, in reverse order, with two that do not exist among them.
+    let missing = [tcp("10.255.0.1", 1), fwm(AddressFamily::Inet6, 4242)];
+    let mut keys: Vec<_> = listing.iter().rev().map(|e| e.service.key).collect();
+    keys.insert(1, missing[0]);
+    keys.push(missing[1]);
+    let before = b.counters();
+    let services = b.services_of(&keys).unwrap();
+    let between = b.counters();
+    let dests = b.dests_of(&keys).unwrap();
+    let after = b.counters();
+    assert_eq!((services.len(), dests.len()), (keys.len(), keys.len()));
+    for ((k, s), d) in keys.iter().zip(&services).zip(&dests) {
+        if let Some(e) = listing.iter().find(|e| e.service.key == *k) {
+            let s = s.as_ref().unwrap_or_else(|| panic!("{k:?} not read"));
+            assert_eq!(s.key, e.service.key);
+            assert_eq!(s.scheduler, e.service.scheduler, "{k:?}");
+            assert_eq!(s.flags, e.service.flags, "{k:?}");
+            assert_eq!(*d, e.dests, "{k:?}");
+        } else {
+            assert!(s.is_none(), "{k:?} does not exist");
+            assert!(d.is_empty(), "{k:?} has no dests");
+        }
+    }
+    // All the GET_SERVICE requests went in one sendmsg; the GET_DEST dumps are
+    // pipelined (one refused with EBUSY while another runs is sent again).
+    let n = u64::try_from(keys.len()).unwrap();
+    assert_eq!(between.sendmsg_calls - before.sendmsg_calls, 1);
+    assert_eq!(between.messages_sent - before.messages_sent, n);
+    assert!(after.messages_sent - between.messages_sent >= n);
+    assert!(
+        after.sendmsg_calls - between.sendmsg_calls <= n,
+        "{between:?} -> {after:?}"
+    );
+}

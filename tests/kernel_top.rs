@@ -5,6 +5,9 @@
 //! The screen must show the service's rates and the connections, and the drain / restore
 //! keys must change the kernel's weights (and must not in `--read-only`).
 //!
+//! Another test scrolls a table bigger than the screen: the rows coming into view show
+//! their real servers, read when they came on screen.
+//!
 //! Every wait polls the screen or the kernel with a bound; nothing sleeps for an assertion.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
@@ -13,6 +16,7 @@ mod support;
 #[path = "support/traffic.rs"]
 mod traffic;
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -257,6 +261,102 @@ fn read_only_top_refuses_to_drain() {
     );
     let (out, _, _) = sh("ipvsadm -Ln");
     assert_eq!(out.matches("Masq").count(), 2, "{out}");
+    top.keys(&["q"]);
+    let how = top.wait_exit(WAIT);
+    assert_eq!(
+        how,
+        "status 0",
+        "lvsctl top's exit; screen:\n{}",
+        top.screen()
+    );
+}
+
+/// The real servers and weight of service `i` of [`big_table`].
+fn big_reals(i: usize) -> [(String, u32); 2] {
+    let (a, b) = (i / 256, i % 256);
+    [
+        (
+            format!("10.80.{a}.{b}:8080"),
+            u32::try_from(i % 5 + 1).unwrap(),
+        ),
+        (format!("10.80.{a}.{b}:8081"), 1),
+    ]
+}
+
+/// `n` TCP services 10.79.x.y:80 with two masquerading real servers each, loaded with
+/// one `lvsctl ipvsadm -R`.
+fn big_table(n: usize) {
+    let mut rules = String::new();
+    for i in 0..n {
+        let vip = format!("10.79.{}.{}:80", i / 256, i % 256);
+        let _ = writeln!(rules, "-A -t {vip} -s wlc");
+        for (rs, w) in big_reals(i) {
+            let _ = writeln!(rules, "-a -t {vip} -r {rs} -m -w {w}");
+        }
+    }
+    let path = std::env::temp_dir().join(format!("{}.rules", traffic::unique("lvst-top")));
+    std::fs::write(&path, rules).unwrap();
+    must(&format!("{} ipvsadm -R < {}", lvsctl_bin(), path.display()));
+    let _ = std::fs::remove_file(&path);
+}
+
+/// Whether the screen shows service `i`'s real servers with their weights.
+fn shows_reals(screen: &str, i: usize) -> bool {
+    big_reals(i).iter().all(|(rs, w)| {
+        row(screen, &format!("→ {rs}"))
+            .and_then(|(header, line)| cell(header, line, "Wgt"))
+            .is_some_and(|cell| cell == w.to_string())
+    })
+}
+
+#[test]
+fn scrolling_a_table_bigger_than_the_screen_reads_the_rows_coming_into_view() {
+    kernel_test!();
+    // 2,000 services: the listing is read in the background there, and the sweep reaches
+    // the end of the table in minutes, so the last services' real servers on screen can
+    // only come from the reads of the rows on screen.
+    let n = 2000;
+    big_table(n);
+    let top = top("-n --interval 1");
+    top.wait(WAIT, "the first service with its real servers", |s| {
+        shows_reals(s, 0).then_some(())
+    });
+    // The header says how old (or how partial) the totals from the sweep are.
+    let header = top.screen().lines().next().unwrap_or_default().to_owned();
+    assert!(
+        header.contains("totals ") && (header.contains("/2.0K read") || header.contains(" old")),
+        "{header}"
+    );
+    // To the bottom: the last service (by name, 10.79.7.207:80) with its real servers.
+    top.keys(&["G"]);
+    top.wait(WAIT, "the last service's real servers", |s| {
+        (s.contains("TCP 10.79.7.207:80") && shows_reals(s, n - 1)).then_some(())
+    });
+    // Page by page back up: every screen's real servers show.
+    for _ in 0..3 {
+        top.keys(&["PageUp"]);
+        let screen = top.wait(
+            WAIT,
+            "the services on this page with their real servers",
+            |s| {
+                let services: Vec<usize> = s
+                    .lines()
+                    .filter_map(|l| {
+                        // Service rows of the table (not the status line's summary).
+                        let l = l.trim_start_matches(['>', ' ']).strip_prefix("▾ ")?;
+                        let vip = l.strip_prefix("TCP 10.79.")?.split(':').next()?;
+                        let (a, b) = vip.split_once('.')?;
+                        Some(a.parse::<usize>().ok()? * 256 + b.parse::<usize>().ok()?)
+                    })
+                    .collect();
+                // Every service whose rows are all on screen (not the last, which may be cut).
+                let whole = services.len().saturating_sub(1);
+                (whole > 3 && services[..whole].iter().all(|&i| shows_reals(s, i)))
+                    .then_some(services)
+            },
+        );
+        assert!(!screen.is_empty());
+    }
     top.keys(&["q"]);
     let how = top.wait_exit(WAIT);
     assert_eq!(

@@ -1,5 +1,6 @@
 //! `lvsctl top` wired up: the kernel, names from the local files, and every health
-//! daemon's status socket as the dashboard's health source.
+//! daemon's status socket as the dashboard's health source; or, with `--demo`, the
+//! dashboard's own simulated director.
 //!
 //! The dashboard (`tui`) and the health checker (`health`) know nothing of each other: the
 //! checker publishes status reports, the dashboard shows a `HealthMap`, and the adapter
@@ -18,16 +19,21 @@ use crate::tui::{self, HealthMap, HealthSource, HealthState, HealthStatus};
 pub fn top_main(args: &TopArgs) -> anyhow::Result<ExitCode> {
     let interval = tui::parse_interval(&args.interval)
         .map_err(|e| anyhow::anyhow!("invalid --interval `{}`: {e}", args.interval))?;
-    let factory: crate::ipvs::BackendFactory = Box::new(backend::open);
-    let sources = tui::Sources {
-        factory,
-        health: Box::new(SocketHealth::default()),
-        resolver: Box::new(crate::names::FilesResolver::load()),
+    let sources = if args.demo {
+        tui::demo::sources()
+    } else {
+        let factory: crate::ipvs::BackendFactory = Box::new(backend::open);
+        tui::Sources {
+            factory,
+            health: Box::new(SocketHealth::default()),
+            resolver: Box::new(crate::names::FilesResolver::load()),
+        }
     };
-    tui::run_with(
-        sources,
-        tui::options(interval, args.read_only, args.numeric),
-    )?;
+    let options = tui::TopOptions {
+        demo: args.demo,
+        ..tui::options(interval, args.read_only, args.numeric)
+    };
+    tui::run_with(sources, options)?;
     Ok(ExitCode::SUCCESS)
 }
 

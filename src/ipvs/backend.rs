@@ -85,9 +85,34 @@ pub trait Backend {
     /// GET_SERVICE for one service; ESRCH when it does not exist.
     fn service(&mut self, key: &ServiceKey) -> Result<Service>;
 
+    /// GET_SERVICE of each of the services `keys`, answered in that order; `None` for one
+    /// that does not exist. Much cheaper than the dump for a few services of a big table:
+    /// each answer is one hash lookup in the kernel, where every round of the dump walks the
+    /// table from its start. The netlink backend pipelines the requests; this default sends
+    /// them one by one.
+    fn services_of(&mut self, keys: &[ServiceKey]) -> Result<Vec<Option<Service>>> {
+        keys.iter()
+            .map(|k| match self.service(k) {
+                Ok(s) => Ok(Some(s)),
+                Err(IpvsError::Kernel {
+                    errno: libc::ESRCH, ..
+                }) => Ok(None),
+                Err(e) => Err(e),
+            })
+            .collect()
+    }
+
     /// GET_DEST dump of one service, in kernel order (newest first). Empty, not an error,
     /// when the service does not exist (that is what the kernel does).
     fn dests(&mut self, key: &ServiceKey) -> Result<Vec<Dest>>;
+
+    /// GET_DEST dumps of the services `keys`, answered in that order (empty for a service
+    /// that does not exist). For a face that needs the real servers of some services, not
+    /// all: `lvsctl top` reads those of the rows on screen. The netlink backend pipelines
+    /// the dumps as [`Backend::entries`] does; this default does them one by one.
+    fn dests_of(&mut self, keys: &[ServiceKey]) -> Result<Vec<Vec<Dest>>> {
+        keys.iter().map(|k| self.dests(k)).collect()
+    }
 
     /// Every service with its real servers, in kernel order. The netlink backend pipelines
     /// the per-service dest dumps; this default does them one by one.
@@ -115,11 +140,47 @@ pub trait Backend {
     /// is never held in memory unless the caller wants it. `sink` returns false to stop.
     fn connections(&mut self, sink: &mut dyn FnMut(Connection) -> bool) -> Result<()>;
 
+    /// Start a read of the connection table that the caller may pause between rows and go
+    /// on with later (a dashboard reads a million rows in slices between its refreshes).
+    /// This default reads the whole table at once and hands it out from memory.
+    fn open_connections(&mut self) -> Result<Box<dyn ConnStream>> {
+        let mut rows = Vec::new();
+        self.connections(&mut |c| {
+            rows.push(c);
+            true
+        })?;
+        Ok(Box::new(rows.into_iter()))
+    }
+
     /// `/proc/net/ip_vs_stats`.
     fn global_stats(&mut self) -> Result<GlobalStats>;
 
     /// The IPVS sysctls (`/proc/sys/net/ipv4/vs/*`) as (name, value) pairs, sorted by name.
     fn sysctls(&mut self) -> Result<Vec<(String, String)>>;
+}
+
+/// A read of the connection table in progress ([`Backend::open_connections`]).
+pub trait ConnStream {
+    /// Pass rows to `sink` until it returns false (the read pauses after that row) or the
+    /// table ends. True while rows may be left.
+    fn read(&mut self, sink: &mut dyn FnMut(Connection) -> bool) -> Result<bool>;
+}
+
+impl ConnStream for std::vec::IntoIter<Connection> {
+    fn read(&mut self, sink: &mut dyn FnMut(Connection) -> bool) -> Result<bool> {
+        for c in self.by_ref() {
+            if !sink(c) {
+                return Ok(self.len() > 0);
+            }
+        }
+        Ok(false)
+    }
+}
+
+impl ConnStream for crate::ipvs::procfs::ConnFile {
+    fn read(&mut self, sink: &mut dyn FnMut(Connection) -> bool) -> Result<bool> {
+        Self::read(self, sink)
+    }
 }
 
 /// The listing as one GET_SERVICE dump and one GET_DEST dump per service, sent one after

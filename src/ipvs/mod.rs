@@ -10,6 +10,6 @@ pub mod netlink;
 pub mod procfs;
 pub mod wire;
 
-pub use backend::{Backend, BackendFactory, Op};
+pub use backend::{Backend, BackendFactory, ConnStream, Op};
 pub use error::{IpvsError, OpKind, Result};
 pub use model::*;

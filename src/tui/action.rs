@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use ratatui::crossterm::event::KeyEvent;
 
-use crate::ipvs::Op;
+use crate::ipvs::{Op, ServiceKey};
 use crate::tui::app::View;
 use crate::tui::conns::ConnQuery;
-use crate::tui::snapshot::{CollectError, ConnSnapshot, Snapshot};
+use crate::tui::snapshot::{CollectError, ConnSnapshot, Snapshot, TableRead};
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -62,6 +62,16 @@ pub enum Action {
     ZeroAll,
 
     Snapshot(Box<Snapshot>),
+    /// Rows read out of turn, at collector time `at`: services that just came on screen.
+    TableRead {
+        at: Duration,
+        read: Box<TableRead>,
+    },
+    /// A refresh at collector time `at` that found nothing changed since the last one
+    /// (only sent while idle): nothing to redraw.
+    Unchanged {
+        at: Duration,
+    },
     Conns(Box<ConnSnapshot>),
     CollectFailed(CollectError),
     /// The collector ran a command's ops: one result per op.
@@ -92,6 +102,9 @@ pub enum Command {
     SetPaused(bool),
     /// Resolve host and port names (true) or stop (false, `-n`).
     SetNames(bool),
+    /// The services whose rows are on screen (and the selected one): every refresh reads
+    /// these, and services new to the list are read at once.
+    WatchServices(Vec<ServiceKey>),
     /// Start streaming connections for this query, or stop reading them (`None`).
     WatchConns(Option<ConnQuery>),
     /// Read the Details view's facts (version, timeouts, daemons, sysctls) with every poll

@@ -7,9 +7,10 @@ use std::time::Duration;
 use crate::ipvs::Op;
 use crate::ipvs::{Dest, DestKey, Rates, ServiceEntry, ServiceKey, Stats};
 use crate::tui::conns::{self, ConnQuery, ConnScope, ConnSort};
-use crate::tui::rates::{self, RateTracker};
+use crate::tui::rates::RateTracker;
 use crate::tui::rows::{self, RateSource, RowKey, RowParams, SortColumn, ViewRow};
 use crate::tui::snapshot::{ConnSnapshot, Snapshot};
+use crate::tui::table::Table;
 use crate::tui::update::{MAX_INTERVAL, MIN_INTERVAL};
 
 pub use crate::tui::options::TopOptions;
@@ -108,7 +109,15 @@ pub struct App {
     pub source: RateSource,
     /// Below the wide layout, the In/Out columns show packets (true) or bytes per second.
     pub packets: bool,
+    /// The last refresh's global counters, details, health and names (its table reads
+    /// are merged into `table`).
     pub snapshot: Option<Snapshot>,
+    /// The IPVS table as read so far: the rows on screen fresh, the rest from the
+    /// background sweep.
+    pub table: Table,
+    /// The services whose rows are on screen (and the selected one), as last sent to the
+    /// collector: what each refresh reads.
+    pub watched: Vec<ServiceKey>,
     /// Time between the last two snapshots: more than the interval when the collector
     /// slows down to stay within its CPU budget (the header says so). Forgotten when the
     /// interval changes or polling pauses, so a gap the user caused is not reported.
@@ -160,6 +169,8 @@ impl App {
             source: RateSource::Delta,
             packets: false,
             snapshot: None,
+            table: Table::default(),
+            watched: Vec::new(),
             refresh: None,
             last_at: None,
             rates: RateTracker::default(),
@@ -185,7 +196,7 @@ impl App {
     }
 
     pub fn entries(&self) -> &[ServiceEntry] {
-        self.snapshot.as_ref().map_or(&[], |s| s.entries.as_slice())
+        self.table.entries()
     }
 
     pub fn entry(&self, row: &ViewRow) -> Option<&ServiceEntry> {
@@ -218,55 +229,50 @@ impl App {
         if self.numeric {
             None
         } else {
-            self.snapshot.as_ref().map(|s| &s.names)
+            self.snapshot.as_ref().and_then(|s| s.names.as_ref())
         }
     }
 
     /// Rebuild the visible rows and put the cursor back on the selected key; when that row
     /// is gone (filtered out, deleted), stay at the same position.
     pub fn rebuild_rows(&mut self) {
-        let entries = self
-            .snapshot
-            .as_ref()
-            .map_or(&[][..], |s| s.entries.as_slice());
+        self.make_rows(rows::build_into, false);
+    }
+
+    /// The rows again after new data: all of them (`full`) or, when only some services'
+    /// real servers changed, in the services' last order where it cannot depend on them
+    /// (see [`rows::relayout_into`]). A cursor on the last row stays on the last row: at
+    /// the end of a big table the last service's real servers arrive after it came on
+    /// screen, and would otherwise land below the screen's edge.
+    pub fn refresh_rows(&mut self, full: bool) {
+        if full {
+            self.make_rows(rows::build_into, true);
+        } else {
+            self.make_rows(rows::relayout_into, true);
+        }
+    }
+
+    fn make_rows(
+        &mut self,
+        build: fn(&mut Vec<ViewRow>, &mut rows::Scratch, &[ServiceEntry], &RowParams<'_>),
+        follow_end: bool,
+    ) {
+        let at_end = follow_end && self.cursor + 1 == self.rows.len();
+        let entries = self.table.entries();
         let mut rows = std::mem::take(&mut self.rows);
         let mut scratch = std::mem::take(&mut self.row_scratch);
-        rows::build_into(&mut rows, &mut scratch, entries, &self.row_params());
+        build(&mut rows, &mut scratch, entries, &self.row_params());
         self.rows = rows;
         self.row_scratch = scratch;
-        if let Some(key) = self.selected
+        if at_end && self.view == View::Services {
+            self.cursor = self.rows.len().saturating_sub(1);
+        } else if let Some(key) = self.selected
             && let Some(i) = self.rows.iter().position(|r| r.key == key)
         {
             self.cursor = i;
         }
         self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
         self.selected = self.rows.get(self.cursor).map(|r| r.key);
-    }
-
-    /// Take in a new poll: counter deltas, history, rows.
-    pub fn apply_snapshot(&mut self, snap: Snapshot) {
-        self.refresh = self.last_at.and_then(|prev| snap.at.checked_sub(prev));
-        self.last_at = Some(snap.at);
-        self.rates.observe(snap.at, &snap.entries);
-        if let Some(g) = snap.global {
-            self.global_delta = self.global_prev.and_then(|(then, before)| {
-                rates::delta_rates(&before, &g.stats, snap.at.checked_sub(then)?)
-            });
-            self.global_prev = Some((snap.at, g.stats));
-        }
-        let mut snap = snap;
-        if snap.details.is_empty()
-            && let Some(old) = self.snapshot.take()
-        {
-            // Read only while the Details view is visible: keep the last ones meanwhile.
-            snap.details = old.details;
-        }
-        self.snapshot = Some(snap);
-        self.unavailable = None;
-        if self.status.as_ref().is_some_and(|s| s.from_poll) {
-            self.status = None;
-        }
-        self.rebuild_rows();
     }
 
     /// Take in an answer to the current connection query: a whole one, or the next part

@@ -96,13 +96,13 @@ fn start_with(
     signals
         .conn_generation
         .store(1, std::sync::atomic::Ordering::Relaxed);
+    let settings = collector::Settings::new(Duration::from_secs(30), names);
     let handle = collector::spawn(
         sources,
         events_tx,
         commands_rx,
         Arc::clone(&signals),
-        Duration::from_secs(30),
-        names,
+        settings,
     )
     .unwrap();
     (events, commands, signals, handle)
@@ -113,7 +113,9 @@ fn collector_polls_applies_and_streams_connections() {
     let fake = director();
     let (events, commands, _signals, handle) = start_collector(fake.clone());
     let recv = || events.recv_timeout(Duration::from_secs(10)).unwrap();
-    assert!(matches!(recv(), Action::Snapshot(s) if s.entries.len() == 4));
+    assert!(
+        matches!(recv(), Action::Snapshot(s) if s.read.listing.as_ref().map(Vec::len) == Some(4))
+    );
     let mut app = app();
     app.conns.follow = false;
     update(&mut app, Action::ShowView(View::Connections));
@@ -250,11 +252,17 @@ fn unreachable_ipvs_is_reported_then_retried_with_health_and_names() {
     };
     assert_eq!(snap.health.len(), 1);
     assert_eq!(
-        snap.names.hosts.get(&ip("10.0.1.1")).map(String::as_str),
+        snap.names
+            .as_ref()
+            .and_then(|n| n.hosts.get(&ip("10.0.1.1")))
+            .map(String::as_str),
         Some("web1")
     );
     assert_eq!(
-        snap.names.ports.get(&(80, "tcp")).map(String::as_str),
+        snap.names
+            .as_ref()
+            .and_then(|n| n.ports.get(&(80, "tcp")))
+            .map(String::as_str),
         Some("http")
     );
     assert_eq!(snap.details.sysctls.as_ref().map(Result::is_ok), Some(true));

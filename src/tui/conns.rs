@@ -8,6 +8,7 @@
 
 use std::cmp::Ordering;
 use std::net::IpAddr;
+use std::time::Duration;
 
 use crate::ipvs::{Connection, DestKey, ServiceKey};
 use crate::tui::snapshot::ConnSnapshot;
@@ -122,9 +123,17 @@ pub struct Accumulator {
 
 impl Accumulator {
     pub fn new(query: ConnQuery) -> Self {
+        Self::with_progress(query, None, Duration::ZERO)
+    }
+
+    /// An accumulator whose answers carry the progress of the read: the rows of the last
+    /// complete read (`total`) and when this one started.
+    pub fn with_progress(query: ConnQuery, total: Option<u64>, started: Duration) -> Self {
         let filter = query.filter.to_lowercase();
         let out = ConnSnapshot {
             generation: query.generation,
+            total,
+            started,
             ..ConnSnapshot::default()
         };
         Self {
@@ -172,7 +181,14 @@ impl Accumulator {
             by_dest: self.out.by_dest.clone(),
             complete: false,
             append,
+            total: self.out.total,
+            started: self.out.started,
         }
+    }
+
+    /// Rows read so far.
+    pub fn seen(&self) -> u64 {
+        self.out.seen
     }
 
     /// The final result; after partial results, its rows are only the ones not sent yet.

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use crate::ipvs::{AddressFamily, DestKey, ForwardMethod, Protocol, Service, ServiceKey};
 use crate::tui::snapshot::Names;
+use crate::tui::table::Staleness;
 use crate::units::count;
 
 /// [`count`] for an optional rate: `-` when it cannot be known (first poll, counters
@@ -18,6 +19,29 @@ pub fn count_opt(n: Option<u64>) -> String {
 /// ipvsadm's `mm:ss` expiry (minutes not limited).
 pub fn expire(seconds: u32) -> String {
     format!("{:02}:{:02}", seconds / 60, seconds % 60)
+}
+
+/// An age in whole seconds below two minutes, whole minutes below two hours, then hours:
+/// `40 s`, `12 min`, `3 h`.
+pub fn age(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..120 => format!("{s} s"),
+        120..7200 => format!("{} min", s / 60),
+        _ => format!("{} h", s / 3600),
+    }
+}
+
+/// What a label says about data read in the background: `40 s old`, `2.5K/10K read`,
+/// nothing when it is fresh.
+pub fn staleness(s: Staleness) -> Option<String> {
+    match s {
+        Staleness::Fresh => None,
+        Staleness::Old(d) => Some(format!("{} old", age(d))),
+        Staleness::Partial { read, of } => {
+            Some(format!("{}/{} read", count(read as u64), count(of as u64)))
+        }
+    }
 }
 
 /// Forwarding method as `ipvsadm -L` names it.
@@ -136,6 +160,17 @@ pub fn service_flags(service: &Service) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_round_down_to_a_readable_unit() {
+        let s = std::time::Duration::from_secs;
+        assert_eq!(age(s(0)), "0 s");
+        assert_eq!(age(s(40)), "40 s");
+        assert_eq!(age(s(119)), "119 s");
+        assert_eq!(age(s(125)), "2 min");
+        assert_eq!(age(s(7199)), "119 min");
+        assert_eq!(age(s(7200)), "2 h");
+    }
 
     #[test]
     fn expire_matches_ipvsadm() {

@@ -135,9 +135,9 @@ pub fn submit_weight(app: &mut App, service: ServiceKey, dest: DestKey, input: &
         return;
     };
     let current = app
-        .snapshot
-        .as_ref()
-        .and_then(|s| s.entries.iter().find(|e| e.service.key == service))
+        .table
+        .position(&service)
+        .and_then(|i| app.entries().get(i))
         .and_then(|e| e.dests.iter().find(|d| d.key() == dest))
         .cloned();
     if let Some(d) = current {

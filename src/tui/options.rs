@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-/// Start-up settings (`lvsctl top [--interval D] [--read-only] [-n]`).
+/// Start-up settings (`lvsctl top [--interval D] [--read-only] [-n] [--demo]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TopOptions {
     pub interval: Duration,
@@ -12,6 +12,8 @@ pub struct TopOptions {
     pub numeric: bool,
     /// Render without colours (`NO_COLOR` set); selection and emphasis use modifiers only.
     pub no_color: bool,
+    /// Running on the simulated director (`--demo`): the header says so.
+    pub demo: bool,
 }
 
 impl Default for TopOptions {
@@ -21,6 +23,7 @@ impl Default for TopOptions {
             read_only: false,
             numeric: false,
             no_color: false,
+            demo: false,
         }
     }
 }
@@ -33,6 +36,7 @@ pub fn options(interval: Duration, read_only: bool, numeric: bool) -> TopOptions
         read_only,
         numeric,
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        demo: false,
     }
 }
 

@@ -1,7 +1,8 @@
 //! The flattened, sorted and filtered rows of the Services table.
 //!
-//! Built in `update` whenever the data or the view settings change, not in `render`, so a
-//! frame of a 10k-service table only formats the rows on screen. Rows point into the
+//! Built in `update` when the table's layout or the view settings change (not for new
+//! values alone: see `App::apply_snapshot`), never in `render`, so a frame of a
+//! 10k-service table only formats the rows on screen. Rows point into the
 //! snapshot by index and carry a [`RowKey`], which is what the selection remembers: keys
 //! survive re-sorting and refreshes, indices do not.
 
@@ -36,6 +37,16 @@ pub struct ViewRow {
     pub service: usize,
     /// Index into the service's `dests`; `None` for the service row itself.
     pub dest: Option<usize>,
+}
+
+/// The rows a table `height` lines high shows with the cursor on row `cursor`: the first
+/// screenful until the cursor moves past it, then the cursor stays on the last line.
+/// Drawing and the choice of what each refresh reads both use it, so what is read is
+/// exactly what is drawn.
+pub fn window(cursor: usize, len: usize, height: usize) -> std::ops::Range<usize> {
+    let height = height.max(1);
+    let start = cursor.saturating_sub(height - 1).min(len);
+    start..start.saturating_add(height).min(len)
 }
 
 /// Columns the table can be sorted by.
@@ -241,6 +252,8 @@ pub struct Scratch {
     /// (sort value, key, index, whether the service itself matched the filter)
     services: Vec<(Option<u64>, ServiceKey, usize, bool)>,
     dests: Vec<(Option<u64>, DestKey, usize)>,
+    /// `services` holds an order made by [`build_into`].
+    ordered: bool,
 }
 
 /// The visible rows: services sorted, each followed by its (sorted, filtered) real servers
@@ -261,26 +274,74 @@ pub fn build_into(
     p: &RowParams<'_>,
 ) {
     let needle = p.filter.trim().to_lowercase();
-    let dest_shown =
-        |entry: &ServiceEntry, all: bool, d: &Dest| all || dest_matches(entry, d, &needle, p);
     // (sort value, key, index, whether the service itself matched)
     let services = &mut scratch.services;
     services.clear();
-    let mut total = 0;
     for (si, entry) in entries.iter().enumerate() {
         let all = needle.is_empty() || service_matches(entry, &needle, p);
-        if all || entry.dests.iter().any(|d| dest_shown(entry, false, d)) {
+        if all
+            || entry
+                .dests
+                .iter()
+                .any(|d| dest_matches(entry, d, &needle, p))
+        {
             let m = metric(entry, si, None, p.sort, p);
             services.push((m, entry.service.key, si, all));
-            total += 1 + entry.dests.len();
         }
     }
     services.sort_by(|a, b| compare(&(a.0, a.1), &(b.0, b.1), p.descending));
+    scratch.ordered = true;
+    expand(rows, scratch, entries, p, &needle);
+}
+
+/// The rows again in the services' last order, after only some services' real servers
+/// changed (a slice of the background sweep): sorting 10,000 services again for that
+/// would cost the UI more than the refresh itself under emulation. Falls back to
+/// [`build_into`] when the order may depend on real servers (a filter, a sort by a
+/// real-server column) or was never made.
+pub fn relayout_into(
+    rows: &mut Vec<ViewRow>,
+    scratch: &mut Scratch,
+    entries: &[ServiceEntry],
+    p: &RowParams<'_>,
+) {
+    let by_dests = matches!(
+        p.sort,
+        SortColumn::Weight
+            | SortColumn::Active
+            | SortColumn::InAct
+            | SortColumn::Persist
+            | SortColumn::Health
+    );
+    if !scratch.ordered || by_dests || !p.filter.trim().is_empty() {
+        return build_into(rows, scratch, entries, p);
+    }
+    expand(rows, scratch, entries, p, "");
+}
+
+/// Each ordered service's row, followed by its (sorted, filtered) real servers unless
+/// it is collapsed.
+fn expand(
+    rows: &mut Vec<ViewRow>,
+    scratch: &mut Scratch,
+    entries: &[ServiceEntry],
+    p: &RowParams<'_>,
+    needle: &str,
+) {
+    let dest_shown =
+        |entry: &ServiceEntry, all: bool, d: &Dest| all || dest_matches(entry, d, needle, p);
+    let total = scratch
+        .services
+        .iter()
+        .map(|&(_, _, si, _)| 1 + entries.get(si).map_or(0, |e| e.dests.len()))
+        .sum();
     rows.clear();
     rows.reserve(total);
     let dests = &mut scratch.dests;
-    for &(_, key, si, all) in services.iter() {
-        let entry = &entries[si];
+    for &(_, key, si, all) in &scratch.services {
+        let Some(entry) = entries.get(si) else {
+            continue;
+        };
         rows.push(ViewRow {
             key: RowKey::Service(key),
             service: si,

@@ -13,13 +13,13 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use anyhow::Context;
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event};
 
 use crate::tui::action::{Action, Command};
 use crate::tui::app::{App, TopOptions};
 use crate::tui::collector::{self, Signals, Sources};
+use crate::tui::error::TopError;
 use crate::tui::{keymap, update, view};
 
 /// Longest sleep before checking that the collector thread is still alive (its channel
@@ -37,25 +37,25 @@ impl Drop for RestoreGuard {
 }
 
 /// Run the dashboard until the user quits.
-pub fn run_with(sources: Sources, options: TopOptions) -> anyhow::Result<()> {
+pub fn run_with(sources: Sources, options: TopOptions) -> Result<(), TopError> {
     // The terminal first: if it cannot be set up, no thread has been started.
-    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
+    let mut terminal = ratatui::try_init().map_err(TopError::TerminalSetup)?;
     let _guard = RestoreGuard;
     let (events_tx, events_rx) = mpsc::channel::<Action>();
     let (commands_tx, commands_rx) = mpsc::channel::<Command>();
     let signals = Arc::new(Signals::default());
     let mut app = App::new(options);
+    let settings = collector::Settings::new(app.interval, !app.numeric);
     let collector = collector::spawn(
         sources,
         events_tx.clone(),
         commands_rx,
         Arc::clone(&signals),
-        app.interval,
-        !app.numeric,
+        settings,
     )
-    .context("cannot start the collector thread")?;
-    spawn_input(events_tx).context("cannot start the terminal thread")?;
-    let size = terminal.size().context("cannot read the terminal size")?;
+    .map_err(|e| TopError::Spawn("collector", e))?;
+    spawn_input(events_tx).map_err(|e| TopError::Spawn("terminal", e))?;
+    let size = terminal.size().map_err(TopError::TerminalSize)?;
     let mut ctx = Loop {
         commands: commands_tx,
         signals,
@@ -105,28 +105,25 @@ impl Loop {
         terminal: &mut DefaultTerminal,
         app: &mut App,
         events: &Receiver<Action>,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), TopError> {
         let mut dirty = true;
         while !app.quit {
             if dirty {
                 terminal
                     .draw(|f| view::render(app, f))
-                    .context("cannot draw")?;
+                    .map_err(TopError::Draw)?;
             }
             dirty = match events.recv_timeout(WATCHDOG) {
                 Ok(first) => {
-                    self.take(app, first)?;
-                    self.drain(app, events)?;
-                    true
+                    let changed = self.take(app, first)?;
+                    self.drain(app, events)? || changed
                 }
                 Err(RecvTimeoutError::Timeout) => false,
-                Err(RecvTimeoutError::Disconnected) => {
-                    anyhow::bail!("lvsctl top: the data collector stopped unexpectedly")
-                }
+                Err(RecvTimeoutError::Disconnected) => return Err(TopError::CollectorStopped),
             };
             // Asked to quit, the collector may already have taken the Quit and gone.
             if self.collector.is_finished() && !app.quit {
-                anyhow::bail!("lvsctl top: the data collector stopped unexpectedly");
+                return Err(TopError::CollectorStopped);
             }
         }
         self.signals.command_waiting.store(true, Ordering::Relaxed);
@@ -135,17 +132,25 @@ impl Loop {
     }
 
     /// One action from either thread: keys are mapped in the app's current mode first.
-    fn take(&mut self, app: &mut App, action: Action) -> anyhow::Result<()> {
+    /// True when the screen may have changed (a refresh that found nothing new did not:
+    /// not redrawing then keeps an idle dashboard near zero CPU).
+    fn take(&mut self, app: &mut App, action: Action) -> Result<bool, TopError> {
         match action {
             Action::Key(k) => {
                 if let Some(a) = keymap::map_key(app, k) {
                     self.dispatch(app, a);
                 }
             }
-            Action::TerminalFailed(e) => anyhow::bail!("cannot read the terminal: {e}"),
+            Action::TerminalFailed(e) => return Err(TopError::TerminalRead(e)),
+            Action::Unchanged { .. } => {
+                // Redrawn only if the header's word on the refresh period changes.
+                let slowed = app.slowed_refresh().is_some();
+                self.dispatch(app, action);
+                return Ok(app.slowed_refresh().is_some() != slowed);
+            }
             other => self.dispatch(app, other),
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Update the state and pass the resulting commands to the collector.
@@ -175,12 +180,14 @@ impl Loop {
         }
     }
 
-    /// Take everything else already waiting, so a burst is drawn once.
-    fn drain(&mut self, app: &mut App, rx: &Receiver<Action>) -> anyhow::Result<()> {
+    /// Take everything else already waiting, so a burst is drawn once. True when any of it
+    /// may have changed the screen.
+    fn drain(&mut self, app: &mut App, rx: &Receiver<Action>) -> Result<bool, TopError> {
+        let mut changed = false;
         loop {
             match rx.try_recv() {
-                Ok(a) => self.take(app, a)?,
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return Ok(()),
+                Ok(a) => changed |= self.take(app, a)?,
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return Ok(changed),
             }
         }
     }

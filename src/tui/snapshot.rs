@@ -6,23 +6,64 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::ipvs::{
-    Connection, DestKey, GlobalStats, Info, IpvsError, ServiceEntry, SyncDaemon, Timeouts,
+    Connection, Dest, DestKey, GlobalStats, Info, IpvsError, Service, ServiceEntry, ServiceKey,
+    SyncDaemon, Timeouts,
 };
 use crate::tui::health::HealthMap;
 
-/// One poll of the IPVS tables and everything around them.
+/// One refresh: what it read of the IPVS tables and everything around them.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     /// Monotonic time of the poll since the collector started: rates are computed from
     /// counter deltas over this, never from wall-clock time.
     pub at: Duration,
-    pub entries: Vec<ServiceEntry>,
+    pub read: TableRead,
     /// `/proc/net/ip_vs_stats`; `None` when it could not be read (the header says so).
     pub global: Option<GlobalStats>,
     pub details: Details,
     pub health: HealthMap,
-    /// Host and port names, filled only when names (not `-n`) are shown.
-    pub names: Names,
+    /// Host and port names, filled only when names (not `-n`) are shown; `None` when no
+    /// new name was learnt since the last snapshot.
+    pub names: Option<Names>,
+    /// Nothing has moved for a while (no packet, no rate in `/proc/net/ip_vs_stats`): the
+    /// collector reads the screen's rows less often until something does.
+    pub idle: bool,
+}
+
+/// What one refresh read of the service table. At 10,000 services a refresh never reads
+/// the whole table: it reads the services and real servers of the rows on screen, and a
+/// slice of the rest within a CPU budget (see `collector`); [`crate::tui::table::Table`]
+/// puts the reads together.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableRead {
+    /// The GET_SERVICE dump: every service, in kernel order; `None` when not read.
+    pub listing: Option<Vec<Service>>,
+    /// Services read one by one (the rows on screen when the dump was not read); `None`
+    /// for one that no longer exists.
+    pub services: Vec<(ServiceKey, Option<Service>)>,
+    /// Real servers read: those of the rows on screen, and the sweep's slice.
+    pub dests: Vec<(ServiceKey, Vec<Dest>)>,
+}
+
+impl TableRead {
+    /// A read of the whole table (a small one, a test's, the demo's).
+    pub fn whole(entries: Vec<ServiceEntry>) -> Self {
+        let mut listing = Vec::with_capacity(entries.len());
+        let mut dests = Vec::with_capacity(entries.len());
+        for e in entries {
+            dests.push((e.service.key, e.dests));
+            listing.push(e.service);
+        }
+        Self {
+            listing: Some(listing),
+            services: Vec::new(),
+            dests,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.listing.is_none() && self.services.is_empty() && self.dests.is_empty()
+    }
 }
 
 /// The slow-changing facts shown in the Details view, read only while it is visible (a
@@ -78,6 +119,12 @@ pub struct ConnSnapshot {
     /// `rows` continue the previous answer of the same read (a streamed read sends each
     /// row once); false when they replace whatever is shown.
     pub append: bool,
+    /// Rows the whole table held when it was last read to the end, for the progress of a
+    /// read under way (`None` before the first complete read).
+    pub total: Option<u64>,
+    /// When this read started (collector time, as [`Snapshot::at`]): a read of a big table
+    /// on a slow kernel takes minutes, and the view says how old a finished one is.
+    pub started: Duration,
 }
 
 /// Why the collector could not produce a snapshot.

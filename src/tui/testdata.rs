@@ -13,7 +13,7 @@ use crate::ipvs::{
 use crate::tui::action::Action;
 use crate::tui::app::{App, TopOptions};
 use crate::tui::health::{HealthState, HealthStatus};
-use crate::tui::snapshot::{ConnSnapshot, Details, Snapshot};
+use crate::tui::snapshot::{ConnSnapshot, Details, Snapshot, TableRead};
 use crate::tui::update::update;
 
 pub fn ip(s: &str) -> IpAddr {
@@ -178,12 +178,35 @@ pub fn snapshot(tick: u64) -> Snapshot {
     };
     Snapshot {
         at: Duration::from_secs(tick),
-        entries,
+        read: TableRead::whole(entries),
         global: Some(global),
         details: details(),
         health: crate::tui::health::HealthMap::default(),
-        names: crate::tui::snapshot::Names::default(),
+        names: None,
+        idle: false,
     }
+}
+
+/// The refresh at `tick` of a big table: only the services on the app's screen are read
+/// (the rest of the table keeps what was read of it before).
+pub fn screen_snapshot(app: &App, tick: u64) -> Snapshot {
+    let mut snap = snapshot(tick);
+    let on_screen: Vec<ServiceEntry> = entries(tick)
+        .into_iter()
+        .filter(|e| app.watched.contains(&e.service.key))
+        .collect();
+    snap.read = TableRead {
+        listing: None,
+        services: on_screen
+            .iter()
+            .map(|e| (e.service.key, Some(e.service.clone())))
+            .collect(),
+        dests: on_screen
+            .into_iter()
+            .map(|e| (e.service.key, e.dests))
+            .collect(),
+    };
+    snap
 }
 
 /// Health statuses for the web service's real servers.

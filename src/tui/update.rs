@@ -6,8 +6,10 @@ use std::time::Duration;
 use crate::ipvs::{DestKey, ServiceKey};
 use crate::tui::action::{Action, Command};
 use crate::tui::app::{App, Mode, Status, View};
-use crate::tui::conns::{ConnQuery, ConnSort, DEFAULT_CAP};
+use crate::tui::conns::ConnSort;
+use crate::tui::format;
 use crate::tui::ops;
+use crate::tui::reconcile;
 use crate::tui::rows::{RateSource, RowKey, SortColumn};
 use crate::tui::snapshot::CollectError;
 
@@ -30,19 +32,11 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
         Mode::Confirm(_) => confirm(app, action),
     };
     if !app.quit {
-        out.extend(reconcile_conns(app));
-        out.extend(reconcile_details(app));
+        out.extend(reconcile::screen(app));
+        out.extend(reconcile::conns(app));
+        out.extend(reconcile::details(app));
     }
     out
-}
-
-/// Read the Details view's facts only while it is visible.
-fn reconcile_details(app: &mut App) -> Option<Command> {
-    let wanted = app.view == View::Details && app.unavailable.is_none();
-    (wanted != app.details_watched).then(|| {
-        app.details_watched = wanted;
-        Command::WatchDetails(wanted)
-    })
 }
 
 fn help(app: &mut App, action: Action) -> Vec<Command> {
@@ -104,6 +98,8 @@ fn is_data(a: &Action) -> bool {
     matches!(
         a,
         Action::Snapshot(_)
+            | Action::TableRead { .. }
+            | Action::Unchanged { .. }
             | Action::Conns(_)
             | Action::CollectFailed(_)
             | Action::Applied { .. }
@@ -120,6 +116,8 @@ fn quit(app: &mut App) -> Vec<Command> {
 fn data(app: &mut App, action: Action) -> Vec<Command> {
     match action {
         Action::Snapshot(s) => app.apply_snapshot(*s),
+        Action::TableRead { at, read } => app.take_read(at, *read),
+        Action::Unchanged { at } => app.unchanged(at),
         Action::Conns(c) => app.take_conns(*c),
         Action::CollectFailed(CollectError::Unavailable { errno, message }) => {
             app.unavailable = Some(unavailable_text(errno, &message));
@@ -331,7 +329,28 @@ fn sort(app: &mut App, action: &Action) {
     }
     app.rebuild_rows();
     // Said in words too: at 80 columns the sorted column may not be on screen.
-    app.set_status(sorted_text(app.sort.label(), app.descending), false);
+    let mut text = sorted_text(app.sort.label(), app.descending);
+    if let Some((what, age)) = sort_staleness(app) {
+        text = format!("{text} ({what} {age})");
+    }
+    app.set_status(text, false);
+}
+
+/// What a sort by the current column knows of rows off screen, when that is old: the
+/// order comes from the whole table, read in the background.
+fn sort_staleness(app: &App) -> Option<(&'static str, String)> {
+    let (what, staleness) = match app.sort {
+        SortColumn::Weight | SortColumn::Active | SortColumn::InAct | SortColumn::Persist => {
+            ("real servers", app.dests_staleness())
+        }
+        SortColumn::Cps
+        | SortColumn::InPps
+        | SortColumn::OutPps
+        | SortColumn::InBps
+        | SortColumn::OutBps => ("services", app.listing_staleness()),
+        SortColumn::Name | SortColumn::Health => return None,
+    };
+    format::staleness(staleness).map(|age| (what, age))
 }
 
 fn sorted_text(label: &str, descending: bool) -> String {
@@ -367,28 +386,4 @@ fn filter(app: &mut App, action: Action) -> Vec<Command> {
         app.rebuild_rows();
     }
     Vec::new()
-}
-
-/// Keep the collector's connection reading in line with what is on screen: read only while
-/// the Connections view is visible, and restart when its scope or filter changes.
-fn reconcile_conns(app: &mut App) -> Option<Command> {
-    let wanted = (app.view == View::Connections && app.unavailable.is_none())
-        .then(|| (app.conn_scope(), app.conns.filter.clone()));
-    let current = app
-        .conns
-        .query
-        .as_ref()
-        .map(|q| (q.scope.clone(), q.filter.clone()));
-    if wanted == current {
-        return None;
-    }
-    // Old rows stay on screen until the first answer of the new query arrives.
-    app.conns.generation += 1;
-    app.conns.query = wanted.map(|(scope, filter)| ConnQuery {
-        generation: app.conns.generation,
-        scope,
-        filter,
-        cap: DEFAULT_CAP,
-    });
-    Some(Command::WatchConns(app.conns.query.clone()))
 }

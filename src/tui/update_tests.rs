@@ -172,8 +172,8 @@ fn selection_follows_its_key_across_refreshes_and_resorts() {
     // The row disappears: the cursor stays where it was and selects what is there now.
     let cursor = app.cursor;
     let mut snap = testdata::snapshot(4);
-    snap.entries[0]
-        .dests
+    snap.read.dests[0]
+        .1
         .retain(|d| d.key() != dk("10.0.1.2", 80));
     update(&mut app, Action::Snapshot(Box::new(snap)));
     assert_eq!(app.cursor, cursor);
@@ -237,7 +237,7 @@ fn drain_then_restore_edit_the_weight_and_keep_everything_else() {
     assert_eq!(ops, vec![Op::EditDest(web(), expected.clone())]);
     // The kernel applied it; the next poll shows weight 0.
     let mut snap = testdata::snapshot(3);
-    snap.entries[0].dests[2].weight = 0;
+    snap.read.dests[0].1[2].weight = 0;
     update(&mut app, Action::Snapshot(Box::new(snap)));
     update(&mut app, Action::RestoreWeight);
     let ops = confirm_ops(&mut app);
@@ -417,9 +417,11 @@ fn connections_are_read_only_while_visible_and_follow_the_selection() {
     let rs = dk("10.0.1.2", 80);
     select(&mut app, RowKey::Dest(web(), rs));
     let cmds = update(&mut app, Action::ShowView(View::Connections));
-    let [Command::WatchConns(Some(q))] = cmds.as_slice() else {
+    // The table is off screen: only the selected service is read with each refresh.
+    let [Command::WatchServices(keys), Command::WatchConns(Some(q))] = cmds.as_slice() else {
         panic!("{cmds:?}")
     };
+    assert_eq!(keys, &[web()]);
     assert_eq!(
         q.scope,
         ConnScope::Dest {
@@ -554,11 +556,22 @@ fn a_slowed_refresh_is_noticed_but_not_after_a_pause_or_interval_change() {
 fn details_are_read_only_while_visible_and_kept_meanwhile() {
     let mut app = app();
     assert!(!app.details_watched);
+    let all = app.watched.clone();
+    assert_eq!(all.len(), 4, "the whole small table is on screen");
     let cmds = update(&mut app, Action::ShowView(View::Details));
-    assert_eq!(cmds, vec![Command::WatchDetails(true)]);
+    assert_eq!(
+        cmds,
+        vec![
+            Command::WatchServices(vec![web()]),
+            Command::WatchDetails(true)
+        ]
+    );
     assert!(update(&mut app, Action::Snapshot(Box::new(testdata::snapshot(3)))).is_empty());
     let cmds = update(&mut app, Action::ShowView(View::Services));
-    assert_eq!(cmds, vec![Command::WatchDetails(false)]);
+    assert_eq!(
+        cmds,
+        vec![Command::WatchServices(all), Command::WatchDetails(false)]
+    );
     // Polls without them keep the last ones for when the view is shown again.
     let mut snap = testdata::snapshot(4);
     snap.details = crate::tui::snapshot::Details::default();

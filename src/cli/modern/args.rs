@@ -136,6 +136,10 @@ pub struct TopArgs {
     /// Show numeric addresses and ports (no name lookups).
     #[arg(long, short = 'n')]
     pub numeric: bool,
+    /// Run on an in-memory director with synthetic traffic instead of the kernel: needs
+    /// neither root nor IPVS, and actions change only the demo's table.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Args)]

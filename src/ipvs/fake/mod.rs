@@ -14,6 +14,7 @@
 //! kept in a trash list, and the fake knows no local addresses (so link-local IPv6 dests are
 //! always refused and per-interface broadcast addresses always accepted).
 
+mod conns;
 mod daemons;
 mod defaults;
 mod inject;
@@ -372,6 +373,15 @@ impl Backend for FakeBackend {
             }
         }
         Ok(())
+    }
+
+    fn open_connections(&mut self) -> Result<Box<dyn backend::ConnStream>> {
+        self.reads.counts.connections += 1;
+        Ok(Box::new(conns::FakeConns {
+            rows: self.connections.clone(),
+            next: 0,
+            endless: self.endless_connections,
+        }))
     }
 
     fn global_stats(&mut self) -> Result<GlobalStats> {

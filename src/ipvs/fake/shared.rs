@@ -54,8 +54,14 @@ impl Backend for SharedFake {
     fn service(&mut self, key: &ServiceKey) -> Result<Service> {
         self.lock().service(key)
     }
+    fn services_of(&mut self, keys: &[ServiceKey]) -> Result<Vec<Option<Service>>> {
+        self.lock().services_of(keys)
+    }
     fn dests(&mut self, key: &ServiceKey) -> Result<Vec<Dest>> {
         self.lock().dests(key)
+    }
+    fn dests_of(&mut self, keys: &[ServiceKey]) -> Result<Vec<Vec<Dest>>> {
+        self.lock().dests_of(keys)
     }
     fn entries(&mut self) -> Result<Vec<ServiceEntry>> {
         self.lock().entries()
@@ -71,6 +77,9 @@ impl Backend for SharedFake {
     }
     fn connections(&mut self, sink: &mut dyn FnMut(Connection) -> bool) -> Result<()> {
         self.lock().connections(sink)
+    }
+    fn open_connections(&mut self) -> Result<Box<dyn crate::ipvs::ConnStream>> {
+        self.lock().open_connections()
     }
     fn global_stats(&mut self) -> Result<GlobalStats> {
         self.lock().global_stats()

@@ -58,8 +58,33 @@ pub fn dump_all(
     cache: &mut RequestCache,
 ) -> Result<Vec<Vec<Dest>>> {
     let reqs = cache.for_services(services)?;
-    let mut out: Vec<Vec<Dest>> = vec![Vec::new(); services.len()];
-    let mut queue: VecDeque<usize> = (0..services.len()).collect();
+    dump(sock, family, reqs, max_batch)
+}
+
+/// The dests of the services `keys`, in that order (a service that does not exist has
+/// none): the same pipelining for a few services, e.g. the rows on a screen.
+pub fn dump_some(
+    sock: &mut Sock,
+    family: u16,
+    keys: &[ServiceKey],
+    max_batch: usize,
+) -> Result<Vec<Vec<Dest>>> {
+    let reqs = keys
+        .iter()
+        .map(|k| Ok((*k, wire::get_dests(k)?)))
+        .collect::<Result<Vec<_>>>()?;
+    dump(sock, family, &reqs, max_batch)
+}
+
+/// One GET_DEST dump per request, pipelined, answers in request order.
+fn dump(
+    sock: &mut Sock,
+    family: u16,
+    reqs: &[(ServiceKey, Request)],
+    max_batch: usize,
+) -> Result<Vec<Vec<Dest>>> {
+    let mut out: Vec<Vec<Dest>> = vec![Vec::new(); reqs.len()];
+    let mut queue: VecDeque<usize> = (0..reqs.len()).collect();
     let max_batch = max_batch.clamp(1, MAX_DUMPS_PER_SEND);
     let mut batch = 1;
     let mut take: Vec<usize> = Vec::with_capacity(max_batch);
@@ -74,7 +99,7 @@ pub fn dump_all(
         // Decoded as they arrive, straight from the receive buffer.
         let outcomes = exchange_each(sock, family, &refs, &mut |slot, msg| {
             let Some(&i) = take.get(slot) else { return };
-            match wire::decode_dest(msg, services[i].key.af()) {
+            match wire::decode_dest(msg, reqs[i].0.af()) {
                 Ok(d) => out[i].push(d),
                 Err(e) => {
                     bad.get_or_insert(e);

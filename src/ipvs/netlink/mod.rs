@@ -16,6 +16,7 @@
 mod connect;
 mod dests;
 mod exchange;
+mod services;
 mod sock;
 
 use std::path::Path;
@@ -24,7 +25,7 @@ pub use sock::Counters;
 
 use self::exchange::{Outcome, exchange, exchange_each};
 use self::sock::Sock;
-use crate::ipvs::backend::{Backend, Op};
+use crate::ipvs::backend::{Backend, ConnStream, Op};
 use crate::ipvs::error::{IpvsError, OpKind, Result};
 use crate::ipvs::model::{
     Connection, Dest, GlobalStats, Info, Service, ServiceEntry, ServiceKey, SyncDaemon, Timeouts,
@@ -230,6 +231,10 @@ impl Backend for NetlinkBackend {
         Ok(wire::decode_service(first)?)
     }
 
+    fn services_of(&mut self, keys: &[ServiceKey]) -> Result<Vec<Option<Service>>> {
+        services::get_some(&mut self.sock, self.family, keys)
+    }
+
     fn dests(&mut self, key: &ServiceKey) -> Result<Vec<Dest>> {
         let data = self.query(wire::get_dests(key), OpKind::GetDests)?;
         data.iter()
@@ -257,6 +262,21 @@ impl Backend for NetlinkBackend {
             .zip(dests)
             .map(|(service, dests)| ServiceEntry { service, dests })
             .collect())
+    }
+
+    fn dests_of(&mut self, keys: &[ServiceKey]) -> Result<Vec<Vec<Dest>>> {
+        let (family, batch) = (self.family, self.dump_batch);
+        match self.dump_sock.get() {
+            Some(small) => match dests::dump_some(small, family, keys, batch) {
+                // As in `entries`: a reply too long for the small reads.
+                Err(IpvsError::Socket(_)) => {
+                    self.dump_sock = DumpSock::Off;
+                    dests::dump_some(&mut self.sock, family, keys, batch)
+                }
+                other => other,
+            },
+            None => dests::dump_some(&mut self.sock, family, keys, batch),
+        }
     }
 
     fn timeouts(&mut self) -> Result<Timeouts> {
@@ -310,6 +330,11 @@ impl Backend for NetlinkBackend {
 
     fn connections(&mut self, sink: &mut dyn FnMut(Connection) -> bool) -> Result<()> {
         procfs::for_each_connection(Path::new(procfs::THREAD_CONN_PATH), sink)
+    }
+
+    fn open_connections(&mut self) -> Result<Box<dyn ConnStream>> {
+        let file = procfs::ConnFile::open(Path::new(procfs::THREAD_CONN_PATH))?;
+        Ok(Box::new(file))
     }
 
     fn global_stats(&mut self) -> Result<GlobalStats> {

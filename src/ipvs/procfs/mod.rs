@@ -69,43 +69,125 @@ fn proc_error(path: &Path, message: impl std::fmt::Display) -> IpvsError {
 /// Skip the header, then parse each line with `parse` and feed the results to `sink`.
 /// Blank lines are ignored; rows `parse` rejects are counted in the summary.
 fn scan<R: BufRead, T>(
-    mut reader: R,
+    reader: R,
     path: &Path,
     parse: fn(&[u8]) -> Option<T>,
     sink: &mut dyn FnMut(T) -> bool,
 ) -> Result<ScanSummary> {
-    let mut line = Vec::with_capacity(256);
-    let mut summary = ScanSummary::default();
-    let header = reader
-        .read_until(b'\n', &mut line)
-        .map_err(|e| proc_error(path, e))?;
-    if header == 0 {
-        return Err(proc_error(path, "unexpected input: no header line"));
+    let mut scanner = Scanner::new(reader);
+    scanner.summary.stopped = scanner.run(path, parse, sink)?;
+    Ok(scanner.summary)
+}
+
+/// A read in progress: where it is in the file and what it has seen.
+struct Scanner<R> {
+    reader: R,
+    line: Vec<u8>,
+    /// Lines read so far, the header included.
+    number: u64,
+    summary: ScanSummary,
+}
+
+impl<R: BufRead> Scanner<R> {
+    fn new(reader: R) -> Self {
+        Self {
+            reader,
+            line: Vec::with_capacity(256),
+            number: 0,
+            summary: ScanSummary::default(),
+        }
     }
-    let mut number = 1u64;
-    loop {
-        line.clear();
-        if reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| proc_error(path, e))?
-            == 0
-        {
-            return Ok(summary);
+
+    /// Feed rows to `sink` until it returns false (true: stopped after that row, the next
+    /// call goes on with the row after it) or the file ends (false).
+    fn run<T>(
+        &mut self,
+        path: &Path,
+        parse: fn(&[u8]) -> Option<T>,
+        sink: &mut dyn FnMut(T) -> bool,
+    ) -> Result<bool> {
+        if self.number == 0 {
+            self.line.clear();
+            let header = self
+                .reader
+                .read_until(b'\n', &mut self.line)
+                .map_err(|e| proc_error(path, e))?;
+            if header == 0 {
+                return Err(proc_error(path, "unexpected input: no header line"));
+            }
+            self.number = 1;
         }
-        number += 1;
-        if line.trim_ascii().is_empty() {
-            continue;
+        loop {
+            self.line.clear();
+            if self
+                .reader
+                .read_until(b'\n', &mut self.line)
+                .map_err(|e| proc_error(path, e))?
+                == 0
+            {
+                return Ok(false);
+            }
+            self.number += 1;
+            if self.line.trim_ascii().is_empty() {
+                continue;
+            }
+            let Some(row) = parse(&self.line) else {
+                self.summary.skipped += 1;
+                self.summary.first_skipped_line.get_or_insert(self.number);
+                continue;
+            };
+            self.summary.rows += 1;
+            if !sink(row) {
+                return Ok(true);
+            }
         }
-        let Some(row) = parse(&line) else {
-            summary.skipped += 1;
-            summary.first_skipped_line.get_or_insert(number);
-            continue;
-        };
-        summary.rows += 1;
-        if !sink(row) {
-            summary.stopped = true;
-            return Ok(summary);
+    }
+}
+
+/// A read of an `ip_vs_conn`-format file that can pause between rows and go on later,
+/// for a reader that takes a million-row table in slices. The file stays open in between,
+/// so a pause costs nothing: on kernels whose seq file walks the connection hash from its
+/// start for every `read()` (Linux 6.1 does), a read costs the same whether it pauses or
+/// not. Rows that come or go during the read may be missed or seen twice, as in any read
+/// of a live table that takes more than one `read()`.
+pub struct ConnFile {
+    scanner: Scanner<BufReader<File>>,
+    path: std::path::PathBuf,
+    done: bool,
+}
+
+impl std::fmt::Debug for ConnFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnFile")
+            .field("path", &self.path)
+            .field("summary", &self.scanner.summary)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnFile {
+    pub fn open(path: &Path) -> Result<Self> {
+        Ok(Self {
+            scanner: Scanner::new(open(path)?),
+            path: path.to_owned(),
+            done: false,
+        })
+    }
+
+    /// Rows to `sink` until it returns false (the read pauses after that row) or the file
+    /// ends. True while rows may be left.
+    pub fn read(&mut self, sink: &mut dyn FnMut(Connection) -> bool) -> Result<bool> {
+        if self.done {
+            return Ok(false);
         }
+        let more = self.scanner.run(&self.path, parse_conn_row, sink)?;
+        self.done = !more;
+        Ok(more)
+    }
+
+    /// What the read has seen so far.
+    pub fn summary(&self) -> ScanSummary {
+        self.scanner.summary
     }
 }
 

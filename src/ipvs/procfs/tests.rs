@@ -243,3 +243,28 @@ fn reader_uses_the_buffered_reader_it_is_given() {
     let summary = scan_connections(reader, Path::new("tiny"), &mut |_| true).unwrap();
     assert_eq!(summary.rows, 10);
 }
+
+#[test]
+fn a_conn_file_read_pauses_and_resumes_without_losing_or_repeating_rows() {
+    let path = fixture("ip_vs_conn.linux-6.1");
+    let (all, _) = collect(&path);
+    let mut file = ConnFile::open(&path).unwrap();
+    let mut seen = Vec::new();
+    loop {
+        // Two rows per call: the sink stops after the second.
+        let mut k = 0;
+        let more = file
+            .read(&mut |c| {
+                seen.push(c);
+                k += 1;
+                k < 2
+            })
+            .unwrap();
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(seen, all);
+    assert_eq!(file.summary().rows, 9);
+    assert!(!file.read(&mut |_| panic!("past the end")).unwrap());
+}

@@ -4,6 +4,8 @@
 //! The rows come capped from the collector (see `conns`), so drawing never depends on the
 //! size of the kernel's table; only the rows on screen are formatted.
 
+use std::time::Duration;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -121,6 +123,25 @@ fn scope_text(app: &App) -> String {
     }
 }
 
+/// How far the read of the table is: `12K of 100K read…` while one is under way (the
+/// total from the last complete read), `100K read` when done, and how long ago when that
+/// is more than a couple of refreshes (a big table on a slow kernel takes minutes).
+fn progress(app: &App, d: &ConnSnapshot) -> String {
+    if !d.complete {
+        return match d.total {
+            Some(total) => format!("{} of {} read…", count(d.seen), count(total)),
+            None => format!("{} read…", count(d.seen)),
+        };
+    }
+    let age = app.last_at.map(|now| now.saturating_sub(d.started));
+    match age {
+        Some(age) if age > app.interval.saturating_mul(2).max(Duration::from_secs(3)) => {
+            format!("{} read {} ago", count(d.seen), format::age(age))
+        }
+        _ => format!("{} read", count(d.seen)),
+    }
+}
+
 fn summary_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
     // The sort order is in the footer; this line must fit 80 columns with a dest scope.
     let follow = if app.conns.follow { " (follow)" } else { "" };
@@ -131,13 +152,12 @@ fn summary_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
     let Some(d) = &app.conns.data else {
         return vec![Line::from(first)];
     };
-    let progress = if d.complete { "" } else { "…" };
     first.push(Span::styled(" │ ", theme.dim()));
     first.push(Span::raw(format!(
-        "{}/{} shown, {} read{progress}",
+        "{}/{} shown, {}",
         count(d.rows.len() as u64),
         count(d.matched),
-        count(d.seen)
+        progress(app, d)
     )));
     let mut states: Vec<(&String, &u64)> = d.by_state.iter().collect();
     states.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));

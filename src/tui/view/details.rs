@@ -88,13 +88,13 @@ fn kernel_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
         Some(Err(e)) => lines.push(err_line(theme, "sync daemon", e)),
         None => {}
     }
-    let services = snap.entries.len();
-    let dests: usize = snap.entries.iter().map(|e| e.dests.len()).sum();
-    lines.push(kv(
-        theme,
-        "table",
-        format!("{services} services, {dests} real servers"),
-    ));
+    let services = app.entries().len();
+    let dests: usize = app.entries().iter().map(|e| e.dests.len()).sum();
+    let mut table = format!("{services} services, {dests} real servers");
+    if let Some(age) = crate::tui::format::staleness(app.dests_staleness()) {
+        table = format!("{table} (real servers {age})");
+    }
+    lines.push(kv(theme, "table", table));
     lines
 }
 

@@ -8,6 +8,8 @@ mod services;
 mod theme;
 
 #[cfg(test)]
+mod background_tests;
+#[cfg(test)]
 mod tests;
 
 use std::fmt::Write as _;
@@ -74,6 +76,17 @@ fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     } else {
         format!("every {}", interval_text(app.interval))
     }];
+    if let Some(age) = format::staleness(app.dests_staleness()) {
+        // The totals below count real servers read by the background sweep.
+        state.push(format!("totals {age}"));
+    }
+    if app.snapshot.as_ref().is_some_and(|s| s.idle) && !app.paused {
+        // Nothing moves: the screen's rows are read every few refreshes (see `collector`).
+        state.push("idle".to_owned());
+    }
+    if app.options.demo {
+        state.push("demo".to_owned());
+    }
     if app.options.read_only {
         state.push("read-only".to_owned());
     }
@@ -91,9 +104,9 @@ fn totals_line(app: &App) -> String {
     let Some(snap) = &app.snapshot else {
         return " waiting for the first refresh…".to_owned();
     };
-    let services = snap.entries.len();
-    let dests: usize = snap.entries.iter().map(|e| e.dests.len()).sum();
-    let table = format!("{services} svc {dests} rs");
+    let services = app.entries().len();
+    let dests: usize = app.entries().iter().map(|e| e.dests.len()).sum();
+    let table = format!("{} svc {} rs", count(services as u64), count(dests as u64));
     let Some(g) = snap.global else {
         return format!(" totals unavailable (/proc/net/ip_vs_stats) │ {table}");
     };
@@ -125,10 +138,17 @@ fn render_status(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
             } else {
                 &app.filter
             };
+            let mut hint = "  Enter keep · Esc clear".to_owned();
+            // A filter on the Services view matches real servers off screen too.
+            if app.view == View::Services
+                && let Some(age) = format::staleness(app.dests_staleness())
+            {
+                hint = format!("{hint} · real servers {age}");
+            }
             Line::from(vec![
                 Span::styled(" / ", theme.key()),
                 Span::raw(format!("{text}█")),
-                Span::styled("  Enter keep · Esc clear", theme.dim()),
+                Span::styled(hint, theme.dim()),
             ])
         }
         (_, Some(s)) => {

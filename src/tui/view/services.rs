@@ -16,7 +16,7 @@ use crate::ipvs::{Dest, ServiceEntry};
 use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::history::spark;
-use crate::tui::rows::{SortColumn, ViewRow, view_row_rates};
+use crate::tui::rows::{SortColumn, ViewRow, view_row_rates, window};
 use crate::tui::view::{Theme, cell};
 use crate::units::count;
 
@@ -124,7 +124,8 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     let health = app.snapshot.as_ref().is_some_and(|s| !s.health.is_empty());
     let cols = columns(tier, health, app.packets);
     let height = usize::from(area.height.saturating_sub(1)).max(1);
-    let offset = app.cursor.saturating_sub(height - 1);
+    let shown = window(app.cursor, app.rows.len(), height);
+    let offset = shown.start;
     let header = Row::new(cols.iter().map(|(_, c)| {
         let mark = match c.sort {
             Some(s) if s == app.sort => {
@@ -139,11 +140,8 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         Cell::from(format!("{}{mark}", c.title))
     }))
     .style(theme.table_header());
-    let rows = app
-        .rows
+    let rows = app.rows[shown]
         .iter()
-        .skip(offset)
-        .take(height)
         .filter_map(|r| row(app, theme, &cols, r));
     let widths = cols.iter().map(|(id, c)| {
         if *id == Id::Name {
@@ -157,7 +155,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         .column_spacing(1)
         .row_highlight_style(theme.selected())
         .highlight_symbol(">");
-    let mut state = TableState::default().with_selected(Some(app.cursor - offset));
+    let mut state = TableState::default().with_selected(Some(app.cursor.saturating_sub(offset)));
     frame.render_stateful_widget(table, area, &mut state);
 }
 
@@ -194,9 +192,16 @@ fn text<'a>(
     let svc = &entry.service;
     let kernel = dest.map_or(svc.rates, |d| d.rates);
     let rates = view_row_rates(r, kernel, &app.row_params());
+    // A service whose real servers the sweep has not reached yet has no sums to show.
+    let known = app
+        .table
+        .read_at()
+        .get(r.service)
+        .is_some_and(|at| at.dests.is_some());
     let count = |f: fn(&Dest) -> u32| match dest {
         Some(d) => count(u64::from(f(d))),
-        None => count(sum(entry, f)),
+        None if known => count(sum(entry, f)),
+        None => "-".to_owned(),
     };
     let s = match id {
         Id::Name => name_text(app, entry, dest),

@@ -10,7 +10,7 @@ use crate::ipvs::DestKey;
 use crate::tui::action::Action;
 use crate::tui::app::{App, TopOptions, View};
 use crate::tui::rows::RowKey;
-use crate::tui::snapshot::CollectError;
+use crate::tui::snapshot::{CollectError, TableRead};
 use crate::tui::testdata::{self, ip, web};
 use crate::tui::update::update;
 use crate::tui::view::render;
@@ -133,12 +133,11 @@ fn services_read_only_paused_numeric() {
 fn services_with_names() {
     let mut app = sized(80, 24);
     let mut snap = testdata::snapshot(3);
-    snap.names
-        .hosts
-        .insert(ip("10.0.0.1"), "vip.example".into());
-    snap.names.hosts.insert(ip("10.0.1.1"), "web1".into());
-    snap.names.ports.insert((80, "tcp"), "http".into());
-    snap.names.ports.insert((53, "udp"), "domain".into());
+    let names = snap.names.get_or_insert_default();
+    names.hosts.insert(ip("10.0.0.1"), "vip.example".into());
+    names.hosts.insert(ip("10.0.1.1"), "web1".into());
+    names.ports.insert((80, "tcp"), "http".into());
+    names.ports.insert((53, "udp"), "domain".into());
     update(&mut app, Action::Snapshot(Box::new(snap)));
     insta::assert_snapshot!(draw(&app));
 }
@@ -167,7 +166,7 @@ fn no_services() {
         },
     );
     let mut snap = testdata::snapshot(1);
-    snap.entries.clear();
+    snap.read = TableRead::whole(Vec::new());
     snap.global = None;
     update(&mut app, Action::Snapshot(Box::new(snap)));
     insta::assert_snapshot!(draw(&app));
@@ -381,7 +380,7 @@ fn services_120x40_trend_over_five_minutes() {
         // A hill: the rate of 10.0.1.1 climbs for 2.5 minutes, then falls back.
         total += tick.min(300 - tick);
         let mut snap = testdata::snapshot(tick);
-        snap.entries[0].dests[2].stats.conns = total;
+        snap.read.dests[0].1[2].stats.conns = total;
         update(&mut app, Action::Snapshot(Box::new(snap)));
     }
     insta::assert_snapshot!(draw(&app));
@@ -395,8 +394,8 @@ fn large_table_timing() {
     use std::time::Instant;
     let big = |tick: u64| {
         let mut snap = testdata::snapshot(tick);
-        let template = snap.entries[0].clone();
-        snap.entries = (0..10_000_u32)
+        let template = testdata::entries(tick)[0].clone();
+        let entries: Vec<_> = (0..10_000_u32)
             .map(|i| {
                 let mut e = template.clone();
                 let [_, _, a, b] = i.to_be_bytes();
@@ -411,6 +410,7 @@ fn large_table_timing() {
                 e
             })
             .collect();
+        snap.read = TableRead::whole(entries);
         snap
     };
     let mut app = App::new(TopOptions::default());
@@ -427,10 +427,10 @@ fn large_table_timing() {
         update(&mut app, Action::Snapshot(Box::new(snap)));
         eprintln!("apply_snapshot: {:?}", t.elapsed());
     }
-    let snap = big(4);
+    let entries = app.entries().to_vec();
     let mut rates = app.rates.clone();
     let t = Instant::now();
-    rates.observe(snap.at, &snap.entries);
+    rates.observe(std::time::Duration::from_secs(4), &entries);
     eprintln!("rates.observe: {:?}", t.elapsed());
     let t = Instant::now();
     drop(rates);
@@ -438,10 +438,6 @@ fn large_table_timing() {
     let t = Instant::now();
     app.rebuild_rows();
     eprintln!("rebuild_rows: {:?}", t.elapsed());
-    let t = Instant::now();
-    let old = app.snapshot.replace(snap);
-    drop(old);
-    eprintln!("drop snapshot: {:?}", t.elapsed());
     let t = Instant::now();
     update(&mut app, Action::SortNext);
     eprintln!("resort: {:?}", t.elapsed());

@@ -106,6 +106,51 @@ fn endless_connections_go_round_until_the_sink_stops() {
 }
 
 #[test]
+fn a_connection_read_pauses_and_goes_on_where_it_stopped() {
+    let mut fake = FakeBackend::new();
+    let path = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/procfs/ip_vs_conn.linux-6.1"
+    ));
+    fake.load_connections(path).unwrap();
+    let mut all: Vec<Connection> = Vec::new();
+    fake.connections(&mut |c| {
+        all.push(c);
+        true
+    })
+    .unwrap();
+    let mut stream = fake.open_connections().unwrap();
+    let mut seen: Vec<Connection> = Vec::new();
+    let mut take = |n: usize, seen: &mut Vec<Connection>| {
+        let mut k = 0;
+        stream
+            .read(&mut |c| {
+                seen.push(c);
+                k += 1;
+                k < n
+            })
+            .unwrap()
+    };
+    assert!(take(4, &mut seen), "rows left after 4");
+    assert!(take(4, &mut seen), "rows left after 8");
+    assert!(!take(4, &mut seen), "the ninth was the last");
+    assert_eq!(seen, all);
+    // Endless: the read goes round and never says it is done.
+    fake.set_endless_connections(true);
+    let mut stream = fake.open_connections().unwrap();
+    let mut n = 0;
+    assert!(
+        stream
+            .read(&mut |_| {
+                n += 1;
+                n < 25
+            })
+            .unwrap()
+    );
+    assert_eq!(n, 25);
+}
+
+#[test]
 fn sysctls_default_to_a_fresh_namespace_and_can_be_replaced() {
     let mut fake = FakeBackend::new();
     let list = fake.sysctls().unwrap();
