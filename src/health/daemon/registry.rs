@@ -4,7 +4,7 @@
 //!
 //! A reload builds a new registry from the new config and carries over the state of every
 //! check whose definition did not change (its [`fingerprint`]), so unchanged reals keep
-//! their health and failure counts instead of being rebuilt from the kernel (spec §7.1.6).
+//! their health and failure counts instead of being rebuilt from the kernel (docs/ldirectord-compat.md, Reload).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
