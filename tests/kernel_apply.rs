@@ -406,7 +406,7 @@ fn drain_quiesces_then_waits_for_active_connections() {
 
 /// `lvsctl apply --json FILE ARGS` started in the background, stdout and stderr captured.
 struct Running {
-    child: Child,
+    child: Option<Child>,
 }
 
 impl Running {
@@ -419,37 +419,35 @@ impl Running {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start lvsctl apply");
-        Self { child }
+        Self { child: Some(child) }
     }
 
     fn signal(&self, sig: rustix::process::Signal) {
-        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("pid");
+        let id = self.child.as_ref().expect("running").id();
+        let pid = rustix::process::Pid::from_raw(id as i32).expect("pid");
         rustix::process::kill_process(pid, sig).expect("signal apply");
     }
 
-    /// Waits for the exit: (exit code, None when killed by a signal; JSON; stderr).
+    /// Waits for the exit: (exit code, None when killed by a signal; JSON; stderr). Both
+    /// pipes are read at once: an interrupted apply lists tens of thousands of writes on
+    /// stderr as well, far more than a pipe holds.
     fn finish(mut self) -> (Option<i32>, Value, String) {
-        use std::io::Read as _;
-        let (mut out, mut err) = (String::new(), String::new());
-        if let Some(mut s) = self.child.stdout.take() {
-            let _ = s.read_to_string(&mut out);
-        }
-        if let Some(mut s) = self.child.stderr.take() {
-            let _ = s.read_to_string(&mut err);
-        }
-        let status = self.child.wait().expect("wait for apply");
+        let child = self.child.take().expect("running");
+        let out = child.wait_with_output().expect("wait for apply");
         (
-            status.code(),
-            serde_json::from_str(&out).unwrap_or(Value::Null),
-            err,
+            out.status.code(),
+            serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
