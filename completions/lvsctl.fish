@@ -71,11 +71,11 @@ complete -c lvsctl -n "__fish_lvsctl_using_subcommand diff" -l json -d 'Print th
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand diff" -l prune -d 'Also plan deleting live services the file does not name'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -l drain-timeout -d 'Longest wait for drained real servers, in seconds (then they are deleted anyway)' -r
-complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -l lock-file -d 'Lock file that keeps two applies from running at once' -r -F
+complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -l lock-file -d 'Lock file that keeps two applies from running at once (a second one fails at once)' -r -F
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -l dry-run -d 'Print the plan and change nothing'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -l prune -d 'Also delete live services the file does not name'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -l drain -d 'Set real servers to weight 0 and wait for their active connections to end before deleting them'
-complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -l rollback -d 'On a kernel error, restore the services touched to their state before the apply'
+complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -l rollback -d 'On a kernel error or SIGINT/SIGTERM, restore the services touched to their state before the apply'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -l json -d 'Print the plan and the result as JSON'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -s v -l verbose -d 'Print every step of the plan, not only its summary'
 complete -c lvsctl -n "__fish_lvsctl_using_subcommand apply" -s h -l help -d 'Print help'

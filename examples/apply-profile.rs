@@ -19,6 +19,7 @@ use lvsctl::ipvs::model::{
 use lvsctl::ipvs::wire::{self, frame};
 use lvsctl::ipvs::{Backend, BackendFactory, IpvsError, Op, Result};
 use lvsctl::names::NoNames;
+use lvsctl::rules::interrupt::Never;
 use lvsctl::rules::run::{ApplyOptions, Streams, apply};
 
 /// An empty table whose writes go into a buffer instead of a socket.
@@ -102,7 +103,7 @@ fn main() -> anyhow::Result<()> {
             out: &mut out,
             err: &mut err,
         };
-        apply(&opts, &NoNames, &mut open, &mut io)
+        apply(&opts, &NoNames, &mut open, &mut Never, &mut io)
     };
     let elapsed = started.elapsed();
     let _ = std::fs::remove_file(&lock);

@@ -403,3 +403,222 @@ fn drain_quiesces_then_waits_for_active_connections() {
     assert!(!err.contains("still had active connections"), "{err}");
     assert_eq!(saved_sorted(), sorted(old));
 }
+
+/// `lvsctl apply --json FILE ARGS` started in the background, stdout and stderr captured.
+struct Running {
+    child: Option<Child>,
+}
+
+impl Running {
+    fn start(args: &[&str], file: &Path) -> Self {
+        let child = Command::new(lvsctl_bin())
+            .args(["apply", "--json"])
+            .args(args)
+            .arg(file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start lvsctl apply");
+        Self { child: Some(child) }
+    }
+
+    fn signal(&self, sig: rustix::process::Signal) {
+        let id = self.child.as_ref().expect("running").id();
+        let pid = rustix::process::Pid::from_raw(id as i32).expect("pid");
+        rustix::process::kill_process(pid, sig).expect("signal apply");
+    }
+
+    /// Waits for the exit: (exit code, None when killed by a signal; JSON; stderr). Both
+    /// pipes are read at once: an interrupted apply lists tens of thousands of writes on
+    /// stderr as well, far more than a pipe holds.
+    fn finish(mut self) -> (Option<i32>, Value, String) {
+        let child = self.child.take().expect("running");
+        let out = child.wait_with_output().expect("wait for apply");
+        (
+            out.status.code(),
+            serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Polls `ipvsadm -Ln -t VIP` (one GET_SERVICE and its real servers, cheap at any table
+/// size) until it lists `real`: the apply is in its real-server batches.
+fn wait_for_real(vip: &str, real: &str) {
+    let start = Instant::now();
+    loop {
+        let (out, _, _) = sh(&format!("ipvsadm -Ln -t {vip}"));
+        if out.contains(real) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_mins(5),
+            "{real} never appeared in {vip}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The 10,000 × 4 table of the signal tests, and each rules line by the op text an apply
+/// report gives for it.
+fn big_table(weight: i32) -> (String, std::collections::HashMap<String, String>) {
+    let text = table(10_000, 4, |_| "rr".to_owned(), |_, _| weight);
+    let mut lines = std::collections::HashMap::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let op = match words.as_slice() {
+            ["-A", "-t", vip, ..] => format!("add service TCP {vip}"),
+            ["-a", "-t", vip, "-r", real, ..] => format!("add real server {real} to TCP {vip}"),
+            _ => panic!("unexpected line {line}"),
+        };
+        lines.insert(op, line.to_owned());
+    }
+    (text, lines)
+}
+
+/// SIGTERM while a 10,000-service, 40,000-real-server apply is writing: it stops between
+/// two batches, exits 143, and its report is exact — the kernel holds precisely the writes
+/// the report lists as applied, and none of those it lists as not applied.
+#[test]
+fn sigterm_midway_stops_between_batches_and_reports_exactly() {
+    kernel_test!();
+    let (text, line_of) = big_table(1);
+    let file = write_file("sig1", &text);
+    let lock = lock_file("sig1");
+    let run = Running::start(&["--lock-file", &lock], &file);
+    wait_for_real("10.50.0.1:80", "192.168.1.1:8080");
+    run.signal(rustix::process::Signal::TERM);
+    let (code, v, err) = run.finish();
+    assert_eq!(
+        code,
+        Some(143),
+        "exit status after SIGTERM; stderr:\n{err:.2000}"
+    );
+    let result = &v["result"];
+    assert_eq!(result["interrupted"], "SIGTERM", "{}", brief(result));
+    let applied: Vec<&str> = result["applied"]
+        .as_array()
+        .expect("applied")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let not_applied = result["not_applied"].as_array().expect("not applied").len();
+    assert!(
+        applied.len() > 10_000 && not_applied > 0,
+        "stopped in the real-server batches: {} applied, {not_applied} not",
+        applied.len()
+    );
+    assert_eq!(
+        applied.len() + not_applied,
+        50_000,
+        "every write accounted for"
+    );
+    assert_eq!(
+        applied.len() % apply_batch(),
+        10_000 % apply_batch(),
+        "the applied writes are whole batches"
+    );
+    assert!(err.contains("apply interrupted by SIGTERM"), "{err:.2000}");
+    let expected: Vec<String> = applied
+        .iter()
+        .map(|op| line_of.get(*op).cloned().unwrap_or_else(|| panic!("{op}")))
+        .collect();
+    assert_eq!(
+        saved_sorted(),
+        sorted(&expected.join("\n")),
+        "the kernel holds exactly the applied writes"
+    );
+}
+
+/// The start of a JSON value, for assertion messages (a 50,000-write report is long).
+fn brief(v: &Value) -> String {
+    v.to_string().chars().take(2000).collect()
+}
+
+/// The batch size `lvsctl apply` uses (`rules::apply::DEFAULT_BATCH`).
+fn apply_batch() -> usize {
+    lvsctl::rules::apply::DEFAULT_BATCH
+}
+
+/// SIGTERM in the middle of an apply with --rollback: the writes made are undone and the
+/// table reads back byte for byte as `ipvsadm -Sn` showed it before.
+#[test]
+fn sigterm_midway_with_rollback_restores_the_table_byte_for_byte() {
+    kernel_test!();
+    let base = table(50, 2, |_| "rr".to_owned(), |_, _| 1);
+    let (rc, _, err) = apply("sig2", &write_file("sig2a", &base), "");
+    assert_eq!(rc, 0, "{err}");
+    let (before, err, rc) = sh("ipvsadm -Sn");
+    assert_eq!(rc, 0, "{err}");
+    // The same 50 services at weight 2 with two more real servers each, and 9,950 new ones.
+    let (text, _) = big_table(2);
+    let file = write_file("sig2b", &text);
+    let lock = lock_file("sig2");
+    let run = Running::start(&["--lock-file", &lock, "--rollback"], &file);
+    wait_for_real("10.50.0.200:80", "192.168.1.200:8080");
+    run.signal(rustix::process::Signal::TERM);
+    let (code, v, err) = run.finish();
+    assert_eq!(
+        code,
+        Some(143),
+        "exit status after SIGTERM; stderr:\n{err:.2000}"
+    );
+    assert_eq!(
+        v["result"]["interrupted"],
+        "SIGTERM",
+        "{}",
+        brief(&v["result"])
+    );
+    assert!(
+        !v["result"]["not_applied"]
+            .as_array()
+            .expect("not applied")
+            .is_empty(),
+        "stopped before the end"
+    );
+    assert_eq!(v["rollback"]["ok"], true, "{}", brief(&v["rollback"]));
+    assert!(err.contains("rolled back"), "{err:.2000}");
+    let (after, err, rc) = sh("ipvsadm -Sn");
+    assert_eq!(rc, 0, "{err}");
+    assert!(
+        after == before,
+        "table not restored:\nbefore:\n{before}\nafter:\n{after:.4000}"
+    );
+}
+
+/// Two applies at once with the default lock file: the second is refused with a clear
+/// message and writes nothing, even after the health unit's runtime directory
+/// (/run/lvsctl, which systemd deletes when lvsctl-health stops) has been removed.
+#[test]
+fn a_second_apply_is_refused_while_one_runs() {
+    kernel_test!();
+    let (text, _) = big_table(1);
+    let file = write_file("two1", &text);
+    let first = Running::start(&[], &file);
+    wait_for_real("10.50.0.1:80", "192.168.1.1:8080");
+    let _ = std::fs::remove_dir_all("/run/lvsctl");
+    let other = write_file("two2", "-A -t 10.99.0.1:80 -s rr\n");
+    let (out, err, rc) = sh(&format!("{} apply {}", lvsctl_bin(), other.display()));
+    assert_eq!(rc, 1, "the second apply: {out}{err}");
+    assert!(
+        err.contains("another lvsctl apply is running"),
+        "the second apply says why: {err}"
+    );
+    let (code, v, err) = first.finish();
+    assert_eq!(code, Some(0), "the first apply: {err:.2000}");
+    assert_eq!(v["result"]["writes"], 50_000);
+    assert_eq!(
+        saved_sorted(),
+        sorted(&text),
+        "only the first apply's table"
+    );
+}

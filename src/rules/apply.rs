@@ -1,10 +1,18 @@
 //! Executing a plan through [`Backend::apply`], in large batches, stopping at the first
-//! failed batch; rollback by planning from the live table back to a snapshot.
+//! failed batch or at a signal; rollback by planning from the live table back to a snapshot.
 //!
-//! The kernel has no transactions (performance anchors §2.3): every write that succeeded
-//! stays. So the executor's job after a failure is to say exactly which writes were
-//! applied, which one failed, and which were never sent — and, when asked, to undo the
-//! applied ones with a second plan computed against what the kernel really holds then.
+//! IPVS has no transactions: the messages of a batch run one by one and a failure leaves
+//! the earlier ones applied (docs/ipvsadm-compat.md, Batching and acknowledgements). So
+//! the executor's job after a failure is to say exactly which writes were applied, which
+//! one failed, and which were never sent — and, when asked, to undo the applied ones with
+//! a second plan computed against what the kernel really holds then.
+//!
+//! A signal (see [`super::interrupt`]) is only looked at between batches: a batch once
+//! sent is read back to its last acknowledgement, so at a stop every write is either
+//! acknowledged (applied) or was never sent — none is in doubt. "Between batches" does not
+//! mean "between consistent states": a service may already have some of its real servers
+//! and not yet the others, which is why the report lists each write and `--rollback`
+//! exists.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -12,6 +20,7 @@ use std::time::Duration;
 use crate::ipvs::model::{DestKey, ServiceEntry, ServiceKey};
 use crate::ipvs::{Backend, IpvsError, Op};
 
+use super::interrupt::Interrupt;
 use super::plan::{self, Phase, Plan, PlanOptions, Step};
 
 /// Ops per `Backend::apply` call. The netlink backend packs each call into as few
@@ -35,15 +44,18 @@ pub struct Execution {
     pub applied: Vec<Op>,
     /// Writes the kernel refused, with its answer.
     pub failed: Vec<(Op, IpvsError)>,
-    /// Writes never sent because an earlier batch failed.
+    /// Writes never sent because an earlier batch failed or a signal stopped the apply.
     pub not_applied: Vec<Op>,
     /// Outcome of the drain wait, when there was one.
     pub drain: Option<DrainWait>,
+    /// The signal that stopped the execution before its last batch.
+    pub interrupted: Option<Interrupt>,
 }
 
 impl Execution {
+    /// Every write was sent and accepted.
     pub fn succeeded(&self) -> bool {
-        self.failed.is_empty()
+        self.failed.is_empty() && self.interrupted.is_none()
     }
 
     /// Kernel writes attempted (accepted or refused).
@@ -59,14 +71,39 @@ pub struct DrainWait {
     pub waited: Duration,
 }
 
-/// Execute a plan phase by phase (see [`Phase`]), `batch` ops per backend call. `sleep` is
-/// how the drain wait passes time (tests pass a no-op).
+/// How an execution passes time and learns that it should stop: the system's in a
+/// command, a test's own in tests.
+pub struct Hooks<'a> {
+    /// How the drain wait passes time (tests pass a no-op).
+    pub sleep: Box<dyn FnMut(Duration) + 'a>,
+    /// Asked before each batch and between the drain wait's polls.
+    pub stop: Box<dyn Fn() -> Option<Interrupt> + 'a>,
+}
+
+impl std::fmt::Debug for Hooks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hooks")
+    }
+}
+
+impl Hooks<'static> {
+    /// No waiting, no signal: a rollback, and tests.
+    pub fn none() -> Self {
+        Self {
+            sleep: Box::new(|_| {}),
+            stop: Box::new(|| None),
+        }
+    }
+}
+
+/// Execute a plan phase by phase (see [`Phase`]), `batch` ops per backend call, until the
+/// end, a refused write (its batch runs to the end: it was sent) or `hooks.stop`.
 pub fn execute(
     backend: &mut dyn Backend,
     plan: &Plan,
     batch: usize,
     drain: Option<DrainOptions>,
-    sleep: &mut dyn FnMut(Duration),
+    hooks: &mut Hooks<'_>,
 ) -> Execution {
     let mut exec = Execution::default();
     let batch = batch.max(1);
@@ -77,21 +114,15 @@ pub fn execute(
             _ => phases.push((step.phase(), vec![step])),
         }
     }
-    let mut stopped = false;
     for (phase, steps) in phases {
-        let ops: Vec<Op> = steps.iter().map(|s| s.op()).collect();
-        if stopped {
-            exec.not_applied.extend(ops);
-            continue;
-        }
-        let mut ops = ops.into_iter();
+        let mut ops = steps.iter().map(|s| s.op());
         loop {
             // Ops move into the report rather than being cloned (50,000 on a cold apply).
             let chunk: Vec<Op> = ops.by_ref().take(batch).collect();
             if chunk.is_empty() {
                 break;
             }
-            if stopped {
+            if stopped(&mut exec, hooks) {
                 exec.not_applied.extend(chunk);
                 continue;
             }
@@ -106,16 +137,27 @@ pub fn execute(
                     )),
                 }
             }
-            stopped = !exec.failed.is_empty();
         }
         if phase == Phase::Drain
-            && !stopped
+            && !stopped(&mut exec, hooks)
             && let Some(opts) = drain
         {
-            exec.drain = Some(wait_drained(backend, &steps, opts, sleep));
+            let wait = wait_drained(backend, &steps, opts, hooks);
+            exec.interrupted = wait.1;
+            exec.drain = Some(wait.0);
         }
     }
     exec
+}
+
+/// Whether the execution has stopped: a write was refused, or a signal came (which is
+/// noted the first time it is seen).
+fn stopped(exec: &mut Execution, hooks: &Hooks<'_>) -> bool {
+    if !exec.failed.is_empty() || exec.interrupted.is_some() {
+        return true;
+    }
+    exec.interrupted = (hooks.stop)();
+    exec.interrupted.is_some()
 }
 
 /// `IpvsError` is not `Clone` (it can hold an `io::Error`); keep what a report needs.
@@ -130,13 +172,14 @@ fn copy_error(e: &IpvsError) -> IpvsError {
     }
 }
 
-/// Poll the drained real servers until none has active connections, or the timeout.
+/// Poll the drained real servers until none has active connections, the timeout, or a
+/// signal (returned with the wait so far).
 fn wait_drained(
     backend: &mut dyn Backend,
     steps: &[&Step],
     opts: DrainOptions,
-    sleep: &mut dyn FnMut(Duration),
-) -> DrainWait {
+    hooks: &mut Hooks<'_>,
+) -> (DrainWait, Option<Interrupt>) {
     let mut by_service: HashMap<ServiceKey, HashSet<DestKey>> = HashMap::new();
     for step in steps {
         if let Step::DrainDest { service, dest } = step {
@@ -157,23 +200,21 @@ fn wait_drained(
                 })
             })
             .sum();
+        let wait = |emptied| DrainWait { emptied, waited };
         if active == 0 {
-            return DrainWait {
-                emptied: true,
-                waited,
-            };
+            return (wait(true), None);
         }
         if waited >= opts.timeout {
-            return DrainWait {
-                emptied: false,
-                waited,
-            };
+            return (wait(false), None);
+        }
+        if let Some(signal) = (hooks.stop)() {
+            return (wait(false), Some(signal));
         }
         let step = opts
             .poll
             .min(opts.timeout.saturating_sub(waited))
             .max(Duration::from_millis(1));
-        sleep(step);
+        (hooks.sleep)(step);
         waited += step;
     }
 }
@@ -198,7 +239,9 @@ pub fn rollback_plan(plan: &Plan, snapshot: &[ServiceEntry], current: &[ServiceE
     )
 }
 
-/// Undo a failed execution: read the table again, plan back to `snapshot`, execute.
+/// Undo a failed or interrupted execution: read the table again, plan back to `snapshot`,
+/// execute. Signals are not looked at: a rollback stopped half way would leave a table
+/// that is neither the old one nor the new one.
 pub fn rollback(
     backend: &mut dyn Backend,
     plan: &Plan,
@@ -207,6 +250,6 @@ pub fn rollback(
 ) -> Result<(Plan, Execution), IpvsError> {
     let current = backend.entries()?;
     let back = rollback_plan(plan, snapshot, &current);
-    let exec = execute(backend, &back, batch, None, &mut |_| {});
+    let exec = execute(backend, &back, batch, None, &mut Hooks::none());
     Ok((back, exec))
 }

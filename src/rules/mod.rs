@@ -7,6 +7,7 @@
 //! [`crate::ipvs::Backend`], and [`run`] is each command from options to exit status.
 
 pub mod apply;
+pub mod interrupt;
 pub mod ipvsadm_lines;
 pub mod json_pos;
 pub mod lint;

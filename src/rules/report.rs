@@ -10,6 +10,7 @@ use crate::ipvs::Op;
 use crate::ipvs::model::{DestKey, ServiceKey};
 
 use super::apply::Execution;
+use super::interrupt::Interrupt;
 use super::model::{KeyMap, Rules};
 use super::source::Pos;
 
@@ -75,19 +76,32 @@ fn list(out: &mut String, title: &str, ops: &[Op]) {
     }
 }
 
-/// The stderr report of a failed execution.
+/// The stderr report of a failed or interrupted execution.
 pub fn failure_human(exec: &Execution, at: &Positions) -> String {
     let mut out = String::new();
     for (op, error) in &exec.failed {
         let _ = writeln!(out, "{}", failure_text(op, error, at));
     }
-    let _ = writeln!(
-        out,
-        "apply stopped: {} writes applied, {} refused, {} not sent.",
-        exec.applied.len(),
-        exec.failed.len(),
-        exec.not_applied.len()
-    );
+    match exec.interrupted {
+        Some(signal) => {
+            let _ = writeln!(
+                out,
+                "apply interrupted by {}: {} writes applied, {} not sent.",
+                signal.name(),
+                exec.applied.len(),
+                exec.not_applied.len()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "apply stopped: {} writes applied, {} refused, {} not sent.",
+                exec.applied.len(),
+                exec.failed.len(),
+                exec.not_applied.len()
+            );
+        }
+    }
     list(&mut out, "applied", &exec.applied);
     let refused: Vec<Op> = exec.failed.iter().map(|(op, _)| op.clone()).collect();
     list(&mut out, "refused", &refused);
@@ -109,6 +123,7 @@ pub fn execution_json(exec: &Execution, at: &Positions) -> Value {
             "at": at.of_op(op),
         })).collect::<Vec<_>>(),
         "not_applied": texts(&exec.not_applied),
+        "interrupted": exec.interrupted.map(Interrupt::name),
         "drain": exec.drain.map(|d| json!({
             "emptied": d.emptied,
             "waited_ms": d.waited.as_millis() as u64,

@@ -12,7 +12,8 @@ use std::time::Duration;
 use crate::ipvs::{Backend, BackendFactory, IpvsError};
 use crate::names::Resolver;
 
-use super::apply::{self, DrainOptions};
+use super::apply::{self, DrainOptions, Hooks};
+use super::interrupt::{Interrupt, Interrupts};
 use super::ipvsadm_lines::IpvsadmLines;
 use super::lint::lint;
 use super::load::load;
@@ -212,11 +213,13 @@ pub fn diff(
 }
 
 /// `lvsctl apply FILE`: 0 applied (or nothing to do), 1 error (nothing or only part
-/// applied; the report says which).
+/// applied; the report says which), 130/143 stopped by SIGINT/SIGTERM between two
+/// batches (the report says what was applied, and what the rollback did).
 pub fn apply(
     opts: &ApplyOptions,
     resolver: &dyn Resolver,
     open: &mut BackendFactory,
+    interrupts: &mut dyn Interrupts,
     io: &mut Streams<'_>,
 ) -> i32 {
     let Some(rules) = load_valid(&opts.file, resolver, io) else {
@@ -250,13 +253,18 @@ pub fn apply(
         timeout,
         poll: DRAIN_POLL,
     });
-    let exec = apply::execute(
-        backend.as_mut(),
-        &plan,
-        opts.batch,
-        drain,
-        &mut std::thread::sleep,
-    );
+    if let Err(e) = interrupts.arm() {
+        let _ = writeln!(
+            io.err,
+            "lvsctl: cannot catch SIGINT and SIGTERM ({e}); nothing was changed"
+        );
+        return 1;
+    }
+    let mut hooks = Hooks {
+        sleep: Box::new(std::thread::sleep),
+        stop: Box::new(|| interrupts.requested()),
+    };
+    let exec = apply::execute(backend.as_mut(), &plan, opts.batch, drain, &mut hooks);
     let at = Positions::of(&rules);
     let rollback = if !exec.succeeded() && opts.rollback {
         Some(apply::rollback(
@@ -296,7 +304,10 @@ fn report_outcome(
     at: &Positions,
     json: bool,
 ) -> i32 {
-    if let Some(wait) = exec.drain.filter(|w| !w.emptied) {
+    if let Some(wait) = exec
+        .drain
+        .filter(|w| !w.emptied && exec.interrupted.is_none())
+    {
         let _ = writeln!(
             io.err,
             "lvsctl: drained real servers still had active connections after {:?}; deleted \
@@ -328,5 +339,5 @@ fn report_outcome(
             let _ = writeln!(io.err, "ROLLBACK FAILED: cannot read the live table: {e}");
         }
     }
-    1
+    exec.interrupted.map_or(1, Interrupt::exit_code)
 }

@@ -49,6 +49,7 @@ pub enum Command {
     /// Show what `apply` would change: exit 0 no drift, 2 drift, 1 error.
     Diff(DiffArgs),
     /// Bring the live table to a rules file with the fewest kernel writes.
+    #[command(after_help = APPLY_EXIT)]
     Apply(ApplyArgs),
     /// ldirectord-compatible health checker (`lvsctl health --help`).
     #[command(disable_help_flag = true)]
@@ -161,6 +162,15 @@ pub struct DiffArgs {
     pub prune: bool,
 }
 
+/// `apply`'s exit statuses and signals, for --help and the man page.
+const APPLY_EXIT: &str = "\
+Exit status: 0 applied (or nothing to do); 1 an invalid file, another apply holding the \
+lock, or a kernel error (the report on stderr, and with --json the result, lists the writes \
+applied, refused and not sent).
+SIGINT (Ctrl-C) and SIGTERM stop an apply between two batches of kernel writes, never in the \
+middle of one, with the same report; --rollback then undoes the writes made (a signal does \
+not stop the rollback itself). Exit status 130 after SIGINT, 143 after SIGTERM.";
+
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// The rules file (`ipvsadm -Sn` output or `lvsctl list --json`); `-` reads stdin.
@@ -178,7 +188,8 @@ pub struct ApplyArgs {
     /// Longest wait for drained real servers, in seconds (then they are deleted anyway).
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub drain_timeout: u64,
-    /// On a kernel error, restore the services touched to their state before the apply.
+    /// On a kernel error or SIGINT/SIGTERM, restore the services touched to their state
+    /// before the apply.
     #[arg(long)]
     pub rollback: bool,
     /// Print the plan and the result as JSON.
@@ -187,7 +198,7 @@ pub struct ApplyArgs {
     /// Print every step of the plan, not only its summary.
     #[arg(long, short = 'v')]
     pub verbose: bool,
-    /// Lock file that keeps two applies from running at once.
+    /// Lock file that keeps two applies from running at once (a second one fails at once).
     #[arg(long, value_name = "PATH", default_value = crate::rules::lock::DEFAULT_LOCK_FILE)]
     pub lock_file: PathBuf,
 }

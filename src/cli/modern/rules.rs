@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::cli::modern::args::{ApplyArgs, DiffArgs};
 use crate::ipvs::BackendFactory;
 use crate::names::SystemResolver;
+use crate::rules::interrupt::Signals;
 use crate::rules::run::{ApplyOptions, DiffOptions, Streams, apply, check, diff};
 
 impl From<DiffArgs> for DiffOptions {
@@ -65,8 +66,8 @@ pub fn diff_main(opts: &DiffOptions) -> i32 {
     with_stdio(|io| diff(opts, &resolver, &mut kernel(), io))
 }
 
-/// `lvsctl apply` against the kernel.
+/// `lvsctl apply` against the kernel; SIGINT and SIGTERM stop it between two batches.
 pub fn apply_main(opts: &ApplyOptions) -> i32 {
     let resolver = SystemResolver::new();
-    with_stdio(|io| apply(opts, &resolver, &mut kernel(), io))
+    with_stdio(|io| apply(opts, &resolver, &mut kernel(), &mut Signals::new(), io))
 }

@@ -410,3 +410,7 @@ pub fn fallback_command_target(v: &VirtualService) -> String {
 #[cfg(test)]
 #[path = "registry_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "restart_tests.rs"]
+mod restart_tests;

@@ -9,6 +9,7 @@ use crate::ipvs::fake::SharedFake;
 use crate::ipvs::model::{Dest, ServiceEntry};
 use crate::ipvs::{Backend, BackendFactory, Op};
 use crate::names::NoNames;
+use crate::rules::interrupt::{Interrupt, Interrupts, Never};
 use crate::rules::run::{ApplyOptions, DiffOptions, Streams, apply, check, diff};
 
 struct World {
@@ -64,9 +65,17 @@ impl World {
         )
     }
 
-    fn apply(&self, mut opts: ApplyOptions) -> (i32, String, String) {
+    fn apply(&self, opts: ApplyOptions) -> (i32, String, String) {
+        self.apply_with(opts, &mut Never)
+    }
+
+    fn apply_with(
+        &self,
+        mut opts: ApplyOptions,
+        interrupts: &mut dyn Interrupts,
+    ) -> (i32, String, String) {
         opts.lock_file = self.dir.join("apply.lock");
-        self.run(|io, open| apply(&opts, &NoNames, open, io))
+        self.run(|io, open| apply(&opts, &NoNames, open, interrupts, io))
     }
 
     fn diff(&self, file: PathBuf, json: bool) -> (i32, String, String) {
@@ -224,4 +233,115 @@ fn a_second_apply_is_refused_while_the_lock_is_held() {
     assert_eq!(code, 1);
     assert!(err.contains("another lvsctl apply is running"), "{err}");
     assert_eq!(w.writes(), 0);
+}
+
+/// A signal that arrives after `after` questions, and a record of whether it was armed.
+struct SignalAfter {
+    after: usize,
+    signal: Interrupt,
+    armed: bool,
+    asked: std::cell::Cell<usize>,
+}
+
+impl SignalAfter {
+    fn new(after: usize, signal: Interrupt) -> Self {
+        Self {
+            after,
+            signal,
+            armed: false,
+            asked: std::cell::Cell::new(0),
+        }
+    }
+}
+
+impl Interrupts for SignalAfter {
+    fn arm(&mut self) -> std::io::Result<()> {
+        self.armed = true;
+        Ok(())
+    }
+
+    fn requested(&self) -> Option<Interrupt> {
+        assert!(self.armed, "asked before it was armed");
+        self.asked.set(self.asked.get() + 1);
+        (self.asked.get() > self.after).then_some(self.signal)
+    }
+}
+
+#[test]
+fn sigterm_between_batches_reports_and_exits_143() {
+    let w = World::new("sigterm", LIVE);
+    let want = w.file("want", WANT);
+    // Phases of WANT against LIVE: services, then real servers, then deletes. The signal
+    // is seen after the services went out.
+    let mut term = SignalAfter::new(1, Interrupt::Term);
+    let (code, out, err) = w.apply_with(
+        ApplyOptions {
+            json: true,
+            ..ApplyOptions::new(&want)
+        },
+        &mut term,
+    );
+    assert_eq!(code, 143, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["result"]["ok"], false);
+    assert_eq!(v["result"]["interrupted"], "SIGTERM");
+    let applied = v["result"]["applied"].as_array().unwrap().len();
+    let not_applied = v["result"]["not_applied"].as_array().unwrap().len();
+    assert_eq!(
+        (applied, not_applied),
+        (2, 4),
+        "the services phase only: {v}"
+    );
+    assert_eq!(w.writes(), 2);
+    assert!(
+        err.contains("apply interrupted by SIGTERM: 2 writes applied, 4 not sent."),
+        "{err}"
+    );
+    assert!(err.contains("not applied (4):"), "{err}");
+}
+
+#[test]
+fn sigint_with_rollback_restores_the_table_and_exits_130() {
+    let w = World::new("sigint", LIVE);
+    let before = w.table();
+    let want = w.file("want", WANT);
+    let mut int = SignalAfter::new(2, Interrupt::Int);
+    let (code, out, err) = w.apply_with(
+        ApplyOptions {
+            rollback: true,
+            ..ApplyOptions::new(&want)
+        },
+        &mut int,
+    );
+    assert_eq!(code, 130, "{out}{err}");
+    assert!(err.contains("apply interrupted by SIGINT"), "{err}");
+    assert!(err.contains("rolled back:"), "{err}");
+    assert!(!out.contains("Applied:"), "{out}");
+    assert_eq!(w.table(), before, "the rollback is not itself interrupted");
+}
+
+#[test]
+fn signals_are_only_caught_around_kernel_writes() {
+    let w = World::new("unarmed", LIVE);
+    let want = w.file("want", WANT);
+    let mut dry = SignalAfter::new(0, Interrupt::Int);
+    let (code, _, _) = w.apply_with(
+        ApplyOptions {
+            dry_run: true,
+            ..ApplyOptions::new(&want)
+        },
+        &mut dry,
+    );
+    assert_eq!(code, 0);
+    assert!(!dry.armed, "a dry run leaves Ctrl-C alone");
+    let same = w.file("same", LIVE);
+    let mut noop = SignalAfter::new(0, Interrupt::Int);
+    assert_eq!(w.apply_with(ApplyOptions::new(&same), &mut noop).0, 0);
+    assert!(!noop.armed, "nothing to write, nothing to protect");
+    // A signal that came after the last batch was sent stops nothing: all was applied.
+    let mut late = SignalAfter::new(3, Interrupt::Term);
+    let (code, out, err) = w.apply_with(ApplyOptions::new(&want), &mut late);
+    assert_eq!(code, 0, "{err}");
+    assert!(late.armed);
+    assert!(out.ends_with("Applied: 6 kernel writes.\n"), "{out}");
 }
