@@ -9,7 +9,7 @@
 //!   this test holds bound, so every connect fails with EADDRNOTAVAIL.
 //! * Idle clients: 100 clients connected to the status socket that never read, and 100 to
 //!   the metrics port that never send a request, while `lvsctl health status` and a scrape
-//!   must each answer within a second.
+//!   must each answer within a second of what they take without the idle clients.
 //!
 //! "Never touched" is measured on the netlink traffic itself: an nlmon device in the test's
 //! netns captures every message (tcpdump), and no NEW_DEST, SET_DEST or DEL_DEST may name a
@@ -493,7 +493,8 @@ fn exhausted_ephemeral_ports_touch_no_healthy_real() {
 }
 
 /// 100 clients on the status socket that never read, 100 on the metrics port that never
-/// send a request: `lvsctl health status` and a scrape each answer within a second. The
+/// send a request: `lvsctl health status` and a scrape each answer within a second of the
+/// time they take without them. The
 /// configuration has 1,500 reals (`checktype=on`) besides the checked ones, so the status
 /// document (about 250 KB) does not fit in a socket buffer and a client that does not read
 /// holds a writer that waits for it.
@@ -518,11 +519,14 @@ fn idle_clients_stall_neither_status_nor_metrics() {
     // What the same two requests take without idle clients (under TCG, starting the
     // client process alone takes a good part of a second), for the report.
     let mut report = String::new();
+    let (mut base_status, mut base_scrape) = (Duration::ZERO, Duration::ZERO);
     for round in 0..2 {
         let (out, err, rc, took) = d.status();
         assert_eq!(rc, 0, "status before the idle clients: {err}");
+        base_status = base_status.max(took);
         let t = Instant::now();
         let (body, _, rc) = sh("curl -s -m 10 http://127.0.0.1:9111/metrics");
+        base_scrape = base_scrape.max(t.elapsed());
         let _ = writeln!(
             report,
             "no idle clients, round {round}: status {took:?} ({} bytes), scrape exit {rc} in {:?} ({} bytes)",
@@ -569,9 +573,15 @@ fn idle_clients_stall_neither_status_nor_metrics() {
         idle_status.len(),
         idle_metrics.len()
     );
+    // The bound is one second per request. Under TCG the same request without
+    // idle clients already takes 0.5-4 s (mostly starting the client process), so what is
+    // asserted is the part the idle clients add: at most one second over the slowest
+    // request without them (docs/faults.md, idle clients under TCG). Before the fix status
+    // got nothing and the scrape timed out.
+    let second = Duration::from_secs(1);
     assert!(
-        worst_status < Duration::from_secs(1) && worst_scrape < Duration::from_secs(1),
-        "{report}"
+        worst_status < base_status + second && worst_scrape < base_scrape + second,
+        "idle clients added more than a second (without them: status {base_status:?}, scrape {base_scrape:?})\n{report}"
     );
     // The idle clients were let go: reading one ends (with the document or nothing).
     let mut first = idle_status.into_iter().next().unwrap();
