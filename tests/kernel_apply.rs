@@ -230,7 +230,15 @@ fn tcp_client_on_an_unchanged_service_is_not_disturbed() {
     let mut stream = connect("10.88.0.1:80");
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
     assert_eq!(echo(&mut stream, &mut reader, "before"), "before");
-    assert_eq!(service_counts("10.88.0.1").1, 1, "one active connection");
+    // Counters reach the listing through the 2-second estimator. The service may count more
+    // than one connection: `connect` retries while the echo server is still starting, and
+    // the kernel counts the refused attempts too.
+    std::thread::sleep(Duration::from_secs(3));
+    let before = service_counts("10.88.0.1");
+    assert!(
+        before.0 >= 1 && before.1 == 1,
+        "one active connection: {before:?}"
+    );
 
     // Every other service changes (scheduler and weights), some go away with --prune.
     let changed = table(40, 3, |_| "wlc".to_owned(), |_, j| j as i32);
@@ -245,12 +253,11 @@ fn tcp_client_on_an_unchanged_service_is_not_disturbed() {
     );
 
     assert_eq!(echo(&mut stream, &mut reader, "after"), "after");
-    // Counters reach the listing through the 2-second estimator: a service deleted and
-    // re-created would show 0 connections here.
+    // A service deleted and re-created would show 0 connections here.
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(
         service_counts("10.88.0.1"),
-        (1, 1),
+        before,
         "same service and real server objects, counters kept"
     );
     let (conns, _, _) = sh("ipvsadm -Lnc");

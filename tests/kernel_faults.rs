@@ -197,6 +197,23 @@ fn present(t: &[(u16, i64)]) -> BTreeSet<u16> {
     t.iter().filter(|(_, w)| *w > 0).map(|(p, _)| *p).collect()
 }
 
+/// The reals present, from two listings in a row that agree. A listing of a service's
+/// reals is a multi-part dump that the kernel resumes by position in the service's list of
+/// reals: while the daemon deletes black-holed reals, a listing can skip a healthy one that
+/// was never touched. A real the daemon really removed stays out for at least a check
+/// interval, so it is missing from both listings (and its write is in the capture anyway).
+fn settled_present() -> BTreeSet<u16> {
+    let mut last = present(&table());
+    for _ in 0..10 {
+        let now = present(&table());
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    last
+}
+
 fn wait_table(why: &str, limit: Duration, d: &Daemon, ok: impl Fn(&BTreeSet<u16>) -> bool) {
     let start = Instant::now();
     loop {
@@ -352,7 +369,7 @@ fn fd_exhaustion(tag: &str, limit: &str) -> (Daemon, Seen) {
     let mut left = 100;
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(30) {
-        let now = present(&table());
+        let now = settled_present();
         fewest = fewest.min(now.intersection(&healthy).count());
         left = now.len() - now.intersection(&healthy).count();
         std::thread::sleep(Duration::from_millis(500));
@@ -408,8 +425,9 @@ fn fd_exhaustion_below_a_raisable_limit_touches_no_healthy_real() {
     assert_eq!(seen.black_holed_left, 0, "every black-holed real removed");
 }
 
-/// The hard limit is 64 too: checks that find no descriptor are "not checked", which leaves
-/// every healthy real alone, and the daemon says why in its log and its status.
+/// The hard limit is 64 too: the checks share half of it and the rest stays free, so the
+/// status socket still answers; a check that waits too long for its share is "not
+/// checked", which leaves every healthy real alone, and the log says why.
 #[test]
 fn fd_exhaustion_at_the_hard_limit_touches_no_healthy_real() {
     kernel_test!();
@@ -435,9 +453,14 @@ fn fd_exhaustion_at_the_hard_limit_touches_no_healthy_real() {
         "the limit is named: {}",
         tail(&log, 40)
     );
-    assert!(log.contains("not checked: "), "{}", tail(&log, 40));
+    assert!(
+        log.contains("Checks share 32 file descriptors at a time"),
+        "the cap is named: {}",
+        tail(&log, 40)
+    );
     assert_eq!(rc, 0, "status: {err}");
-    assert!(out.contains("up"), "{out}");
+    assert!(!err.contains("status socket"), "status: {err}");
+    assert!(out.contains("up"), "status answers: {out}");
 }
 
 /// Every ephemeral port of the daemon's netns is taken: connects fail with EADDRNOTAVAIL,

@@ -746,6 +746,8 @@ async fn t44_a_check_task_reports_a_never_ending_check_down_at_its_limit() {
         limit: Duration::from_millis(300),
         maintenance_dir: None,
         reverse: None,
+        budget: super::budget::Budget::new(None),
+        descriptors: 1,
         hook: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

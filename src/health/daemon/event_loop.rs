@@ -12,15 +12,17 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::alert::DaemonStatus;
+use super::budget::Budget;
 use super::checks::Checks;
 use super::execute::{InstanceCmd, Launcher, on_reload};
-use super::faults::{self, PANICKED};
+use super::faults::{self, PANICKED, descriptors_needed};
 use super::kernel::{KernelHandle, SyncReport};
 use super::log::Logger;
 use super::notices::Notices;
 use super::registry::{CheckId, Registry, Report};
 use super::reload::{ConfigWatch, PendingReload, read_done};
 use super::reverse::{self, ReverseNames};
+use super::rlimit;
 use super::run::{DaemonError, DaemonOptions};
 use super::tasks::CheckJob;
 use crate::health::config::Config;
@@ -52,6 +54,8 @@ pub(super) struct Daemon {
     pub(super) reverse: Arc<ReverseNames>,
     /// Local trouble, for the status document and the metrics.
     pub(super) counters: Arc<Counters>,
+    /// The descriptors the checks may hold at once (see `budget`).
+    pub(super) budget: Arc<Budget>,
 }
 
 pub(super) async fn main_loop(
@@ -61,6 +65,10 @@ pub(super) async fn main_loop(
     factory: BackendFactory,
     log: Logger,
 ) -> Result<(), DaemonError> {
+    let budget = Budget::new(None);
+    for line in rlimit::apply(descriptors_needed(&config), &budget) {
+        log.log(&line);
+    }
     let kernel = KernelHandle::start(factory)?;
     let notices = Notices::start(&config, &log, opts.sendmail.clone());
     let (reports, mut report_rx) = mpsc::unbounded_channel();
@@ -93,6 +101,7 @@ pub(super) async fn main_loop(
             reverse::TIMEOUT,
         )),
         counters: Arc::new(Counters::new(faults::CLASSES)),
+        budget,
     };
     d.log.log(&format!(
         "Starting Linux Director Daemon (lvsctl {}) with pid: {}",
@@ -274,6 +283,7 @@ impl Daemon {
                     slot.generation,
                     maintenance_dir.clone(),
                     reverse.clone(),
+                    self.budget.clone(),
                 );
                 #[cfg(test)]
                 {

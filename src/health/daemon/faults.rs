@@ -8,7 +8,7 @@
 //! one by class.
 
 use crate::health::check::Outcome;
-use crate::health::config::{CheckService, CheckType, Config};
+use crate::health::config::{CheckService, CheckType, Config, VirtualService};
 
 /// Out of file descriptors (EMFILE for the process, ENFILE for the system).
 pub const DESCRIPTORS: &str = "descriptors";
@@ -69,16 +69,21 @@ pub fn descriptors_needed(config: &Config) -> u64 {
     let checks: u64 = config
         .virtuals
         .iter()
-        .map(|v| v.reals.len() as u64 * per_check(v.check.check_type, v.check.service))
+        .map(|v| v.reals.len() as u64 * u64::from(per_run(v)))
         .sum();
     checks + MARGIN
+}
+
+/// Descriptors one run of `v`'s check holds at most.
+pub fn per_run(v: &VirtualService) -> u32 {
+    per_check(v.check.check_type, v.check.service)
 }
 
 /// Descriptors one run of a check holds at most: a socket; a combined check runs its
 /// protocol check and a connect check; an FTP check adds its data connection; an external
 /// check the pipes and the process's own descriptors while it is being started; on and off
 /// hold none.
-fn per_check(kind: CheckType, service: CheckService) -> u64 {
+fn per_check(kind: CheckType, service: CheckService) -> u32 {
     let negotiate = if service == CheckService::Ftp { 2 } else { 1 };
     match kind {
         CheckType::On | CheckType::Off => 0,

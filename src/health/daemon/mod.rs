@@ -12,6 +12,7 @@
 //! speaks systemd's protocol.
 
 pub mod alert;
+pub mod budget;
 mod checks;
 pub mod clock;
 mod event_loop;

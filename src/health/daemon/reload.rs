@@ -24,7 +24,7 @@ use super::event_loop::{Daemon, run_shell};
 use super::execute::on_reload;
 use super::faults::descriptors_needed;
 use super::registry::Registry;
-use super::rlimit::raise_nofile;
+use super::rlimit;
 use super::run::{digest, read_config_with};
 use crate::health::config::Config;
 
@@ -226,7 +226,7 @@ impl Daemon {
         }
         self.registry = registry;
         self.log = self.log.retarget(&config.globals.logfile);
-        if let Some(line) = raise_nofile(descriptors_needed(&config)) {
+        for line in rlimit::apply(descriptors_needed(&config), &self.budget) {
             self.log.log(&line);
         }
         self.notices.reconfigure(&config);

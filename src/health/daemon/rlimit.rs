@@ -9,6 +9,8 @@
 
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 
+use super::budget::{self, Budget};
+
 /// What to do with the soft limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plan {
@@ -29,6 +31,26 @@ pub fn plan(soft: Option<u64>, hard: Option<u64>, need: u64) -> Plan {
         Some(h) if h < need => Plan::Short { hard: h },
         _ => Plan::Raise(need),
     }
+}
+
+/// Raises the soft limit for `need` descriptors and sizes the checks' share of it (see
+/// `budget`); returns the lines to log.
+pub fn apply(need: u64, checks: &Budget) -> Vec<String> {
+    let mut lines: Vec<String> = raise_nofile(need).into_iter().collect();
+    let soft = getrlimit(Resource::Nofile).current;
+    let cap = budget::cap(soft, need);
+    if checks.set(cap) {
+        lines.push(match (cap, soft) {
+            (Some(n), Some(soft)) => format!(
+                "Checks share {n} file descriptors at a time (the limit is {soft}, the \
+                 configuration needs {need}); a check that waits longer than its time limit \
+                 is not checked"
+            ),
+            _ => "Checks no longer share a budget of file descriptors: the limit is enough"
+                .to_owned(),
+        });
+    }
+    lines
 }
 
 /// Applies the plan for `need` descriptors to this process; returns the log line to write
@@ -56,7 +78,7 @@ pub fn raise_nofile(need: u64) -> Option<String> {
     } else {
         format!(
             "The configuration needs {need} file descriptors but only {now_soft} may be open \
-             (hard limit {}): checks that find none are not checked; raise LimitNOFILE",
+             (hard limit {}): the checks share what is left; raise LimitNOFILE",
             now.maximum
                 .map_or_else(|| "unlimited".to_owned(), |h| h.to_string())
         )

@@ -9,10 +9,8 @@ use thiserror::Error;
 
 use super::event_loop::main_loop;
 use super::execute::Launcher;
-use super::faults::descriptors_needed;
 use super::log::{Console, Logger};
 use super::notify::Notifier;
-use super::rlimit::raise_nofile;
 use crate::health::config::{Config, ConfigLocation, ParseEnv, SystemEnv, parse_config, render};
 use crate::ipvs::BackendFactory;
 use crate::ipvs::error::IpvsError;
@@ -95,9 +93,6 @@ pub fn run(opts: &DaemonOptions, factory: BackendFactory) -> Result<(), DaemonEr
     let (config, digest) =
         read_config_with(&opts.location.path, &opts.resolver).map_err(DaemonError::Config)?;
     let log = opts.logger(&config);
-    if let Some(line) = raise_nofile(descriptors_needed(&config)) {
-        log.log(&line);
-    }
     let result = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(check_workers())
         .thread_name("lvsctl-check")

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::MissedTickBehavior;
 
+use super::budget::Budget;
+use super::faults;
 use crate::health::check::{Check, Outcome, Target, checker_for, with_deadline};
 use crate::health::config::{RealServer, VirtualService};
 use crate::health::daemon::registry::{CheckId, Report};
@@ -32,6 +34,9 @@ pub struct CheckJob {
     pub maintenance_dir: Option<PathBuf>,
     /// Reverse-DNS names for the maintenance files named after the host.
     pub reverse: Option<Arc<ReverseNames>>,
+    /// The descriptors the checks share, and this check's take of them per run.
+    pub budget: Arc<Budget>,
+    pub descriptors: u32,
     /// Tests only: replaces a run's outcome (or panics in its place).
     #[cfg(test)]
     pub hook: Option<CheckHook>,
@@ -61,6 +66,7 @@ impl CheckJob {
         generation: u64,
         maintenance_dir: Option<PathBuf>,
         reverse: Option<Arc<ReverseNames>>,
+        budget: Arc<Budget>,
     ) -> Self {
         // Pings try `checkcount` times, each with the whole checktimeout.
         let connect = v
@@ -77,6 +83,8 @@ impl CheckJob {
             limit: Duration::from_secs(u64::from(longest) + 1),
             maintenance_dir,
             reverse,
+            budget,
+            descriptors: faults::per_run(v),
             #[cfg(test)]
             hook: None,
         }
@@ -173,7 +181,11 @@ async fn run_once(job: &CheckJob) -> Report {
                 duration: started.elapsed(),
             };
         }
-        with_deadline(job.limit, job.check.run(&job.target)).await
+        // The share is taken before the run's own deadline starts, and held to its end.
+        match job.budget.take(job.descriptors, job.limit).await {
+            Ok(_share) => with_deadline(job.limit, job.check.run(&job.target)).await,
+            Err(why) => Outcome::LocalFault(why),
+        }
     };
     Report {
         id: job.id,
