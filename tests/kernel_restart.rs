@@ -10,6 +10,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
 mod support;
+#[path = "support/nlmon.rs"]
+mod nlmon;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -17,9 +19,9 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lvsctl::ipvs::netlink::NetlinkBackend;
 use lvsctl::ipvs::wire::IpvsCmd;
 use serde_json::Value;
+use nlmon::{Capture, Request};
 use support::{lvsctl_bin, sh};
 
 const LIMIT: Duration = Duration::from_mins(1);
@@ -191,165 +193,6 @@ fn wait_table(what: &str, ok: impl Fn(&str) -> bool, files: &Files) -> String {
     }
 }
 
-/// Deletes the test's `nlmon0` device when the test ends, passed or not.
-struct Nlmon;
-
-impl Drop for Nlmon {
-    fn drop(&mut self) {
-        let _ = sh("ip link del nlmon0");
-    }
-}
-
-/// tcpdump on `nlmon0`, writing a pcap file.
-struct Capture {
-    child: Child,
-    file: String,
-    _stderr: BufReader<ChildStderr>,
-}
-
-impl Capture {
-    fn start(file: &str) -> Self {
-        let mut child = Command::new("tcpdump")
-            .args([
-                "-i",
-                "nlmon0",
-                "-U",
-                "--immediate-mode",
-                "-B",
-                "16384",
-                "-w",
-                file,
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("tcpdump (tests/vm/lvs-vm installs it)");
-        // tcpdump says "listening on ..." once the capture is open.
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        stderr.read_line(&mut line).unwrap();
-        assert!(line.contains("listening"), "tcpdump: {line}");
-        Self {
-            child,
-            file: file.to_owned(),
-            _stderr: stderr,
-        }
-    }
-
-    /// Stops the capture and returns the IPVS requests it saw.
-    fn stop(mut self, family: u16) -> Vec<Request> {
-        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::INT);
-        let _ = self.child.wait();
-        let mut data = Vec::new();
-        File::open(&self.file)
-            .unwrap()
-            .read_to_end(&mut data)
-            .unwrap();
-        requests(&data, family)
-    }
-}
-
-impl Drop for Capture {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One IPVS request seen on the netlink monitor.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Request {
-    cmd: u8,
-    /// The real server's address and port, for destination commands.
-    dest: Option<String>,
-}
-
-impl Request {
-    fn is_write(&self) -> bool {
-        ![
-            IpvsCmd::GetService,
-            IpvsCmd::GetDest,
-            IpvsCmd::GetDaemon,
-            IpvsCmd::GetConfig,
-            IpvsCmd::GetInfo,
-        ]
-        .into_iter()
-        .any(|c| u8::from(c) == self.cmd)
-    }
-}
-
-/// The IPVS requests (user space → kernel) in a pcap of an nlmon device.
-fn requests(pcap: &[u8], family: u16) -> Vec<Request> {
-    let u32_at = |b: &[u8], i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
-    assert!(pcap.len() >= 24, "empty capture");
-    // LINKTYPE_NETLINK (253) puts a 16-byte cooked header before the netlink messages.
-    let skip = if u32_at(pcap, 20) == 253 { 16 } else { 0 };
-    let mut out = Vec::new();
-    let mut at = 24;
-    while at + 16 <= pcap.len() {
-        let len = u32_at(pcap, at + 8) as usize;
-        let Some(frame) = pcap.get(at + 16..at + 16 + len) else {
-            break;
-        };
-        out.extend(messages(frame.get(skip..).unwrap_or_default(), family));
-        at += 16 + len;
-    }
-    out
-}
-
-/// The IPVS requests in one captured netlink buffer (a batch holds several messages).
-fn messages(mut buf: &[u8], family: u16) -> Vec<Request> {
-    const NLM_F_REQUEST: u16 = 1;
-    const ATTR_DEST: u16 = 2; // IPVS_CMD_ATTR_DEST
-    const DEST_ADDR: u16 = 1;
-    const DEST_PORT: u16 = 2;
-    let mut out = Vec::new();
-    while buf.len() >= 20 {
-        let len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
-        let kind = u16::from_le_bytes([buf[4], buf[5]]);
-        let flags = u16::from_le_bytes([buf[6], buf[7]]);
-        if len < 20 || len > buf.len() {
-            break;
-        }
-        if kind == family && flags & NLM_F_REQUEST != 0 {
-            let dest = attrs(&buf[20..len])
-                .find(|(t, _)| *t == ATTR_DEST)
-                .map(|(_, nest)| {
-                    let addr = attrs(nest)
-                        .find(|(t, _)| *t == DEST_ADDR)
-                        .and_then(|(_, v)| v.get(..4))
-                        .map(|v| format!("{}.{}.{}.{}", v[0], v[1], v[2], v[3]));
-                    let port = attrs(nest)
-                        .find(|(t, _)| *t == DEST_PORT)
-                        .and_then(|(_, v)| v.get(..2))
-                        .map(|v| u16::from_be_bytes([v[0], v[1]]));
-                    format!("{}:{}", addr.unwrap_or_default(), port.unwrap_or(0))
-                });
-            out.push(Request { cmd: buf[16], dest });
-        }
-        buf = buf.get(len.next_multiple_of(4)..).unwrap_or_default();
-    }
-    out
-}
-
-/// (type, payload) of the netlink attributes in `buf`.
-fn attrs(mut buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
-    std::iter::from_fn(move || {
-        if buf.len() < 4 {
-            return None;
-        }
-        let len = u16::from_le_bytes([buf[0], buf[1]]) as usize;
-        let kind = u16::from_le_bytes([buf[2], buf[3]]) & 0x3fff;
-        if len < 4 || len > buf.len() {
-            return None;
-        }
-        let item = (kind, &buf[4..len]);
-        buf = buf.get(len.next_multiple_of(4)..).unwrap_or_default();
-        Some(item)
-    })
-}
-
 /// Every kind of entry the daemon adopts at start: NAT reals at different weights with a
 /// fallback (quiescent=no, connect checks), and DR reals of a persistent service with a
 /// netmask, one with connection thresholds, that need three passes in a row (`rise=3`)
@@ -383,10 +226,6 @@ fn kill_9_and_restart_writes_nothing_until_a_real_changes() {
     for addr in REALS {
         net.httpd(addr);
     }
-    let (_, err, rc) = sh("ip link add nlmon0 type nlmon && ip link set nlmon0 up");
-    assert_eq!(rc, 0, "nlmon: {err}");
-    let _nlmon = Nlmon;
-    let family = NetlinkBackend::connect().expect("IPVS").family_id();
     let files = Files::new(&config());
 
     let mut first = files.start();
@@ -397,7 +236,7 @@ fn kill_9_and_restart_writes_nothing_until_a_real_changes() {
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(saved(), before, "steady state");
 
-    let capture = Capture::start(&format!("/tmp/lvr-{}.pcap", std::process::id()));
+    let capture = Capture::start("restart");
     first.kill().unwrap(); // SIGKILL: no cleanup, pid file and socket left behind
     first.wait().unwrap();
     let mut second = files.start();
@@ -415,7 +254,7 @@ fn kill_9_and_restart_writes_nothing_until_a_real_changes() {
         |t| !t.contains("10.1.0.1:8081"),
         &files,
     );
-    let seen = capture.stop(family);
+    let seen = capture.finish();
     let _ = second.kill();
     let _ = second.wait();
     let log = files.log();
@@ -430,7 +269,7 @@ fn kill_9_and_restart_writes_nothing_until_a_real_changes() {
         writes,
         [&Request {
             cmd: u8::from(IpvsCmd::DelDest),
-            dest: Some("10.1.0.1:8081".to_owned()),
+            dest: Some(("10.1.0.1".parse().unwrap(), 8081)),
         }],
         "the only IPVS write from the kill -9 on is the control's removal; log:\n{log}"
     );
