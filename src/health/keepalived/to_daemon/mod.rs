@@ -49,6 +49,15 @@ impl fmt::Display for Refusal {
     }
 }
 
+/// One refusal per line.
+pub fn render_refusals(refusals: &[Refusal]) -> String {
+    use std::fmt::Write as _;
+    refusals.iter().fold(String::new(), |mut out, r| {
+        let _ = writeln!(out, "{r}");
+        out
+    })
+}
+
 /// Collects refusals while the mapping goes on, so that one run lists them all.
 #[derive(Debug, Default)]
 struct Refusals(Vec<Refusal>);
