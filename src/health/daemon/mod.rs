@@ -43,6 +43,8 @@ mod acceptance_tests;
 #[cfg(test)]
 mod fault_tests;
 #[cfg(test)]
+mod keepalived_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod testutil;
