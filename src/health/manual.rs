@@ -195,12 +195,13 @@ pub const SECTIONS: &[(&str, &[Block])] = &[
             Text(
                 "What runs: virtual_server by address and port or fwmark, lb_algo, lb_kind \
                  (NAT, DR, plain IPIP), persistence, ops and scheduler flags, real weights and \
-                 thresholds, one TCP_CHECK or HTTP_GET/SSL_GET (one url, its path, status \
-                 200-299) per real with connect_port and connect_timeout, delay_loop, retry \
-                 and delay_before_retry (a real is down after retry+1 failed checks in a row, \
-                 the retries delay_before_retry apart), inhibit_on_failure (weight 0 instead \
-                 of removal) and alpha (reals start down; without it they are in service \
-                 from the start). docs/keepalived-compat.md lists what is refused.",
+                 thresholds, one TCP_CHECK per real (or none: always in service) with \
+                 connect_port and connect_timeout, delay_loop, retry and delay_before_retry \
+                 (a real is down after retry+1 failed checks in a row, the retries \
+                 delay_before_retry apart), inhibit_on_failure (weight 0 instead of removal) \
+                 and alpha (reals start down; without it they are in service from the \
+                 start). HTTP_GET, SSL_GET, the other checkers, sorry_server, groups and \
+                 scripts are refused so far; docs/keepalived-compat.md lists them.",
             ),
             Text(
                 "NAME is FILE's last component (no /etc/ha.d search): the pid file, status \

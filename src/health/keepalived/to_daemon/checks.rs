@@ -1,15 +1,17 @@
 //! keepalived's checkers as the daemon's one check kind per virtual.
 //!
 //! The daemon checks every real of a virtual with one kind of check and one set of
-//! timings; what may differ per real is where it connects and the url it requests. So the
-//! checkers of a virtual_server must agree on everything else, or the file is refused.
+//! timings; what may differ per real is where it connects. So the checkers of a
+//! virtual_server must agree on everything else, or the file is refused. TCP_CHECK is the
+//! one checker mapped so far: its epilogue in keepalived 2.2.7 (check_tcp.c) is what the
+//! daemon's fall (`retry` + 1), rise (1) and retry schedule do.
 
 use std::time::Duration;
 
 use super::Refusals;
 use crate::health::config::{CheckService, CheckSettings, CheckType, HttpMethod, RedirectPolicy};
 use crate::health::keepalived::{
-    Checker, CheckerKind, HttpCheck, RealServer as KaReal, VirtualServer as KaVirtual,
+    Checker, CheckerKind, RealServer as KaReal, VirtualServer as KaVirtual,
 };
 use crate::ipvs::model::Protocol;
 
@@ -62,7 +64,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
     let Some(first) = first else {
         // No checkers at all: keepalived keeps every real in service.
         return (r.0.len() == before).then(|| VirtualCheck {
-            settings: settings(CheckType::On, CheckService::None, 5, None),
+            settings: settings(CheckType::On, 5),
             delay_loop: UNCHECKED.delay_loop,
             retry: UNCHECKED.retry,
             delay_before_retry: UNCHECKED.delay_before_retry,
@@ -82,21 +84,25 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
                     r.refuse(
                         &c.pos,
                         "a checker that differs from the first of its virtual_server (beyond \
-                         connect_port and url path)",
+                         connect_port)",
                     );
                 }
             }
         }
     }
-    let (check_type, service, http) = match &first.kind {
+    let check_type = match &first.kind {
         CheckerKind::Tcp if v.protocol == Some(Protocol::Udp) => {
             // The daemon pings instead, as ldirectord does for connect on UDP.
             r.refuse(&first.pos, "TCP_CHECK on a UDP virtual_server");
             return None;
         }
-        CheckerKind::Tcp => (CheckType::Connect, CheckService::None, None),
-        CheckerKind::Http(h) => (CheckType::Negotiate, CheckService::Http, Some(h)),
-        CheckerKind::Ssl(h) => (CheckType::Negotiate, CheckService::Https, Some(h)),
+        CheckerKind::Tcp => CheckType::Connect,
+        // keepalived's HTTP checker restores a real whose url failed only after two
+        // passing checks a delay_loop apart (the first clears the failed url, the second
+        // counts), yet after one when the real started down under alpha or failed fewer
+        // than retry + 1 times; and it keeps checking a failed real every
+        // max(delay_loop, delay_before_retry). The daemon's one `rise` per virtual cannot
+        // say that yet.
         other => {
             r.refuse(&first.pos, other.keyword());
             return None;
@@ -107,18 +113,12 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
     if connect_timeout.is_none() {
         r.refuse(&first.pos, "a connect_timeout that is not whole seconds");
     }
-    let virtual_host = match http {
-        Some(h) => http_check(r, first, h),
-        None => None,
-    };
     if r.0.len() != before {
         return None;
     }
     let timing = timing?;
-    let mut settings = settings(check_type, service, connect_timeout?, virtual_host);
-    settings.request = url_path(first).unwrap_or_default();
     Some(VirtualCheck {
-        settings,
+        settings: settings(check_type, connect_timeout?),
         delay_loop: timing.delay_loop,
         retry: timing.retry,
         delay_before_retry: timing.delay_before_retry,
@@ -127,61 +127,36 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
     })
 }
 
-fn settings(
-    check_type: CheckType,
-    service: CheckService,
-    timeout: u32,
-    virtual_host: Option<String>,
-) -> CheckSettings {
+fn settings(check_type: CheckType, timeout: u32) -> CheckSettings {
     CheckSettings {
         check_type,
-        service,
+        service: CheckService::None,
         service_explicit: true,
         check_port: None,
         check_command: String::new(),
         request: String::new(),
         receive: String::new(),
         http_method: HttpMethod::Get,
-        virtual_host,
+        virtual_host: None,
         login: String::new(),
         passwd: String::new(),
         database: String::new(),
         secret: String::new(),
-        // keepalived's connect_timeout bounds the connection and each exchange; the
-        // daemon's one timeout bounds the whole check.
+        // A connect check is only its connection: connect_timeout bounds both.
         check_timeout: timeout,
         negotiate_timeout: timeout,
         check_count: 1,
-        // keepalived follows no redirect: a 3xx answer is a status code like any other,
-        // outside the default 200-299.
         redirects: RedirectPolicy::None,
         cleartext_passwords: false,
     }
 }
 
-/// The path of an HTTP_GET/SSL_GET checker's url.
-pub(super) fn url_path(c: &Checker) -> Option<String> {
-    match &c.kind {
-        CheckerKind::Http(h) | CheckerKind::Ssl(h) => h.urls.first().map(|u| u.path.clone()),
-        _ => None,
-    }
-}
-
-/// Whether two checkers are the same but for where they connect and the url path.
+/// Whether two checkers are the same but for where they connect.
 fn same_but_where(c: &Checker, first: &Checker) -> bool {
     let mut c = c.clone();
     c.pos.clone_from(&first.pos);
     if let (Some(cn), Some(f)) = (c.connection.as_mut(), first.connection.as_ref()) {
         cn.target = f.target;
-    }
-    if let (
-        CheckerKind::Http(h) | CheckerKind::Ssl(h),
-        CheckerKind::Http(f) | CheckerKind::Ssl(f),
-    ) = (&mut c.kind, &first.kind)
-    {
-        for (u, fu) in h.urls.iter_mut().zip(&f.urls) {
-            u.path.clone_from(&fu.path);
-        }
     }
     c == *first
 }
@@ -224,29 +199,4 @@ fn whole_seconds(d: Option<Duration>) -> Option<u32> {
         return None;
     }
     u32::try_from(d.as_secs()).ok()
-}
-
-/// Refuses what of HTTP_GET/SSL_GET the daemon's http check does not do; the Host header
-/// it sends.
-fn http_check(r: &mut Refusals, c: &Checker, h: &HttpCheck) -> Option<String> {
-    if h.urls.len() != 1 {
-        r.refuse(&c.pos, "an HTTP_GET/SSL_GET with other than one url block");
-    }
-    if h.enable_sni {
-        r.refuse(&c.pos, "enable_sni");
-    }
-    if h.fast_recovery {
-        r.refuse(&c.pos, "fast_recovery");
-    }
-    let url = h.urls.first()?;
-    if url.digest.is_some() {
-        r.refuse(&c.pos, "digest");
-    }
-    if url.regex.is_some() {
-        r.refuse(&c.pos, "regex");
-    }
-    if url.status_codes.ranges() != [(200, 299)] {
-        r.refuse(&c.pos, "status_code other than 200-299");
-    }
-    url.virtualhost.clone()
 }

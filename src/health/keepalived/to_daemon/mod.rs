@@ -219,9 +219,9 @@ fn real(r: &mut Refusals, k: &KaReal, mails: bool) -> Option<RealServer> {
         port: k.port,
         forward,
         weight: k.weight,
-        // Each real's check requests its own url and connects where its checker does
-        // (`connect_port`, else the port on its `real_server` line).
-        request: checker.and_then(checks::url_path),
+        // Each real's check connects where its checker does (`connect_port`, else the port
+        // on its `real_server` line).
+        request: None,
         receive: None,
         lower_threshold: k.l_threshold,
         upper_threshold: k.u_threshold,

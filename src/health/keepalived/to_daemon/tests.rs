@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::health::config::{CheckService, CheckType, RedirectPolicy};
+use crate::health::config::CheckType;
 use crate::health::keepalived::tests::{FILE, clean, outcome};
 use crate::ipvs::model::{Netmask, Protocol, ServiceKey};
 
@@ -42,10 +42,7 @@ virtual_server 192.0.2.10 80 {
     real_server 10.0.0.11 8080 {
         weight 3
         inhibit_on_failure
-        HTTP_GET {
-            url {
-                path /health
-            }
+        TCP_CHECK {
             connect_timeout 4
             retry 2
             delay_before_retry 2
@@ -54,10 +51,7 @@ virtual_server 192.0.2.10 80 {
     real_server 10.0.0.12 8080 {
         weight 1
         inhibit_on_failure
-        HTTP_GET {
-            url {
-                path /other
-            }
+        TCP_CHECK {
             connect_port 8081
             connect_timeout 4
             retry 2
@@ -99,10 +93,7 @@ fn a_web_and_a_fwmark_service_map_onto_the_daemon_config() {
         web.netmask,
         Some(Netmask::V4("255.255.255.0".parse().unwrap()))
     );
-    assert_eq!(web.check.check_type, CheckType::Negotiate);
-    assert_eq!(web.check.service, CheckService::Http);
-    assert_eq!(web.check.request, "/health");
-    assert_eq!(web.check.redirects, RedirectPolicy::None);
+    assert_eq!(web.check.check_type, CheckType::Connect);
     assert_eq!(
         (web.check.check_timeout, web.check.negotiate_timeout),
         (4, 4)
@@ -126,29 +117,14 @@ fn a_web_and_a_fwmark_service_map_onto_the_daemon_config() {
                 r.forward,
                 r.weight,
                 r.check_port,
-                r.request.clone(),
             )
         })
         .collect();
     assert_eq!(
         reals,
         [
-            (
-                "10.0.0.11".into(),
-                8080,
-                Forward::Masq,
-                3,
-                Some(8080),
-                Some("/health".into())
-            ),
-            (
-                "10.0.0.12".into(),
-                8080,
-                Forward::Masq,
-                1,
-                Some(8081),
-                Some("/other".into())
-            ),
+            ("10.0.0.11".into(), 8080, Forward::Masq, 3, Some(8080)),
+            ("10.0.0.12".into(), 8080, Forward::Masq, 1, Some(8081)),
         ]
     );
     let mark = &c.virtuals[1];
@@ -216,12 +192,14 @@ fn what_keepalived_does_otherwise_is_refused_with_its_line() {
             &["6: warmup other than 0 or the delay_loop is not supported by lvsctl health yet"],
         ),
         (
-            "        HTTP_GET {\n            url {\n                path /\n                digest 9b3a0c85a887a256d6939da88aabd8cd\n            }\n        }\n",
-            &["6: digest is not supported by lvsctl health yet"],
+            "        HTTP_GET {\n            url {\n                path /\n            }\n        }\n",
+            &["6: HTTP_GET is not supported by lvsctl health yet"],
         ),
         (
-            "        HTTP_GET {\n            url {\n                path /\n                status_code 200-399\n            }\n        }\n",
-            &["6: status_code other than 200-299 is not supported by lvsctl health yet"],
+            "        TCP_CHECK {\n            connect_timeout 1.5\n        }\n",
+            &[
+                "6: a connect_timeout that is not whole seconds is not supported by lvsctl health yet",
+            ],
         ),
     ];
     for (body, want) in cases {
@@ -287,7 +265,7 @@ virtual_server 192.0.2.10 80 {
 ";
     let want = [
         "11: inhibit_on_failure on some real servers only is not supported by lvsctl health yet",
-        "12: a checker that differs from the first of its virtual_server (beyond connect_port and url path) is not supported by lvsctl health yet",
+        "12: a checker that differs from the first of its virtual_server (beyond connect_port) is not supported by lvsctl health yet",
         "16: inhibit_on_failure on some real servers only is not supported by lvsctl health yet",
         "16: a real_server without checkers beside checked ones in one virtual_server is not supported by lvsctl health yet",
     ];
