@@ -200,8 +200,9 @@ pub const SECTIONS: &[(&str, &[Block])] = &[
                  (a real is down after retry+1 failed checks in a row, the retries \
                  delay_before_retry apart), inhibit_on_failure (weight 0 instead of removal) \
                  and alpha (reals start down; without it they are in service from the \
-                 start). HTTP_GET, SSL_GET, the other checkers, sorry_server, groups and \
-                 scripts are refused so far; docs/keepalived-compat.md lists them.",
+                 start), and sorry_server as the fallback. HTTP_GET, SSL_GET, the other \
+                 checkers, quorum, groups and scripts are refused so far; \
+                 docs/keepalived-compat.md lists them.",
             ),
             Text(
                 "NAME is FILE's last component (no /etc/ha.d search): the pid file, status \

@@ -121,9 +121,13 @@ fn closed_port() -> u16 {
 }
 
 fn config(options: &str, up: u16, down: u16) -> String {
+    config_with("", options, up, down)
+}
+
+fn config_with(virtual_options: &str, options: &str, up: u16, down: u16) -> String {
     format!(
         "virtual_server {VIP} 80 {{
-    delay_loop 1
+{virtual_options}    delay_loop 1
     lb_algo wrr
     lb_kind NAT
     protocol TCP
@@ -199,6 +203,42 @@ fn with_alpha_a_real_enters_only_after_a_passing_check() {
         run.ops()
             .iter()
             .all(|op| !matches!(op, Op::AddDest(_, d) if d.port == down)),
+        "{:?}",
+        run.ops()
+    );
+    drop(listener);
+    run.stop();
+}
+
+/// alpha with a sorry_server: no real is up at start, so the sorry server is in (weight 1)
+/// from the start, as keepalived's "Starting with quorum down"; the first passing real
+/// takes it out.
+#[test]
+fn with_alpha_the_sorry_server_serves_until_a_real_passes() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let up = listener.local_addr().unwrap().port();
+    let (down, sorry) = (closed_port(), closed_port());
+    let text = config_with(
+        &format!("    sorry_server 127.0.0.9 {sorry}\n"),
+        "        alpha\n",
+        up,
+        down,
+    );
+    let run = Run::start("sorry", &text);
+    run.wait("passing real added, sorry server gone", &[(up, 2)]);
+    let adds: Vec<(u16, i32)> = run
+        .ops()
+        .iter()
+        .filter_map(|op| match op {
+            Op::AddDest(_, d) => Some((d.port, d.weight)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(adds, [(sorry, 1), (up, 2)], "{:?}", run.ops());
+    assert!(
+        run.ops()
+            .iter()
+            .any(|op| matches!(op, Op::DelDest(_, k) if k.port == sorry)),
         "{:?}",
         run.ops()
     );

@@ -21,13 +21,13 @@ mod tests;
 use std::fmt;
 
 use super::{
-    FlushOnStop, Forwarding, KeepalivedConfig, Pos, RealServer as KaReal, Target,
+    FlushOnStop, Forwarding, KeepalivedConfig, Pos, RealServer as KaReal, SorryServer, Target,
     VirtualServer as KaVirtual,
 };
 use crate::health::config::{
-    Config, EmailSettings, Forward, Globals, LogTarget, RealServer, VirtualService,
+    Config, EmailSettings, Fallback, Forward, Globals, LogTarget, RealServer, VirtualService,
 };
-use crate::ipvs::model::{ForwardMethod, ServiceFlags, Tunnel};
+use crate::ipvs::model::{ForwardMethod, ServiceFlags, ServiceKey, Tunnel};
 
 /// Something of the file the daemon cannot run with keepalived's semantics.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,9 +153,6 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
     if v.quorum_up.is_some() || v.quorum_down.is_some() {
         r.refuse(pos, "quorum_up/quorum_down");
     }
-    if v.sorry_server.is_some() {
-        r.refuse(pos, "sorry_server");
-    }
     if v.ha_suspend {
         r.refuse(pos, "ha_suspend");
     }
@@ -174,8 +171,12 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
         .iter()
         .filter_map(|k| real(r, k, mails))
         .collect();
-    let check = checks::virtual_checks(r, v)?;
-    let key = key?;
+    let check = checks::virtual_checks(r, v);
+    let fallback = match (key, &v.sorry_server) {
+        (Some(key), Some(s)) => sorry_server(r, v, key, s),
+        _ => None,
+    };
+    let (check, key) = (check?, key?);
     let flags = v.sched_flag_names();
     Some(VirtualService {
         line: pos.line,
@@ -186,7 +187,7 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
         sched_flags: (!flags.is_empty()).then(|| flags.join(",")),
         ops: v.flags.0 & ServiceFlags::ONEPACKET != 0,
         reals,
-        fallback: None,
+        fallback,
         fallback_command: None,
         check: check.settings,
         quiescent: check.inhibit,
@@ -230,6 +231,52 @@ fn real(r: &mut Refusals, k: &KaReal, mails: bool) -> Option<RealServer> {
                 .and_then(|c| c.connection.as_ref())
                 .map_or(k.port, |cn| cn.target.port()),
         ),
+    })
+}
+
+/// keepalived's sorry server under the default quorum (1, no hysteresis) is the daemon's
+/// fallback: keepalived puts it in (weight 1) when the live reals' weights add up to less
+/// than 1 and takes it out when they reach 1 again; the daemon puts its fallback in (weight
+/// 1) when no real is up. The two agree as long as no real has weight 0, the sorry server
+/// is not one of the reals (keepalived then only flags that real), it is removed rather
+/// than inhibited, and its kernel entry is the one the daemon would make.
+fn sorry_server(
+    r: &mut Refusals,
+    v: &KaVirtual,
+    key: ServiceKey,
+    s: &SorryServer,
+) -> Option<Fallback> {
+    let pos = &v.pos;
+    let before = r.0.len();
+    if s.inhibit {
+        r.refuse(pos, "sorry_server_inhibit");
+    }
+    if let Some(k) = v.real_servers.iter().find(|k| k.weight == 0) {
+        r.refuse(&k.pos, "a real_server of weight 0 beside a sorry_server");
+    }
+    if v.real_servers
+        .iter()
+        .any(|k| k.addr == s.addr && k.port == s.port)
+    {
+        r.refuse(pos, "a sorry_server that is also a real_server");
+    }
+    let forward = forward(r, pos, s.forwarding)?;
+    // The daemon makes a DR or tunnel entry, or a NAT entry without port, on the service's
+    // port (as ipvsadm does); keepalived passes the port as written.
+    if let ServiceKey::Addr { port, .. } = key
+        && s.port != port
+        && (forward != Forward::Masq || s.port == 0)
+    {
+        r.refuse(
+            pos,
+            "a sorry_server port other than the virtual server's (but with NAT)",
+        );
+    }
+    (r.0.len() == before).then_some(Fallback {
+        addr: s.addr,
+        port: s.port,
+        forward,
+        line: pos.line,
     })
 }
 

@@ -235,7 +235,6 @@ virtual_server group G {
     let want = [
         "1: omega is not supported by lvsctl health yet",
         "1: quorum or hysteresis other than 1 and 0 is not supported by lvsctl health yet",
-        "1: sorry_server is not supported by lvsctl health yet",
         "15: virtual_server group G is not supported by lvsctl health yet",
     ];
     assert_eq!(refused(text), want);
@@ -281,5 +280,51 @@ fn whole_file_settings_are_refused_at_line_zero() {
     assert_eq!(
         refused(&text),
         ["lvs_flush is not supported by lvsctl health yet"]
+    );
+}
+
+#[test]
+fn a_sorry_server_is_the_fallback_of_the_default_quorum() {
+    let c = mapped(
+        "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    sorry_server 10.0.0.99 8080\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n    }\n}\n",
+    );
+    let f = c.virtuals[0].fallback.as_ref().unwrap();
+    assert_eq!(
+        (f.addr.to_string(), f.port, f.forward, f.line),
+        ("10.0.0.99".into(), 8080, Forward::Masq, 1)
+    );
+    let text = "\
+virtual_server 192.0.2.10 80 {
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    sorry_server 10.0.0.11 81
+    sorry_server_inhibit
+    real_server 10.0.0.11 80 {
+        TCP_CHECK {
+        }
+    }
+    real_server 10.0.0.12 80 {
+        weight 0
+        TCP_CHECK {
+        }
+    }
+}
+";
+    // keepalived puts a DR sorry server on the virtual's port, as it does a DR real.
+    assert_eq!(
+        refused(text),
+        [
+            "1: sorry_server_inhibit is not supported by lvsctl health yet",
+            "1: a sorry_server that is also a real_server is not supported by lvsctl health yet",
+            "11: a real_server of weight 0 beside a sorry_server is not supported by lvsctl health yet",
+        ]
+    );
+    let nat_without_port = "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    sorry_server 10.0.0.99 0\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n    }\n}\n";
+    assert_eq!(
+        refused(nat_without_port),
+        [
+            "1: a sorry_server port other than the virtual server's (but with NAT) is not supported by lvsctl health yet"
+        ]
     );
 }
