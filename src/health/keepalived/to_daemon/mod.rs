@@ -235,11 +235,11 @@ fn real(r: &mut Refusals, k: &KaReal, mails: bool) -> Option<RealServer> {
 }
 
 /// keepalived's sorry server under the default quorum (1, no hysteresis) is the daemon's
-/// fallback: keepalived puts it in (weight 1) when the live reals' weights add up to less
-/// than 1 and takes it out when they reach 1 again; the daemon puts its fallback in (weight
-/// 1) when no real is up. The two agree as long as no real has weight 0, the sorry server
-/// is not one of the reals (keepalived then only flags that real), it is removed rather
-/// than inhibited, and its kernel entry is the one the daemon would make.
+/// fallback: keepalived puts it in at weight 1 when the live reals' weights add up to less
+/// than 1 and takes it out when they reach 1 again; the daemon puts its fallback in at
+/// weight 1 when no real is up. The two agree as long as no real has weight 0, the sorry
+/// server is not one of the reals (keepalived then only flags that real), it is removed
+/// rather than inhibited, and its kernel entry is the one the daemon would make.
 fn sorry_server(
     r: &mut Refusals,
     v: &KaVirtual,
