@@ -11,7 +11,7 @@
 //! longer than its own time limit for its share is "not checked" (a local fault), which
 //! leaves its real as it is — never "down".
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -72,10 +72,7 @@ impl Budget {
 
     /// Sets the cap (None: none); returns whether it changed.
     pub fn set(&self, cap: Option<u32>) -> bool {
-        let mut current = self
-            .current
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
         if current.as_ref().map(|(_, n)| *n) == cap {
             return false;
         }
@@ -84,10 +81,7 @@ impl Budget {
     }
 
     pub fn cap(&self) -> Option<u32> {
-        let current = self
-            .current
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
         current.as_ref().map(|(_, n)| *n)
     }
 
@@ -95,10 +89,7 @@ impl Budget {
     /// (first come, first served); Err with the reason to report when the wait was too long.
     pub async fn take(&self, descriptors: u32, limit: Duration) -> Result<Share, String> {
         let current = {
-            let current = self
-                .current
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
             current.clone()
         };
         let Some((semaphore, n)) = current else {
