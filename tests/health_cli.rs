@@ -113,3 +113,50 @@ fn convert_prints_the_other_format_and_lists_the_losses_with_status_1() {
     assert_eq!((code, out.as_str()), (2, ""));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn keepalived_check_config_prints_keepalived_diagnostics_and_the_refusals() {
+    // A file lvsctl runs: keepalived's summary, status 0.
+    let good = "tests/fixtures/keepalived/good/minimal.conf";
+    let (code, out, err) = health(&["--keepalived", good, "check-config"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out,
+        format!(
+            "{good}: OK: 1 virtual server(s), 1 real server(s), 1 checker(s), 0 skipped block(s)\n"
+        )
+    );
+    // One keepalived runs but lvsctl does not: every refusal with FILE:LINE, status 1.
+    let dir = std::env::temp_dir().join(format!("lvsctl-cli-ka-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("keepalived.conf");
+    std::fs::write(
+        &file,
+        "virtual_server 10.0.0.1 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    \
+         sorry_server 10.0.0.9 80\n    sorry_server_inhibit\n    real_server 10.0.0.2 80 {\n        PING_CHECK {\n        }\n    }\n}\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let (code, out, _) = health(&["--keepalived", path, "check-config"]);
+    assert_eq!(code, 1, "{out}");
+    let refusals: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(
+        refusals,
+        [
+            format!("{path}:1: sorry_server_inhibit is not supported by lvsctl health yet"),
+            format!("{path}:8: PING_CHECK is not supported by lvsctl health yet"),
+        ]
+    );
+    // start refuses it too, before anything runs: status 2, the refusals on stderr.
+    let (code, _, err) = health(&["--keepalived", path, "--foreground", "start"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(":8: PING_CHECK is not supported"), "{err}");
+    // A file keepalived itself would not run keeps keepalived's status.
+    let (code, out, _) = health(&[
+        "--keepalived",
+        "/nonexistent/keepalived.conf",
+        "check-config",
+    ]);
+    assert_eq!(code, 4, "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

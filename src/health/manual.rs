@@ -182,6 +182,37 @@ pub const SECTIONS: &[(&str, &[Block])] = &[
         )],
     ),
     (
+        "KEEPALIVED",
+        &[
+            Text(
+                "--keepalived FILE runs the daemon of a keepalived.conf's LVS part instead: \
+                 start, stop, restart, reload and status as above, check-config with \
+                 keepalived's own diagnostics and --config-test status, then every setting \
+                 lvsctl cannot yet run as keepalived 2.2.7 does, as FILE:LINE: ... is not \
+                 supported by lvsctl health yet (exit 1 when keepalived itself would exit 0; \
+                 start exits 2). Nothing is approximated: such a file does not run.",
+            ),
+            Text(
+                "What runs: virtual_server by address and port or fwmark, lb_algo, lb_kind \
+                 (NAT, DR, plain IPIP), persistence, ops and scheduler flags, real weights and \
+                 thresholds, one TCP_CHECK per real (or none: always in service) with \
+                 connect_port and connect_timeout, delay_loop, retry and delay_before_retry \
+                 (a real is down after retry+1 failed checks in a row, the retries \
+                 delay_before_retry apart), inhibit_on_failure (weight 0 instead of removal) \
+                 and alpha (reals start down; without it they are in service from the \
+                 start), and sorry_server as the fallback. HTTP_GET, SSL_GET, the other \
+                 checkers, quorum, groups and scripts are refused so far; \
+                 docs/keepalived-compat.md lists them.",
+            ),
+            Text(
+                "NAME is FILE's last component (no /etc/ha.d search): the pid file, status \
+                 socket and log lines use it as for an ldirectord.cf. The log lines are \
+                 lvsctl's (ldirectord's texts), written to syslog with facility daemon as \
+                 keepalived's are.",
+            ),
+        ],
+    ),
+    (
         "FILES",
         &[
             Item(

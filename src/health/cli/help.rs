@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::table::{Command, OPTIONS, Synopsis, command_entries};
 
 /// The forms of the command line, one per line, without the leading `usage:`.
-pub fn synopsis() -> [String; 4] {
+pub fn synopsis() -> [String; 5] {
     let options = |which: Synopsis| -> Vec<String> {
         OPTIONS
             .iter()
@@ -38,6 +38,13 @@ pub fn synopsis() -> [String; 4] {
         format!(
             "lvsctl health {} keepalived|ldirectord FILE",
             Command::Convert.spelling()
+        ),
+        format!(
+            "lvsctl health {} {}{{{}|{}}}",
+            options(Synopsis::Keepalived).join(" "),
+            bracket(options(Synopsis::Daemon)),
+            words.join("|"),
+            Command::CheckConfig.spelling()
         ),
         format!("lvsctl health {}", options(Synopsis::Alone).join("|")),
     ]
@@ -157,6 +164,9 @@ mod tests {
              {start|stop|restart|try-restart|reload|force-reload|status}\n       \
              lvsctl health check-config [--strict] FILE\n       \
              lvsctl health convert keepalived|ldirectord FILE\n       \
+             lvsctl health --keepalived FILE [-d|--debug] [--foreground] [--pid-file FILE] \
+             [--socket FILE] [--metrics ADDR:PORT] [--sendmail PATH] [--json] \
+             {start|stop|restart|try-restart|reload|force-reload|status|check-config}\n       \
              lvsctl health -h|-?|--help|-v|--version"
         );
     }

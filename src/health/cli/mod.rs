@@ -29,7 +29,7 @@ pub use table::Command;
 use crate::health::config::{
     ConfigLocation, check_config_file, check_config_file_strict, locate_config,
 };
-use crate::health::daemon::{self, Console, DaemonOptions, Notifier};
+use crate::health::daemon::{self, ConfigFormat, Console, DaemonOptions, Notifier};
 use crate::health::status;
 use crate::ipvs::BackendFactory;
 use process::{detach_self, signal, spawn_detached, stop};
@@ -88,7 +88,11 @@ struct Daemon {
 /// Runs `command` on the daemon of the configuration `args` names; exit 1 when there is
 /// no such file, as in ldirectord.
 fn on_daemon(args: &Args, command: impl FnOnce(&Daemon) -> u8) -> u8 {
-    let location = match locate_config(args.config.as_deref(), Path::is_file) {
+    let located = match &args.config {
+        Some(file) if args.keepalived => keepalived_location(Path::new(file)),
+        _ => locate_config(args.config.as_deref(), Path::is_file),
+    };
+    let location = match located {
         Ok(l) => l,
         Err(e) => {
             eprintln!("{e}");
@@ -102,6 +106,30 @@ fn on_daemon(args: &Args, command: impl FnOnce(&Daemon) -> u8) -> u8 {
         pid_file,
         running,
     })
+}
+
+/// A keepalived.conf is where it is said to be (keepalived has no search path), and is
+/// named by its last component, as an ldirectord.cf given by path is.
+fn keepalived_location(file: &Path) -> Result<ConfigLocation, String> {
+    if !file.is_file() {
+        return Err(format!("config file {} not found", file.display()));
+    }
+    Ok(ConfigLocation {
+        path: file.to_path_buf(),
+        name: file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+    })
+}
+
+/// What the daemon's file is written as.
+fn format(args: &Args) -> ConfigFormat {
+    if args.keepalived {
+        ConfigFormat::Keepalived
+    } else {
+        ConfigFormat::Ldirectord
+    }
 }
 
 fn restart(args: &Args, d: &Daemon, factory: &impl Fn() -> BackendFactory) -> u8 {
@@ -125,6 +153,11 @@ fn not_ours(d: &Daemon, pid: i32) -> u8 {
 }
 
 fn check_config(args: &Args) -> u8 {
+    if let Some(file) = args.config.as_deref().filter(|_| args.keepalived) {
+        let (text, code) = check_keepalived(Path::new(file));
+        print!("{text}");
+        return code;
+    }
     let Some(file) = &args.config else {
         eprintln!("{}\n{}", UsageError::NoFile("check-config"), usage());
         return USAGE_EXIT;
@@ -136,6 +169,28 @@ fn check_config(args: &Args) -> u8 {
     };
     print!("{text}");
     u8::try_from(code).unwrap_or(2)
+}
+
+/// `--keepalived FILE check-config`: keepalived's own diagnostics and `--config-test`
+/// status, then what lvsctl health refuses to run. The status is keepalived's when that
+/// is not 0, else 1 when something is refused (a status keepalived never exits with).
+fn check_keepalived(file: &Path) -> (String, u8) {
+    use crate::health::keepalived;
+    let env = keepalived::SystemEnv::default();
+    let outcome = keepalived::read_file(file, &env, &keepalived::Options::default());
+    let name = file.display().to_string();
+    let mut text = keepalived::render(&name, &outcome);
+    let refusals = outcome
+        .config
+        .as_ref()
+        .map(|c| keepalived::to_daemon(&name, c).err().unwrap_or_default())
+        .unwrap_or_default();
+    text.push_str(&keepalived::render_refusals(&refusals));
+    let code = match outcome.status {
+        0 if !refusals.is_empty() => 1,
+        status => status,
+    };
+    (text, code)
 }
 
 /// `convert FORMAT FILE`: the other format on stdout, the losses on stderr; exit 0 when
@@ -211,7 +266,7 @@ fn start(
         );
         return 0;
     }
-    let config = match daemon::run_config_check(&location.path) {
+    let config = match daemon::run_config_check(&location.path, format(args)) {
         Ok(c) => c,
         Err(e) => {
             eprint!("{e}");
@@ -240,6 +295,7 @@ fn start(
         }
     };
     let mut opts = DaemonOptions::new(location.clone());
+    opts.format = format(args);
     opts.socket.clone_from(&args.socket);
     opts.metrics = args.metrics;
     opts.console = mode.console;
@@ -313,7 +369,7 @@ fn status_cmd(args: &Args, d: &Daemon) -> u8 {
             }
             // ldirectord forwards `status` to its `execute` instances, and exits 0
             // whatever they say (see `daemon::execute`).
-            let execute = daemon::run_config_check(&location.path)
+            let execute = daemon::run_config_check(&location.path, format(args))
                 .map(|c| c.globals.execute)
                 .unwrap_or_default();
             if let Some(launcher) = daemon::execute::Launcher::current(process::program_ident()) {

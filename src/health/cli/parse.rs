@@ -84,6 +84,8 @@ pub struct Args {
     pub config: Option<String>,
     /// What `convert` reads FILE as.
     pub convert_from: Option<SourceFormat>,
+    /// `--keepalived FILE`: `config` is FILE, a keepalived.conf.
+    pub keepalived: bool,
     pub command: Command,
 }
 
@@ -102,6 +104,7 @@ impl Args {
             sendmail: None,
             config: None,
             convert_from: None,
+            keepalived: false,
             command,
         }
     }
@@ -131,6 +134,10 @@ impl Args {
             Opt::Sendmail => self.sendmail = Some(value.into()),
             Opt::Json => self.json = true,
             Opt::Strict => self.strict = true,
+            Opt::Keepalived => {
+                self.keepalived = true;
+                self.config = Some(value.to_owned());
+            }
         }
         Ok(())
     }
@@ -152,6 +159,11 @@ impl Args {
             Opt::Sendmail => path(&self.sendmail),
             Opt::Json => flag(self.json),
             Opt::Strict => flag(self.strict),
+            Opt::Keepalived => self
+                .config
+                .clone()
+                .filter(|_| self.keepalived)
+                .map(|c| vec![c.into()]),
         }
     }
 
@@ -168,6 +180,7 @@ impl Args {
             Opt::Sendmail => self.sendmail.clone_from(&from.sendmail),
             Opt::Json => self.json = from.json,
             Opt::Strict => self.strict = from.strict,
+            Opt::Keepalived => self.keepalived = from.keepalived,
         }
     }
 
@@ -183,6 +196,7 @@ impl Args {
         let mut positional = Vec::new();
         match self.command {
             Command::Help | Command::Version => {}
+            cmd if self.keepalived => positional.push(cmd.spelling().to_owned()),
             Command::CheckConfig => {
                 positional.push(Command::CheckConfig.spelling().to_owned());
                 positional.extend(self.config.clone());
@@ -250,6 +264,10 @@ pub fn parse_args(args: &[String]) -> Result<Args, UsageError> {
         return Ok(out);
     }
     let starts = out.foreground || out.debug;
+    if out.keepalived {
+        out.command = keepalived_command(&positional, starts)?;
+        return Ok(out);
+    }
     let (config, command) = match positional.as_slice() {
         ["check-config", rest @ ..] => {
             let file = rest.first().ok_or(UsageError::NoFile("check-config"))?;
@@ -283,6 +301,20 @@ pub fn parse_args(args: &[String]) -> Result<Args, UsageError> {
     out.config = config.map(str::to_owned);
     out.command = command;
     Ok(out)
+}
+
+/// The command after `--keepalived FILE`: one of ldirectord's or `check-config`, and no
+/// CONFIG (FILE is the configuration).
+fn keepalived_command(positional: &[&str], starts: bool) -> Result<Command, UsageError> {
+    match positional {
+        [] if starts => Ok(Command::Start),
+        [] => Err(UsageError::NoCommand),
+        ["check-config"] => Ok(Command::CheckConfig),
+        [word] => {
+            Command::ldirectord(word).ok_or_else(|| UsageError::UnknownCommand((*word).to_owned()))
+        }
+        [_, rest @ ..] => Err(UsageError::TooMany(rest.join(" "))),
+    }
 }
 
 #[cfg(test)]

@@ -208,3 +208,40 @@ fn the_detached_child_gets_start_its_own_pid_file_and_the_copied_options() {
     let child = Args::new(Command::Start).detached_child(None, None);
     assert_eq!(child.to_argv(), ["--detached", "start"]);
 }
+
+#[test]
+fn keepalived_forms_take_a_command_and_no_config() {
+    let a = parse(&["--keepalived", "/etc/keepalived/keepalived.conf", "status"]).unwrap();
+    assert!(a.keepalived);
+    assert_eq!(
+        (a.config.as_deref(), a.command),
+        (Some("/etc/keepalived/keepalived.conf"), Command::Status)
+    );
+    let a = parse(&["--keepalived", "k.conf", "check-config"]).unwrap();
+    assert_eq!(a.command, Command::CheckConfig);
+    let a = parse(&["--foreground", "--keepalived", "k.conf"]).unwrap();
+    assert_eq!(a.command, Command::Start);
+    assert_eq!(reparse(&a), Ok(a.clone()));
+    let a = parse(&["--keepalived", "k.conf", "--pid-file", "/tmp/p", "restart"]).unwrap();
+    assert_eq!(reparse(&a), Ok(a.clone()));
+    for (args, want) in [
+        (&["--keepalived", "k.conf"][..], UsageError::NoCommand),
+        (
+            &["--keepalived", "k.conf", "web.cf", "start"][..],
+            UsageError::TooMany("start".into()),
+        ),
+        (
+            &["--keepalived", "k.conf", "convert"][..],
+            UsageError::UnknownCommand("convert".into()),
+        ),
+        (
+            &["--keepalived"][..],
+            UsageError::MissingValue {
+                option: "--keepalived",
+                value: "FILE",
+            },
+        ),
+    ] {
+        assert_eq!(parse(args), Err(want), "{args:?}");
+    }
+}

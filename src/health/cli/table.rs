@@ -20,6 +20,7 @@ pub enum Opt {
     Sendmail,
     Json,
     Strict,
+    Keepalived,
 }
 
 /// Where an option shows in the usage lines.
@@ -29,6 +30,8 @@ pub enum Synopsis {
     Daemon,
     /// The `check-config` line.
     CheckConfig,
+    /// The line of a keepalived.conf's daemon.
+    Keepalived,
     /// The line of options that replace a command (`--help`, `--version`).
     Alone,
     /// Nowhere: internal to lvsctl.
@@ -182,6 +185,22 @@ pub static OPTIONS: &[OptionSpec] = &[
         extension: true,
         synopsis: Synopsis::CheckConfig,
         child: ForChild::Drop,
+    },
+    OptionSpec {
+        opt: Opt::Keepalived,
+        names: &["--keepalived"],
+        value: Some("FILE"),
+        help: "Run, check or control the daemon of a keepalived.conf's LVS part instead of \
+               an ldirectord.cf, with keepalived's semantics; what lvsctl cannot run so is \
+               refused with FILE:LINE (start exits 2). FILE is taken as given (no /etc/ha.d \
+               search) and its last component is NAME, as for an ldirectord.cf given by \
+               path: the pid file /var/run/ldirectord.NAME.pid, the status socket \
+               /run/lvsctl/health.NAME.sock, and NAME in every log line; logs go to syslog \
+               (facility daemon), as keepalived's do.",
+        extension: true,
+        synopsis: Synopsis::Keepalived,
+        // The flag; FILE is the child's CONFIG, made absolute as any CONFIG is.
+        child: ForChild::Copy,
     },
 ];
 

@@ -230,6 +230,8 @@ fn build(
         failure_count: block.failure_count.unwrap_or(g.failure_count),
         rise: block.rise.unwrap_or(g.rise),
         check_interval,
+        retry_delay: None,
+        start_up: None,
         email: EmailSettings {
             alert: block
                 .email_alert

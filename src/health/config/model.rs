@@ -7,6 +7,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::ipvs::model::{Netmask, ServiceKey};
 
@@ -424,6 +425,14 @@ pub struct VirtualService {
     pub rise: u32,
     /// Effective pass interval for this virtual (its own value only with `fork=yes`).
     pub check_interval: u32,
+    /// keepalived's `delay_before_retry` (None for ldirectord.cf): a failed check is run
+    /// again after this rather than after the interval, `failure_count - 1` times, before
+    /// the real is down; keepalived spaces its retries so, and ldirectord has no such delay.
+    pub retry_delay: Option<Duration>,
+    /// The health each real starts with. None (ldirectord.cf): undecided until its first
+    /// result. keepalived decides at start: without `alpha` a real is in service before any
+    /// check (`Some(true)`), with `alpha` it is down until a check passes (`Some(false)`).
+    pub start_up: Option<bool>,
     pub email: EmailSettings,
     pub monitor_file: Option<String>,
     pub service_name: Option<String>,

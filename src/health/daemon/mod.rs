@@ -36,12 +36,14 @@ pub mod tasks;
 
 pub use log::Console;
 pub use notify::Notifier;
-pub use run::{DaemonError, DaemonOptions, run, run_config_check};
+pub use run::{ConfigFormat, DaemonError, DaemonOptions, run, run_config_check};
 
 #[cfg(test)]
 mod acceptance_tests;
 #[cfg(test)]
 mod fault_tests;
+#[cfg(test)]
+mod keepalived_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

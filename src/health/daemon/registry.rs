@@ -120,7 +120,9 @@ impl Registry {
                         None => RealSlot {
                             real: r.clone(),
                             dest,
-                            health: None,
+                            health: v.start_up.map(|up| {
+                                RealHealth::new(if up { Health::Up } else { Health::Down })
+                            }),
                             undecided_passes: 0,
                             maintenance: false,
                             local_fault: false,

@@ -159,12 +159,13 @@ impl Daemon {
         let (tx, rx) = oneshot::channel();
         let path: PathBuf = self.opts.location.path.clone();
         let resolver = self.opts.resolver.clone();
+        let format = self.opts.format;
         // A thread, not the runtime's blocking pool: a lookup that never returns must not
         // hold a pool thread (or the runtime's shutdown) forever; given up, it is left be.
         let started = std::thread::Builder::new()
             .name("reload".into())
             .spawn(move || {
-                let _ = tx.send(read_config_with(&path, &resolver));
+                let _ = tx.send(read_config_with(&path, format, &resolver));
             })
             .map(drop);
         if let Err(e) = started {

@@ -26,10 +26,21 @@ pub enum DaemonError {
     Runtime(std::io::Error),
 }
 
+/// What the daemon's file is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConfigFormat {
+    #[default]
+    Ldirectord,
+    /// A keepalived.conf, run with keepalived's semantics or refused
+    /// (`keepalived::to_daemon`).
+    Keepalived,
+}
+
 /// How this daemon instance runs.
 #[derive(Debug, Clone)]
 pub struct DaemonOptions {
     pub location: ConfigLocation,
+    pub format: ConfigFormat,
     pub socket: Option<PathBuf>,
     /// Loopback address for the Prometheus endpoint, if wanted.
     pub metrics: Option<std::net::SocketAddr>,
@@ -61,6 +72,7 @@ impl DaemonOptions {
     pub fn new(location: ConfigLocation) -> Self {
         Self {
             location,
+            format: ConfigFormat::Ldirectord,
             socket: None,
             metrics: None,
             console: Console::Stderr,
@@ -90,8 +102,8 @@ impl DaemonOptions {
 /// Reads the config (an error is fatal here, exit 2), then runs until TERM/INT. Fatal
 /// errors are also logged, since a detached daemon has nowhere else to say them.
 pub fn run(opts: &DaemonOptions, factory: BackendFactory) -> Result<(), DaemonError> {
-    let (config, digest) =
-        read_config_with(&opts.location.path, &opts.resolver).map_err(DaemonError::Config)?;
+    let (config, digest) = read_config_with(&opts.location.path, opts.format, &opts.resolver)
+        .map_err(DaemonError::Config)?;
     let log = opts.logger(&config);
     let result = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(check_workers())
@@ -120,16 +132,23 @@ fn check_workers() -> usize {
 
 /// The parsed config and a digest of its bytes (autoreload compares digests), or the
 /// rendered errors; names resolved by the system resolver.
-pub fn read_config(path: &std::path::Path) -> Result<(Config, u64), String> {
-    read_config_env(path, &SystemEnv::new())
+pub fn read_config(path: &std::path::Path, format: ConfigFormat) -> Result<(Config, u64), String> {
+    match format {
+        ConfigFormat::Ldirectord => read_config_env(path, &SystemEnv::new()),
+        ConfigFormat::Keepalived => read_keepalived(path),
+    }
 }
 
 /// [`read_config`] with names resolved by `resolver`. It may block for as long as the
 /// resolver does: the running daemon calls it off its event loop (see `reload`).
 pub fn read_config_with(
     path: &std::path::Path,
+    format: ConfigFormat,
     resolver: &Arc<dyn Resolver>,
 ) -> Result<(Config, u64), String> {
+    if format == ConfigFormat::Keepalived {
+        return read_keepalived(path);
+    }
     read_config_env(
         path,
         &DaemonEnv {
@@ -146,6 +165,23 @@ fn read_config_env(path: &std::path::Path, env: &dyn ParseEnv) -> Result<(Config
     let (config, _warnings) =
         parse_config(&file, &text, env).map_err(|errors| render(&[], &errors))?;
     Ok((config, digest(&text)))
+}
+
+/// A keepalived.conf as the daemon runs it: what keepalived would not run (its own
+/// diagnostics) or lvsctl cannot run as keepalived does (refusals) is the error. The
+/// digest is of the configuration read, which spans the included files.
+fn read_keepalived(path: &std::path::Path) -> Result<(Config, u64), String> {
+    use crate::health::keepalived;
+    let env = keepalived::SystemEnv::default();
+    let outcome = keepalived::read_file(path, &env, &keepalived::Options::default());
+    let file = path.display().to_string();
+    let Some(read) = &outcome.config else {
+        return Err(keepalived::render(&file, &outcome));
+    };
+    let config = keepalived::to_daemon(&file, read)
+        .map_err(|refusals| keepalived::render_refusals(&refusals))?;
+    let digest = digest(&format!("{config:?}"));
+    Ok((config, digest))
 }
 
 /// The machine as the daemon reads its file: its own resolver, the rest as the system has it.
@@ -178,6 +214,6 @@ pub(super) fn digest(text: &str) -> u64 {
 }
 
 /// Parses the config file, for `start`'s exit-2 check before daemonizing.
-pub fn run_config_check(path: &std::path::Path) -> Result<Config, String> {
-    read_config(path).map(|(c, _)| c)
+pub fn run_config_check(path: &std::path::Path, format: ConfigFormat) -> Result<Config, String> {
+    read_config(path, format).map(|(c, _)| c)
 }

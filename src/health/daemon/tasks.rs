@@ -37,6 +37,8 @@ pub struct CheckJob {
     /// The descriptors the checks share, and this check's take of them per run.
     pub budget: Arc<Budget>,
     pub descriptors: u32,
+    /// keepalived's retries (see [`Retry`]); None runs on the interval's grid.
+    pub retry: Option<Retry>,
     /// Tests only: replaces a run's outcome (or panics in its place).
     #[cfg(test)]
     pub hook: Option<CheckHook>,
@@ -85,6 +87,10 @@ impl CheckJob {
             reverse,
             budget,
             descriptors: faults::per_run(v),
+            retry: v.retry_delay.map(|delay| Retry {
+                count: v.failure_count.saturating_sub(1),
+                delay,
+            }),
             #[cfg(test)]
             hook: None,
         }
@@ -105,6 +111,31 @@ impl CheckJob {
             std::path::Path::exists,
         )
         .is_some()
+    }
+}
+
+/// keepalived's schedule for a checker with `retry` and `delay_before_retry`: a failed run
+/// is run again after `delay`, up to `count` times in a row; the run after that, and every
+/// run after a success, waits the interval. Each wait starts when the run has ended, as
+/// keepalived sets its next timer from the result, so these checks keep no grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    pub count: u32,
+    pub delay: Duration,
+}
+
+impl Retry {
+    /// The wait after a run; `retried` counts the retries made since the last wait of a
+    /// whole interval. A failure is a `Down` outcome: a run that could not be made
+    /// (a local fault) is no failure of the real and waits the interval.
+    pub fn next_wait(self, retried: &mut u32, failed: bool, interval: Duration) -> Duration {
+        if failed && *retried < self.count {
+            *retried += 1;
+            self.delay
+        } else {
+            *retried = 0;
+            interval
+        }
     }
 }
 
@@ -150,6 +181,9 @@ pub async fn run(job: CheckJob, tx: UnboundedSender<Report>) {
         first_offset(job.generation, job.interval),
         job.interval,
     );
+    if let Some(retry) = job.retry {
+        return run_with_retries(job, tx, first, retry).await;
+    }
     let mut ticks = tokio::time::interval_at(first, job.interval);
     // A check that overran (a timeout longer than the interval) resumes on its own
     // grid, so the checks of a slot stay together.
@@ -160,6 +194,26 @@ pub async fn run(job: CheckJob, tx: UnboundedSender<Report>) {
         if tx.send(report).is_err() {
             return;
         }
+    }
+}
+
+/// [`run`] on keepalived's schedule.
+async fn run_with_retries(
+    job: CheckJob,
+    tx: UnboundedSender<Report>,
+    first: tokio::time::Instant,
+    retry: Retry,
+) {
+    tokio::time::sleep_until(first).await;
+    let mut retried = 0;
+    loop {
+        let report = run_once(&job).await;
+        let failed = matches!(report.outcome, Outcome::Down(_));
+        let wait = retry.next_wait(&mut retried, failed, job.interval);
+        if tx.send(report).is_err() {
+            return;
+        }
+        tokio::time::sleep(wait).await;
     }
 }
 
@@ -219,6 +273,111 @@ mod tests {
         );
         assert_eq!(first_offset(7, Duration::from_millis(5)), Duration::ZERO);
         assert!((1..=50).all(|g| first_offset(g, Duration::from_secs(5)) < second));
+    }
+
+    /// Fails while `failing` is set.
+    #[derive(Debug)]
+    struct Switch(Arc<std::sync::atomic::AtomicBool>);
+
+    impl Check for Switch {
+        fn run<'a>(&'a self, _: &'a Target) -> crate::health::check::BoxFuture<'a, Outcome> {
+            let failing = self.0.load(std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async move {
+                if failing {
+                    Outcome::Down("refused".into())
+                } else {
+                    Outcome::Up
+                }
+            })
+        }
+    }
+
+    fn retrying_job(failing: Arc<std::sync::atomic::AtomicBool>, retry: Retry) -> CheckJob {
+        let key = crate::ipvs::model::ServiceKey::Addr {
+            protocol: crate::ipvs::model::Protocol::Tcp,
+            addr: "192.0.2.1".parse().unwrap(),
+            port: 80,
+        };
+        let real = crate::ipvs::model::DestKey {
+            addr: "192.0.2.11".parse().unwrap(),
+            port: 80,
+        };
+        CheckJob {
+            id: (key, real),
+            generation: 1,
+            check: Box::new(Switch(failing)),
+            target: Target {
+                virtual_key: key,
+                real_addr: real.addr,
+                real_port: 80,
+                check_port: Some(80),
+            },
+            interval: Duration::from_secs(10),
+            limit: Duration::from_secs(6),
+            maintenance_dir: None,
+            reverse: None,
+            budget: Budget::new(None),
+            descriptors: 1,
+            retry: Some(retry),
+            hook: None,
+        }
+    }
+
+    /// keepalived's `retry 2` and `delay_before_retry 3` with `delay_loop 10`: a failure is
+    /// retried twice, 3 s apart, then the check waits 10 s again; a success waits 10 s.
+    #[tokio::test(start_paused = true)]
+    async fn failures_are_retried_after_delay_before_retry_then_the_delay_loop() {
+        let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let retry = Retry {
+            count: 2,
+            delay: Duration::from_secs(3),
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let start = tokio::time::Instant::now();
+        let task = tokio::spawn(run(retrying_job(failing.clone(), retry), tx));
+        let mut at = Vec::new();
+        for n in 0..9 {
+            let report = rx.recv().await.unwrap();
+            at.push((
+                (tokio::time::Instant::now() - start).as_secs(),
+                report.outcome == Outcome::Up,
+            ));
+            // Passes, then fails from the second run to the seventh, then passes again.
+            failing.store(
+                (1..7).contains(&(n + 1)),
+                std::sync::atomic::Ordering::SeqCst,
+            );
+        }
+        task.abort();
+        let first = at[0].0;
+        let times: Vec<(u64, bool)> = at.iter().map(|&(t, up)| (t - first, up)).collect();
+        assert_eq!(
+            times,
+            [
+                (0, true),
+                (10, false),
+                (13, false),
+                (16, false),
+                (26, false),
+                (29, false),
+                (32, false),
+                (42, true),
+                (52, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn without_retries_every_wait_is_the_interval() {
+        let retry = Retry {
+            count: 0,
+            delay: Duration::from_secs(1),
+        };
+        let mut retried = 0;
+        let every = Duration::from_secs(5);
+        assert_eq!(retry.next_wait(&mut retried, true, every), every);
+        assert_eq!(retry.next_wait(&mut retried, false, every), every);
+        assert_eq!(retried, 0);
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub(super) fn checks(w: &mut Writer, v: &VirtualServer, per_virtual_interval: bo
     };
     for r in &v.real_servers {
         if r.checkers.len() > 1 {
-            let dropped: Vec<&str> = r.checkers[1..].iter().map(|c| kind_name(&c.kind)).collect();
+            let dropped: Vec<&str> = r.checkers[1..].iter().map(|c| c.kind.keyword()).collect();
             w.lose(
                 1,
                 r.pos.line,
@@ -33,8 +33,8 @@ pub(super) fn checks(w: &mut Writer, v: &VirtualServer, per_virtual_interval: bo
                 other.pos.line,
                 format!(
                     "{} beside {} in one virtual server (ldirectord checks every real server the same way, with the first)",
-                    kind_name(&other.kind),
-                    kind_name(&c.kind)
+                    other.kind.keyword(),
+                    c.kind.keyword()
                 ),
             );
         }
@@ -95,21 +95,6 @@ fn ldirectord_arguments(v: &VirtualServer) -> Option<u16> {
         found = Some(port);
     }
     found
-}
-
-/// keepalived's name of a checker type, for notes.
-fn kind_name(kind: &CheckerKind) -> &'static str {
-    match kind {
-        CheckerKind::Tcp => "TCP_CHECK",
-        CheckerKind::Http(_) => "HTTP_GET",
-        CheckerKind::Ssl(_) => "SSL_GET",
-        CheckerKind::Misc(_) => "MISC_CHECK",
-        CheckerKind::Smtp(_) => "SMTP_CHECK",
-        CheckerKind::Dns(_) => "DNS_CHECK",
-        CheckerKind::Udp(_) => "UDP_CHECK",
-        CheckerKind::Ping => "PING_CHECK",
-        CheckerKind::File(_) => "FILE_CHECK",
-    }
 }
 
 fn timeout_secs(c: &Checker) -> u64 {
@@ -252,7 +237,7 @@ fn checker(w: &mut Writer, c: &Checker, v: &VirtualServer) {
                 line,
                 format!(
                     "{} has no ldirectord check: written as checktype=on, the real servers are NOT checked",
-                    kind_name(&c.kind)
+                    c.kind.keyword()
                 ),
             );
             w.line(1, "checktype=on");

@@ -161,7 +161,7 @@ fn body(w: &mut Writer, v: &VirtualServer, key: ServiceKey, per_virtual_interval
     if let Some(e) = &v.persistence_engine {
         w.lose(1, line, format!("persistence_engine {e}"));
     }
-    let flags = sched_flags(v.flags, &v.scheduler.0);
+    let flags = v.sched_flag_names();
     if !flags.is_empty() {
         w.line(1, format!("schedflags={}", flags.join(",")));
     }
@@ -248,24 +248,6 @@ fn method(
             None
         }
     }
-}
-
-/// ipvsadm's `-b` names of the flag bits: `sh-`/`mh-` names for those schedulers.
-fn sched_flags(flags: ServiceFlags, scheduler: &str) -> Vec<&'static str> {
-    let (one, two) = match scheduler {
-        "sh" => ("sh-fallback", "sh-port"),
-        "mh" => ("mh-fallback", "mh-port"),
-        _ => ("flag-1", "flag-2"),
-    };
-    [
-        (ServiceFlags::SCHED1, one),
-        (ServiceFlags::SCHED2, two),
-        (ServiceFlags::SCHED3, "flag-3"),
-    ]
-    .into_iter()
-    .filter(|(bit, _)| flags.0 & bit != 0)
-    .map(|(_, name)| name)
-    .collect()
 }
 
 /// The port on an ldirectord real line. Under NAT it is the kernel entry's port. For

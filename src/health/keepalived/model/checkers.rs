@@ -79,6 +79,23 @@ pub enum CheckerKind {
     File(FileCheck),
 }
 
+impl CheckerKind {
+    /// The checker's keyword in keepalived.conf.
+    pub const fn keyword(&self) -> &'static str {
+        match self {
+            Self::Tcp => "TCP_CHECK",
+            Self::Http(_) => "HTTP_GET",
+            Self::Ssl(_) => "SSL_GET",
+            Self::Misc(_) => "MISC_CHECK",
+            Self::Smtp(_) => "SMTP_CHECK",
+            Self::Dns(_) => "DNS_CHECK",
+            Self::Udp(_) => "UDP_CHECK",
+            Self::Ping => "PING_CHECK",
+            Self::File(_) => "FILE_CHECK",
+        }
+    }
+}
+
 /// HTTP_GET / SSL_GET.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HttpCheck {

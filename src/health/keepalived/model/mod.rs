@@ -150,6 +150,27 @@ pub struct VirtualServer {
     pub real_servers: Vec<RealServer>,
 }
 
+impl VirtualServer {
+    /// ipvsadm's `-b` names of the scheduler flag bits set (`sh-`/`mh-` names for those
+    /// schedulers), the form both ldirectord's `schedflags=` and the daemon read.
+    pub fn sched_flag_names(&self) -> Vec<&'static str> {
+        let (one, two) = match self.scheduler.0.as_str() {
+            "sh" => ("sh-fallback", "sh-port"),
+            "mh" => ("mh-fallback", "mh-port"),
+            _ => ("flag-1", "flag-2"),
+        };
+        [
+            (ServiceFlags::SCHED1, one),
+            (ServiceFlags::SCHED2, two),
+            (ServiceFlags::SCHED3, "flag-3"),
+        ]
+        .into_iter()
+        .filter(|(bit, _)| self.flags.0 & bit != 0)
+        .map(|(_, name)| name)
+        .collect()
+    }
+}
+
 /// What a virtual server serves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Target {

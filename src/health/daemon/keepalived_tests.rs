@@ -1,0 +1,247 @@
+//! A keepalived.conf run by the whole daemon on the FakeBackend: TCP_CHECKs against
+//! loopback ports (a listener is up, a closed port fails), the kernel table read back.
+//! What is asserted is keepalived 2.2.7's behaviour: without `alpha` reals are in service
+//! before any check; with `inhibit_on_failure` a failed real stays at weight 0; a real
+//! fails only after `retry` + 1 failed checks; with `alpha` a real enters only after a
+//! passing check.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::testutil::{spawn_daemon, wait_results};
+use super::*;
+use crate::ipvs::backend::{Backend, Op};
+use crate::ipvs::fake::FakeBackend;
+use crate::ipvs::model::{Protocol, ServiceKey};
+
+struct Run {
+    dir: PathBuf,
+    fake: Arc<Mutex<FakeBackend>>,
+    stop: Arc<tokio::sync::Notify>,
+    thread: Option<std::thread::JoinHandle<Result<(), DaemonError>>>,
+}
+
+const VIP: &str = "192.0.2.10";
+
+fn key() -> ServiceKey {
+    ServiceKey::Addr {
+        protocol: Protocol::Tcp,
+        addr: VIP.parse().unwrap(),
+        port: 80,
+    }
+}
+
+impl Run {
+    fn start(tag: &str, text: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("lvsctl-ka-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("keepalived.conf");
+        std::fs::write(&path, text).unwrap();
+        let location = crate::health::config::ConfigLocation {
+            path,
+            name: "keepalived.conf".into(),
+        };
+        let mut opts = DaemonOptions::new(location);
+        opts.format = ConfigFormat::Keepalived;
+        opts.console = Console::None;
+        opts.socket = Some(dir.join("status.sock"));
+        opts.syslog_socket = dir.join("no-syslog");
+        opts.sendmail = PathBuf::from("/bin/false");
+        let stop = Arc::new(tokio::sync::Notify::new());
+        opts.shutdown = Some(stop.clone());
+        let fake = Arc::new(Mutex::new(FakeBackend::new()));
+        let thread = Some(spawn_daemon(opts, fake.clone()));
+        Self {
+            dir,
+            fake,
+            stop,
+            thread,
+        }
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.join("status.sock")
+    }
+
+    /// `(port, weight)` of every real of the virtual in the kernel.
+    fn reals(&self) -> Vec<(u16, i32)> {
+        let mut out: Vec<(u16, i32)> = self
+            .fake
+            .lock()
+            .unwrap()
+            .dests(&key())
+            .unwrap_or_default()
+            .iter()
+            .map(|d| (d.port, d.weight))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    fn ops(&self) -> Vec<Op> {
+        self.fake.lock().unwrap().applied_ops().to_vec()
+    }
+
+    /// Waits (up to 20 s) until the table is `want`; returns how long that took.
+    #[track_caller]
+    fn wait(&self, what: &str, want: &[(u16, i32)]) -> Duration {
+        let mut want = want.to_vec();
+        want.sort_unstable();
+        let start = Instant::now();
+        while self.reals() != want {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{what}: table {:?}, want {want:?}",
+                self.reals()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        start.elapsed()
+    }
+
+    fn stop(mut self) {
+        self.stop.notify_one();
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap().unwrap();
+        }
+        let _ = std::fs::remove_dir_all(Path::new(&self.dir));
+    }
+}
+
+/// A free loopback port with nothing listening on it.
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn config(options: &str, up: u16, down: u16) -> String {
+    config_with("", options, up, down)
+}
+
+fn config_with(virtual_options: &str, options: &str, up: u16, down: u16) -> String {
+    format!(
+        "virtual_server {VIP} 80 {{
+{virtual_options}    delay_loop 1
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    real_server 127.0.0.1 {up} {{
+        weight 2
+{options}        TCP_CHECK {{
+            connect_timeout 1
+            retry 2
+            delay_before_retry 0.3
+        }}
+    }}
+    real_server 127.0.0.1 {down} {{
+        weight 3
+{options}        TCP_CHECK {{
+            connect_timeout 1
+            retry 2
+            delay_before_retry 0.3
+        }}
+    }}
+}}
+"
+    )
+}
+
+#[test]
+fn without_alpha_reals_start_in_service_and_inhibit_keeps_a_failed_one_at_weight_0() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let up = listener.local_addr().unwrap().port();
+    let down = closed_port();
+    let run = Run::start("inhibit", &config("        inhibit_on_failure\n", up, down));
+    run.wait("failed real inhibited", &[(up, 2), (down, 0)]);
+    // Both reals entered at their weight in the first batch, before any check: the failing
+    // one could not have got weight 3 from a check.
+    let first_adds: Vec<(u16, i32)> = run
+        .ops()
+        .iter()
+        .filter_map(|op| match op {
+            Op::AddDest(_, d) => Some((d.port, d.weight)),
+            _ => None,
+        })
+        .take(2)
+        .collect();
+    let (mut first_adds, mut want) = (first_adds, vec![(up, 2), (down, 3)]);
+    first_adds.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(first_adds, want);
+    // retry 2: down after three failed checks in a row, not at the first.
+    let seen = wait_results(&run.socket(), 1, |k| k.ends_with(&format!(":{down}"))).unwrap();
+    let real = seen
+        .iter()
+        .find(|(k, _)| k.ends_with(&format!(":{down}")))
+        .map(|(_, r)| r.clone())
+        .unwrap();
+    assert!(real.failures >= 3, "{real:?}");
+    // Recovery: one passing check puts it back at its weight.
+    let _back = TcpListener::bind(("127.0.0.1", down)).unwrap();
+    run.wait("restored", &[(up, 2), (down, 3)]);
+    drop(listener);
+    run.stop();
+}
+
+#[test]
+fn with_alpha_a_real_enters_only_after_a_passing_check() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let up = listener.local_addr().unwrap().port();
+    let down = closed_port();
+    let run = Run::start("alpha", &config("        alpha\n", up, down));
+    run.wait("passing real added", &[(up, 2)]);
+    // The failing real has been checked (and failed) several times, and never entered.
+    wait_results(&run.socket(), 3, |k| k.ends_with(&format!(":{down}"))).unwrap();
+    assert_eq!(run.reals(), [(up, 2)]);
+    assert!(
+        run.ops()
+            .iter()
+            .all(|op| !matches!(op, Op::AddDest(_, d) if d.port == down)),
+        "{:?}",
+        run.ops()
+    );
+    drop(listener);
+    run.stop();
+}
+
+/// alpha with a sorry_server: no real is up at start, so the sorry server is in (weight 1)
+/// from the start, as keepalived's "Starting with quorum down"; the first passing real
+/// takes it out.
+#[test]
+fn with_alpha_the_sorry_server_serves_until_a_real_passes() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let up = listener.local_addr().unwrap().port();
+    let (down, sorry) = (closed_port(), closed_port());
+    let text = config_with(
+        &format!("    sorry_server 127.0.0.9 {sorry}\n"),
+        "        alpha\n",
+        up,
+        down,
+    );
+    let run = Run::start("sorry", &text);
+    run.wait("passing real added, sorry server gone", &[(up, 2)]);
+    let adds: Vec<(u16, i32)> = run
+        .ops()
+        .iter()
+        .filter_map(|op| match op {
+            Op::AddDest(_, d) => Some((d.port, d.weight)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(adds, [(sorry, 1), (up, 2)], "{:?}", run.ops());
+    assert!(
+        run.ops()
+            .iter()
+            .any(|op| matches!(op, Op::DelDest(_, k) if k.port == sorry)),
+        "{:?}",
+        run.ops()
+    );
+    drop(listener);
+    run.stop();
+}

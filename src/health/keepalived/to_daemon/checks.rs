@@ -1,0 +1,202 @@
+//! keepalived's checkers as the daemon's one check kind per virtual.
+//!
+//! The daemon checks every real of a virtual with one kind of check and one set of
+//! timings; what may differ per real is where it connects. So the checkers of a
+//! virtual_server must agree on everything else, or the file is refused. TCP_CHECK is the
+//! one checker mapped so far: its epilogue in keepalived 2.2.7 (check_tcp.c) is what the
+//! daemon's fall (`retry` + 1), rise (1) and retry schedule do.
+
+use std::time::Duration;
+
+use super::Refusals;
+use crate::health::config::{CheckService, CheckSettings, CheckType, HttpMethod, RedirectPolicy};
+use crate::health::keepalived::{
+    Checker, CheckerKind, RealServer as KaReal, VirtualServer as KaVirtual,
+};
+use crate::ipvs::model::Protocol;
+
+/// What a virtual's checkers come to.
+#[derive(Debug)]
+pub(super) struct VirtualCheck {
+    pub settings: CheckSettings,
+    /// Seconds.
+    pub delay_loop: u32,
+    pub retry: u32,
+    pub delay_before_retry: Duration,
+    pub alpha: bool,
+    /// `inhibit_on_failure` of every real.
+    pub inhibit: bool,
+}
+
+/// keepalived's defaults for a real without checkers: in service from the start and
+/// never taken out.
+const UNCHECKED: Timing = Timing {
+    delay_loop: 60,
+    retry: 0,
+    delay_before_retry: Duration::from_secs(1),
+};
+
+struct Timing {
+    delay_loop: u32,
+    retry: u32,
+    delay_before_retry: Duration,
+}
+
+/// The check of `v`'s reals, or None after refusing what cannot run.
+pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualCheck> {
+    let before = r.0.len();
+    let inhibit = v.real_servers.first().is_some_and(|k| k.inhibit_on_failure);
+    for k in &v.real_servers {
+        if k.inhibit_on_failure != inhibit {
+            r.refuse(&k.pos, "inhibit_on_failure on some real servers only");
+        }
+        for extra in k.checkers.iter().skip(1) {
+            r.refuse(
+                &extra.pos,
+                format!(
+                    "{} as a second checker of one real_server",
+                    extra.kind.keyword()
+                ),
+            );
+        }
+    }
+    let first = v.real_servers.iter().find_map(|k| k.checkers.first());
+    let Some(first) = first else {
+        // No checkers at all: keepalived keeps every real in service.
+        return (r.0.len() == before).then(|| VirtualCheck {
+            settings: settings(CheckType::On, 5),
+            delay_loop: UNCHECKED.delay_loop,
+            retry: UNCHECKED.retry,
+            delay_before_retry: UNCHECKED.delay_before_retry,
+            alpha: false,
+            inhibit,
+        });
+    };
+    for k in &v.real_servers {
+        match k.checkers.first() {
+            None => r.refuse(
+                &k.pos,
+                "a real_server without checkers beside checked ones in one virtual_server",
+            ),
+            Some(c) => {
+                connection(r, k, c);
+                if !same_but_where(c, first) {
+                    r.refuse(
+                        &c.pos,
+                        "a checker that differs from the first of its virtual_server (beyond \
+                         connect_port)",
+                    );
+                }
+            }
+        }
+    }
+    let check_type = match &first.kind {
+        CheckerKind::Tcp if v.protocol == Some(Protocol::Udp) => {
+            // The daemon pings instead, as ldirectord does for connect on UDP.
+            r.refuse(&first.pos, "TCP_CHECK on a UDP virtual_server");
+            return None;
+        }
+        CheckerKind::Tcp => CheckType::Connect,
+        // keepalived's HTTP checker restores a real whose url failed only after two
+        // passing checks a delay_loop apart (the first clears the failed url, the second
+        // counts), yet after one when the real started down under alpha or failed fewer
+        // than retry + 1 times; and it keeps checking a failed real every
+        // max(delay_loop, delay_before_retry). The daemon's one `rise` per virtual cannot
+        // say that yet.
+        other => {
+            r.refuse(&first.pos, other.keyword());
+            return None;
+        }
+    };
+    let timing = timing(r, first);
+    let connect_timeout = whole_seconds(first.connection.as_ref().map(|cn| cn.connect_timeout));
+    if connect_timeout.is_none() {
+        r.refuse(&first.pos, "a connect_timeout that is not whole seconds");
+    }
+    if r.0.len() != before {
+        return None;
+    }
+    let timing = timing?;
+    Some(VirtualCheck {
+        settings: settings(check_type, connect_timeout?),
+        delay_loop: timing.delay_loop,
+        retry: timing.retry,
+        delay_before_retry: timing.delay_before_retry,
+        alpha: first.alpha,
+        inhibit,
+    })
+}
+
+fn settings(check_type: CheckType, timeout: u32) -> CheckSettings {
+    CheckSettings {
+        check_type,
+        service: CheckService::None,
+        service_explicit: true,
+        check_port: None,
+        check_command: String::new(),
+        request: String::new(),
+        receive: String::new(),
+        http_method: HttpMethod::Get,
+        virtual_host: None,
+        login: String::new(),
+        passwd: String::new(),
+        database: String::new(),
+        secret: String::new(),
+        // A connect check is only its connection: connect_timeout bounds both.
+        check_timeout: timeout,
+        negotiate_timeout: timeout,
+        check_count: 1,
+        redirects: RedirectPolicy::None,
+        cleartext_passwords: false,
+    }
+}
+
+/// Whether two checkers are the same but for where they connect.
+fn same_but_where(c: &Checker, first: &Checker) -> bool {
+    let mut c = c.clone();
+    c.pos.clone_from(&first.pos);
+    if let (Some(cn), Some(f)) = (c.connection.as_mut(), first.connection.as_ref()) {
+        cn.target = f.target;
+    }
+    c == *first
+}
+
+/// Refuses what the check's connection asks that the daemon does not do.
+fn connection(r: &mut Refusals, k: &KaReal, c: &Checker) {
+    let Some(cn) = &c.connection else { return };
+    if cn.target.ip() != k.addr {
+        r.refuse(&c.pos, "connect_ip other than the real server's address");
+    }
+    if cn.bind_addr.is_some() || cn.bind_port.is_some() || cn.bind_if.is_some() {
+        r.refuse(&c.pos, "bindto/bind_port/bind_if");
+    }
+    if cn.fwmark.is_some() {
+        r.refuse(&c.pos, "fwmark on a checker");
+    }
+}
+
+fn timing(r: &mut Refusals, c: &Checker) -> Option<Timing> {
+    let t = c.timing?;
+    let delay_loop = whole_seconds(Some(t.delay_loop)).filter(|&s| s > 0);
+    if delay_loop.is_none() {
+        r.refuse(&c.pos, "a delay_loop that is not whole seconds");
+    }
+    // The daemon runs each real's first check within its first second; keepalived waits
+    // a random time up to warmup (by default the delay loop), or none with warmup 0.
+    if !t.warmup.is_zero() && t.warmup != t.delay_loop {
+        r.refuse(&c.pos, "warmup other than 0 or the delay_loop");
+    }
+    Some(Timing {
+        delay_loop: delay_loop?,
+        retry: t.retry,
+        delay_before_retry: t.delay_before_retry,
+    })
+}
+
+fn whole_seconds(d: Option<Duration>) -> Option<u32> {
+    let d = d?;
+    if d.subsec_nanos() != 0 {
+        return None;
+    }
+    u32::try_from(d.as_secs()).ok()
+}

@@ -1,0 +1,298 @@
+//! A keepalived.conf run by the health daemon: [`KeepalivedConfig`] → the daemon's
+//! [`Config`], in memory.
+//!
+//! The daemon was built for ldirectord: one check per real, one check kind per virtual,
+//! a fallback server, no scripts per real. Only what it then does the way keepalived 2.2.7
+//! does is mapped; everything else is a [`Refusal`] naming its line, and the file is not
+//! run at all — a keepalived.conf approximated in silence would take real servers in or
+//! out of service differently from the keepalived its author tested it with.
+//! docs/keepalived-compat.md, "Running a keepalived.conf", lists both sides.
+//!
+//! keepalived's semantics that need the daemon's help are two fields of
+//! [`VirtualService`]: `retry_delay` (a failed check is retried after
+//! `delay_before_retry`, `retry` times, before the real is down: `failure_count` is
+//! `retry + 1`) and `start_up` (without `alpha` a real is in service from the start, with
+//! it down until a check passes).
+
+mod checks;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use super::{
+    FlushOnStop, Forwarding, KeepalivedConfig, Pos, RealServer as KaReal, SorryServer, Target,
+    VirtualServer as KaVirtual,
+};
+use crate::health::config::{
+    Config, EmailSettings, Fallback, Forward, Globals, LogTarget, RealServer, VirtualService,
+};
+use crate::ipvs::model::{ForwardMethod, ServiceFlags, ServiceKey, Tunnel};
+
+/// Something of the file the daemon cannot run with keepalived's semantics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub pos: Pos,
+    /// What it is, as the file says it (`sorry_server`, `MISC_CHECK`...).
+    pub what: String,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Line 0: a setting of the whole file, whose line the reader does not keep.
+        if self.pos.line == 0 {
+            write!(f, "{}: ", self.pos.file)?;
+        } else {
+            write!(f, "{}: ", self.pos)?;
+        }
+        write!(f, "{} is not supported by lvsctl health yet", self.what)
+    }
+}
+
+/// One refusal per line.
+pub fn render_refusals(refusals: &[Refusal]) -> String {
+    use std::fmt::Write as _;
+    refusals.iter().fold(String::new(), |mut out, r| {
+        let _ = writeln!(out, "{r}");
+        out
+    })
+}
+
+/// Collects refusals while the mapping goes on, so that one run lists them all.
+#[derive(Debug, Default)]
+struct Refusals(Vec<Refusal>);
+
+impl Refusals {
+    fn refuse(&mut self, pos: &Pos, what: impl Into<String>) {
+        self.0.push(Refusal {
+            pos: pos.clone(),
+            what: what.into(),
+        });
+    }
+}
+
+/// The syslog facility keepalived logs to.
+const FACILITY: &str = "daemon";
+
+/// The daemon's configuration for `config`, or every refusal (sorted by position).
+pub fn to_daemon(file: &str, config: &KeepalivedConfig) -> Result<Config, Vec<Refusal>> {
+    let mut r = Refusals::default();
+    let whole_file = Pos::new(&file.into(), 0);
+    globals(&mut r, config, &whole_file);
+    // keepalived mails only with a relay and recipients; smtp_alert is on by default.
+    let g = &config.globals;
+    let mails = g.smtp_server.is_some() && !g.notification_email.is_empty();
+    let virtuals: Vec<VirtualService> = config
+        .virtual_servers
+        .iter()
+        .filter_map(|v| virtual_service(&mut r, v, mails))
+        .collect();
+    if !r.0.is_empty() {
+        let mut refusals = r.0;
+        refusals.sort_by(|a, b| a.pos.cmp(&b.pos));
+        return Err(refusals);
+    }
+    let check_interval = virtuals.iter().map(|v| v.check_interval).min();
+    let globals = Globals {
+        // Kernel drift repair runs on the shortest delay_loop.
+        check_interval: check_interval.unwrap_or(60),
+        logfile: LogTarget::Syslog(FACILITY.to_owned()),
+        // Each virtual keeps its own delay_loop, as ldirectord's fork=yes allows.
+        fork: true,
+        // inhibit_on_failure: a down real stays in the table at weight 0, even when it
+        // was not there before (a real that starts down under alpha).
+        readd_quiescent: true,
+        cleanstop: true,
+        ..Globals::default()
+    };
+    Ok(Config { globals, virtuals })
+}
+
+fn globals(r: &mut Refusals, config: &KeepalivedConfig, whole_file: &Pos) {
+    let g = &config.globals;
+    if g.lvs_flush {
+        r.refuse(whole_file, "lvs_flush");
+    }
+    if g.lvs_flush_on_stop != FlushOnStop::No {
+        r.refuse(whole_file, "lvs_flush_onstop");
+    }
+    let t = g.lvs_timeouts;
+    if t.tcp != 0 || t.tcp_fin != 0 || t.udp != 0 {
+        r.refuse(whole_file, "lvs_timeouts");
+    }
+    if let Some(pos) = config.track_files.first().map(|t| &t.pos) {
+        r.refuse(pos, "track_file");
+    }
+    if config.ssl.is_some() {
+        // The reader keeps no line for the SSL block.
+        r.refuse(
+            whole_file,
+            "the SSL block (a client certificate for SSL_GET)",
+        );
+    }
+}
+
+fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<VirtualService> {
+    let pos = &v.pos;
+    let key = match &v.target {
+        Target::Service(key) => Some(*key),
+        Target::Group(g) => {
+            r.refuse(pos, format!("virtual_server group {}", g.name));
+            None
+        }
+    };
+    if v.persistence_engine.is_some() {
+        r.refuse(pos, "persistence_engine");
+    }
+    if v.omega {
+        r.refuse(pos, "omega");
+    }
+    if v.quorum != 1 || v.hysteresis != 0 {
+        r.refuse(pos, "quorum or hysteresis other than 1 and 0");
+    }
+    if v.quorum_up.is_some() || v.quorum_down.is_some() {
+        r.refuse(pos, "quorum_up/quorum_down");
+    }
+    if v.ha_suspend {
+        r.refuse(pos, "ha_suspend");
+    }
+    if mails && v.smtp_alert {
+        r.refuse(pos, "smtp_alert");
+    }
+    let known = ServiceFlags::ONEPACKET
+        | ServiceFlags::SCHED1
+        | ServiceFlags::SCHED2
+        | ServiceFlags::SCHED3;
+    if v.flags.0 & !known != 0 {
+        r.refuse(pos, format!("service flags {:#x}", v.flags.0 & !known));
+    }
+    let reals: Vec<RealServer> = v
+        .real_servers
+        .iter()
+        .filter_map(|k| real(r, k, mails))
+        .collect();
+    let check = checks::virtual_checks(r, v);
+    let fallback = match (key, &v.sorry_server) {
+        (Some(key), Some(s)) => sorry_server(r, v, key, s),
+        _ => None,
+    };
+    let (check, key) = (check?, key?);
+    let flags = v.sched_flag_names();
+    Some(VirtualService {
+        line: pos.line,
+        key,
+        scheduler: v.scheduler.0.clone(),
+        persistent: v.persistence.map(|p| p.timeout),
+        netmask: v.persistence.map(|p| p.granularity),
+        sched_flags: (!flags.is_empty()).then(|| flags.join(",")),
+        ops: v.flags.0 & ServiceFlags::ONEPACKET != 0,
+        reals,
+        fallback,
+        fallback_command: None,
+        check: check.settings,
+        quiescent: check.inhibit,
+        cleanstop: true,
+        failure_count: check.retry.saturating_add(1),
+        rise: 1,
+        check_interval: check.delay_loop,
+        retry_delay: Some(check.delay_before_retry),
+        start_up: Some(!check.alpha),
+        email: EmailSettings::default(),
+        monitor_file: None,
+        service_name: None,
+        comment: None,
+    })
+}
+
+fn real(r: &mut Refusals, k: &KaReal, mails: bool) -> Option<RealServer> {
+    let pos = &k.pos;
+    if k.notify_up.is_some() || k.notify_down.is_some() {
+        r.refuse(pos, "notify_up/notify_down");
+    }
+    if mails && k.smtp_alert {
+        r.refuse(pos, "smtp_alert");
+    }
+    let forward = forward(r, pos, k.forwarding)?;
+    let checker = k.checkers.first();
+    Some(RealServer {
+        line: pos.line,
+        addr: k.addr,
+        port: k.port,
+        forward,
+        weight: k.weight,
+        // Each real's check connects where its checker does (`connect_port`, else the port
+        // on its `real_server` line).
+        request: None,
+        receive: None,
+        lower_threshold: k.l_threshold,
+        upper_threshold: k.u_threshold,
+        check_port: Some(
+            checker
+                .and_then(|c| c.connection.as_ref())
+                .map_or(k.port, |cn| cn.target.port()),
+        ),
+    })
+}
+
+/// keepalived's sorry server under the default quorum (1, no hysteresis) is the daemon's
+/// fallback: keepalived puts it in at weight 1 when the live reals' weights add up to less
+/// than 1 and takes it out when they reach 1 again; the daemon puts its fallback in at
+/// weight 1 when no real is up. The two agree as long as no real has weight 0, the sorry
+/// server is not one of the reals (keepalived then only flags that real), it is removed
+/// rather than inhibited, and its kernel entry is the one the daemon would make.
+fn sorry_server(
+    r: &mut Refusals,
+    v: &KaVirtual,
+    key: ServiceKey,
+    s: &SorryServer,
+) -> Option<Fallback> {
+    let pos = &v.pos;
+    let before = r.0.len();
+    if s.inhibit {
+        r.refuse(pos, "sorry_server_inhibit");
+    }
+    if let Some(k) = v.real_servers.iter().find(|k| k.weight == 0) {
+        r.refuse(&k.pos, "a real_server of weight 0 beside a sorry_server");
+    }
+    if v.real_servers
+        .iter()
+        .any(|k| k.addr == s.addr && k.port == s.port)
+    {
+        r.refuse(pos, "a sorry_server that is also a real_server");
+    }
+    let forward = forward(r, pos, s.forwarding)?;
+    // The daemon makes a DR or tunnel entry, or a NAT entry without port, on the service's
+    // port (as ipvsadm does); keepalived passes the port as written.
+    if let ServiceKey::Addr { port, .. } = key
+        && s.port != port
+        && (forward != Forward::Masq || s.port == 0)
+    {
+        r.refuse(
+            pos,
+            "a sorry_server port other than the virtual server's (but with NAT)",
+        );
+    }
+    (r.0.len() == before).then_some(Fallback {
+        addr: s.addr,
+        port: s.port,
+        forward,
+        line: pos.line,
+    })
+}
+
+/// The daemon's forwarding for keepalived's `lb_kind`: NAT, DR, and plain IPIP tunnels.
+fn forward(r: &mut Refusals, pos: &Pos, f: Forwarding) -> Option<Forward> {
+    match f.method {
+        ForwardMethod::Masq => Some(Forward::Masq),
+        ForwardMethod::Route => Some(Forward::Gate),
+        ForwardMethod::Tunnel if f.tunnel == Tunnel::default() => Some(Forward::Ipip),
+        ForwardMethod::Tunnel => {
+            r.refuse(pos, "a GUE or GRE tunnel, or tunnel checksum options");
+            None
+        }
+        other => {
+            r.refuse(pos, format!("forwarding method {other:?}"));
+            None
+        }
+    }
+}

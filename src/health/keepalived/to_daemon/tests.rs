@@ -1,0 +1,330 @@
+use std::time::Duration;
+
+use super::*;
+use crate::health::config::CheckType;
+use crate::health::keepalived::tests::{FILE, clean, outcome};
+use crate::ipvs::model::{Netmask, Protocol, ServiceKey};
+
+#[track_caller]
+fn mapped(text: &str) -> Config {
+    match to_daemon(FILE, &clean(text)) {
+        Ok(c) => c,
+        Err(refusals) => panic!("refused: {refusals:#?}"),
+    }
+}
+
+/// The refusals of a file keepalived accepts, as `LINE: text`.
+#[track_caller]
+fn refused(text: &str) -> Vec<String> {
+    let o = outcome(text);
+    let config = o.config.expect("a configuration");
+    let refusals = to_daemon(FILE, &config).expect_err("refused");
+    refusals
+        .iter()
+        .map(|r| {
+            let full = r.to_string();
+            full.strip_prefix(&format!("{FILE}:"))
+                .unwrap_or(&full)
+                .trim_start()
+                .to_owned()
+        })
+        .collect()
+}
+
+const WEB: &str = "\
+virtual_server 192.0.2.10 80 {
+    delay_loop 6
+    lb_algo wrr
+    lb_kind NAT
+    persistence_timeout 300
+    persistence_granularity 255.255.255.0
+    protocol TCP
+    real_server 10.0.0.11 8080 {
+        weight 3
+        inhibit_on_failure
+        TCP_CHECK {
+            connect_timeout 4
+            retry 2
+            delay_before_retry 2
+        }
+    }
+    real_server 10.0.0.12 8080 {
+        weight 1
+        inhibit_on_failure
+        TCP_CHECK {
+            connect_port 8081
+            connect_timeout 4
+            retry 2
+            delay_before_retry 2
+        }
+    }
+}
+virtual_server fwmark 7 {
+    delay_loop 10
+    lb_algo sh
+    lb_kind DR
+    sh-port
+    alpha
+    real_server 10.0.0.21 0 {
+        TCP_CHECK {
+            connect_port 443
+        }
+    }
+}
+";
+
+#[test]
+fn a_web_and_a_fwmark_service_map_onto_the_daemon_config() {
+    let c = mapped(WEB);
+    assert_eq!(c.virtuals.len(), 2);
+    let web = &c.virtuals[0];
+    assert_eq!(
+        web.key,
+        ServiceKey::Addr {
+            protocol: Protocol::Tcp,
+            addr: "192.0.2.10".parse().unwrap(),
+            port: 80
+        }
+    );
+    assert_eq!(web.line, 1);
+    assert_eq!(web.scheduler, "wrr");
+    assert_eq!(web.persistent, Some(300));
+    assert_eq!(
+        web.netmask,
+        Some(Netmask::V4("255.255.255.0".parse().unwrap()))
+    );
+    assert_eq!(web.check.check_type, CheckType::Connect);
+    assert_eq!(
+        (web.check.check_timeout, web.check.negotiate_timeout),
+        (4, 4)
+    );
+    assert_eq!(web.check_interval, 6);
+    // retry 2: down at the third failure in a row, the retries 2 s apart.
+    assert_eq!(web.failure_count, 3);
+    assert_eq!(web.retry_delay, Some(Duration::from_secs(2)));
+    assert_eq!(web.rise, 1);
+    // inhibit_on_failure: weight 0 instead of removal; no alpha: in service at start.
+    assert!(web.quiescent);
+    assert_eq!(web.start_up, Some(true));
+    assert!(web.fallback.is_none());
+    let reals: Vec<_> = web
+        .reals
+        .iter()
+        .map(|r| {
+            (
+                r.addr.to_string(),
+                r.port,
+                r.forward,
+                r.weight,
+                r.check_port,
+            )
+        })
+        .collect();
+    assert_eq!(
+        reals,
+        [
+            ("10.0.0.11".into(), 8080, Forward::Masq, 3, Some(8080)),
+            ("10.0.0.12".into(), 8080, Forward::Masq, 1, Some(8081)),
+        ]
+    );
+    let mark = &c.virtuals[1];
+    assert!(matches!(mark.key, ServiceKey::Fwmark { mark: 7, .. }));
+    assert_eq!(mark.sched_flags.as_deref(), Some("sh-port"));
+    assert_eq!(mark.check.check_type, CheckType::Connect);
+    // keepalived's defaults: connect_timeout 5, retry 1, delay_before_retry 1.
+    assert_eq!(mark.check.check_timeout, 5);
+    assert_eq!(mark.failure_count, 2);
+    assert_eq!(mark.retry_delay, Some(Duration::from_secs(1)));
+    assert_eq!(mark.start_up, Some(false), "alpha");
+    assert!(!mark.quiescent);
+    assert_eq!(mark.reals[0].forward, Forward::Gate);
+    assert_eq!(mark.reals[0].check_port, Some(443));
+    // The whole file: syslog as keepalived, each virtual on its own delay_loop, drift
+    // repaired on the shortest.
+    assert_eq!(c.globals.logfile, LogTarget::Syslog("daemon".into()));
+    assert!(c.globals.fork && c.globals.readd_quiescent && c.globals.cleanstop);
+    assert_eq!(c.globals.check_interval, 6);
+    assert!(c.globals.email.alert.is_empty());
+}
+
+#[test]
+fn reals_without_checkers_are_always_in_service() {
+    let c = mapped(
+        "virtual_server 192.0.2.10 53 {\n    lb_algo rr\n    lb_kind DR\n    protocol UDP\n    ops\n    real_server 10.0.0.11 53 {\n    }\n}\n",
+    );
+    let v = &c.virtuals[0];
+    assert_eq!(v.check.check_type, CheckType::On);
+    assert_eq!(v.start_up, Some(true));
+    assert!(v.ops);
+}
+
+fn vs_with(real_body: &str) -> String {
+    format!(
+        "virtual_server 192.0.2.10 80 {{\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {{\n{real_body}    }}\n}}\n"
+    )
+}
+
+#[test]
+fn what_keepalived_does_otherwise_is_refused_with_its_line() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "        TCP_CHECK {\n        }\n        HTTP_GET {\n            url {\n                path /\n            }\n        }\n",
+            &[
+                "8: HTTP_GET as a second checker of one real_server is not supported by lvsctl health yet",
+            ],
+        ),
+        (
+            "        MISC_CHECK {\n            misc_path /usr/local/bin/check.sh\n        }\n",
+            &["6: MISC_CHECK is not supported by lvsctl health yet"],
+        ),
+        (
+            "        notify_up /usr/local/bin/notify.sh\n",
+            &["5: notify_up/notify_down is not supported by lvsctl health yet"],
+        ),
+        (
+            "        TCP_CHECK {\n            connect_ip 10.0.0.99\n        }\n",
+            &[
+                "6: connect_ip other than the real server's address is not supported by lvsctl health yet",
+            ],
+        ),
+        (
+            "        TCP_CHECK {\n            warmup 3\n        }\n",
+            &["6: warmup other than 0 or the delay_loop is not supported by lvsctl health yet"],
+        ),
+        (
+            "        HTTP_GET {\n            url {\n                path /\n            }\n        }\n",
+            &["6: HTTP_GET is not supported by lvsctl health yet"],
+        ),
+        (
+            "        TCP_CHECK {\n            connect_timeout 1.5\n        }\n",
+            &[
+                "6: a connect_timeout that is not whole seconds is not supported by lvsctl health yet",
+            ],
+        ),
+    ];
+    for (body, want) in cases {
+        assert_eq!(refused(&vs_with(body)), *want, "{body}");
+    }
+}
+
+#[test]
+fn virtual_server_settings_without_keepalived_semantics_are_refused() {
+    let text = "\
+virtual_server 192.0.2.10 80 {
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    quorum 2
+    sorry_server 10.0.0.99 80
+    omega
+    real_server 10.0.0.11 80 {
+        weight 2
+    }
+}
+virtual_server_group G {
+    192.0.2.20 80
+}
+virtual_server group G {
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    real_server 10.0.0.11 80 {
+    }
+}
+";
+    let want = [
+        "1: omega is not supported by lvsctl health yet",
+        "1: quorum or hysteresis other than 1 and 0 is not supported by lvsctl health yet",
+        "15: virtual_server group G is not supported by lvsctl health yet",
+    ];
+    assert_eq!(refused(text), want);
+}
+
+#[test]
+fn checkers_must_agree_within_a_virtual_server() {
+    let text = "\
+virtual_server 192.0.2.10 80 {
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    real_server 10.0.0.11 80 {
+        inhibit_on_failure
+        TCP_CHECK {
+            connect_timeout 3
+        }
+    }
+    real_server 10.0.0.12 80 {
+        TCP_CHECK {
+            connect_timeout 4
+        }
+    }
+    real_server 10.0.0.13 80 {
+    }
+}
+";
+    let want = [
+        "11: inhibit_on_failure on some real servers only is not supported by lvsctl health yet",
+        "12: a checker that differs from the first of its virtual_server (beyond connect_port) is not supported by lvsctl health yet",
+        "16: inhibit_on_failure on some real servers only is not supported by lvsctl health yet",
+        "16: a real_server without checkers beside checked ones in one virtual_server is not supported by lvsctl health yet",
+    ];
+    assert_eq!(refused(text), want);
+}
+
+#[test]
+fn whole_file_settings_are_refused_at_line_zero() {
+    let text = format!(
+        "global_defs {{\n    lvs_flush\n}}\n{}",
+        vs_with("        TCP_CHECK {\n        }\n")
+    );
+    assert_eq!(
+        refused(&text),
+        ["lvs_flush is not supported by lvsctl health yet"]
+    );
+}
+
+#[test]
+fn a_sorry_server_is_the_fallback_of_the_default_quorum() {
+    let c = mapped(
+        "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    sorry_server 10.0.0.99 8080\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n    }\n}\n",
+    );
+    let f = c.virtuals[0].fallback.as_ref().unwrap();
+    assert_eq!(
+        (f.addr.to_string(), f.port, f.forward, f.line),
+        ("10.0.0.99".into(), 8080, Forward::Masq, 1)
+    );
+    let text = "\
+virtual_server 192.0.2.10 80 {
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    sorry_server 10.0.0.11 81
+    sorry_server_inhibit
+    real_server 10.0.0.11 80 {
+        TCP_CHECK {
+        }
+    }
+    real_server 10.0.0.12 80 {
+        weight 0
+        TCP_CHECK {
+        }
+    }
+}
+";
+    // keepalived puts a DR sorry server on the virtual's port, as it does a DR real.
+    assert_eq!(
+        refused(text),
+        [
+            "1: sorry_server_inhibit is not supported by lvsctl health yet",
+            "1: a sorry_server that is also a real_server is not supported by lvsctl health yet",
+            "11: a real_server of weight 0 beside a sorry_server is not supported by lvsctl health yet",
+        ]
+    );
+    let nat_without_port = "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    sorry_server 10.0.0.99 0\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n    }\n}\n";
+    assert_eq!(
+        refused(nat_without_port),
+        [
+            "1: a sorry_server port other than the virtual server's (but with NAT) is not supported by lvsctl health yet"
+        ]
+    );
+}

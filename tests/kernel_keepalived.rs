@@ -1,0 +1,233 @@
+//! `lvsctl health --keepalived` against the real kernel: a keepalived.conf with TCP_CHECKs,
+//! real servers as busybox httpd in a network namespace behind a veth pair, the daemon in
+//! the foreground as a child of the test, the kernel table read back with ipvsadm through a
+//! failure and a recovery (docs/keepalived-compat.md, Running a keepalived.conf).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{lvsctl_bin, sh};
+
+/// Real servers 10.1.0.1..=2 in a namespace of their own; the test's netns is 10.1.0.254.
+struct ServerNet {
+    name: String,
+}
+
+impl ServerNet {
+    fn new() -> Self {
+        let name = format!("lvk{}", std::process::id());
+        let script = format!(
+            "set -e; ip netns add {name}; \
+             ip link add vk0 type veth peer name vk1 netns {name}; \
+             ip addr add 10.1.0.254/24 dev vk0; ip link set vk0 up; \
+             ip netns exec {name} ip link set lo up; \
+             ip netns exec {name} ip link set vk1 up; \
+             ip netns exec {name} ip addr add 10.1.0.1/24 dev vk1; \
+             ip netns exec {name} ip addr add 10.1.0.2/24 dev vk1"
+        );
+        let (_, err, rc) = sh(&script);
+        assert_eq!(rc, 0, "netns setup: {err}");
+        Self { name }
+    }
+
+    fn httpd(&self, addr: &str) -> Child {
+        let dir = "/run/lvk-www";
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(format!("{dir}/index.html"), "ok\n").unwrap();
+        Command::new("ip")
+            .args([
+                "netns", "exec", &self.name, "busybox", "httpd", "-f", "-p", addr, "-h", dir,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("busybox httpd")
+    }
+}
+
+impl Drop for ServerNet {
+    fn drop(&mut self) {
+        let _ = sh(&format!("ip netns del {}", self.name));
+    }
+}
+
+/// A child killed and waited for when the test ends, however it ends.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        kill(&mut self.0);
+    }
+}
+
+fn kill(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// `real → weight` of `service` from `ipvsadm -Ln`; None when the service is absent.
+fn reals_of(service: &str) -> Option<BTreeMap<String, i64>> {
+    let (out, err, rc) = sh("ipvsadm -Ln");
+    assert_eq!(rc, 0, "ipvsadm -Ln: {err}");
+    let mut current: Option<BTreeMap<String, i64>> = None;
+    for line in out.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            [proto, addr, ..] if *proto == "TCP" || *proto == "UDP" => {
+                if current.is_some() {
+                    break;
+                }
+                if *addr == service {
+                    current = Some(BTreeMap::new());
+                }
+            }
+            ["->", real, _fwd, weight, ..]
+                if current.is_some() && *real != "RemoteAddress:Port" =>
+            {
+                if let (Some(map), Ok(w)) = (current.as_mut(), weight.parse()) {
+                    map.insert((*real).to_owned(), w);
+                }
+            }
+            _ => {}
+        }
+    }
+    current
+}
+
+fn table(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {
+    pairs.iter().map(|(k, w)| ((*k).to_owned(), *w)).collect()
+}
+
+/// Polls until `service` is `want` (None: absent); returns how long it took.
+fn wait_for(service: &str, want: Option<&BTreeMap<String, i64>>, log: &str) -> Duration {
+    let start = Instant::now();
+    loop {
+        let now = reals_of(service);
+        if now.as_ref() == want {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{service}: wanted {want:?}, kernel has {now:?}; log:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+const CONFIG: &str = "\
+virtual_server 10.0.0.1 80 {
+    delay_loop 2
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    real_server 10.1.0.1 8081 {
+        weight 3
+        inhibit_on_failure
+        TCP_CHECK {
+            connect_timeout 1
+            retry 2
+            delay_before_retry 1
+        }
+    }
+    real_server 10.1.0.2 8082 {
+        weight 2
+        inhibit_on_failure
+        TCP_CHECK {
+            connect_timeout 1
+            retry 2
+            delay_before_retry 1
+        }
+    }
+}
+";
+
+/// Without alpha both reals are in the table at start; a stopped server stays at weight 0
+/// (inhibit_on_failure) once its check has failed retry + 1 times; a restarted one is back
+/// at its weight after one passing check; stop deletes the virtual.
+#[test]
+fn a_keepalived_conf_inhibits_a_failed_real_and_restores_it() {
+    kernel_test!();
+    let net = ServerNet::new();
+    let mut a = net.httpd("10.1.0.1:8081");
+    let mut b = net.httpd("10.1.0.2:8082");
+    let base = format!("lvk-{}", std::process::id());
+    let config = format!("/tmp/{base}.keepalived.conf");
+    std::fs::write(&config, CONFIG).unwrap();
+    let (pid_file, socket, log) = (
+        format!("/run/{base}.pid"),
+        format!("/run/{base}.sock"),
+        format!("/tmp/{base}.log"),
+    );
+    let (out, _, rc) = sh(&format!(
+        "{} health --keepalived {config} check-config",
+        lvsctl_bin()
+    ));
+    assert_eq!(rc, 0, "{out}");
+    let mut daemon = Reaped(
+        Command::new(lvsctl_bin())
+            .args([
+                "health",
+                "--keepalived",
+                &config,
+                "--foreground",
+                "--pid-file",
+                &pid_file,
+                "--socket",
+                &socket,
+                "start",
+            ])
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).unwrap())
+            .spawn()
+            .expect("start lvsctl health --keepalived"),
+    );
+    let both = table(&[("10.1.0.1:8081", 3), ("10.1.0.2:8082", 2)]);
+    wait_for("10.0.0.1:80", Some(&both), &log);
+
+    kill(&mut a);
+    let took = wait_for(
+        "10.0.0.1:80",
+        Some(&table(&[("10.1.0.1:8081", 0), ("10.1.0.2:8082", 2)])),
+        &log,
+    );
+    // Three failed checks 1 s apart at most a delay_loop after the stop: 2 s to 4 s and
+    // the emulated guest's slack.
+    assert!(took < Duration::from_secs(20), "inhibit took {took:?}");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("Soft failure real server: 10.1.0.1:8081 (tcp:10.0.0.1:80) failure 2/3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Quiescent real server: 10.1.0.1:8081 (10.0.0.1:80) (Weight set to 0)"),
+        "{text}"
+    );
+
+    let mut a = net.httpd("10.1.0.1:8081");
+    wait_for("10.0.0.1:80", Some(&both), &log);
+
+    let (_, err, rc) = sh(&format!(
+        "{} health --keepalived {config} --pid-file {pid_file} --socket {socket} stop",
+        lvsctl_bin()
+    ));
+    assert_eq!(rc, 0, "stop: {err}");
+    let end = Instant::now() + Duration::from_secs(30);
+    let mut status = None;
+    while status.is_none() && Instant::now() < end {
+        status = daemon.0.try_wait().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "daemon exit");
+    wait_for("10.0.0.1:80", None, &log);
+    kill(&mut a);
+    kill(&mut b);
+    let _ = std::fs::remove_file(&config);
+    let _ = std::fs::remove_file(&log);
+}
