@@ -21,9 +21,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
-mod support;
 #[path = "support/nlmon.rs"]
 mod nlmon;
+mod support;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -242,7 +242,7 @@ fn tail(text: &str, n: usize) -> String {
 type DestWrite = (&'static str, u16);
 
 /// The destination writes among the requests a capture saw.
-fn dest_writes(seen: Vec<Request>) -> Vec<DestWrite> {
+fn dest_writes(seen: &[Request]) -> Vec<DestWrite> {
     seen.iter()
         .filter_map(|r| Some((r.dest_write()?, r.dest?.1)))
         .collect()
@@ -278,7 +278,7 @@ fn fd_exhaustion(tag: &str, limit: &str) -> (Daemon, Seen) {
         left = now.len() - now.intersection(&healthy).count();
         std::thread::sleep(Duration::from_millis(500));
     }
-    let touched = dest_writes(capture.finish())
+    let touched = dest_writes(&capture.finish())
         .into_iter()
         .filter(|(_, port)| healthy.contains(port))
         .collect();
@@ -396,7 +396,7 @@ fn exhausted_ephemeral_ports_touch_no_healthy_real() {
     let (_, err, rc) = sh("sysctl -qw net.ipv4.ip_local_port_range='32768 60999'");
     assert_eq!(rc, 0, "sysctl: {err}");
     std::thread::sleep(Duration::from_secs(5));
-    let writes = dest_writes(capture.finish());
+    let writes = dest_writes(&capture.finish());
     eprintln!(
         "ports exhausted for 20 s: healthy reals written: {} {}; fewest healthy in the \
          kernel: {fewest}/100",
@@ -457,7 +457,12 @@ fn idle_clients_stall_neither_status_nor_metrics() {
         let held: Vec<std::os::unix::net::UnixStream> = (0..100)
             .map(|_| std::os::unix::net::UnixStream::connect(&socket).unwrap())
             .collect();
-        idle_status.push(timed_status(&d, &mut report, round, "100 idle status clients"));
+        idle_status.push(timed_status(
+            &d,
+            &mut report,
+            round,
+            "100 idle status clients",
+        ));
         let idle_metrics: Vec<std::net::TcpStream> = (0..100)
             .filter_map(|_| std::net::TcpStream::connect("127.0.0.1:9111").ok())
             .collect();

@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
+#[path = "support/servers.rs"]
+mod servers;
 mod support;
 
 use std::collections::BTreeMap;
@@ -14,64 +16,8 @@ use std::fs::File;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use servers::{ServerNet, kill, reals_of, table};
 use support::{lvsctl_bin, sh};
-
-/// A network namespace holding the real servers, linked to the test's netns by a veth.
-struct ServerNet {
-    name: String,
-}
-
-impl ServerNet {
-    /// Server addresses 10.1.0.1..=9 in `name`; the test netns is 10.1.0.254.
-    fn new(tag: &str) -> Self {
-        let name = format!("lvh{}{tag}", std::process::id());
-        let script = format!(
-            "set -e; ip netns add {name}; \
-             ip link add vh0 type veth peer name vh1 netns {name}; \
-             ip addr add 10.1.0.254/24 dev vh0; ip link set vh0 up; \
-             ip netns exec {name} ip link set lo up; \
-             ip netns exec {name} ip link set vh1 up; \
-             for i in 1 2 3 4 5 6 7 8 9; do ip netns exec {name} ip addr add 10.1.0.$i/24 dev vh1 2>/dev/null || true; done"
-        );
-        let (_, err, rc) = sh(&script);
-        assert_eq!(rc, 0, "netns setup: {err}");
-        Self { name }
-    }
-
-    fn httpd(&self, addr: &str) -> Child {
-        let dir = "/run/lvh-www";
-        std::fs::create_dir_all(dir).unwrap();
-        std::fs::write(format!("{dir}/index.html"), "ok\n").unwrap();
-        self.httpd_in(addr, dir)
-    }
-
-    fn httpd_in(&self, addr: &str, dir: &str) -> Child {
-        Command::new("ip")
-            .args([
-                "netns", "exec", &self.name, "busybox", "httpd", "-f", "-p", addr, "-h", dir,
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("busybox httpd")
-    }
-
-    fn sh(&self, cmd: &str) {
-        let (_, err, rc) = sh(&format!("ip netns exec {} {cmd}", self.name));
-        assert_eq!(rc, 0, "{cmd}: {err}");
-    }
-}
-
-impl Drop for ServerNet {
-    fn drop(&mut self) {
-        let _ = sh(&format!("ip netns del {}", self.name));
-    }
-}
-
-fn kill(child: &mut Child) {
-    let _ = child.kill();
-    let _ = child.wait();
-}
 
 /// The daemon under test, with its own pid file, socket and log.
 struct Daemon {
@@ -167,39 +113,6 @@ fn wait_exit(child: &mut Child, limit: Duration) -> Option<i32> {
         std::thread::sleep(Duration::from_millis(100));
     }
     None
-}
-
-/// `real → weight` of one service from `ipvsadm -Ln`; None when the service is absent.
-fn reals_of(service: &str) -> Option<BTreeMap<String, i64>> {
-    let (out, err, rc) = sh("ipvsadm -Ln");
-    assert_eq!(rc, 0, "ipvsadm -Ln: {err}");
-    let mut current: Option<BTreeMap<String, i64>> = None;
-    for line in out.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            [proto, addr, ..] if (*proto == "TCP" || *proto == "UDP") => {
-                if current.is_some() {
-                    break;
-                }
-                if *addr == service {
-                    current = Some(BTreeMap::new());
-                }
-            }
-            ["->", real, _fwd, weight, ..]
-                if current.is_some() && *real != "RemoteAddress:Port" =>
-            {
-                if let (Some(map), Ok(w)) = (current.as_mut(), weight.parse()) {
-                    map.insert((*real).to_owned(), w);
-                }
-            }
-            _ => {}
-        }
-    }
-    current
-}
-
-fn table(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {
-    pairs.iter().map(|(k, w)| ((*k).to_owned(), *w)).collect()
 }
 
 /// Polls until the service looks like `want`; returns how long it took.

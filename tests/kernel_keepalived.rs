@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
+#[path = "support/servers.rs"]
+mod servers;
 mod support;
 
 use std::collections::BTreeMap;
@@ -12,50 +14,8 @@ use std::fs::File;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use servers::{ServerNet, kill, reals_of, table};
 use support::{lvsctl_bin, sh};
-
-/// Real servers 10.1.0.1..=2 in a namespace of their own; the test's netns is 10.1.0.254.
-struct ServerNet {
-    name: String,
-}
-
-impl ServerNet {
-    fn new() -> Self {
-        let name = format!("lvk{}", std::process::id());
-        let script = format!(
-            "set -e; ip netns add {name}; \
-             ip link add vk0 type veth peer name vk1 netns {name}; \
-             ip addr add 10.1.0.254/24 dev vk0; ip link set vk0 up; \
-             ip netns exec {name} ip link set lo up; \
-             ip netns exec {name} ip link set vk1 up; \
-             ip netns exec {name} ip addr add 10.1.0.1/24 dev vk1; \
-             ip netns exec {name} ip addr add 10.1.0.2/24 dev vk1"
-        );
-        let (_, err, rc) = sh(&script);
-        assert_eq!(rc, 0, "netns setup: {err}");
-        Self { name }
-    }
-
-    fn httpd(&self, addr: &str) -> Child {
-        let dir = "/run/lvk-www";
-        std::fs::create_dir_all(dir).unwrap();
-        std::fs::write(format!("{dir}/index.html"), "ok\n").unwrap();
-        Command::new("ip")
-            .args([
-                "netns", "exec", &self.name, "busybox", "httpd", "-f", "-p", addr, "-h", dir,
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("busybox httpd")
-    }
-}
-
-impl Drop for ServerNet {
-    fn drop(&mut self) {
-        let _ = sh(&format!("ip netns del {}", self.name));
-    }
-}
 
 /// A child killed and waited for when the test ends, however it ends.
 struct Reaped(Child);
@@ -64,44 +24,6 @@ impl Drop for Reaped {
     fn drop(&mut self) {
         kill(&mut self.0);
     }
-}
-
-fn kill(child: &mut Child) {
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-/// `real → weight` of `service` from `ipvsadm -Ln`; None when the service is absent.
-fn reals_of(service: &str) -> Option<BTreeMap<String, i64>> {
-    let (out, err, rc) = sh("ipvsadm -Ln");
-    assert_eq!(rc, 0, "ipvsadm -Ln: {err}");
-    let mut current: Option<BTreeMap<String, i64>> = None;
-    for line in out.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            [proto, addr, ..] if *proto == "TCP" || *proto == "UDP" => {
-                if current.is_some() {
-                    break;
-                }
-                if *addr == service {
-                    current = Some(BTreeMap::new());
-                }
-            }
-            ["->", real, _fwd, weight, ..]
-                if current.is_some() && *real != "RemoteAddress:Port" =>
-            {
-                if let (Some(map), Ok(w)) = (current.as_mut(), weight.parse()) {
-                    map.insert((*real).to_owned(), w);
-                }
-            }
-            _ => {}
-        }
-    }
-    current
-}
-
-fn table(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {
-    pairs.iter().map(|(k, w)| ((*k).to_owned(), *w)).collect()
 }
 
 /// Polls until `service` is `want` (None: absent); returns how long it took.
@@ -154,7 +76,7 @@ virtual_server 10.0.0.1 80 {
 #[test]
 fn a_keepalived_conf_inhibits_a_failed_real_and_restores_it() {
     kernel_test!();
-    let net = ServerNet::new();
+    let net = ServerNet::new("k");
     let mut a = net.httpd("10.1.0.1:8081");
     let mut b = net.httpd("10.1.0.2:8082");
     let base = format!("lvk-{}", std::process::id());

@@ -9,78 +9,61 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
-mod support;
 #[path = "support/nlmon.rs"]
 mod nlmon;
+#[path = "support/servers.rs"]
+mod servers;
+mod support;
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, ChildStderr, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use lvsctl::ipvs::wire::IpvsCmd;
-use serde_json::Value;
 use nlmon::{Capture, Request};
+use serde_json::Value;
 use support::{lvsctl_bin, sh};
 
 const LIMIT: Duration = Duration::from_mins(1);
 
-/// Real servers (busybox httpd) in their own netns behind a veth; this netns is 10.1.0.254.
+/// Real servers (busybox httpd, tests/support/servers.rs) serving `check.html`, each
+/// stoppable by its address.
 struct ServerNet {
-    name: String,
+    net: servers::ServerNet,
+    dir: String,
     servers: BTreeMap<String, Child>,
 }
 
 impl ServerNet {
     fn new() -> Self {
-        let name = format!("lvr{}", std::process::id());
-        let script = format!(
-            "set -e; ip netns add {name}; \
-             ip link add vr0 type veth peer name vr1 netns {name}; \
-             ip addr add 10.1.0.254/24 dev vr0; ip link set vr0 up; \
-             ip netns exec {name} ip link set lo up; \
-             ip netns exec {name} ip link set vr1 up; \
-             for i in 1 2 3 4 5 9; do ip netns exec {name} ip addr add 10.1.0.$i/24 dev vr1; done"
-        );
-        let (_, err, rc) = sh(&script);
-        assert_eq!(rc, 0, "netns setup: {err}");
         let dir = format!("/run/lvr-{}-www", std::process::id());
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(format!("{dir}/check.html"), "service is healthy\n").unwrap();
         Self {
-            name,
+            net: servers::ServerNet::new("r"),
+            dir,
             servers: BTreeMap::new(),
         }
     }
 
     fn httpd(&mut self, addr: &str) {
-        let dir = format!("/run/lvr-{}-www", std::process::id());
-        let child = Command::new("ip")
-            .args(["netns", "exec", &self.name, "busybox", "httpd", "-f", "-p"])
-            .args([addr, "-h", &dir])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("busybox httpd");
+        let child = self.net.httpd_in(addr, &self.dir);
         self.servers.insert(addr.to_owned(), child);
     }
 
     fn stop(&mut self, addr: &str) {
         if let Some(mut child) = self.servers.remove(addr) {
-            let _ = child.kill();
-            let _ = child.wait();
+            servers::kill(&mut child);
         }
     }
 }
 
 impl Drop for ServerNet {
     fn drop(&mut self) {
-        let addrs: Vec<String> = self.servers.keys().cloned().collect();
-        for addr in addrs {
-            self.stop(&addr);
+        for child in self.servers.values_mut() {
+            servers::kill(child);
         }
-        let _ = sh(&format!("ip netns del {}", self.name));
     }
 }
 

@@ -77,7 +77,16 @@ impl Capture {
         assert_eq!(rc, 0, "nlmon: {err}");
         let file = format!("/tmp/lvcap-{}-{tag}.pcap", std::process::id());
         let mut child = Command::new("tcpdump")
-            .args(["-i", "nlmon0", "-U", "--immediate-mode", "-B", "16384", "-s", "0"])
+            .args([
+                "-i",
+                "nlmon0",
+                "-U",
+                "--immediate-mode",
+                "-B",
+                "16384",
+                "-s",
+                "0",
+            ])
             .args(["-w", &file])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
