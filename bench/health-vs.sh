@@ -164,10 +164,10 @@ run() { # DAEMON CHECK
   local t0; t0=$(date +%s.%N)
   case $daemon in
     lvsctl)
-      local format=()
-      [ "$incumbent" = keepalived ] && format=(--keepalived)
-      ip netns exec "$ns" "$lvsctl" health "${format[@]}" --foreground --socket "$work/$ns.sock" \
-        --pid-file "$work/$ns.pid" "$cf" start > "$work/$ns.out" 2>&1 & ;;
+      local file=("$cf")
+      [ "$incumbent" = keepalived ] && file=(--keepalived "$cf")
+      ip netns exec "$ns" "$lvsctl" health --foreground --socket "$work/$ns.sock" \
+        --pid-file "$work/$ns.pid" "${file[@]}" start > "$work/$ns.out" 2>&1 & ;;
     ldirectord) ip netns exec "$ns" /usr/sbin/ldirectord "$cf" start > "$work/$ns.out" 2>&1 &
                 n=${SAMPLES_INCUMBENT:-${SAMPLES_LDIRECTORD:-$samples}} ;;
     keepalived)
@@ -180,9 +180,21 @@ run() { # DAEMON CHECK
   esac
   local pid=$!
   local ready=0
-  if [ "$daemon" != floor ] &&
-    ! ready=$(ip netns exec "$ns" "$helper" wait-gone 10.0.0.1:80 "$probe" 3600); then
-    echo "$daemon $check: never ready" >&2; tail -5 "$work/$ns.out" >&2; return 1
+  if [ "$daemon" != floor ]; then
+    # A daemon that exits (a refused file, a bad option) ends the run at once.
+    ip netns exec "$ns" "$helper" wait-gone 10.0.0.1:80 "$probe" 3600 > "$work/$ns.ready" &
+    local waiter=$!
+    while kill -0 "$waiter" 2>/dev/null; do
+      if ! kill -0 "$pid" 2>/dev/null; then
+        kill "$waiter" 2>/dev/null || true
+        echo "$daemon $check: exited before it was ready" >&2; tail -5 "$work/$ns.out" >&2; return 1
+      fi
+      sleep 0.5
+    done
+    if ! wait "$waiter"; then
+      echo "$daemon $check: never ready" >&2; tail -5 "$work/$ns.out" >&2; return 1
+    fi
+    ready=$(cat "$work/$ns.ready")
   fi
   sleep 5
   local u0 s0 u1 s1 w0 w1 wall a0 a1
