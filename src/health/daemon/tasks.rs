@@ -20,6 +20,7 @@ use crate::health::config::{RealServer, VirtualService};
 use crate::health::daemon::registry::{CheckId, Report};
 use crate::health::daemon::reverse::ReverseNames;
 use crate::health::maintenance::maintenance_file;
+use crate::health::state::keepalived_http::{Check as HttpCheck, HttpChecker, Settings};
 
 /// Everything a check task needs, owned.
 #[derive(Debug)]
@@ -39,6 +40,8 @@ pub struct CheckJob {
     pub descriptors: u32,
     /// keepalived's retries (see [`Retry`]); None runs on the interval's grid.
     pub retry: Option<Retry>,
+    /// keepalived's HTTP checker (see [`run_keepalived_http`]); it replaces `retry`.
+    pub http: Option<HttpChecker>,
     /// Tests only: replaces a run's outcome (or panics in its place).
     #[cfg(test)]
     pub hook: Option<CheckHook>,
@@ -90,6 +93,17 @@ impl CheckJob {
             retry: v.retry_delay.map(|delay| Retry {
                 count: v.failure_count.saturating_sub(1),
                 delay,
+            }),
+            http: v.keepalived_http.map(|k| {
+                HttpChecker::new(Settings {
+                    // One url per check for now: `check` fetches it.
+                    urls: 1,
+                    retry: k.retry,
+                    delay_loop: Duration::from_secs(u64::from(v.check_interval.max(1))),
+                    delay_before_retry: k.delay_before_retry,
+                    alpha: k.alpha,
+                    fast_recovery: k.fast_recovery,
+                })
             }),
             #[cfg(test)]
             hook: None,
@@ -181,6 +195,9 @@ pub async fn run(job: CheckJob, tx: UnboundedSender<Report>) {
         first_offset(job.generation, job.interval),
         job.interval,
     );
+    if let Some(http) = job.http {
+        return run_keepalived_http(job, tx, first, http).await;
+    }
     if let Some(retry) = job.retry {
         return run_with_retries(job, tx, first, retry).await;
     }
@@ -217,6 +234,30 @@ async fn run_with_retries(
     }
 }
 
+/// [`run`] as keepalived's HTTP checker: each run's result goes through the checker, whose
+/// verdict the report carries and whose wait (counted from the run's end) comes next.
+async fn run_keepalived_http(
+    job: CheckJob,
+    tx: UnboundedSender<Report>,
+    first: tokio::time::Instant,
+    mut http: HttpChecker,
+) {
+    tokio::time::sleep_until(first).await;
+    loop {
+        let mut report = run_once(&job).await;
+        let step = http.observe(match report.outcome {
+            Outcome::Up => HttpCheck::Pass,
+            Outcome::Down(_) => HttpCheck::Fail,
+            Outcome::NotChecked | Outcome::LocalFault(_) => HttpCheck::NotMade,
+        });
+        report.verdict = step.verdict;
+        if tx.send(report).is_err() {
+            return;
+        }
+        tokio::time::sleep(step.wait).await;
+    }
+}
+
 async fn run_once(job: &CheckJob) -> Report {
     let at = SystemTime::now();
     let started = Instant::now();
@@ -233,6 +274,7 @@ async fn run_once(job: &CheckJob) -> Report {
                 maintenance,
                 at,
                 duration: started.elapsed(),
+                verdict: None,
             };
         }
         // The share is taken before the run's own deadline starts, and held to its end.
@@ -248,6 +290,7 @@ async fn run_once(job: &CheckJob) -> Report {
         maintenance,
         at,
         duration: started.elapsed(),
+        verdict: None,
     }
 }
 
@@ -319,6 +362,7 @@ mod tests {
             budget: Budget::new(None),
             descriptors: 1,
             retry: Some(retry),
+            http: None,
             hook: None,
         }
     }
@@ -363,6 +407,66 @@ mod tests {
                 (32, false),
                 (42, true),
                 (52, true)
+            ]
+        );
+    }
+
+    /// keepalived's HTTP_GET with `retry 1`, `delay_before_retry 3`, `delay_loop 10`: down
+    /// at the second failure in a row, then rechecked every 10 s; back only at the second
+    /// pass (the first forgets the failed url). Each report carries the verdict.
+    #[tokio::test(start_paused = true)]
+    async fn keepalived_http_reports_its_verdicts_on_its_own_waits() {
+        use crate::health::state::keepalived_http::Verdict::{Down, Up};
+        let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut job = retrying_job(
+            failing.clone(),
+            Retry {
+                count: 0,
+                delay: Duration::from_secs(1),
+            },
+        );
+        job.retry = None;
+        job.http = Some(HttpChecker::new(Settings {
+            urls: 1,
+            retry: 1,
+            delay_loop: Duration::from_secs(10),
+            delay_before_retry: Duration::from_secs(3),
+            alpha: false,
+            fast_recovery: false,
+        }));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let start = tokio::time::Instant::now();
+        let task = tokio::spawn(run(job, tx));
+        let mut seen = Vec::new();
+        for n in 0..7 {
+            let report = rx.recv().await.unwrap();
+            seen.push((
+                (tokio::time::Instant::now() - start).as_secs(),
+                report.outcome == Outcome::Up,
+                report.verdict,
+            ));
+            // Fails from the second run to the fourth.
+            failing.store(
+                (1..4).contains(&(n + 1)),
+                std::sync::atomic::Ordering::SeqCst,
+            );
+        }
+        task.abort();
+        let first = seen[0].0;
+        let seen: Vec<_> = seen
+            .into_iter()
+            .map(|(t, p, v)| (t - first, p, v))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (0, true, Some(Up)),
+                (10, false, None),
+                (13, false, Some(Down)),
+                (23, false, None),
+                (33, true, None),
+                (43, true, Some(Up)),
+                (53, true, None),
             ]
         );
     }
