@@ -20,6 +20,7 @@ mod http;
 mod http_chunked;
 mod http_response;
 mod http_url;
+pub mod keepalived_http;
 mod ldap;
 mod mysql;
 mod net;
