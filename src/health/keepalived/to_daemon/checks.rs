@@ -97,12 +97,10 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             return None;
         }
         CheckerKind::Tcp => CheckType::Connect,
-        // keepalived's HTTP checker restores a real whose url failed only after two
-        // passing checks a delay_loop apart (the first clears the failed url, the second
-        // counts), yet after one when the real started down under alpha or failed fewer
-        // than retry + 1 times; and it keeps checking a failed real every
-        // max(delay_loop, delay_before_retry). The daemon's one `rise` per virtual cannot
-        // say that yet.
+        // HTTP_GET/SSL_GET: the daemon has keepalived's HTTP checker rules
+        // (health::state::keepalived_http, run for a virtual with `keepalived_http`) and
+        // its exchange (health::check::keepalived_http), but no check task does that
+        // exchange over a connection yet, so they are still refused.
         other => {
             r.refuse(&first.pos, other.keyword());
             return None;
