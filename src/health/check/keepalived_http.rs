@@ -25,13 +25,7 @@ const BUFFER: usize = 4095;
 /// keepalived formats its request into a buffer of this size (with its NUL).
 const REQUEST_BUFFER: usize = 2048;
 
-/// `http_protocol`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    Http10,
-    Http10Close,
-    Http11,
-}
+pub use crate::health::config::KeepalivedProtocol as Protocol;
 
 /// The request keepalived sends. `host` is the virtualhost, or None to send `addr`.
 pub fn request(

@@ -166,6 +166,19 @@ pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
     let c = &v.check;
     let check_timeout = Duration::from_secs(u64::from(c.check_timeout));
     let udp = v.key.protocol() == Some(crate::ipvs::model::Protocol::Udp);
+    if let Some(k) = &v.keepalived_http {
+        return Box::new(KeepalivedGet {
+            path: k.url.path.clone(),
+            protocol: k.protocol,
+            virtualhost: k.url.virtualhost.clone(),
+            expect: keepalived_http::Expect {
+                status: k.url.status.clone(),
+                digest: k.url.digest,
+            },
+            timeout: check_timeout,
+            tls: k.tls,
+        });
+    }
     match c.check_type {
         CheckType::On => Box::new(AlwaysUp),
         CheckType::Off => Box::new(NotChecked),

@@ -463,11 +463,40 @@ impl VirtualService {
     }
 }
 
-/// What keepalived's HTTP checker needs beyond the virtual's interval (`delay_loop`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What keepalived's HTTP checker needs beyond the virtual's interval (`delay_loop`) and
+/// timeout (`check_timeout`, its `connect_timeout`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeepalivedHttp {
     pub retry: u32,
     pub delay_before_retry: Duration,
     pub alpha: bool,
     pub fast_recovery: bool,
+    /// SSL_GET rather than HTTP_GET.
+    pub tls: bool,
+    pub protocol: KeepalivedProtocol,
+    /// The url fetched (one: several are refused for now).
+    pub url: KeepalivedUrl,
+}
+
+/// keepalived's `http_protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepalivedProtocol {
+    /// `1.0`: HTTP/1.0 without a Connection header.
+    Http10,
+    /// `1.0C`: HTTP/1.0 with `Connection: close`.
+    Http10Close,
+    /// `1.1`: HTTP/1.1 with `Connection: close`.
+    Http11,
+}
+
+/// One `url` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedUrl {
+    pub path: String,
+    /// Accepted status codes, inclusive ranges.
+    pub status: Vec<(u16, u16)>,
+    /// MD5 of the body.
+    pub digest: Option<[u8; 16]>,
+    /// The Host header's name; None sends the address and port.
+    pub virtualhost: Option<String>,
 }

@@ -94,7 +94,7 @@ impl CheckJob {
                 count: v.failure_count.saturating_sub(1),
                 delay,
             }),
-            http: v.keepalived_http.map(|k| {
+            http: v.keepalived_http.as_ref().map(|k| {
                 HttpChecker::new(Settings {
                     // One url per check for now: `check` fetches it.
                     urls: 1,

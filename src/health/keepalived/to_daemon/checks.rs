@@ -9,9 +9,12 @@
 use std::time::Duration;
 
 use super::Refusals;
-use crate::health::config::{CheckService, CheckSettings, CheckType, HttpMethod, RedirectPolicy};
+use crate::health::config::{
+    CheckService, CheckSettings, CheckType, HttpMethod, KeepalivedHttp, KeepalivedProtocol,
+    KeepalivedUrl, RedirectPolicy,
+};
 use crate::health::keepalived::{
-    Checker, CheckerKind, RealServer as KaReal, VirtualServer as KaVirtual,
+    Checker, CheckerKind, HttpCheck, HttpProtocol, RealServer as KaReal, VirtualServer as KaVirtual,
 };
 use crate::ipvs::model::Protocol;
 
@@ -26,6 +29,8 @@ pub(super) struct VirtualCheck {
     pub alpha: bool,
     /// `inhibit_on_failure` of every real.
     pub inhibit: bool,
+    /// HTTP_GET: keepalived's HTTP checker and its url.
+    pub http: Option<KeepalivedHttp>,
 }
 
 /// keepalived's defaults for a real without checkers: in service from the start and
@@ -70,6 +75,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             delay_before_retry: UNCHECKED.delay_before_retry,
             alpha: false,
             inhibit,
+            http: None,
         });
     };
     for k in &v.real_servers {
@@ -97,10 +103,14 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             return None;
         }
         CheckerKind::Tcp => CheckType::Connect,
-        // HTTP_GET/SSL_GET: the daemon has keepalived's HTTP checker rules
-        // (health::state::keepalived_http, run for a virtual with `keepalived_http`) and
-        // its exchange (health::check::keepalived_http), but no check task does that
-        // exchange over a connection yet, so they are still refused.
+        // HTTP_GET runs keepalived's HTTP checker (health::state::keepalived_http) with
+        // its exchange (health::check::keepalived_get); the check is one connection.
+        CheckerKind::Http(h) => {
+            http_refusals(r, first, h);
+            CheckType::Connect
+        }
+        // SSL_GET: its TLS (the SSL block, SNI, what is verified) is not compared with
+        // the daemon's yet.
         other => {
             r.refuse(&first.pos, other.keyword());
             return None;
@@ -115,6 +125,10 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
         return None;
     }
     let timing = timing?;
+    let http = match &first.kind {
+        CheckerKind::Http(h) => Some(keepalived_http(h, first, &timing)?),
+        _ => None,
+    };
     Some(VirtualCheck {
         settings: settings(check_type, connect_timeout?),
         delay_loop: timing.delay_loop,
@@ -122,6 +136,42 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
         delay_before_retry: timing.delay_before_retry,
         alpha: first.alpha,
         inhibit,
+        http,
+    })
+}
+
+/// Refuses what of an HTTP_GET the daemon does not run.
+fn http_refusals(r: &mut Refusals, c: &Checker, h: &HttpCheck) {
+    if h.urls.len() > 1 {
+        r.refuse(&c.pos, "several url blocks in one HTTP_GET");
+    }
+    if h.urls.iter().any(|u| u.regex.is_some()) {
+        r.refuse(&c.pos, "regex/regex_no_match in an HTTP_GET url");
+    }
+    if h.urls.is_empty() {
+        r.refuse(&c.pos, "HTTP_GET without a url");
+    }
+}
+
+fn keepalived_http(h: &HttpCheck, c: &Checker, t: &Timing) -> Option<KeepalivedHttp> {
+    let u = h.urls.first()?;
+    Some(KeepalivedHttp {
+        retry: t.retry,
+        delay_before_retry: t.delay_before_retry,
+        alpha: c.alpha,
+        fast_recovery: h.fast_recovery,
+        tls: false,
+        protocol: match h.http_protocol {
+            HttpProtocol::Http10 => KeepalivedProtocol::Http10,
+            HttpProtocol::Http10Close => KeepalivedProtocol::Http10Close,
+            HttpProtocol::Http11 => KeepalivedProtocol::Http11,
+        },
+        url: KeepalivedUrl {
+            path: u.path.clone(),
+            status: u.status_codes.ranges().to_vec(),
+            digest: u.digest.map(|d| d.0),
+            virtualhost: u.virtualhost.clone(),
+        },
     })
 }
 

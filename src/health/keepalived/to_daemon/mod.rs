@@ -196,7 +196,7 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
         rise: 1,
         check_interval: check.delay_loop,
         retry_delay: Some(check.delay_before_retry),
-        keepalived_http: None,
+        keepalived_http: check.http,
         start_up: Some(!check.alpha),
         email: EmailSettings::default(),
         monitor_file: None,
