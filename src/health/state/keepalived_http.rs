@@ -32,7 +32,8 @@ use std::time::Duration;
 /// What keepalived's configuration says about one HTTP_GET/SSL_GET checker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
-    /// Number of `url` blocks (at least one: the mapping refuses a checker without any).
+    /// Number of `url` blocks (at least one: a checker without any is dropped when the
+    /// file is read).
     pub urls: usize,
     pub retry: u32,
     pub delay_loop: Duration,
