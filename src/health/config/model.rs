@@ -474,8 +474,8 @@ pub struct KeepalivedHttp {
     /// SSL_GET rather than HTTP_GET.
     pub tls: bool,
     pub protocol: KeepalivedProtocol,
-    /// The url fetched (one: several are refused for now).
-    pub url: KeepalivedUrl,
+    /// The urls, checked one per run in order (at least one).
+    pub urls: Vec<KeepalivedUrl>,
 }
 
 /// keepalived's `http_protocol`.

@@ -750,6 +750,7 @@ async fn t44_a_check_task_reports_a_never_ending_check_down_at_its_limit() {
         descriptors: 1,
         retry: None,
         http: None,
+        urls: Vec::new(),
         hook: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -355,12 +355,12 @@ fn keepalived_http_reals_follow_the_verdicts_only() {
         fast_recovery: false,
         tls: false,
         protocol: crate::health::config::KeepalivedProtocol::Http10,
-        url: crate::health::config::KeepalivedUrl {
+        urls: vec![crate::health::config::KeepalivedUrl {
             path: "/".into(),
             status: vec![(200, 299)],
             digest: None,
             virtualhost: None,
-        },
+        }],
     });
     let with = |reg: &Registry, outcome: Outcome, verdict: Option<Verdict>| Report {
         verdict,

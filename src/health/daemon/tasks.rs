@@ -42,6 +42,8 @@ pub struct CheckJob {
     pub retry: Option<Retry>,
     /// keepalived's HTTP checker (see [`run_keepalived_http`]); it replaces `retry`.
     pub http: Option<HttpChecker>,
+    /// With `http`: one check per url, run in the order the checker asks for.
+    pub urls: Vec<Box<dyn Check>>,
     /// Tests only: replaces a run's outcome (or panics in its place).
     #[cfg(test)]
     pub hook: Option<CheckHook>,
@@ -96,8 +98,7 @@ impl CheckJob {
             }),
             http: v.keepalived_http.as_ref().map(|k| {
                 HttpChecker::new(Settings {
-                    // One url per check for now: `check` fetches it.
-                    urls: 1,
+                    urls: k.urls.len(),
                     retry: k.retry,
                     delay_loop: Duration::from_secs(u64::from(v.check_interval.max(1))),
                     delay_before_retry: k.delay_before_retry,
@@ -105,6 +106,7 @@ impl CheckJob {
                     fast_recovery: k.fast_recovery,
                 })
             }),
+            urls: crate::health::check::keepalived_url_checks(v),
             #[cfg(test)]
             hook: None,
         }
@@ -207,7 +209,7 @@ pub async fn run(job: CheckJob, tx: UnboundedSender<Report>) {
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
         ticks.tick().await;
-        let report = run_once(&job).await;
+        let report = run_once(&job, &*job.check).await;
         if tx.send(report).is_err() {
             return;
         }
@@ -224,7 +226,7 @@ async fn run_with_retries(
     tokio::time::sleep_until(first).await;
     let mut retried = 0;
     loop {
-        let report = run_once(&job).await;
+        let report = run_once(&job, &*job.check).await;
         let failed = matches!(report.outcome, Outcome::Down(_));
         let wait = retry.next_wait(&mut retried, failed, job.interval);
         if tx.send(report).is_err() {
@@ -244,7 +246,11 @@ async fn run_keepalived_http(
 ) {
     tokio::time::sleep_until(first).await;
     loop {
-        let mut report = run_once(&job).await;
+        let check = job
+            .urls
+            .get(http.current_url())
+            .map_or(&*job.check, |c| &**c);
+        let mut report = run_once(&job, check).await;
         let step = http.observe(match report.outcome {
             Outcome::Up => HttpCheck::Pass,
             Outcome::Down(_) => HttpCheck::Fail,
@@ -258,7 +264,7 @@ async fn run_keepalived_http(
     }
 }
 
-async fn run_once(job: &CheckJob) -> Report {
+async fn run_once(job: &CheckJob, check: &dyn Check) -> Report {
     let at = SystemTime::now();
     let started = Instant::now();
     let maintenance = job.in_maintenance();
@@ -279,7 +285,7 @@ async fn run_once(job: &CheckJob) -> Report {
         }
         // The share is taken before the run's own deadline starts, and held to its end.
         match job.budget.take(job.descriptors, job.limit).await {
-            Ok(_share) => with_deadline(job.limit, job.check.run(&job.target)).await,
+            Ok(_share) => with_deadline(job.limit, check.run(&job.target)).await,
             Err(why) => Outcome::LocalFault(why),
         }
     };

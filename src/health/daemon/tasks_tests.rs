@@ -64,6 +64,7 @@ fn retrying_job(failing: Arc<std::sync::atomic::AtomicBool>, retry: Retry) -> Ch
         descriptors: 1,
         retry: Some(retry),
         http: None,
+        urls: Vec::new(),
         hook: None,
     }
 }

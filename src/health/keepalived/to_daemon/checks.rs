@@ -142,9 +142,6 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
 
 /// Refuses what of an HTTP_GET the daemon does not run.
 fn http_refusals(r: &mut Refusals, c: &Checker, h: &HttpCheck) {
-    if h.urls.len() > 1 {
-        r.refuse(&c.pos, "several url blocks in one HTTP_GET");
-    }
     if h.urls.iter().any(|u| u.regex.is_some()) {
         r.refuse(&c.pos, "regex/regex_no_match in an HTTP_GET url");
     }
@@ -154,7 +151,9 @@ fn http_refusals(r: &mut Refusals, c: &Checker, h: &HttpCheck) {
 }
 
 fn keepalived_http(h: &HttpCheck, c: &Checker, t: &Timing) -> Option<KeepalivedHttp> {
-    let u = h.urls.first()?;
+    if h.urls.is_empty() {
+        return None;
+    }
     Some(KeepalivedHttp {
         retry: t.retry,
         delay_before_retry: t.delay_before_retry,
@@ -166,12 +165,16 @@ fn keepalived_http(h: &HttpCheck, c: &Checker, t: &Timing) -> Option<KeepalivedH
             HttpProtocol::Http10Close => KeepalivedProtocol::Http10Close,
             HttpProtocol::Http11 => KeepalivedProtocol::Http11,
         },
-        url: KeepalivedUrl {
-            path: u.path.clone(),
-            status: u.status_codes.ranges().to_vec(),
-            digest: u.digest.map(|d| d.0),
-            virtualhost: u.virtualhost.clone(),
-        },
+        urls: h
+            .urls
+            .iter()
+            .map(|u| KeepalivedUrl {
+                path: u.path.clone(),
+                status: u.status_codes.ranges().to_vec(),
+                digest: u.digest.map(|d| d.0),
+                virtualhost: u.virtualhost.clone(),
+            })
+            .collect(),
     })
 }
 

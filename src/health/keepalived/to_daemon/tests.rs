@@ -196,10 +196,6 @@ fn what_keepalived_does_otherwise_is_refused_with_its_line() {
             &["6: SSL_GET is not supported by lvsctl health yet"],
         ),
         (
-            "        HTTP_GET {\n            url {\n                path /a\n            }\n            url {\n                path /b\n            }\n        }\n",
-            &["6: several url blocks in one HTTP_GET is not supported by lvsctl health yet"],
-        ),
-        (
             "        HTTP_GET {\n            url {\n                path /\n                regex ok\n            }\n        }\n",
             &["6: regex/regex_no_match in an HTTP_GET url is not supported by lvsctl health yet"],
         ),
@@ -377,7 +373,7 @@ virtual_server 192.0.2.10 80 {
             fast_recovery: false,
             tls: false,
             protocol: KeepalivedProtocol::Http11,
-            url: KeepalivedUrl {
+            urls: vec![KeepalivedUrl {
                 path: "/health".into(),
                 status: vec![(200, 200), (404, 404)],
                 digest: Some([
@@ -385,7 +381,7 @@ virtual_server 192.0.2.10 80 {
                     0xab, 0xcd, 0xef
                 ]),
                 virtualhost: Some("www.example".into()),
-            },
+            }],
         })
     );
 }
