@@ -2,9 +2,9 @@
 //!
 //! The daemon checks every real of a virtual with one kind of check and one set of
 //! timings; what may differ per real is where it connects. So the checkers of a
-//! virtual_server must agree on everything else, or the file is refused. TCP_CHECK is the
-//! one checker mapped so far: its epilogue in keepalived 2.2.7 (check_tcp.c) is what the
-//! daemon's fall (`retry` + 1), rise (1) and retry schedule do.
+//! virtual_server must agree on everything else, or the file is refused. TCP_CHECK's
+//! epilogue in keepalived 2.2.7 is what the daemon's fall (`retry` + 1), rise (1) and retry
+//! schedule do; HTTP_GET runs keepalived's own HTTP checker rules (`keepalived_http`).
 
 use std::time::Duration;
 
