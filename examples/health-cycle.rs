@@ -48,6 +48,7 @@ fn main() -> anyhow::Result<()> {
         maintenance: false,
         at: SystemTime::now(),
         duration: Duration::from_millis(1),
+        verdict: None,
     };
     for id in &ids {
         registry.record(&report(*id, Outcome::Up));

@@ -1,4 +1,5 @@
-//! `lvsctl health --keepalived` against the real kernel: a keepalived.conf with TCP_CHECKs,
+//! `lvsctl health --keepalived` against the real kernel: a keepalived.conf with TCP_CHECKs
+//! (and one with an HTTP_GET),
 //! real servers as busybox httpd in a network namespace behind a veth pair, the daemon in
 //! the foreground as a child of the test, the kernel table read back with ipvsadm through a
 //! failure and a recovery (docs/keepalived-compat.md, Running a keepalived.conf).
@@ -150,6 +151,94 @@ fn a_keepalived_conf_inhibits_a_failed_real_and_restores_it() {
     wait_for("10.0.0.1:80", None, &log);
     kill(&mut a);
     kill(&mut b);
+    let _ = std::fs::remove_file(&config);
+    let _ = std::fs::remove_file(&log);
+}
+
+const HTTP_CONFIG: &str = "\
+virtual_server 10.0.0.2 80 {
+    delay_loop 2
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    real_server 10.1.0.3 8083 {
+        weight 4
+        inhibit_on_failure
+        HTTP_GET {
+            url {
+                path /health.html
+            }
+            connect_timeout 1
+            retry 1
+            delay_before_retry 1
+        }
+    }
+}
+";
+
+/// HTTP_GET: a real whose url answers 404 goes to weight 0 after retry + 1 failed checks;
+/// when the page is back the real is restored (at keepalived's second pass, the first only
+/// forgets the failed url).
+#[test]
+fn an_http_get_real_answering_404_is_inhibited_and_restored() {
+    kernel_test!();
+    let net = ServerNet::new("h");
+    let dir = format!("/run/lvk-www-{}", std::process::id());
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = format!("{dir}/health.html");
+    std::fs::write(&page, "ok\n").unwrap();
+    let mut web = net.httpd_in("10.1.0.3:8083", &dir);
+    let base = format!("lvkh-{}", std::process::id());
+    let config = format!("/tmp/{base}.keepalived.conf");
+    std::fs::write(&config, HTTP_CONFIG).unwrap();
+    let (pid_file, socket, log) = (
+        format!("/run/{base}.pid"),
+        format!("/run/{base}.sock"),
+        format!("/tmp/{base}.log"),
+    );
+    let (out, _, rc) = sh(&format!(
+        "{} health --keepalived {config} check-config",
+        lvsctl_bin()
+    ));
+    assert_eq!(rc, 0, "{out}");
+    let daemon = Reaped(
+        Command::new(lvsctl_bin())
+            .args([
+                "health",
+                "--keepalived",
+                &config,
+                "--foreground",
+                "--pid-file",
+                &pid_file,
+                "--socket",
+                &socket,
+                "start",
+            ])
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).unwrap())
+            .spawn()
+            .expect("start lvsctl health --keepalived"),
+    );
+    let up = table(&[("10.1.0.3:8083", 4)]);
+    wait_for("10.0.0.2:80", Some(&up), &log);
+    std::fs::remove_file(&page).unwrap();
+    wait_for("10.0.0.2:80", Some(&table(&[("10.1.0.3:8083", 0)])), &log);
+    std::fs::write(&page, "ok\n").unwrap();
+    let took = wait_for("10.0.0.2:80", Some(&up), &log);
+    // Two passes a delay_loop (2 s) apart: never sooner than that after the page is back.
+    assert!(
+        took >= Duration::from_millis(1900),
+        "restored after {took:?}"
+    );
+    let (_, err, rc) = sh(&format!(
+        "{} health --keepalived {config} --pid-file {pid_file} --socket {socket} stop",
+        lvsctl_bin()
+    ));
+    assert_eq!(rc, 0, "stop: {err}");
+    wait_for("10.0.0.2:80", None, &log);
+    drop(daemon);
+    kill(&mut web);
+    let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&config);
     let _ = std::fs::remove_file(&log);
 }

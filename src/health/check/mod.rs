@@ -20,6 +20,8 @@ mod http;
 mod http_chunked;
 mod http_response;
 mod http_url;
+mod keepalived_get;
+pub mod keepalived_http;
 mod ldap;
 mod mysql;
 mod net;
@@ -54,6 +56,7 @@ pub use fixed::{AlwaysDown, AlwaysUp, NotChecked, Unsupported};
 pub use ftp::FtpCheck;
 pub use http::HttpCheck;
 pub use http_response::{MalformedResponse, Response, parse_response};
+pub use keepalived_get::KeepalivedGet;
 pub use ldap::LdapCheck;
 pub use mysql::MysqlCheck;
 pub use pgsql::PgsqlCheck;
@@ -163,6 +166,9 @@ pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
     let c = &v.check;
     let check_timeout = Duration::from_secs(u64::from(c.check_timeout));
     let udp = v.key.protocol() == Some(crate::ipvs::model::Protocol::Udp);
+    if let Some(check) = keepalived_url_checks(v).into_iter().next() {
+        return check;
+    }
     match c.check_type {
         CheckType::On => Box::new(AlwaysUp),
         CheckType::Off => Box::new(NotChecked),
@@ -184,6 +190,31 @@ pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             n,
         )),
     }
+}
+
+/// One check per url of a virtual with keepalived's HTTP rules, in order (empty
+/// otherwise): keepalived's HTTP checker fetches one url per run.
+pub fn keepalived_url_checks(v: &VirtualService) -> Vec<Box<dyn Check>> {
+    let Some(k) = &v.keepalived_http else {
+        return Vec::new();
+    };
+    let timeout = Duration::from_secs(u64::from(v.check.check_timeout));
+    k.urls
+        .iter()
+        .map(|u| -> Box<dyn Check> {
+            Box::new(KeepalivedGet {
+                path: u.path.clone(),
+                protocol: k.protocol,
+                virtualhost: u.virtualhost.clone(),
+                expect: keepalived_http::Expect {
+                    status: u.status.clone(),
+                    digest: u.digest,
+                },
+                timeout,
+                tls: k.tls,
+            })
+        })
+        .collect()
 }
 
 /// The protocol check for `service=` (each check's module says what it sends and what

@@ -231,6 +231,7 @@ fn build(
         rise: block.rise.unwrap_or(g.rise),
         check_interval,
         retry_delay: None,
+        keepalived_http: None,
         start_up: None,
         email: EmailSettings {
             alert: block

@@ -429,6 +429,10 @@ pub struct VirtualService {
     /// again after this rather than after the interval, `failure_count - 1` times, before
     /// the real is down; keepalived spaces its retries so, and ldirectord has no such delay.
     pub retry_delay: Option<Duration>,
+    /// keepalived's HTTP_GET/SSL_GET rules (None otherwise): the real's state follows
+    /// keepalived's HTTP checker (crate::health::state::keepalived_http), not
+    /// `failure_count`/`rise`/`retry_delay`.
+    pub keepalived_http: Option<KeepalivedHttp>,
     /// The health each real starts with. None (ldirectord.cf): undecided until its first
     /// result. keepalived decides at start: without `alpha` a real is in service before any
     /// check (`Some(true)`), with `alpha` it is down until a check passes (`Some(false)`).
@@ -457,4 +461,42 @@ impl VirtualService {
             ServiceKey::Fwmark { mark, .. } => mark.to_string(),
         }
     }
+}
+
+/// What keepalived's HTTP checker needs beyond the virtual's interval (`delay_loop`) and
+/// timeout (`check_timeout`, its `connect_timeout`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedHttp {
+    pub retry: u32,
+    pub delay_before_retry: Duration,
+    pub alpha: bool,
+    pub fast_recovery: bool,
+    /// SSL_GET rather than HTTP_GET.
+    pub tls: bool,
+    pub protocol: KeepalivedProtocol,
+    /// The urls, checked one per run in order (at least one).
+    pub urls: Vec<KeepalivedUrl>,
+}
+
+/// keepalived's `http_protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepalivedProtocol {
+    /// `1.0`: HTTP/1.0 without a Connection header.
+    Http10,
+    /// `1.0C`: HTTP/1.0 with `Connection: close`.
+    Http10Close,
+    /// `1.1`: HTTP/1.1 with `Connection: close`.
+    Http11,
+}
+
+/// One `url` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedUrl {
+    pub path: String,
+    /// Accepted status codes, inclusive ranges.
+    pub status: Vec<(u16, u16)>,
+    /// MD5 of the body.
+    pub digest: Option<[u8; 16]>,
+    /// The Host header's name; None sends the address and port.
+    pub virtualhost: Option<String>,
 }

@@ -749,6 +749,8 @@ async fn t44_a_check_task_reports_a_never_ending_check_down_at_its_limit() {
         budget: super::budget::Budget::new(None),
         descriptors: 1,
         retry: None,
+        http: None,
+        urls: Vec::new(),
         hook: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -249,6 +249,7 @@ impl Daemon {
             maintenance: false,
             at: std::time::SystemTime::now(),
             duration: Duration::ZERO,
+            verdict: None,
         };
         let changed = self.record(&report);
         self.respawn_checks();

@@ -245,3 +245,101 @@ fn with_alpha_the_sorry_server_serves_until_a_real_passes() {
     drop(listener);
     run.stop();
 }
+
+/// A loopback web server answering 200 for `/always`, and for other paths while `ok` is
+/// set (else 404).
+fn web_server(ok: Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut req = [0u8; 512];
+            let _ = s.read(&mut req);
+            let always = req.starts_with(b"GET /always ");
+            let reply: &[u8] = if always || ok.load(std::sync::atomic::Ordering::SeqCst) {
+                b"HTTP/1.0 200 OK\r\n\r\nfine"
+            } else {
+                b"HTTP/1.0 404 Not Found\r\n\r\n"
+            };
+            let _ = s.write_all(reply);
+        }
+    });
+    port
+}
+
+/// HTTP_GET with `retry 1`: a real answering 404 is out after two failed checks; when it
+/// answers 200 again it is back only at the second pass, a `delay_loop` (1 s) after the
+/// first (which only forgets the failed url), where a TCP_CHECK real is back at its first.
+#[test]
+fn an_http_get_real_failing_with_404_needs_two_passes_to_come_back() {
+    let ok = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let port = web_server(ok.clone());
+    let text = format!(
+        "virtual_server {VIP} 80 {{
+    delay_loop 1
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    real_server 127.0.0.1 {port} {{
+        weight 2
+        HTTP_GET {{
+            url {{
+                path /health
+            }}
+            connect_timeout 1
+            retry 1
+            delay_before_retry 0.3
+        }}
+    }}
+}}
+"
+    );
+    let run = Run::start("http404", &text);
+    run.wait("real in service from the start", &[(port, 2)]);
+    run.wait("404 real removed", &[]);
+    ok.store(true, std::sync::atomic::Ordering::SeqCst);
+    let took = run.wait("200 real restored", &[(port, 2)]);
+    assert!(took >= Duration::from_millis(950), "back after {took:?}");
+    run.stop();
+}
+
+/// HTTP_GET with two urls: all must pass in one sweep, one url per check. The first url
+/// passing before anything was decided uses up the retries, so the second one's 404 takes
+/// the real out at once; when it answers 200 again the real is back only after that pass
+/// (which forgets the failed url) and a whole sweep, two delay_loops (1 s) later.
+#[test]
+fn an_http_get_with_two_urls_needs_both_in_one_sweep() {
+    let ok = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let port = web_server(ok.clone());
+    let text = format!(
+        "virtual_server {VIP} 80 {{
+    delay_loop 1
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    real_server 127.0.0.1 {port} {{
+        weight 2
+        HTTP_GET {{
+            url {{
+                path /always
+            }}
+            url {{
+                path /flag
+            }}
+            connect_timeout 1
+            retry 1
+            delay_before_retry 0.3
+        }}
+    }}
+}}
+"
+    );
+    let run = Run::start("http2", &text);
+    run.wait("real in service from the start", &[(port, 2)]);
+    run.wait("second url's 404 takes it out", &[]);
+    ok.store(true, std::sync::atomic::Ordering::SeqCst);
+    let took = run.wait("both urls pass", &[(port, 2)]);
+    assert!(took >= Duration::from_millis(1900), "back after {took:?}");
+    run.stop();
+}

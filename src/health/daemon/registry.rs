@@ -15,6 +15,7 @@ use crate::health::check::Outcome;
 use crate::health::config::{Config, RealServer, VirtualService};
 use crate::health::daemon::plan::{Desired, DesiredReal, DesiredVirtual, Phase};
 use crate::health::desired::{desired_dest, desired_fallback, desired_service};
+use crate::health::state::keepalived_http::Verdict;
 use crate::health::state::{Event, Health, RealHealth, Thresholds, fallback_command_arg};
 use crate::ipvs::model::{AddressFamily, Dest, DestKey, ServiceKey};
 
@@ -32,6 +33,10 @@ pub struct Report {
     pub maintenance: bool,
     pub at: SystemTime,
     pub duration: Duration,
+    /// What keepalived's HTTP checker decided from this result, for a virtual with
+    /// `keepalived_http` (its task runs the checker, as the checker also decides the
+    /// next wait); None otherwise, and when it decided nothing.
+    pub verdict: Option<Verdict>,
 }
 
 /// The last check of a real, for the status API.
@@ -224,6 +229,15 @@ impl Registry {
             slot.health
                 .get_or_insert(RealHealth::new(Health::Down))
                 .force_down();
+        } else if v.keepalived_http.is_some() {
+            slot.maintenance = false;
+            // keepalived's HTTP checker counts its own retries: only its verdicts move
+            // the real, and it logs no soft failures.
+            match r.verdict {
+                Some(Verdict::Up) => slot.health = Some(RealHealth::new(Health::Up)),
+                Some(Verdict::Down) => slot.health = Some(RealHealth::new(Health::Down)),
+                None => {}
+            }
         } else {
             slot.maintenance = false;
             let t = Thresholds::for_virtual(v);

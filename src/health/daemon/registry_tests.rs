@@ -16,6 +16,7 @@ fn report(reg: &Registry, i: usize, outcome: Outcome) -> Report {
         maintenance: false,
         at: SystemTime::UNIX_EPOCH,
         duration: Duration::from_millis(3),
+        verdict: None,
     }
 }
 
@@ -213,6 +214,7 @@ fn fallbackcommand_arguments_for_every_kind_of_virtual() {
             maintenance: false,
             at: SystemTime::UNIX_EPOCH,
             duration: Duration::ZERO,
+            verdict: None,
         };
         reg.record(&r);
     }
@@ -249,6 +251,7 @@ virtual6=[2001:db8::1]:53\n\treal6=[2001:db8::2]:53 masq\n\tprotocol=udp\n\tchec
                 maintenance: false,
                 at: SystemTime::UNIX_EPOCH,
                 duration: Duration::ZERO,
+                verdict: None,
             };
             lines.extend(reg.record(&r).1);
         }
@@ -336,4 +339,46 @@ fn a_run_of_local_faults_is_logged_once_and_shown_as_not_checked() {
             "Soft failure real server: 10.1.0.1:80 (tcp:10.0.0.1:80) failure 1/2"
         ]
     );
+}
+
+/// Under keepalived's HTTP rules only the checker's verdicts move a real: a failed result
+/// without one (a retry pending) or a pass without one (a failed url forgotten) does not,
+/// and no soft failure is logged.
+#[test]
+fn keepalived_http_reals_follow_the_verdicts_only() {
+    use crate::health::state::keepalived_http::Verdict;
+    let mut reg = Registry::build(&config(CF), None);
+    reg.virtuals[0].v.keepalived_http = Some(crate::health::config::KeepalivedHttp {
+        retry: 1,
+        delay_before_retry: Duration::from_secs(3),
+        alpha: false,
+        fast_recovery: false,
+        tls: false,
+        protocol: crate::health::config::KeepalivedProtocol::Http10,
+        urls: vec![crate::health::config::KeepalivedUrl {
+            path: "/".into(),
+            status: vec![(200, 299)],
+            digest: None,
+            virtualhost: None,
+        }],
+    });
+    let with = |reg: &Registry, outcome: Outcome, verdict: Option<Verdict>| Report {
+        verdict,
+        ..report(reg, 0, outcome)
+    };
+    let up = with(&reg, Outcome::Up, Some(Verdict::Up));
+    assert_eq!(reg.record(&up), (true, vec![]));
+    let failed = with(&reg, Outcome::Down("HTTP status code 404".into()), None);
+    assert_eq!(reg.record(&failed), (false, vec![]));
+    assert_eq!(reg.record(&failed), (false, vec![]));
+    let down = with(
+        &reg,
+        Outcome::Down("HTTP status code 404".into()),
+        Some(Verdict::Down),
+    );
+    assert_eq!(reg.record(&down), (true, vec![]));
+    let passed = with(&reg, Outcome::Up, None);
+    assert_eq!(reg.record(&passed), (false, vec![]));
+    assert_eq!(reg.record(&up), (true, vec![]));
+    assert_eq!(reg.record(&up), (false, vec![]));
 }

@@ -20,6 +20,7 @@ use crate::health::config::{RealServer, VirtualService};
 use crate::health::daemon::registry::{CheckId, Report};
 use crate::health::daemon::reverse::ReverseNames;
 use crate::health::maintenance::maintenance_file;
+use crate::health::state::keepalived_http::{Check as HttpCheck, HttpChecker, Settings};
 
 /// Everything a check task needs, owned.
 #[derive(Debug)]
@@ -39,6 +40,10 @@ pub struct CheckJob {
     pub descriptors: u32,
     /// keepalived's retries (see [`Retry`]); None runs on the interval's grid.
     pub retry: Option<Retry>,
+    /// keepalived's HTTP checker (see [`run_keepalived_http`]); it replaces `retry`.
+    pub http: Option<HttpChecker>,
+    /// With `http`: one check per url, run in the order the checker asks for.
+    pub urls: Vec<Box<dyn Check>>,
     /// Tests only: replaces a run's outcome (or panics in its place).
     #[cfg(test)]
     pub hook: Option<CheckHook>,
@@ -91,6 +96,17 @@ impl CheckJob {
                 count: v.failure_count.saturating_sub(1),
                 delay,
             }),
+            http: v.keepalived_http.as_ref().map(|k| {
+                HttpChecker::new(Settings {
+                    urls: k.urls.len(),
+                    retry: k.retry,
+                    delay_loop: Duration::from_secs(u64::from(v.check_interval.max(1))),
+                    delay_before_retry: k.delay_before_retry,
+                    alpha: k.alpha,
+                    fast_recovery: k.fast_recovery,
+                })
+            }),
+            urls: crate::health::check::keepalived_url_checks(v),
             #[cfg(test)]
             hook: None,
         }
@@ -181,6 +197,9 @@ pub async fn run(job: CheckJob, tx: UnboundedSender<Report>) {
         first_offset(job.generation, job.interval),
         job.interval,
     );
+    if let Some(http) = job.http {
+        return run_keepalived_http(job, tx, first, http).await;
+    }
     if let Some(retry) = job.retry {
         return run_with_retries(job, tx, first, retry).await;
     }
@@ -190,7 +209,7 @@ pub async fn run(job: CheckJob, tx: UnboundedSender<Report>) {
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
         ticks.tick().await;
-        let report = run_once(&job).await;
+        let report = run_once(&job, &*job.check).await;
         if tx.send(report).is_err() {
             return;
         }
@@ -207,7 +226,7 @@ async fn run_with_retries(
     tokio::time::sleep_until(first).await;
     let mut retried = 0;
     loop {
-        let report = run_once(&job).await;
+        let report = run_once(&job, &*job.check).await;
         let failed = matches!(report.outcome, Outcome::Down(_));
         let wait = retry.next_wait(&mut retried, failed, job.interval);
         if tx.send(report).is_err() {
@@ -217,7 +236,35 @@ async fn run_with_retries(
     }
 }
 
-async fn run_once(job: &CheckJob) -> Report {
+/// [`run`] as keepalived's HTTP checker: each run's result goes through the checker, whose
+/// verdict the report carries and whose wait (counted from the run's end) comes next.
+async fn run_keepalived_http(
+    job: CheckJob,
+    tx: UnboundedSender<Report>,
+    first: tokio::time::Instant,
+    mut http: HttpChecker,
+) {
+    tokio::time::sleep_until(first).await;
+    loop {
+        let check = job
+            .urls
+            .get(http.current_url())
+            .map_or(&*job.check, |c| &**c);
+        let mut report = run_once(&job, check).await;
+        let step = http.observe(match report.outcome {
+            Outcome::Up => HttpCheck::Pass,
+            Outcome::Down(_) => HttpCheck::Fail,
+            Outcome::NotChecked | Outcome::LocalFault(_) => HttpCheck::NotMade,
+        });
+        report.verdict = step.verdict;
+        if tx.send(report).is_err() {
+            return;
+        }
+        tokio::time::sleep(step.wait).await;
+    }
+}
+
+async fn run_once(job: &CheckJob, check: &dyn Check) -> Report {
     let at = SystemTime::now();
     let started = Instant::now();
     let maintenance = job.in_maintenance();
@@ -233,11 +280,12 @@ async fn run_once(job: &CheckJob) -> Report {
                 maintenance,
                 at,
                 duration: started.elapsed(),
+                verdict: None,
             };
         }
         // The share is taken before the run's own deadline starts, and held to its end.
         match job.budget.take(job.descriptors, job.limit).await {
-            Ok(_share) => with_deadline(job.limit, job.check.run(&job.target)).await,
+            Ok(_share) => with_deadline(job.limit, check.run(&job.target)).await,
             Err(why) => Outcome::LocalFault(why),
         }
     };
@@ -248,146 +296,10 @@ async fn run_once(job: &CheckJob) -> Report {
         maintenance,
         at,
         duration: started.elapsed(),
+        verdict: None,
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn checks_share_ten_millisecond_slots_of_the_first_second() {
-        let second = Duration::from_secs(1);
-        let offsets: std::collections::BTreeSet<Duration> =
-            (1..=1000).map(|g| first_offset(g, second)).collect();
-        assert_eq!(offsets.len(), 100, "a thousand checks in a hundred slots");
-        assert!(
-            offsets
-                .iter()
-                .all(|o| o.as_millis() % 10 == 0 && *o < second)
-        );
-        // Short intervals use what they have; a long one still starts within a second.
-        assert!(
-            (1..=50)
-                .all(|g| first_offset(g, Duration::from_millis(30)) < Duration::from_millis(30))
-        );
-        assert_eq!(first_offset(7, Duration::from_millis(5)), Duration::ZERO);
-        assert!((1..=50).all(|g| first_offset(g, Duration::from_secs(5)) < second));
-    }
-
-    /// Fails while `failing` is set.
-    #[derive(Debug)]
-    struct Switch(Arc<std::sync::atomic::AtomicBool>);
-
-    impl Check for Switch {
-        fn run<'a>(&'a self, _: &'a Target) -> crate::health::check::BoxFuture<'a, Outcome> {
-            let failing = self.0.load(std::sync::atomic::Ordering::SeqCst);
-            Box::pin(async move {
-                if failing {
-                    Outcome::Down("refused".into())
-                } else {
-                    Outcome::Up
-                }
-            })
-        }
-    }
-
-    fn retrying_job(failing: Arc<std::sync::atomic::AtomicBool>, retry: Retry) -> CheckJob {
-        let key = crate::ipvs::model::ServiceKey::Addr {
-            protocol: crate::ipvs::model::Protocol::Tcp,
-            addr: "192.0.2.1".parse().unwrap(),
-            port: 80,
-        };
-        let real = crate::ipvs::model::DestKey {
-            addr: "192.0.2.11".parse().unwrap(),
-            port: 80,
-        };
-        CheckJob {
-            id: (key, real),
-            generation: 1,
-            check: Box::new(Switch(failing)),
-            target: Target {
-                virtual_key: key,
-                real_addr: real.addr,
-                real_port: 80,
-                check_port: Some(80),
-            },
-            interval: Duration::from_secs(10),
-            limit: Duration::from_secs(6),
-            maintenance_dir: None,
-            reverse: None,
-            budget: Budget::new(None),
-            descriptors: 1,
-            retry: Some(retry),
-            hook: None,
-        }
-    }
-
-    /// keepalived's `retry 2` and `delay_before_retry 3` with `delay_loop 10`: a failure is
-    /// retried twice, 3 s apart, then the check waits 10 s again; a success waits 10 s.
-    #[tokio::test(start_paused = true)]
-    async fn failures_are_retried_after_delay_before_retry_then_the_delay_loop() {
-        let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let retry = Retry {
-            count: 2,
-            delay: Duration::from_secs(3),
-        };
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let start = tokio::time::Instant::now();
-        let task = tokio::spawn(run(retrying_job(failing.clone(), retry), tx));
-        let mut at = Vec::new();
-        for n in 0..9 {
-            let report = rx.recv().await.unwrap();
-            at.push((
-                (tokio::time::Instant::now() - start).as_secs(),
-                report.outcome == Outcome::Up,
-            ));
-            // Passes, then fails from the second run to the seventh, then passes again.
-            failing.store(
-                (1..7).contains(&(n + 1)),
-                std::sync::atomic::Ordering::SeqCst,
-            );
-        }
-        task.abort();
-        let first = at[0].0;
-        let times: Vec<(u64, bool)> = at.iter().map(|&(t, up)| (t - first, up)).collect();
-        assert_eq!(
-            times,
-            [
-                (0, true),
-                (10, false),
-                (13, false),
-                (16, false),
-                (26, false),
-                (29, false),
-                (32, false),
-                (42, true),
-                (52, true)
-            ]
-        );
-    }
-
-    #[test]
-    fn without_retries_every_wait_is_the_interval() {
-        let retry = Retry {
-            count: 0,
-            delay: Duration::from_secs(1),
-        };
-        let mut retried = 0;
-        let every = Duration::from_secs(5);
-        assert_eq!(retry.next_wait(&mut retried, true, every), every);
-        assert_eq!(retry.next_wait(&mut retried, false, every), every);
-        assert_eq!(retried, 0);
-    }
-
-    #[test]
-    fn a_late_task_joins_the_grid_at_its_next_point() {
-        let base = std::time::Instant::now();
-        let at = |ms: u64| base + Duration::from_millis(ms);
-        let (off, every) = (Duration::from_millis(30), Duration::from_secs(1));
-        assert_eq!(first_tick(base, base, off, every), at(30));
-        assert_eq!(first_tick(base, at(30), off, every), at(30));
-        assert_eq!(first_tick(base, at(31), off, every), at(1030));
-        assert_eq!(first_tick(base, at(5_000), off, every), at(5_030));
-    }
-}
+#[path = "tasks_tests.rs"]
+mod tests;

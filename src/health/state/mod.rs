@@ -7,6 +7,8 @@
 //! success brings it back. `rise` (successes needed to come back) is our addition, 1 =
 //! ldirectord behaviour.
 
+pub mod keepalived_http;
+
 use crate::health::check::Outcome;
 use crate::health::config::VirtualService;
 use crate::health::desired::{desired_dest, desired_fallback};

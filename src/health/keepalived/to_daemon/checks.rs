@@ -2,16 +2,19 @@
 //!
 //! The daemon checks every real of a virtual with one kind of check and one set of
 //! timings; what may differ per real is where it connects. So the checkers of a
-//! virtual_server must agree on everything else, or the file is refused. TCP_CHECK is the
-//! one checker mapped so far: its epilogue in keepalived 2.2.7 (check_tcp.c) is what the
-//! daemon's fall (`retry` + 1), rise (1) and retry schedule do.
+//! virtual_server must agree on everything else, or the file is refused. TCP_CHECK's
+//! epilogue in keepalived 2.2.7 is what the daemon's fall (`retry` + 1), rise (1) and retry
+//! schedule do; HTTP_GET runs keepalived's own HTTP checker rules (`keepalived_http`).
 
 use std::time::Duration;
 
 use super::Refusals;
-use crate::health::config::{CheckService, CheckSettings, CheckType, HttpMethod, RedirectPolicy};
+use crate::health::config::{
+    CheckService, CheckSettings, CheckType, HttpMethod, KeepalivedHttp, KeepalivedProtocol,
+    KeepalivedUrl, RedirectPolicy,
+};
 use crate::health::keepalived::{
-    Checker, CheckerKind, RealServer as KaReal, VirtualServer as KaVirtual,
+    Checker, CheckerKind, HttpCheck, HttpProtocol, RealServer as KaReal, VirtualServer as KaVirtual,
 };
 use crate::ipvs::model::Protocol;
 
@@ -26,6 +29,8 @@ pub(super) struct VirtualCheck {
     pub alpha: bool,
     /// `inhibit_on_failure` of every real.
     pub inhibit: bool,
+    /// HTTP_GET: keepalived's HTTP checker and its url.
+    pub http: Option<KeepalivedHttp>,
 }
 
 /// keepalived's defaults for a real without checkers: in service from the start and
@@ -70,6 +75,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             delay_before_retry: UNCHECKED.delay_before_retry,
             alpha: false,
             inhibit,
+            http: None,
         });
     };
     for k in &v.real_servers {
@@ -97,12 +103,14 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             return None;
         }
         CheckerKind::Tcp => CheckType::Connect,
-        // keepalived's HTTP checker restores a real whose url failed only after two
-        // passing checks a delay_loop apart (the first clears the failed url, the second
-        // counts), yet after one when the real started down under alpha or failed fewer
-        // than retry + 1 times; and it keeps checking a failed real every
-        // max(delay_loop, delay_before_retry). The daemon's one `rise` per virtual cannot
-        // say that yet.
+        // HTTP_GET runs keepalived's HTTP checker (health::state::keepalived_http) with
+        // its exchange (health::check::keepalived_get); the check is one connection.
+        CheckerKind::Http(h) => {
+            http_refusals(r, first, h);
+            CheckType::Connect
+        }
+        // SSL_GET: its TLS (the SSL block, SNI, what is verified) is not compared with
+        // the daemon's yet.
         other => {
             r.refuse(&first.pos, other.keyword());
             return None;
@@ -117,6 +125,10 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
         return None;
     }
     let timing = timing?;
+    let http = match &first.kind {
+        CheckerKind::Http(h) => Some(keepalived_http(h, first, &timing)?),
+        _ => None,
+    };
     Some(VirtualCheck {
         settings: settings(check_type, connect_timeout?),
         delay_loop: timing.delay_loop,
@@ -124,6 +136,45 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
         delay_before_retry: timing.delay_before_retry,
         alpha: first.alpha,
         inhibit,
+        http,
+    })
+}
+
+/// Refuses what of an HTTP_GET the daemon does not run.
+fn http_refusals(r: &mut Refusals, c: &Checker, h: &HttpCheck) {
+    if h.urls.iter().any(|u| u.regex.is_some()) {
+        r.refuse(&c.pos, "regex/regex_no_match in an HTTP_GET url");
+    }
+    if h.urls.is_empty() {
+        r.refuse(&c.pos, "HTTP_GET without a url");
+    }
+}
+
+fn keepalived_http(h: &HttpCheck, c: &Checker, t: &Timing) -> Option<KeepalivedHttp> {
+    if h.urls.is_empty() {
+        return None;
+    }
+    Some(KeepalivedHttp {
+        retry: t.retry,
+        delay_before_retry: t.delay_before_retry,
+        alpha: c.alpha,
+        fast_recovery: h.fast_recovery,
+        tls: false,
+        protocol: match h.http_protocol {
+            HttpProtocol::Http10 => KeepalivedProtocol::Http10,
+            HttpProtocol::Http10Close => KeepalivedProtocol::Http10Close,
+            HttpProtocol::Http11 => KeepalivedProtocol::Http11,
+        },
+        urls: h
+            .urls
+            .iter()
+            .map(|u| KeepalivedUrl {
+                path: u.path.clone(),
+                status: u.status_codes.ranges().to_vec(),
+                digest: u.digest.map(|d| d.0),
+                virtualhost: u.virtualhost.clone(),
+            })
+            .collect(),
     })
 }
 

@@ -8,11 +8,12 @@
 //! out of service differently from the keepalived its author tested it with.
 //! docs/keepalived-compat.md, "Running a keepalived.conf", lists both sides.
 //!
-//! keepalived's semantics that need the daemon's help are two fields of
+//! keepalived's semantics that need the daemon's help are three fields of
 //! [`VirtualService`]: `retry_delay` (a failed check is retried after
 //! `delay_before_retry`, `retry` times, before the real is down: `failure_count` is
-//! `retry + 1`) and `start_up` (without `alpha` a real is in service from the start, with
-//! it down until a check passes).
+//! `retry + 1`), `start_up` (without `alpha` a real is in service from the start, with
+//! it down until a check passes) and `keepalived_http` (HTTP_GET: keepalived's HTTP
+//! checker decides instead of `failure_count`, `rise` and `retry_delay`).
 
 mod checks;
 #[cfg(test)]
@@ -196,6 +197,7 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
         rise: 1,
         check_interval: check.delay_loop,
         retry_delay: Some(check.delay_before_retry),
+        keepalived_http: check.http,
         start_up: Some(!check.alpha),
         email: EmailSettings::default(),
         monitor_file: None,

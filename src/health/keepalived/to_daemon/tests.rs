@@ -192,8 +192,12 @@ fn what_keepalived_does_otherwise_is_refused_with_its_line() {
             &["6: warmup other than 0 or the delay_loop is not supported by lvsctl health yet"],
         ),
         (
-            "        HTTP_GET {\n            url {\n                path /\n            }\n        }\n",
-            &["6: HTTP_GET is not supported by lvsctl health yet"],
+            "        SSL_GET {\n            url {\n                path /\n            }\n        }\n",
+            &["6: SSL_GET is not supported by lvsctl health yet"],
+        ),
+        (
+            "        HTTP_GET {\n            url {\n                path /\n                regex ok\n            }\n        }\n",
+            &["6: regex/regex_no_match in an HTTP_GET url is not supported by lvsctl health yet"],
         ),
         (
             "        TCP_CHECK {\n            connect_timeout 1.5\n        }\n",
@@ -326,5 +330,58 @@ virtual_server 192.0.2.10 80 {
         [
             "1: a sorry_server port other than the virtual server's (but with NAT) is not supported by lvsctl health yet"
         ]
+    );
+}
+
+/// HTTP_GET's url, status codes, digest, Host and protocol reach the daemon's keepalived
+/// HTTP checker; its timings stay keepalived's (delay_before_retry 3 s by default).
+#[test]
+fn an_http_get_maps_onto_keepalived_s_http_checker() {
+    use crate::health::config::{KeepalivedHttp, KeepalivedProtocol, KeepalivedUrl};
+    let text = "\
+virtual_server 192.0.2.10 80 {
+    delay_loop 5
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 10.0.0.11 8080 {
+        HTTP_GET {
+            url {
+                path /health
+                digest 0123456789abcdef0123456789abcdef
+                status_code 200 404
+                virtualhost www.example
+            }
+            http_protocol 1.1
+            connect_timeout 2
+            retry 2
+        }
+    }
+}
+";
+    let c = mapped(text);
+    let v = &c.virtuals[0];
+    assert_eq!(v.check.check_timeout, 2);
+    assert_eq!(v.check_interval, 5);
+    assert_eq!(v.start_up, Some(true));
+    assert_eq!(
+        v.keepalived_http,
+        Some(KeepalivedHttp {
+            retry: 2,
+            delay_before_retry: Duration::from_secs(3),
+            alpha: false,
+            fast_recovery: false,
+            tls: false,
+            protocol: KeepalivedProtocol::Http11,
+            urls: vec![KeepalivedUrl {
+                path: "/health".into(),
+                status: vec![(200, 200), (404, 404)],
+                digest: Some([
+                    0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89,
+                    0xab, 0xcd, 0xef
+                ]),
+                virtualhost: Some("www.example".into()),
+            }],
+        })
     );
 }
