@@ -443,9 +443,12 @@ fn idle_clients_stall_neither_status_nor_metrics() {
         now.len() == 10
     });
     // Rounds alternate: the two requests without idle clients, then each with 100 idle
-    // clients on its listener, connected just before it (the daemon lets an idle client
-    // go after its 2 s deadline, so clients connected once would be gone by the later
-    // rounds). Alternating puts both kinds of round under the same host load.
+    // clients on its listener, connected half a second before it (the daemon lets an idle
+    // client go after its 2 s deadline, so clients connected once would be gone by the
+    // later rounds). Alternating puts both kinds of round under the same host load. The
+    // half second lets the daemon write the idle status clients their documents first:
+    // 100 of 124 KB cost about 2 s of emulated CPU, and a request arriving in the same
+    // instant shares that CPU with them (docs/faults.md, idle clients under TCG).
     let socket = d.socket();
     let mut report = String::new();
     let (mut base_status, mut base_scrape) = (Vec::new(), Vec::new());
@@ -457,6 +460,7 @@ fn idle_clients_stall_neither_status_nor_metrics() {
         let held: Vec<std::os::unix::net::UnixStream> = (0..100)
             .map(|_| std::os::unix::net::UnixStream::connect(&socket).unwrap())
             .collect();
+        std::thread::sleep(Duration::from_millis(500));
         idle_status.push(timed_status(
             &d,
             &mut report,
@@ -467,6 +471,7 @@ fn idle_clients_stall_neither_status_nor_metrics() {
             .filter_map(|_| std::net::TcpStream::connect("127.0.0.1:9111").ok())
             .collect();
         assert_eq!(idle_metrics.len(), 100, "{report}");
+        std::thread::sleep(Duration::from_millis(500));
         idle_scrape.push(timed_scrape(&mut report, round, "100 idle metrics clients"));
         last_idle = Some(held);
     }
