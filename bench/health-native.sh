@@ -9,7 +9,8 @@
 #   CHECKS="connect http" picks the check types. FORMAT=keepalived runs the daemon on the
 #   equivalent keepalived.conf (TCP_CHECK / HTTP_GET, retry 0), as `lvsctl health
 #   --keepalived` does. PERF=DIR records a perf profile of each run there. Needs root,
-#   ip netns and nft (and perf for PERF).
+#   ip netns and nft (and perf for PERF). HEALTH_NATIVE=PATH runs another build of the
+#   example (an A/B of two versions: alternate runs, the host's load moves the numbers).
 #
 # Same servers, config, failure injection and statistics as the VM bench (see there);
 # detection ends when the in-memory backend acknowledges the DEL_DEST. `floor` is a bare
@@ -20,7 +21,7 @@ reals=${1:-1000}
 secs=${2:-30}
 samples=${3:-40}
 cargo build --release --locked --example health-native --example health-bench >&2
-native=$PWD/target/release/examples/health-native
+native=${HEALTH_NATIVE:-$PWD/target/release/examples/health-native}
 helper=$PWD/target/release/examples/health-bench
 work=$(mktemp -d /tmp/hnative.XXXXXX)
 hz=$(getconf CLK_TCK)
@@ -113,7 +114,7 @@ NFT
   sleep 5
   perf_pid=
   if [ -n "${PERF:-}" ]; then
-    perf record -F 499 -g -p "$pid" -o "$PERF/$check.perf.data" -- sleep "$secs" > /dev/null 2>&1 &
+    perf record -F "${PERF_HZ:-499}" -g -p "$pid" -o "$PERF/$check.perf.data" -- sleep "$secs" > /dev/null 2>&1 &
     perf_pid=$!
   fi
   read -r cpu user checks <<< "$(measure "$pid")"
