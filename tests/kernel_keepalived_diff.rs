@@ -29,7 +29,7 @@ use support::{lvsctl_bin, sh};
 /// MD5 of "ok\n", the health page's content.
 const OK_DIGEST: &str = "eff5bc1ef8ec9d03e640fc4370f5eacd";
 
-fn keepalived_conf() -> String {
+fn http_conf() -> String {
     let tcp = "TCP_CHECK {\n connect_timeout 1\n retry 1\n delay_before_retry 1\n }";
     let http = format!(
         "HTTP_GET {{\n url {{\n path /health.html\n status_code 200\n digest {OK_DIGEST}\n }}\n \
@@ -47,11 +47,11 @@ fn keepalived_conf() -> String {
     )
 }
 
-/// The two services' `real → weight`, as `reals_of` reads them.
-type State = (Option<BTreeMap<String, i64>>, Option<BTreeMap<String, i64>>);
+/// Each service's `real → weight`, as `reals_of` reads them.
+type State = Vec<Option<BTreeMap<String, i64>>>;
 
-fn state() -> State {
-    (reals_of("10.0.0.1:80"), reals_of("10.0.0.2:80"))
+fn state(services: &[&str]) -> State {
+    services.iter().map(|s| reals_of(s)).collect()
 }
 
 /// `ipvsadm -Ln` with each service's real lines sorted (both daemons may add reals in
@@ -91,154 +91,155 @@ fn some(pairs: &[(&str, i64)]) -> Option<BTreeMap<String, i64>> {
     Some(table(pairs))
 }
 
-/// The steps' expected tables, which are keepalived 2.2.7's.
-fn steps() -> Vec<Step> {
+/// A differential scenario: one keepalived.conf, its services, and steps.
+struct Scenario {
+    services: &'static [&'static str],
+    steps: Vec<Step>,
+    /// Brings the servers to step `i`'s situation (0: all healthy).
+    act: fn(&mut World, usize),
+}
+
+/// The http scenario's expected tables, which are keepalived 2.2.7's.
+fn http_scenario() -> Scenario {
     let both1 = some(&[("10.1.0.1:8081", 3), ("10.1.0.2:8082", 2)]);
     let both2 = some(&[("10.1.0.3:8083", 1), ("10.1.0.4:8084", 1)]);
-    vec![
+    let one1 = some(&[("10.1.0.1:8081", 3), ("10.1.0.2:8082", 0)]);
+    let steps = vec![
         Step {
             name: "start: every real in at its weight, the sorry server out",
-            want: (both1.clone(), both2.clone()),
+            want: vec![both1.clone(), both2.clone()],
         },
         Step {
             name: "10.1.0.1 stops: inhibited at weight 0",
-            want: (
+            want: vec![
                 some(&[("10.1.0.1:8081", 0), ("10.1.0.2:8082", 2)]),
                 both2.clone(),
-            ),
+            ],
         },
         Step {
             name: "10.1.0.2 stops too: the sorry server comes in",
-            want: (
+            want: vec![
                 some(&[
                     ("10.1.0.1:8081", 0),
                     ("10.1.0.2:8082", 0),
                     ("10.1.0.9:8089", 1),
                 ]),
                 both2.clone(),
-            ),
+            ],
         },
         Step {
             name: "10.1.0.1 is back: the sorry server goes",
-            want: (
-                some(&[("10.1.0.1:8081", 3), ("10.1.0.2:8082", 0)]),
-                both2.clone(),
-            ),
+            want: vec![one1.clone(), both2.clone()],
         },
         Step {
             name: "10.1.0.3's page is gone (404): removed",
-            want: (
-                some(&[("10.1.0.1:8081", 3), ("10.1.0.2:8082", 0)]),
-                some(&[("10.1.0.4:8084", 1)]),
-            ),
+            want: vec![one1.clone(), some(&[("10.1.0.4:8084", 1)])],
         },
         Step {
             name: "10.1.0.4's page changes (digest): removed, the service stays empty",
-            want: (
-                some(&[("10.1.0.1:8081", 3), ("10.1.0.2:8082", 0)]),
-                some(&[]),
-            ),
+            want: vec![one1.clone(), some(&[])],
         },
         Step {
             name: "both pages are back",
-            want: (
-                some(&[("10.1.0.1:8081", 3), ("10.1.0.2:8082", 0)]),
-                both2.clone(),
-            ),
+            want: vec![one1, both2.clone()],
         },
         Step {
             name: "10.1.0.2 is back",
-            want: (both1, both2),
+            want: vec![both1, both2],
         },
-    ]
+    ];
+    Scenario {
+        services: &["10.0.0.1:80", "10.0.0.2:80"],
+        steps,
+        act: |w, i| {
+            let page = |k: usize| format!("{}/www{k}/health.html", w.dir);
+            match i {
+                0 => {}
+                1 => w.stop("10.1.0.1:8081"),
+                2 => w.stop("10.1.0.2:8082"),
+                3 => w.serve("10.1.0.1:8081"),
+                4 => std::fs::remove_file(page(3)).unwrap(),
+                5 => std::fs::write(page(4), "changed\n").unwrap(),
+                6 => {
+                    std::fs::write(page(3), "ok\n").unwrap();
+                    std::fs::write(page(4), "ok\n").unwrap();
+                }
+                7 => w.serve("10.1.0.2:8082"),
+                _ => unreachable!("no step {i}"),
+            }
+        },
+    }
 }
 
-/// The real servers and the pages the steps change.
+/// The real servers (busybox httpd, each serving `DIR/www<last digit of its address>`),
+/// the pages the steps change, and the scripts' directory.
 struct World {
     net: ServerNet,
-    tcp: [Option<Child>; 2],
-    sorry: Child,
-    web: [Child; 2],
-    dirs: [String; 2],
+    servers: BTreeMap<String, Child>,
+    /// Root-owned and not writable by others, as keepalived's script security wants the
+    /// directories of its scripts.
+    dir: String,
 }
 
 impl World {
-    fn new() -> Self {
+    fn new(dir: &str) -> Self {
         let net = ServerNet::new("d");
-        let dirs = [3, 4].map(|i| format!("/run/lvkd-www-{}-{i}", std::process::id()));
-        for d in &dirs {
-            std::fs::create_dir_all(d).unwrap();
-            std::fs::write(format!("{d}/health.html"), "ok\n").unwrap();
+        std::fs::create_dir_all(dir).unwrap();
+        sh(&format!("chmod 755 {dir}"));
+        for i in 1..=9 {
+            let www = format!("{dir}/www{i}");
+            std::fs::create_dir_all(&www).unwrap();
+            std::fs::write(format!("{www}/health.html"), "ok\n").unwrap();
         }
-        let tcp = [
-            Some(net.httpd("10.1.0.1:8081")),
-            Some(net.httpd("10.1.0.2:8082")),
-        ];
-        let sorry = net.httpd("10.1.0.9:8089");
-        let web = [
-            net.httpd_in("10.1.0.3:8083", &dirs[0]),
-            net.httpd_in("10.1.0.4:8084", &dirs[1]),
-        ];
-        Self {
+        let mut w = Self {
             net,
-            tcp,
-            sorry,
-            web,
-            dirs,
+            servers: BTreeMap::new(),
+            dir: dir.to_owned(),
+        };
+        for i in 1..=9 {
+            w.serve(&format!("10.1.0.{i}:808{i}"));
         }
+        w
     }
 
-    /// Brings the servers to step `i`'s situation (0: all healthy).
-    fn step(&mut self, i: usize) {
-        let page = |k: usize| format!("{}/health.html", self.dirs[k]);
-        match i {
-            0 => {}
-            1 => kill(self.tcp[0].as_mut().unwrap()),
-            2 => kill(self.tcp[1].as_mut().unwrap()),
-            3 => self.tcp[0] = Some(self.net.httpd("10.1.0.1:8081")),
-            4 => std::fs::remove_file(page(0)).unwrap(),
-            5 => std::fs::write(page(1), "changed\n").unwrap(),
-            6 => {
-                std::fs::write(page(0), "ok\n").unwrap();
-                std::fs::write(page(1), "ok\n").unwrap();
-            }
-            7 => self.tcp[1] = Some(self.net.httpd("10.1.0.2:8082")),
-            _ => unreachable!("no step {i}"),
-        }
+    fn serve(&mut self, addr: &str) {
+        let digit = addr.split(':').next().and_then(|a| a.rsplit('.').next());
+        let www = format!("{}/www{}", self.dir, digit.unwrap());
+        let child = self.net.httpd_in(addr, &www);
+        self.servers.insert(addr.to_owned(), child);
+    }
+
+    fn stop(&mut self, addr: &str) {
+        kill(self.servers.get_mut(addr).unwrap());
     }
 }
 
 impl Drop for World {
     fn drop(&mut self) {
-        for c in self.tcp.iter_mut().flatten() {
+        for c in self.servers.values_mut() {
             kill(c);
         }
-        kill(&mut self.sorry);
-        for c in &mut self.web {
-            kill(c);
-        }
-        for d in &self.dirs {
-            let _ = std::fs::remove_dir_all(d);
-        }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 /// Waits for `want` (at most 40 s), then for two seconds without change; returns the table
 /// text read then, and whether `want` was reached.
-fn settle(want: &State) -> (String, bool) {
+fn settle(services: &[&str], want: &State) -> (String, bool) {
     let start = Instant::now();
     let mut reached = false;
     while start.elapsed() < Duration::from_secs(40) {
-        if state() == *want {
+        if state(services) == *want {
             reached = true;
             break;
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    // Held still: a flapping table is read as it ends up.
+    // Held still: a flapping table is read as it ends up. A step whose table is the one
+    // before waits as long, for the daemon to have seen the step.
     let mut last = table_text();
     let mut still = Instant::now();
-    while still.elapsed() < Duration::from_secs(2) && start.elapsed() < Duration::from_mins(1) {
+    while still.elapsed() < Duration::from_secs(3) && start.elapsed() < Duration::from_mins(1) {
         std::thread::sleep(Duration::from_millis(200));
         let now = table_text();
         if now != last {
@@ -249,32 +250,47 @@ fn settle(want: &State) -> (String, bool) {
     (last, reached)
 }
 
-/// A daemon run: the table after each step, and its log.
+/// A daemon run: the table after each step, the scripts' log, and the daemon's log.
 struct Run {
     tables: Vec<String>,
     reached: Vec<bool>,
+    #[allow(dead_code)] // read by the scripts scenario
+    scripts: String,
     log: String,
 }
 
-fn run(daemon: &str, config: &str) -> Run {
-    let mut world = World::new();
-    let base = format!("/tmp/lvkd-{}-{daemon}", std::process::id());
-    let log_path = format!("{base}.log");
+/// Runs `daemon` on the scenario's file (`conf(dir)`, DIR being the scripts' directory).
+fn run(daemon: &str, scenario: &Scenario, conf: &dyn Fn(&str) -> String) -> Run {
+    let dir = format!("/run/lvkd-{}-{daemon}", std::process::id());
+    let mut world = World::new(&dir);
+    let config = format!("{dir}/keepalived.conf");
+    std::fs::write(&config, conf(&dir)).unwrap();
+    let notify_log = format!("{dir}/scripts.log");
+    std::fs::write(&notify_log, "").unwrap();
+    sh(&format!("chmod 666 {notify_log}"));
+    if daemon == "lvsctl" {
+        let (out, err, rc) = sh(&format!(
+            "{} health --keepalived {config} check-config",
+            lvsctl_bin()
+        ));
+        assert_eq!(rc, 0, "check-config: {out}{err}");
+    }
+    let log_path = format!("/tmp/lvkd-{}-{daemon}.log", std::process::id());
     let log = File::create(&log_path).unwrap();
     let mut child = match daemon {
         "keepalived" => Command::new("/usr/sbin/keepalived")
             .args(["--check", "--dont-fork", "--log-console", "--log-detail"])
-            .args(["--use-file", config])
-            .args(["--pid", &format!("{base}.pid")])
-            .args(["--checkers_pid", &format!("{base}.cpid")])
+            .args(["--use-file", &config])
+            .args(["--pid", &format!("{dir}/k.pid")])
+            .args(["--checkers_pid", &format!("{dir}/c.pid")])
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
             .expect("start keepalived"),
         _ => Command::new(lvsctl_bin())
-            .args(["health", "--keepalived", config, "--foreground"])
-            .args(["--pid-file", &format!("{base}.pid")])
-            .args(["--socket", &format!("{base}.sock"), "start"])
+            .args(["health", "--keepalived", &config, "--foreground"])
+            .args(["--pid-file", &format!("{dir}/l.pid")])
+            .args(["--socket", &format!("{dir}/l.sock"), "start"])
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
@@ -282,9 +298,9 @@ fn run(daemon: &str, config: &str) -> Run {
     };
     let mut tables = Vec::new();
     let mut reached = Vec::new();
-    for (i, step) in steps().iter().enumerate() {
-        world.step(i);
-        let (text, ok) = settle(&step.want);
+    for (i, step) in scenario.steps.iter().enumerate() {
+        (scenario.act)(&mut world, i);
+        let (text, ok) = settle(scenario.services, &step.want);
         tables.push(format!("# {}\n{text}", step.name));
         reached.push(ok);
     }
@@ -296,33 +312,27 @@ fn run(daemon: &str, config: &str) -> Run {
         std::thread::sleep(Duration::from_millis(100));
     }
     kill(&mut child);
-    let (text, ok) = settle(&(None, None));
+    let gone = vec![None; scenario.services.len()];
+    let (text, ok) = settle(scenario.services, &gone);
     tables.push(format!("# stopped\n{text}"));
     reached.push(ok);
     // Whatever was left must not be the next daemon's start.
     sh("ipvsadm -C");
+    let scripts = std::fs::read_to_string(&notify_log).unwrap_or_default();
     let log = std::fs::read_to_string(&log_path).unwrap_or_default();
     let _ = std::fs::remove_file(&log_path);
     Run {
         tables,
         reached,
+        scripts,
         log,
     }
 }
 
-#[test]
-fn the_same_steps_leave_the_same_ipvs_table_as_keepalived() {
-    kernel_test!();
-    let config = format!("/tmp/lvkd-{}.keepalived.conf", std::process::id());
-    std::fs::write(&config, keepalived_conf()).unwrap();
-    let (out, err, rc) = sh(&format!(
-        "{} health --keepalived {config} check-config",
-        lvsctl_bin()
-    ));
-    assert_eq!(rc, 0, "check-config: {out}{err}");
-    let keepalived = run("keepalived", &config);
-    let lvsctl = run("lvsctl", &config);
-    let _ = std::fs::remove_file(&config);
+/// Runs both daemons on the scenario and compares them step by step.
+fn differential(scenario: &Scenario, conf: &dyn Fn(&str) -> String) -> (Run, Run) {
+    let keepalived = run("keepalived", scenario, conf);
+    let lvsctl = run("lvsctl", scenario, conf);
     for (i, (k, l)) in keepalived.tables.iter().zip(&lvsctl.tables).enumerate() {
         assert_eq!(
             l, k,
@@ -338,4 +348,11 @@ fn the_same_steps_leave_the_same_ipvs_table_as_keepalived() {
             keepalived.tables[i], keepalived.log
         );
     }
+    (keepalived, lvsctl)
+}
+
+#[test]
+fn the_same_steps_leave_the_same_ipvs_table_as_keepalived() {
+    kernel_test!();
+    differential(&http_scenario(), &|_| http_conf());
 }
