@@ -89,7 +89,7 @@ struct Daemon {
 /// no such file, as in ldirectord.
 fn on_daemon(args: &Args, command: impl FnOnce(&Daemon) -> u8) -> u8 {
     let located = match &args.config {
-        Some(file) if args.keepalived => keepalived_location(Path::new(file)),
+        Some(file) if args.format.is_some() => given_location(Path::new(file)),
         _ => locate_config(args.config.as_deref(), Path::is_file),
     };
     let location = match located {
@@ -108,9 +108,10 @@ fn on_daemon(args: &Args, command: impl FnOnce(&Daemon) -> u8) -> u8 {
     })
 }
 
-/// A keepalived.conf is where it is said to be (keepalived has no search path), and is
-/// named by its last component, as an ldirectord.cf given by path is.
-fn keepalived_location(file: &Path) -> Result<ConfigLocation, String> {
+/// A keepalived.conf or an lvs.cf is where it is said to be (neither keepalived nor pulse
+/// has a search path), and is named by its last component, as an ldirectord.cf given by
+/// path is.
+fn given_location(file: &Path) -> Result<ConfigLocation, String> {
     if !file.is_file() {
         return Err(format!("config file {} not found", file.display()));
     }
@@ -125,10 +126,10 @@ fn keepalived_location(file: &Path) -> Result<ConfigLocation, String> {
 
 /// What the daemon's file is written as.
 fn format(args: &Args) -> ConfigFormat {
-    if args.keepalived {
-        ConfigFormat::Keepalived
-    } else {
-        ConfigFormat::Ldirectord
+    match args.format {
+        Some(SourceFormat::Keepalived) => ConfigFormat::Keepalived,
+        Some(SourceFormat::Piranha) => ConfigFormat::Piranha,
+        Some(SourceFormat::Ldirectord) | None => ConfigFormat::Ldirectord,
     }
 }
 
@@ -153,8 +154,14 @@ fn not_ours(d: &Daemon, pid: i32) -> u8 {
 }
 
 fn check_config(args: &Args) -> u8 {
-    if let Some(file) = args.config.as_deref().filter(|_| args.keepalived) {
-        let (text, code) = check_keepalived(Path::new(file));
+    let checked = match (args.config.as_deref(), args.format) {
+        (Some(file), Some(SourceFormat::Keepalived)) => Some(check_keepalived(Path::new(file))),
+        (Some(file), Some(SourceFormat::Piranha)) => {
+            Some(crate::health::piranha::check_piranha_file(Path::new(file)))
+        }
+        _ => None,
+    };
+    if let Some((text, code)) = checked {
         print!("{text}");
         return code;
     }
@@ -210,6 +217,15 @@ fn convert(args: &Args) -> u8 {
                 return 2;
             };
             crate::health::convert::keepalived_to_ldirectord(file, config)
+        }
+        // `convert` takes only the words of the two formats above.
+        SourceFormat::Piranha => {
+            eprintln!(
+                "{}\n{}",
+                UsageError::UnknownFormat(from.word().into()),
+                usage()
+            );
+            return USAGE_EXIT;
         }
         SourceFormat::Ldirectord => {
             let text = match std::fs::read(file) {

@@ -62,6 +62,7 @@ fn the_example_of_the_issue_parses() {
         ]
     );
     assert_eq!(c.forwarding, crate::ipvs::model::ForwardMethod::Tunnel);
+    assert_eq!(c.keepalive, Some(6));
     let ignored: Vec<&str> = c.ignored.iter().map(|i| i.key.as_str()).collect();
     assert_eq!(
         ignored,
@@ -73,7 +74,6 @@ fn the_example_of_the_issue_parses() {
             "backup",
             "heartbeat",
             "heartbeat_port",
-            "keepalive",
             "deadtime",
             "debug_level"
         ]
