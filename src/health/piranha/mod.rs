@@ -13,6 +13,9 @@ mod to_daemon;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+#[path = "to_daemon_tests.rs"]
+mod to_daemon_tests;
 
 use std::fmt::Write as _;
 use std::path::Path;

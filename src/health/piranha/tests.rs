@@ -311,3 +311,19 @@ proptest! {
         let _ = parse_piranha(&lines.join("\n"), &env());
     }
 }
+
+#[test]
+fn keepalive_is_read_as_the_check_interval() {
+    let (c, _) = ok("keepalive = 2\n");
+    assert_eq!(c.keepalive, Some(2));
+    assert!(c.ignored.is_empty());
+    assert_eq!(ok("").0.keepalive, None);
+    for bad in ["0", "1.5", "86401", "x"] {
+        assert_eq!(
+            errors(&format!("keepalive = {bad}\n")),
+            [format!(
+                "1: `keepalive` must be a number from 1 to 86400, not {bad:?}"
+            )]
+        );
+    }
+}
