@@ -48,6 +48,19 @@ impl Reentry {
         }
     }
 
+    /// The rule for a real whose health is already known, for a check task started again
+    /// (after a panic): a real that is out stays out until it passes for the period.
+    #[must_use]
+    pub fn resumed(self, health: Health) -> Self {
+        let state = match health {
+            Health::Up => State::Up,
+            Health::Down => State::Down {
+                passing_since: None,
+            },
+        };
+        Self { state, ..self }
+    }
+
     /// Applies a result seen at `now` (any fixed origin, never going back); returns the
     /// real's new health when it changed, or was decided for the first time.
     pub fn observe(&mut self, seen: Seen, now: Duration) -> Option<Health> {
@@ -174,6 +187,16 @@ mod tests {
             (8, Nothing),
         ];
         assert_eq!(run(5, &t), vec![(1, Health::Down), (7, Health::Up)]);
+    }
+
+    #[test]
+    fn a_resumed_rule_keeps_a_real_out_for_the_period() {
+        let mut r = Reentry::new(secs(5)).resumed(Health::Down);
+        assert_eq!(r.observe(Pass, secs(0)), None);
+        assert_eq!(r.observe(Pass, secs(5)), Some(Health::Up));
+        let mut r = Reentry::new(secs(5)).resumed(Health::Up);
+        assert_eq!(r.observe(Pass, secs(0)), None);
+        assert_eq!(r.observe(Fail, secs(1)), Some(Health::Down));
     }
 
     #[test]
