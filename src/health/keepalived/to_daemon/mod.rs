@@ -199,6 +199,7 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
         retry_delay: Some(check.delay_before_retry),
         keepalived_http: check.http,
         start_up: Some(!check.alpha),
+        nanny: None,
         email: EmailSettings::default(),
         monitor_file: None,
         service_name: None,
