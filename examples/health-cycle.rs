@@ -43,6 +43,7 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let report = |id: CheckId, outcome: Outcome| Report {
         id,
+        checker: 0,
         generation: 0,
         outcome,
         maintenance: false,

@@ -396,6 +396,26 @@ pub struct RealServer {
     /// Where the check connects: `checkport`, else this real's port, else the service's
     /// well-known port; None when none of those exists (e.g. fwmark with service none).
     pub check_port: Option<u16>,
+    /// This real's own checks (keepalived's checkers of a `real_server`); empty means the
+    /// virtual's one check. The ldirectord reader never sets it. With several, the real
+    /// is up only while every one of them is, as keepalived counts its failed checkers.
+    pub checks: Vec<RealCheck>,
+}
+
+/// One check of its own on a real: what [`VirtualService`] otherwise gives every real
+/// alike. Each runs as its own task with its own state; see [`VirtualService::checker`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealCheck {
+    pub check: CheckSettings,
+    /// Where it connects.
+    pub check_port: Option<u16>,
+    /// Seconds between runs.
+    pub check_interval: u32,
+    pub failure_count: u32,
+    pub retry_delay: Option<Duration>,
+    pub keepalived_http: Option<KeepalivedHttp>,
+    /// The check's state at start (see [`VirtualService::start_up`]).
+    pub start_up: Option<bool>,
 }
 
 /// One `virtual=`/`virtual6=` block, fully resolved.
@@ -444,6 +464,29 @@ pub struct VirtualService {
 }
 
 impl VirtualService {
+    /// The virtual and real as the `index`th of `r`'s own checks sees them: the task and
+    /// the state machine of a check only read the virtual's check fields, so a real's own
+    /// check runs through the same code as the virtual's. None when `r` has no such check.
+    pub fn checker(&self, r: &RealServer, index: usize) -> Option<(Self, RealServer)> {
+        let c = r.checks.get(index)?;
+        let v = Self {
+            reals: Vec::new(),
+            check: c.check.clone(),
+            check_interval: c.check_interval,
+            failure_count: c.failure_count,
+            retry_delay: c.retry_delay,
+            keepalived_http: c.keepalived_http.clone(),
+            start_up: c.start_up,
+            ..self.clone()
+        };
+        let real = RealServer {
+            check_port: c.check_port,
+            checks: Vec::new(),
+            ..r.clone()
+        };
+        Some((v, real))
+    }
+
     /// How ldirectord names the virtual in logs and in fallbackcommand arguments:
     /// `ip:port`, `[v6]:port`, or the mark number.
     pub fn label(&self) -> String {

@@ -11,6 +11,7 @@ fn report(reg: &Registry, i: usize, outcome: Outcome) -> Report {
     let vs = &reg.virtuals[0];
     Report {
         id: (vs.v.key, vs.reals[i].dest.key()),
+        checker: 0,
         generation: vs.reals[i].generation,
         outcome,
         maintenance: false,
@@ -209,6 +210,7 @@ fn fallbackcommand_arguments_for_every_kind_of_virtual() {
         let vs = &reg.virtuals[vi];
         let r = Report {
             id: (vs.v.key, vs.reals[0].dest.key()),
+            checker: 0,
             generation: vs.reals[0].generation,
             outcome: Outcome::Down("x".into()),
             maintenance: false,
@@ -246,6 +248,7 @@ virtual6=[2001:db8::1]:53\n\treal6=[2001:db8::2]:53 masq\n\tprotocol=udp\n\tchec
         for outcome in [Outcome::Up, Outcome::Down("x".into()), Outcome::Up] {
             let r = Report {
                 id,
+                checker: 0,
                 generation,
                 outcome,
                 maintenance: false,

@@ -26,6 +26,9 @@ use crate::health::state::keepalived_http::{Check as HttpCheck, HttpChecker, Set
 #[derive(Debug)]
 pub struct CheckJob {
     pub id: CheckId,
+    /// Which of the real's own checks this is (0 for the virtual's check); a real's own
+    /// check is built from [`VirtualService::checker`]'s view.
+    pub checker: usize,
     pub generation: u64,
     pub check: Box<dyn Check>,
     pub target: Target,
@@ -83,6 +86,7 @@ impl CheckJob {
         let longest = connect.max(v.check.negotiate_timeout).max(1);
         Self {
             id,
+            checker: 0,
             generation,
             check: checker_for(v, r),
             target: Target::new(v, r),
@@ -275,6 +279,7 @@ async fn run_once(job: &CheckJob, check: &dyn Check) -> Report {
         if let Some(outcome) = job.hook.as_ref().and_then(|hook| (hook.0)(&job.target)) {
             return Report {
                 id: job.id,
+                checker: job.checker,
                 generation: job.generation,
                 outcome,
                 maintenance,
@@ -291,6 +296,7 @@ async fn run_once(job: &CheckJob, check: &dyn Check) -> Report {
     };
     Report {
         id: job.id,
+        checker: job.checker,
         generation: job.generation,
         outcome,
         maintenance,

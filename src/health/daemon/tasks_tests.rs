@@ -48,6 +48,7 @@ fn retrying_job(failing: Arc<std::sync::atomic::AtomicBool>, retry: Retry) -> Ch
     };
     CheckJob {
         id: (key, real),
+        checker: 0,
         generation: 1,
         check: Box::new(Switch(failing)),
         target: Target {

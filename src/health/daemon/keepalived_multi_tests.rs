@@ -1,0 +1,76 @@
+//! Reals with several checkers of their own, run by the whole daemon on the FakeBackend
+//! (TCP_CHECKs against loopback ports, the kernel table read back): a real is in service
+//! only while every one of its checkers passes, as keepalived 2.2.7 counts failed
+//! checkers (`update_svr_checker_state`, check/ipwrapper.c); a real without checkers
+//! beside it stays in service throughout.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use super::keepalived_tests::{Run, VIP, closed_port};
+use super::testutil::wait_results;
+
+fn two_checkers(p1: u16, p2: u16) -> String {
+    format!(
+        "virtual_server {VIP} 80 {{
+    delay_loop 1
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    real_server 127.0.0.1 {p1} {{
+        weight 2
+        TCP_CHECK {{
+            connect_timeout 1
+            retry 0
+        }}
+        TCP_CHECK {{
+            connect_port {p2}
+            connect_timeout 1
+            retry 0
+        }}
+    }}
+    real_server 127.0.0.2 9 {{
+        weight 5
+    }}
+}}
+"
+    )
+}
+
+#[test]
+fn a_real_with_two_checkers_is_in_only_while_both_pass() {
+    let first = TcpListener::bind("127.0.0.1:0").unwrap();
+    let p1 = first.local_addr().unwrap().port();
+    let second = TcpListener::bind("127.0.0.1:0").unwrap();
+    let p2 = second.local_addr().unwrap().port();
+    let run = Run::start("multi", &two_checkers(p1, p2));
+    run.wait("both in from the start", &[(p1, 2), (9, 5)]);
+    // The second checker fails: the real is out, the unchecked one stays.
+    drop(second);
+    run.wait("one checker failed", &[(9, 5)]);
+    // The first fails too, then the second passes again: still out.
+    drop(first);
+    let _second = TcpListener::bind(("127.0.0.1", p2)).unwrap();
+    wait_results(&run.socket(), 3, |k| k.ends_with(&format!(":{p1}"))).unwrap();
+    assert_eq!(run.reals(), [(9, 5)]);
+    // Both pass: back at its weight.
+    let _first = TcpListener::bind(("127.0.0.1", p1)).unwrap();
+    run.wait("both checkers pass", &[(p1, 2), (9, 5)]);
+    run.stop();
+}
+
+#[test]
+fn with_alpha_a_real_enters_when_its_last_failing_checker_passes() {
+    let up = TcpListener::bind("127.0.0.1:0").unwrap();
+    let p1 = up.local_addr().unwrap().port();
+    let p2 = closed_port();
+    let text = two_checkers(p1, p2).replace("    lb_kind NAT\n", "    lb_kind NAT\n    alpha\n");
+    let run = Run::start("multialpha", &text);
+    // Both checkers start failed; the first passes, the second does not: never in.
+    wait_results(&run.socket(), 3, |k| k.ends_with(&format!(":{p1}"))).unwrap();
+    assert_eq!(run.reals(), [(9, 5)]);
+    let _second = TcpListener::bind(("127.0.0.1", p2)).unwrap();
+    let took = run.wait("the second checker passes", &[(p1, 2), (9, 5)]);
+    assert!(took < Duration::from_secs(5), "in after {took:?}");
+    run.stop();
+}
