@@ -276,3 +276,7 @@ fn first_health(outcome: &Outcome, t: Thresholds, passes: u32) -> Result<RealHea
         }
     }
 }
+
+#[cfg(test)]
+#[path = "checker_slots_tests.rs"]
+mod tests;
