@@ -9,6 +9,7 @@
 
 pub mod all_of;
 pub mod keepalived_http;
+pub mod keepalived_misc;
 
 use crate::health::check::Outcome;
 use crate::health::config::VirtualService;
