@@ -23,7 +23,7 @@ mod http_url;
 mod keepalived_get;
 pub mod keepalived_http;
 mod ldap;
-mod misc;
+pub mod misc;
 mod mysql;
 mod net;
 mod pgsql;

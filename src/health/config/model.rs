@@ -414,8 +414,27 @@ pub struct RealCheck {
     pub failure_count: u32,
     pub retry_delay: Option<Duration>,
     pub keepalived_http: Option<KeepalivedHttp>,
+    /// keepalived's MISC_CHECK (None otherwise): its script replaces the check, and
+    /// keepalived's MISC_CHECK rules (crate::health::state::keepalived_misc) decide
+    /// instead of `failure_count`/`retry_delay`.
+    pub keepalived_misc: Option<KeepalivedMisc>,
     /// The check's state at start (see [`VirtualService::start_up`]).
     pub start_up: Option<bool>,
+}
+
+/// What keepalived's MISC_CHECK needs beyond the check's interval (`delay_loop`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedMisc {
+    /// The program and its arguments (`misc_path`, split as keepalived splits it).
+    pub argv: Vec<String>,
+    /// Who it runs as.
+    pub user: String,
+    pub group: Option<String>,
+    /// `misc_timeout`, else the virtual server's `delay_loop`.
+    pub timeout: Duration,
+    pub retry: u32,
+    pub delay_before_retry: Duration,
+    pub alpha: bool,
 }
 
 /// One `virtual=`/`virtual6=` block, fully resolved.

@@ -50,19 +50,19 @@ impl CheckerSlot {
     }
 }
 
-/// How a check decides: its thresholds, and whether keepalived's HTTP checker (whose
-/// verdicts the reports carry) decides instead.
+/// How a check decides: its thresholds, or keepalived's HTTP or MISC checker, whose
+/// verdicts the reports carry.
 #[derive(Debug, Clone, Copy)]
 pub struct Rules {
     pub thresholds: Thresholds,
-    pub keepalived_http: bool,
+    pub verdicts: bool,
 }
 
 impl Rules {
     pub fn of_virtual(v: &VirtualService) -> Self {
         Self {
             thresholds: Thresholds::for_virtual(v),
-            keepalived_http: v.keepalived_http.is_some(),
+            verdicts: v.keepalived_http.is_some(),
         }
     }
 
@@ -72,7 +72,7 @@ impl Rules {
                 fall: c.failure_count.max(1),
                 rise: v.rise.max(1),
             },
-            keepalived_http: c.keepalived_http.is_some(),
+            verdicts: c.keepalived_http.is_some() || c.keepalived_misc.is_some(),
         }
     }
 }
@@ -207,10 +207,10 @@ pub fn observe(label: &str, rules: Rules, st: &mut CheckState<'_>, r: &Report) -
         st.health
             .get_or_insert(RealHealth::new(Health::Down))
             .force_down();
-    } else if rules.keepalived_http {
+    } else if rules.verdicts {
         *st.maintenance = false;
-        // keepalived's HTTP checker counts its own retries: only its verdicts move
-        // the real, and it logs no soft failures.
+        // keepalived's HTTP and MISC checkers count their own retries: only their
+        // verdicts move the real, and they log no soft failures.
         match r.verdict {
             Some(Verdict::Up) => *st.health = Some(RealHealth::new(Health::Up)),
             Some(Verdict::Down) => *st.health = Some(RealHealth::new(Health::Down)),

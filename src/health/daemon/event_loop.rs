@@ -292,23 +292,30 @@ impl Daemon {
                     *generation = self.next_generation;
                     self.next_generation += 1;
                     let generation = *generation;
-                    let view = if own {
-                        vs.v.checker(&slot.real, checker)
+                    let job = if own {
+                        CheckJob::of_real_check(
+                            &vs.v,
+                            &slot.real,
+                            checker,
+                            id,
+                            generation,
+                            maintenance_dir.clone(),
+                            reverse.clone(),
+                            self.budget.clone(),
+                        )
                     } else {
-                        None
+                        Some(CheckJob::new(
+                            &vs.v,
+                            &slot.real,
+                            id,
+                            generation,
+                            maintenance_dir.clone(),
+                            reverse.clone(),
+                            self.budget.clone(),
+                        ))
                     };
-                    let (v, real) = view.as_ref().map_or((&vs.v, &slot.real), |(v, r)| (v, r));
                     #[cfg_attr(not(test), allow(unused_mut))]
-                    let mut job = CheckJob::new(
-                        v,
-                        real,
-                        id,
-                        generation,
-                        maintenance_dir.clone(),
-                        reverse.clone(),
-                        self.budget.clone(),
-                    );
-                    job.checker = checker;
+                    let Some(mut job) = job else { continue };
                     #[cfg(test)]
                     {
                         job.hook.clone_from(&self.opts.check_hook);

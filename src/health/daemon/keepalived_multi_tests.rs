@@ -74,3 +74,65 @@ fn with_alpha_a_real_enters_when_its_last_failing_checker_passes() {
     assert!(took < Duration::from_secs(5), "in after {took:?}");
     run.stop();
 }
+
+/// Sets the exit status the test's MISC_CHECK script returns (atomically, so a run never
+/// reads half a file).
+fn set_code(dir: &std::path::Path, code: u8) {
+    let tmp = dir.join("code.tmp");
+    std::fs::write(&tmp, code.to_string()).unwrap();
+    std::fs::rename(&tmp, dir.join("code")).unwrap();
+}
+
+/// A real with a TCP_CHECK and a MISC_CHECK whose script exits with the status written in
+/// a file: out when the script fails, back when it passes, out when the port closes while
+/// the script passes.
+#[test]
+fn a_misc_check_beside_a_tcp_check_follows_the_script_s_exit_status() {
+    let dir = std::env::temp_dir().join(format!("lvsctl-ka-misc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    set_code(&dir, 0);
+    let script = dir.join("check");
+    super::testutil::write_script(&script, &format!("exit $(cat {}/code)", dir.display()));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // The script runs as nobody: keepalived checks the path of scripts run as root, which
+    // the daemon refuses.
+    let text = format!(
+        "global_defs {{
+    enable_script_security
+    script_user nobody
+}}
+virtual_server {VIP} 80 {{
+    delay_loop 1
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    real_server 127.0.0.1 {port} {{
+        weight 2
+        TCP_CHECK {{
+            connect_timeout 1
+            retry 0
+        }}
+        MISC_CHECK {{
+            misc_path {}
+            misc_timeout 2
+        }}
+    }}
+}}
+",
+        script.display()
+    );
+    let run = Run::start("misc", &text);
+    run.wait("in from the start", &[(port, 2)]);
+    wait_results(&run.socket(), 2, |k| k.ends_with(&format!(":{port}"))).unwrap();
+    assert_eq!(run.reals(), [(port, 2)], "both checks pass");
+    set_code(&dir, 1);
+    run.wait("the script exits 1", &[]);
+    set_code(&dir, 0);
+    run.wait("the script exits 0 again", &[(port, 2)]);
+    drop(listener);
+    run.wait("the port closed, the script passing", &[]);
+    run.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}

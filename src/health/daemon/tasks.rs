@@ -15,12 +15,17 @@ use tokio::time::MissedTickBehavior;
 
 use super::budget::Budget;
 use super::faults;
+use crate::health::check::MiscCheck;
+use crate::health::check::misc::TERM_GRACE;
 use crate::health::check::{Check, Outcome, Target, checker_for, with_deadline};
 use crate::health::config::{RealServer, VirtualService};
 use crate::health::daemon::registry::{CheckId, Report};
 use crate::health::daemon::reverse::ReverseNames;
 use crate::health::maintenance::maintenance_file;
 use crate::health::state::keepalived_http::{Check as HttpCheck, HttpChecker, Settings};
+use crate::health::state::keepalived_misc::{
+    MiscChecker, Run as MiscRun, Settings as MiscSettings,
+};
 
 /// Everything a check task needs, owned.
 #[derive(Debug)]
@@ -47,6 +52,9 @@ pub struct CheckJob {
     pub http: Option<HttpChecker>,
     /// With `http`: one check per url, run in the order the checker asks for.
     pub urls: Vec<Box<dyn Check>>,
+    /// keepalived's MISC_CHECK rules (see [`run_keepalived_misc`]); `check` runs its
+    /// script.
+    pub misc: Option<MiscChecker>,
     /// Tests only: replaces a run's outcome (or panics in its place).
     #[cfg(test)]
     pub hook: Option<CheckHook>,
@@ -111,9 +119,44 @@ impl CheckJob {
                 })
             }),
             urls: crate::health::check::keepalived_url_checks(v),
+            misc: None,
             #[cfg(test)]
             hook: None,
         }
+    }
+
+    /// The job of the `index`th of `r`'s own checks; None when it has no such check.
+    #[allow(clippy::too_many_arguments)]
+    pub fn of_real_check(
+        v: &VirtualService,
+        r: &RealServer,
+        index: usize,
+        id: CheckId,
+        generation: u64,
+        maintenance_dir: Option<PathBuf>,
+        reverse: Option<Arc<ReverseNames>>,
+        budget: Arc<Budget>,
+    ) -> Option<Self> {
+        let (cv, cr) = v.checker(r, index)?;
+        let mut job = Self::new(&cv, &cr, id, generation, maintenance_dir, reverse, budget);
+        job.checker = index;
+        if let Some(m) = r.checks.get(index).and_then(|c| c.keepalived_misc.as_ref()) {
+            job.check = Box::new(MiscCheck::new(
+                m.argv.clone(),
+                &m.user,
+                m.group.as_deref(),
+                m.timeout,
+            ));
+            // The timeout, SIGTERM's grace, SIGKILL's, and a second for the rest.
+            job.limit = m.timeout + TERM_GRACE * 2 + Duration::from_secs(1);
+            job.misc = Some(MiscChecker::new(MiscSettings {
+                retry: m.retry,
+                delay_loop: job.interval,
+                delay_before_retry: m.delay_before_retry,
+                alpha: m.alpha,
+            }));
+        }
+        Some(job)
     }
 
     fn in_maintenance(&self) -> bool {
@@ -194,13 +237,16 @@ fn grid_base() -> tokio::time::Instant {
 
 /// The task's work: it ends when `tx` is closed (or when the task is aborted). The event
 /// loop runs it in its set of check tasks, which tells it when one panicked.
-pub async fn run(job: CheckJob, tx: UnboundedSender<Report>) {
+pub async fn run(mut job: CheckJob, tx: UnboundedSender<Report>) {
     let first = first_tick(
         grid_base(),
         tokio::time::Instant::now(),
         first_offset(job.generation, job.interval),
         job.interval,
     );
+    if let Some(misc) = job.misc.take() {
+        return run_keepalived_misc(job, tx, first, misc).await;
+    }
     if let Some(http) = job.http {
         return run_keepalived_http(job, tx, first, http).await;
     }
@@ -265,6 +311,32 @@ async fn run_keepalived_http(
             return;
         }
         tokio::time::sleep(step.wait).await;
+    }
+}
+
+/// [`run`] as keepalived's MISC_CHECK: each run's result goes through the checker, whose
+/// verdict the report carries; its wait counts from the start of the run, as keepalived
+/// schedules the next run from the time it launched the script.
+async fn run_keepalived_misc(
+    job: CheckJob,
+    tx: UnboundedSender<Report>,
+    first: tokio::time::Instant,
+    mut misc: MiscChecker,
+) {
+    tokio::time::sleep_until(first).await;
+    loop {
+        let started = tokio::time::Instant::now();
+        let mut report = run_once(&job, &*job.check).await;
+        let step = misc.observe(match report.outcome {
+            Outcome::Up => MiscRun::Pass,
+            Outcome::Down(_) => MiscRun::Fail,
+            Outcome::NotChecked | Outcome::LocalFault(_) => MiscRun::NotMade,
+        });
+        report.verdict = step.verdict;
+        if tx.send(report).is_err() {
+            return;
+        }
+        tokio::time::sleep_until(started + step.wait).await;
     }
 }
 

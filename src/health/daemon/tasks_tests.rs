@@ -66,6 +66,7 @@ fn retrying_job(failing: Arc<std::sync::atomic::AtomicBool>, retry: Retry) -> Ch
         retry: Some(retry),
         http: None,
         urls: Vec::new(),
+        misc: None,
         hook: None,
     }
 }

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use super::Refusals;
 use crate::health::config::{
-    CheckService, CheckSettings, CheckType, HttpMethod, KeepalivedHttp, KeepalivedProtocol,
-    KeepalivedUrl, RealCheck, RedirectPolicy,
+    CheckService, CheckSettings, CheckType, HttpMethod, KeepalivedHttp, KeepalivedMisc,
+    KeepalivedProtocol, KeepalivedUrl, RealCheck, RedirectPolicy,
 };
 use crate::health::keepalived::{
     Checker, CheckerKind, HttpCheck, HttpProtocol, RealServer as KaReal, VirtualServer as KaVirtual,
@@ -81,6 +81,8 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             .iter()
             .all(|k| k.checkers.len() == 1 && k.checkers.iter().all(|c| same_but_where(c, first)))
     });
+    // MISC_CHECK's script and rules exist only as a real's own check.
+    let uniform = uniform.filter(|f| !matches!(f.kind, CheckerKind::Misc(_)));
     if let (Some(first), Some(check)) = (uniform, per_real.iter().find_map(|c| c.first())) {
         // The virtual's one check runs them all; each real connects where its checker
         // does (its `check_port`).
@@ -135,6 +137,22 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
             http_refusals(r, c, h);
             CheckType::Connect
         }
+        // MISC_CHECK runs its script (health::check::misc) under keepalived's MISC_CHECK
+        // rules (health::state::keepalived_misc).
+        CheckerKind::Misc(m) => {
+            if m.dynamic {
+                // The weight from the exit status is not carried to the kernel yet.
+                r.refuse(&c.pos, "misc_dynamic");
+            }
+            // keepalived checks the path of a script run as root (every directory and the
+            // file owned by root, not writable by others) and disables it otherwise; that
+            // check is not made here yet.
+            let run_as = &m.script.run_as;
+            if run_as.user == "root" || run_as.group.as_deref() == Some("root") {
+                r.refuse(&c.pos, "a MISC_CHECK script run as root");
+            }
+            CheckType::External
+        }
         // SSL_GET: its TLS (the SSL block, SNI, what is verified) is not compared with
         // the daemon's yet.
         other => {
@@ -143,7 +161,11 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
         }
     };
     let timing = timing(r, c);
-    let connect_timeout = whole_seconds(c.connection.as_ref().map(|cn| cn.connect_timeout));
+    let connect_timeout = match &c.kind {
+        // The script's timeout is kept as it is; the settings' one is only shown.
+        CheckerKind::Misc(m) => Some(u32::try_from(m.timeout.as_secs()).unwrap_or(u32::MAX)),
+        _ => whole_seconds(c.connection.as_ref().map(|cn| cn.connect_timeout)),
+    };
     if connect_timeout.is_none() {
         r.refuse(&c.pos, "a connect_timeout that is not whole seconds");
     }
@@ -155,6 +177,18 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
         CheckerKind::Http(h) => Some(keepalived_http(h, c, &timing)?),
         _ => None,
     };
+    let misc = match &c.kind {
+        CheckerKind::Misc(m) => Some(KeepalivedMisc {
+            argv: m.script.argv.clone(),
+            user: m.script.run_as.user.clone(),
+            group: m.script.run_as.group.clone(),
+            timeout: m.timeout,
+            retry: timing.retry,
+            delay_before_retry: timing.delay_before_retry,
+            alpha: c.alpha,
+        }),
+        _ => None,
+    };
     Some(RealCheck {
         check: settings(check_type, connect_timeout?),
         // Where the checker connects: `connect_port`, else the port on the `real_server`
@@ -164,6 +198,7 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
         failure_count: timing.retry.saturating_add(1),
         retry_delay: Some(timing.delay_before_retry),
         keepalived_http: http,
+        keepalived_misc: misc,
         start_up: Some(!c.alpha),
     })
 }

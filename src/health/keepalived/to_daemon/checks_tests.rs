@@ -69,6 +69,7 @@ fn several_and_differing_checkers_become_checks_of_each_real() {
         failure_count: 3,
         retry_delay: Some(Duration::from_secs(4)),
         keepalived_http: None,
+        keepalived_misc: None,
         // alpha is inherited from the virtual server by each checker.
         start_up: Some(false),
     };
@@ -114,5 +115,59 @@ fn a_refused_checker_among_several_refuses_the_file() {
         [format!(
             "{FILE}:8: SMTP_CHECK is not supported by lvsctl health yet"
         )]
+    );
+}
+
+fn with_script_user(user: &str, body: &str) -> String {
+    format!(
+        "global_defs {{\n    enable_script_security\n    script_user {user}\n}}\nvirtual_server 192.0.2.10 80 {{\n    delay_loop 7\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {{\n{body}    }}\n}}\n"
+    )
+}
+
+#[test]
+fn a_misc_check_is_a_check_of_its_own_running_the_script() {
+    let c = mapped(&with_script_user(
+        "keepalived_script",
+        "        MISC_CHECK {\n            misc_path \"/usr/local/bin/check.sh 'a b' c\"\n        }\n",
+    ));
+    let v = &c.virtuals[0];
+    assert_eq!(v.check.check_type, CheckType::On);
+    let [check] = &v.reals[0].checks[..] else {
+        panic!("one check: {:#?}", v.reals[0].checks)
+    };
+    assert_eq!(check.check.check_type, CheckType::External);
+    assert_eq!(check.check_interval, 7);
+    assert_eq!(check.start_up, Some(true));
+    let m = check
+        .keepalived_misc
+        .as_ref()
+        .expect("keepalived's MISC_CHECK");
+    assert_eq!(m.argv, ["/usr/local/bin/check.sh", "a b", "c"]);
+    assert_eq!(m.user, "keepalived_script");
+    assert_eq!(m.group, None);
+    // misc_timeout defaults to the virtual server's delay_loop, retry to 0 for
+    // MISC_CHECK, delay_before_retry to 1 s.
+    assert_eq!(m.timeout, Duration::from_secs(7));
+    assert_eq!(m.retry, 0);
+    assert_eq!(m.delay_before_retry, Duration::from_secs(1));
+    assert!(!m.alpha);
+}
+
+#[test]
+fn misc_dynamic_and_scripts_run_as_root_are_refused() {
+    let text = with_script_user(
+        "root",
+        "        MISC_CHECK {\n            misc_path /usr/local/bin/check.sh\n            misc_dynamic\n        }\n",
+    );
+    let refusals = to_daemon(FILE, &clean(&text)).expect_err("refused");
+    let lines: Vec<String> = refusals.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            format!("{FILE}:11: misc_dynamic is not supported by lvsctl health yet"),
+            format!(
+                "{FILE}:11: a MISC_CHECK script run as root is not supported by lvsctl health yet"
+            ),
+        ]
     );
 }

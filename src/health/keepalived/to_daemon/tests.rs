@@ -168,8 +168,8 @@ fn vs_with(real_body: &str) -> String {
 fn what_keepalived_does_otherwise_is_refused_with_its_line() {
     let cases: &[(&str, &[&str])] = &[
         (
-            "        MISC_CHECK {\n            misc_path /usr/local/bin/check.sh\n        }\n",
-            &["6: MISC_CHECK is not supported by lvsctl health yet"],
+            "        MISC_CHECK {\n            misc_path /usr/local/bin/check.sh\n            misc_dynamic\n        }\n",
+            &["6: misc_dynamic is not supported by lvsctl health yet"],
         ),
         (
             "        notify_up /usr/local/bin/notify.sh\n",
