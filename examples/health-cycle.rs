@@ -50,6 +50,7 @@ fn main() -> anyhow::Result<()> {
         at: SystemTime::now(),
         duration: Duration::from_millis(1),
         verdict: None,
+        weight: None,
     };
     for id in &ids {
         registry.record(&report(*id, Outcome::Up));

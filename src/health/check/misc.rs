@@ -18,6 +18,8 @@
 //!   one killed by a signal failed.
 
 use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use rustix::process::Signal;
@@ -30,9 +32,19 @@ use super::{BoxFuture, Check, Outcome, Target};
 /// Between SIGTERM and SIGKILL, and after SIGKILL, as keepalived waits.
 pub const TERM_GRACE: Duration = Duration::from_secs(2);
 
+/// How the last run ended, for keepalived's MISC_CHECK rules, which need the exit status
+/// (`misc_dynamic` turns it into a weight) and whether the script was killed: the exit
+/// status (0..=255), [`KILLED`], or [`NO_RUN`].
+pub type LastRun = Arc<AtomicI32>;
+pub const KILLED: i32 = 256;
+pub const NO_RUN: i32 = -1;
+
 #[derive(Debug, Clone)]
 pub struct MiscCheck {
     argv: Vec<String>,
+    /// `misc_dynamic`: exit statuses 2..255 pass too.
+    dynamic: bool,
+    last: LastRun,
     /// The user and group ids to run as; None keeps the daemon's; Err says why the user
     /// could not be found here.
     ids: Result<Option<(u32, u32)>, String>,
@@ -42,13 +54,34 @@ pub struct MiscCheck {
 impl MiscCheck {
     /// `user` (and `group`, else the user's own) are looked up in /etc/passwd and
     /// /etc/group now; a user the daemon already runs as needs no change.
-    pub fn new(argv: Vec<String>, user: &str, group: Option<&str>, timeout: Duration) -> Self {
+    pub fn new(
+        argv: Vec<String>,
+        user: &str,
+        group: Option<&str>,
+        timeout: Duration,
+        dynamic: bool,
+    ) -> Self {
         let ids = lookup_ids(user, group).map(|(uid, gid)| {
             let same = rustix::process::getuid().as_raw() == uid
                 && rustix::process::getgid().as_raw() == gid;
             (!same).then_some((uid, gid))
         });
-        Self { argv, ids, timeout }
+        Self {
+            argv,
+            dynamic,
+            last: Arc::new(AtomicI32::new(NO_RUN)),
+            ids,
+            timeout,
+        }
+    }
+
+    /// Where each run leaves how it ended.
+    pub fn last_run(&self) -> LastRun {
+        self.last.clone()
+    }
+
+    fn ended(&self, how: i32) {
+        self.last.store(how, Ordering::Relaxed);
     }
 
     fn command(&self) -> Option<Command> {
@@ -76,9 +109,15 @@ impl MiscCheck {
     fn verdict(&self, status: ExitStatus, timed_out: bool) -> Outcome {
         let program = self.argv.first().map_or("", String::as_str);
         let shell = program.starts_with('<');
-        match (status.code(), status.signal_number()) {
+        let code = match status.code() {
+            // sh's "cannot execute" and "not found": keepalived's child exits 0.
+            Some(126 | 127) if shell => Some(0),
+            other => other,
+        };
+        self.ended(code.unwrap_or(KILLED));
+        match (code, status.signal_number()) {
             (Some(0), _) => Outcome::Up,
-            (Some(126 | 127), _) if shell => Outcome::Up,
+            (Some(2..=255), _) if self.dynamic => Outcome::Up,
             (Some(code), _) => Outcome::Down(format!("{program} exited with status {code}")),
             (None, _) if timed_out => Outcome::Down(format!(
                 "{program} timed out after {} s",
@@ -118,6 +157,7 @@ pub fn shell_line(argv: &[String]) -> String {
 impl Check for MiscCheck {
     fn run<'a>(&'a self, _target: &'a Target) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
+            self.ended(NO_RUN);
             if let Err(why) = &self.ids {
                 return Outcome::LocalFault(why.clone());
             }
@@ -128,7 +168,10 @@ impl Check for MiscCheck {
             let child = match cmd.spawn() {
                 Ok(child) => child,
                 // keepalived's child exits 0 when it cannot exec the script.
-                Err(e) if command_unusable(&e) && !is_local(&e) => return Outcome::Up,
+                Err(e) if command_unusable(&e) && !is_local(&e) => {
+                    self.ended(0);
+                    return Outcome::Up;
+                }
                 Err(e) => return Outcome::LocalFault(format!("cannot run {program}: {e}")),
             };
             let Some(mut run) = Run::new(child) else {

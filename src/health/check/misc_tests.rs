@@ -51,7 +51,7 @@ fn own_user() -> String {
 
 async fn run(argv: &[&str], timeout: Duration) -> Outcome {
     let argv = argv.iter().map(|s| (*s).to_owned()).collect();
-    MiscCheck::new(argv, &own_user(), None, timeout)
+    MiscCheck::new(argv, &own_user(), None, timeout, false)
         .run(&target())
         .await
 }
@@ -170,9 +170,42 @@ fn an_unknown_user_is_a_local_fault_at_each_run() {
         "no-such-user-lvsctl",
         None,
         Duration::from_secs(1),
+        false,
     );
     assert_eq!(
         c.ids,
         Err("no user no-such-user-lvsctl to run the MISC_CHECK script as".to_owned())
     );
+}
+
+#[tokio::test]
+async fn with_misc_dynamic_2_to_255_pass_and_the_status_is_kept() {
+    let d = dir("dynamic");
+    let path = script(&d, "exit \"$1\"");
+    let check = |code: &str| {
+        MiscCheck::new(
+            vec![path.clone(), code.to_owned()],
+            &own_user(),
+            None,
+            Duration::from_secs(5),
+            true,
+        )
+    };
+    for (code, up) in [("0", true), ("1", false), ("2", true), ("255", true)] {
+        let c = check(code);
+        let outcome = c.run(&target()).await;
+        assert_eq!(outcome == Outcome::Up, up, "{code}: {outcome:?}");
+        assert_eq!(
+            c.last_run().load(std::sync::atomic::Ordering::Relaxed),
+            code.parse::<i32>().unwrap()
+        );
+    }
+    let slow = script(&d, "sleep 30");
+    let c = MiscCheck::new(vec![slow], &own_user(), None, Duration::from_secs(1), true);
+    assert!(matches!(c.run(&target()).await, Outcome::Down(_)));
+    assert_eq!(
+        c.last_run().load(std::sync::atomic::Ordering::Relaxed),
+        KILLED
+    );
+    let _ = std::fs::remove_dir_all(&d);
 }

@@ -435,6 +435,8 @@ pub struct KeepalivedMisc {
     pub retry: u32,
     pub delay_before_retry: Duration,
     pub alpha: bool,
+    /// `misc_dynamic`: exit statuses 2..255 pass and set the real's weight.
+    pub dynamic: bool,
 }
 
 /// One `virtual=`/`virtual6=` block, fully resolved.

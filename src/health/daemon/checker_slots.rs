@@ -27,6 +27,8 @@ pub struct CheckerSlot {
     pub fingerprint: String,
     /// The check task currently reporting for this check.
     pub generation: u64,
+    /// What it has added to the real's weight (keepalived's `misc_dynamic`).
+    pub added_weight: i64,
 }
 
 /// The mutable state of one check, wherever it is kept.
@@ -120,6 +122,7 @@ pub fn checker_slots(r: &RealServer, old: &[CheckerSlot]) -> Vec<CheckerSlot> {
                     last: None,
                     fingerprint,
                     generation: 0,
+                    added_weight: 0,
                 },
             }
         })
@@ -156,6 +159,19 @@ pub fn combined(checkers: &[CheckerSlot]) -> (Option<RealHealth>, bool, Option<L
     (health, maintenance, last)
 }
 
+/// The weight of a real whose checks add to it (keepalived's `misc_dynamic`): its
+/// configured weight plus what they added, as keepalived's effective weight, within what
+/// the kernel takes (`real_weight`: 0 to `i32::MAX`); None when they add nothing.
+pub fn effective_weight(r: &RealServer, checkers: &[CheckerSlot]) -> Option<i32> {
+    let added = checkers
+        .iter()
+        .fold(0i64, |sum, c| sum.saturating_add(c.added_weight));
+    (added != 0).then(|| {
+        let w = i64::from(r.weight).saturating_add(added);
+        i32::try_from(w.clamp(0, i64::from(i32::MAX))).unwrap_or(i32::MAX)
+    })
+}
+
 /// Applies `r` to the check `r.checker` of a real with checks of its own; None when the
 /// report is not from that check's current task.
 pub fn record_checker(
@@ -169,6 +185,9 @@ pub fn record_checker(
     let slot = checkers.get_mut(r.checker)?;
     if slot.generation != r.generation {
         return None;
+    }
+    if let Some(w) = r.weight {
+        slot.added_weight = w;
     }
     Some(observe(label, Rules::of_check(v, c), &mut slot.state(), r))
 }

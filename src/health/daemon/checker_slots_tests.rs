@@ -46,6 +46,7 @@ fn report(reg: &Registry, checker: usize, outcome: Outcome) -> Report {
         at: SystemTime::now(),
         duration: Duration::from_millis(1),
         verdict: None,
+        weight: None,
     }
 }
 
@@ -123,4 +124,23 @@ fn reload_keeps_the_state_of_unchanged_checks() {
     assert_eq!(slot.checkers[0].generation, 10);
     assert_eq!(slot.checkers[1].generation, 0);
     assert_eq!(health(&changed), Some(Health::Down));
+}
+
+#[test]
+fn the_added_weights_make_the_kernel_weight_within_its_range() {
+    let reg = Registry::build(&config(5), None);
+    let slot = &reg.virtuals[0].reals[0];
+    let with = |added: [i64; 2]| {
+        let mut checkers = slot.checkers.clone();
+        for (c, a) in checkers.iter_mut().zip(added) {
+            c.added_weight = a;
+        }
+        super::effective_weight(&slot.real, &checkers)
+    };
+    // Weight 1 as configured.
+    assert_eq!(with([0, 0]), None);
+    assert_eq!(with([9, 0]), Some(10));
+    assert_eq!(with([9, -4]), Some(6));
+    assert_eq!(with([-5, 0]), Some(0));
+    assert_eq!(with([i64::MAX, 1]), Some(i32::MAX));
 }

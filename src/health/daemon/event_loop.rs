@@ -256,6 +256,7 @@ impl Daemon {
             at: std::time::SystemTime::now(),
             duration: Duration::ZERO,
             verdict: None,
+            weight: None,
         };
         let changed = self.record(&report);
         self.respawn_checks();

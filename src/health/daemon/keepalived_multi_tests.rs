@@ -136,3 +136,52 @@ virtual_server {VIP} 80 {{
     run.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// misc_dynamic: the script's exit status minus 2 is the real's weight in the kernel,
+/// changed while the real is up; 1 takes it out, and it comes back at the weight of the
+/// status it then exits with.
+#[test]
+fn misc_dynamic_weights_follow_the_script_s_exit_status() {
+    let dir = std::env::temp_dir().join(format!("lvsctl-ka-dyn-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    set_code(&dir, 0);
+    let script = dir.join("check");
+    super::testutil::write_script(&script, &format!("exit $(cat {}/code)", dir.display()));
+    let text = format!(
+        "global_defs {{
+    enable_script_security
+    script_user nobody
+}}
+virtual_server {VIP} 80 {{
+    delay_loop 1
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    real_server 127.0.0.1 8080 {{
+        weight 3
+        MISC_CHECK {{
+            misc_path {}
+            misc_timeout 2
+            misc_dynamic
+        }}
+    }}
+}}
+",
+        script.display()
+    );
+    let run = Run::start("dynamic", &text);
+    run.wait("in at its weight", &[(8080, 3)]);
+    set_code(&dir, 12);
+    run.wait("status 12: weight 10", &[(8080, 10)]);
+    set_code(&dir, 2);
+    run.wait("status 2: weight 0, still in", &[(8080, 0)]);
+    set_code(&dir, 1);
+    run.wait("status 1: out", &[]);
+    set_code(&dir, 7);
+    run.wait("status 7: back at weight 5", &[(8080, 5)]);
+    set_code(&dir, 0);
+    run.wait("status 0: the configured weight", &[(8080, 3)]);
+    run.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -41,6 +41,9 @@ pub struct Report {
     /// `keepalived_http` (its task runs the checker, as the checker also decides the
     /// next wait); None otherwise, and when it decided nothing.
     pub verdict: Option<Verdict>,
+    /// What the check has added to the real's weight (keepalived's `misc_dynamic`); None
+    /// for other checks.
+    pub weight: Option<i64>,
 }
 
 /// The last check of a real, for the status API.
@@ -245,12 +248,16 @@ impl Registry {
             };
             checker_slots::observe(&label, Rules::of_virtual(v), &mut st, r)
         } else {
+            let weight = checker_slots::effective_weight(&slot.real, &slot.checkers);
             let Some(lines) =
                 checker_slots::record_checker(v, &slot.real, &mut slot.checkers, &label, r)
             else {
                 return (false, Vec::new());
             };
             slot.combine();
+            if checker_slots::effective_weight(&slot.real, &slot.checkers) != weight {
+                return (true, lines);
+            }
             lines
         };
         (slot.health.map(|h| h.health) != before, lines)
@@ -268,7 +275,13 @@ impl Registry {
                     .reals
                     .iter()
                     .map(|s| DesiredReal {
-                        dest: s.dest.clone(),
+                        dest: match checker_slots::effective_weight(&s.real, &s.checkers) {
+                            Some(weight) => Dest {
+                                weight,
+                                ..s.dest.clone()
+                            },
+                            None => s.dest.clone(),
+                        },
                         name: real_name(&s.real),
                         health: s.health.map(|h| h.health),
                     })

@@ -18,6 +18,7 @@ fn report(reg: &Registry, i: usize, outcome: Outcome) -> Report {
         at: SystemTime::UNIX_EPOCH,
         duration: Duration::from_millis(3),
         verdict: None,
+        weight: None,
     }
 }
 
@@ -217,6 +218,7 @@ fn fallbackcommand_arguments_for_every_kind_of_virtual() {
             at: SystemTime::UNIX_EPOCH,
             duration: Duration::ZERO,
             verdict: None,
+            weight: None,
         };
         reg.record(&r);
     }
@@ -255,6 +257,7 @@ virtual6=[2001:db8::1]:53\n\treal6=[2001:db8::2]:53 masq\n\tprotocol=udp\n\tchec
                 at: SystemTime::UNIX_EPOCH,
                 duration: Duration::ZERO,
                 verdict: None,
+                weight: None,
             };
             lines.extend(reg.record(&r).1);
         }

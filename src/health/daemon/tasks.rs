@@ -7,6 +7,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -16,7 +17,7 @@ use tokio::time::MissedTickBehavior;
 use super::budget::Budget;
 use super::faults;
 use crate::health::check::MiscCheck;
-use crate::health::check::misc::TERM_GRACE;
+use crate::health::check::misc::{KILLED, LastRun, TERM_GRACE};
 use crate::health::check::{Check, Outcome, Target, checker_for, with_deadline};
 use crate::health::config::{RealServer, VirtualService};
 use crate::health::daemon::registry::{CheckId, Report};
@@ -52,9 +53,9 @@ pub struct CheckJob {
     pub http: Option<HttpChecker>,
     /// With `http`: one check per url, run in the order the checker asks for.
     pub urls: Vec<Box<dyn Check>>,
-    /// keepalived's MISC_CHECK rules (see [`run_keepalived_misc`]); `check` runs its
-    /// script.
-    pub misc: Option<MiscChecker>,
+    /// keepalived's MISC_CHECK rules (see [`run_keepalived_misc`]) and where its script
+    /// (`check`) leaves how each run ended.
+    pub misc: Option<(MiscChecker, LastRun)>,
     /// Tests only: replaces a run's outcome (or panics in its place).
     #[cfg(test)]
     pub hook: Option<CheckHook>,
@@ -141,20 +142,26 @@ impl CheckJob {
         let mut job = Self::new(&cv, &cr, id, generation, maintenance_dir, reverse, budget);
         job.checker = index;
         if let Some(m) = r.checks.get(index).and_then(|c| c.keepalived_misc.as_ref()) {
-            job.check = Box::new(MiscCheck::new(
+            let script = MiscCheck::new(
                 m.argv.clone(),
                 &m.user,
                 m.group.as_deref(),
                 m.timeout,
-            ));
+                m.dynamic,
+            );
+            let last = script.last_run();
+            job.check = Box::new(script);
             // The timeout, SIGTERM's grace, SIGKILL's, and a second for the rest.
             job.limit = m.timeout + TERM_GRACE * 2 + Duration::from_secs(1);
-            job.misc = Some(MiscChecker::new(MiscSettings {
+            let misc = MiscChecker::new(MiscSettings {
                 retry: m.retry,
                 delay_loop: job.interval,
                 delay_before_retry: m.delay_before_retry,
                 alpha: m.alpha,
-            }));
+                dynamic: m.dynamic,
+                weight: r.weight,
+            });
+            job.misc = Some((misc, last));
         }
         Some(job)
     }
@@ -321,18 +328,25 @@ async fn run_keepalived_misc(
     job: CheckJob,
     tx: UnboundedSender<Report>,
     first: tokio::time::Instant,
-    mut misc: MiscChecker,
+    (mut misc, last): (MiscChecker, LastRun),
 ) {
     tokio::time::sleep_until(first).await;
     loop {
         let started = tokio::time::Instant::now();
         let mut report = run_once(&job, &*job.check).await;
-        let step = misc.observe(match report.outcome {
-            Outcome::Up => MiscRun::Pass,
-            Outcome::Down(_) => MiscRun::Fail,
+        let how = last.load(Ordering::Relaxed);
+        let step = misc.observe(match &report.outcome {
             Outcome::NotChecked | Outcome::LocalFault(_) => MiscRun::NotMade,
+            _ if how == KILLED => MiscRun::Killed,
+            _ => match u8::try_from(how) {
+                Ok(code) => MiscRun::Exited(code),
+                // No run of the script (a test's stand-in): its outcome as a status.
+                Err(_) if report.outcome == Outcome::Up => MiscRun::Exited(0),
+                Err(_) => MiscRun::Exited(1),
+            },
         });
         report.verdict = step.verdict;
+        report.weight = Some(step.added);
         if tx.send(report).is_err() {
             return;
         }
@@ -358,6 +372,7 @@ async fn run_once(job: &CheckJob, check: &dyn Check) -> Report {
                 at,
                 duration: started.elapsed(),
                 verdict: None,
+                weight: None,
             };
         }
         // The share is taken before the run's own deadline starts, and held to its end.
@@ -375,6 +390,7 @@ async fn run_once(job: &CheckJob, check: &dyn Check) -> Report {
         at,
         duration: started.elapsed(),
         verdict: None,
+        weight: None,
     }
 }
 

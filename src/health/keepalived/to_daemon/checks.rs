@@ -140,9 +140,10 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
         // MISC_CHECK runs its script (health::check::misc) under keepalived's MISC_CHECK
         // rules (health::state::keepalived_misc).
         CheckerKind::Misc(m) => {
-            if m.dynamic {
-                // The weight from the exit status is not carried to the kernel yet.
-                r.refuse(&c.pos, "misc_dynamic");
+            if m.dynamic && vs.sorry_server.is_some() {
+                // keepalived's quorum counts the reals' weights: a real the script sets to
+                // weight 0 counts as none, which the daemon's fallback does not follow.
+                r.refuse(&c.pos, "misc_dynamic beside a sorry_server");
             }
             // keepalived checks the path of a script run as root (every directory and the
             // file owned by root, not writable by others) and disables it otherwise; that
@@ -186,6 +187,7 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
             retry: timing.retry,
             delay_before_retry: timing.delay_before_retry,
             alpha: c.alpha,
+            dynamic: m.dynamic,
         }),
         _ => None,
     };

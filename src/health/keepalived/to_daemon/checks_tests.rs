@@ -154,20 +154,36 @@ fn a_misc_check_is_a_check_of_its_own_running_the_script() {
 }
 
 #[test]
-fn misc_dynamic_and_scripts_run_as_root_are_refused() {
+fn misc_dynamic_beside_a_sorry_server_and_scripts_run_as_root_are_refused() {
     let text = with_script_user(
         "root",
         "        MISC_CHECK {\n            misc_path /usr/local/bin/check.sh\n            misc_dynamic\n        }\n",
-    );
+    )
+    .replace("    protocol TCP\n", "    protocol TCP\n    sorry_server 10.0.0.99 80\n");
     let refusals = to_daemon(FILE, &clean(&text)).expect_err("refused");
     let lines: Vec<String> = refusals.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
         [
-            format!("{FILE}:11: misc_dynamic is not supported by lvsctl health yet"),
             format!(
-                "{FILE}:11: a MISC_CHECK script run as root is not supported by lvsctl health yet"
+                "{FILE}:12: misc_dynamic beside a sorry_server is not supported by lvsctl health yet"
+            ),
+            format!(
+                "{FILE}:12: a MISC_CHECK script run as root is not supported by lvsctl health yet"
             ),
         ]
     );
+}
+
+#[test]
+fn misc_dynamic_is_carried_to_the_check() {
+    let c = mapped(&with_script_user(
+        "keepalived_script",
+        "        MISC_CHECK {\n            misc_path /usr/local/bin/check.sh\n            misc_dynamic\n        }\n",
+    ));
+    let m = c.virtuals[0].reals[0].checks[0]
+        .keepalived_misc
+        .as_ref()
+        .expect("keepalived's MISC_CHECK");
+    assert!(m.dynamic);
 }

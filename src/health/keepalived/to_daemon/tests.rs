@@ -168,10 +168,6 @@ fn vs_with(real_body: &str) -> String {
 fn what_keepalived_does_otherwise_is_refused_with_its_line() {
     let cases: &[(&str, &[&str])] = &[
         (
-            "        MISC_CHECK {\n            misc_path /usr/local/bin/check.sh\n            misc_dynamic\n        }\n",
-            &["6: misc_dynamic is not supported by lvsctl health yet"],
-        ),
-        (
             "        notify_up /usr/local/bin/notify.sh\n",
             &["5: notify_up/notify_down is not supported by lvsctl health yet"],
         ),
