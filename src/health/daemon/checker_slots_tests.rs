@@ -144,3 +144,10 @@ fn the_added_weights_make_the_kernel_weight_within_its_range() {
     assert_eq!(with([-5, 0]), Some(0));
     assert_eq!(with([i64::MAX, 1]), Some(i32::MAX));
 }
+
+/// The descriptors the daemon asks for count each of a real's own checks.
+#[test]
+fn every_check_of_a_real_counts_for_the_descriptors() {
+    use crate::health::daemon::faults::{MARGIN, descriptors_needed};
+    assert_eq!(descriptors_needed(&config(5)), 2 + MARGIN);
+}
