@@ -43,12 +43,14 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let report = |id: CheckId, outcome: Outcome| Report {
         id,
+        checker: 0,
         generation: 0,
         outcome,
         maintenance: false,
         at: SystemTime::now(),
         duration: Duration::from_millis(1),
         verdict: None,
+        weight: None,
     };
     for id in &ids {
         registry.record(&report(*id, Outcome::Up));

@@ -242,3 +242,108 @@ fn an_http_get_real_answering_404_is_inhibited_and_restored() {
     let _ = std::fs::remove_file(&config);
     let _ = std::fs::remove_file(&log);
 }
+
+/// A real with a TCP_CHECK and a `misc_dynamic` MISC_CHECK whose script exits with the
+/// status written in a file: its kernel weight follows the status (status − 2), status 1
+/// inhibits it, 0 restores the configured weight, and the closed port inhibits it while
+/// the script passes.
+#[test]
+fn a_tcp_check_and_a_dynamic_misc_check_on_one_real() {
+    kernel_test!();
+    let net = ServerNet::new("m");
+    let mut web = net.httpd("10.1.0.4:8084");
+    let dir = format!("/run/lvkm-{}", std::process::id());
+    std::fs::create_dir_all(&dir).unwrap();
+    let set_code = |code: u8| {
+        std::fs::write(format!("{dir}/code.tmp"), code.to_string()).unwrap();
+        std::fs::rename(format!("{dir}/code.tmp"), format!("{dir}/code")).unwrap();
+    };
+    set_code(0);
+    let script = format!("{dir}/check");
+    std::fs::write(&script, format!("#!/bin/sh\nexit $(cat {dir}/code)\n")).unwrap();
+    let (_, err, rc) = sh(&format!("chmod 755 {dir} {script}"));
+    assert_eq!(rc, 0, "{err}");
+    let base = format!("lvkm-{}", std::process::id());
+    let config = format!("/tmp/{base}.keepalived.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "global_defs {{
+    enable_script_security
+    script_user nobody
+}}
+virtual_server 10.0.0.4 80 {{
+    delay_loop 1
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    real_server 10.1.0.4 8084 {{
+        weight 2
+        inhibit_on_failure
+        TCP_CHECK {{
+            connect_timeout 1
+            retry 0
+        }}
+        MISC_CHECK {{
+            misc_path {script}
+            misc_timeout 3
+            misc_dynamic
+        }}
+    }}
+}}
+"
+        ),
+    )
+    .unwrap();
+    let (pid_file, socket, log) = (
+        format!("/run/{base}.pid"),
+        format!("/run/{base}.sock"),
+        format!("/tmp/{base}.log"),
+    );
+    let (out, _, rc) = sh(&format!(
+        "{} health --keepalived {config} check-config",
+        lvsctl_bin()
+    ));
+    assert_eq!(rc, 0, "{out}");
+    let daemon = Reaped(
+        Command::new(lvsctl_bin())
+            .args([
+                "health",
+                "--keepalived",
+                &config,
+                "--foreground",
+                "--pid-file",
+                &pid_file,
+                "--socket",
+                &socket,
+                "start",
+            ])
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).unwrap())
+            .spawn()
+            .expect("start lvsctl health --keepalived"),
+    );
+    let at = |w: i64| table(&[("10.1.0.4:8084", w)]);
+    wait_for("10.0.0.4:80", Some(&at(2)), &log);
+    set_code(7);
+    wait_for("10.0.0.4:80", Some(&at(5)), &log);
+    set_code(1);
+    wait_for("10.0.0.4:80", Some(&at(0)), &log);
+    set_code(0);
+    wait_for("10.0.0.4:80", Some(&at(2)), &log);
+    kill(&mut web);
+    wait_for("10.0.0.4:80", Some(&at(0)), &log);
+    let mut web = net.httpd("10.1.0.4:8084");
+    wait_for("10.0.0.4:80", Some(&at(2)), &log);
+    let (_, err, rc) = sh(&format!(
+        "{} health --keepalived {config} --pid-file {pid_file} --socket {socket} stop",
+        lvsctl_bin()
+    ));
+    assert_eq!(rc, 0, "stop: {err}");
+    wait_for("10.0.0.4:80", None, &log);
+    drop(daemon);
+    kill(&mut web);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&config);
+    let _ = std::fs::remove_file(&log);
+}

@@ -362,3 +362,85 @@ fn the_same_steps_leave_the_same_ipvs_table_as_keepalived() {
     kernel_test!();
     differential(&http_scenario(), &|_| http_conf());
 }
+
+/// Several checkers per real and MISC_CHECK: a real with a TCP_CHECK and a `misc_dynamic`
+/// MISC_CHECK whose script exits with the status in a file, a real with a TCP_CHECK and an
+/// HTTP_GET (in only while both pass), a real without checkers beside them.
+fn multi_conf(dir: &str) -> String {
+    let script = format!("{dir}/check");
+    std::fs::write(&script, "#!/bin/sh\nexit $(cat \"$1\")\n").unwrap();
+    sh(&format!("chmod 755 {script}"));
+    std::fs::write(format!("{dir}/code5"), "0").unwrap();
+    sh(&format!("chmod 644 {dir}/code5"));
+    let tcp = "TCP_CHECK {\n connect_timeout 1\n retry 0\n }";
+    format!(
+        "global_defs {{\n router_id lvsctl_diff\n enable_script_security\n script_user nobody\n}}\n\
+         virtual_server 10.0.0.3 80 {{\n delay_loop 1\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n \
+         real_server 10.1.0.5 8085 {{\n weight 3\n inhibit_on_failure\n {tcp}\n \
+         MISC_CHECK {{\n misc_path \"{script} {dir}/code5\"\n misc_timeout 2\n misc_dynamic\n }}\n }}\n \
+         real_server 10.1.0.6 8086 {{\n weight 2\n inhibit_on_failure\n {tcp}\n \
+         HTTP_GET {{\n url {{\n path /health.html\n }}\n connect_timeout 1\n retry 0\n delay_before_retry 1\n }}\n }}\n \
+         real_server 10.1.0.8 8088 {{\n weight 1\n inhibit_on_failure\n }}\n}}\n"
+    )
+}
+
+/// The multi-checker scenario's expected tables, which are keepalived 2.2.7's.
+fn multi_scenario() -> Scenario {
+    // Every real with inhibit_on_failure: a failed one stays at weight 0.
+    let tables = |five: i64, six: bool| {
+        let six = if six { 2 } else { 0 };
+        vec![some(&[
+            ("10.1.0.5:8085", five),
+            ("10.1.0.6:8086", six),
+            ("10.1.0.8:8088", 1),
+        ])]
+    };
+    let step = |name, want| Step { name, want };
+    Scenario {
+        services: &["10.0.0.3:80"],
+        steps: vec![
+            step("start: every real in at its weight", tables(3, true)),
+            step("the script exits 12: weight 10", tables(10, true)),
+            step("the script exits 1: inhibited", tables(0, true)),
+            step("the script exits 0: the configured weight", tables(3, true)),
+            step("10.1.0.6's page is gone: inhibited", tables(3, false)),
+            step("10.1.0.6 stops too: still inhibited", tables(3, false)),
+            step(
+                "the page is back, the server not: still inhibited",
+                tables(3, false),
+            ),
+            step("10.1.0.6 is back: in", tables(3, true)),
+            step("the unchecked real stops: still in", tables(3, true)),
+            step("the script exits 2: weight 0, in", tables(0, true)),
+        ],
+        act: |w, i| {
+            let code = |c: &str| {
+                let tmp = format!("{}/code5.tmp", w.dir);
+                std::fs::write(&tmp, c).unwrap();
+                sh(&format!("chmod 644 {tmp}"));
+                std::fs::rename(&tmp, format!("{}/code5", w.dir)).unwrap();
+            };
+            let page = format!("{}/www6/health.html", w.dir);
+            match i {
+                0 => {}
+                1 => code("12"),
+                2 => code("1"),
+                3 => code("0"),
+                4 => std::fs::remove_file(&page).unwrap(),
+                5 => w.stop("10.1.0.6:8086"),
+                6 => std::fs::write(&page, "ok\n").unwrap(),
+                7 => w.serve("10.1.0.6:8086"),
+                8 => w.stop("10.1.0.8:8088"),
+                9 => code("2"),
+                _ => unreachable!("no step {i}"),
+            }
+        },
+    }
+}
+
+#[test]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+fn several_checkers_per_real_and_misc_check_leave_the_same_table_as_keepalived() {
+    kernel_test!();
+    differential(&multi_scenario(), &multi_conf);
+}

@@ -77,7 +77,7 @@ fn bracketed(addr: IpAddr) -> String {
 
 /// Whether a spawn failed because of the command itself (missing, not executable, not a
 /// program) rather than because of this machine.
-fn command_unusable(e: &std::io::Error) -> bool {
+pub(super) fn command_unusable(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::NotFound
         || e.raw_os_error().is_some_and(|n| {
             [

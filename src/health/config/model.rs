@@ -396,6 +396,47 @@ pub struct RealServer {
     /// Where the check connects: `checkport`, else this real's port, else the service's
     /// well-known port; None when none of those exists (e.g. fwmark with service none).
     pub check_port: Option<u16>,
+    /// This real's own checks (keepalived's checkers of a `real_server`); empty means the
+    /// virtual's one check. The ldirectord reader never sets it. With several, the real
+    /// is up only while every one of them is, as keepalived counts its failed checkers.
+    pub checks: Vec<RealCheck>,
+}
+
+/// One check of its own on a real: what [`VirtualService`] otherwise gives every real
+/// alike. Each runs as its own task with its own state; see [`VirtualService::checker`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealCheck {
+    pub check: CheckSettings,
+    /// Where it connects.
+    pub check_port: Option<u16>,
+    /// Seconds between runs.
+    pub check_interval: u32,
+    pub failure_count: u32,
+    pub retry_delay: Option<Duration>,
+    pub keepalived_http: Option<KeepalivedHttp>,
+    /// keepalived's MISC_CHECK (None otherwise): its script replaces the check, and
+    /// keepalived's MISC_CHECK rules (crate::health::state::keepalived_misc) decide
+    /// instead of `failure_count`/`retry_delay`.
+    pub keepalived_misc: Option<KeepalivedMisc>,
+    /// The check's state at start (see [`VirtualService::start_up`]).
+    pub start_up: Option<bool>,
+}
+
+/// What keepalived's MISC_CHECK needs beyond the check's interval (`delay_loop`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedMisc {
+    /// The program and its arguments (`misc_path`, split as keepalived splits it).
+    pub argv: Vec<String>,
+    /// Who it runs as.
+    pub user: String,
+    pub group: Option<String>,
+    /// `misc_timeout`, else the virtual server's `delay_loop`.
+    pub timeout: Duration,
+    pub retry: u32,
+    pub delay_before_retry: Duration,
+    pub alpha: bool,
+    /// `misc_dynamic`: exit statuses 2..255 pass and set the real's weight.
+    pub dynamic: bool,
 }
 
 /// One `virtual=`/`virtual6=` block, fully resolved.
@@ -447,6 +488,29 @@ pub struct VirtualService {
 }
 
 impl VirtualService {
+    /// The virtual and real as the `index`th of `r`'s own checks sees them: the task and
+    /// the state machine of a check only read the virtual's check fields, so a real's own
+    /// check runs through the same code as the virtual's. None when `r` has no such check.
+    pub fn checker(&self, r: &RealServer, index: usize) -> Option<(Self, RealServer)> {
+        let c = r.checks.get(index)?;
+        let v = Self {
+            reals: Vec::new(),
+            check: c.check.clone(),
+            check_interval: c.check_interval,
+            failure_count: c.failure_count,
+            retry_delay: c.retry_delay,
+            keepalived_http: c.keepalived_http.clone(),
+            start_up: c.start_up,
+            ..self.clone()
+        };
+        let real = RealServer {
+            check_port: c.check_port,
+            checks: Vec::new(),
+            ..r.clone()
+        };
+        Some((v, real))
+    }
+
     /// How ldirectord names the virtual in logs and in fallbackcommand arguments:
     /// `ip:port`, `[v6]:port`, or the mark number.
     pub fn label(&self) -> String {

@@ -147,6 +147,7 @@ fn parse_flags(d: &mut Diagnostics, line: usize, flags: &str) -> Option<RealServ
         lower_threshold: 0,
         upper_threshold: 0,
         check_port: None,
+        checks: Vec::new(),
     };
     if let Some(w) = step(d, line, &WEIGHT, &rest) {
         real.weight = count(d, line, "weight", w[0].as_deref())?;

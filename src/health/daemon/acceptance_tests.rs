@@ -734,6 +734,7 @@ async fn t44_a_check_task_reports_a_never_ending_check_down_at_its_limit() {
     let id = (vkey("10.0.0.1"), dest(A, 80, 1).key());
     let job = tasks::CheckJob {
         id,
+        checker: 0,
         generation: 1,
         check: Box::new(Never),
         target: crate::health::check::Target {
@@ -752,6 +753,7 @@ async fn t44_a_check_task_reports_a_never_ending_check_down_at_its_limit() {
         http: None,
         urls: Vec::new(),
         reentry: None,
+        misc: None,
         hook: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -14,30 +14,34 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::{AbortHandle, Id, JoinSet};
 
 use super::registry::{CheckId, Report};
+
+/// A task's key: the real's check and which of the real's own checks (0 for the
+/// virtual's).
+pub type TaskId = (CheckId, usize);
 use super::tasks::{self, CheckJob};
 
 #[derive(Debug, Default)]
 pub struct Checks {
     set: JoinSet<()>,
-    by_check: HashMap<CheckId, (Id, AbortHandle)>,
-    by_task: HashMap<Id, CheckId>,
+    by_check: HashMap<TaskId, (Id, AbortHandle)>,
+    by_task: HashMap<Id, TaskId>,
 }
 
 impl Checks {
-    pub fn contains(&self, id: &CheckId) -> bool {
+    pub fn contains(&self, id: &TaskId) -> bool {
         self.by_check.contains_key(id)
     }
 
     /// Starts the task of `job`, replacing the check's running one.
     pub fn start(&mut self, job: CheckJob, tx: UnboundedSender<Report>) {
-        let id = job.id;
+        let id = (job.id, job.checker);
         self.stop(&id);
         let handle = self.set.spawn(tasks::run(job, tx));
         self.by_task.insert(handle.id(), id);
         self.by_check.insert(id, (handle.id(), handle));
     }
 
-    pub fn stop(&mut self, id: &CheckId) {
+    pub fn stop(&mut self, id: &TaskId) {
         if let Some((task, handle)) = self.by_check.remove(id) {
             handle.abort();
             self.by_task.remove(&task);
@@ -45,8 +49,8 @@ impl Checks {
     }
 
     /// Stops every task whose check `keep` rejects.
-    pub fn retain(&mut self, keep: impl Fn(&CheckId) -> bool) {
-        let gone: Vec<CheckId> = self
+    pub fn retain(&mut self, keep: impl Fn(&TaskId) -> bool) {
+        let gone: Vec<TaskId> = self
             .by_check
             .keys()
             .filter(|id| !keep(id))
@@ -66,7 +70,7 @@ impl Checks {
     /// The next check whose current task panicked, with the panic's message. Tasks that
     /// were stopped or replaced are forgotten on the way. Waits forever while there are no
     /// tasks; cancel-safe (the set's join is).
-    pub async fn panicked(&mut self) -> (CheckId, String) {
+    pub async fn panicked(&mut self) -> (TaskId, String) {
         loop {
             let Some(ended) = self.set.join_next_with_id().await else {
                 std::future::pending::<()>().await;

@@ -14,12 +14,13 @@ use tokio::task::JoinHandle;
 use super::alert::DaemonStatus;
 use super::budget::Budget;
 use super::checks::Checks;
+use super::checks::TaskId;
 use super::execute::{InstanceCmd, Launcher, on_reload};
 use super::faults::{self, PANICKED, descriptors_needed};
 use super::kernel::{KernelHandle, SyncReport};
 use super::log::Logger;
 use super::notices::Notices;
-use super::registry::{CheckId, Registry, Report};
+use super::registry::{Registry, Report};
 use super::reload::{ConfigWatch, PendingReload, read_done};
 use super::reverse::{self, ReverseNames};
 use super::rlimit;
@@ -214,7 +215,7 @@ pub(super) async fn main_loop(
 impl Daemon {
     pub(super) fn record(&mut self, r: &Report) -> bool {
         if let Some((v, slot)) = self.registry.slot(&r.id)
-            && slot.generation == r.generation
+            && slot.current(r)
         {
             self.notices.check_result(v, &slot.real, r);
             if let Some(class) = faults::of(&r.outcome) {
@@ -232,10 +233,14 @@ impl Daemon {
     /// A check task panicked: logged and counted, the run recorded as not checked (the
     /// real keeps its state), and the task started again. Returns whether the kernel may
     /// need a cycle.
-    pub(super) fn check_panicked(&mut self, id: CheckId, why: &str) -> bool {
+    pub(super) fn check_panicked(&mut self, (id, checker): TaskId, why: &str) -> bool {
         self.counters.check_panicked();
         let Some((v, slot)) = self.registry.slot(&id) else {
             return false;
+        };
+        let generation = match slot.checkers.get(checker) {
+            Some(c) => c.generation,
+            None => slot.generation,
         };
         self.log.log(&format!(
             "The check of real server {} ({}) panicked ({why}); it was started again",
@@ -244,12 +249,14 @@ impl Daemon {
         ));
         let report = Report {
             id,
-            generation: slot.generation,
+            checker,
+            generation,
             outcome: crate::health::check::Outcome::LocalFault(format!("{PANICKED}: {why}")),
             maintenance: false,
             at: std::time::SystemTime::now(),
             duration: Duration::ZERO,
             verdict: None,
+            weight: None,
         };
         let changed = self.record(&report);
         self.respawn_checks();
@@ -259,7 +266,7 @@ impl Daemon {
     /// Starts a task for every check without one, stops tasks of checks that are gone or
     /// changed (their slot got generation 0 from the registry).
     pub(super) fn respawn_checks(&mut self) {
-        let mut wanted: std::collections::HashSet<CheckId> = std::collections::HashSet::new();
+        let mut wanted: std::collections::HashSet<TaskId> = std::collections::HashSet::new();
         let maintenance_dir = self.config.globals.maintenance_dir.clone();
         // Names are only needed with a maintenance directory; asking now gets them looked
         // up before the first checks run.
@@ -267,33 +274,58 @@ impl Daemon {
         for vs in &mut self.registry.virtuals {
             for slot in &mut vs.reals {
                 let id = (vs.v.key, slot.dest.key());
-                wanted.insert(id);
                 if let Some(names) = &reverse {
                     names.get(slot.real.addr);
                 }
-                if slot.generation != 0 && self.checks.contains(&id) {
-                    continue;
+                // A real's own checks (keepalived's checkers), one task each; else the
+                // virtual's check.
+                let own = !slot.checkers.is_empty();
+                for checker in 0..slot.checkers.len().max(1) {
+                    let task = (id, checker);
+                    wanted.insert(task);
+                    let generation = match slot.checkers.get_mut(checker) {
+                        Some(c) => &mut c.generation,
+                        None => &mut slot.generation,
+                    };
+                    if *generation != 0 && self.checks.contains(&task) {
+                        continue;
+                    }
+                    *generation = self.next_generation;
+                    self.next_generation += 1;
+                    let generation = *generation;
+                    let job = if own {
+                        CheckJob::of_real_check(
+                            &vs.v,
+                            &slot.real,
+                            checker,
+                            id,
+                            generation,
+                            maintenance_dir.clone(),
+                            reverse.clone(),
+                            self.budget.clone(),
+                        )
+                    } else {
+                        Some(CheckJob::new(
+                            &vs.v,
+                            &slot.real,
+                            id,
+                            generation,
+                            maintenance_dir.clone(),
+                            reverse.clone(),
+                            self.budget.clone(),
+                        ))
+                    };
+                    let Some(mut job) = job else { continue };
+                    #[cfg(test)]
+                    {
+                        job.hook.clone_from(&self.opts.check_hook);
+                    }
+                    // A task started again (after a panic) goes on from the real's health.
+                    if let (Some(r), Some(h)) = (job.reentry, slot.health) {
+                        job.reentry = Some(r.resumed(h.health));
+                    }
+                    self.checks.start(job, self.reports.clone());
                 }
-                slot.generation = self.next_generation;
-                self.next_generation += 1;
-                let mut job = CheckJob::new(
-                    &vs.v,
-                    &slot.real,
-                    id,
-                    slot.generation,
-                    maintenance_dir.clone(),
-                    reverse.clone(),
-                    self.budget.clone(),
-                );
-                #[cfg(test)]
-                {
-                    job.hook.clone_from(&self.opts.check_hook);
-                }
-                // A task started again (after a panic) goes on from the real's health.
-                if let (Some(r), Some(h)) = (job.reentry, slot.health) {
-                    job.reentry = Some(r.resumed(h.health));
-                }
-                self.checks.start(job, self.reports.clone());
             }
         }
         self.checks.retain(|id| wanted.contains(id));

@@ -66,10 +66,21 @@ pub const MARGIN: u64 = 256;
 /// time (a run that overruns its interval delays the next), so each (virtual, real) holds
 /// what one run of its check needs, plus [`MARGIN`].
 pub fn descriptors_needed(config: &Config) -> u64 {
+    // A real with checks of its own (keepalived's checkers) runs each of them instead.
     let checks: u64 = config
         .virtuals
         .iter()
-        .map(|v| v.reals.len() as u64 * u64::from(per_run(v)))
+        .flat_map(|v| v.reals.iter().map(move |r| (v, r)))
+        .map(|(v, r)| {
+            if r.checks.is_empty() {
+                u64::from(per_run(v))
+            } else {
+                r.checks
+                    .iter()
+                    .map(|c| u64::from(per_check(c.check.check_type, c.check.service)))
+                    .sum()
+            }
+        })
         .sum();
     checks + MARGIN
 }

@@ -16,14 +16,14 @@ use crate::ipvs::backend::{Backend, Op};
 use crate::ipvs::fake::FakeBackend;
 use crate::ipvs::model::{Protocol, ServiceKey};
 
-struct Run {
+pub(super) struct Run {
     dir: PathBuf,
     fake: Arc<Mutex<FakeBackend>>,
     stop: Arc<tokio::sync::Notify>,
     thread: Option<std::thread::JoinHandle<Result<(), DaemonError>>>,
 }
 
-const VIP: &str = "192.0.2.10";
+pub(super) const VIP: &str = "192.0.2.10";
 
 fn key() -> ServiceKey {
     ServiceKey::Addr {
@@ -34,7 +34,7 @@ fn key() -> ServiceKey {
 }
 
 impl Run {
-    fn start(tag: &str, text: &str) -> Self {
+    pub(super) fn start(tag: &str, text: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("lvsctl-ka-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -62,12 +62,12 @@ impl Run {
         }
     }
 
-    fn socket(&self) -> PathBuf {
+    pub(super) fn socket(&self) -> PathBuf {
         self.dir.join("status.sock")
     }
 
     /// `(port, weight)` of every real of the virtual in the kernel.
-    fn reals(&self) -> Vec<(u16, i32)> {
+    pub(super) fn reals(&self) -> Vec<(u16, i32)> {
         let mut out: Vec<(u16, i32)> = self
             .fake
             .lock()
@@ -81,13 +81,13 @@ impl Run {
         out
     }
 
-    fn ops(&self) -> Vec<Op> {
+    pub(super) fn ops(&self) -> Vec<Op> {
         self.fake.lock().unwrap().applied_ops().to_vec()
     }
 
     /// Waits (up to 20 s) until the table is `want`; returns how long that took.
     #[track_caller]
-    fn wait(&self, what: &str, want: &[(u16, i32)]) -> Duration {
+    pub(super) fn wait(&self, what: &str, want: &[(u16, i32)]) -> Duration {
         let mut want = want.to_vec();
         want.sort_unstable();
         let start = Instant::now();
@@ -102,7 +102,7 @@ impl Run {
         start.elapsed()
     }
 
-    fn stop(mut self) {
+    pub(super) fn stop(mut self) {
         self.stop.notify_one();
         if let Some(t) = self.thread.take() {
             t.join().unwrap().unwrap();
@@ -112,7 +112,7 @@ impl Run {
 }
 
 /// A free loopback port with nothing listening on it.
-fn closed_port() -> u16 {
+pub(super) fn closed_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

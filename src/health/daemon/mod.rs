@@ -13,6 +13,7 @@
 
 pub mod alert;
 pub mod budget;
+pub mod checker_slots;
 mod checks;
 pub mod clock;
 mod event_loop;
@@ -42,6 +43,8 @@ pub use run::{ConfigFormat, DaemonError, DaemonOptions, run, run_config_check};
 mod acceptance_tests;
 #[cfg(test)]
 mod fault_tests;
+#[cfg(test)]
+mod keepalived_multi_tests;
 #[cfg(test)]
 mod keepalived_tests;
 #[cfg(test)]

@@ -254,6 +254,7 @@ async fn the_check_task_reports_the_reentry_verdicts_on_the_keepalive_grid() {
     };
     let job = tasks::CheckJob {
         id: (key, real),
+        checker: 0,
         generation: 1,
         check: Box::new(Switch(failing.clone())),
         target: crate::health::check::Target {
@@ -274,6 +275,7 @@ async fn the_check_task_reports_the_reentry_verdicts_on_the_keepalive_grid() {
         reentry: Some(crate::health::state::reentry::Reentry::new(
             Duration::from_secs(15),
         )),
+        misc: None,
         hook: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -11,12 +11,13 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
+use super::checker_slots::{self, CheckState, CheckerSlot, Rules};
 use crate::health::check::Outcome;
 use crate::health::config::{Config, RealServer, VirtualService};
 use crate::health::daemon::plan::{Desired, DesiredReal, DesiredVirtual, Phase};
 use crate::health::desired::{desired_dest, desired_fallback, desired_service};
 use crate::health::state::keepalived_http::Verdict;
-use crate::health::state::{Event, Health, RealHealth, Thresholds, fallback_command_arg};
+use crate::health::state::{Health, RealHealth, fallback_command_arg};
 use crate::ipvs::model::{AddressFamily, Dest, DestKey, ServiceKey};
 
 /// A check's identity in the registry: the virtual and the real's kernel entry.
@@ -26,6 +27,9 @@ pub type CheckId = (ServiceKey, DestKey);
 #[derive(Debug, Clone)]
 pub struct Report {
     pub id: CheckId,
+    /// Which of the real's own checks ([`RealServer::checks`]) it is from; 0 for the
+    /// virtual's check.
+    pub checker: usize,
     /// The task that produced it; reports of replaced tasks are ignored.
     pub generation: u64,
     pub outcome: Outcome,
@@ -37,6 +41,9 @@ pub struct Report {
     /// `keepalived_http` (its task runs the checker, as the checker also decides the
     /// next wait); None otherwise, and when it decided nothing.
     pub verdict: Option<Verdict>,
+    /// What the check has added to the real's weight (keepalived's `misc_dynamic`); None
+    /// for other checks.
+    pub weight: Option<i64>,
 }
 
 /// The last check of a real, for the status API.
@@ -66,6 +73,33 @@ pub struct RealSlot {
     pub fingerprint: String,
     /// The check task currently reporting for this slot.
     pub generation: u64,
+    /// The states of the real's own checks, when it has some: then they decide, and
+    /// `health`, `maintenance` and `last` above are what they come to (see
+    /// [`checker_slots::combined`]).
+    pub checkers: Vec<CheckerSlot>,
+}
+
+impl RealSlot {
+    /// Whether `r` comes from the current task of its check.
+    pub fn current(&self, r: &Report) -> bool {
+        if self.checkers.is_empty() {
+            r.checker == 0 && self.generation == r.generation
+        } else {
+            self.checkers
+                .get(r.checker)
+                .is_some_and(|c| c.generation == r.generation)
+        }
+    }
+
+    fn combine(&mut self) {
+        if self.checkers.is_empty() {
+            return;
+        }
+        let (health, maintenance, last) = checker_slots::combined(&self.checkers);
+        self.health = health;
+        self.maintenance = maintenance;
+        self.last = last;
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -113,10 +147,10 @@ impl Registry {
                         continue; // one check per kernel entry
                     }
                     let fp = fingerprint(v, r);
-                    let kept = old_v
-                        .and_then(|o| o.reals.iter().find(|s| s.dest.key() == dest.key()))
-                        .filter(|s| s.fingerprint == fp);
-                    reals.push(match kept {
+                    let old_slot =
+                        old_v.and_then(|o| o.reals.iter().find(|s| s.dest.key() == dest.key()));
+                    let kept = old_slot.filter(|s| s.fingerprint == fp);
+                    let mut slot = match kept {
                         Some(s) => RealSlot {
                             real: r.clone(),
                             dest,
@@ -134,8 +168,15 @@ impl Registry {
                             last: None,
                             fingerprint: fp,
                             generation: 0,
+                            checkers: Vec::new(),
                         },
-                    });
+                    };
+                    if !r.checks.is_empty() {
+                        let old = old_slot.map_or(&[][..], |s| &s.checkers[..]);
+                        slot.checkers = checker_slots::checker_slots(r, old);
+                        slot.combine();
+                    }
+                    reals.push(slot);
                 }
                 VirtualSlot {
                     v: v.clone(),
@@ -192,86 +233,33 @@ impl Registry {
         let Some((v, slot)) = self.slot_mut(&r.id) else {
             return (false, Vec::new());
         };
-        if slot.generation != r.generation {
-            return (false, Vec::new());
-        }
         let label = format!("{} ({})", real_name(&slot.real), virtual_id(v));
         let before = slot.health.map(|h| h.health);
-        slot.last = Some(LastCheck {
-            at: r.at,
-            duration: r.duration,
-            reason: match &r.outcome {
-                Outcome::Down(why) => Some(why.clone()),
-                Outcome::LocalFault(why) => Some(format!("not checked: {why}")),
-                _ => None,
-            },
-        });
-        let mut lines = Vec::new();
-        // A run of local faults is logged once, when it starts, and once when it ends: a
-        // thousand checks short of descriptors must not write a thousand lines a second.
-        match &r.outcome {
-            Outcome::LocalFault(why) if !slot.local_fault => {
-                slot.local_fault = true;
-                lines.push(format!("Real server not checked: {label}: {why}"));
+        let lines = if slot.checkers.is_empty() {
+            if slot.generation != r.generation || r.checker != 0 {
+                return (false, Vec::new());
             }
-            Outcome::LocalFault(_) => {}
-            _ if slot.local_fault => {
-                slot.local_fault = false;
-                lines.push(format!("Real server checked again: {label}"));
-            }
-            _ => {}
-        }
-        if r.maintenance {
-            if !slot.maintenance {
-                lines.push(format!("Server in maintenance: {label}"));
-            }
-            slot.maintenance = true;
-            slot.health
-                .get_or_insert(RealHealth::new(Health::Down))
-                .force_down();
-        } else if v.keepalived_http.is_some() || v.nanny.is_some() {
-            slot.maintenance = false;
-            // keepalived's HTTP checker counts its own retries, and Piranha's reentry rule
-            // times a real's return (both run in the check task): only their verdicts move
-            // the real, and they log no soft failures.
-            match r.verdict {
-                Some(Verdict::Up) => slot.health = Some(RealHealth::new(Health::Up)),
-                Some(Verdict::Down) => slot.health = Some(RealHealth::new(Health::Down)),
-                None => {}
-            }
+            let mut st = CheckState {
+                health: &mut slot.health,
+                undecided_passes: &mut slot.undecided_passes,
+                maintenance: &mut slot.maintenance,
+                local_fault: &mut slot.local_fault,
+                last: &mut slot.last,
+            };
+            checker_slots::observe(&label, Rules::of_virtual(v), &mut st, r)
         } else {
-            slot.maintenance = false;
-            let t = Thresholds::for_virtual(v);
-            match slot.health.as_mut() {
-                Some(h) => match h.observe(&r.outcome, t) {
-                    Event::SoftFailure { count, fall } => lines.push(format!(
-                        "Soft failure real server: {label} failure {count}/{fall}"
-                    )),
-                    Event::SoftFailuresReset => {
-                        lines.push(format!("Resetting soft failure count: {label}"));
-                    }
-                    Event::Rising { count, rise } => lines.push(format!(
-                        "Rising real server: {label} success {count}/{rise}"
-                    )),
-                    _ => {}
-                },
-                // Nothing was learnt: no state, and no "Rising" line either.
-                None if matches!(r.outcome, Outcome::LocalFault(_)) => {}
-                None => match first_health(&r.outcome, t, slot.undecided_passes) {
-                    Ok(h) => {
-                        slot.undecided_passes = 0;
-                        slot.health = Some(h);
-                    }
-                    Err(count) => {
-                        slot.undecided_passes = count;
-                        lines.push(format!(
-                            "Rising real server: {label} success {count}/{}",
-                            t.rise
-                        ));
-                    }
-                },
+            let weight = checker_slots::effective_weight(&slot.real, &slot.checkers);
+            let Some(lines) =
+                checker_slots::record_checker(v, &slot.real, &mut slot.checkers, &label, r)
+            else {
+                return (false, Vec::new());
+            };
+            slot.combine();
+            if checker_slots::effective_weight(&slot.real, &slot.checkers) != weight {
+                return (true, lines);
             }
-        }
+            lines
+        };
         (slot.health.map(|h| h.health) != before, lines)
     }
 
@@ -287,7 +275,13 @@ impl Registry {
                     .reals
                     .iter()
                     .map(|s| DesiredReal {
-                        dest: s.dest.clone(),
+                        dest: match checker_slots::effective_weight(&s.real, &s.checkers) {
+                            Some(weight) => Dest {
+                                weight,
+                                ..s.dest.clone()
+                            },
+                            None => s.dest.clone(),
+                        },
                         name: real_name(&s.real),
                         health: s.health.map(|h| h.health),
                     })
@@ -355,31 +349,6 @@ impl Registry {
             }
         }
         out
-    }
-}
-
-/// The state an undecided real takes from a result (no failurecount: there is no traffic
-/// to protect yet, and the real is not in the pool): a failure decides Down at once; a pass
-/// decides Up once `rise` passes in a row have been seen, counting `passes` earlier ones.
-/// `Err(n)` means still undecided after `n` passes — so a real that is already serving when
-/// the daemon (re)starts is left in the kernel while it earns its `rise`, instead of being
-/// pulled out after its first good check.
-fn first_health(outcome: &Outcome, t: Thresholds, passes: u32) -> Result<RealHealth, u32> {
-    match outcome {
-        Outcome::Up if passes + 1 >= t.rise => {
-            let mut h = RealHealth::new(Health::Up);
-            h.successes = passes + 1;
-            Ok(h)
-        }
-        Outcome::Up => Err(passes + 1),
-        // Nothing was learnt about the real: it stays undecided (and, when it is already
-        // serving, in the kernel). `record` never gets here with one.
-        Outcome::LocalFault(_) => Err(passes),
-        Outcome::Down(_) | Outcome::NotChecked => {
-            let mut h = RealHealth::new(Health::Down);
-            h.failures = 1;
-            Ok(h)
-        }
     }
 }
 

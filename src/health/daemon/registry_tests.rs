@@ -11,12 +11,14 @@ fn report(reg: &Registry, i: usize, outcome: Outcome) -> Report {
     let vs = &reg.virtuals[0];
     Report {
         id: (vs.v.key, vs.reals[i].dest.key()),
+        checker: 0,
         generation: vs.reals[i].generation,
         outcome,
         maintenance: false,
         at: SystemTime::UNIX_EPOCH,
         duration: Duration::from_millis(3),
         verdict: None,
+        weight: None,
     }
 }
 
@@ -209,12 +211,14 @@ fn fallbackcommand_arguments_for_every_kind_of_virtual() {
         let vs = &reg.virtuals[vi];
         let r = Report {
             id: (vs.v.key, vs.reals[0].dest.key()),
+            checker: 0,
             generation: vs.reals[0].generation,
             outcome: Outcome::Down("x".into()),
             maintenance: false,
             at: SystemTime::UNIX_EPOCH,
             duration: Duration::ZERO,
             verdict: None,
+            weight: None,
         };
         reg.record(&r);
     }
@@ -246,12 +250,14 @@ virtual6=[2001:db8::1]:53\n\treal6=[2001:db8::2]:53 masq\n\tprotocol=udp\n\tchec
         for outcome in [Outcome::Up, Outcome::Down("x".into()), Outcome::Up] {
             let r = Report {
                 id,
+                checker: 0,
                 generation,
                 outcome,
                 maintenance: false,
                 at: SystemTime::UNIX_EPOCH,
                 duration: Duration::ZERO,
                 verdict: None,
+                weight: None,
             };
             lines.extend(reg.record(&r).1);
         }

@@ -7,6 +7,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -15,6 +16,8 @@ use tokio::time::MissedTickBehavior;
 
 use super::budget::Budget;
 use super::faults;
+use crate::health::check::MiscCheck;
+use crate::health::check::misc::{KILLED, LastRun, TERM_GRACE};
 use crate::health::check::{Check, Outcome, Target, checker_for, with_deadline};
 use crate::health::config::{RealServer, VirtualService};
 use crate::health::daemon::registry::{CheckId, Report};
@@ -22,12 +25,18 @@ use crate::health::daemon::reverse::ReverseNames;
 use crate::health::maintenance::maintenance_file;
 use crate::health::state::Health;
 use crate::health::state::keepalived_http::{Check as HttpCheck, HttpChecker, Settings, Verdict};
+use crate::health::state::keepalived_misc::{
+    MiscChecker, Run as MiscRun, Settings as MiscSettings,
+};
 use crate::health::state::reentry::{Reentry, Seen};
 
 /// Everything a check task needs, owned.
 #[derive(Debug)]
 pub struct CheckJob {
     pub id: CheckId,
+    /// Which of the real's own checks this is (0 for the virtual's check); a real's own
+    /// check is built from [`VirtualService::checker`]'s view.
+    pub checker: usize,
     pub generation: u64,
     pub check: Box<dyn Check>,
     pub target: Target,
@@ -48,6 +57,9 @@ pub struct CheckJob {
     pub urls: Vec<Box<dyn Check>>,
     /// Piranha's reentry rule (see [`run_with_reentry`]); None for other formats.
     pub reentry: Option<Reentry>,
+    /// keepalived's MISC_CHECK rules (see [`run_keepalived_misc`]) and where its script
+    /// (`check`) leaves how each run ended.
+    pub misc: Option<(MiscChecker, LastRun)>,
     /// Tests only: replaces a run's outcome (or panics in its place).
     #[cfg(test)]
     pub hook: Option<CheckHook>,
@@ -87,6 +99,7 @@ impl CheckJob {
         let longest = connect.max(v.check.negotiate_timeout).max(1);
         Self {
             id,
+            checker: 0,
             generation,
             check: checker_for(v, r),
             target: Target::new(v, r),
@@ -112,9 +125,50 @@ impl CheckJob {
             }),
             urls: crate::health::check::keepalived_url_checks(v),
             reentry: v.nanny.as_ref().map(|n| Reentry::new(n.reentry)),
+            misc: None,
             #[cfg(test)]
             hook: None,
         }
+    }
+
+    /// The job of the `index`th of `r`'s own checks; None when it has no such check.
+    #[allow(clippy::too_many_arguments)]
+    pub fn of_real_check(
+        v: &VirtualService,
+        r: &RealServer,
+        index: usize,
+        id: CheckId,
+        generation: u64,
+        maintenance_dir: Option<PathBuf>,
+        reverse: Option<Arc<ReverseNames>>,
+        budget: Arc<Budget>,
+    ) -> Option<Self> {
+        let (cv, cr) = v.checker(r, index)?;
+        let mut job = Self::new(&cv, &cr, id, generation, maintenance_dir, reverse, budget);
+        job.checker = index;
+        if let Some(m) = r.checks.get(index).and_then(|c| c.keepalived_misc.as_ref()) {
+            let script = MiscCheck::new(
+                m.argv.clone(),
+                &m.user,
+                m.group.as_deref(),
+                m.timeout,
+                m.dynamic,
+            );
+            let last = script.last_run();
+            job.check = Box::new(script);
+            // The timeout, SIGTERM's grace, SIGKILL's, and a second for the rest.
+            job.limit = m.timeout + TERM_GRACE * 2 + Duration::from_secs(1);
+            let misc = MiscChecker::new(MiscSettings {
+                retry: m.retry,
+                delay_loop: job.interval,
+                delay_before_retry: m.delay_before_retry,
+                alpha: m.alpha,
+                dynamic: m.dynamic,
+                weight: r.weight,
+            });
+            job.misc = Some((misc, last));
+        }
+        Some(job)
     }
 
     fn in_maintenance(&self) -> bool {
@@ -195,13 +249,16 @@ fn grid_base() -> tokio::time::Instant {
 
 /// The task's work: it ends when `tx` is closed (or when the task is aborted). The event
 /// loop runs it in its set of check tasks, which tells it when one panicked.
-pub async fn run(job: CheckJob, tx: UnboundedSender<Report>) {
+pub async fn run(mut job: CheckJob, tx: UnboundedSender<Report>) {
     let first = first_tick(
         grid_base(),
         tokio::time::Instant::now(),
         first_offset(job.generation, job.interval),
         job.interval,
     );
+    if let Some(misc) = job.misc.take() {
+        return run_keepalived_misc(job, tx, first, misc).await;
+    }
     if let Some(http) = job.http {
         return run_keepalived_http(job, tx, first, http).await;
     }
@@ -302,6 +359,39 @@ async fn run_keepalived_http(
     }
 }
 
+/// [`run`] as keepalived's MISC_CHECK: each run's result goes through the checker, whose
+/// verdict the report carries; its wait counts from the start of the run, as keepalived
+/// schedules the next run from the time it launched the script.
+async fn run_keepalived_misc(
+    job: CheckJob,
+    tx: UnboundedSender<Report>,
+    first: tokio::time::Instant,
+    (mut misc, last): (MiscChecker, LastRun),
+) {
+    tokio::time::sleep_until(first).await;
+    loop {
+        let started = tokio::time::Instant::now();
+        let mut report = run_once(&job, &*job.check).await;
+        let how = last.load(Ordering::Relaxed);
+        let step = misc.observe(match &report.outcome {
+            Outcome::NotChecked | Outcome::LocalFault(_) => MiscRun::NotMade,
+            _ if how == KILLED => MiscRun::Killed,
+            _ => match u8::try_from(how) {
+                Ok(code) => MiscRun::Exited(code),
+                // No run of the script (a test's stand-in): its outcome as a status.
+                Err(_) if report.outcome == Outcome::Up => MiscRun::Exited(0),
+                Err(_) => MiscRun::Exited(1),
+            },
+        });
+        report.verdict = step.verdict;
+        report.weight = Some(step.added);
+        if tx.send(report).is_err() {
+            return;
+        }
+        tokio::time::sleep_until(started + step.wait).await;
+    }
+}
+
 async fn run_once(job: &CheckJob, check: &dyn Check) -> Report {
     let at = SystemTime::now();
     let started = Instant::now();
@@ -313,12 +403,14 @@ async fn run_once(job: &CheckJob, check: &dyn Check) -> Report {
         if let Some(outcome) = job.hook.as_ref().and_then(|hook| (hook.0)(&job.target)) {
             return Report {
                 id: job.id,
+                checker: job.checker,
                 generation: job.generation,
                 outcome,
                 maintenance,
                 at,
                 duration: started.elapsed(),
                 verdict: None,
+                weight: None,
             };
         }
         // The share is taken before the run's own deadline starts, and held to its end.
@@ -329,12 +421,14 @@ async fn run_once(job: &CheckJob, check: &dyn Check) -> Report {
     };
     Report {
         id: job.id,
+        checker: job.checker,
         generation: job.generation,
         outcome,
         maintenance,
         at,
         duration: started.elapsed(),
         verdict: None,
+        weight: None,
     }
 }
 

@@ -48,6 +48,7 @@ fn retrying_job(failing: Arc<std::sync::atomic::AtomicBool>, retry: Retry) -> Ch
     };
     CheckJob {
         id: (key, real),
+        checker: 0,
         generation: 1,
         check: Box::new(Switch(failing)),
         target: Target {
@@ -66,6 +67,7 @@ fn retrying_job(failing: Arc<std::sync::atomic::AtomicBool>, retry: Retry) -> Ch
         http: None,
         urls: Vec::new(),
         reentry: None,
+        misc: None,
         hook: None,
     }
 }

@@ -154,6 +154,7 @@ fn real(v: &PiranhaVirtual, s: &PiranhaServer, forward: Forward) -> RealServer {
         lower_threshold: 0,
         upper_threshold: 0,
         check_port: Some(v.port),
+        checks: Vec::new(),
     }
 }
 

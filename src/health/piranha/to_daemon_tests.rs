@@ -46,6 +46,7 @@ fn issue_real(line: usize, addr: &str) -> RealServer {
         lower_threshold: 0,
         upper_threshold: 0,
         check_port: Some(80),
+        checks: Vec::new(),
     }
 }
 

@@ -7,7 +7,9 @@
 //! success brings it back. `rise` (successes needed to come back) is our addition, 1 =
 //! ldirectord behaviour.
 
+pub mod all_of;
 pub mod keepalived_http;
+pub mod keepalived_misc;
 pub mod reentry;
 
 use crate::health::check::Outcome;

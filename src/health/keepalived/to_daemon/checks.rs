@@ -1,17 +1,20 @@
-//! keepalived's checkers as the daemon's one check kind per virtual.
+//! keepalived's checkers as the daemon's checks.
 //!
-//! The daemon checks every real of a virtual with one kind of check and one set of
-//! timings; what may differ per real is where it connects. So the checkers of a
-//! virtual_server must agree on everything else, or the file is refused. TCP_CHECK's
-//! epilogue in keepalived 2.2.7 is what the daemon's fall (`retry` + 1), rise (1) and retry
-//! schedule do; HTTP_GET runs keepalived's own HTTP checker rules (`keepalived_http`).
+//! When every real of a virtual_server has one checker and those agree but for where they
+//! connect, the virtual's one check runs them (one check kind per virtual, as for an
+//! ldirectord.cf). Otherwise each real carries its own checks (`RealServer::checks`), one
+//! task each, and is up while all of them are, as keepalived counts failed checkers; a
+//! real without checkers beside checked ones keeps the virtual's check, which is `on`:
+//! keepalived never takes such a real out. TCP_CHECK's epilogue in keepalived 2.2.7 is
+//! what the daemon's fall (`retry` + 1), rise (1) and retry schedule do; HTTP_GET runs
+//! keepalived's own HTTP checker rules (`keepalived_http`).
 
 use std::time::Duration;
 
 use super::Refusals;
 use crate::health::config::{
-    CheckService, CheckSettings, CheckType, HttpMethod, KeepalivedHttp, KeepalivedProtocol,
-    KeepalivedUrl, RedirectPolicy,
+    CheckService, CheckSettings, CheckType, HttpMethod, KeepalivedHttp, KeepalivedMisc,
+    KeepalivedProtocol, KeepalivedUrl, RealCheck, RedirectPolicy,
 };
 use crate::health::keepalived::{
     Checker, CheckerKind, HttpCheck, HttpProtocol, RealServer as KaReal, VirtualServer as KaVirtual,
@@ -31,6 +34,9 @@ pub(super) struct VirtualCheck {
     pub inhibit: bool,
     /// HTTP_GET: keepalived's HTTP checker and its url.
     pub http: Option<KeepalivedHttp>,
+    /// Each real's own checks, in the order of the virtual's reals, when the virtual's
+    /// one check cannot run them; empty otherwise.
+    pub per_real: Vec<Vec<RealCheck>>,
 }
 
 /// keepalived's defaults for a real without checkers: in service from the start and
@@ -55,88 +61,147 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
         if k.inhibit_on_failure != inhibit {
             r.refuse(&k.pos, "inhibit_on_failure on some real servers only");
         }
-        for extra in k.checkers.iter().skip(1) {
-            r.refuse(
-                &extra.pos,
-                format!(
-                    "{} as a second checker of one real_server",
-                    extra.kind.keyword()
-                ),
-            );
-        }
+    }
+    let per_real: Vec<Vec<RealCheck>> = v
+        .real_servers
+        .iter()
+        .map(|k| {
+            k.checkers
+                .iter()
+                .filter_map(|c| one_check(r, v, k, c))
+                .collect()
+        })
+        .collect();
+    if r.0.len() != before {
+        return None;
     }
     let first = v.real_servers.iter().find_map(|k| k.checkers.first());
-    let Some(first) = first else {
-        // No checkers at all: keepalived keeps every real in service.
-        return (r.0.len() == before).then(|| VirtualCheck {
-            settings: settings(CheckType::On, 5),
-            delay_loop: UNCHECKED.delay_loop,
-            retry: UNCHECKED.retry,
-            delay_before_retry: UNCHECKED.delay_before_retry,
-            alpha: false,
+    let uniform = first.filter(|first| {
+        v.real_servers
+            .iter()
+            .all(|k| k.checkers.len() == 1 && k.checkers.iter().all(|c| same_but_where(c, first)))
+    });
+    // MISC_CHECK's script and rules exist only as a real's own check.
+    let uniform = uniform.filter(|f| !matches!(f.kind, CheckerKind::Misc(_)));
+    if let (Some(first), Some(check)) = (uniform, per_real.iter().find_map(|c| c.first())) {
+        // The virtual's one check runs them all; each real connects where its checker
+        // does (its `check_port`).
+        return Some(VirtualCheck {
+            settings: check.check.clone(),
+            delay_loop: check.check_interval,
+            retry: first.timing.map(|t| t.retry)?,
+            delay_before_retry: check.retry_delay.unwrap_or(UNCHECKED.delay_before_retry),
+            alpha: first.alpha,
             inhibit,
-            http: None,
+            http: check.keepalived_http.clone(),
+            per_real: Vec::new(),
         });
-    };
-    for k in &v.real_servers {
-        match k.checkers.first() {
-            None => r.refuse(
-                &k.pos,
-                "a real_server without checkers beside checked ones in one virtual_server",
-            ),
-            Some(c) => {
-                connection(r, k, c);
-                if !same_but_where(c, first) {
-                    r.refuse(
-                        &c.pos,
-                        "a checker that differs from the first of its virtual_server (beyond \
-                         connect_port)",
-                    );
-                }
-            }
-        }
     }
-    let check_type = match &first.kind {
-        CheckerKind::Tcp if v.protocol == Some(Protocol::Udp) => {
+    // No checkers at all, or checks of their own: the virtual's check is keepalived's for
+    // a real without checkers, which keeps it in service; drift repair follows the
+    // shortest delay_loop of the checkers.
+    let delay_loop = per_real
+        .iter()
+        .flatten()
+        .map(|c| c.check_interval)
+        .min()
+        .unwrap_or(UNCHECKED.delay_loop);
+    let checked = first.is_some();
+    Some(VirtualCheck {
+        settings: settings(CheckType::On, 5),
+        delay_loop,
+        retry: UNCHECKED.retry,
+        delay_before_retry: UNCHECKED.delay_before_retry,
+        alpha: false,
+        inhibit,
+        http: None,
+        per_real: if checked { per_real } else { Vec::new() },
+    })
+}
+
+/// One checker of real `k` as a check of its own, or None after refusing what cannot run.
+fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Option<RealCheck> {
+    let udp = vs.protocol == Some(Protocol::Udp);
+    let before = r.0.len();
+    connection(r, k, c);
+    let check_type = match &c.kind {
+        CheckerKind::Tcp if udp => {
             // The daemon pings instead, as ldirectord does for connect on UDP.
-            r.refuse(&first.pos, "TCP_CHECK on a UDP virtual_server");
+            r.refuse(&c.pos, "TCP_CHECK on a UDP virtual_server");
             return None;
         }
         CheckerKind::Tcp => CheckType::Connect,
         // HTTP_GET runs keepalived's HTTP checker (health::state::keepalived_http) with
         // its exchange (health::check::keepalived_get); the check is one connection.
         CheckerKind::Http(h) => {
-            http_refusals(r, first, h);
+            http_refusals(r, c, h);
             CheckType::Connect
+        }
+        // MISC_CHECK runs its script (health::check::misc) under keepalived's MISC_CHECK
+        // rules (health::state::keepalived_misc).
+        CheckerKind::Misc(m) => {
+            if m.dynamic && vs.sorry_server.is_some() {
+                // keepalived's quorum counts the reals' weights: a real the script sets to
+                // weight 0 counts as none, which the daemon's fallback does not follow.
+                r.refuse(&c.pos, "misc_dynamic beside a sorry_server");
+            }
+            // keepalived checks the path of a script run as root (every directory and the
+            // file owned by root, not writable by others) and disables it otherwise; that
+            // check is not made here yet.
+            let run_as = &m.script.run_as;
+            if run_as.user == "root" || run_as.group.as_deref() == Some("root") {
+                r.refuse(&c.pos, "a MISC_CHECK script run as root");
+            }
+            CheckType::External
         }
         // SSL_GET: its TLS (the SSL block, SNI, what is verified) is not compared with
         // the daemon's yet.
         other => {
-            r.refuse(&first.pos, other.keyword());
+            r.refuse(&c.pos, other.keyword());
             return None;
         }
     };
-    let timing = timing(r, first);
-    let connect_timeout = whole_seconds(first.connection.as_ref().map(|cn| cn.connect_timeout));
+    let timing = timing(r, c);
+    let connect_timeout = match &c.kind {
+        // The script's timeout is kept as it is; the settings' one is only shown.
+        CheckerKind::Misc(m) => Some(u32::try_from(m.timeout.as_secs()).unwrap_or(u32::MAX)),
+        _ => whole_seconds(c.connection.as_ref().map(|cn| cn.connect_timeout)),
+    };
     if connect_timeout.is_none() {
-        r.refuse(&first.pos, "a connect_timeout that is not whole seconds");
+        r.refuse(&c.pos, "a connect_timeout that is not whole seconds");
     }
     if r.0.len() != before {
         return None;
     }
     let timing = timing?;
-    let http = match &first.kind {
-        CheckerKind::Http(h) => Some(keepalived_http(h, first, &timing)?),
+    let http = match &c.kind {
+        CheckerKind::Http(h) => Some(keepalived_http(h, c, &timing)?),
         _ => None,
     };
-    Some(VirtualCheck {
-        settings: settings(check_type, connect_timeout?),
-        delay_loop: timing.delay_loop,
-        retry: timing.retry,
-        delay_before_retry: timing.delay_before_retry,
-        alpha: first.alpha,
-        inhibit,
-        http,
+    let misc = match &c.kind {
+        CheckerKind::Misc(m) => Some(KeepalivedMisc {
+            argv: m.script.argv.clone(),
+            user: m.script.run_as.user.clone(),
+            group: m.script.run_as.group.clone(),
+            timeout: m.timeout,
+            retry: timing.retry,
+            delay_before_retry: timing.delay_before_retry,
+            alpha: c.alpha,
+            dynamic: m.dynamic,
+        }),
+        _ => None,
+    };
+    Some(RealCheck {
+        check: settings(check_type, connect_timeout?),
+        // Where the checker connects: `connect_port`, else the port on the `real_server`
+        // line.
+        check_port: Some(c.connection.as_ref().map_or(k.port, |cn| cn.target.port())),
+        check_interval: timing.delay_loop,
+        failure_count: timing.retry.saturating_add(1),
+        retry_delay: Some(timing.delay_before_retry),
+        keepalived_http: http,
+        keepalived_misc: misc,
+        start_up: Some(!c.alpha),
     })
 }
 
@@ -251,3 +316,7 @@ fn whole_seconds(d: Option<Duration>) -> Option<u32> {
     }
     u32::try_from(d.as_secs()).ok()
 }
+
+#[cfg(test)]
+#[path = "checks_tests.rs"]
+mod tests;

@@ -178,6 +178,10 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
         _ => None,
     };
     let (check, key) = (check?, key?);
+    let mut reals = reals;
+    for (real, checks) in reals.iter_mut().zip(check.per_real) {
+        real.checks = checks;
+    }
     let flags = v.sched_flag_names();
     Some(VirtualService {
         line: pos.line,
@@ -234,6 +238,7 @@ fn real(r: &mut Refusals, k: &KaReal, mails: bool) -> Option<RealServer> {
                 .and_then(|c| c.connection.as_ref())
                 .map_or(k.port, |cn| cn.target.port()),
         ),
+        checks: Vec::new(),
     })
 }
 

@@ -1,0 +1,189 @@
+//! Reals whose checkers the virtual's one check cannot run carry their own.
+
+use std::time::Duration;
+
+use crate::health::config::{CheckType, Config, RealCheck};
+use crate::health::keepalived::tests::{FILE, clean};
+use crate::health::keepalived::to_daemon::to_daemon;
+
+#[track_caller]
+fn mapped(text: &str) -> Config {
+    match to_daemon(FILE, &clean(text)) {
+        Ok(c) => c,
+        Err(refusals) => panic!("refused: {refusals:#?}"),
+    }
+}
+
+const MIXED: &str = "\
+virtual_server 192.0.2.10 80 {
+    delay_loop 10
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    alpha
+    real_server 10.0.0.11 80 {
+        TCP_CHECK {
+            connect_timeout 3
+            retry 2
+            delay_before_retry 4
+        }
+        HTTP_GET {
+            url {
+                path /health
+            }
+            connect_port 8080
+            delay_loop 5
+        }
+    }
+    real_server 10.0.0.12 80 {
+        TCP_CHECK {
+            connect_port 81
+        }
+    }
+    real_server 10.0.0.13 80 {
+    }
+}
+";
+
+#[test]
+fn several_and_differing_checkers_become_checks_of_each_real() {
+    let c = mapped(MIXED);
+    let v = &c.virtuals[0];
+    // The virtual's own check is keepalived's for a real without checkers: always up.
+    assert_eq!(v.check.check_type, CheckType::On);
+    assert_eq!(v.start_up, Some(true));
+    assert_eq!(v.keepalived_http, None);
+    // Drift repair on the shortest delay_loop of the checkers.
+    assert_eq!(v.check_interval, 5);
+    assert_eq!(c.globals.check_interval, 5);
+    let [checked, other, unchecked] = &v.reals[..] else {
+        panic!("three reals: {:#?}", v.reals)
+    };
+    let [tcp, http] = &checked.checks[..] else {
+        panic!("two checks: {:#?}", checked.checks)
+    };
+    let want_tcp = RealCheck {
+        check: tcp.check.clone(),
+        check_port: Some(80),
+        check_interval: 10,
+        failure_count: 3,
+        retry_delay: Some(Duration::from_secs(4)),
+        keepalived_http: None,
+        keepalived_misc: None,
+        // alpha is inherited from the virtual server by each checker.
+        start_up: Some(false),
+    };
+    assert_eq!(*tcp, want_tcp);
+    assert_eq!(tcp.check.check_type, CheckType::Connect);
+    assert_eq!(tcp.check.check_timeout, 3);
+    assert_eq!(http.check_port, Some(8080));
+    assert_eq!(http.check_interval, 5);
+    assert_eq!(http.start_up, Some(false));
+    let k = http
+        .keepalived_http
+        .as_ref()
+        .expect("keepalived's HTTP checker");
+    assert_eq!(k.urls[0].path, "/health");
+    assert!(k.alpha);
+    // One checker that differs from the others' is a check of its own too.
+    assert_eq!(other.checks.len(), 1);
+    assert_eq!(other.checks[0].check_port, Some(81));
+    assert_eq!(other.checks[0].failure_count, 2, "retry 1 by default");
+    // A real without checkers beside checked ones keeps the virtual's check: keepalived
+    // never counts a failed checker for it, so it stays in service.
+    assert!(unchecked.checks.is_empty());
+}
+
+#[test]
+fn agreeing_single_checkers_stay_the_virtual_s_one_check() {
+    let c = mapped(
+        "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n    }\n    real_server 10.0.0.12 80 {\n        TCP_CHECK {\n            connect_port 81\n        }\n    }\n}\n",
+    );
+    let v = &c.virtuals[0];
+    assert_eq!(v.check.check_type, CheckType::Connect);
+    assert!(v.reals.iter().all(|r| r.checks.is_empty()));
+    assert_eq!(v.reals[1].check_port, Some(81));
+}
+
+#[test]
+fn a_refused_checker_among_several_refuses_the_file() {
+    let text = "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n        SMTP_CHECK {\n        }\n    }\n}\n";
+    let refusals = to_daemon(FILE, &clean(text)).expect_err("refused");
+    let lines: Vec<String> = refusals.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [format!(
+            "{FILE}:8: SMTP_CHECK is not supported by lvsctl health yet"
+        )]
+    );
+}
+
+fn with_script_user(user: &str, body: &str) -> String {
+    format!(
+        "global_defs {{\n    enable_script_security\n    script_user {user}\n}}\nvirtual_server 192.0.2.10 80 {{\n    delay_loop 7\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {{\n{body}    }}\n}}\n"
+    )
+}
+
+#[test]
+fn a_misc_check_is_a_check_of_its_own_running_the_script() {
+    let c = mapped(&with_script_user(
+        "keepalived_script",
+        "        MISC_CHECK {\n            misc_path \"/usr/local/bin/check.sh 'a b' c\"\n        }\n",
+    ));
+    let v = &c.virtuals[0];
+    assert_eq!(v.check.check_type, CheckType::On);
+    let [check] = &v.reals[0].checks[..] else {
+        panic!("one check: {:#?}", v.reals[0].checks)
+    };
+    assert_eq!(check.check.check_type, CheckType::External);
+    assert_eq!(check.check_interval, 7);
+    assert_eq!(check.start_up, Some(true));
+    let m = check
+        .keepalived_misc
+        .as_ref()
+        .expect("keepalived's MISC_CHECK");
+    assert_eq!(m.argv, ["/usr/local/bin/check.sh", "a b", "c"]);
+    assert_eq!(m.user, "keepalived_script");
+    assert_eq!(m.group, None);
+    // misc_timeout defaults to the virtual server's delay_loop, retry to 0 for
+    // MISC_CHECK, delay_before_retry to 1 s.
+    assert_eq!(m.timeout, Duration::from_secs(7));
+    assert_eq!(m.retry, 0);
+    assert_eq!(m.delay_before_retry, Duration::from_secs(1));
+    assert!(!m.alpha);
+}
+
+#[test]
+fn misc_dynamic_beside_a_sorry_server_and_scripts_run_as_root_are_refused() {
+    let text = with_script_user(
+        "root",
+        "        MISC_CHECK {\n            misc_path /usr/local/bin/check.sh\n            misc_dynamic\n        }\n",
+    )
+    .replace("    protocol TCP\n", "    protocol TCP\n    sorry_server 10.0.0.99 80\n");
+    let refusals = to_daemon(FILE, &clean(&text)).expect_err("refused");
+    let lines: Vec<String> = refusals.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "{FILE}:12: misc_dynamic beside a sorry_server is not supported by lvsctl health yet"
+            ),
+            format!(
+                "{FILE}:12: a MISC_CHECK script run as root is not supported by lvsctl health yet"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn misc_dynamic_is_carried_to_the_check() {
+    let c = mapped(&with_script_user(
+        "keepalived_script",
+        "        MISC_CHECK {\n            misc_path /usr/local/bin/check.sh\n            misc_dynamic\n        }\n",
+    ));
+    let m = c.virtuals[0].reals[0].checks[0]
+        .keepalived_misc
+        .as_ref()
+        .expect("keepalived's MISC_CHECK");
+    assert!(m.dynamic);
+}
