@@ -226,7 +226,11 @@ impl Daemon {
         for line in lines {
             self.log.log(&line);
         }
-        self.notices.settled(self.registry.settled());
+        // Asked only while starting or reloading: the answer walks every real, and a
+        // thousand reals report a thousand times a second.
+        if self.notices.settling() {
+            self.notices.settled(self.registry.settled());
+        }
         changed
     }
 

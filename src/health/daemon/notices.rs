@@ -69,6 +69,14 @@ impl Notices {
         self.alerts.configure(config);
     }
 
+    /// Whether the daemon waits for every real's first result (`starting`/`reloading`).
+    pub fn settling(&self) -> bool {
+        matches!(
+            self.status,
+            DaemonStatus::Starting | DaemonStatus::Reloading
+        )
+    }
+
     /// Leaves `starting`/`reloading` once every real has its first result.
     pub fn settled(&mut self, settled: bool) {
         if settled
