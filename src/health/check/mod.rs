@@ -20,8 +20,9 @@ mod http;
 mod http_chunked;
 mod http_response;
 mod http_url;
-mod keepalived_get;
+pub mod keepalived_get;
 pub mod keepalived_http;
+pub mod keepalived_regex;
 mod ldap;
 mod mysql;
 mod net;
@@ -209,7 +210,9 @@ pub fn keepalived_url_checks(v: &VirtualService) -> Vec<Box<dyn Check>> {
                 expect: keepalived_http::Expect {
                     status: u.status.clone(),
                     digest: u.digest,
+                    regex: u.regex.clone(),
                 },
+                sni: u.sni.clone(),
                 timeout,
                 tls: k.tls,
             })

@@ -499,4 +499,22 @@ pub struct KeepalivedUrl {
     pub digest: Option<[u8; 16]>,
     /// The Host header's name; None sends the address and port.
     pub virtualhost: Option<String>,
+    /// SSL_GET with `enable_sni`: the TLS server name (None sends none).
+    pub sni: Option<String>,
+    /// `regex`, only as a literal (see [`KeepalivedRegex`]).
+    pub regex: Option<KeepalivedRegex>,
+}
+
+/// A url's `regex` whose pattern has no PCRE2 metacharacter, so that PCRE2's match is the
+/// first occurrence of its bytes (the only kind of pattern the daemon runs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedRegex {
+    pub literal: Vec<u8>,
+    /// `regex_no_match`: the url passes when the literal is not found.
+    pub no_match: bool,
+    /// `regex_min_offset`: offset in the response (status line included) where a match
+    /// may start, at the least.
+    pub min_offset: usize,
+    /// `regex_max_offset` + 1 (0: no limit): a match must start before it.
+    pub max_offset: usize,
 }

@@ -4,14 +4,17 @@
 //! timings; what may differ per real is where it connects. So the checkers of a
 //! virtual_server must agree on everything else, or the file is refused. TCP_CHECK's
 //! epilogue in keepalived 2.2.7 is what the daemon's fall (`retry` + 1), rise (1) and retry
-//! schedule do; HTTP_GET runs keepalived's own HTTP checker rules (`keepalived_http`).
+//! schedule do; HTTP_GET and SSL_GET run keepalived's own HTTP checker rules
+//! (`keepalived_http`).
 
 use std::time::Duration;
 
 use super::Refusals;
+use crate::health::check::keepalived_get::sends_as_sni;
+use crate::health::check::keepalived_regex::literal;
 use crate::health::config::{
     CheckService, CheckSettings, CheckType, HttpMethod, KeepalivedHttp, KeepalivedProtocol,
-    KeepalivedUrl, RedirectPolicy,
+    KeepalivedRegex, KeepalivedUrl, RedirectPolicy,
 };
 use crate::health::keepalived::{
     Checker, CheckerKind, HttpCheck, HttpProtocol, RealServer as KaReal, VirtualServer as KaVirtual,
@@ -103,14 +106,15 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             return None;
         }
         CheckerKind::Tcp => CheckType::Connect,
-        // HTTP_GET runs keepalived's HTTP checker (health::state::keepalived_http) with
-        // its exchange (health::check::keepalived_get); the check is one connection.
-        CheckerKind::Http(h) => {
+        // HTTP_GET and SSL_GET run keepalived's HTTP checker
+        // (health::state::keepalived_http) with its exchange
+        // (health::check::keepalived_get); the check is one connection.
+        CheckerKind::Http(h) | CheckerKind::Ssl(h) => {
             http_refusals(r, first, h);
+            sni_refusals(r, v);
             CheckType::Connect
         }
-        // SSL_GET: its TLS (the SSL block, SNI, what is verified) is not compared with
-        // the daemon's yet.
+        // MISC_CHECK, SMTP_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK, FILE_CHECK.
         other => {
             r.refuse(&first.pos, other.keyword());
             return None;
@@ -126,7 +130,8 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
     }
     let timing = timing?;
     let http = match &first.kind {
-        CheckerKind::Http(h) => Some(keepalived_http(h, first, &timing)?),
+        CheckerKind::Http(h) => Some(keepalived_http(h, first, &timing, false)?),
+        CheckerKind::Ssl(h) => Some(keepalived_http(h, first, &timing, true)?),
         _ => None,
     };
     Some(VirtualCheck {
@@ -140,17 +145,63 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
     })
 }
 
-/// Refuses what of an HTTP_GET the daemon does not run.
+/// Refuses what of an HTTP_GET/SSL_GET the daemon does not run. A `regex` runs only as a
+/// literal (`health::check::keepalived_regex` says why) and without `regex_options`, every
+/// one of which changes what PCRE2 matches or how.
 fn http_refusals(r: &mut Refusals, c: &Checker, h: &HttpCheck) {
-    if h.urls.iter().any(|u| u.regex.is_some()) {
-        r.refuse(&c.pos, "regex/regex_no_match in an HTTP_GET url");
+    let kind = c.kind.keyword();
+    for re in h.urls.iter().filter_map(|u| u.regex.as_ref()) {
+        if literal(&re.pattern).is_none() {
+            r.refuse(
+                &c.pos,
+                format!("a regex other than a literal (without \\^$.[|()?*+{{) in an {kind} url"),
+            );
+        }
+        if !re.options.is_empty() {
+            r.refuse(&c.pos, format!("regex_options in an {kind} url"));
+        }
     }
     if h.urls.is_empty() {
-        r.refuse(&c.pos, "HTTP_GET without a url");
+        r.refuse(&c.pos, format!("{kind} without a url"));
     }
 }
 
-fn keepalived_http(h: &HttpCheck, c: &Checker, t: &Timing) -> Option<KeepalivedHttp> {
+/// Refuses an SSL_GET's `enable_sni` where the daemon would send another server name than
+/// keepalived. keepalived's SNI is the url's virtualhost, else the checker's, else the
+/// virtual server's (`ssl_connect`), never the real server's, which the Host header does
+/// use; the reader folds them into one name, so a url whose name equals its real server's
+/// virtualhost is ambiguous. OpenSSL sends any string as is; rustls only DNS names, and
+/// without a trailing dot.
+fn sni_refusals(r: &mut Refusals, v: &KaVirtual) {
+    for k in &v.real_servers {
+        let Some(c) = k.checkers.first() else {
+            continue;
+        };
+        let CheckerKind::Ssl(h) = &c.kind else {
+            continue;
+        };
+        if !h.enable_sni {
+            continue;
+        }
+        for name in h.urls.iter().filter_map(|u| u.virtualhost.as_ref()) {
+            if k.virtualhost.as_ref() == Some(name) {
+                r.refuse(
+                    &c.pos,
+                    "enable_sni with the real_server's virtualhost as the url's host",
+                );
+            } else if !sends_as_sni(name) {
+                r.refuse(
+                    &c.pos,
+                    format!(
+                        "enable_sni with {name:?}, which is not a DNS name without a trailing dot"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn keepalived_http(h: &HttpCheck, c: &Checker, t: &Timing, tls: bool) -> Option<KeepalivedHttp> {
     if h.urls.is_empty() {
         return None;
     }
@@ -159,7 +210,7 @@ fn keepalived_http(h: &HttpCheck, c: &Checker, t: &Timing) -> Option<KeepalivedH
         delay_before_retry: t.delay_before_retry,
         alpha: c.alpha,
         fast_recovery: h.fast_recovery,
-        tls: false,
+        tls,
         protocol: match h.http_protocol {
             HttpProtocol::Http10 => KeepalivedProtocol::Http10,
             HttpProtocol::Http10Close => KeepalivedProtocol::Http10Close,
@@ -173,6 +224,15 @@ fn keepalived_http(h: &HttpCheck, c: &Checker, t: &Timing) -> Option<KeepalivedH
                 status: u.status_codes.ranges().to_vec(),
                 digest: u.digest.map(|d| d.0),
                 virtualhost: u.virtualhost.clone(),
+                sni: u.virtualhost.clone().filter(|_| tls && h.enable_sni),
+                regex: u.regex.as_ref().and_then(|re| {
+                    Some(KeepalivedRegex {
+                        literal: literal(&re.pattern)?,
+                        no_match: re.no_match,
+                        min_offset: re.min_offset,
+                        max_offset: re.max_offset,
+                    })
+                }),
             })
             .collect(),
     })
@@ -251,3 +311,7 @@ fn whole_seconds(d: Option<Duration>) -> Option<u32> {
     }
     u32::try_from(d.as_secs()).ok()
 }
+
+#[cfg(test)]
+#[path = "http_tests.rs"]
+mod http_tests;
