@@ -23,6 +23,7 @@ mod http_url;
 pub mod keepalived_get;
 pub mod keepalived_http;
 pub mod keepalived_regex;
+mod keepalived_smtp;
 mod ldap;
 mod mysql;
 mod net;
@@ -58,6 +59,7 @@ pub use ftp::FtpCheck;
 pub use http::HttpCheck;
 pub use http_response::{MalformedResponse, Response, parse_response};
 pub use keepalived_get::KeepalivedGet;
+pub use keepalived_smtp::KeepalivedSmtp;
 pub use ldap::LdapCheck;
 pub use mysql::MysqlCheck;
 pub use pgsql::PgsqlCheck;
@@ -169,6 +171,12 @@ pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
     let udp = v.key.protocol() == Some(crate::ipvs::model::Protocol::Udp);
     if let Some(check) = keepalived_url_checks(v).into_iter().next() {
         return check;
+    }
+    if let Some(helo_name) = &v.keepalived_smtp {
+        return Box::new(KeepalivedSmtp {
+            helo_name: helo_name.clone(),
+            timeout: check_timeout,
+        });
     }
     match c.check_type {
         CheckType::On => Box::new(AlwaysUp),

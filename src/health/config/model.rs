@@ -433,6 +433,10 @@ pub struct VirtualService {
     /// keepalived's HTTP checker (crate::health::state::keepalived_http), not
     /// `failure_count`/`rise`/`retry_delay`.
     pub keepalived_http: Option<KeepalivedHttp>,
+    /// keepalived's SMTP_CHECK (None otherwise): its `helo_name`. The check is keepalived's
+    /// SMTP exchange (crate::health::check::KeepalivedSmtp); its schedule is TCP_CHECK's
+    /// (`failure_count`, `rise` 1, `retry_delay`), which smtp_final's retries equal.
+    pub keepalived_smtp: Option<String>,
     /// The health each real starts with. None (ldirectord.cf): undecided until its first
     /// result. keepalived decides at start: without `alpha` a real is in service before any
     /// check (`Some(true)`), with `alpha` it is down until a check passes (`Some(false)`).

@@ -346,3 +346,6 @@ fn an_http_get_with_two_urls_needs_both_in_one_sweep() {
 
 #[path = "keepalived_ssl_tests.rs"]
 mod ssl;
+
+#[path = "keepalived_smtp_tests.rs"]
+mod smtp;

@@ -34,6 +34,8 @@ pub(super) struct VirtualCheck {
     pub inhibit: bool,
     /// HTTP_GET: keepalived's HTTP checker and its url.
     pub http: Option<KeepalivedHttp>,
+    /// SMTP_CHECK: its `helo_name`.
+    pub smtp: Option<String>,
 }
 
 /// keepalived's defaults for a real without checkers: in service from the start and
@@ -79,6 +81,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             alpha: false,
             inhibit,
             http: None,
+            smtp: None,
         });
     };
     for k in &v.real_servers {
@@ -105,7 +108,10 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             r.refuse(&first.pos, "TCP_CHECK on a UDP virtual_server");
             return None;
         }
-        CheckerKind::Tcp => CheckType::Connect,
+        // SMTP_CHECK's exchange (health::check::KeepalivedSmtp) under TCP_CHECK's schedule:
+        // smtp_final retries `retry` times after delay_before_retry, then the real is down
+        // and the next try is a delay_loop later, as tcp_epilog does.
+        CheckerKind::Tcp | CheckerKind::Smtp(_) => CheckType::Connect,
         // HTTP_GET and SSL_GET run keepalived's HTTP checker
         // (health::state::keepalived_http) with its exchange
         // (health::check::keepalived_get); the check is one connection.
@@ -114,7 +120,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             sni_refusals(r, v);
             CheckType::Connect
         }
-        // MISC_CHECK, SMTP_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK, FILE_CHECK.
+        // MISC_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK, FILE_CHECK.
         other => {
             r.refuse(&first.pos, other.keyword());
             return None;
@@ -125,6 +131,13 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
     if connect_timeout.is_none() {
         r.refuse(&first.pos, "a connect_timeout that is not whole seconds");
     }
+    if connect_timeout == Some(0)
+        && matches!(first.kind, CheckerKind::Ssl(_) | CheckerKind::Smtp(_))
+    {
+        // Which of a zero timer and the connection wins is up to keepalived's scheduler
+        // (an SMTP_CHECK `host` block without connect_timeout has 0).
+        r.refuse(&first.pos, "connect_timeout 0");
+    }
     if r.0.len() != before {
         return None;
     }
@@ -134,15 +147,36 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
         CheckerKind::Ssl(h) => Some(keepalived_http(h, first, &timing, true)?),
         _ => None,
     };
+    let smtp = match &first.kind {
+        CheckerKind::Smtp(s) => Some(s.helo_name.clone()),
+        _ => None,
+    };
+    let mut settings = settings(check_type, connect_timeout?);
+    settings.negotiate_timeout = settings.check_timeout.saturating_mul(steps(&first.kind));
     Some(VirtualCheck {
-        settings: settings(check_type, connect_timeout?),
+        settings,
         delay_loop: timing.delay_loop,
         retry: timing.retry,
         delay_before_retry: timing.delay_before_retry,
         alpha: first.alpha,
         inhibit,
         http,
+        smtp,
     })
+}
+
+/// How many `connect_timeout`s one check may take in keepalived: the daemon's deadline
+/// for a run (`negotiate_timeout` + 1 s) must not cut it shorter. SSL_GET: connect and
+/// handshake, the request, the wait for the response, its reading (4). SMTP_CHECK:
+/// connect, three lines read and two written, when each line comes in one read (6).
+/// HTTP_GET: connect, request, response wait and a read (4); keepalived gives each
+/// further read its own timeout without a bound on the total.
+fn steps(kind: &CheckerKind) -> u32 {
+    match kind {
+        CheckerKind::Http(_) | CheckerKind::Ssl(_) => 4,
+        CheckerKind::Smtp(_) => 6,
+        _ => 1,
+    }
 }
 
 /// Refuses what of an HTTP_GET/SSL_GET the daemon does not run. A `regex` runs only as a

@@ -122,3 +122,38 @@ fn a_literal_regex_maps_and_others_are_refused() {
         ["6: regex_options in an SSL_GET url is not supported by lvsctl health yet"]
     );
 }
+
+/// SMTP_CHECK runs keepalived's SMTP exchange with its helo_name under TCP_CHECK's
+/// schedule; the daemon's deadline leaves room for its six steps.
+#[test]
+fn an_smtp_check_maps_with_its_helo_name_and_tcp_check_s_schedule() {
+    let text = with_checker(
+        "",
+        "        SMTP_CHECK {\n            helo_name probe.example\n            connect_timeout 2\n            retry 2\n            delay_before_retry 4\n        }\n",
+    );
+    let c = mapped(&text);
+    let v = &c.virtuals[0];
+    assert_eq!(v.keepalived_smtp.as_deref(), Some("probe.example"));
+    assert_eq!(v.keepalived_http, None);
+    assert_eq!(
+        v.check.check_type,
+        crate::health::config::CheckType::Connect
+    );
+    assert_eq!((v.check.check_timeout, v.check.negotiate_timeout), (2, 12));
+    assert_eq!((v.failure_count, v.rise), (3, 1));
+    assert_eq!(v.retry_delay, Some(std::time::Duration::from_secs(4)));
+    let default = with_checker("", "        SMTP_CHECK {\n        }\n");
+    assert_eq!(
+        mapped(&default).virtuals[0].keepalived_smtp.as_deref(),
+        Some("smtpchecker.keepalived.org")
+    );
+    // keepalived gives an old-style `host` block no connect_timeout of its own: 0.
+    let zero = with_checker(
+        "",
+        "        SMTP_CHECK {\n            host {\n                connect_ip 10.0.0.11\n            }\n        }\n",
+    );
+    assert_eq!(
+        refused(&zero),
+        ["6: connect_timeout 0 is not supported by lvsctl health yet"]
+    );
+}
