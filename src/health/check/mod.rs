@@ -20,6 +20,7 @@ mod http;
 mod http_chunked;
 mod http_response;
 mod http_url;
+pub mod keepalived_dns;
 pub mod keepalived_get;
 pub mod keepalived_http;
 pub mod keepalived_regex;

@@ -7,6 +7,7 @@
 //! success brings it back. `rise` (successes needed to come back) is our addition, 1 =
 //! ldirectord behaviour.
 
+pub mod keepalived_epilog;
 pub mod keepalived_http;
 
 use crate::health::check::Outcome;
