@@ -8,8 +8,9 @@
 //! whole literal is found is a match; failing that, the first position whose remaining
 //! bytes (at least one) are a proper prefix of the literal is a partial match; else there
 //! is none. A full match always lies before any partial one, so PCRE2's left-to-right
-//! scan finds the same. A literal has no lookbehind, so keepalived's `max_lookbehind` is
-//! 0 and its own start offset stays 0.
+//! scan finds the same (partial matching turns off PCRE2's "last literal" and "minimum
+//! length" shortcuts, so a partial match at the end is always looked for). A literal has
+//! no lookbehind, so keepalived's `max_lookbehind` is 0 and its own start offset stays 0.
 //!
 //! What keepalived does with the buffer (this module's [`Scan::check`]):
 //! - The subject is the read buffer: the first time, the whole buffer that completed the
