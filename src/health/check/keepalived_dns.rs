@@ -12,9 +12,10 @@
 //!   answer holds (an empty answer too); any other code fails.
 //! - A receive error (an ICMP port unreachable reported on the connected socket) fails.
 //!
-//! Not wired into the daemon yet: keepalived's DNS checker does not retry a real that is
-//! already down (`dns_final`), which the daemon's TCP_CHECK schedule does; its schedule
-//! is [`crate::health::state::keepalived_epilog`]'s `Rule::Dns`.
+//! The daemon runs it only with `retry 0`: keepalived's DNS checker does not retry a real
+//! that is already down (`dns_final`), which the daemon's TCP_CHECK schedule does; without
+//! retries the two are the same. Its full schedule is
+//! [`crate::health::state::keepalived_epilog`]'s `Rule::Dns`.
 
 use std::net::SocketAddr;
 use std::time::Duration;

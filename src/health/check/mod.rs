@@ -59,6 +59,7 @@ pub use fixed::{AlwaysDown, AlwaysUp, NotChecked, Unsupported};
 pub use ftp::FtpCheck;
 pub use http::HttpCheck;
 pub use http_response::{MalformedResponse, Response, parse_response};
+pub use keepalived_dns::KeepalivedDns;
 pub use keepalived_get::KeepalivedGet;
 pub use keepalived_smtp::KeepalivedSmtp;
 pub use ldap::LdapCheck;
@@ -69,7 +70,7 @@ pub use radius::RadiusCheck;
 pub use simpleudp::SimpleUdpCheck;
 pub use sip::SipCheck;
 
-use crate::health::config::{CheckService, CheckType, RealServer, VirtualService};
+use crate::health::config::{CheckService, CheckType, KeepalivedCheck, RealServer, VirtualService};
 use crate::ipvs::model::ServiceKey;
 
 /// A boxed future, so checks of different kinds can live behind one trait object.
@@ -173,11 +174,21 @@ pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
     if let Some(check) = keepalived_url_checks(v).into_iter().next() {
         return check;
     }
-    if let Some(helo_name) = &v.keepalived_smtp {
-        return Box::new(KeepalivedSmtp {
-            helo_name: helo_name.clone(),
-            timeout: check_timeout,
-        });
+    match &v.keepalived_check {
+        Some(KeepalivedCheck::Smtp { helo_name }) => {
+            return Box::new(KeepalivedSmtp {
+                helo_name: helo_name.clone(),
+                timeout: check_timeout,
+            });
+        }
+        Some(KeepalivedCheck::Dns { qtype, name }) => {
+            return Box::new(KeepalivedDns {
+                qtype: *qtype,
+                name: name.clone(),
+                timeout: check_timeout,
+            });
+        }
+        None => {}
     }
     match c.check_type {
         CheckType::On => Box::new(AlwaysUp),

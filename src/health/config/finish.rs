@@ -232,7 +232,7 @@ fn build(
         check_interval,
         retry_delay: None,
         keepalived_http: None,
-        keepalived_smtp: None,
+        keepalived_check: None,
         start_up: None,
         email: EmailSettings {
             alert: block

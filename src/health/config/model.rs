@@ -433,10 +433,10 @@ pub struct VirtualService {
     /// keepalived's HTTP checker (crate::health::state::keepalived_http), not
     /// `failure_count`/`rise`/`retry_delay`.
     pub keepalived_http: Option<KeepalivedHttp>,
-    /// keepalived's SMTP_CHECK (None otherwise): its `helo_name`. The check is keepalived's
-    /// SMTP exchange (crate::health::check::KeepalivedSmtp); its schedule is TCP_CHECK's
-    /// (`failure_count`, `rise` 1, `retry_delay`), which smtp_final's retries equal.
-    pub keepalived_smtp: Option<String>,
+    /// keepalived's SMTP_CHECK or DNS_CHECK (None otherwise): the exchange the check runs
+    /// instead of a connect; its schedule is TCP_CHECK's (`failure_count`, `rise` 1,
+    /// `retry_delay`), which those checkers' epilogues equal where they are mapped.
+    pub keepalived_check: Option<KeepalivedCheck>,
     /// The health each real starts with. None (ldirectord.cf): undecided until its first
     /// result. keepalived decides at start: without `alpha` a real is in service before any
     /// check (`Some(true)`), with `alpha` it is down until a check passes (`Some(false)`).
@@ -480,6 +480,15 @@ pub struct KeepalivedHttp {
     pub protocol: KeepalivedProtocol,
     /// The urls, checked one per run in order (at least one).
     pub urls: Vec<KeepalivedUrl>,
+}
+
+/// A keepalived one-shot checker run as its own exchange (crate::health::check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeepalivedCheck {
+    /// SMTP_CHECK with its `helo_name`.
+    Smtp { helo_name: String },
+    /// DNS_CHECK: the RR type number and the name as written.
+    Dns { qtype: u16, name: String },
 }
 
 /// keepalived's `http_protocol`.

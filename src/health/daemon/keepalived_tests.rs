@@ -349,3 +349,6 @@ mod ssl;
 
 #[path = "keepalived_smtp_tests.rs"]
 mod smtp;
+
+#[path = "keepalived_dns_tests.rs"]
+mod dns;

@@ -10,14 +10,16 @@
 use std::time::Duration;
 
 use super::Refusals;
+use crate::health::check::keepalived_dns;
 use crate::health::check::keepalived_get::sends_as_sni;
 use crate::health::check::keepalived_regex::literal;
 use crate::health::config::{
-    CheckService, CheckSettings, CheckType, HttpMethod, KeepalivedHttp, KeepalivedProtocol,
-    KeepalivedRegex, KeepalivedUrl, RedirectPolicy,
+    CheckService, CheckSettings, CheckType, HttpMethod, KeepalivedCheck, KeepalivedHttp,
+    KeepalivedProtocol, KeepalivedRegex, KeepalivedUrl, RedirectPolicy,
 };
 use crate::health::keepalived::{
-    Checker, CheckerKind, HttpCheck, HttpProtocol, RealServer as KaReal, VirtualServer as KaVirtual,
+    Checker, CheckerKind, DnsCheck, HttpCheck, HttpProtocol, RealServer as KaReal,
+    VirtualServer as KaVirtual,
 };
 use crate::ipvs::model::Protocol;
 
@@ -34,8 +36,8 @@ pub(super) struct VirtualCheck {
     pub inhibit: bool,
     /// HTTP_GET: keepalived's HTTP checker and its url.
     pub http: Option<KeepalivedHttp>,
-    /// SMTP_CHECK: its `helo_name`.
-    pub smtp: Option<String>,
+    /// SMTP_CHECK, DNS_CHECK: the exchange.
+    pub exchange: Option<KeepalivedCheck>,
 }
 
 /// keepalived's defaults for a real without checkers: in service from the start and
@@ -81,7 +83,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             alpha: false,
             inhibit,
             http: None,
-            smtp: None,
+            exchange: None,
         });
     };
     for k in &v.real_servers {
@@ -112,6 +114,13 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
         // smtp_final retries `retry` times after delay_before_retry, then the real is down
         // and the next try is a delay_loop later, as tcp_epilog does.
         CheckerKind::Tcp | CheckerKind::Smtp(_) => CheckType::Connect,
+        // DNS_CHECK's exchange (health::check::KeepalivedDns). dns_final does not retry a
+        // real already down, where tcp_epilog does; with `retry 0` neither retries and
+        // the two are the same.
+        CheckerKind::Dns(d) => {
+            dns_refusals(r, first, d);
+            CheckType::Connect
+        }
         // HTTP_GET and SSL_GET run keepalived's HTTP checker
         // (health::state::keepalived_http) with its exchange
         // (health::check::keepalived_get); the check is one connection.
@@ -120,7 +129,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             sni_refusals(r, v);
             CheckType::Connect
         }
-        // MISC_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK, FILE_CHECK.
+        // MISC_CHECK, UDP_CHECK, PING_CHECK, FILE_CHECK.
         other => {
             r.refuse(&first.pos, other.keyword());
             return None;
@@ -147,8 +156,14 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
         CheckerKind::Ssl(h) => Some(keepalived_http(h, first, &timing, true)?),
         _ => None,
     };
-    let smtp = match &first.kind {
-        CheckerKind::Smtp(s) => Some(s.helo_name.clone()),
+    let exchange = match &first.kind {
+        CheckerKind::Smtp(s) => Some(KeepalivedCheck::Smtp {
+            helo_name: s.helo_name.clone(),
+        }),
+        CheckerKind::Dns(d) => Some(KeepalivedCheck::Dns {
+            qtype: d.query_type.code(),
+            name: d.name.clone(),
+        }),
         _ => None,
     };
     let mut settings = settings(check_type, connect_timeout?);
@@ -161,8 +176,26 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
         alpha: first.alpha,
         inhibit,
         http,
-        smtp,
+        exchange,
     })
+}
+
+/// Refuses what of a DNS_CHECK the daemon does not run as keepalived does: retries (see
+/// `health::state::keepalived_epilog`, `Rule::Dns`), and a name whose query keepalived
+/// would build past its buffer or with a label longer than a length byte holds.
+fn dns_refusals(r: &mut Refusals, c: &Checker, d: &DnsCheck) {
+    if c.timing.is_some_and(|t| t.retry != 0) {
+        r.refuse(
+            &c.pos,
+            "DNS_CHECK with retry other than 0 (keepalived does not retry a real already down)",
+        );
+    }
+    if keepalived_dns::query(0, d.query_type.code(), &d.name).is_none() {
+        r.refuse(
+            &c.pos,
+            "a DNS_CHECK name too long for keepalived's query (a label over 255 bytes, or the query over 768)",
+        );
+    }
 }
 
 /// How many `connect_timeout`s one check may take in keepalived: the daemon's deadline

@@ -1,6 +1,6 @@
 //! SSL_GET and HTTP_GET regex mapping: what reaches the daemon, what is refused.
 
-use crate::health::config::{Config, KeepalivedRegex, KeepalivedUrl};
+use crate::health::config::{Config, KeepalivedCheck, KeepalivedRegex, KeepalivedUrl};
 use crate::health::keepalived::tests::{FILE, clean, outcome};
 use crate::health::keepalived::to_daemon::to_daemon;
 
@@ -133,7 +133,12 @@ fn an_smtp_check_maps_with_its_helo_name_and_tcp_check_s_schedule() {
     );
     let c = mapped(&text);
     let v = &c.virtuals[0];
-    assert_eq!(v.keepalived_smtp.as_deref(), Some("probe.example"));
+    assert_eq!(
+        v.keepalived_check,
+        Some(KeepalivedCheck::Smtp {
+            helo_name: "probe.example".into()
+        })
+    );
     assert_eq!(v.keepalived_http, None);
     assert_eq!(
         v.check.check_type,
@@ -144,8 +149,10 @@ fn an_smtp_check_maps_with_its_helo_name_and_tcp_check_s_schedule() {
     assert_eq!(v.retry_delay, Some(std::time::Duration::from_secs(4)));
     let default = with_checker("", "        SMTP_CHECK {\n        }\n");
     assert_eq!(
-        mapped(&default).virtuals[0].keepalived_smtp.as_deref(),
-        Some("smtpchecker.keepalived.org")
+        mapped(&default).virtuals[0].keepalived_check,
+        Some(KeepalivedCheck::Smtp {
+            helo_name: "smtpchecker.keepalived.org".into()
+        })
     );
     // keepalived gives an old-style `host` block no connect_timeout of its own: 0.
     let zero = with_checker(
@@ -155,5 +162,34 @@ fn an_smtp_check_maps_with_its_helo_name_and_tcp_check_s_schedule() {
     assert_eq!(
         refused(&zero),
         ["6: connect_timeout 0 is not supported by lvsctl health yet"]
+    );
+}
+
+/// DNS_CHECK runs keepalived's query with `retry 0` only: dns_final does not retry a real
+/// already down, where the daemon's (TCP_CHECK's) schedule would; without retries the two
+/// are the same. Its default retry is 3, so it must be written.
+#[test]
+fn a_dns_check_maps_only_without_retries() {
+    let text = with_checker(
+        "",
+        "        DNS_CHECK {\n            type A\n            name www.example\n            retry 0\n            connect_timeout 2\n        }\n",
+    );
+    let c = mapped(&text);
+    let v = &c.virtuals[0];
+    assert_eq!(
+        v.keepalived_check,
+        Some(KeepalivedCheck::Dns {
+            qtype: 1,
+            name: "www.example".into()
+        })
+    );
+    assert_eq!((v.check.check_timeout, v.check.negotiate_timeout), (2, 2));
+    assert_eq!((v.failure_count, v.rise), (1, 1));
+    let retried = with_checker("", "        DNS_CHECK {\n        }\n");
+    assert_eq!(
+        refused(&retried),
+        [
+            "6: DNS_CHECK with retry other than 0 (keepalived does not retry a real already down) is not supported by lvsctl health yet"
+        ]
     );
 }

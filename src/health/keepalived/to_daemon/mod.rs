@@ -198,7 +198,7 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
         check_interval: check.delay_loop,
         retry_delay: Some(check.delay_before_retry),
         keepalived_http: check.http,
-        keepalived_smtp: check.smtp,
+        keepalived_check: check.exchange,
         start_up: Some(!check.alpha),
         email: EmailSettings::default(),
         monitor_file: None,
