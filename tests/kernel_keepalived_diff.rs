@@ -2,7 +2,8 @@
 //! `keepalived --check`) on the same keepalived.conf, against the same real servers failing
 //! and coming back in the same steps: connect failures with inhibit_on_failure, the sorry
 //! server coming in when no real is left (quorum 1) and going when one is back, an HTTP_GET
-//! url answering 404, a page whose MD5 no longer matches `digest`, and recovery.
+//! url answering 404, a page whose MD5 no longer matches `digest`, and recovery; and an
+//! SSL_GET whose page stops matching its `regex`.
 //!
 //! The daemons run one after the other in the test's network namespace (the IPVS table is
 //! per namespace). After each step the table is read once it has reached the state the step
@@ -171,6 +172,63 @@ fn http_scenario() -> Scenario {
     }
 }
 
+/// SSL_GET with a literal regex on two reals served by OpenSSL's `s_server -WWW` with a
+/// self-signed certificate; their pages (`DIR/www5`, `DIR/www6`) say `alive`. Not `ok`:
+/// s_server's status line is `HTTP/1.0 200 ok`, and keepalived searches the header too
+/// when body bytes come with it.
+fn ssl_conf(dir: &str) -> String {
+    for i in [5, 6] {
+        std::fs::write(format!("{dir}/www{i}/health.html"), "alive\n").unwrap();
+    }
+    let ssl = "SSL_GET {\n url {\n path /health.html\n regex alive\n }\n \
+               connect_timeout 1\n retry 1\n delay_before_retry 1\n }";
+    format!(
+        "global_defs {{\n router_id lvsctl_diff\n}}\n\
+         virtual_server 10.0.0.3 443 {{\n delay_loop 1\n lb_algo rr\n lb_kind NAT\n protocol TCP\n \
+         real_server 10.1.0.5 8445 {{\n weight 1\n {ssl}\n }}\n \
+         real_server 10.1.0.6 8446 {{\n weight 2\n {ssl}\n }}\n}}\n"
+    )
+}
+
+/// The ssl scenario's expected tables, which are keepalived 2.2.7's: a page that still
+/// answers 200 but no longer holds the regex takes its real out, and a stopped TLS server
+/// too.
+fn ssl_scenario() -> Scenario {
+    let both = some(&[("10.1.0.5:8445", 1), ("10.1.0.6:8446", 2)]);
+    let steps = vec![
+        Step {
+            name: "start: both reals in",
+            want: vec![both.clone()],
+        },
+        Step {
+            name: "10.1.0.5's page no longer matches the regex (still 200): removed",
+            want: vec![some(&[("10.1.0.6:8446", 2)])],
+        },
+        Step {
+            name: "10.1.0.5's page matches again: back",
+            want: vec![both],
+        },
+        Step {
+            name: "10.1.0.6's TLS server stops: removed",
+            want: vec![some(&[("10.1.0.5:8445", 1)])],
+        },
+    ];
+    Scenario {
+        services: &["10.0.0.3:443"],
+        steps,
+        act: |w, i| {
+            let page = format!("{}/www5/health.html", w.dir);
+            match i {
+                0 => {}
+                1 => std::fs::write(page, "changed\n").unwrap(),
+                2 => std::fs::write(page, "alive\n").unwrap(),
+                3 => w.stop("10.1.0.6:8446"),
+                _ => unreachable!("no step {i}"),
+            }
+        },
+    }
+}
+
 /// The real servers (busybox httpd, each serving `DIR/www<last digit of its address>`),
 /// the pages the steps change, and the scripts' directory.
 struct World {
@@ -199,6 +257,9 @@ impl World {
         for i in 1..=9 {
             w.serve(&format!("10.1.0.{i}:808{i}"));
         }
+        // The ssl scenario's (idle in the others).
+        w.serve_tls("10.1.0.5:8445");
+        w.serve_tls("10.1.0.6:8446");
         w
     }
 
@@ -206,6 +267,32 @@ impl World {
         let digit = addr.split(':').next().and_then(|a| a.rsplit('.').next());
         let www = format!("{}/www{}", self.dir, digit.unwrap());
         let child = self.net.httpd_in(addr, &www);
+        self.servers.insert(addr.to_owned(), child);
+    }
+
+    /// OpenSSL's `s_server -WWW` on `addr` with the check tests' self-signed certificate,
+    /// serving `DIR/www<last digit of its address>`.
+    fn serve_tls(&mut self, addr: &str) {
+        let digit = addr.split(':').next().and_then(|a| a.rsplit('.').next());
+        let www = format!("{}/www{}", self.dir, digit.unwrap());
+        let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/src/health/check/testdata");
+        let child = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.net.name,
+                "openssl",
+                "s_server",
+                "-quiet",
+            ])
+            .args(["-WWW", "-accept", addr])
+            .args(["-cert", &format!("{testdata}/cert.der"), "-certform", "DER"])
+            .args(["-key", &format!("{testdata}/key.der"), "-keyform", "DER"])
+            .current_dir(&www)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("openssl s_server");
         self.servers.insert(addr.to_owned(), child);
     }
 
@@ -355,4 +442,11 @@ fn differential(scenario: &Scenario, conf: &dyn Fn(&str) -> String) -> (Run, Run
 fn the_same_steps_leave_the_same_ipvs_table_as_keepalived() {
     kernel_test!();
     differential(&http_scenario(), &|_| http_conf());
+}
+
+/// SSL_GET (unverified TLS, a literal regex) against keepalived's own.
+#[test]
+fn ssl_get_with_a_regex_leaves_the_same_ipvs_table_as_keepalived() {
+    kernel_test!();
+    differential(&ssl_scenario(), &ssl_conf);
 }
