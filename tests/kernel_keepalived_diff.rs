@@ -2,8 +2,8 @@
 //! `keepalived --check`) on the same keepalived.conf, against the same real servers failing
 //! and coming back in the same steps: connect failures with inhibit_on_failure, the sorry
 //! server coming in when no real is left (quorum 1) and going when one is back, an HTTP_GET
-//! url answering 404, a page whose MD5 no longer matches `digest`, and recovery; and an
-//! SSL_GET whose page stops matching its `regex`.
+//! url answering 404, a page whose MD5 no longer matches `digest`, and recovery; an
+//! SSL_GET whose page stops matching its `regex`; SMTP_CHECK and DNS_CHECK.
 //!
 //! The daemons run one after the other in the test's network namespace (the IPVS table is
 //! per namespace). After each step the table is read once it has reached the state the step
@@ -229,6 +229,104 @@ fn ssl_scenario() -> Scenario {
     }
 }
 
+/// A Python SMTP (TCP) and DNS (UDP) server for one address: greeting 220, HELO answered
+/// 250 and DNS queries with rcode 0 while its state file says `ok`, else 550 and rcode 2
+/// (SERVFAIL); QUIT answered 221.
+const MAIL_DNS_SERVER: &str = r"
+import socket, sys, threading
+addr, smtp_port, dns_port, state = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+def ok():
+    try:
+        return open(state).read().strip() == 'ok'
+    except OSError:
+        return True
+def dns():
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind((addr, dns_port))
+    while True:
+        q, peer = u.recvfrom(512)
+        if len(q) < 12:
+            continue
+        a = bytearray(q)
+        a[2] |= 0x80
+        a[3] = (a[3] & 0xf0) | (0 if ok() else 2)
+        u.sendto(bytes(a), peer)
+threading.Thread(target=dns, daemon=True).start()
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((addr, smtp_port))
+s.listen(16)
+while True:
+    c, _ = s.accept()
+    try:
+        c.settimeout(5)
+        f = c.makefile('rb')
+        c.sendall(b'220 mx ESMTP\r\n')
+        f.readline()
+        c.sendall(b'250 mx\r\n' if ok() else b'550 not now\r\n')
+        if f.readline() == b'QUIT\r\n':
+            c.sendall(b'221 bye\r\n')
+    except OSError:
+        pass
+    finally:
+        c.close()
+";
+
+/// SMTP_CHECK (retry 1) and DNS_CHECK (retry 0) on two reals each, served by
+/// [`MAIL_DNS_SERVER`] on 10.1.0.7 and 10.1.0.8 (SMTP on 25NN, DNS on 53NN).
+fn mail_dns_conf() -> String {
+    let smtp = "SMTP_CHECK {\n helo_name probe.example\n connect_timeout 1\n retry 1\n \
+                delay_before_retry 1\n }";
+    let dns = "DNS_CHECK {\n type A\n name www.example\n retry 0\n connect_timeout 1\n }";
+    format!(
+        "global_defs {{\n router_id lvsctl_diff\n}}\n\
+         virtual_server 10.0.0.5 25 {{\n delay_loop 1\n lb_algo rr\n lb_kind NAT\n protocol TCP\n \
+         real_server 10.1.0.7 2507 {{\n weight 1\n {smtp}\n }}\n \
+         real_server 10.1.0.8 2508 {{\n weight 2\n {smtp}\n }}\n}}\n\
+         virtual_server 10.0.0.6 53 {{\n delay_loop 1\n lb_algo rr\n lb_kind NAT\n protocol UDP\n \
+         real_server 10.1.0.7 5307 {{\n weight 1\n {dns}\n }}\n \
+         real_server 10.1.0.8 5308 {{\n weight 2\n {dns}\n }}\n}}\n"
+    )
+}
+
+/// The mail and DNS scenario's expected tables, which are keepalived 2.2.7's.
+fn mail_dns_scenario() -> Scenario {
+    let smtp = some(&[("10.1.0.7:2507", 1), ("10.1.0.8:2508", 2)]);
+    let dns = some(&[("10.1.0.7:5307", 1), ("10.1.0.8:5308", 2)]);
+    let steps = vec![
+        Step {
+            name: "start: every real in",
+            want: vec![smtp.clone(), dns.clone()],
+        },
+        Step {
+            name: "10.1.0.7 refuses HELO and answers SERVFAIL: out of both",
+            want: vec![some(&[("10.1.0.8:2508", 2)]), some(&[("10.1.0.8:5308", 2)])],
+        },
+        Step {
+            name: "10.1.0.7 is well again: back in both",
+            want: vec![smtp, dns],
+        },
+        Step {
+            name: "10.1.0.8's server stops (refused, port unreachable): out of both",
+            want: vec![some(&[("10.1.0.7:2507", 1)]), some(&[("10.1.0.7:5307", 1)])],
+        },
+    ];
+    Scenario {
+        services: &["10.0.0.5:25", "10.0.0.6:53"],
+        steps,
+        act: |w, i| {
+            let state = format!("{}/www7/state", w.dir);
+            match i {
+                0 => {}
+                1 => std::fs::write(state, "fail\n").unwrap(),
+                2 => std::fs::write(state, "ok\n").unwrap(),
+                3 => w.stop("10.1.0.8:mail"),
+                _ => unreachable!("no step {i}"),
+            }
+        },
+    }
+}
+
 /// The real servers (busybox httpd, each serving `DIR/www<last digit of its address>`),
 /// the pages the steps change, and the scripts' directory.
 struct World {
@@ -257,9 +355,11 @@ impl World {
         for i in 1..=9 {
             w.serve(&format!("10.1.0.{i}:808{i}"));
         }
-        // The ssl scenario's (idle in the others).
+        // The ssl and mail scenarios' (idle in the others).
         w.serve_tls("10.1.0.5:8445");
         w.serve_tls("10.1.0.6:8446");
+        w.serve_mail_dns(7);
+        w.serve_mail_dns(8);
         w
     }
 
@@ -294,6 +394,22 @@ impl World {
             .spawn()
             .expect("openssl s_server");
         self.servers.insert(addr.to_owned(), child);
+    }
+
+    /// [`MAIL_DNS_SERVER`] on 10.1.0.`i` (SMTP 250`i`, DNS 530`i`), known as `10.1.0.i:mail`.
+    fn serve_mail_dns(&mut self, i: u32) {
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.net.name, "/usr/bin/python3", "-c"])
+            .arg(MAIL_DNS_SERVER)
+            .arg(format!("10.1.0.{i}"))
+            .arg(format!("250{i}"))
+            .arg(format!("530{i}"))
+            .arg(format!("{}/www{i}/state", self.dir))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 mail and dns server");
+        self.servers.insert(format!("10.1.0.{i}:mail"), child);
     }
 
     fn stop(&mut self, addr: &str) {
@@ -449,4 +565,11 @@ fn the_same_steps_leave_the_same_ipvs_table_as_keepalived() {
 fn ssl_get_with_a_regex_leaves_the_same_ipvs_table_as_keepalived() {
     kernel_test!();
     differential(&ssl_scenario(), &ssl_conf);
+}
+
+/// SMTP_CHECK and DNS_CHECK (retry 0) against keepalived's own.
+#[test]
+fn smtp_and_dns_checks_leave_the_same_ipvs_table_as_keepalived() {
+    kernel_test!();
+    differential(&mail_dns_scenario(), &|_| mail_dns_conf());
 }
