@@ -3,7 +3,7 @@
 //! and coming back in the same steps: connect failures with inhibit_on_failure, the sorry
 //! server coming in when no real is left (quorum 1) and going when one is back, an HTTP_GET
 //! url answering 404, a page whose MD5 no longer matches `digest`, and recovery; an
-//! SSL_GET whose page stops matching its `regex`; SMTP_CHECK and DNS_CHECK.
+//! SSL_GET whose page stops matching its `regex`; SMTP_CHECK, DNS_CHECK and PING_CHECK.
 //!
 //! The daemons run one after the other in the test's network namespace (the IPVS table is
 //! per namespace). After each step the table is read once it has reached the state the step
@@ -327,6 +327,46 @@ fn mail_dns_scenario() -> Scenario {
     }
 }
 
+/// PING_CHECK (retry 0) on two reals: 10.1.0.7 loses its address and gets it back.
+fn ping_conf() -> String {
+    let ping = "PING_CHECK {\n retry 0\n connect_timeout 1\n }";
+    format!(
+        "global_defs {{\n router_id lvsctl_diff\n}}\n\
+         virtual_server 10.0.0.7 80 {{\n delay_loop 1\n lb_algo rr\n lb_kind NAT\n protocol TCP\n \
+         real_server 10.1.0.7 80 {{\n weight 1\n {ping}\n }}\n \
+         real_server 10.1.0.8 80 {{\n weight 2\n {ping}\n }}\n}}\n"
+    )
+}
+
+/// The ping scenario's expected tables, which are keepalived 2.2.7's.
+fn ping_scenario() -> Scenario {
+    let both = some(&[("10.1.0.7:80", 1), ("10.1.0.8:80", 2)]);
+    let steps = vec![
+        Step {
+            name: "start: both reals in",
+            want: vec![both.clone()],
+        },
+        Step {
+            name: "10.1.0.7 no longer answers pings: out",
+            want: vec![some(&[("10.1.0.8:80", 2)])],
+        },
+        Step {
+            name: "10.1.0.7 answers again: back",
+            want: vec![both],
+        },
+    ];
+    Scenario {
+        services: &["10.0.0.7:80"],
+        steps,
+        act: |w, i| match i {
+            0 => {}
+            1 => w.net.sh("ip addr del 10.1.0.7/24 dev vh1"),
+            2 => w.net.sh("ip addr add 10.1.0.7/24 dev vh1"),
+            _ => unreachable!("no step {i}"),
+        },
+    }
+}
+
 /// The real servers (busybox httpd, each serving `DIR/www<last digit of its address>`),
 /// the pages the steps change, and the scripts' directory.
 struct World {
@@ -572,4 +612,11 @@ fn ssl_get_with_a_regex_leaves_the_same_ipvs_table_as_keepalived() {
 fn smtp_and_dns_checks_leave_the_same_ipvs_table_as_keepalived() {
     kernel_test!();
     differential(&mail_dns_scenario(), &|_| mail_dns_conf());
+}
+
+/// PING_CHECK (retry 0) against keepalived's own.
+#[test]
+fn ping_checks_leave_the_same_ipvs_table_as_keepalived() {
+    kernel_test!();
+    differential(&ping_scenario(), &|_| ping_conf());
 }

@@ -129,7 +129,20 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             sni_refusals(r, v);
             CheckType::Connect
         }
-        // MISC_CHECK, UDP_CHECK, PING_CHECK, FILE_CHECK.
+        // PING_CHECK: one ICMP echo, passed by an echo reply within connect_timeout (the
+        // daemon's ping check with one attempt). icmp_epilog retries only while the real
+        // is up; with `retry 0` it and tcp_epilog are the same.
+        CheckerKind::Ping => {
+            if first.timing.is_some_and(|t| t.retry != 0) {
+                r.refuse(
+                    &first.pos,
+                    "PING_CHECK with retry other than 0 (keepalived retries it only while the \
+                     real is up)",
+                );
+            }
+            CheckType::Ping
+        }
+        // MISC_CHECK, UDP_CHECK, FILE_CHECK.
         other => {
             r.refuse(&first.pos, other.keyword());
             return None;

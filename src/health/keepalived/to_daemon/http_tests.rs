@@ -193,3 +193,26 @@ fn a_dns_check_maps_only_without_retries() {
         ]
     );
 }
+
+/// PING_CHECK with `retry 0` is the daemon's ping check with one attempt of
+/// connect_timeout; with retries (its default is 1) it is refused.
+#[test]
+fn a_ping_check_maps_only_without_retries() {
+    let text = with_checker(
+        "",
+        "        PING_CHECK {\n            retry 0\n            connect_timeout 2\n        }\n",
+    );
+    let c = mapped(&text);
+    let v = &c.virtuals[0];
+    assert_eq!(v.check.check_type, crate::health::config::CheckType::Ping);
+    assert_eq!((v.check.check_timeout, v.check.check_count), (2, 1));
+    assert_eq!((v.failure_count, v.rise), (1, 1));
+    assert_eq!(v.keepalived_check, None);
+    let retried = with_checker("", "        PING_CHECK {\n        }\n");
+    assert_eq!(
+        refused(&retried),
+        [
+            "6: PING_CHECK with retry other than 0 (keepalived retries it only while the real is up) is not supported by lvsctl health yet"
+        ]
+    );
+}

@@ -192,8 +192,8 @@ fn what_keepalived_does_otherwise_is_refused_with_its_line() {
             &["6: warmup other than 0 or the delay_loop is not supported by lvsctl health yet"],
         ),
         (
-            "        PING_CHECK {\n        }\n",
-            &["6: PING_CHECK is not supported by lvsctl health yet"],
+            "        UDP_CHECK {\n        }\n",
+            &["6: UDP_CHECK is not supported by lvsctl health yet"],
         ),
         (
             "        HTTP_GET {\n            url {\n                path /\n                regex ok.*\n            }\n        }\n",
