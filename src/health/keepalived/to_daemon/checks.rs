@@ -154,7 +154,10 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
         r.refuse(&first.pos, "a connect_timeout that is not whole seconds");
     }
     if connect_timeout == Some(0)
-        && matches!(first.kind, CheckerKind::Ssl(_) | CheckerKind::Smtp(_))
+        && matches!(
+            first.kind,
+            CheckerKind::Ssl(_) | CheckerKind::Smtp(_) | CheckerKind::Dns(_) | CheckerKind::Ping
+        )
     {
         // Which of a zero timer and the connection wins is up to keepalived's scheduler
         // (an SMTP_CHECK `host` block without connect_timeout has 0).
