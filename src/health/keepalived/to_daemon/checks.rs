@@ -396,5 +396,5 @@ fn whole_seconds(d: Option<Duration>) -> Option<u32> {
 }
 
 #[cfg(test)]
-#[path = "http_tests.rs"]
-mod http_tests;
+#[path = "checker_tests.rs"]
+mod checker_tests;

@@ -1,4 +1,5 @@
-//! SSL_GET and HTTP_GET regex mapping: what reaches the daemon, what is refused.
+//! SSL_GET, HTTP_GET's regex, SMTP_CHECK, DNS_CHECK and PING_CHECK mapped: what reaches
+//! the daemon, what is refused.
 
 use crate::health::config::{Config, KeepalivedCheck, KeepalivedRegex, KeepalivedUrl};
 use crate::health::keepalived::tests::{FILE, clean, outcome};
