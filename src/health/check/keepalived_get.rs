@@ -1,18 +1,31 @@
-//! keepalived's HTTP_GET/SSL_GET over a connection: connect (within `connect_timeout`),
-//! send the request, read until EOF with `connect_timeout` for each read, then judge
-//! (the exchange itself is [`super::keepalived_http`]). keepalived bounds each step by
-//! its connection timeout rather than the whole run; the daemon's outer deadline still
-//! bounds the run.
+//! keepalived's HTTP_GET/SSL_GET over a connection (the exchange itself is
+//! [`super::keepalived_http`]). keepalived bounds each step by its `connect_timeout`
+//! rather than the whole run; the daemon's outer deadline still bounds the run.
+//!
+//! The steps' timeouts, as check_http.c and check_ssl.c arm them:
+//! - HTTP_GET: connecting, sending the request, waiting for the response, then each read
+//!   until EOF, each within `connect_timeout`; a read error fails the check.
+//! - SSL_GET: connecting and the TLS handshake within one `connect_timeout`
+//!   (`http_check_thread` gives the handshake what is left of the connect's timer);
+//!   sending within another; waiting until the socket is readable within another; then
+//!   every read to the end within one more, counted from then (`ssl_read_thread` gives
+//!   each read what is left of the previous one's timer). Any TLS read error (a reset, a
+//!   close without close_notify, an alert) ends the stream like EOF and what was read is
+//!   judged (`ssl_read_thread` judges on every `SSL_get_error` but WANT_READ).
+//! - SSL_GET's TLS: the certificate is not verified (keepalived never sets a verify mode,
+//!   so OpenSSL's default, no verification, holds), no client certificate is offered, and
+//!   the SNI is the url's `sni` (set by `enable_sni`), else none.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout, timeout_at};
 
 use super::keepalived_http::{Expect, Protocol, Response, request};
-use tokio::time::timeout;
-
-use super::{BoxFuture, Check, Outcome, Target};
+use super::net::Failure;
+use super::{BoxFuture, Check, Outcome, Target, net, tls};
 
 /// One url of an HTTP_GET (or SSL_GET, with `tls`).
 #[derive(Debug, Clone)]
@@ -24,8 +37,10 @@ pub struct KeepalivedGet {
     pub expect: Expect,
     /// `connect_timeout`, per step.
     pub timeout: Duration,
-    /// SSL_GET: TLS without certificate verification and without SNI.
+    /// SSL_GET: TLS without certificate verification.
     pub tls: bool,
+    /// SSL_GET with `enable_sni`: the server name sent (a DNS name); None sends none.
+    pub sni: Option<String>,
 }
 
 impl Check for KeepalivedGet {
@@ -35,7 +50,12 @@ impl Check for KeepalivedGet {
                 return Outcome::Down("no port to connect to".to_owned());
             };
             let addr = SocketAddr::new(target.real_addr, port);
-            match self.exchange(addr).await {
+            let done = if self.tls {
+                self.over_tls(addr).await
+            } else {
+                self.plain(addr).await
+            };
+            match done {
                 Ok(()) => Outcome::Up,
                 Err(outcome) => outcome,
             }
@@ -43,19 +63,18 @@ impl Check for KeepalivedGet {
     }
 }
 
+fn timed_out(what: &str, addr: SocketAddr) -> Outcome {
+    Outcome::Down(format!("Timeout {what} {addr}"))
+}
+
 impl KeepalivedGet {
-    async fn exchange(&self, addr: SocketAddr) -> Result<(), Outcome> {
-        let timed_out = |what: &str| Outcome::Down(format!("Timeout {what} {addr}"));
-        let mut stream = timeout(self.timeout, super::net::connect(addr, self.tls))
+    async fn plain(&self, addr: SocketAddr) -> Result<(), Outcome> {
+        let mut stream = timeout(self.timeout, net::tcp(addr))
             .await
-            .map_err(|_| timed_out("connecting"))?
-            .map_err(super::net::Failure::into_outcome)?;
-        let req = request(&self.path, self.protocol, self.virtualhost.as_deref(), addr);
-        timeout(self.timeout, stream.write_all(&req))
-            .await
-            .map_err(|_| timed_out("WEB write"))?
-            .map_err(|e| Outcome::Down(format!("Cannot send get request to {addr}: {e}")))?;
-        let mut response = Response::default();
+            .map_err(|_| timed_out("connecting", addr))?
+            .map_err(Failure::into_outcome)?;
+        self.send(&mut stream, addr).await?;
+        let mut response = Response::new(&self.expect);
         let mut buf = vec![0u8; 4096];
         loop {
             let room = response.room();
@@ -64,94 +83,93 @@ impl KeepalivedGet {
             }
             let n = timeout(self.timeout, stream.read(&mut buf[..room]))
                 .await
-                .map_err(|_| timed_out("HTTP read"))?
+                .map_err(|_| timed_out("HTTP read", addr))?
                 .map_err(|e| Outcome::Down(format!("Read error with {addr}: {e}")))?;
             if n == 0 {
                 break;
             }
             response.feed(&buf[..n]);
         }
+        self.judge(response, addr)
+    }
+
+    async fn over_tls(&self, addr: SocketAddr) -> Result<(), Outcome> {
+        let mut stream = timeout(self.timeout, async {
+            let tcp = net::tcp(addr).await?;
+            tls::handshake(tcp, self.sni.as_deref(), addr.ip())
+                .await
+                .map_err(|e| Failure::io(format_args!("SSL handshake with {addr}"), &e))
+        })
+        .await
+        .map_err(|_| timed_out("connecting", addr))?
+        .map_err(Failure::into_outcome)?;
+        self.send(&mut stream, addr).await?;
+        let (tcp, tls) = stream.get_ref();
+        if tls.wants_read() {
+            readable(tcp, self.timeout)
+                .await
+                .map_err(|()| timed_out("WEB read", addr))?;
+        }
+        let deadline = Instant::now() + self.timeout;
+        let mut response = Response::new(&self.expect);
+        let mut buf = vec![0u8; 4096];
+        loop {
+            let room = response.room();
+            if room == 0 {
+                break;
+            }
+            let read = timeout_at(deadline, stream.read(&mut buf[..room]))
+                .await
+                .map_err(|_| timed_out("SSL read", addr))?;
+            match read {
+                Ok(n) if n > 0 => response.feed(&buf[..n]),
+                _ => break,
+            }
+        }
+        self.judge(response, addr)
+    }
+
+    async fn send<S: AsyncRead + tokio::io::AsyncWrite + Unpin>(
+        &self,
+        stream: &mut S,
+        addr: SocketAddr,
+    ) -> Result<(), Outcome> {
+        let req = request(&self.path, self.protocol, self.virtualhost.as_deref(), addr);
+        timeout(self.timeout, async {
+            stream.write_all(&req).await?;
+            stream.flush().await
+        })
+        .await
+        .map_err(|_| timed_out("WEB write", addr))?
+        .map_err(|e| Outcome::Down(format!("Cannot send get request to {addr}: {e}")))
+    }
+
+    fn judge(&self, response: Response, addr: SocketAddr) -> Result<(), Outcome> {
         response
             .judge(&self.expect)
             .map_err(|why| Outcome::Down(format!("{why} {addr}")))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tokio::net::TcpListener;
-
-    async fn serve(reply: &'static [u8]) -> (u16, tokio::task::JoinHandle<Vec<u8>>) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let task = tokio::spawn(async move {
-            let (mut s, _) = listener.accept().await.unwrap();
-            let mut got = vec![0u8; 512];
-            let n = s.read(&mut got).await.unwrap();
-            got.truncate(n);
-            s.write_all(reply).await.unwrap();
-            got
-        });
-        (port, task)
-    }
-
-    fn get(path: &str) -> KeepalivedGet {
-        KeepalivedGet {
-            path: path.to_owned(),
-            protocol: Protocol::Http10,
-            virtualhost: None,
-            expect: Expect {
-                status: vec![(200, 299)],
-                digest: None,
-            },
-            timeout: Duration::from_secs(2),
-            tls: false,
-        }
-    }
-
-    fn target(port: u16) -> Target {
-        Target {
-            virtual_key: crate::ipvs::model::ServiceKey::Addr {
-                protocol: crate::ipvs::model::Protocol::Tcp,
-                addr: "192.0.2.1".parse().unwrap(),
-                port: 80,
-            },
-            real_addr: "127.0.0.1".parse().unwrap(),
-            real_port: port,
-            check_port: Some(port),
-        }
-    }
-
-    #[tokio::test]
-    async fn a_2xx_answer_passes_and_a_404_fails() {
-        let (port, server) = serve(b"HTTP/1.0 200 OK\r\n\r\nok").await;
-        assert_eq!(get("/h").run(&target(port)).await, Outcome::Up);
-        let sent = server.await.unwrap();
-        assert_eq!(
-            sent,
-            format!(
-                "GET /h HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: 127.0.0.1:{port}\r\n\r\n"
-            )
-            .into_bytes()
-        );
-        let (port, _server) = serve(b"HTTP/1.0 404 Not Found\r\n\r\n").await;
-        assert_eq!(
-            get("/h").run(&target(port)).await,
-            Outcome::Down(format!("HTTP status code error 127.0.0.1:{port}"))
-        );
-    }
-
-    #[tokio::test]
-    async fn a_closed_port_fails() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        assert!(matches!(
-            get("/").run(&target(port)).await,
-            Outcome::Down(_)
-        ));
-    }
+/// Whether rustls sends `name` as the SNI byte for byte, as OpenSSL sends any name: a DNS
+/// name (rustls sends none for anything else) without a trailing dot (which it strips).
+pub fn sends_as_sni(name: &str) -> bool {
+    matches!(
+        rustls::pki_types::ServerName::try_from(name),
+        Ok(rustls::pki_types::ServerName::DnsName(_))
+    ) && !name.ends_with('.')
 }
+
+/// Waits until the socket has something to read (data, EOF or an error), as keepalived's
+/// read thread waits on the descriptor; Err(()) after `limit`.
+async fn readable(tcp: &TcpStream, limit: Duration) -> Result<(), ()> {
+    let mut byte = [0u8; 1];
+    timeout(limit, tcp.peek(&mut byte))
+        .await
+        .map(|_| ())
+        .map_err(|_| ())
+}
+
+#[cfg(test)]
+#[path = "keepalived_get_tests.rs"]
+mod tests;

@@ -16,12 +16,20 @@
 //! - `Content-Length:` (case as written) is searched in the buffer that held the header's
 //!   end, up to any NUL byte, body included; it limits how many body bytes go into the MD5.
 //! - The body's MD5 (of at most Content-Length bytes) must equal the url's `digest`.
+//!   The count of body bytes it is limited by adds the whole read buffer after each read,
+//!   so bytes a `regex` partial match kept are counted again (keepalived's `rx_bytes`).
+//! - With a `regex`, each read buffer is searched (see [`super::keepalived_regex`]), and
+//!   the url fails when a match was found with `regex_no_match`, or none without it.
+//! - The checks come in that order (status, digest, regex); the first that fails names
+//!   the failure.
 //! - Redirects are not followed: a 301 is a status like any other.
 
 use md5::{Digest as _, Md5};
 
+use super::keepalived_regex::{Regex, Scan};
+
 /// keepalived's read buffer holds this much data.
-const BUFFER: usize = 4095;
+pub(super) const BUFFER: usize = 4095;
 /// keepalived formats its request into a buffer of this size (with its NUL).
 const REQUEST_BUFFER: usize = 2048;
 
@@ -59,6 +67,7 @@ pub struct Expect {
     /// Accepted status codes, as inclusive ranges.
     pub status: Vec<(u16, u16)>,
     pub digest: Option<[u8; 16]>,
+    pub regex: Option<Regex>,
 }
 
 /// Why a response failed (keepalived's wording in its log).
@@ -67,6 +76,7 @@ pub enum Failure {
     NoData,
     Status,
     Digest,
+    Regex,
 }
 
 impl std::fmt::Display for Failure {
@@ -75,6 +85,7 @@ impl std::fmt::Display for Failure {
             Self::NoData => "Read, no data received",
             Self::Status => "HTTP status code error",
             Self::Digest => "MD5 digest error",
+            Self::Regex => "Regex match failed",
         })
     }
 }
@@ -82,15 +93,27 @@ impl std::fmt::Display for Failure {
 /// The response as it is read.
 #[derive(Debug, Clone, Default)]
 pub struct Response {
+    /// keepalived's read buffer: until the header's end, then what a regex partial match
+    /// kept.
     buffer: Vec<u8>,
     extracted: bool,
     status: Option<u16>,
     content_len: Option<u64>,
     body_seen: u64,
     md5: Md5,
+    regex: Option<Regex>,
+    scan: Scan,
 }
 
 impl Response {
+    /// A response to the url `expect` judges (its regex is searched as data comes).
+    pub fn new(expect: &Expect) -> Self {
+        Self {
+            regex: expect.regex.clone(),
+            ..Self::default()
+        }
+    }
+
     /// How many bytes the next read may take; 0 means keepalived sees the end.
     pub fn room(&self) -> usize {
         BUFFER - self.buffer.len()
@@ -101,6 +124,9 @@ impl Response {
         let data = &data[..data.len().min(self.room())];
         if self.extracted {
             self.digest(data);
+            self.buffer.extend_from_slice(data);
+            self.body_seen = self.body_seen.saturating_add(self.buffer.len() as u64);
+            self.search(true);
             return;
         }
         self.buffer.extend_from_slice(data);
@@ -110,10 +136,15 @@ impl Response {
         self.extracted = true;
         self.status = status_code(&self.buffer);
         self.content_len = content_length(&self.buffer);
-        let body = std::mem::take(&mut self.buffer).split_off(end + 4);
+        let body = self.buffer[end + 4..].to_vec();
         self.digest(&body);
+        self.body_seen = body.len() as u64;
+        // The whole buffer, header included, is the first subject; not searched at all
+        // when no body byte came with the header.
+        self.search(!body.is_empty());
     }
 
+    /// The MD5 of `data`, up to Content-Length counted against the bytes seen so far.
     fn digest(&mut self, data: &[u8]) {
         let len = data.len() as u64;
         let take = match self.content_len {
@@ -122,7 +153,18 @@ impl Response {
         };
         self.md5
             .update(&data[..usize::try_from(take).unwrap_or(data.len())]);
-        self.body_seen = self.body_seen.saturating_add(len);
+    }
+
+    /// Searches the buffer when `search` (and there is a regex); empties it unless a
+    /// partial match keeps it.
+    fn search(&mut self, search: bool) {
+        let keep = match (&self.regex, search) {
+            (Some(re), true) => self.scan.check(re, &mut self.buffer),
+            _ => false,
+        };
+        if !keep {
+            self.buffer.clear();
+        }
     }
 
     /// The verdict at EOF.
@@ -138,8 +180,13 @@ impl Response {
         {
             return Err(Failure::Status);
         }
-        match expect.digest {
-            Some(want) if <[u8; 16]>::from(self.md5.finalize()) != want => Err(Failure::Digest),
+        if let Some(want) = expect.digest
+            && <[u8; 16]>::from(self.md5.finalize()) != want
+        {
+            return Err(Failure::Digest);
+        }
+        match &expect.regex {
+            Some(re) if self.scan.matched() == re.no_match => Err(Failure::Regex),
             _ => Ok(()),
         }
     }

@@ -4,6 +4,7 @@ fn expect(digest: Option<[u8; 16]>) -> Expect {
     Expect {
         status: vec![(200, 299)],
         digest,
+        regex: None,
     }
 }
 
@@ -12,7 +13,7 @@ fn md5(data: &[u8]) -> [u8; 16] {
 }
 
 fn judge(reads: &[&[u8]], e: &Expect) -> Result<(), Failure> {
-    let mut r = Response::default();
+    let mut r = Response::new(e);
     for read in reads {
         r.feed(read);
     }
@@ -61,6 +62,7 @@ fn status_must_be_three_digits_between_spaces_and_accepted() {
     let custom = Expect {
         status: vec![(404, 404)],
         digest: None,
+        regex: None,
     };
     assert_eq!(judge(&[b"HTTP/1.0 404 No\r\n\r\n"], &custom), Ok(()));
 }
@@ -133,4 +135,84 @@ fn content_length_is_read_as_strtoul_would() {
     );
     assert_eq!(content_length(b"X: \0Content-Length: 3\r\n"), None);
     assert_eq!(content_length(b"body says Content-Length: 3\r\n"), Some(3));
+}
+
+fn with_regex(pattern: &str, no_match: bool) -> Expect {
+    Expect {
+        regex: Some(crate::health::config::KeepalivedRegex {
+            literal: pattern.as_bytes().to_vec(),
+            no_match,
+            min_offset: 0,
+            max_offset: 0,
+        }),
+        ..expect(None)
+    }
+}
+
+/// http_process_response hands check_regex the whole buffer that completed the header:
+/// the status line matches when a body byte came with it, not when the header came alone.
+#[test]
+fn the_regex_sees_the_header_only_in_a_buffer_with_body_bytes() {
+    let e = with_regex("200 OK", false);
+    assert_eq!(judge(&[b"HTTP/1.0 200 OK\r\n\r\nx"], &e), Ok(()));
+    assert_eq!(
+        judge(&[b"HTTP/1.0 200 OK\r\n\r\n", b"x"], &e),
+        Err(Failure::Regex)
+    );
+}
+
+/// A partial match at a buffer's end is carried into the next read (PCRE2_PARTIAL_HARD);
+/// one still partial at the end of the stream is no match.
+#[test]
+fn the_regex_matches_across_reads_but_not_past_the_end() {
+    let e = with_regex("alive", false);
+    assert_eq!(
+        judge(&[b"HTTP/1.0 200 OK\r\n\r\nal", b"iv", b"e"], &e),
+        Ok(())
+    );
+    assert_eq!(
+        judge(&[b"HTTP/1.0 200 OK\r\n\r\nal", b"iv"], &e),
+        Err(Failure::Regex)
+    );
+    let none = with_regex("down", true);
+    assert_eq!(judge(&[b"HTTP/1.0 200 OK\r\n\r\nup"], &none), Ok(()));
+    assert_eq!(
+        judge(&[b"HTTP/1.0 200 OK\r\n\r\nis down"], &none),
+        Err(Failure::Regex)
+    );
+}
+
+/// Status, then digest, then regex: the first that fails names the failure.
+#[test]
+fn the_regex_is_judged_after_status_and_digest() {
+    let e = Expect {
+        digest: Some(md5(b"nope")),
+        ..with_regex("x", false)
+    };
+    assert_eq!(
+        judge(&[b"HTTP/1.0 500 E\r\n\r\ny"], &e),
+        Err(Failure::Status)
+    );
+    assert_eq!(
+        judge(&[b"HTTP/1.0 200 OK\r\n\r\ny"], &e),
+        Err(Failure::Digest)
+    );
+}
+
+/// Bytes a partial match kept take room in the buffer (the next read is smaller) and are
+/// counted again in rx_bytes, which limits the digest by Content-Length.
+#[test]
+fn kept_bytes_shrink_the_next_read_and_count_again_against_content_length() {
+    let e = with_regex("abc", false);
+    let mut r = Response::new(&e);
+    r.feed(b"HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\nab");
+    assert_eq!(r.room(), BUFFER - 2);
+    // rx_bytes is 2; this read's 3 bytes are digested up to 4 - 2 = 2 of them, then
+    // rx_bytes becomes 2 + 5 (the kept "ab" again).
+    r.feed(b"cde");
+    assert_eq!(r.room(), BUFFER);
+    r.feed(b"f");
+    let mut want = expect(Some(md5(b"abcd")));
+    want.regex = e.regex.clone();
+    assert_eq!(r.judge(&want), Ok(()));
 }

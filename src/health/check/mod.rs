@@ -20,8 +20,11 @@ mod http;
 mod http_chunked;
 mod http_response;
 mod http_url;
-mod keepalived_get;
+pub mod keepalived_dns;
+pub mod keepalived_get;
 pub mod keepalived_http;
+pub mod keepalived_regex;
+mod keepalived_smtp;
 mod ldap;
 pub mod misc;
 mod mysql;
@@ -58,7 +61,9 @@ pub use fixed::{AlwaysDown, AlwaysUp, NotChecked, Unsupported};
 pub use ftp::FtpCheck;
 pub use http::HttpCheck;
 pub use http_response::{MalformedResponse, Response, parse_response};
+pub use keepalived_dns::KeepalivedDns;
 pub use keepalived_get::KeepalivedGet;
+pub use keepalived_smtp::KeepalivedSmtp;
 pub use ldap::LdapCheck;
 pub use misc::MiscCheck;
 pub use mysql::MysqlCheck;
@@ -70,7 +75,7 @@ pub use simpleudp::SimpleUdpCheck;
 pub use sip::SipCheck;
 
 use crate::health::config::{
-    CheckService, CheckType, Nanny, NannyExpect, RealServer, VirtualService,
+    CheckService, CheckType, KeepalivedCheck, Nanny, NannyExpect, RealServer, VirtualService,
 };
 use crate::ipvs::model::ServiceKey;
 
@@ -178,6 +183,22 @@ pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
     if let Some(n) = &v.nanny {
         return nanny_check(n, check_timeout);
     }
+    match &v.keepalived_check {
+        Some(KeepalivedCheck::Smtp { helo_name }) => {
+            return Box::new(KeepalivedSmtp {
+                helo_name: helo_name.clone(),
+                timeout: check_timeout,
+            });
+        }
+        Some(KeepalivedCheck::Dns { qtype, name }) => {
+            return Box::new(KeepalivedDns {
+                qtype: *qtype,
+                name: name.clone(),
+                timeout: check_timeout,
+            });
+        }
+        None => {}
+    }
     match c.check_type {
         CheckType::On => Box::new(AlwaysUp),
         CheckType::Off => Box::new(NotChecked),
@@ -238,7 +259,9 @@ pub fn keepalived_url_checks(v: &VirtualService) -> Vec<Box<dyn Check>> {
                 expect: keepalived_http::Expect {
                     status: u.status.clone(),
                     digest: u.digest,
+                    regex: u.regex.clone(),
                 },
+                sni: u.sni.clone(),
                 timeout,
                 tls: k.tls,
             })

@@ -232,6 +232,7 @@ fn build(
         check_interval,
         retry_delay: None,
         keepalived_http: None,
+        keepalived_check: None,
         start_up: None,
         nanny: None,
         email: EmailSettings {

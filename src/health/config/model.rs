@@ -414,6 +414,8 @@ pub struct RealCheck {
     pub failure_count: u32,
     pub retry_delay: Option<Duration>,
     pub keepalived_http: Option<KeepalivedHttp>,
+    /// keepalived's SMTP_CHECK or DNS_CHECK exchange (see [`VirtualService`]).
+    pub keepalived_check: Option<KeepalivedCheck>,
     /// keepalived's MISC_CHECK (None otherwise): its script replaces the check, and
     /// keepalived's MISC_CHECK rules (crate::health::state::keepalived_misc) decide
     /// instead of `failure_count`/`retry_delay`.
@@ -474,6 +476,10 @@ pub struct VirtualService {
     /// keepalived's HTTP checker (crate::health::state::keepalived_http), not
     /// `failure_count`/`rise`/`retry_delay`.
     pub keepalived_http: Option<KeepalivedHttp>,
+    /// keepalived's SMTP_CHECK or DNS_CHECK (None otherwise): the exchange the check runs
+    /// instead of a connect; its schedule is TCP_CHECK's (`failure_count`, `rise` 1,
+    /// `retry_delay`), which those checkers' epilogues equal where they are mapped.
+    pub keepalived_check: Option<KeepalivedCheck>,
     /// The health each real starts with. None (ldirectord.cf): undecided until its first
     /// result. keepalived decides at start: without `alpha` a real is in service before any
     /// check (`Some(true)`), with `alpha` it is down until a check passes (`Some(false)`).
@@ -500,6 +506,7 @@ impl VirtualService {
             failure_count: c.failure_count,
             retry_delay: c.retry_delay,
             keepalived_http: c.keepalived_http.clone(),
+            keepalived_check: c.keepalived_check.clone(),
             start_up: c.start_up,
             ..self.clone()
         };
@@ -545,6 +552,15 @@ pub struct KeepalivedHttp {
     pub urls: Vec<KeepalivedUrl>,
 }
 
+/// A keepalived one-shot checker run as its own exchange (crate::health::check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeepalivedCheck {
+    /// SMTP_CHECK with its `helo_name`.
+    Smtp { helo_name: String },
+    /// DNS_CHECK: the RR type number and the name as written.
+    Dns { qtype: u16, name: String },
+}
+
 /// keepalived's `http_protocol`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeepalivedProtocol {
@@ -566,6 +582,24 @@ pub struct KeepalivedUrl {
     pub digest: Option<[u8; 16]>,
     /// The Host header's name; None sends the address and port.
     pub virtualhost: Option<String>,
+    /// SSL_GET with `enable_sni`: the TLS server name (None sends none).
+    pub sni: Option<String>,
+    /// `regex`, only as a literal (see [`KeepalivedRegex`]).
+    pub regex: Option<KeepalivedRegex>,
+}
+
+/// A url's `regex` whose pattern has no PCRE2 metacharacter, so that PCRE2's match is the
+/// first occurrence of its bytes (the only kind of pattern the daemon runs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedRegex {
+    pub literal: Vec<u8>,
+    /// `regex_no_match`: the url passes when the literal is not found.
+    pub no_match: bool,
+    /// `regex_min_offset`: offset in the response (status line included) where a match
+    /// may start, at the least.
+    pub min_offset: usize,
+    /// `regex_max_offset` + 1 (0: no limit): a match must start before it.
+    pub max_offset: usize,
 }
 
 /// What Piranha's lvs.cf asks of each real (docs/piranha.md, The check): a check of its

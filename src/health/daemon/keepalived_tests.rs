@@ -343,3 +343,12 @@ fn an_http_get_with_two_urls_needs_both_in_one_sweep() {
     assert!(took >= Duration::from_millis(1900), "back after {took:?}");
     run.stop();
 }
+
+#[path = "keepalived_ssl_tests.rs"]
+mod ssl;
+
+#[path = "keepalived_smtp_tests.rs"]
+mod smtp;
+
+#[path = "keepalived_dns_tests.rs"]
+mod dns;

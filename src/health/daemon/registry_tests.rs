@@ -366,6 +366,8 @@ fn keepalived_http_reals_follow_the_verdicts_only() {
             status: vec![(200, 299)],
             digest: None,
             virtualhost: None,
+            sni: None,
+            regex: None,
         }],
     });
     let with = |reg: &Registry, outcome: Outcome, verdict: Option<Verdict>| Report {

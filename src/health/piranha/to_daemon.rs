@@ -134,6 +134,7 @@ fn virtual_service(v: &PiranhaVirtual, forward: Forward, interval: u32) -> Virtu
         keepalived_http: None,
         start_up: None,
         nanny: Some(nanny),
+        keepalived_check: None,
         email: EmailSettings::default(),
         monitor_file: None,
         service_name: None,

@@ -108,6 +108,7 @@ fn the_issue_15_file_maps_whole() {
             retry_delay: None,
             keepalived_http: None,
             start_up: None,
+            keepalived_check: None,
             nanny: Some(Nanny {
                 send: Some(b"GET / HTTP/1.0\r\n\r\n".to_vec()),
                 expect: Some(NannyExpect::Text(b"HTTP".to_vec())),

@@ -8,6 +8,7 @@
 //! ldirectord behaviour.
 
 pub mod all_of;
+pub mod keepalived_epilog;
 pub mod keepalived_http;
 pub mod keepalived_misc;
 pub mod reentry;

@@ -6,18 +6,22 @@
 //! task each, and is up while all of them are, as keepalived counts failed checkers; a
 //! real without checkers beside checked ones keeps the virtual's check, which is `on`:
 //! keepalived never takes such a real out. TCP_CHECK's epilogue in keepalived 2.2.7 is
-//! what the daemon's fall (`retry` + 1), rise (1) and retry schedule do; HTTP_GET runs
-//! keepalived's own HTTP checker rules (`keepalived_http`).
+//! what the daemon's fall (`retry` + 1), rise (1) and retry schedule do (SMTP_CHECK's too);
+//! HTTP_GET and SSL_GET run keepalived's own HTTP checker rules (`keepalived_http`).
 
 use std::time::Duration;
 
 use super::Refusals;
+use crate::health::check::keepalived_dns;
+use crate::health::check::keepalived_get::sends_as_sni;
+use crate::health::check::keepalived_regex::literal;
 use crate::health::config::{
-    CheckService, CheckSettings, CheckType, HttpMethod, KeepalivedHttp, KeepalivedMisc,
-    KeepalivedProtocol, KeepalivedUrl, RealCheck, RedirectPolicy,
+    CheckService, CheckSettings, CheckType, HttpMethod, KeepalivedCheck, KeepalivedHttp,
+    KeepalivedMisc, KeepalivedProtocol, KeepalivedRegex, KeepalivedUrl, RealCheck, RedirectPolicy,
 };
 use crate::health::keepalived::{
-    Checker, CheckerKind, HttpCheck, HttpProtocol, RealServer as KaReal, VirtualServer as KaVirtual,
+    Checker, CheckerKind, DnsCheck, HttpCheck, HttpProtocol, RealServer as KaReal,
+    VirtualServer as KaVirtual,
 };
 use crate::ipvs::model::Protocol;
 
@@ -37,6 +41,8 @@ pub(super) struct VirtualCheck {
     /// Each real's own checks, in the order of the virtual's reals, when the virtual's
     /// one check cannot run them; empty otherwise.
     pub per_real: Vec<Vec<RealCheck>>,
+    /// SMTP_CHECK, DNS_CHECK: the exchange.
+    pub exchange: Option<KeepalivedCheck>,
 }
 
 /// keepalived's defaults for a real without checkers: in service from the start and
@@ -94,6 +100,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             alpha: first.alpha,
             inhibit,
             http: check.keepalived_http.clone(),
+            exchange: check.keepalived_check.clone(),
             per_real: Vec::new(),
         });
     }
@@ -115,6 +122,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
         alpha: false,
         inhibit,
         http: None,
+        exchange: None,
         per_real: if checked { per_real } else { Vec::new() },
     })
 }
@@ -130,12 +138,37 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
             r.refuse(&c.pos, "TCP_CHECK on a UDP virtual_server");
             return None;
         }
-        CheckerKind::Tcp => CheckType::Connect,
-        // HTTP_GET runs keepalived's HTTP checker (health::state::keepalived_http) with
-        // its exchange (health::check::keepalived_get); the check is one connection.
-        CheckerKind::Http(h) => {
-            http_refusals(r, c, h);
+        // SMTP_CHECK's exchange (health::check::KeepalivedSmtp) under TCP_CHECK's schedule:
+        // smtp_final retries `retry` times after delay_before_retry, then the real is down
+        // and the next try is a delay_loop later, as tcp_epilog does.
+        CheckerKind::Tcp | CheckerKind::Smtp(_) => CheckType::Connect,
+        // DNS_CHECK's exchange (health::check::KeepalivedDns). dns_final does not retry a
+        // real already down, where tcp_epilog does; with `retry 0` neither retries and
+        // the two are the same.
+        CheckerKind::Dns(d) => {
+            dns_refusals(r, c, d);
             CheckType::Connect
+        }
+        // HTTP_GET and SSL_GET run keepalived's HTTP checker
+        // (health::state::keepalived_http) with its exchange
+        // (health::check::keepalived_get); the check is one connection.
+        CheckerKind::Http(h) | CheckerKind::Ssl(h) => {
+            http_refusals(r, c, h);
+            sni_refusals(r, k, c);
+            CheckType::Connect
+        }
+        // PING_CHECK: one ICMP echo, passed by an echo reply within connect_timeout (the
+        // daemon's ping check with one attempt). icmp_epilog retries only while the real
+        // is up; with `retry 0` it and tcp_epilog are the same.
+        CheckerKind::Ping => {
+            if c.timing.is_some_and(|t| t.retry != 0) {
+                r.refuse(
+                    &c.pos,
+                    "PING_CHECK with retry other than 0 (keepalived retries it only while the \
+                     real is up)",
+                );
+            }
+            CheckType::Ping
         }
         // MISC_CHECK runs its script (health::check::misc) under keepalived's MISC_CHECK
         // rules (health::state::keepalived_misc).
@@ -154,8 +187,7 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
             }
             CheckType::External
         }
-        // SSL_GET: its TLS (the SSL block, SNI, what is verified) is not compared with
-        // the daemon's yet.
+        // UDP_CHECK, FILE_CHECK.
         other => {
             r.refuse(&c.pos, other.keyword());
             return None;
@@ -170,12 +202,33 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
     if connect_timeout.is_none() {
         r.refuse(&c.pos, "a connect_timeout that is not whole seconds");
     }
+    if connect_timeout == Some(0)
+        && matches!(
+            c.kind,
+            CheckerKind::Ssl(_) | CheckerKind::Smtp(_) | CheckerKind::Dns(_) | CheckerKind::Ping
+        )
+    {
+        // Which of a zero timer and the connection wins is up to keepalived's scheduler
+        // (an SMTP_CHECK `host` block without connect_timeout has 0).
+        r.refuse(&c.pos, "connect_timeout 0");
+    }
     if r.0.len() != before {
         return None;
     }
     let timing = timing?;
     let http = match &c.kind {
-        CheckerKind::Http(h) => Some(keepalived_http(h, c, &timing)?),
+        CheckerKind::Http(h) => Some(keepalived_http(h, c, &timing, false)?),
+        CheckerKind::Ssl(h) => Some(keepalived_http(h, c, &timing, true)?),
+        _ => None,
+    };
+    let exchange = match &c.kind {
+        CheckerKind::Smtp(s) => Some(KeepalivedCheck::Smtp {
+            helo_name: s.helo_name.clone(),
+        }),
+        CheckerKind::Dns(d) => Some(KeepalivedCheck::Dns {
+            qtype: d.query_type.code(),
+            name: d.name.clone(),
+        }),
         _ => None,
     };
     let misc = match &c.kind {
@@ -191,8 +244,10 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
         }),
         _ => None,
     };
+    let mut check = settings(check_type, connect_timeout?);
+    check.negotiate_timeout = check.check_timeout.saturating_mul(steps(&c.kind));
     Some(RealCheck {
-        check: settings(check_type, connect_timeout?),
+        check,
         // Where the checker connects: `connect_port`, else the port on the `real_server`
         // line.
         check_port: Some(c.connection.as_ref().map_or(k.port, |cn| cn.target.port())),
@@ -200,22 +255,94 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
         failure_count: timing.retry.saturating_add(1),
         retry_delay: Some(timing.delay_before_retry),
         keepalived_http: http,
+        keepalived_check: exchange,
         keepalived_misc: misc,
         start_up: Some(!c.alpha),
     })
 }
 
-/// Refuses what of an HTTP_GET the daemon does not run.
-fn http_refusals(r: &mut Refusals, c: &Checker, h: &HttpCheck) {
-    if h.urls.iter().any(|u| u.regex.is_some()) {
-        r.refuse(&c.pos, "regex/regex_no_match in an HTTP_GET url");
+/// Refuses what of a DNS_CHECK the daemon does not run as keepalived does: retries (see
+/// `health::state::keepalived_epilog`, `Rule::Dns`), and a name whose query keepalived
+/// would build past its buffer or with a label longer than a length byte holds.
+fn dns_refusals(r: &mut Refusals, c: &Checker, d: &DnsCheck) {
+    if c.timing.is_some_and(|t| t.retry != 0) {
+        r.refuse(
+            &c.pos,
+            "DNS_CHECK with retry other than 0 (keepalived does not retry a real already down)",
+        );
     }
-    if h.urls.is_empty() {
-        r.refuse(&c.pos, "HTTP_GET without a url");
+    if keepalived_dns::query(0, d.query_type.code(), &d.name).is_none() {
+        r.refuse(
+            &c.pos,
+            "a DNS_CHECK name too long for keepalived's query (a label over 255 bytes, or the query over 768)",
+        );
     }
 }
 
-fn keepalived_http(h: &HttpCheck, c: &Checker, t: &Timing) -> Option<KeepalivedHttp> {
+/// How many `connect_timeout`s one check may take in keepalived: the daemon's deadline
+/// for a run (`negotiate_timeout` + 1 s) must not cut it shorter. SSL_GET: connect and
+/// handshake, the request, the wait for the response, its reading (4). SMTP_CHECK:
+/// connect, three lines read and two written, when each line comes in one read (6).
+/// HTTP_GET: connect, request, response wait and a read (4); keepalived gives each
+/// further read its own timeout without a bound on the total.
+fn steps(kind: &CheckerKind) -> u32 {
+    match kind {
+        CheckerKind::Http(_) | CheckerKind::Ssl(_) => 4,
+        CheckerKind::Smtp(_) => 6,
+        _ => 1,
+    }
+}
+
+/// Refuses what of an HTTP_GET/SSL_GET the daemon does not run. A `regex` runs only as a
+/// literal (`health::check::keepalived_regex` says why) and without `regex_options`, every
+/// one of which changes what PCRE2 matches or how.
+fn http_refusals(r: &mut Refusals, c: &Checker, h: &HttpCheck) {
+    let kind = c.kind.keyword();
+    for re in h.urls.iter().filter_map(|u| u.regex.as_ref()) {
+        if literal(&re.pattern).is_none() {
+            r.refuse(
+                &c.pos,
+                format!("a regex other than a literal (without \\^$.[|()?*+{{) in an {kind} url"),
+            );
+        }
+        if !re.options.is_empty() {
+            r.refuse(&c.pos, format!("regex_options in an {kind} url"));
+        }
+    }
+    if h.urls.is_empty() {
+        r.refuse(&c.pos, format!("{kind} without a url"));
+    }
+}
+
+/// Refuses an SSL_GET's `enable_sni` where the daemon would send another server name than
+/// keepalived. keepalived's SNI is the url's virtualhost, else the checker's, else the
+/// virtual server's (`ssl_connect`), never the real server's, which the Host header does
+/// use; the reader folds them into one name, so a url whose name equals its real server's
+/// virtualhost is ambiguous. OpenSSL sends any string as is; rustls only DNS names, and
+/// without a trailing dot.
+fn sni_refusals(r: &mut Refusals, k: &KaReal, c: &Checker) {
+    let CheckerKind::Ssl(h) = &c.kind else {
+        return;
+    };
+    if !h.enable_sni {
+        return;
+    }
+    for name in h.urls.iter().filter_map(|u| u.virtualhost.as_ref()) {
+        if k.virtualhost.as_ref() == Some(name) {
+            r.refuse(
+                &c.pos,
+                "enable_sni with the real_server's virtualhost as the url's host",
+            );
+        } else if !sends_as_sni(name) {
+            r.refuse(
+                &c.pos,
+                format!("enable_sni with {name:?}, which is not a DNS name without a trailing dot"),
+            );
+        }
+    }
+}
+
+fn keepalived_http(h: &HttpCheck, c: &Checker, t: &Timing, tls: bool) -> Option<KeepalivedHttp> {
     if h.urls.is_empty() {
         return None;
     }
@@ -224,7 +351,7 @@ fn keepalived_http(h: &HttpCheck, c: &Checker, t: &Timing) -> Option<KeepalivedH
         delay_before_retry: t.delay_before_retry,
         alpha: c.alpha,
         fast_recovery: h.fast_recovery,
-        tls: false,
+        tls,
         protocol: match h.http_protocol {
             HttpProtocol::Http10 => KeepalivedProtocol::Http10,
             HttpProtocol::Http10Close => KeepalivedProtocol::Http10Close,
@@ -238,6 +365,15 @@ fn keepalived_http(h: &HttpCheck, c: &Checker, t: &Timing) -> Option<KeepalivedH
                 status: u.status_codes.ranges().to_vec(),
                 digest: u.digest.map(|d| d.0),
                 virtualhost: u.virtualhost.clone(),
+                sni: u.virtualhost.clone().filter(|_| tls && h.enable_sni),
+                regex: u.regex.as_ref().and_then(|re| {
+                    Some(KeepalivedRegex {
+                        literal: literal(&re.pattern)?,
+                        no_match: re.no_match,
+                        min_offset: re.min_offset,
+                        max_offset: re.max_offset,
+                    })
+                }),
             })
             .collect(),
     })
@@ -317,6 +453,9 @@ fn whole_seconds(d: Option<Duration>) -> Option<u32> {
     u32::try_from(d.as_secs()).ok()
 }
 
+#[cfg(test)]
+#[path = "checker_tests.rs"]
+mod checker_tests;
 #[cfg(test)]
 #[path = "checks_tests.rs"]
 mod tests;

@@ -69,6 +69,7 @@ fn several_and_differing_checkers_become_checks_of_each_real() {
         failure_count: 3,
         retry_delay: Some(Duration::from_secs(4)),
         keepalived_http: None,
+        keepalived_check: None,
         keepalived_misc: None,
         // alpha is inherited from the virtual server by each checker.
         start_up: Some(false),
@@ -107,13 +108,13 @@ fn agreeing_single_checkers_stay_the_virtual_s_one_check() {
 
 #[test]
 fn a_refused_checker_among_several_refuses_the_file() {
-    let text = "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n        SMTP_CHECK {\n        }\n    }\n}\n";
+    let text = "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n        UDP_CHECK {\n        }\n    }\n}\n";
     let refusals = to_daemon(FILE, &clean(text)).expect_err("refused");
     let lines: Vec<String> = refusals.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
         [format!(
-            "{FILE}:8: SMTP_CHECK is not supported by lvsctl health yet"
+            "{FILE}:8: UDP_CHECK is not supported by lvsctl health yet"
         )]
     );
 }
@@ -186,4 +187,22 @@ fn misc_dynamic_is_carried_to_the_check() {
         .as_ref()
         .expect("keepalived's MISC_CHECK");
     assert!(m.dynamic);
+}
+
+#[test]
+fn an_smtp_check_beside_a_tcp_check_is_a_real_s_own_check_with_its_exchange() {
+    let c = mapped(
+        "virtual_server 192.0.2.10 25 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 25 {\n        TCP_CHECK {\n        }\n        SMTP_CHECK {\n            connect_timeout 2\n            helo_name probe.example\n        }\n    }\n}\n",
+    );
+    let checks = &c.virtuals[0].reals[0].checks;
+    assert_eq!(checks.len(), 2);
+    assert_eq!(checks[0].keepalived_check, None);
+    assert_eq!(
+        checks[1].keepalived_check,
+        Some(crate::health::config::KeepalivedCheck::Smtp {
+            helo_name: "probe.example".to_owned()
+        })
+    );
+    // Six steps of connect_timeout for the run's deadline (`steps`).
+    assert_eq!(checks[1].check.negotiate_timeout, 12);
 }

@@ -202,6 +202,7 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
         check_interval: check.delay_loop,
         retry_delay: Some(check.delay_before_retry),
         keepalived_http: check.http,
+        keepalived_check: check.exchange,
         start_up: Some(!check.alpha),
         nanny: None,
         email: EmailSettings::default(),

@@ -182,12 +182,14 @@ fn what_keepalived_does_otherwise_is_refused_with_its_line() {
             &["6: warmup other than 0 or the delay_loop is not supported by lvsctl health yet"],
         ),
         (
-            "        SSL_GET {\n            url {\n                path /\n            }\n        }\n",
-            &["6: SSL_GET is not supported by lvsctl health yet"],
+            "        UDP_CHECK {\n        }\n",
+            &["6: UDP_CHECK is not supported by lvsctl health yet"],
         ),
         (
-            "        HTTP_GET {\n            url {\n                path /\n                regex ok\n            }\n        }\n",
-            &["6: regex/regex_no_match in an HTTP_GET url is not supported by lvsctl health yet"],
+            "        HTTP_GET {\n            url {\n                path /\n                regex ok.*\n            }\n        }\n",
+            &[
+                "6: a regex other than a literal (without \\^$.[|()?*+{) in an HTTP_GET url is not supported by lvsctl health yet",
+            ],
         ),
         (
             "        TCP_CHECK {\n            connect_timeout 1.5\n        }\n",
@@ -371,6 +373,8 @@ virtual_server 192.0.2.10 80 {
                     0xab, 0xcd, 0xef
                 ]),
                 virtualhost: Some("www.example".into()),
+                sni: None,
+                regex: None,
             }],
         })
     );

@@ -1,0 +1,219 @@
+//! SSL_GET, HTTP_GET's regex, SMTP_CHECK, DNS_CHECK and PING_CHECK mapped: what reaches
+//! the daemon, what is refused.
+
+use crate::health::config::{Config, KeepalivedCheck, KeepalivedRegex, KeepalivedUrl};
+use crate::health::keepalived::tests::{FILE, clean, outcome};
+use crate::health::keepalived::to_daemon::to_daemon;
+
+#[track_caller]
+fn mapped(text: &str) -> Config {
+    match to_daemon(FILE, &clean(text)) {
+        Ok(c) => c,
+        Err(refusals) => panic!("refused: {refusals:#?}"),
+    }
+}
+
+#[track_caller]
+fn refused(text: &str) -> Vec<String> {
+    let config = outcome(text).config.expect("a configuration");
+    let refusals = to_daemon(FILE, &config).expect_err("refused");
+    refusals
+        .iter()
+        .map(|r| {
+            let full = r.to_string();
+            full.strip_prefix(&format!("{FILE}:"))
+                .unwrap_or(&full)
+                .trim_start()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// A virtual server at line 1 whose real server (line 5) holds `checker` from line 6.
+fn with_checker(real_extra: &str, checker: &str) -> String {
+    format!(
+        "virtual_server 192.0.2.10 443 {{\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 443 {{\n{checker}{real_extra}    }}\n}}\n"
+    )
+}
+
+fn urls(text: &str) -> Vec<KeepalivedUrl> {
+    let c = mapped(text);
+    let k = c.virtuals[0]
+        .keepalived_http
+        .clone()
+        .expect("keepalived http");
+    assert!(k.tls || !text.contains("SSL_GET"));
+    k.urls
+}
+
+/// SSL_GET is HTTP_GET over TLS; with enable_sni the url's virtualhost (else the
+/// checker's, else the virtual server's) is the server name, as ssl_connect picks it.
+#[test]
+fn an_ssl_get_maps_with_its_server_name_only_under_enable_sni() {
+    let text = with_checker(
+        "",
+        "        SSL_GET {\n            url {\n                path /a\n                virtualhost a.example\n            }\n            url {\n                path /b\n            }\n            virtualhost b.example\n            enable_sni\n        }\n",
+    );
+    let u = urls(&text);
+    assert_eq!(u[0].virtualhost.as_deref(), Some("a.example"));
+    assert_eq!(u[0].sni.as_deref(), Some("a.example"));
+    assert_eq!(u[1].sni.as_deref(), Some("b.example"));
+    let without = text.replace("            enable_sni\n", "");
+    let u = urls(&without);
+    assert_eq!(u[0].virtualhost.as_deref(), Some("a.example"));
+    assert_eq!(u[0].sni, None);
+    // HTTP_GET never has one, enable_sni or not.
+    let http = text.replace("SSL_GET", "HTTP_GET");
+    assert!(urls(&http).iter().all(|u| u.sni.is_none()));
+}
+
+/// The Host header takes the real server's virtualhost, the SNI never does; the reader
+/// keeps one name, so that case is refused, as are names rustls would not send as they are.
+#[test]
+fn an_sni_keepalived_would_send_otherwise_is_refused() {
+    let text = with_checker(
+        "        virtualhost rs.example\n",
+        "        SSL_GET {\n            url {\n                path /\n            }\n            enable_sni\n        }\n",
+    );
+    assert_eq!(
+        refused(&text),
+        [
+            "6: enable_sni with the real_server's virtualhost as the url's host is not supported by lvsctl health yet"
+        ]
+    );
+    for name in ["192.0.2.1", "www.example."] {
+        let text = with_checker(
+            "",
+            &format!(
+                "        SSL_GET {{\n            url {{\n                path /\n                virtualhost {name}\n            }}\n            enable_sni\n        }}\n"
+            ),
+        );
+        assert_eq!(
+            refused(&text),
+            [format!(
+                "6: enable_sni with {name:?}, which is not a DNS name without a trailing dot is not supported by lvsctl health yet"
+            )]
+        );
+    }
+}
+
+/// A literal regex runs with its offsets (max as keepalived stores it, one beyond);
+/// anything PCRE2 reads as more than its bytes, and any regex_options, is refused.
+#[test]
+fn a_literal_regex_maps_and_others_are_refused() {
+    let text = with_checker(
+        "",
+        "        HTTP_GET {\n            url {\n                path /\n                regex \"all good\"\n                regex_no_match\n                regex_min_offset 3\n                regex_max_offset 200\n            }\n        }\n",
+    );
+    assert_eq!(
+        urls(&text)[0].regex,
+        Some(KeepalivedRegex {
+            literal: b"all good".to_vec(),
+            no_match: true,
+            min_offset: 3,
+            max_offset: 201,
+        })
+    );
+    let text = with_checker(
+        "",
+        "        SSL_GET {\n            url {\n                path /\n                regex ok\n                regex_options caseless\n            }\n        }\n",
+    );
+    assert_eq!(
+        refused(&text),
+        ["6: regex_options in an SSL_GET url is not supported by lvsctl health yet"]
+    );
+}
+
+/// SMTP_CHECK runs keepalived's SMTP exchange with its helo_name under TCP_CHECK's
+/// schedule; the daemon's deadline leaves room for its six steps.
+#[test]
+fn an_smtp_check_maps_with_its_helo_name_and_tcp_check_s_schedule() {
+    let text = with_checker(
+        "",
+        "        SMTP_CHECK {\n            helo_name probe.example\n            connect_timeout 2\n            retry 2\n            delay_before_retry 4\n        }\n",
+    );
+    let c = mapped(&text);
+    let v = &c.virtuals[0];
+    assert_eq!(
+        v.keepalived_check,
+        Some(KeepalivedCheck::Smtp {
+            helo_name: "probe.example".into()
+        })
+    );
+    assert_eq!(v.keepalived_http, None);
+    assert_eq!(
+        v.check.check_type,
+        crate::health::config::CheckType::Connect
+    );
+    assert_eq!((v.check.check_timeout, v.check.negotiate_timeout), (2, 12));
+    assert_eq!((v.failure_count, v.rise), (3, 1));
+    assert_eq!(v.retry_delay, Some(std::time::Duration::from_secs(4)));
+    let default = with_checker("", "        SMTP_CHECK {\n        }\n");
+    assert_eq!(
+        mapped(&default).virtuals[0].keepalived_check,
+        Some(KeepalivedCheck::Smtp {
+            helo_name: "smtpchecker.keepalived.org".into()
+        })
+    );
+    // keepalived gives an old-style `host` block no connect_timeout of its own: 0.
+    let zero = with_checker(
+        "",
+        "        SMTP_CHECK {\n            host {\n                connect_ip 10.0.0.11\n            }\n        }\n",
+    );
+    assert_eq!(
+        refused(&zero),
+        ["6: connect_timeout 0 is not supported by lvsctl health yet"]
+    );
+}
+
+/// DNS_CHECK runs keepalived's query with `retry 0` only: dns_final does not retry a real
+/// already down, where the daemon's (TCP_CHECK's) schedule would; without retries the two
+/// are the same. Its default retry is 3, so it must be written.
+#[test]
+fn a_dns_check_maps_only_without_retries() {
+    let text = with_checker(
+        "",
+        "        DNS_CHECK {\n            type A\n            name www.example\n            retry 0\n            connect_timeout 2\n        }\n",
+    );
+    let c = mapped(&text);
+    let v = &c.virtuals[0];
+    assert_eq!(
+        v.keepalived_check,
+        Some(KeepalivedCheck::Dns {
+            qtype: 1,
+            name: "www.example".into()
+        })
+    );
+    assert_eq!((v.check.check_timeout, v.check.negotiate_timeout), (2, 2));
+    assert_eq!((v.failure_count, v.rise), (1, 1));
+    let retried = with_checker("", "        DNS_CHECK {\n        }\n");
+    assert_eq!(
+        refused(&retried),
+        [
+            "6: DNS_CHECK with retry other than 0 (keepalived does not retry a real already down) is not supported by lvsctl health yet"
+        ]
+    );
+}
+
+/// PING_CHECK with `retry 0` is the daemon's ping check with one attempt of
+/// connect_timeout; with retries (its default is 1) it is refused.
+#[test]
+fn a_ping_check_maps_only_without_retries() {
+    let text = with_checker(
+        "",
+        "        PING_CHECK {\n            retry 0\n            connect_timeout 2\n        }\n",
+    );
+    let c = mapped(&text);
+    let v = &c.virtuals[0];
+    assert_eq!(v.check.check_type, crate::health::config::CheckType::Ping);
+    assert_eq!((v.check.check_timeout, v.check.check_count), (2, 1));
+    assert_eq!((v.failure_count, v.rise), (1, 1));
+    assert_eq!(v.keepalived_check, None);
+    let retried = with_checker("", "        PING_CHECK {\n        }\n");
+    assert_eq!(
+        refused(&retried),
+        [
+            "6: PING_CHECK with retry other than 0 (keepalived retries it only while the real is up) is not supported by lvsctl health yet"
+        ]
+    );
+}
