@@ -178,7 +178,7 @@ pub fn record_checker(
     v: &VirtualService,
     real: &RealServer,
     checkers: &mut [CheckerSlot],
-    label: &str,
+    label: &dyn std::fmt::Display,
     r: &Report,
 ) -> Option<Vec<String>> {
     let c = real.checks.get(r.checker)?;
@@ -193,7 +193,12 @@ pub fn record_checker(
 }
 
 /// Moves one check's state by one report; returns the log lines for soft failures.
-pub fn observe(label: &str, rules: Rules, st: &mut CheckState<'_>, r: &Report) -> Vec<String> {
+pub fn observe(
+    label: &dyn std::fmt::Display,
+    rules: Rules,
+    st: &mut CheckState<'_>,
+    r: &Report,
+) -> Vec<String> {
     *st.last = Some(LastCheck {
         at: r.at,
         duration: r.duration,

@@ -233,7 +233,10 @@ impl Registry {
         let Some((v, slot)) = self.slot_mut(&r.id) else {
             return (false, Vec::new());
         };
-        let label = format!("{} ({})", real_name(&slot.real), virtual_id(v));
+        let label = Label {
+            real: real_name(&slot.real),
+            v,
+        };
         let before = slot.health.map(|h| h.health);
         let lines = if slot.checkers.is_empty() {
             if slot.generation != r.generation || r.checker != 0 {
@@ -358,6 +361,19 @@ pub fn real_name(r: &RealServer) -> DestKey {
     DestKey {
         addr: r.addr,
         port: r.port,
+    }
+}
+
+/// How the soft-failure lines name a real: `10.1.0.1:80 (tcp:10.0.0.1:80)`. Written only
+/// when a line is, which few of the thousand reports a second of a large director need.
+pub struct Label<'a> {
+    real: DestKey,
+    v: &'a VirtualService,
+}
+
+impl std::fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.real, virtual_id(self.v))
     }
 }
 
