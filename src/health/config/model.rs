@@ -437,6 +437,11 @@ pub struct VirtualService {
     /// result. keepalived decides at start: without `alpha` a real is in service before any
     /// check (`Some(true)`), with `alpha` it is down until a check passes (`Some(false)`).
     pub start_up: Option<bool>,
+    /// keepalived's `quorum` and `hysteresis` (None for ldirectord.cf): the fallback is
+    /// keepalived's sorry server, in while the live reals' weights are short of the quorum
+    /// and then instead of every real (crate::health::state::quorum), not ldirectord's
+    /// "no real is up".
+    pub keepalived_quorum: Option<KeepalivedQuorum>,
     pub email: EmailSettings,
     pub monitor_file: Option<String>,
     pub service_name: Option<String>,
@@ -461,6 +466,15 @@ impl VirtualService {
             ServiceKey::Fwmark { mark, .. } => mark.to_string(),
         }
     }
+}
+
+/// A keepalived virtual server's `quorum` and `hysteresis`, after keepalived's own
+/// corrections (a quorum above the reals' total weight is lowered to it, a hysteresis not
+/// below the quorum becomes `quorum - 1`, wrapped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeepalivedQuorum {
+    pub quorum: u32,
+    pub hysteresis: u32,
 }
 
 /// What keepalived's HTTP checker needs beyond the virtual's interval (`delay_loop`) and

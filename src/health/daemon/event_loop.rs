@@ -297,6 +297,9 @@ impl Daemon {
     }
 
     pub(super) async fn sync(&mut self) {
+        for line in std::mem::take(&mut self.registry.quorum_lines) {
+            self.log.log(&line);
+        }
         let remove = std::mem::take(&mut self.pending_remove);
         let desired = self.registry.desired(remove);
         let report = self.kernel.sync(desired).await;

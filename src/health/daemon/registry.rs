@@ -16,6 +16,7 @@ use crate::health::config::{Config, RealServer, VirtualService};
 use crate::health::daemon::plan::{Desired, DesiredReal, DesiredVirtual, Phase};
 use crate::health::desired::{desired_dest, desired_fallback, desired_service};
 use crate::health::state::keepalived_http::Verdict;
+use crate::health::state::quorum::{QuorumRule, QuorumState};
 use crate::health::state::{Event, Health, RealHealth, Thresholds, fallback_command_arg};
 use crate::ipvs::model::{AddressFamily, Dest, DestKey, ServiceKey};
 
@@ -74,6 +75,30 @@ pub struct VirtualSlot {
     pub reals: Vec<RealSlot>,
     /// The fallbackcommand argument last used (ldirectord runs it only on changes).
     pub fallback_arg: Option<&'static str>,
+    /// keepalived's quorum state, for a virtual read from a keepalived.conf.
+    pub quorum: Option<QuorumState>,
+}
+
+impl VirtualSlot {
+    /// keepalived's `weigh_live_realservers`: the weights of the live reals (each as the
+    /// kernel takes it, at most 2147483647).
+    fn live_weight(&self) -> u64 {
+        self.reals
+            .iter()
+            .filter(|s| s.health.is_some_and(|h| h.health == Health::Up))
+            .map(|s| u64::from(s.real.weight.min(i32::MAX as u32)))
+            .sum()
+    }
+
+    /// Moves the quorum state for the current live weight; keepalived's log line when it
+    /// changed.
+    fn update_quorum(&mut self, init: bool) -> Option<String> {
+        let rule = QuorumRule::of(&self.v)?;
+        let sum = self.live_weight();
+        let label = self.label();
+        let state = self.quorum.get_or_insert_with(|| rule.initial(0));
+        rule.update(state, sum, init).map(|t| t.line(rule, &label))
+    }
 }
 
 impl VirtualSlot {
@@ -86,6 +111,9 @@ impl VirtualSlot {
 pub struct Registry {
     pub virtuals: Vec<VirtualSlot>,
     pub readd_quiescent: bool,
+    /// keepalived's quorum lines decided when the registry was built (start, reload), for
+    /// the event loop to log.
+    pub quorum_lines: Vec<String>,
     /// Where each check's slot is: reports arrive at a thousand per second with many reals.
     index: HashMap<CheckId, (usize, usize)>,
 }
@@ -137,12 +165,23 @@ impl Registry {
                         },
                     });
                 }
+                // keepalived carries a virtual's quorum state over a reload.
+                let quorum = old_v.and_then(|o| o.quorum).map(|q| QuorumState {
+                    sorry_in: q.sorry_in && v.fallback.is_some(),
+                    ..q
+                });
                 VirtualSlot {
                     v: v.clone(),
                     reals,
                     fallback_arg: old_v.and_then(|o| o.fallback_arg),
+                    quorum,
                 }
             })
+            .collect();
+        let mut virtuals = virtuals;
+        let quorum_lines = virtuals
+            .iter_mut()
+            .filter_map(|vs| vs.update_quorum(true))
             .collect();
         let index = virtuals
             .iter()
@@ -157,6 +196,7 @@ impl Registry {
         Self {
             virtuals,
             readd_quiescent: config.globals.readd_quiescent,
+            quorum_lines,
             index,
         }
     }
@@ -271,7 +311,18 @@ impl Registry {
                 },
             }
         }
-        (slot.health.map(|h| h.health) != before, lines)
+        let changed = slot.health.map(|h| h.health) != before;
+        // keepalived weighs the quorum again after every change of a real's state.
+        if changed
+            && let Some(&(vi, _)) = self.index.get(&r.id)
+            && let Some(line) = self
+                .virtuals
+                .get_mut(vi)
+                .and_then(|vs| vs.update_quorum(false))
+        {
+            lines.push(line);
+        }
+        (changed, lines)
     }
 
     /// The kernel state this registry wants; `remove` lists owned services to delete.
@@ -288,7 +339,13 @@ impl Registry {
                     .map(|s| DesiredReal {
                         dest: s.dest.clone(),
                         name: real_name(&s.real),
-                        health: s.health.map(|h| h.health),
+                        // keepalived's sorry server replaces the whole pool: while it is
+                        // in, every real is out as if down (at weight 0 with inhibit).
+                        health: if vs.quorum.is_some_and(|q| q.sorry_in) {
+                            Some(Health::Down)
+                        } else {
+                            s.health.map(|h| h.health)
+                        },
                     })
                     .collect(),
                 quiescent: vs.v.quiescent,
@@ -430,3 +487,7 @@ mod tests;
 #[cfg(test)]
 #[path = "restart_tests.rs"]
 mod restart_tests;
+
+#[cfg(test)]
+#[path = "quorum_tests.rs"]
+mod quorum_tests;

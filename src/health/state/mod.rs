@@ -8,6 +8,7 @@
 //! ldirectord behaviour.
 
 pub mod keepalived_http;
+pub mod quorum;
 
 use crate::health::check::Outcome;
 use crate::health::config::VirtualService;

@@ -8,12 +8,14 @@
 //! out of service differently from the keepalived its author tested it with.
 //! docs/keepalived-compat.md, "Running a keepalived.conf", lists both sides.
 //!
-//! keepalived's semantics that need the daemon's help are three fields of
+//! keepalived's semantics that need the daemon's help are four fields of
 //! [`VirtualService`]: `retry_delay` (a failed check is retried after
 //! `delay_before_retry`, `retry` times, before the real is down: `failure_count` is
 //! `retry + 1`), `start_up` (without `alpha` a real is in service from the start, with
-//! it down until a check passes) and `keepalived_http` (HTTP_GET: keepalived's HTTP
-//! checker decides instead of `failure_count`, `rise` and `retry_delay`).
+//! it down until a check passes), `keepalived_http` (HTTP_GET: keepalived's HTTP
+//! checker decides instead of `failure_count`, `rise` and `retry_delay`) and
+//! `keepalived_quorum` (the sorry server follows keepalived's quorum rule instead of
+//! ldirectord's "no real is up").
 
 mod checks;
 #[cfg(test)]
@@ -26,7 +28,8 @@ use super::{
     VirtualServer as KaVirtual,
 };
 use crate::health::config::{
-    Config, EmailSettings, Fallback, Forward, Globals, LogTarget, RealServer, VirtualService,
+    Config, EmailSettings, Fallback, Forward, Globals, KeepalivedQuorum, LogTarget, RealServer,
+    VirtualService,
 };
 use crate::ipvs::model::{ForwardMethod, ServiceFlags, ServiceKey, Tunnel};
 
@@ -148,9 +151,6 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
     if v.omega {
         r.refuse(pos, "omega");
     }
-    if v.quorum != 1 || v.hysteresis != 0 {
-        r.refuse(pos, "quorum or hysteresis other than 1 and 0");
-    }
     if v.quorum_up.is_some() || v.quorum_down.is_some() {
         r.refuse(pos, "quorum_up/quorum_down");
     }
@@ -199,6 +199,10 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
         retry_delay: Some(check.delay_before_retry),
         keepalived_http: check.http,
         start_up: Some(!check.alpha),
+        keepalived_quorum: Some(KeepalivedQuorum {
+            quorum: v.quorum,
+            hysteresis: v.hysteresis,
+        }),
         email: EmailSettings::default(),
         monitor_file: None,
         service_name: None,
@@ -236,12 +240,11 @@ fn real(r: &mut Refusals, k: &KaReal, mails: bool) -> Option<RealServer> {
     })
 }
 
-/// keepalived's sorry server under the default quorum (1, no hysteresis) is the daemon's
-/// fallback: keepalived puts it in at weight 1 when the live reals' weights add up to less
-/// than 1 and takes it out when they reach 1 again; the daemon puts its fallback in at
-/// weight 1 when no real is up. The two agree as long as no real has weight 0, the sorry
-/// server is not one of the reals (keepalived then only flags that real), it is removed
-/// rather than inhibited, and its kernel entry is the one the daemon would make.
+/// keepalived's sorry server is the daemon's fallback, put in and out by keepalived's
+/// quorum rule (`keepalived_quorum`, crate::health::state::quorum) at weight 1. It runs
+/// as long as the sorry server is not one of the reals (keepalived then only flags that
+/// real), it is removed rather than inhibited, and its kernel entry is the one the daemon
+/// would make.
 fn sorry_server(
     r: &mut Refusals,
     v: &KaVirtual,
@@ -252,9 +255,6 @@ fn sorry_server(
     let before = r.0.len();
     if s.inhibit {
         r.refuse(pos, "sorry_server_inhibit");
-    }
-    if let Some(k) = v.real_servers.iter().find(|k| k.weight == 0) {
-        r.refuse(&k.pos, "a real_server of weight 0 beside a sorry_server");
     }
     if v.real_servers
         .iter()

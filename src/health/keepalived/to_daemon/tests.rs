@@ -238,7 +238,6 @@ virtual_server group G {
 ";
     let want = [
         "1: omega is not supported by lvsctl health yet",
-        "1: quorum or hysteresis other than 1 and 0 is not supported by lvsctl health yet",
         "15: virtual_server group G is not supported by lvsctl health yet",
     ];
     assert_eq!(refused(text), want);
@@ -288,6 +287,29 @@ fn whole_file_settings_are_refused_at_line_zero() {
 }
 
 #[test]
+fn quorum_and_hysteresis_reach_the_daemon() {
+    let c = mapped(
+        "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    quorum 3\n    hysteresis 1\n    sorry_server 10.0.0.99 8080\n    real_server 10.0.0.11 80 {\n        weight 3\n        TCP_CHECK {\n        }\n    }\n    real_server 10.0.0.12 80 {\n        weight 0\n        TCP_CHECK {\n        }\n    }\n}\n",
+    );
+    assert_eq!(
+        c.virtuals[0].keepalived_quorum,
+        Some(KeepalivedQuorum {
+            quorum: 3,
+            hysteresis: 1
+        })
+    );
+    assert!(c.virtuals[0].fallback.is_some());
+    let c = mapped(&vs_with("        TCP_CHECK {\n        }\n"));
+    assert_eq!(
+        c.virtuals[0].keepalived_quorum,
+        Some(KeepalivedQuorum {
+            quorum: 1,
+            hysteresis: 0
+        })
+    );
+}
+
+#[test]
 fn a_sorry_server_is_the_fallback_of_the_default_quorum() {
     let c = mapped(
         "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    sorry_server 10.0.0.99 8080\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n    }\n}\n",
@@ -321,7 +343,6 @@ virtual_server 192.0.2.10 80 {
         [
             "1: sorry_server_inhibit is not supported by lvsctl health yet",
             "1: a sorry_server that is also a real_server is not supported by lvsctl health yet",
-            "11: a real_server of weight 0 beside a sorry_server is not supported by lvsctl health yet",
         ]
     );
     let nat_without_port = "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    sorry_server 10.0.0.99 0\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n    }\n}\n";

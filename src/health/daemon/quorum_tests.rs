@@ -1,0 +1,220 @@
+//! keepalived's quorum, hysteresis and sorry server through the registry and the
+//! reconciler: a keepalived.conf mapped by `to_daemon`, check reports fed one by one, and
+//! each cycle applied to the fake backend and read back. The expected tables follow
+//! keepalived 2.2.7's `update_quorum_state` and `perform_quorum_state` (check/ipwrapper.c):
+//! while the sorry server is in, no real is in the pool, live or not.
+
+use std::time::{Duration, SystemTime};
+
+use super::*;
+use crate::health::check::Outcome;
+use crate::health::daemon::kernel::{SyncReport, sync_once};
+use crate::health::keepalived::tests::{FILE, clean};
+use crate::health::keepalived::to_daemon;
+use crate::ipvs::backend::Backend;
+use crate::ipvs::fake::FakeBackend;
+
+fn registry(text: &str) -> Registry {
+    let config = to_daemon(FILE, &clean(text)).expect("mapped");
+    Registry::build(&config, None)
+}
+
+/// `quorum`/`hysteresis`/sorry lines of the virtual, reals of weight 2 (port 81) and 3
+/// (port 82), NAT, with `real_options` on each.
+fn text(virtual_options: &str, real_options: &str) -> String {
+    format!(
+        "virtual_server 192.0.2.10 80 {{
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+{virtual_options}    real_server 10.0.0.1 81 {{
+        weight 2
+{real_options}        TCP_CHECK {{
+        }}
+    }}
+    real_server 10.0.0.1 82 {{
+        weight 3
+{real_options}        TCP_CHECK {{
+        }}
+    }}
+}}
+"
+    )
+}
+
+struct Table {
+    fake: FakeBackend,
+}
+
+impl Table {
+    fn new() -> Self {
+        Self {
+            fake: FakeBackend::new(),
+        }
+    }
+
+    /// One reconciler cycle; returns its log lines and the table as `port wWEIGHT`.
+    fn sync(&mut self, reg: &Registry) -> (Vec<String>, Vec<String>) {
+        let SyncReport { messages, .. } = sync_once(&mut self.fake, &reg.desired(Vec::new()));
+        let mut table: Vec<String> = self
+            .fake
+            .entries()
+            .unwrap()
+            .iter()
+            .flat_map(|e| e.dests.iter().map(|d| format!("{} w{}", d.port, d.weight)))
+            .collect();
+        table.sort();
+        (messages, table)
+    }
+}
+
+fn report(reg: &Registry, i: usize, up: bool) -> Report {
+    let vs = &reg.virtuals[0];
+    Report {
+        id: (vs.v.key, vs.reals[i].dest.key()),
+        generation: vs.reals[i].generation,
+        outcome: if up {
+            Outcome::Up
+        } else {
+            Outcome::Down("refused".into())
+        },
+        maintenance: false,
+        at: SystemTime::UNIX_EPOCH,
+        duration: Duration::from_millis(1),
+        verdict: None,
+    }
+}
+
+/// The checker's verdicts (retry 1 by default: two failures take a real down) and the
+/// quorum lines they bring.
+fn fail(reg: &mut Registry, i: usize) -> Vec<String> {
+    let r = report(reg, i, false);
+    let mut lines = reg.record(&r).1;
+    lines.extend(reg.record(&r).1);
+    lines.retain(|l| !l.starts_with("Soft failure"));
+    lines
+}
+
+fn pass(reg: &mut Registry, i: usize) -> Vec<String> {
+    let r = report(reg, i, true);
+    reg.record(&r).1
+}
+
+#[test]
+fn the_sorry_server_replaces_every_real_while_the_weights_are_short_of_the_quorum() {
+    let mut reg = registry(&text(
+        "    quorum 4\n    hysteresis 1\n    sorry_server 10.0.0.9 8080\n",
+        "",
+    ));
+    let mut t = Table::new();
+    // Without alpha both reals are live at start: 5 >= 4 + 1.
+    assert_eq!(
+        reg.quorum_lines,
+        ["Gained quorum 4+1=5 <= 5 for VS 192.0.2.10:80"]
+    );
+    assert_eq!(t.sync(&reg).1, ["81 w2", "82 w3"]);
+    // 3 is not below 4 - 1: the quorum holds, the failed real goes.
+    assert!(fail(&mut reg, 0).is_empty());
+    assert_eq!(t.sync(&reg).1, ["82 w3"]);
+    // 0: lost; the sorry server goes in.
+    assert_eq!(
+        fail(&mut reg, 1),
+        ["Lost quorum 4-1=3 > 0 for VS 192.0.2.10:80"]
+    );
+    let (lines, table) = t.sync(&reg);
+    assert_eq!(table, ["8080 w1"]);
+    assert!(
+        lines.contains(
+            &"Added fallback server: 10.0.0.9:8080 (192.0.2.10:80) (Weight set to 1)".to_owned()
+        ),
+        "{lines:?}"
+    );
+    // 2 < 4 + 1: a live real stays out while the quorum is down.
+    assert!(pass(&mut reg, 0).is_empty());
+    assert_eq!(t.sync(&reg).1, ["8080 w1"]);
+    // 5: gained; the sorry server goes out and every live real comes in.
+    assert_eq!(
+        pass(&mut reg, 1),
+        ["Gained quorum 4+1=5 <= 5 for VS 192.0.2.10:80"]
+    );
+    assert_eq!(t.sync(&reg).1, ["81 w2", "82 w3"]);
+}
+
+#[test]
+fn a_live_real_the_sorry_server_pushed_out_stays_out_at_weight_0_with_inhibit() {
+    let mut reg = registry(&text(
+        "    quorum 5\n    sorry_server 10.0.0.9 8080\n",
+        "        inhibit_on_failure\n",
+    ));
+    let mut t = Table::new();
+    assert_eq!(t.sync(&reg).1, ["81 w2", "82 w3"]);
+    assert_eq!(
+        fail(&mut reg, 1),
+        ["Lost quorum 5-0=5 > 2 for VS 192.0.2.10:80"]
+    );
+    // keepalived's removal of an inhibited real sets its weight to 0.
+    assert_eq!(t.sync(&reg).1, ["8080 w1", "81 w0", "82 w0"]);
+    pass(&mut reg, 1);
+    assert_eq!(t.sync(&reg).1, ["81 w2", "82 w3"]);
+}
+
+#[test]
+fn with_alpha_the_start_is_down_and_the_sorry_server_is_in_from_the_first_cycle() {
+    let mut reg = registry(&text(
+        "    quorum 3\n    sorry_server 10.0.0.9 8080\n",
+        "        alpha\n",
+    ));
+    let mut t = Table::new();
+    assert_eq!(
+        reg.quorum_lines,
+        ["Starting with quorum down 3-0=3 > 0 for VS 192.0.2.10:80"]
+    );
+    assert_eq!(t.sync(&reg).1, ["8080 w1"]);
+    // 2 < 3.
+    assert!(pass(&mut reg, 0).is_empty());
+    assert_eq!(t.sync(&reg).1, ["8080 w1"]);
+    assert_eq!(
+        pass(&mut reg, 1),
+        ["Gained quorum 3+0=3 <= 5 for VS 192.0.2.10:80"]
+    );
+    assert_eq!(t.sync(&reg).1, ["81 w2", "82 w3"]);
+}
+
+#[test]
+fn a_live_real_of_weight_0_counts_nothing_so_the_sorry_server_serves_beside_it() {
+    let mut reg =
+        registry(&text("    sorry_server 10.0.0.9 8080\n", "").replace("weight 2", "weight 0"));
+    let mut t = Table::new();
+    assert_eq!(t.sync(&reg).1, ["81 w0", "82 w3"]);
+    fail(&mut reg, 1);
+    // The weight-0 real is live, but the sum is 0: ldirectord's rule ("no real is up")
+    // would keep it and leave the fallback out; keepalived's puts the sorry server in.
+    assert_eq!(t.sync(&reg).1, ["8080 w1"]);
+}
+
+#[test]
+fn without_a_sorry_server_the_quorum_only_logs() {
+    let mut reg = registry(&text("    quorum 5\n", ""));
+    let mut t = Table::new();
+    assert_eq!(
+        reg.quorum_lines,
+        ["Gained quorum 5+0=5 <= 5 for VS 192.0.2.10:80"]
+    );
+    assert_eq!(
+        fail(&mut reg, 0),
+        ["Lost quorum 5-0=5 > 3 for VS 192.0.2.10:80"]
+    );
+    assert_eq!(t.sync(&reg).1, ["82 w3"]);
+}
+
+#[test]
+fn a_reload_keeps_the_quorum_state() {
+    let text = text("    quorum 5\n    sorry_server 10.0.0.9 8080\n", "");
+    let mut reg = registry(&text);
+    fail(&mut reg, 0);
+    let config = to_daemon(FILE, &clean(&text)).unwrap();
+    let next = Registry::build(&config, Some(&reg));
+    // Down with the sorry server in already: nothing to start again, nothing logged.
+    assert!(next.quorum_lines.is_empty());
+    assert_eq!(Table::new().sync(&next).1, ["8080 w1"]);
+}
