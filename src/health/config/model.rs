@@ -475,6 +475,9 @@ impl VirtualService {
 pub struct KeepalivedQuorum {
     pub quorum: u32,
     pub hysteresis: u32,
+    /// `sorry_server_inhibit`: the sorry server stays in the table at weight 0 while it is
+    /// not needed (keepalived adds it so at start and sets it to 0 rather than removing it).
+    pub sorry_inhibit: bool,
 }
 
 /// What keepalived's HTTP checker needs beyond the virtual's interval (`delay_loop`) and

@@ -33,6 +33,7 @@ fn desired(healths: &[Option<Health>]) -> Desired {
             quiescent: false,
             fallback: None,
             fallback_name: None,
+            fallback_inhibit: false,
         }],
         remove: Vec::new(),
         phase: Phase::Start,

@@ -218,3 +218,42 @@ fn a_reload_keeps_the_quorum_state() {
     assert!(next.quorum_lines.is_empty());
     assert_eq!(Table::new().sync(&next).1, ["8080 w1"]);
 }
+
+#[test]
+fn sorry_server_inhibit_keeps_the_sorry_server_at_weight_0_while_the_quorum_is_up() {
+    let mut reg = registry(&text(
+        "    quorum 5\n    sorry_server 10.0.0.9 8080\n    sorry_server_inhibit\n",
+        "",
+    ));
+    let mut t = Table::new();
+    // init_service_vs adds it at weight 0 once the quorum is gained at start.
+    assert_eq!(t.sync(&reg).1, ["8080 w0", "81 w2", "82 w3"]);
+    fail(&mut reg, 1);
+    let (lines, table) = t.sync(&reg);
+    assert_eq!(table, ["8080 w1"]);
+    assert!(
+        lines.contains(
+            &"Restored fallback server: 10.0.0.9:8080 (192.0.2.10:80) (Weight set to 1)".to_owned()
+        ),
+        "{lines:?}"
+    );
+    pass(&mut reg, 1);
+    let (lines, table) = t.sync(&reg);
+    assert_eq!(table, ["8080 w0", "81 w2", "82 w3"]);
+    assert!(
+        lines.contains(
+            &"Quiescent fallback server: 10.0.0.9:8080 (192.0.2.10:80) (Weight set to 0)"
+                .to_owned()
+        ),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn sorry_server_inhibit_starting_down_puts_it_in_at_weight_1() {
+    let reg = registry(&text(
+        "    quorum 5\n    sorry_server 10.0.0.9 8080\n    sorry_server_inhibit\n",
+        "        alpha\n",
+    ));
+    assert_eq!(Table::new().sync(&reg).1, ["8080 w1"]);
+}

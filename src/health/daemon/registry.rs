@@ -354,6 +354,7 @@ impl Registry {
                     addr: f.addr,
                     port: f.port,
                 }),
+                fallback_inhibit: vs.v.keepalived_quorum.is_some_and(|q| q.sorry_inhibit),
             })
             .collect();
         Desired {

@@ -202,6 +202,7 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
         keepalived_quorum: Some(KeepalivedQuorum {
             quorum: v.quorum,
             hysteresis: v.hysteresis,
+            sorry_inhibit: v.sorry_server.as_ref().is_some_and(|s| s.inhibit),
         }),
         email: EmailSettings::default(),
         monitor_file: None,
@@ -243,8 +244,7 @@ fn real(r: &mut Refusals, k: &KaReal, mails: bool) -> Option<RealServer> {
 /// keepalived's sorry server is the daemon's fallback, put in and out by keepalived's
 /// quorum rule (`keepalived_quorum`, crate::health::state::quorum) at weight 1. It runs
 /// as long as the sorry server is not one of the reals (keepalived then only flags that
-/// real), it is removed rather than inhibited, and its kernel entry is the one the daemon
-/// would make.
+/// real), and its kernel entry is the one the daemon would make.
 fn sorry_server(
     r: &mut Refusals,
     v: &KaVirtual,
@@ -253,9 +253,6 @@ fn sorry_server(
 ) -> Option<Fallback> {
     let pos = &v.pos;
     let before = r.0.len();
-    if s.inhibit {
-        r.refuse(pos, "sorry_server_inhibit");
-    }
     if v.real_servers
         .iter()
         .any(|k| k.addr == s.addr && k.port == s.port)

@@ -295,7 +295,8 @@ fn quorum_and_hysteresis_reach_the_daemon() {
         c.virtuals[0].keepalived_quorum,
         Some(KeepalivedQuorum {
             quorum: 3,
-            hysteresis: 1
+            hysteresis: 1,
+            sorry_inhibit: false
         })
     );
     assert!(c.virtuals[0].fallback.is_some());
@@ -304,7 +305,8 @@ fn quorum_and_hysteresis_reach_the_daemon() {
         c.virtuals[0].keepalived_quorum,
         Some(KeepalivedQuorum {
             quorum: 1,
-            hysteresis: 0
+            hysteresis: 0,
+            sorry_inhibit: false
         })
     );
 }
@@ -340,10 +342,7 @@ virtual_server 192.0.2.10 80 {
     // keepalived puts a DR sorry server on the virtual's port, as it does a DR real.
     assert_eq!(
         refused(text),
-        [
-            "1: sorry_server_inhibit is not supported by lvsctl health yet",
-            "1: a sorry_server that is also a real_server is not supported by lvsctl health yet",
-        ]
+        ["1: a sorry_server that is also a real_server is not supported by lvsctl health yet",]
     );
     let nat_without_port = "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    sorry_server 10.0.0.99 0\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n    }\n}\n";
     assert_eq!(
