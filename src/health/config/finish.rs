@@ -233,7 +233,7 @@ fn build(
         retry_delay: None,
         keepalived_http: None,
         start_up: None,
-        keepalived_quorum: None,
+        keepalived: None,
         email: EmailSettings {
             alert: block
                 .email_alert

@@ -159,6 +159,7 @@ pub(super) async fn main_loop(
                 if dirty {
                     d.sync().await;
                 }
+                d.run_scripts();
             }
             Some(reply) = ask_rx.recv() => {
                 // One document for every client waiting now: a hundred clients connecting
@@ -308,6 +309,7 @@ impl Daemon {
             self.log.log(&format!("Running fallback command: {cmd}"));
             run_shell(&cmd);
         }
+        self.run_scripts();
         self.last_sync = Instant::now();
     }
 

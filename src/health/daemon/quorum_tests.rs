@@ -15,7 +15,8 @@ use crate::ipvs::backend::Backend;
 use crate::ipvs::fake::FakeBackend;
 
 fn registry(text: &str) -> Registry {
-    let config = to_daemon(FILE, &clean(text)).expect("mapped");
+    let text = format!("global_defs {{\n    enable_script_security\n}}\n{text}");
+    let config = to_daemon(FILE, &clean(&text)).expect("mapped");
     Registry::build(&config, None)
 }
 
@@ -256,4 +257,101 @@ fn sorry_server_inhibit_starting_down_puts_it_in_at_weight_1() {
         "        alpha\n",
     ));
     assert_eq!(Table::new().sync(&reg).1, ["8080 w1"]);
+}
+
+/// The queued scripts as their first words, emptying the queue.
+fn scripts(reg: &mut Registry) -> Vec<String> {
+    std::mem::take(&mut reg.scripts)
+        .into_iter()
+        .map(|s| s.argv[1..].join(" "))
+        .collect()
+}
+
+/// Scripts the test machine has (`keepalived::tests::env`), told apart by their words.
+const SCRIPTS: &str = "    quorum 4\n    quorum_up \"/usr/local/bin/notify.sh qu\"\n    quorum_down \"/usr/local/bin/notify.sh qd\"\n    sorry_server 10.0.0.9 8080\n";
+const REAL_SCRIPTS: &str = "        notify_up \"/usr/local/bin/notify.sh 'n u'\"\n        notify_down \"/usr/local/bin/notify.sh nd\"\n";
+
+#[test]
+fn scripts_run_where_keepalived_runs_them_the_real_s_before_the_quorum_s() {
+    let mut reg = registry(&text(SCRIPTS, REAL_SCRIPTS));
+    // Gained at start: quorum_up (keepalived's "Starting with quorum up" notify).
+    assert_eq!(scripts(&mut reg), ["qu"]);
+    // 3 < 4: the real's notify_down, then quorum_down.
+    fail(&mut reg, 0);
+    assert_eq!(scripts(&mut reg), ["nd", "qd"]);
+    // Another failed check changes nothing and runs nothing.
+    let r = report(&reg, 0, false);
+    reg.record(&r);
+    assert!(scripts(&mut reg).is_empty());
+    pass(&mut reg, 0);
+    assert_eq!(scripts(&mut reg), ["n u", "qu"]);
+}
+
+#[test]
+fn an_alpha_real_s_first_failed_check_runs_its_notify_down_once() {
+    let mut reg = registry(&text(SCRIPTS, &format!("        alpha\n{REAL_SCRIPTS}")));
+    // Starting with quorum down, sorry server in.
+    assert_eq!(scripts(&mut reg), ["qd"]);
+    let r = report(&reg, 0, false);
+    reg.record(&r);
+    assert_eq!(scripts(&mut reg), ["nd"]);
+    reg.record(&r);
+    assert!(scripts(&mut reg).is_empty());
+    // The other real passes first: notify_up only (2... 3 < 4, the quorum stays down).
+    pass(&mut reg, 1);
+    assert_eq!(scripts(&mut reg), ["n u"]);
+    pass(&mut reg, 0);
+    assert_eq!(scripts(&mut reg), ["n u", "qu"]);
+}
+
+#[test]
+fn omega_runs_notify_down_of_the_reals_in_the_pool_then_quorum_down_at_stop() {
+    let mut reg = registry(&text(&format!("    omega\n{SCRIPTS}"), REAL_SCRIPTS));
+    assert_eq!(reg.stop_scripts().len(), 3);
+    let names: Vec<String> = reg
+        .stop_scripts()
+        .iter()
+        .map(|s| s.argv[1..].join(" "))
+        .collect();
+    assert_eq!(names, ["nd", "nd", "qd"]);
+    // With the sorry server in, the live reals are out of the pool: quorum_down only.
+    fail(&mut reg, 1);
+    let names: Vec<String> = reg
+        .stop_scripts()
+        .iter()
+        .map(|s| s.argv[1..].join(" "))
+        .collect();
+    assert_eq!(names, ["qd"]);
+    // Without omega nothing runs at stop.
+    let reg = registry(&text(SCRIPTS, REAL_SCRIPTS));
+    assert!(reg.stop_scripts().is_empty());
+}
+
+#[test]
+fn a_reload_runs_notify_down_of_a_live_real_it_removes_and_quorum_down_when_short() {
+    let full = text(SCRIPTS, REAL_SCRIPTS);
+    let mut reg = registry(&full);
+    scripts(&mut reg);
+    // The reload drops the real of weight 3: its notify_down; 2 < 4 - 0: quorum_down for
+    // the old virtual. The new one has its quorum lowered to its total weight, 2, and
+    // keeps the old state (up), which 2 holds: nothing more.
+    let start = full.find("    real_server 10.0.0.1 82").unwrap();
+    let end = full[start..].find("\n    }\n").unwrap() + start + "\n    }\n".len();
+    let fewer = format!("{}{}", &full[..start], &full[end..]);
+    let text = format!("global_defs {{\n    enable_script_security\n}}\n{fewer}");
+    let read = crate::health::keepalived::tests::outcome(&text);
+    let config = to_daemon(FILE, &read.config.unwrap()).unwrap();
+    let mut next = Registry::build(&config, Some(&reg));
+    assert_eq!(scripts(&mut next), ["nd", "qd"]);
+    assert!(next.quorum_lines.is_empty());
+    // A reload that keeps everything runs nothing.
+    let config = to_daemon(
+        FILE,
+        &clean(&format!(
+            "global_defs {{\n    enable_script_security\n}}\n{full}"
+        )),
+    )
+    .unwrap();
+    let mut same = Registry::build(&config, Some(&reg));
+    assert!(scripts(&mut same).is_empty());
 }

@@ -12,11 +12,11 @@ use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use crate::health::check::Outcome;
-use crate::health::config::{Config, RealServer, VirtualService};
+use crate::health::config::{Config, NotifyScript, RealServer, VirtualService};
 use crate::health::daemon::plan::{Desired, DesiredReal, DesiredVirtual, Phase};
 use crate::health::desired::{desired_dest, desired_fallback, desired_service};
 use crate::health::state::keepalived_http::Verdict;
-use crate::health::state::quorum::{QuorumRule, QuorumState};
+use crate::health::state::quorum::QuorumState;
 use crate::health::state::{Event, Health, RealHealth, Thresholds, fallback_command_arg};
 use crate::ipvs::model::{AddressFamily, Dest, DestKey, ServiceKey};
 
@@ -67,6 +67,8 @@ pub struct RealSlot {
     pub fingerprint: String,
     /// The check task currently reporting for this slot.
     pub generation: u64,
+    /// A check verdict has been recorded (keepalived's `has_run`).
+    pub has_run: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -77,28 +79,6 @@ pub struct VirtualSlot {
     pub fallback_arg: Option<&'static str>,
     /// keepalived's quorum state, for a virtual read from a keepalived.conf.
     pub quorum: Option<QuorumState>,
-}
-
-impl VirtualSlot {
-    /// keepalived's `weigh_live_realservers`: the weights of the live reals (each as the
-    /// kernel takes it, at most 2147483647).
-    fn live_weight(&self) -> u64 {
-        self.reals
-            .iter()
-            .filter(|s| s.health.is_some_and(|h| h.health == Health::Up))
-            .map(|s| u64::from(s.real.weight.min(i32::MAX as u32)))
-            .sum()
-    }
-
-    /// Moves the quorum state for the current live weight; keepalived's log line when it
-    /// changed.
-    fn update_quorum(&mut self, init: bool) -> Option<String> {
-        let rule = QuorumRule::of(&self.v)?;
-        let sum = self.live_weight();
-        let label = self.label();
-        let state = self.quorum.get_or_insert_with(|| rule.initial(0));
-        rule.update(state, sum, init).map(|t| t.line(rule, &label))
-    }
 }
 
 impl VirtualSlot {
@@ -114,6 +94,9 @@ pub struct Registry {
     /// keepalived's quorum lines decided when the registry was built (start, reload), for
     /// the event loop to log.
     pub quorum_lines: Vec<String>,
+    /// keepalived's notify scripts due, in the order keepalived runs them, for the event
+    /// loop to start once the kernel has been brought in line.
+    pub scripts: Vec<NotifyScript>,
     /// Where each check's slot is: reports arrive at a thousand per second with many reals.
     index: HashMap<CheckId, (usize, usize)>,
 }
@@ -162,6 +145,7 @@ impl Registry {
                             last: None,
                             fingerprint: fp,
                             generation: 0,
+                            has_run: false,
                         },
                     });
                 }
@@ -179,10 +163,14 @@ impl Registry {
             })
             .collect();
         let mut virtuals = virtuals;
-        let quorum_lines = virtuals
-            .iter_mut()
-            .filter_map(|vs| vs.update_quorum(true))
-            .collect();
+        let (mut quorum_lines, mut scripts) = (Vec::new(), Vec::new());
+        if let Some(old) = old {
+            scripts = old.reload_scripts(config);
+        }
+        for (line, script) in virtuals.iter_mut().filter_map(|vs| vs.update_quorum(true)) {
+            quorum_lines.push(line);
+            scripts.extend(script);
+        }
         let index = virtuals
             .iter()
             .enumerate()
@@ -197,6 +185,7 @@ impl Registry {
             virtuals,
             readd_quiescent: config.globals.readd_quiescent,
             quorum_lines,
+            scripts,
             index,
         }
     }
@@ -237,6 +226,18 @@ impl Registry {
         }
         let label = format!("{} ({})", real_name(&slot.real), virtual_id(v));
         let before = slot.health.map(|h| h.health);
+        // keepalived's checker reports its first verdict even when it changes nothing:
+        // an alpha real whose first check fails gets its notify_down then.
+        let verdict = match v.keepalived_http {
+            Some(_) => r.verdict.map(|v| v == Verdict::Up),
+            None => match r.outcome {
+                Outcome::Up => Some(true),
+                Outcome::Down(_) => Some(false),
+                _ => None,
+            },
+        };
+        let first_failure = v.start_up == Some(false) && !slot.has_run && verdict == Some(false);
+        slot.has_run |= verdict.is_some();
         slot.last = Some(LastCheck {
             at: r.at,
             duration: r.duration,
@@ -311,16 +312,22 @@ impl Registry {
                 },
             }
         }
-        let changed = slot.health.map(|h| h.health) != before;
-        // keepalived weighs the quorum again after every change of a real's state.
-        if changed
-            && let Some(&(vi, _)) = self.index.get(&r.id)
-            && let Some(line) = self
-                .virtuals
-                .get_mut(vi)
-                .and_then(|vs| vs.update_quorum(false))
+        let now = slot.health.map(|h| h.health);
+        let changed = now != before;
+        let real = slot.real.clone();
+        // keepalived runs the real's script, then weighs the quorum again, after every
+        // change of a real's state.
+        if let Some(&(vi, _)) = self.index.get(&r.id)
+            && let Some(vs) = self.virtuals.get_mut(vi)
         {
-            lines.push(line);
+            if changed || first_failure {
+                let up = now == Some(Health::Up);
+                self.scripts.extend(vs.real_notify(&real, up));
+            }
+            if changed && let Some((line, script)) = vs.update_quorum(false) {
+                lines.push(line);
+                self.scripts.extend(script);
+            }
         }
         (changed, lines)
     }
@@ -354,7 +361,7 @@ impl Registry {
                     addr: f.addr,
                     port: f.port,
                 }),
-                fallback_inhibit: vs.v.keepalived_quorum.is_some_and(|q| q.sorry_inhibit),
+                fallback_inhibit: vs.v.keepalived.as_ref().is_some_and(|k| k.sorry_inhibit),
             })
             .collect();
         Desired {
@@ -488,6 +495,9 @@ mod tests;
 #[cfg(test)]
 #[path = "restart_tests.rs"]
 mod restart_tests;
+
+#[path = "registry_keepalived.rs"]
+mod keepalived;
 
 #[cfg(test)]
 #[path = "quorum_tests.rs"]

@@ -57,7 +57,7 @@ pub struct Transition {
 impl QuorumRule {
     /// The rule of a virtual read from a keepalived.conf; None for an ldirectord.cf.
     pub fn of(v: &VirtualService) -> Option<Self> {
-        v.keepalived_quorum.map(|q| Self {
+        v.keepalived.as_ref().map(|q| Self {
             quorum: q.quorum,
             hysteresis: q.hysteresis,
             sorry_server: v.fallback.is_some(),

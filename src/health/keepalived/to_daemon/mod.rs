@@ -14,8 +14,8 @@
 //! `retry + 1`), `start_up` (without `alpha` a real is in service from the start, with
 //! it down until a check passes), `keepalived_http` (HTTP_GET: keepalived's HTTP
 //! checker decides instead of `failure_count`, `rise` and `retry_delay`) and
-//! `keepalived_quorum` (the sorry server follows keepalived's quorum rule instead of
-//! ldirectord's "no real is up").
+//! `keepalived` (the sorry server follows keepalived's quorum rule instead of
+//! ldirectord's "no real is up"; the notify scripts).
 
 mod checks;
 #[cfg(test)]
@@ -24,12 +24,12 @@ mod tests;
 use std::fmt;
 
 use super::{
-    FlushOnStop, Forwarding, KeepalivedConfig, Pos, RealServer as KaReal, SorryServer, Target,
-    VirtualServer as KaVirtual,
+    FlushOnStop, Forwarding, KeepalivedConfig, Pos, RealServer as KaReal, Script, SorryServer,
+    Target, VirtualServer as KaVirtual,
 };
 use crate::health::config::{
-    Config, EmailSettings, Fallback, Forward, Globals, KeepalivedQuorum, LogTarget, RealServer,
-    VirtualService,
+    Config, EmailSettings, Fallback, Forward, Globals, KeepalivedVirtual, LogTarget, NotifyScript,
+    RealNotify, RealServer, VirtualService,
 };
 use crate::ipvs::model::{ForwardMethod, ServiceFlags, ServiceKey, Tunnel};
 
@@ -124,6 +124,20 @@ fn globals(r: &mut Refusals, config: &KeepalivedConfig, whole_file: &Pos) {
     if t.tcp != 0 || t.tcp_fin != 0 || t.udp != 0 {
         r.refuse(whole_file, "lvs_timeouts");
     }
+    // keepalived writes every real's and virtual's change to these fifos, and runs every
+    // real's notify_up at start with rs_init_notifies.
+    for (keyword, pos) in &g.ignored {
+        if matches!(
+            keyword.as_str(),
+            "notify_fifo"
+                | "notify_fifo_script"
+                | "lvs_notify_fifo"
+                | "lvs_notify_fifo_script"
+                | "rs_init_notifies"
+        ) {
+            r.refuse(pos, keyword.clone());
+        }
+    }
     if let Some(pos) = config.track_files.first().map(|t| &t.pos) {
         r.refuse(pos, "track_file");
     }
@@ -148,11 +162,8 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
     if v.persistence_engine.is_some() {
         r.refuse(pos, "persistence_engine");
     }
-    if v.omega {
-        r.refuse(pos, "omega");
-    }
-    if v.quorum_up.is_some() || v.quorum_down.is_some() {
-        r.refuse(pos, "quorum_up/quorum_down");
+    for (name, s) in [("quorum_up", &v.quorum_up), ("quorum_down", &v.quorum_down)] {
+        refuse_script(r, pos, name, s.as_ref());
     }
     if v.ha_suspend {
         r.refuse(pos, "ha_suspend");
@@ -199,10 +210,24 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
         retry_delay: Some(check.delay_before_retry),
         keepalived_http: check.http,
         start_up: Some(!check.alpha),
-        keepalived_quorum: Some(KeepalivedQuorum {
+        keepalived: Some(KeepalivedVirtual {
             quorum: v.quorum,
             hysteresis: v.hysteresis,
             sorry_inhibit: v.sorry_server.as_ref().is_some_and(|s| s.inhibit),
+            omega: v.omega,
+            quorum_up: v.quorum_up.as_ref().map(script),
+            quorum_down: v.quorum_down.as_ref().map(script),
+            notifies: v
+                .real_servers
+                .iter()
+                .filter(|k| k.notify_up.is_some() || k.notify_down.is_some())
+                .map(|k| RealNotify {
+                    addr: k.addr,
+                    port: k.port,
+                    up: k.notify_up.as_ref().map(script),
+                    down: k.notify_down.as_ref().map(script),
+                })
+                .collect(),
         }),
         email: EmailSettings::default(),
         monitor_file: None,
@@ -213,8 +238,8 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
 
 fn real(r: &mut Refusals, k: &KaReal, mails: bool) -> Option<RealServer> {
     let pos = &k.pos;
-    if k.notify_up.is_some() || k.notify_down.is_some() {
-        r.refuse(pos, "notify_up/notify_down");
+    for (name, s) in [("notify_up", &k.notify_up), ("notify_down", &k.notify_down)] {
+        refuse_script(r, pos, name, s.as_ref());
     }
     if mails && k.smtp_alert {
         r.refuse(pos, "smtp_alert");
@@ -277,6 +302,25 @@ fn sorry_server(
         forward,
         line: pos.line,
     })
+}
+
+/// A notify script runs as keepalived runs it when it names its program by absolute path
+/// (src/health/daemon/ka_scripts.rs); keepalived's search of a bare name in PATH at start
+/// is not reproduced.
+fn refuse_script(r: &mut Refusals, pos: &Pos, name: &str, s: Option<&Script>) {
+    if let Some(s) = s
+        && !s.argv.first().is_some_and(|p| p.starts_with('/'))
+    {
+        r.refuse(pos, format!("a {name} script not named by absolute path"));
+    }
+}
+
+fn script(s: &Script) -> NotifyScript {
+    NotifyScript {
+        argv: s.argv.clone(),
+        user: s.run_as.user.clone(),
+        group: s.run_as.group.clone(),
+    }
 }
 
 /// The daemon's forwarding for keepalived's `lb_kind`: NAT, DR, and plain IPIP tunnels.
