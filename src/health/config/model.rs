@@ -479,6 +479,9 @@ pub struct KeepalivedVirtual {
     /// `omega`: the scripts run at stop too (notify_down of the reals in the pool, then
     /// quorum_down).
     pub omega: bool,
+    /// `lvs_flush_onstop VS`: at stop the service is deleted whole, without taking its
+    /// reals out one by one, so `omega` runs quorum_down only.
+    pub flush_on_stop: bool,
     pub quorum_up: Option<NotifyScript>,
     pub quorum_down: Option<NotifyScript>,
     /// `notify_up`/`notify_down` of the reals that have one.

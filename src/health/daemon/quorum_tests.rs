@@ -325,6 +325,22 @@ fn omega_runs_notify_down_of_the_reals_in_the_pool_then_quorum_down_at_stop() {
     // Without omega nothing runs at stop.
     let reg = registry(&text(SCRIPTS, REAL_SCRIPTS));
     assert!(reg.stop_scripts().is_empty());
+    // lvs_flush_onstop VS deletes each service whole: quorum_down only.
+    let config = to_daemon(
+        FILE,
+        &clean(&format!(
+            "global_defs {{\n    enable_script_security\n    lvs_flush_onstop VS\n}}\n{}",
+            text(&format!("    omega\n{SCRIPTS}"), REAL_SCRIPTS)
+        )),
+    )
+    .unwrap();
+    let reg = Registry::build(&config, None);
+    let names: Vec<String> = reg
+        .stop_scripts()
+        .iter()
+        .map(|s| s.argv[1..].join(" "))
+        .collect();
+    assert_eq!(names, ["qd"]);
 }
 
 #[test]

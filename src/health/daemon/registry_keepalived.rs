@@ -44,7 +44,8 @@ impl VirtualSlot {
 
     /// With `omega`, the scripts keepalived runs when it stops (`clear_service_vs`): the
     /// notify_down of every live real still in the pool (one the sorry server pushed out
-    /// is not, unless inhibited to weight 0), then quorum_down whatever the state.
+    /// is not, unless inhibited to weight 0; none with `lvs_flush_onstop VS`, which deletes
+    /// the service whole), then quorum_down whatever the state.
     pub(super) fn stop_scripts(&self) -> Vec<NotifyScript> {
         let Some(k) = self.v.keepalived.as_ref().filter(|k| k.omega) else {
             return Vec::new();
@@ -54,6 +55,7 @@ impl VirtualSlot {
         let mut out: Vec<NotifyScript> = self
             .reals
             .iter()
+            .filter(|_| !k.flush_on_stop)
             .filter(|s| in_pool && s.health.is_some_and(|h| h.health == Health::Up))
             .filter_map(|s| self.real_notify(&s.real, false))
             .collect();

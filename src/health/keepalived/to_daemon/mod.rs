@@ -86,10 +86,11 @@ pub fn to_daemon(file: &str, config: &KeepalivedConfig) -> Result<Config, Vec<Re
     // keepalived mails only with a relay and recipients; smtp_alert is on by default.
     let g = &config.globals;
     let mails = g.smtp_server.is_some() && !g.notification_email.is_empty();
+    let flush_on_stop = g.lvs_flush_on_stop == FlushOnStop::VirtualServers;
     let virtuals: Vec<VirtualService> = config
         .virtual_servers
         .iter()
-        .filter_map(|v| virtual_service(&mut r, v, mails))
+        .filter_map(|v| virtual_service(&mut r, v, mails, flush_on_stop))
         .collect();
     if !r.0.is_empty() {
         let mut refusals = r.0;
@@ -117,8 +118,9 @@ fn globals(r: &mut Refusals, config: &KeepalivedConfig, whole_file: &Pos) {
     if g.lvs_flush {
         r.refuse(whole_file, "lvs_flush");
     }
-    if g.lvs_flush_on_stop != FlushOnStop::No {
-        r.refuse(whole_file, "lvs_flush_onstop");
+    // Both flush the whole IPVS table, services the daemon does not own included.
+    if g.lvs_flush_on_stop == FlushOnStop::Full {
+        r.refuse(whole_file, "lvs_flush_onstop (without VS)");
     }
     let t = g.lvs_timeouts;
     if t.tcp != 0 || t.tcp_fin != 0 || t.udp != 0 {
@@ -150,7 +152,12 @@ fn globals(r: &mut Refusals, config: &KeepalivedConfig, whole_file: &Pos) {
     }
 }
 
-fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<VirtualService> {
+fn virtual_service(
+    r: &mut Refusals,
+    v: &KaVirtual,
+    mails: bool,
+    flush_on_stop: bool,
+) -> Option<VirtualService> {
     let pos = &v.pos;
     let key = match &v.target {
         Target::Service(key) => Some(*key),
@@ -215,6 +222,7 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
             hysteresis: v.hysteresis,
             sorry_inhibit: v.sorry_server.as_ref().is_some_and(|s| s.inhibit),
             omega: v.omega,
+            flush_on_stop,
             quorum_up: v.quorum_up.as_ref().map(script),
             quorum_down: v.quorum_down.as_ref().map(script),
             notifies: v

@@ -278,6 +278,21 @@ fn whole_file_settings_are_refused_at_line_zero() {
         refused(&text),
         ["lvs_flush is not supported by lvsctl health yet"]
     );
+    // lvs_flush_onstop alone flushes the whole table at stop; with VS it deletes only
+    // the configured services, as the daemon does anyway.
+    let text = format!(
+        "global_defs {{\n    lvs_flush_onstop\n}}\n{}",
+        vs_with("        TCP_CHECK {\n        }\n")
+    );
+    assert_eq!(
+        refused(&text),
+        ["lvs_flush_onstop (without VS) is not supported by lvsctl health yet"]
+    );
+    let c = mapped(&format!(
+        "global_defs {{\n    lvs_flush_onstop VS\n}}\n{}",
+        vs_with("        TCP_CHECK {\n        }\n")
+    ));
+    assert!(c.virtuals[0].keepalived.as_ref().unwrap().flush_on_stop);
 }
 
 #[test]
