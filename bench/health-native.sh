@@ -6,7 +6,11 @@
 # checks cost on real hardware. ldirectord cannot run here (it needs ipvsadm and IPVS).
 #
 #   bench/health-native.sh [REALS] [SECONDS] [SAMPLES]          (default 1000 30 40)
-#   CHECKS="connect http" picks the check types. Needs root, ip netns and nft.
+#   CHECKS="connect http" picks the check types. FORMAT=keepalived runs the daemon on the
+#   equivalent keepalived.conf (TCP_CHECK / HTTP_GET, retry 0), as `lvsctl health
+#   --keepalived` does. PERF=DIR records a perf profile of each run there. Needs root,
+#   ip netns and nft (and perf for PERF). HEALTH_NATIVE=PATH runs another build of the
+#   example (an A/B of two versions: alternate runs, the host's load moves the numbers).
 #
 # Same servers, config, failure injection and statistics as the VM bench (see there);
 # detection ends when the in-memory backend acknowledges the DEL_DEST. `floor` is a bare
@@ -17,7 +21,7 @@ reals=${1:-1000}
 secs=${2:-30}
 samples=${3:-40}
 cargo build --release --locked --example health-native --example health-bench >&2
-native=$PWD/target/release/examples/health-native
+native=${HEALTH_NATIVE:-$PWD/target/release/examples/health-native}
 helper=$PWD/target/release/examples/health-bench
 work=$(mktemp -d /tmp/hnative.XXXXXX)
 hz=$(getconf CLK_TCK)
@@ -28,6 +32,7 @@ echo "$reals reals, checkinterval=$interval, checktimeout=negotiatetimeout=$time
   "failurecount=1, quiescent=no; steady state over ${secs}s; $samples failures per run"
 
 config() { # CHECK
+  if [ "${FORMAT:-ldirectord}" = keepalived ]; then keepalived_conf "$1"; return; fi
   printf 'checkinterval=%s\nchecktimeout=%s\nnegotiatetimeout=%s\n' "$interval" "$timeout" "$timeout"
   printf 'quiescent=no\nvirtual=10.0.0.1:80\n\tprotocol=tcp\n\tscheduler=wlc\n'
   case $1 in
@@ -35,6 +40,18 @@ config() { # CHECK
     http) printf '\tchecktype=negotiate\n\tservice=http\n\trequest="health"\n\treceive="ok"\n' ;;
   esac
   for i in $(seq 1 "$reals"); do printf '\treal=10.2.0.1:%d masq 1\n' $((20000 + i)); done
+}
+keepalived_conf() { # CHECK
+  printf 'virtual_server 10.0.0.1 80 {\n    delay_loop %s\n    lb_algo wlc\n    lb_kind NAT\n    protocol TCP\n' "$interval"
+  for i in $(seq 1 "$reals"); do
+    printf '    real_server 10.2.0.1 %d {\n        weight 1\n' $((20000 + i))
+    case $1 in
+      connect) printf '        TCP_CHECK {\n' ;;
+      http) printf '        HTTP_GET {\n            url {\n                path /health\n                status_code 200\n            }\n' ;;
+    esac
+    printf '            connect_timeout %s\n            retry 0\n        }\n    }\n' "$timeout"
+  done
+  printf '}\n'
 }
 cleanup() {
   for ns in hn-dir hn-srv; do
@@ -87,13 +104,21 @@ NFT
 
   config "$check" > "$work/$check.cf"
   : > "$work/deleted"
-  ip netns exec hn-dir "$native" "$work/$check.cf" > "$work/deleted" 2> "$work/$check.log" &
+  format=()
+  [ "${FORMAT:-ldirectord}" = keepalived ] && format=(--keepalived)
+  ip netns exec hn-dir "$native" "${format[@]}" "$work/$check.cf" > "$work/deleted" 2> "$work/$check.log" &
   pid=$!
   t0=$(date +%s.%N)
   until grep -q "^deleted $probe " "$work/deleted"; do sleep 0.05; done
   ready=$(echo "$(date +%s.%N) - $t0" | bc -l)
   sleep 5
+  perf_pid=
+  if [ -n "${PERF:-}" ]; then
+    perf record -F "${PERF_HZ:-499}" -g -p "$pid" -o "$PERF/$check.perf.data" -- sleep "$secs" > /dev/null 2>&1 &
+    perf_pid=$!
+  fi
   read -r cpu user checks <<< "$(measure "$pid")"
+  [ -z "$perf_pid" ] || wait "$perf_pid" || true
   rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
   flaps=$(grep -c '^deleted' "$work/deleted" || true)
   printf '%-7s lvsctl  cpu %6.2f s/min (%5.1f%% of a core, user %.2f)  checks %6.0f/min  cpu per 1000 checks %.3f s (%.3f above the floor)  ready %.1fs  peak RSS %d KiB\n' \

@@ -2,7 +2,10 @@
 //! on a machine without IPVS, over the in-memory backend, so its CPU and detection latency
 //! can be measured natively (`bench/health-native.sh`) instead of under emulation.
 //!
-//!   health-native CONFIG
+//!   health-native [--keepalived] CONFIG
+//!
+//! With `--keepalived`, CONFIG is a keepalived.conf run as `lvsctl health --keepalived`
+//! runs it (`bench/health-native.sh` with `FORMAT=keepalived`).
 //!
 //! The in-memory table starts with every configured virtual and real at its configured
 //! weight, like a director whose daemon restarts (the VM bench preloads the kernel table the
@@ -19,8 +22,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use lvsctl::health::config::{ConfigLocation, SystemEnv, parse_config};
-use lvsctl::health::daemon::{DaemonOptions, run};
+use lvsctl::health::daemon::{ConfigFormat, DaemonOptions, run};
 use lvsctl::health::desired::{desired_dest, desired_service};
+use lvsctl::health::keepalived::{
+    Options, SystemEnv as KeepalivedSystemEnv, read_file, render_refusals, to_daemon,
+};
 use lvsctl::ipvs::backend::{Backend, Op};
 use lvsctl::ipvs::error::Result;
 use lvsctl::ipvs::fake::FakeBackend;
@@ -78,8 +84,10 @@ impl Backend for Recorder {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [config] = args.as_slice() else {
-        bail!("usage: health-native CONFIG");
+    let (keepalived, config) = match args.as_slice() {
+        [config] => (false, config),
+        [flag, config] if flag == "--keepalived" => (true, config),
+        _ => bail!("usage: health-native [--keepalived] CONFIG"),
     };
     let path = PathBuf::from(config);
     let name = path
@@ -87,9 +95,21 @@ fn main() -> anyhow::Result<()> {
         .context("CONFIG")?
         .to_string_lossy()
         .into_owned();
-    let text = std::fs::read_to_string(&path).context("CONFIG")?;
-    let Ok((parsed, _)) = parse_config(config, &text, &SystemEnv::new()) else {
-        bail!("{config} does not parse");
+    let parsed = if keepalived {
+        let outcome = read_file(&path, &KeepalivedSystemEnv::default(), &Options::default());
+        let Some(read) = outcome.config else {
+            bail!("{config} does not read");
+        };
+        match to_daemon(config, &read) {
+            Ok(parsed) => parsed,
+            Err(refusals) => bail!("{}", render_refusals(&refusals)),
+        }
+    } else {
+        let text = std::fs::read_to_string(&path).context("CONFIG")?;
+        let Ok((parsed, _)) = parse_config(config, &text, &SystemEnv::new()) else {
+            bail!("{config} does not parse");
+        };
+        parsed
     };
     let mut preload = Vec::new();
     for v in &parsed.virtuals {
@@ -99,6 +119,9 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let mut opts = DaemonOptions::new(ConfigLocation { path, name });
+    if keepalived {
+        opts.format = ConfigFormat::Keepalived;
+    }
     opts.socket =
         Some(std::env::temp_dir().join(format!("health-native.{}.sock", std::process::id())));
     let factory = move || {

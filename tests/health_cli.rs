@@ -160,3 +160,70 @@ fn keepalived_check_config_prints_keepalived_diagnostics_and_the_refusals() {
     assert_eq!(code, 4, "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn piranha_check_config_prints_the_reading_and_the_refusals() {
+    use std::fmt::Write as _;
+    // The issue's lvs.cf runs: the reader's warning, pulse's keys as ignored, the summary.
+    let issue = "tests/fixtures/piranha/issue-15.cf";
+    let (code, out, err) = health(&["--piranha", issue, "check-config"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let failover = "failover between the directors is VRRP's job (keepalived), not the checker's";
+    let mut want = format!(
+        "{issue}:21: warning: load_monitor = ruptime (weights from rstatd/rwhod load) is not \
+         supported; the weights stay as configured\n"
+    );
+    for (line, key) in [
+        (1, "serial_no"),
+        (2, "primary"),
+        (3, "service"),
+        (4, "backup_active"),
+        (5, "backup"),
+        (6, "heartbeat"),
+        (7, "heartbeat_port"),
+        (9, "deadtime"),
+        (11, "debug_level"),
+    ] {
+        let _ = writeln!(want, "{issue}:{line}: ignored: {key} ({failover})");
+    }
+    let _ = writeln!(want, "{issue}: OK: 1 virtual(s), 2 server(s)");
+    assert_eq!(out, want);
+    let dir = std::env::temp_dir().join(format!("lvsctl-cli-pir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Two active virtuals for one service: read, but refused, status 1; start exits 2.
+    let twice = dir.join("twice.cf");
+    std::fs::write(
+        &twice,
+        "virtual a {\naddress = 10.0.0.1\n}\nvirtual b {\naddress = 10.0.0.1\n}\n",
+    )
+    .unwrap();
+    let path = twice.to_str().unwrap();
+    let refusal = format!(
+        "{path}:4: a second active virtual for the service of line 1 (virtual b) is not \
+         supported by lvsctl health yet\n"
+    );
+    let (code, out, _) = health(&["--piranha", path, "check-config"]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        out,
+        format!("{path}: OK: 2 virtual(s), 0 server(s)\n{refusal}")
+    );
+    let (code, _, err) = health(&["--piranha", path, "--foreground", "start"]);
+    assert_eq!((code, err), (2, refusal));
+    // Errors: status 2, from check-config and start alike.
+    let broken = dir.join("broken.cf");
+    std::fs::write(&broken, "virtual a {\nport = 80\n}\n").unwrap();
+    let path = broken.to_str().unwrap();
+    let error = format!("{path}:1: error: virtual a has no `address`\n");
+    let (code, out, _) = health(&["--piranha", path, "check-config"]);
+    assert_eq!((code, out), (2, error.clone()));
+    let (code, _, err) = health(&["--piranha", path, "-d", "start"]);
+    assert_eq!((code, err), (2, error));
+    // A file that is not there: status 1, as for a keepalived.conf.
+    let (code, _, err) = health(&["--piranha", "/nonexistent/lvs.cf", "status"]);
+    assert_eq!(
+        (code, err),
+        (1, "config file /nonexistent/lvs.cf not found\n".to_owned())
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -213,6 +213,31 @@ pub const SECTIONS: &[(&str, &[Block])] = &[
         ],
     ),
     (
+        "PIRANHA",
+        &[
+            Text(
+                "--piranha FILE runs the daemon of Piranha's lvs.cf (its virtual and server \
+                 blocks, checked as nanny checked them; pulse's failover settings are listed \
+                 as ignored by check-config) with the same commands, NAME, pid file, status \
+                 socket and exits as --keepalived. check-config prints the reader's errors \
+                 and warnings, the ignored keys and a summary, then anything lvsctl cannot \
+                 run (exit 2 on errors, 1 on refusals, else 0).",
+            ),
+            Text(
+                "Every keepalive seconds (6 by default) each active real of each active \
+                 virtual is checked: a connection to it at the virtual's port, send, and a \
+                 reply that contains expect (or matches it with use_regex = 1), all within \
+                 timeout; over UDP one datagram and a reply; or send_program run through \
+                 /bin/sh -c with %h replaced by the real's address, its output checked \
+                 against expect (else its exit status). One failed check removes the real; \
+                 it comes back at the first passing check at least reentry seconds after the \
+                 first pass that followed its last failure. quiesce_server = 1 zeroes the \
+                 virtual service's counters (as ipvsadm -Z does) in the cycle that adds one \
+                 of its reals. docs/piranha.md states every key.",
+            ),
+        ],
+    ),
+    (
         "FILES",
         &[
             Item(

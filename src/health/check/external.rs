@@ -96,7 +96,7 @@ fn command_unusable(e: &std::io::Error) -> bool {
 
 /// What a failed spawn means: the command is unusable (down) or the machine is short of
 /// something (a local fault: descriptors, memory, the process limit's EAGAIN, …).
-fn spawn_failure(command: &str, e: &std::io::Error) -> Outcome {
+pub(super) fn spawn_failure(command: &str, e: &std::io::Error) -> Outcome {
     let context = format!("cannot run {command}");
     if command_unusable(e) && !is_local(e) {
         Failure::Down(format!("{context}: {e}")).into_outcome()
@@ -151,7 +151,7 @@ impl Check for ExternalCheck {
 }
 
 /// A started command and its process group. Dropping it kills the whole group.
-struct Run {
+pub(super) struct Run {
     child: Child,
     group: Pid,
     /// Set once the leader is reaped.
@@ -159,7 +159,7 @@ struct Run {
 }
 
 impl Run {
-    fn new(child: Child) -> Option<Self> {
+    pub(super) fn new(child: Child) -> Option<Self> {
         let group = child
             .id()
             .and_then(|id| i32::try_from(id).ok())
@@ -172,12 +172,12 @@ impl Run {
     }
 
     /// Sends `signal` to the whole group (which may be gone already; nothing to do then).
-    fn signal(&self, signal: Signal) {
+    pub(super) fn signal(&self, signal: Signal) {
         let _ = kill_process_group(self.group, signal);
     }
 
     /// Waits for the leader to exit and reaps it, then kills what is left of its group.
-    async fn finish(&mut self) -> std::io::Result<std::process::ExitStatus> {
+    pub(super) async fn finish(&mut self) -> std::io::Result<std::process::ExitStatus> {
         let status = self.child.wait().await;
         self.reaped = status.is_ok();
         self.signal(Signal::KILL);

@@ -24,6 +24,7 @@ mod keepalived_get;
 pub mod keepalived_http;
 mod ldap;
 mod mysql;
+mod nanny;
 mod net;
 mod pgsql;
 mod ping;
@@ -59,13 +60,16 @@ pub use http_response::{MalformedResponse, Response, parse_response};
 pub use keepalived_get::KeepalivedGet;
 pub use ldap::LdapCheck;
 pub use mysql::MysqlCheck;
+pub use nanny::{Match as NannyMatch, NannyCheck};
 pub use pgsql::PgsqlCheck;
 pub use ping::PingCheck;
 pub use radius::RadiusCheck;
 pub use simpleudp::SimpleUdpCheck;
 pub use sip::SipCheck;
 
-use crate::health::config::{CheckService, CheckType, RealServer, VirtualService};
+use crate::health::config::{
+    CheckService, CheckType, Nanny, NannyExpect, RealServer, VirtualService,
+};
 use crate::ipvs::model::ServiceKey;
 
 /// A boxed future, so checks of different kinds can live behind one trait object.
@@ -169,6 +173,9 @@ pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
     if let Some(check) = keepalived_url_checks(v).into_iter().next() {
         return check;
     }
+    if let Some(n) = &v.nanny {
+        return nanny_check(n, check_timeout);
+    }
     match c.check_type {
         CheckType::On => Box::new(AlwaysUp),
         CheckType::Off => Box::new(NotChecked),
@@ -190,6 +197,26 @@ pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             n,
         )),
     }
+}
+
+/// Piranha's check; an `expect` regex that does not compile (the reader refuses one) is
+/// [`Unsupported`].
+fn nanny_check(n: &Nanny, timeout: Duration) -> Box<dyn Check> {
+    let expect = match &n.expect {
+        None => None,
+        Some(NannyExpect::Text(t)) => Some(NannyMatch::Contains(t.clone())),
+        Some(NannyExpect::Regex(re)) => match regex::bytes::Regex::new(re) {
+            Ok(re) => Some(NannyMatch::Regex(re)),
+            Err(e) => return Box::new(Unsupported(format!("expect regex ({e})"))),
+        },
+    };
+    Box::new(NannyCheck {
+        send: n.send.clone(),
+        expect,
+        program: n.program.clone(),
+        udp: n.udp,
+        timeout,
+    })
 }
 
 /// One check per url of a virtual with keepalived's HTTP rules, in order (empty

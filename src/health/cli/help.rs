@@ -41,7 +41,7 @@ pub fn synopsis() -> [String; 5] {
         ),
         format!(
             "lvsctl health {} {}{{{}|{}}}",
-            options(Synopsis::Keepalived).join(" "),
+            options(Synopsis::OtherFormat).join("|"),
             bracket(options(Synopsis::Daemon)),
             words.join("|"),
             Command::CheckConfig.spelling()
@@ -164,7 +164,7 @@ mod tests {
              {start|stop|restart|try-restart|reload|force-reload|status}\n       \
              lvsctl health check-config [--strict] FILE\n       \
              lvsctl health convert keepalived|ldirectord FILE\n       \
-             lvsctl health --keepalived FILE [-d|--debug] [--foreground] [--pid-file FILE] \
+             lvsctl health --keepalived FILE|--piranha FILE [-d|--debug] [--foreground] [--pid-file FILE] \
              [--socket FILE] [--metrics ADDR:PORT] [--sendmail PATH] [--json] \
              {start|stop|restart|try-restart|reload|force-reload|status|check-config}\n       \
              lvsctl health -h|-?|--help|-v|--version"

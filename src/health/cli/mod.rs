@@ -4,7 +4,8 @@
 //!
 //! `table` defines every option and command once; `parse` reads a command line into
 //! [`Args`] and writes one back; `help` writes the usage and `--help`; `process` finds,
-//! signals and detaches daemons. This file runs the commands.
+//! signals and detaches daemons; `offline` runs `check-config` and `convert`. This file
+//! runs the daemon's commands.
 //!
 //! Deliberate differences: `stop`, `status` and `reload` do not need a parsable config
 //! (ldirectord fails `stop` with exit 2 on a broken file while the daemon keeps running),
@@ -12,6 +13,7 @@
 //! table from the status socket.
 
 mod help;
+mod offline;
 mod parse;
 mod pidfile;
 mod process;
@@ -26,12 +28,11 @@ pub use pidfile::{PidFile, PidFileError};
 pub use process::{is_this_program, running_pid};
 pub use table::Command;
 
-use crate::health::config::{
-    ConfigLocation, check_config_file, check_config_file_strict, locate_config,
-};
+use crate::health::config::{ConfigLocation, locate_config};
 use crate::health::daemon::{self, ConfigFormat, Console, DaemonOptions, Notifier};
 use crate::health::status;
 use crate::ipvs::BackendFactory;
+use offline::{check_config, convert};
 use process::{detach_self, signal, spawn_detached, stop};
 
 /// Runs the health face; returns the exit code.
@@ -89,7 +90,7 @@ struct Daemon {
 /// no such file, as in ldirectord.
 fn on_daemon(args: &Args, command: impl FnOnce(&Daemon) -> u8) -> u8 {
     let located = match &args.config {
-        Some(file) if args.keepalived => keepalived_location(Path::new(file)),
+        Some(file) if args.format.is_some() => given_location(Path::new(file)),
         _ => locate_config(args.config.as_deref(), Path::is_file),
     };
     let location = match located {
@@ -108,9 +109,10 @@ fn on_daemon(args: &Args, command: impl FnOnce(&Daemon) -> u8) -> u8 {
     })
 }
 
-/// A keepalived.conf is where it is said to be (keepalived has no search path), and is
-/// named by its last component, as an ldirectord.cf given by path is.
-fn keepalived_location(file: &Path) -> Result<ConfigLocation, String> {
+/// A keepalived.conf or an lvs.cf is where it is said to be (neither keepalived nor pulse
+/// has a search path), and is named by its last component, as an ldirectord.cf given by
+/// path is.
+fn given_location(file: &Path) -> Result<ConfigLocation, String> {
     if !file.is_file() {
         return Err(format!("config file {} not found", file.display()));
     }
@@ -125,10 +127,10 @@ fn keepalived_location(file: &Path) -> Result<ConfigLocation, String> {
 
 /// What the daemon's file is written as.
 fn format(args: &Args) -> ConfigFormat {
-    if args.keepalived {
-        ConfigFormat::Keepalived
-    } else {
-        ConfigFormat::Ldirectord
+    match args.format {
+        Some(SourceFormat::Keepalived) => ConfigFormat::Keepalived,
+        Some(SourceFormat::Piranha) => ConfigFormat::Piranha,
+        Some(SourceFormat::Ldirectord) | None => ConfigFormat::Ldirectord,
     }
 }
 
@@ -150,92 +152,6 @@ fn not_ours(d: &Daemon, pid: i32) -> u8 {
         file.map_or_else(|| "the pid file".to_owned(), |f| f.to_string())
     );
     1
-}
-
-fn check_config(args: &Args) -> u8 {
-    if let Some(file) = args.config.as_deref().filter(|_| args.keepalived) {
-        let (text, code) = check_keepalived(Path::new(file));
-        print!("{text}");
-        return code;
-    }
-    let Some(file) = &args.config else {
-        eprintln!("{}\n{}", UsageError::NoFile("check-config"), usage());
-        return USAGE_EXIT;
-    };
-    let (text, code) = if args.strict {
-        check_config_file_strict(Path::new(file))
-    } else {
-        check_config_file(Path::new(file))
-    };
-    print!("{text}");
-    u8::try_from(code).unwrap_or(2)
-}
-
-/// `--keepalived FILE check-config`: keepalived's own diagnostics and `--config-test`
-/// status, then what lvsctl health refuses to run. The status is keepalived's when that
-/// is not 0, else 1 when something is refused (a status keepalived never exits with).
-fn check_keepalived(file: &Path) -> (String, u8) {
-    use crate::health::keepalived;
-    let env = keepalived::SystemEnv::default();
-    let outcome = keepalived::read_file(file, &env, &keepalived::Options::default());
-    let name = file.display().to_string();
-    let mut text = keepalived::render(&name, &outcome);
-    let refusals = outcome
-        .config
-        .as_ref()
-        .map(|c| keepalived::to_daemon(&name, c).err().unwrap_or_default())
-        .unwrap_or_default();
-    text.push_str(&keepalived::render_refusals(&refusals));
-    let code = match outcome.status {
-        0 if !refusals.is_empty() => 1,
-        status => status,
-    };
-    (text, code)
-}
-
-/// `convert FORMAT FILE`: the other format on stdout, the losses on stderr; exit 0 when
-/// nothing was lost, 1 when something was, 2 when FILE does not read as FORMAT.
-fn convert(args: &Args) -> u8 {
-    let (Some(file), Some(from)) = (&args.config, args.convert_from) else {
-        eprintln!("{}\n{}", UsageError::NoFile("convert"), usage());
-        return USAGE_EXIT;
-    };
-    let converted = match from {
-        SourceFormat::Keepalived => {
-            let env = crate::health::keepalived::SystemEnv::default();
-            let options = crate::health::keepalived::Options::default();
-            let outcome = crate::health::keepalived::read_file(Path::new(file), &env, &options);
-            let Some(config) = &outcome.config else {
-                eprint!("{}", crate::health::keepalived::render(file, &outcome));
-                return 2;
-            };
-            crate::health::convert::keepalived_to_ldirectord(file, config)
-        }
-        SourceFormat::Ldirectord => {
-            let text = match std::fs::read(file) {
-                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                Err(e) => {
-                    eprintln!("{file}: {e}");
-                    return 2;
-                }
-            };
-            let env = crate::health::config::SystemEnv::new();
-            match crate::health::config::parse_config(file, &text, &env) {
-                Ok((config, _)) => crate::health::convert::ldirectord_to_keepalived(file, &config),
-                Err(errors) => {
-                    for e in errors {
-                        eprintln!("{e}");
-                    }
-                    return 2;
-                }
-            }
-        }
-    };
-    print!("{}", converted.text);
-    for lost in &converted.lost {
-        eprintln!("{lost}");
-    }
-    u8::from(!converted.lost.is_empty())
 }
 
 /// `-d` runs without a pid file unless one is named (ldirectord's behaviour).

@@ -42,14 +42,19 @@ pub enum UsageError {
     TooMany(String),
 }
 
-/// The configuration formats `convert` reads.
+/// The configuration formats lvsctl health reads: `convert` reads the first two, and the
+/// daemon runs an ldirectord.cf as CONFIG or the others through `--keepalived FILE` and
+/// `--piranha FILE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceFormat {
     Keepalived,
     Ldirectord,
+    /// Piranha's lvs.cf.
+    Piranha,
 }
 
 impl SourceFormat {
+    /// The formats `convert` reads, by the word it takes.
     pub fn from_word(word: &str) -> Option<Self> {
         match word {
             "keepalived" => Some(Self::Keepalived),
@@ -62,6 +67,7 @@ impl SourceFormat {
         match self {
             Self::Keepalived => "keepalived",
             Self::Ldirectord => "ldirectord",
+            Self::Piranha => "piranha",
         }
     }
 }
@@ -84,8 +90,8 @@ pub struct Args {
     pub config: Option<String>,
     /// What `convert` reads FILE as.
     pub convert_from: Option<SourceFormat>,
-    /// `--keepalived FILE`: `config` is FILE, a keepalived.conf.
-    pub keepalived: bool,
+    /// `--keepalived FILE` or `--piranha FILE`: `config` is FILE, in this format.
+    pub format: Option<SourceFormat>,
     pub command: Command,
 }
 
@@ -104,7 +110,7 @@ impl Args {
             sendmail: None,
             config: None,
             convert_from: None,
-            keepalived: false,
+            format: None,
             command,
         }
     }
@@ -134,8 +140,8 @@ impl Args {
             Opt::Sendmail => self.sendmail = Some(value.into()),
             Opt::Json => self.json = true,
             Opt::Strict => self.strict = true,
-            Opt::Keepalived => {
-                self.keepalived = true;
+            Opt::Keepalived | Opt::Piranha => {
+                self.format = Some(Self::format_of(opt));
                 self.config = Some(value.to_owned());
             }
         }
@@ -159,10 +165,10 @@ impl Args {
             Opt::Sendmail => path(&self.sendmail),
             Opt::Json => flag(self.json),
             Opt::Strict => flag(self.strict),
-            Opt::Keepalived => self
+            Opt::Keepalived | Opt::Piranha => self
                 .config
                 .clone()
-                .filter(|_| self.keepalived)
+                .filter(|_| self.format == Some(Self::format_of(opt)))
                 .map(|c| vec![c.into()]),
         }
     }
@@ -180,7 +186,20 @@ impl Args {
             Opt::Sendmail => self.sendmail.clone_from(&from.sendmail),
             Opt::Json => self.json = from.json,
             Opt::Strict => self.strict = from.strict,
-            Opt::Keepalived => self.keepalived = from.keepalived,
+            Opt::Keepalived | Opt::Piranha => {
+                if from.format == Some(Self::format_of(opt)) {
+                    self.format = from.format;
+                }
+            }
+        }
+    }
+
+    /// The format an option that names a FILE selects.
+    fn format_of(opt: Opt) -> SourceFormat {
+        if opt == Opt::Piranha {
+            SourceFormat::Piranha
+        } else {
+            SourceFormat::Keepalived
         }
     }
 
@@ -196,7 +215,7 @@ impl Args {
         let mut positional = Vec::new();
         match self.command {
             Command::Help | Command::Version => {}
-            cmd if self.keepalived => positional.push(cmd.spelling().to_owned()),
+            cmd if self.format.is_some() => positional.push(cmd.spelling().to_owned()),
             Command::CheckConfig => {
                 positional.push(Command::CheckConfig.spelling().to_owned());
                 positional.extend(self.config.clone());
@@ -264,8 +283,8 @@ pub fn parse_args(args: &[String]) -> Result<Args, UsageError> {
         return Ok(out);
     }
     let starts = out.foreground || out.debug;
-    if out.keepalived {
-        out.command = keepalived_command(&positional, starts)?;
+    if out.format.is_some() {
+        out.command = format_command(&positional, starts)?;
         return Ok(out);
     }
     let (config, command) = match positional.as_slice() {
@@ -303,9 +322,9 @@ pub fn parse_args(args: &[String]) -> Result<Args, UsageError> {
     Ok(out)
 }
 
-/// The command after `--keepalived FILE`: one of ldirectord's or `check-config`, and no
-/// CONFIG (FILE is the configuration).
-fn keepalived_command(positional: &[&str], starts: bool) -> Result<Command, UsageError> {
+/// The command after `--keepalived FILE` or `--piranha FILE`: one of ldirectord's or
+/// `check-config`, and no CONFIG (FILE is the configuration).
+fn format_command(positional: &[&str], starts: bool) -> Result<Command, UsageError> {
     match positional {
         [] if starts => Ok(Command::Start),
         [] => Err(UsageError::NoCommand),

@@ -212,7 +212,7 @@ fn the_detached_child_gets_start_its_own_pid_file_and_the_copied_options() {
 #[test]
 fn keepalived_forms_take_a_command_and_no_config() {
     let a = parse(&["--keepalived", "/etc/keepalived/keepalived.conf", "status"]).unwrap();
-    assert!(a.keepalived);
+    assert_eq!(a.format, Some(SourceFormat::Keepalived));
     assert_eq!(
         (a.config.as_deref(), a.command),
         (Some("/etc/keepalived/keepalived.conf"), Command::Status)
@@ -244,4 +244,46 @@ fn keepalived_forms_take_a_command_and_no_config() {
     ] {
         assert_eq!(parse(args), Err(want), "{args:?}");
     }
+}
+
+#[test]
+fn piranha_forms_are_the_keepalived_forms_with_their_own_format() {
+    let a = parse(&["--piranha", "/etc/sysconfig/ha/lvs.cf", "status"]).unwrap();
+    assert_eq!(a.format, Some(SourceFormat::Piranha));
+    assert_eq!(
+        (a.config.as_deref(), a.command),
+        (Some("/etc/sysconfig/ha/lvs.cf"), Command::Status)
+    );
+    assert_eq!(
+        parse(&["--piranha", "lvs.cf", "check-config"])
+            .unwrap()
+            .command,
+        Command::CheckConfig
+    );
+    let a = parse(&["-d", "--piranha", "lvs.cf"]).unwrap();
+    assert_eq!(a.command, Command::Start);
+    assert_eq!(reparse(&a), Ok(a.clone()));
+    // The detached copy of plain `start` runs the same format.
+    let a = parse(&["--piranha", "lvs.cf", "start"]).unwrap();
+    let child = a.detached_child(Some("/abs/lvs.cf".into()), None);
+    assert_eq!(
+        child.to_argv(),
+        ["--detached", "--piranha", "/abs/lvs.cf", "start"]
+    );
+    assert_eq!(reparse(&child), Ok(child.clone()));
+    // The last of the two options wins.
+    let a = parse(&["--keepalived", "k.conf", "--piranha", "lvs.cf", "stop"]).unwrap();
+    assert_eq!(
+        (a.format, a.config.as_deref()),
+        (Some(SourceFormat::Piranha), Some("lvs.cf"))
+    );
+    assert_eq!(
+        parse(&["--piranha", "lvs.cf", "lvs.cf", "start"]),
+        Err(UsageError::TooMany("start".into()))
+    );
+    // convert does not read lvs.cf.
+    assert_eq!(
+        parse(&["convert", "piranha", "lvs.cf"]),
+        Err(UsageError::UnknownFormat("piranha".into()))
+    );
 }

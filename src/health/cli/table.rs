@@ -21,6 +21,7 @@ pub enum Opt {
     Json,
     Strict,
     Keepalived,
+    Piranha,
 }
 
 /// Where an option shows in the usage lines.
@@ -30,8 +31,9 @@ pub enum Synopsis {
     Daemon,
     /// The `check-config` line.
     CheckConfig,
-    /// The line of a keepalived.conf's daemon.
-    Keepalived,
+    /// The line of a daemon run on another format's file (`--keepalived FILE`,
+    /// `--piranha FILE`): these options are alternatives.
+    OtherFormat,
     /// The line of options that replace a command (`--help`, `--version`).
     Alone,
     /// Nowhere: internal to lvsctl.
@@ -198,8 +200,22 @@ pub static OPTIONS: &[OptionSpec] = &[
                /run/lvsctl/health.NAME.sock, and NAME in every log line; logs go to syslog \
                (facility daemon), as keepalived's do.",
         extension: true,
-        synopsis: Synopsis::Keepalived,
+        synopsis: Synopsis::OtherFormat,
         // The flag; FILE is the child's CONFIG, made absolute as any CONFIG is.
+        child: ForChild::Copy,
+    },
+    OptionSpec {
+        opt: Opt::Piranha,
+        names: &["--piranha"],
+        value: Some("FILE"),
+        help: "Run, check or control the daemon of Piranha's lvs.cf (its virtual servers \
+               and nanny's checks; pulse's failover settings are ignored) instead of an \
+               ldirectord.cf, with the semantics docs/piranha.md states: a failed real \
+               comes back after passing for `reentry` seconds. What lvsctl cannot run so \
+               is refused with FILE:LINE (start exits 2). FILE and NAME as for \
+               --keepalived; logs go to syslog (facility daemon).",
+        extension: true,
+        synopsis: Synopsis::OtherFormat,
         child: ForChild::Copy,
     },
 ];

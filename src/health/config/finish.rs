@@ -234,6 +234,7 @@ fn build(
         keepalived_http: None,
         start_up: None,
         keepalived: None,
+        nanny: None,
         email: EmailSettings {
             alert: block
                 .email_alert

@@ -442,6 +442,9 @@ pub struct VirtualService {
     /// and then instead of every real (crate::health::state::quorum), not ldirectord's
     /// "no real is up"; and its notify scripts.
     pub keepalived: Option<KeepalivedVirtual>,
+    /// Piranha's nanny (None otherwise): its check replaces `check`'s, and a failed real
+    /// comes back only after passing for the reentry period (see [`Nanny`]).
+    pub nanny: Option<Nanny>,
     pub email: EmailSettings,
     pub monitor_file: Option<String>,
     pub service_name: Option<String>,
@@ -546,4 +549,34 @@ pub struct KeepalivedUrl {
     pub digest: Option<[u8; 16]>,
     /// The Host header's name; None sends the address and port.
     pub virtualhost: Option<String>,
+}
+
+/// What Piranha's lvs.cf asks of each real (docs/piranha.md, The check): a check of its
+/// own, the reentry period and `quiesce_server`. The timeout is the virtual's
+/// `check_timeout`; the port is each real's `check_port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nanny {
+    /// Sent after connecting (or as the datagram); None sends nothing over TCP and an
+    /// empty datagram over UDP.
+    pub send: Option<Vec<u8>>,
+    /// What the reply (or the program's output) must hold; None: connecting suffices over
+    /// TCP, any reply over UDP, exit status 0 for a program.
+    pub expect: Option<NannyExpect>,
+    /// A shell command run instead of talking to the real (`%h` = its address).
+    pub program: Option<String>,
+    /// Whether the check talks UDP (the virtual's `protocol`, also for a fwmark virtual).
+    pub udp: bool,
+    /// How long a failed real must pass without a failure before it is put back.
+    pub reentry: Duration,
+    /// Zero the service's counters whenever one of its reals is added to the kernel.
+    pub quiesce_server: bool,
+}
+
+/// What a nanny reply is matched against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NannyExpect {
+    /// The reply must contain these bytes.
+    Text(Vec<u8>),
+    /// The reply must match this regular expression (checked when the file is read).
+    Regex(String),
 }

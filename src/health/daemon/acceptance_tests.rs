@@ -751,6 +751,7 @@ async fn t44_a_check_task_reports_a_never_ending_check_down_at_its_limit() {
         retry: None,
         http: None,
         urls: Vec::new(),
+        reentry: None,
         hook: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -277,7 +277,6 @@ impl Daemon {
                 }
                 slot.generation = self.next_generation;
                 self.next_generation += 1;
-                #[cfg_attr(not(test), allow(unused_mut))]
                 let mut job = CheckJob::new(
                     &vs.v,
                     &slot.real,
@@ -290,6 +289,10 @@ impl Daemon {
                 #[cfg(test)]
                 {
                     job.hook.clone_from(&self.opts.check_hook);
+                }
+                // A task started again (after a panic) goes on from the real's health.
+                if let (Some(r), Some(h)) = (job.reentry, slot.health) {
+                    job.reentry = Some(r.resumed(h.health));
                 }
                 self.checks.start(job, self.reports.clone());
             }

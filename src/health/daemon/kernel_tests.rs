@@ -34,6 +34,7 @@ fn desired(healths: &[Option<Health>]) -> Desired {
             fallback: None,
             fallback_name: None,
             fallback_inhibit: false,
+            zero_on_add: false,
         }],
         remove: Vec::new(),
         phase: Phase::Start,

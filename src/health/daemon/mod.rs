@@ -46,6 +46,8 @@ mod fault_tests;
 #[cfg(test)]
 mod keepalived_tests;
 #[cfg(test)]
+mod piranha_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod testutil;

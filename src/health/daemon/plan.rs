@@ -41,6 +41,9 @@ pub struct DesiredVirtual {
     /// keepalived's `sorry_server_inhibit`: while not wanted, the fallback stays in the
     /// table at weight 0 instead of being deleted.
     pub fallback_inhibit: bool,
+    /// Piranha's `quiesce_server`: zero the service's counters in the cycle that adds one
+    /// of its reals.
+    pub zero_on_add: bool,
 }
 
 impl DesiredVirtual {
@@ -164,6 +167,7 @@ fn plan_virtual(v: &DesiredVirtual, live: Option<&ServiceEntry>, d: &Desired, ou
         };
         out.push(Op::DelDest(key, *k), line);
     }
+    let mut real_added = false;
     for w in &wanted.dests {
         let dest = &w.dest;
         let tail = |name: &dyn std::fmt::Display| {
@@ -177,6 +181,7 @@ fn plan_virtual(v: &DesiredVirtual, live: Option<&ServiceEntry>, d: &Desired, ou
                     format!("Added {} server: {}", w.tag, tail(&w.name))
                 };
                 out.push(Op::AddDest(key, dest.clone()), line);
+                real_added |= w.tag == "real" && dest.weight > 0;
             }
             Some(now) if !now.same_config(dest) => {
                 let line = if dest.weight == 0 {
@@ -192,6 +197,17 @@ fn plan_virtual(v: &DesiredVirtual, live: Option<&ServiceEntry>, d: &Desired, ou
             }
             Some(_) => {}
         }
+    }
+    // After the add, in the same batch: the counters the returning real starts with are
+    // the service's from then on (as `ipvsadm -Z -t|-u|-f SERVICE` would leave them).
+    if v.zero_on_add && real_added {
+        out.push(
+            Op::Zero(Some(key)),
+            format!(
+                "Zeroed counters of virtual server: {} (quiesce_server)",
+                v.label
+            ),
+        );
     }
 }
 

@@ -102,11 +102,11 @@ pub struct Registry {
 }
 
 /// What makes two checks "the same" across a reload: the real as configured (without its
-/// line number), the virtual's check settings and its interval.
+/// line number), the virtual's check settings, its interval and Piranha's check.
 pub fn fingerprint(v: &VirtualService, r: &RealServer) -> String {
     let mut real = r.clone();
     real.line = 0;
-    format!("{real:?}|{:?}|{}", v.check, v.check_interval)
+    format!("{real:?}|{:?}|{}|{:?}", v.check, v.check_interval, v.nanny)
 }
 
 impl Registry {
@@ -270,10 +270,11 @@ impl Registry {
             slot.health
                 .get_or_insert(RealHealth::new(Health::Down))
                 .force_down();
-        } else if v.keepalived_http.is_some() {
+        } else if v.keepalived_http.is_some() || v.nanny.is_some() {
             slot.maintenance = false;
-            // keepalived's HTTP checker counts its own retries: only its verdicts move
-            // the real, and it logs no soft failures.
+            // keepalived's HTTP checker counts its own retries, and Piranha's reentry rule
+            // times a real's return (both run in the check task): only their verdicts move
+            // the real, and they log no soft failures.
             match r.verdict {
                 Some(Verdict::Up) => slot.health = Some(RealHealth::new(Health::Up)),
                 Some(Verdict::Down) => slot.health = Some(RealHealth::new(Health::Down)),
@@ -362,6 +363,7 @@ impl Registry {
                     port: f.port,
                 }),
                 fallback_inhibit: vs.v.keepalived.as_ref().is_some_and(|k| k.sorry_inhibit),
+                zero_on_add: vs.v.nanny.as_ref().is_some_and(|n| n.quiesce_server),
             })
             .collect();
         Desired {

@@ -34,6 +34,8 @@ pub enum ConfigFormat {
     /// A keepalived.conf, run with keepalived's semantics or refused
     /// (`keepalived::to_daemon`).
     Keepalived,
+    /// Piranha's lvs.cf, run as docs/piranha.md says or refused (`piranha::to_daemon`).
+    Piranha,
 }
 
 /// How this daemon instance runs.
@@ -136,6 +138,7 @@ pub fn read_config(path: &std::path::Path, format: ConfigFormat) -> Result<(Conf
     match format {
         ConfigFormat::Ldirectord => read_config_env(path, &SystemEnv::new()),
         ConfigFormat::Keepalived => read_keepalived(path),
+        ConfigFormat::Piranha => read_piranha(path, &SystemResolver::new()),
     }
 }
 
@@ -146,8 +149,10 @@ pub fn read_config_with(
     format: ConfigFormat,
     resolver: &Arc<dyn Resolver>,
 ) -> Result<(Config, u64), String> {
-    if format == ConfigFormat::Keepalived {
-        return read_keepalived(path);
+    match format {
+        ConfigFormat::Keepalived => return read_keepalived(path),
+        ConfigFormat::Piranha => return read_piranha(path, resolver.as_ref()),
+        ConfigFormat::Ldirectord => {}
     }
     read_config_env(
         path,
@@ -182,6 +187,24 @@ fn read_keepalived(path: &std::path::Path) -> Result<(Config, u64), String> {
         .map_err(|refusals| keepalived::render_refusals(&refusals))?;
     let digest = digest(&format!("{config:?}"));
     Ok((config, digest))
+}
+
+/// An lvs.cf as the daemon runs it: its errors (warnings are only check-config's) or what
+/// lvsctl cannot run as docs/piranha.md says (refusals) are the error.
+fn read_piranha(path: &std::path::Path, names: &dyn Resolver) -> Result<(Config, u64), String> {
+    use crate::health::piranha;
+    let text = std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .map_err(|e| format!("cannot read {}: {e}\n", path.display()))?;
+    let file = path.display().to_string();
+    let (read, _) = piranha::parse_piranha(&text, names).map_err(|diags| {
+        let errors = diags
+            .iter()
+            .filter(|d| d.severity == piranha::Severity::Error);
+        errors.fold(String::new(), |out, d| out + &d.render(&file) + "\n")
+    })?;
+    let config = piranha::to_daemon(&file, &read).map_err(|r| piranha::render_refusals(&r))?;
+    Ok((config, digest(&text)))
 }
 
 /// The machine as the daemon reads its file: its own resolver, the rest as the system has it.

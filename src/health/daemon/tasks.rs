@@ -20,7 +20,9 @@ use crate::health::config::{RealServer, VirtualService};
 use crate::health::daemon::registry::{CheckId, Report};
 use crate::health::daemon::reverse::ReverseNames;
 use crate::health::maintenance::maintenance_file;
-use crate::health::state::keepalived_http::{Check as HttpCheck, HttpChecker, Settings};
+use crate::health::state::Health;
+use crate::health::state::keepalived_http::{Check as HttpCheck, HttpChecker, Settings, Verdict};
+use crate::health::state::reentry::{Reentry, Seen};
 
 /// Everything a check task needs, owned.
 #[derive(Debug)]
@@ -44,6 +46,8 @@ pub struct CheckJob {
     pub http: Option<HttpChecker>,
     /// With `http`: one check per url, run in the order the checker asks for.
     pub urls: Vec<Box<dyn Check>>,
+    /// Piranha's reentry rule (see [`run_with_reentry`]); None for other formats.
+    pub reentry: Option<Reentry>,
     /// Tests only: replaces a run's outcome (or panics in its place).
     #[cfg(test)]
     pub hook: Option<CheckHook>,
@@ -107,6 +111,7 @@ impl CheckJob {
                 })
             }),
             urls: crate::health::check::keepalived_url_checks(v),
+            reentry: v.nanny.as_ref().map(|n| Reentry::new(n.reentry)),
             #[cfg(test)]
             hook: None,
         }
@@ -203,6 +208,9 @@ pub async fn run(job: CheckJob, tx: UnboundedSender<Report>) {
     if let Some(retry) = job.retry {
         return run_with_retries(job, tx, first, retry).await;
     }
+    if let Some(reentry) = job.reentry {
+        return run_with_reentry(job, tx, first, reentry).await;
+    }
     let mut ticks = tokio::time::interval_at(first, job.interval);
     // A check that overran (a timeout longer than the interval) resumes on its own
     // grid, so the checks of a slot stay together.
@@ -233,6 +241,36 @@ async fn run_with_retries(
             return;
         }
         tokio::time::sleep(wait).await;
+    }
+}
+
+/// [`run`] on the interval's grid, each result put through Piranha's reentry rule, whose
+/// verdict the report carries: the rule needs the time of each result, which the task has
+/// on the runtime's clock.
+async fn run_with_reentry(
+    job: CheckJob,
+    tx: UnboundedSender<Report>,
+    first: tokio::time::Instant,
+    mut reentry: Reentry,
+) {
+    let mut ticks = tokio::time::interval_at(first, job.interval);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    loop {
+        ticks.tick().await;
+        let mut report = run_once(&job, &*job.check).await;
+        let seen = match report.outcome {
+            Outcome::Up => Seen::Pass,
+            Outcome::Down(_) => Seen::Fail,
+            Outcome::NotChecked | Outcome::LocalFault(_) => Seen::Nothing,
+        };
+        let now = tokio::time::Instant::now().saturating_duration_since(first);
+        report.verdict = reentry.observe(seen, now).map(|h| match h {
+            Health::Up => Verdict::Up,
+            Health::Down => Verdict::Down,
+        });
+        if tx.send(report).is_err() {
+            return;
+        }
     }
 }
 

@@ -65,6 +65,7 @@ fn retrying_job(failing: Arc<std::sync::atomic::AtomicBool>, retry: Retry) -> Ch
         retry: Some(retry),
         http: None,
         urls: Vec::new(),
+        reentry: None,
         hook: None,
     }
 }

@@ -9,15 +9,20 @@ mod keys;
 mod lexer;
 mod model;
 mod parse;
+mod to_daemon;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+#[path = "to_daemon_tests.rs"]
+mod to_daemon_tests;
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 pub use diag::{Diagnostic, Severity};
 pub use model::*;
+pub use to_daemon::{DEFAULT_KEEPALIVE, Refusal, render_refusals, to_daemon};
 
 use crate::names::{Resolver, SystemResolver};
 
@@ -80,7 +85,12 @@ pub fn parse_piranha(
     }
 }
 
-/// `check-config` for an lvs.cf on this machine: what to print and the exit status.
+/// check-config's status for a file without errors that lvsctl health refuses to run
+/// (as for a keepalived.conf).
+pub const EXIT_REFUSED: u8 = 1;
+
+/// `check-config` for an lvs.cf on this machine: what to print and the exit status. After
+/// the reader's findings and summary come the refusals of the daemon's mapping.
 pub fn check_piranha_file(path: &Path) -> (String, u8) {
     let name = path.display().to_string();
     let text = match std::fs::read(path) {
@@ -111,7 +121,13 @@ pub fn check_piranha_file(path: &Path) -> (String, u8) {
                 "{name}: OK: {} virtual(s), {servers} server(s)",
                 c.virtuals.len()
             );
-            (text, EXIT_OK)
+            match to_daemon(&name, &c) {
+                Ok(_) => (text, EXIT_OK),
+                Err(refusals) => {
+                    text.push_str(&render_refusals(&refusals));
+                    (text, EXIT_REFUSED)
+                }
+            }
         }
         None => (text, EXIT_CONFIG_ERROR),
     }

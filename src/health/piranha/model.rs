@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::ipvs::model::{ForwardMethod, Netmask, Scheduler, ServiceKey};
+use crate::ipvs::model::{ForwardMethod, Netmask, Protocol, Scheduler, ServiceKey};
 
 /// The whole lvs.cf.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -14,6 +14,9 @@ pub struct PiranhaConfig {
     /// `network = nat|direct|tunnel`: how every real server is reached (the one pulse
     /// setting the checker needs; default NAT).
     pub forwarding: ForwardMethod,
+    /// `keepalive = SECONDS`: pulse's heartbeat interval, the one interval the file has;
+    /// lvsctl checks every real that often (docs/piranha.md, The check).
+    pub keepalive: Option<u32>,
     pub virtuals: Vec<PiranhaVirtual>,
     /// pulse's failover settings (and other keys lvsctl leaves alone), with their values.
     pub ignored: Vec<Ignored>,
@@ -38,6 +41,10 @@ pub struct PiranhaVirtual {
     pub active: bool,
     /// From `address`, `port` and `protocol`, or `fwmark` when given.
     pub service: ServiceKey,
+    /// `port` and `protocol` as read (80 and TCP by default): where and how each real is
+    /// checked, also when `fwmark` makes the service a mark.
+    pub port: u16,
+    pub protocol: Protocol,
     /// The interface label on the `address` line (`eth0:0`): where pulse raises the
     /// address; lvsctl does not manage addresses.
     pub interface: Option<String>,

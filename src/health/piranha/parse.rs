@@ -24,7 +24,6 @@ const PULSE_KEYS: &[&str] = &[
     "backup_private",
     "heartbeat",
     "heartbeat_port",
-    "keepalive",
     "deadtime",
     "nat_router",
     "nat_nmask",
@@ -74,6 +73,7 @@ pub fn parse(text: &str, names: &dyn Resolver) -> (PiranhaConfig, Vec<Diagnostic
         diags: Vec::new(),
         config: PiranhaConfig {
             forwarding: ForwardMethod::Masq,
+            keepalive: None,
             virtuals: Vec::new(),
             ignored: Vec::new(),
         },
@@ -221,6 +221,21 @@ impl Parser<'_> {
                 }
                 State::Top
             }
+            "keepalive" => {
+                if let Some(v) = self.one(line, toks) {
+                    match v.text.parse::<u32>() {
+                        Ok(n) if (1..=86_400).contains(&n) => self.config.keepalive = Some(n),
+                        _ => self.error(
+                            line,
+                            format!(
+                                "`keepalive` must be a number from 1 to 86400, not {:?}",
+                                v.text
+                            ),
+                        ),
+                    }
+                }
+                State::Top
+            }
             _ => {
                 let Some(values) = key_values(toks) else {
                     self.error(line, format!("expected `{key} = VALUE`"));
@@ -300,6 +315,8 @@ impl Parser<'_> {
             self.error(v.v.line, format!("virtual {} has no `address`", v.v.name));
             return;
         };
+        v.v.port = v.port;
+        v.v.protocol = v.protocol;
         v.v.service = if v.fwmark > 0 {
             ServiceKey::Fwmark {
                 af: AddressFamily::Inet,
@@ -359,6 +376,8 @@ impl Virtual {
                     af: AddressFamily::Inet,
                     mark: 0,
                 },
+                port: 80,
+                protocol: Protocol::Tcp,
                 interface: None,
                 vip_nmask: None,
                 scheduler: Scheduler::new("wlc"),

@@ -62,6 +62,7 @@ fn the_example_of_the_issue_parses() {
         ]
     );
     assert_eq!(c.forwarding, crate::ipvs::model::ForwardMethod::Tunnel);
+    assert_eq!(c.keepalive, Some(6));
     let ignored: Vec<&str> = c.ignored.iter().map(|i| i.key.as_str()).collect();
     assert_eq!(
         ignored,
@@ -73,7 +74,6 @@ fn the_example_of_the_issue_parses() {
             "backup",
             "heartbeat",
             "heartbeat_port",
-            "keepalive",
             "deadtime",
             "debug_level"
         ]
@@ -309,5 +309,21 @@ proptest! {
         0..30,
     )) {
         let _ = parse_piranha(&lines.join("\n"), &env());
+    }
+}
+
+#[test]
+fn keepalive_is_read_as_the_check_interval() {
+    let (c, _) = ok("keepalive = 2\n");
+    assert_eq!(c.keepalive, Some(2));
+    assert!(c.ignored.is_empty());
+    assert_eq!(ok("").0.keepalive, None);
+    for bad in ["0", "1.5", "86401", "x"] {
+        assert_eq!(
+            errors(&format!("keepalive = {bad}\n")),
+            [format!(
+                "1: `keepalive` must be a number from 1 to 86400, not {bad:?}"
+            )]
+        );
     }
 }

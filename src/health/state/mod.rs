@@ -9,6 +9,7 @@
 
 pub mod keepalived_http;
 pub mod quorum;
+pub mod reentry;
 
 use crate::health::check::Outcome;
 use crate::health::config::VirtualService;

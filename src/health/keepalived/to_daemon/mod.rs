@@ -237,6 +237,7 @@ fn virtual_service(
                 })
                 .collect(),
         }),
+        nanny: None,
         email: EmailSettings::default(),
         monitor_file: None,
         service_name: None,
