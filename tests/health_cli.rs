@@ -133,7 +133,7 @@ fn keepalived_check_config_prints_keepalived_diagnostics_and_the_refusals() {
     std::fs::write(
         &file,
         "virtual_server 10.0.0.1 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    \
-         sorry_server 10.0.0.9 80\n    sorry_server_inhibit\n    real_server 10.0.0.2 80 {\n        UDP_CHECK {\n        }\n    }\n}\n",
+         sorry_server 10.0.0.9 80\n    ha_suspend\n    real_server 10.0.0.2 80 {\n        UDP_CHECK {\n        }\n    }\n}\n",
     )
     .unwrap();
     let path = file.to_str().unwrap();
@@ -143,7 +143,7 @@ fn keepalived_check_config_prints_keepalived_diagnostics_and_the_refusals() {
     assert_eq!(
         refusals,
         [
-            format!("{path}:1: sorry_server_inhibit is not supported by lvsctl health yet"),
+            format!("{path}:1: ha_suspend is not supported by lvsctl health yet"),
             format!("{path}:8: UDP_CHECK is not supported by lvsctl health yet"),
         ]
     );

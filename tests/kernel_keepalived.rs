@@ -347,3 +347,121 @@ virtual_server 10.0.0.4 80 {{
     let _ = std::fs::remove_file(&config);
     let _ = std::fs::remove_file(&log);
 }
+
+/// quorum 5 over reals of weight 3 and 2 with a sorry server: stopping the heavier real
+/// (3... 2 < 5) puts the sorry server in alone, the live real of weight 2 taken out with
+/// it; restarting it brings both back. quorum_up / quorum_down run at start, at each
+/// change and (omega) at stop (docs/keepalived-compat.md, Quorum, hysteresis and the sorry
+/// server; Notify scripts).
+#[test]
+fn a_keepalived_quorum_swaps_the_pool_for_the_sorry_server() {
+    use std::os::unix::fs::PermissionsExt as _;
+    kernel_test!();
+    let net = ServerNet::new("q");
+    let mut a = net.httpd("10.1.0.5:8085");
+    let mut b = net.httpd("10.1.0.6:8086");
+    let base = format!("lvq-{}", std::process::id());
+    let (config, script, record) = (
+        format!("/tmp/{base}.keepalived.conf"),
+        format!("/tmp/{base}.sh"),
+        format!("/tmp/{base}.record"),
+    );
+    std::fs::write(&script, format!("#!/bin/sh\necho \"$*\" >> {record}\n")).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let check =
+        "        TCP_CHECK {\n            connect_timeout 1\n            retry 0\n        }\n";
+    std::fs::write(
+        &config,
+        format!(
+            "global_defs {{
+    script_user root
+    enable_script_security
+}}
+virtual_server 10.0.0.3 80 {{
+    delay_loop 1
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    quorum 5
+    omega
+    quorum_up \"{script} up\"
+    quorum_down \"{script} down\"
+    sorry_server 10.1.0.9 8089
+    real_server 10.1.0.5 8085 {{
+        weight 3
+{check}    }}
+    real_server 10.1.0.6 8086 {{
+        weight 2
+{check}    }}
+}}
+"
+        ),
+    )
+    .unwrap();
+    let (pid_file, socket, log) = (
+        format!("/run/{base}.pid"),
+        format!("/run/{base}.sock"),
+        format!("/tmp/{base}.log"),
+    );
+    let (out, _, rc) = sh(&format!(
+        "{} health --keepalived {config} check-config",
+        lvsctl_bin()
+    ));
+    assert_eq!(rc, 0, "{out}");
+    let mut daemon = Reaped(
+        Command::new(lvsctl_bin())
+            .args([
+                "health",
+                "--keepalived",
+                &config,
+                "--foreground",
+                "--pid-file",
+                &pid_file,
+                "--socket",
+                &socket,
+                "start",
+            ])
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).unwrap())
+            .spawn()
+            .expect("start lvsctl health --keepalived"),
+    );
+    let both = table(&[("10.1.0.5:8085", 3), ("10.1.0.6:8086", 2)]);
+    wait_for("10.0.0.3:80", Some(&both), &log);
+    kill(&mut a);
+    wait_for("10.0.0.3:80", Some(&table(&[("10.1.0.9:8089", 1)])), &log);
+    let mut a = net.httpd("10.1.0.5:8085");
+    wait_for("10.0.0.3:80", Some(&both), &log);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    for line in [
+        "Gained quorum 5+0=5 <= 5 for VS 10.0.0.3:80",
+        "Lost quorum 5-0=5 > 2 for VS 10.0.0.3:80",
+        "Added fallback server: 10.1.0.9:8089 (10.0.0.3:80) (Weight set to 1)",
+        "Deleted fallback server: 10.1.0.9:8089 (10.0.0.3:80)",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    let (_, err, rc) = sh(&format!(
+        "{} health --keepalived {config} --pid-file {pid_file} --socket {socket} stop",
+        lvsctl_bin()
+    ));
+    assert_eq!(rc, 0, "stop: {err}");
+    let end = Instant::now() + Duration::from_secs(30);
+    let mut status = None;
+    while status.is_none() && Instant::now() < end {
+        status = daemon.0.try_wait().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "daemon exit");
+    wait_for("10.0.0.3:80", None, &log);
+    // Each script ran alone (one change at a time), so the record is in order.
+    assert_eq!(
+        std::fs::read_to_string(&record).unwrap_or_default(),
+        "up\ndown\nup\ndown\n"
+    );
+    kill(&mut a);
+    kill(&mut b);
+    for f in [&config, &log, &script, &record] {
+        let _ = std::fs::remove_file(f);
+    }
+}

@@ -502,7 +502,6 @@ fn settle(services: &[&str], want: &State) -> (String, bool) {
 struct Run {
     tables: Vec<String>,
     reached: Vec<bool>,
-    #[allow(dead_code)] // read by the scripts scenario
     scripts: String,
     log: String,
 }
@@ -710,4 +709,202 @@ fn smtp_and_dns_checks_leave_the_same_ipvs_table_as_keepalived() {
 fn ping_checks_leave_the_same_ipvs_table_as_keepalived() {
     kernel_test!();
     differential(&ping_scenario(), &|_| ping_conf());
+}
+
+/// quorum 4 with hysteresis 1 over reals of weight 3, 1 and 1 (gained at 5, lost below 3),
+/// a sorry server, every script and `omega`; each script appends its words to the scripts'
+/// log.
+fn quorum_conf(dir: &str) -> String {
+    use std::os::unix::fs::PermissionsExt as _;
+    let script = format!("{dir}/notify.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$*\" >> {dir}/scripts.log\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tcp = "TCP_CHECK {\n connect_timeout 1\n retry 0\n }";
+    let real = |i: u8, weight: u8| {
+        format!(
+            " real_server 10.1.0.{i} 808{i} {{\n weight {weight}\n \
+             notify_up \"{script} {i} up\"\n notify_down \"{script} {i} down\"\n {tcp}\n }}\n"
+        )
+    };
+    format!(
+        "global_defs {{\n router_id lvsctl_diff\n script_user root\n enable_script_security\n}}\n\
+         virtual_server 10.0.0.1 80 {{\n delay_loop 1\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n \
+         quorum 4\n hysteresis 1\n omega\n \
+         quorum_up \"{script} quorum up\"\n quorum_down \"{script} quorum down\"\n \
+         sorry_server 10.1.0.9 8089\n{}{}{}}}\n",
+        real(1, 3),
+        real(2, 1),
+        real(3, 1)
+    )
+}
+
+/// The quorum scenario's expected tables, which are keepalived 2.2.7's.
+fn quorum_scenario() -> Scenario {
+    let sorry = some(&[("10.1.0.9:8089", 1)]);
+    let steps = vec![
+        Step {
+            name: "start: 5 >= 4 + 1, every real in",
+            want: vec![some(&[
+                ("10.1.0.1:8081", 3),
+                ("10.1.0.2:8082", 1),
+                ("10.1.0.3:8083", 1),
+            ])],
+        },
+        Step {
+            name: "10.1.0.2 stops: 4, the quorum holds",
+            want: vec![some(&[("10.1.0.1:8081", 3), ("10.1.0.3:8083", 1)])],
+        },
+        Step {
+            name: "10.1.0.3 stops: 3 is not below 4 - 1, the quorum holds",
+            want: vec![some(&[("10.1.0.1:8081", 3)])],
+        },
+        Step {
+            name: "10.1.0.1 stops: 0, lost, the sorry server comes in",
+            want: vec![sorry.clone()],
+        },
+        Step {
+            name: "10.1.0.1 is back: 3 < 5, it stays out behind the sorry server",
+            want: vec![sorry.clone()],
+        },
+        Step {
+            name: "10.1.0.2 is back: 4 < 5, still the sorry server only",
+            want: vec![sorry],
+        },
+        Step {
+            name: "10.1.0.3 is back: 5, gained, every real in and the sorry server out",
+            want: vec![some(&[
+                ("10.1.0.1:8081", 3),
+                ("10.1.0.2:8082", 1),
+                ("10.1.0.3:8083", 1),
+            ])],
+        },
+    ];
+    Scenario {
+        services: &["10.0.0.1:80"],
+        steps,
+        act: |w, i| match i {
+            0 => {}
+            1 => w.stop("10.1.0.2:8082"),
+            2 => w.stop("10.1.0.3:8083"),
+            3 => w.stop("10.1.0.1:8081"),
+            4 => w.serve("10.1.0.1:8081"),
+            5 => w.serve("10.1.0.2:8082"),
+            6 => w.serve("10.1.0.3:8083"),
+            _ => unreachable!("no step {i}"),
+        },
+    }
+}
+
+/// The scripts' log lines sorted: scripts started together run concurrently, in both.
+fn sorted_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+fn quorum_hysteresis_sorry_server_and_scripts_as_keepalived() {
+    kernel_test!();
+    let (keepalived, lvsctl) = differential(&quorum_scenario(), &quorum_conf);
+    assert_eq!(
+        sorted_lines(&lvsctl.scripts),
+        sorted_lines(&keepalived.scripts),
+        "scripts: lvsctl (left), keepalived (right)\nlvsctl log:\n{}\nkeepalived log:\n{}",
+        lvsctl.log,
+        keepalived.log
+    );
+    let want = "quorum up\n2 down\n3 down\n1 down\nquorum down\n1 up\n2 up\n3 up\nquorum up\n\
+                1 down\n2 down\n3 down\nquorum down\n";
+    assert_eq!(sorted_lines(&keepalived.scripts), sorted_lines(want));
+}
+
+/// alpha, inhibit_on_failure and sorry_server_inhibit under quorum 2 over three reals of
+/// weight 1, one of which never answers (nothing listens on 10.1.0.3:8093).
+fn inhibit_conf(dir: &str) -> String {
+    use std::os::unix::fs::PermissionsExt as _;
+    let script = format!("{dir}/notify.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$*\" >> {dir}/scripts.log\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tcp = "TCP_CHECK {\n connect_timeout 1\n retry 0\n }";
+    let real = |i: u8, port: u16| {
+        format!(
+            " real_server 10.1.0.{i} {port} {{\n weight 1\n inhibit_on_failure\n \
+             notify_up \"{script} {i} up\"\n notify_down \"{script} {i} down\"\n {tcp}\n }}\n"
+        )
+    };
+    format!(
+        "global_defs {{\n router_id lvsctl_diff\n script_user root\n enable_script_security\n}}\n\
+         virtual_server 10.0.0.1 80 {{\n delay_loop 1\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n \
+         alpha\n quorum 2\n \
+         quorum_up \"{script} quorum up\"\n quorum_down \"{script} quorum down\"\n \
+         sorry_server 10.1.0.9 8089\n sorry_server_inhibit\n{}{}{}}}\n",
+        real(1, 8081),
+        real(2, 8082),
+        real(3, 8093)
+    )
+}
+
+/// The inhibit scenario's expected tables, which are keepalived 2.2.7's.
+fn inhibit_scenario() -> Scenario {
+    let up = some(&[
+        ("10.1.0.1:8081", 1),
+        ("10.1.0.2:8082", 1),
+        ("10.1.0.3:8093", 0),
+        ("10.1.0.9:8089", 0),
+    ]);
+    let steps = vec![
+        Step {
+            name: "start: alpha, quorum down, the sorry server in; two pass: gained",
+            want: vec![up.clone()],
+        },
+        Step {
+            name: "10.1.0.1 stops: 1 < 2, lost: every real at 0, the sorry server at 1",
+            want: vec![some(&[
+                ("10.1.0.1:8081", 0),
+                ("10.1.0.2:8082", 0),
+                ("10.1.0.3:8093", 0),
+                ("10.1.0.9:8089", 1),
+            ])],
+        },
+        Step {
+            name: "10.1.0.1 is back: gained again, the sorry server back at 0",
+            want: vec![up],
+        },
+    ];
+    Scenario {
+        services: &["10.0.0.1:80"],
+        steps,
+        act: |w, i| match i {
+            0 => {}
+            1 => w.stop("10.1.0.1:8081"),
+            2 => w.serve("10.1.0.1:8081"),
+            _ => unreachable!("no step {i}"),
+        },
+    }
+}
+
+#[test]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+fn alpha_inhibit_and_sorry_server_inhibit_as_keepalived() {
+    kernel_test!();
+    let (keepalived, lvsctl) = differential(&inhibit_scenario(), &inhibit_conf);
+    assert_eq!(
+        sorted_lines(&lvsctl.scripts),
+        sorted_lines(&keepalived.scripts),
+        "scripts: lvsctl (left), keepalived (right)\nlvsctl log:\n{}\nkeepalived log:\n{}",
+        lvsctl.log,
+        keepalived.log
+    );
+    // The never-answering alpha real gets its notify_down at its first failed check.
+    let want = "quorum down\n3 down\n1 up\n2 up\nquorum up\n1 down\nquorum down\n1 up\nquorum up\n";
+    assert_eq!(sorted_lines(&keepalived.scripts), sorted_lines(want));
 }

@@ -234,6 +234,7 @@ fn build(
         keepalived_http: None,
         keepalived_check: None,
         start_up: None,
+        keepalived: None,
         nanny: None,
         email: EmailSettings {
             alert: block

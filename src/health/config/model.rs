@@ -484,6 +484,11 @@ pub struct VirtualService {
     /// result. keepalived decides at start: without `alpha` a real is in service before any
     /// check (`Some(true)`), with `alpha` it is down until a check passes (`Some(false)`).
     pub start_up: Option<bool>,
+    /// keepalived's virtual-level rules (None for ldirectord.cf): the fallback is
+    /// keepalived's sorry server, in while the live reals' weights are short of the quorum
+    /// and then instead of every real (crate::health::state::quorum), not ldirectord's
+    /// "no real is up"; and its notify scripts.
+    pub keepalived: Option<KeepalivedVirtual>,
     /// Piranha's nanny (None otherwise): its check replaces `check`'s, and a failed real
     /// comes back only after passing for the reentry period (see [`Nanny`]).
     pub nanny: Option<Nanny>,
@@ -535,6 +540,48 @@ impl VirtualService {
             ServiceKey::Fwmark { mark, .. } => mark.to_string(),
         }
     }
+}
+
+/// A keepalived virtual server's rules beyond ldirectord's: `quorum` and `hysteresis`
+/// after keepalived's own corrections (a quorum above the reals' total weight is lowered to
+/// it, a hysteresis not below the quorum becomes `quorum - 1`, wrapped), the sorry server's
+/// inhibit, and the scripts keepalived runs on changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedVirtual {
+    pub quorum: u32,
+    pub hysteresis: u32,
+    /// `omega`: the scripts run at stop too (notify_down of the reals in the pool, then
+    /// quorum_down).
+    pub omega: bool,
+    /// `lvs_flush_onstop VS`: at stop the service is deleted whole, without taking its
+    /// reals out one by one, so `omega` runs quorum_down only.
+    pub flush_on_stop: bool,
+    pub quorum_up: Option<NotifyScript>,
+    pub quorum_down: Option<NotifyScript>,
+    /// `notify_up`/`notify_down` of the reals that have one.
+    pub notifies: Vec<RealNotify>,
+    /// `sorry_server_inhibit`: the sorry server stays in the table at weight 0 while it is
+    /// not needed (keepalived adds it so at start and sets it to 0 rather than removing it).
+    pub sorry_inhibit: bool,
+}
+
+/// A real's `notify_up` and `notify_down`, found by the real's address and port as
+/// configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealNotify {
+    pub addr: IpAddr,
+    pub port: u16,
+    pub up: Option<NotifyScript>,
+    pub down: Option<NotifyScript>,
+}
+
+/// A command keepalived runs without a shell: the words as keepalived split the quoted
+/// string, run as `user` (and `group`, else the user's own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifyScript {
+    pub argv: Vec<String>,
+    pub user: String,
+    pub group: Option<String>,
 }
 
 /// What keepalived's HTTP checker needs beyond the virtual's interval (`delay_loop`) and

@@ -29,6 +29,8 @@ pub struct CheckerSlot {
     pub generation: u64,
     /// What it has added to the real's weight (keepalived's `misc_dynamic`).
     pub added_weight: i64,
+    /// A verdict has been recorded (keepalived's `has_run`, see [`first_failure`]).
+    pub has_run: bool,
 }
 
 /// The mutable state of one check, wherever it is kept.
@@ -123,6 +125,7 @@ pub fn checker_slots(r: &RealServer, old: &[CheckerSlot]) -> Vec<CheckerSlot> {
                     fingerprint,
                     generation: 0,
                     added_weight: 0,
+                    has_run: false,
                 },
             }
         })
@@ -180,7 +183,7 @@ pub fn record_checker(
     checkers: &mut [CheckerSlot],
     label: &dyn std::fmt::Display,
     r: &Report,
-) -> Option<Vec<String>> {
+) -> Option<(Vec<String>, bool)> {
     let c = real.checks.get(r.checker)?;
     let slot = checkers.get_mut(r.checker)?;
     if slot.generation != r.generation {
@@ -189,7 +192,28 @@ pub fn record_checker(
     if let Some(w) = r.weight {
         slot.added_weight = w;
     }
-    Some(observe(label, Rules::of_check(v, c), &mut slot.state(), r))
+    let rules = Rules::of_check(v, c);
+    let first = first_failure(rules, c.start_up, &mut slot.has_run, r);
+    Some((observe(label, rules, &mut slot.state(), r), first))
+}
+
+/// keepalived's checker reports its first verdict even when it changes nothing
+/// (`update_svr_checker_state`): an `alpha` checker, down from the start, whose first
+/// verdict is a failure runs its real's notify_down then. Whether `r` is that verdict;
+/// marks the check as having run once it has a verdict.
+pub fn first_failure(rules: Rules, start_up: Option<bool>, has_run: &mut bool, r: &Report) -> bool {
+    let verdict = if rules.verdicts {
+        r.verdict.map(|v| v == Verdict::Up)
+    } else {
+        match r.outcome {
+            Outcome::Up => Some(true),
+            Outcome::Down(_) => Some(false),
+            _ => None,
+        }
+    };
+    let first = start_up == Some(false) && !*has_run && verdict == Some(false);
+    *has_run |= verdict.is_some();
+    first
 }
 
 /// Moves one check's state by one report; returns the log lines for soft failures.

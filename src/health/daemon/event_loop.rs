@@ -160,6 +160,7 @@ pub(super) async fn main_loop(
                 if dirty {
                     d.sync().await;
                 }
+                d.run_scripts();
             }
             Some(reply) = ask_rx.recv() => {
                 // One document for every client waiting now: a hundred clients connecting
@@ -336,6 +337,9 @@ impl Daemon {
     }
 
     pub(super) async fn sync(&mut self) {
+        for line in std::mem::take(&mut self.registry.quorum_lines) {
+            self.log.log(&line);
+        }
         let remove = std::mem::take(&mut self.pending_remove);
         let desired = self.registry.desired(remove);
         let report = self.kernel.sync(desired).await;
@@ -344,6 +348,7 @@ impl Daemon {
             self.log.log(&format!("Running fallback command: {cmd}"));
             run_shell(&cmd);
         }
+        self.run_scripts();
         self.last_sync = Instant::now();
     }
 

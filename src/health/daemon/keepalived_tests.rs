@@ -352,3 +352,107 @@ mod smtp;
 
 #[path = "keepalived_dns_tests.rs"]
 mod dns;
+/// quorum 5 over reals of weight 2 and 3, a sorry server, and every script: the table
+/// and the scripts' record follow keepalived's `update_quorum_state`, `do_rs_notifies` and
+/// (with `omega`) `clear_services` at stop.
+#[test]
+fn quorum_sorry_server_and_scripts_run_as_keepalived_runs_them() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let up = listener.local_addr().unwrap().port();
+    let (down, sorry) = (closed_port(), closed_port());
+    let dir = std::env::temp_dir().join(format!("lvsctl-kaq-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let record = dir.join("record");
+    let script = dir.join("q.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$*\" >> {}\n", record.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let q = script.display();
+    let text = format!(
+        "global_defs {{
+    script_user root
+    enable_script_security
+}}
+virtual_server {VIP} 80 {{
+    delay_loop 1
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    quorum 5
+    omega
+    quorum_up \"{q} quorum up\"
+    quorum_down \"{q} quorum down\"
+    sorry_server 127.0.0.9 {sorry}
+    real_server 127.0.0.1 {up} {{
+        weight 2
+        notify_up \"{q} {up} up\"
+        notify_down \"{q} {up} down\"
+        TCP_CHECK {{
+            connect_timeout 1
+            retry 0
+        }}
+    }}
+    real_server 127.0.0.1 {down} {{
+        weight 3
+        notify_up \"{q} {down} up\"
+        notify_down \"{q} {down} down\"
+        TCP_CHECK {{
+            connect_timeout 1
+            retry 0
+        }}
+    }}
+}}
+"
+    );
+    let run = Run::start("quorum", &text);
+    // Gained at start (5 >= 5), then lost when the closed port fails (2 < 5): the sorry
+    // server replaces both reals, the passing one included.
+    run.wait("quorum lost, sorry server only", &[(sorry, 1)]);
+    // The port opens: 5 again, the sorry server leaves, both reals come back.
+    let _back = TcpListener::bind(("127.0.0.1", down)).unwrap();
+    run.wait("quorum gained", &[(up, 2), (down, 3)]);
+    // Scripts started together run concurrently (as keepalived's do), so the record is
+    // compared in sorted order; the registry tests check the order they are started in.
+    let read = || {
+        let mut lines: Vec<String> = std::fs::read_to_string(&record)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        lines.sort();
+        lines
+    };
+    let sorted = |lines: &[String]| {
+        let mut v = lines.to_vec();
+        v.sort();
+        v
+    };
+    let mut want: Vec<String> = vec![
+        "quorum up".into(),
+        format!("{down} down"),
+        "quorum down".into(),
+        format!("{down} up"),
+        "quorum up".into(),
+    ];
+    let start = Instant::now();
+    while read() != sorted(&want) && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(read(), sorted(&want));
+    // omega: at stop every live real in the pool gets notify_down, then quorum_down; the
+    // daemon waits for them (at most a second).
+    run.stop();
+    want.extend([
+        format!("{up} down"),
+        format!("{down} down"),
+        "quorum down".into(),
+    ]);
+    assert_eq!(read(), sorted(&want));
+    drop(listener);
+    let _ = std::fs::remove_dir_all(&dir);
+}

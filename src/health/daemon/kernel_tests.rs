@@ -33,6 +33,7 @@ fn desired(healths: &[Option<Health>]) -> Desired {
             quiescent: false,
             fallback: None,
             fallback_name: None,
+            fallback_inhibit: false,
             zero_on_add: false,
         }],
         remove: Vec::new(),

@@ -38,6 +38,9 @@ pub struct DesiredVirtual {
     pub fallback: Option<Dest>,
     /// The fallback's name in log lines (as configured); None = its kernel entry's.
     pub fallback_name: Option<DestKey>,
+    /// keepalived's `sorry_server_inhibit`: while not wanted, the fallback stays in the
+    /// table at weight 0 instead of being deleted.
+    pub fallback_inhibit: bool,
     /// Piranha's `quiesce_server`: zero the service's counters in the cycle that adds one
     /// of its reals.
     pub zero_on_add: bool,
@@ -183,7 +186,8 @@ fn plan_virtual(v: &DesiredVirtual, live: Option<&ServiceEntry>, d: &Desired, ou
             Some(now) if !now.same_config(dest) => {
                 let line = if dest.weight == 0 {
                     format!(
-                        "Quiescent real server: {}",
+                        "Quiescent {} server: {}",
+                        w.tag,
                         tail(&mapped(dest.key(), w.name))
                     )
                 } else {
@@ -287,9 +291,13 @@ fn wanted_dests(v: &DesiredVirtual, live: &HashMap<DestKey, &Dest>, readd: bool)
             live.contains_key(&k) // undecided: keep whatever is there
         };
         // A fallback that is also a configured real is that real's entry, not a second one.
-        if wanted && !out.configured.contains_key(&k) {
+        if (wanted || v.fallback_inhibit) && !out.configured.contains_key(&k) {
+            let mut dest = f.clone();
+            if !wanted {
+                dest.weight = 0;
+            }
             let w = Wanted {
-                dest: f.clone(),
+                dest,
                 name: v.fallback_name.unwrap_or(k),
                 tag: "fallback",
                 readd: false,

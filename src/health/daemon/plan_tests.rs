@@ -30,6 +30,7 @@ fn virtual_with(reals: &[(&str, Option<Health>)], quiescent: bool) -> DesiredVir
         quiescent,
         fallback: Some(dest("127.0.0.1", 1)),
         fallback_name: None,
+        fallback_inhibit: false,
         zero_on_add: false,
     }
 }

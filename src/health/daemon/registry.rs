@@ -13,10 +13,11 @@ use std::time::{Duration, SystemTime};
 
 use super::checker_slots::{self, CheckState, CheckerSlot, Rules};
 use crate::health::check::Outcome;
-use crate::health::config::{Config, RealServer, VirtualService};
+use crate::health::config::{Config, NotifyScript, RealServer, VirtualService};
 use crate::health::daemon::plan::{Desired, DesiredReal, DesiredVirtual, Phase};
 use crate::health::desired::{desired_dest, desired_fallback, desired_service};
 use crate::health::state::keepalived_http::Verdict;
+use crate::health::state::quorum::QuorumState;
 use crate::health::state::{Health, RealHealth, fallback_command_arg};
 use crate::ipvs::model::{AddressFamily, Dest, DestKey, ServiceKey};
 
@@ -77,6 +78,8 @@ pub struct RealSlot {
     /// `health`, `maintenance` and `last` above are what they come to (see
     /// [`checker_slots::combined`]).
     pub checkers: Vec<CheckerSlot>,
+    /// A check verdict has been recorded (keepalived's `has_run`).
+    pub has_run: bool,
 }
 
 impl RealSlot {
@@ -108,6 +111,8 @@ pub struct VirtualSlot {
     pub reals: Vec<RealSlot>,
     /// The fallbackcommand argument last used (ldirectord runs it only on changes).
     pub fallback_arg: Option<&'static str>,
+    /// keepalived's quorum state, for a virtual read from a keepalived.conf.
+    pub quorum: Option<QuorumState>,
 }
 
 impl VirtualSlot {
@@ -120,6 +125,12 @@ impl VirtualSlot {
 pub struct Registry {
     pub virtuals: Vec<VirtualSlot>,
     pub readd_quiescent: bool,
+    /// keepalived's quorum lines decided when the registry was built (start, reload), for
+    /// the event loop to log.
+    pub quorum_lines: Vec<String>,
+    /// keepalived's notify scripts due, in the order keepalived runs them, for the event
+    /// loop to start once the kernel has been brought in line.
+    pub scripts: Vec<NotifyScript>,
     /// Where each check's slot is: reports arrive at a thousand per second with many reals.
     index: HashMap<CheckId, (usize, usize)>,
 }
@@ -169,6 +180,7 @@ impl Registry {
                             fingerprint: fp,
                             generation: 0,
                             checkers: Vec::new(),
+                            has_run: false,
                         },
                     };
                     if !r.checks.is_empty() {
@@ -178,13 +190,28 @@ impl Registry {
                     }
                     reals.push(slot);
                 }
+                // keepalived carries a virtual's quorum state over a reload.
+                let quorum = old_v.and_then(|o| o.quorum).map(|q| QuorumState {
+                    sorry_in: q.sorry_in && v.fallback.is_some(),
+                    ..q
+                });
                 VirtualSlot {
                     v: v.clone(),
                     reals,
                     fallback_arg: old_v.and_then(|o| o.fallback_arg),
+                    quorum,
                 }
             })
             .collect();
+        let mut virtuals = virtuals;
+        let (mut quorum_lines, mut scripts) = (Vec::new(), Vec::new());
+        if let Some(old) = old {
+            scripts = old.reload_scripts(config);
+        }
+        for (line, script) in virtuals.iter_mut().filter_map(|vs| vs.update_quorum(true)) {
+            quorum_lines.push(line);
+            scripts.extend(script);
+        }
         let index = virtuals
             .iter()
             .enumerate()
@@ -198,6 +225,8 @@ impl Registry {
         Self {
             virtuals,
             readd_quiescent: config.globals.readd_quiescent,
+            quorum_lines,
+            scripts,
             index,
         }
     }
@@ -238,10 +267,14 @@ impl Registry {
             v,
         };
         let before = slot.health.map(|h| h.health);
-        let lines = if slot.checkers.is_empty() {
+        let mut weight_changed = false;
+        let (mut lines, first_failure) = if slot.checkers.is_empty() {
             if slot.generation != r.generation || r.checker != 0 {
                 return (false, Vec::new());
             }
+            let rules = Rules::of_virtual(v);
+            let first_failure =
+                checker_slots::first_failure(rules, v.start_up, &mut slot.has_run, r);
             let mut st = CheckState {
                 health: &mut slot.health,
                 undecided_passes: &mut slot.undecided_passes,
@@ -249,21 +282,39 @@ impl Registry {
                 local_fault: &mut slot.local_fault,
                 last: &mut slot.last,
             };
-            checker_slots::observe(&label, Rules::of_virtual(v), &mut st, r)
+            (
+                checker_slots::observe(&label, rules, &mut st, r),
+                first_failure,
+            )
         } else {
             let weight = checker_slots::effective_weight(&slot.real, &slot.checkers);
-            let Some(lines) =
+            let Some(recorded) =
                 checker_slots::record_checker(v, &slot.real, &mut slot.checkers, &label, r)
             else {
                 return (false, Vec::new());
             };
             slot.combine();
-            if checker_slots::effective_weight(&slot.real, &slot.checkers) != weight {
-                return (true, lines);
-            }
-            lines
+            weight_changed = checker_slots::effective_weight(&slot.real, &slot.checkers) != weight;
+            recorded
         };
-        (slot.health.map(|h| h.health) != before, lines)
+        let now = slot.health.map(|h| h.health);
+        let changed = now != before;
+        let real = slot.real.clone();
+        // keepalived runs the real's script, then weighs the quorum again, after every
+        // change of a real's state.
+        if let Some(&(vi, _)) = self.index.get(&r.id)
+            && let Some(vs) = self.virtuals.get_mut(vi)
+        {
+            if changed || first_failure {
+                let up = now == Some(Health::Up);
+                self.scripts.extend(vs.real_notify(&real, up));
+            }
+            if changed && let Some((line, script)) = vs.update_quorum(false) {
+                lines.push(line);
+                self.scripts.extend(script);
+            }
+        }
+        (changed || weight_changed, lines)
     }
 
     /// The kernel state this registry wants; `remove` lists owned services to delete.
@@ -286,7 +337,13 @@ impl Registry {
                             None => s.dest.clone(),
                         },
                         name: real_name(&s.real),
-                        health: s.health.map(|h| h.health),
+                        // keepalived's sorry server replaces the whole pool: while it is
+                        // in, every real is out as if down (at weight 0 with inhibit).
+                        health: if vs.quorum.is_some_and(|q| q.sorry_in) {
+                            Some(Health::Down)
+                        } else {
+                            s.health.map(|h| h.health)
+                        },
                     })
                     .collect(),
                 quiescent: vs.v.quiescent,
@@ -295,6 +352,7 @@ impl Registry {
                     addr: f.addr,
                     port: f.port,
                 }),
+                fallback_inhibit: vs.v.keepalived.as_ref().is_some_and(|k| k.sorry_inhibit),
                 zero_on_add: vs.v.nanny.as_ref().is_some_and(|n| n.quiesce_server),
             })
             .collect();
@@ -417,3 +475,10 @@ mod tests;
 #[cfg(test)]
 #[path = "restart_tests.rs"]
 mod restart_tests;
+
+#[path = "registry_keepalived.rs"]
+mod keepalived;
+
+#[cfg(test)]
+#[path = "quorum_tests.rs"]
+mod quorum_tests;

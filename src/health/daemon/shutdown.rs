@@ -37,6 +37,9 @@ impl Daemon {
         };
         let report = self.kernel.sync(desired).await;
         self.absorb(report);
+        // keepalived runs omega's scripts as it takes each real out.
+        let scripts = self.registry.stop_scripts();
+        super::ka_scripts::run_at_stop(&scripts, &self.log).await;
         if let Some(task) = stopping {
             let _ = tokio::time::timeout(Duration::from_secs(20), task).await;
         }

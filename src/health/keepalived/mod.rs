@@ -24,7 +24,7 @@ mod stream;
 mod to_daemon;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -133,6 +133,7 @@ fn virtual_service(v: &PiranhaVirtual, forward: Forward, interval: u32) -> Virtu
         retry_delay: None,
         keepalived_http: None,
         start_up: None,
+        keepalived: None,
         nanny: Some(nanny),
         keepalived_check: None,
         email: EmailSettings::default(),

@@ -109,6 +109,7 @@ fn the_issue_15_file_maps_whole() {
             keepalived_http: None,
             start_up: None,
             keepalived_check: None,
+            keepalived: None,
             nanny: Some(Nanny {
                 send: Some(b"GET / HTTP/1.0\r\n\r\n".to_vec()),
                 expect: Some(NannyExpect::Text(b"HTTP".to_vec())),

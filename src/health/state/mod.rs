@@ -11,6 +11,7 @@ pub mod all_of;
 pub mod keepalived_epilog;
 pub mod keepalived_http;
 pub mod keepalived_misc;
+pub mod quorum;
 pub mod reentry;
 
 use crate::health::check::Outcome;

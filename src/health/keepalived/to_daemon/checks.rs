@@ -173,10 +173,15 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
         // MISC_CHECK runs its script (health::check::misc) under keepalived's MISC_CHECK
         // rules (health::state::keepalived_misc).
         CheckerKind::Misc(m) => {
-            if m.dynamic && vs.sorry_server.is_some() {
-                // keepalived's quorum counts the reals' weights: a real the script sets to
-                // weight 0 counts as none, which the daemon's fallback does not follow.
-                r.refuse(&c.pos, "misc_dynamic beside a sorry_server");
+            let quorum_matters =
+                vs.sorry_server.is_some() || vs.quorum_up.is_some() || vs.quorum_down.is_some();
+            if m.dynamic && quorum_matters {
+                // keepalived's quorum weighs the reals' weights as the script sets them;
+                // the daemon's quorum (health::state::quorum) weighs configured weights.
+                r.refuse(
+                    &c.pos,
+                    "misc_dynamic beside a sorry_server or quorum_up/quorum_down",
+                );
             }
             // keepalived checks the path of a script run as root (every directory and the
             // file owned by root, not writable by others) and disables it otherwise; that

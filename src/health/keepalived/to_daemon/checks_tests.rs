@@ -167,7 +167,7 @@ fn misc_dynamic_beside_a_sorry_server_and_scripts_run_as_root_are_refused() {
         lines,
         [
             format!(
-                "{FILE}:12: misc_dynamic beside a sorry_server is not supported by lvsctl health yet"
+                "{FILE}:12: misc_dynamic beside a sorry_server or quorum_up/quorum_down is not supported by lvsctl health yet"
             ),
             format!(
                 "{FILE}:12: a MISC_CHECK script run as root is not supported by lvsctl health yet"

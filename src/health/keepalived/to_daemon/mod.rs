@@ -8,12 +8,14 @@
 //! out of service differently from the keepalived its author tested it with.
 //! docs/keepalived-compat.md, "Running a keepalived.conf", lists both sides.
 //!
-//! keepalived's semantics that need the daemon's help are three fields of
+//! keepalived's semantics that need the daemon's help are four fields of
 //! [`VirtualService`]: `retry_delay` (a failed check is retried after
 //! `delay_before_retry`, `retry` times, before the real is down: `failure_count` is
 //! `retry + 1`), `start_up` (without `alpha` a real is in service from the start, with
-//! it down until a check passes) and `keepalived_http` (HTTP_GET: keepalived's HTTP
-//! checker decides instead of `failure_count`, `rise` and `retry_delay`).
+//! it down until a check passes), `keepalived_http` (HTTP_GET: keepalived's HTTP
+//! checker decides instead of `failure_count`, `rise` and `retry_delay`) and
+//! `keepalived` (the sorry server follows keepalived's quorum rule instead of
+//! ldirectord's "no real is up"; the notify scripts).
 
 mod checks;
 #[cfg(test)]
@@ -22,11 +24,12 @@ mod tests;
 use std::fmt;
 
 use super::{
-    FlushOnStop, Forwarding, KeepalivedConfig, Pos, RealServer as KaReal, SorryServer, Target,
-    VirtualServer as KaVirtual,
+    FlushOnStop, Forwarding, KeepalivedConfig, Pos, RealServer as KaReal, Script, SorryServer,
+    Target, VirtualServer as KaVirtual,
 };
 use crate::health::config::{
-    Config, EmailSettings, Fallback, Forward, Globals, LogTarget, RealServer, VirtualService,
+    Config, EmailSettings, Fallback, Forward, Globals, KeepalivedVirtual, LogTarget, NotifyScript,
+    RealNotify, RealServer, VirtualService,
 };
 use crate::ipvs::model::{ForwardMethod, ServiceFlags, ServiceKey, Tunnel};
 
@@ -83,10 +86,11 @@ pub fn to_daemon(file: &str, config: &KeepalivedConfig) -> Result<Config, Vec<Re
     // keepalived mails only with a relay and recipients; smtp_alert is on by default.
     let g = &config.globals;
     let mails = g.smtp_server.is_some() && !g.notification_email.is_empty();
+    let flush_on_stop = g.lvs_flush_on_stop == FlushOnStop::VirtualServers;
     let virtuals: Vec<VirtualService> = config
         .virtual_servers
         .iter()
-        .filter_map(|v| virtual_service(&mut r, v, mails))
+        .filter_map(|v| virtual_service(&mut r, v, mails, flush_on_stop))
         .collect();
     if !r.0.is_empty() {
         let mut refusals = r.0;
@@ -114,12 +118,27 @@ fn globals(r: &mut Refusals, config: &KeepalivedConfig, whole_file: &Pos) {
     if g.lvs_flush {
         r.refuse(whole_file, "lvs_flush");
     }
-    if g.lvs_flush_on_stop != FlushOnStop::No {
-        r.refuse(whole_file, "lvs_flush_onstop");
+    // Both flush the whole IPVS table, services the daemon does not own included.
+    if g.lvs_flush_on_stop == FlushOnStop::Full {
+        r.refuse(whole_file, "lvs_flush_onstop (without VS)");
     }
     let t = g.lvs_timeouts;
     if t.tcp != 0 || t.tcp_fin != 0 || t.udp != 0 {
         r.refuse(whole_file, "lvs_timeouts");
+    }
+    // keepalived writes every real's and virtual's change to these fifos, and runs every
+    // real's notify_up at start with rs_init_notifies.
+    for (keyword, pos) in &g.ignored {
+        if matches!(
+            keyword.as_str(),
+            "notify_fifo"
+                | "notify_fifo_script"
+                | "lvs_notify_fifo"
+                | "lvs_notify_fifo_script"
+                | "rs_init_notifies"
+        ) {
+            r.refuse(pos, keyword.clone());
+        }
     }
     if let Some(pos) = config.track_files.first().map(|t| &t.pos) {
         r.refuse(pos, "track_file");
@@ -133,7 +152,12 @@ fn globals(r: &mut Refusals, config: &KeepalivedConfig, whole_file: &Pos) {
     }
 }
 
-fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<VirtualService> {
+fn virtual_service(
+    r: &mut Refusals,
+    v: &KaVirtual,
+    mails: bool,
+    flush_on_stop: bool,
+) -> Option<VirtualService> {
     let pos = &v.pos;
     let key = match &v.target {
         Target::Service(key) => Some(*key),
@@ -145,14 +169,8 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
     if v.persistence_engine.is_some() {
         r.refuse(pos, "persistence_engine");
     }
-    if v.omega {
-        r.refuse(pos, "omega");
-    }
-    if v.quorum != 1 || v.hysteresis != 0 {
-        r.refuse(pos, "quorum or hysteresis other than 1 and 0");
-    }
-    if v.quorum_up.is_some() || v.quorum_down.is_some() {
-        r.refuse(pos, "quorum_up/quorum_down");
+    for (name, s) in [("quorum_up", &v.quorum_up), ("quorum_down", &v.quorum_down)] {
+        refuse_script(r, pos, name, s.as_ref());
     }
     if v.ha_suspend {
         r.refuse(pos, "ha_suspend");
@@ -204,6 +222,26 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
         keepalived_http: check.http,
         keepalived_check: check.exchange,
         start_up: Some(!check.alpha),
+        keepalived: Some(KeepalivedVirtual {
+            quorum: v.quorum,
+            hysteresis: v.hysteresis,
+            sorry_inhibit: v.sorry_server.as_ref().is_some_and(|s| s.inhibit),
+            omega: v.omega,
+            flush_on_stop,
+            quorum_up: v.quorum_up.as_ref().map(script),
+            quorum_down: v.quorum_down.as_ref().map(script),
+            notifies: v
+                .real_servers
+                .iter()
+                .filter(|k| k.notify_up.is_some() || k.notify_down.is_some())
+                .map(|k| RealNotify {
+                    addr: k.addr,
+                    port: k.port,
+                    up: k.notify_up.as_ref().map(script),
+                    down: k.notify_down.as_ref().map(script),
+                })
+                .collect(),
+        }),
         nanny: None,
         email: EmailSettings::default(),
         monitor_file: None,
@@ -214,8 +252,8 @@ fn virtual_service(r: &mut Refusals, v: &KaVirtual, mails: bool) -> Option<Virtu
 
 fn real(r: &mut Refusals, k: &KaReal, mails: bool) -> Option<RealServer> {
     let pos = &k.pos;
-    if k.notify_up.is_some() || k.notify_down.is_some() {
-        r.refuse(pos, "notify_up/notify_down");
+    for (name, s) in [("notify_up", &k.notify_up), ("notify_down", &k.notify_down)] {
+        refuse_script(r, pos, name, s.as_ref());
     }
     if mails && k.smtp_alert {
         r.refuse(pos, "smtp_alert");
@@ -243,12 +281,10 @@ fn real(r: &mut Refusals, k: &KaReal, mails: bool) -> Option<RealServer> {
     })
 }
 
-/// keepalived's sorry server under the default quorum (1, no hysteresis) is the daemon's
-/// fallback: keepalived puts it in at weight 1 when the live reals' weights add up to less
-/// than 1 and takes it out when they reach 1 again; the daemon puts its fallback in at
-/// weight 1 when no real is up. The two agree as long as no real has weight 0, the sorry
-/// server is not one of the reals (keepalived then only flags that real), it is removed
-/// rather than inhibited, and its kernel entry is the one the daemon would make.
+/// keepalived's sorry server is the daemon's fallback, put in and out by keepalived's
+/// quorum rule (`keepalived_quorum`, crate::health::state::quorum) at weight 1. It runs
+/// as long as the sorry server is not one of the reals (keepalived then only flags that
+/// real), and its kernel entry is the one the daemon would make.
 fn sorry_server(
     r: &mut Refusals,
     v: &KaVirtual,
@@ -257,12 +293,6 @@ fn sorry_server(
 ) -> Option<Fallback> {
     let pos = &v.pos;
     let before = r.0.len();
-    if s.inhibit {
-        r.refuse(pos, "sorry_server_inhibit");
-    }
-    if let Some(k) = v.real_servers.iter().find(|k| k.weight == 0) {
-        r.refuse(&k.pos, "a real_server of weight 0 beside a sorry_server");
-    }
     if v.real_servers
         .iter()
         .any(|k| k.addr == s.addr && k.port == s.port)
@@ -287,6 +317,25 @@ fn sorry_server(
         forward,
         line: pos.line,
     })
+}
+
+/// A notify script runs as keepalived runs it when it names its program by absolute path
+/// (src/health/daemon/ka_scripts.rs); keepalived's search of a bare name in PATH at start
+/// is not reproduced.
+fn refuse_script(r: &mut Refusals, pos: &Pos, name: &str, s: Option<&Script>) {
+    if let Some(s) = s
+        && !s.argv.first().is_some_and(|p| p.starts_with('/'))
+    {
+        r.refuse(pos, format!("a {name} script not named by absolute path"));
+    }
+}
+
+fn script(s: &Script) -> NotifyScript {
+    NotifyScript {
+        argv: s.argv.clone(),
+        user: s.run_as.user.clone(),
+        group: s.run_as.group.clone(),
+    }
 }
 
 /// The daemon's forwarding for keepalived's `lb_kind`: NAT, DR, and plain IPIP tunnels.

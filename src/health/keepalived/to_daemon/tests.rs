@@ -168,8 +168,8 @@ fn vs_with(real_body: &str) -> String {
 fn what_keepalived_does_otherwise_is_refused_with_its_line() {
     let cases: &[(&str, &[&str])] = &[
         (
-            "        notify_up /usr/local/bin/notify.sh\n",
-            &["5: notify_up/notify_down is not supported by lvsctl health yet"],
+            "        TCP_CHECK {\n            bindto 10.0.0.5\n        }\n",
+            &["6: bindto/bind_port/bind_if is not supported by lvsctl health yet"],
         ),
         (
             "        TCP_CHECK {\n            connect_ip 10.0.0.99\n        }\n",
@@ -213,6 +213,7 @@ virtual_server 192.0.2.10 80 {
     quorum 2
     sorry_server 10.0.0.99 80
     omega
+    quorum_up /usr/local/bin/notify.sh
     real_server 10.0.0.11 80 {
         weight 2
     }
@@ -228,11 +229,7 @@ virtual_server group G {
     }
 }
 ";
-    let want = [
-        "1: omega is not supported by lvsctl health yet",
-        "1: quorum or hysteresis other than 1 and 0 is not supported by lvsctl health yet",
-        "15: virtual_server group G is not supported by lvsctl health yet",
-    ];
+    let want = ["16: virtual_server group G is not supported by lvsctl health yet"];
     assert_eq!(refused(text), want);
 }
 
@@ -277,6 +274,44 @@ fn whole_file_settings_are_refused_at_line_zero() {
         refused(&text),
         ["lvs_flush is not supported by lvsctl health yet"]
     );
+    // lvs_flush_onstop alone flushes the whole table at stop; with VS it deletes only
+    // the configured services, as the daemon does anyway.
+    let text = format!(
+        "global_defs {{\n    lvs_flush_onstop\n}}\n{}",
+        vs_with("        TCP_CHECK {\n        }\n")
+    );
+    assert_eq!(
+        refused(&text),
+        ["lvs_flush_onstop (without VS) is not supported by lvsctl health yet"]
+    );
+    let c = mapped(&format!(
+        "global_defs {{\n    lvs_flush_onstop VS\n}}\n{}",
+        vs_with("        TCP_CHECK {\n        }\n")
+    ));
+    assert!(c.virtuals[0].keepalived.as_ref().unwrap().flush_on_stop);
+}
+
+#[test]
+fn quorum_and_hysteresis_reach_the_daemon() {
+    let c = mapped(
+        "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    quorum 3\n    hysteresis 1\n    sorry_server 10.0.0.99 8080\n    real_server 10.0.0.11 80 {\n        weight 3\n        TCP_CHECK {\n        }\n    }\n    real_server 10.0.0.12 80 {\n        weight 0\n        TCP_CHECK {\n        }\n    }\n}\n",
+    );
+    assert_eq!(
+        c.virtuals[0]
+            .keepalived
+            .as_ref()
+            .map(|k| (k.quorum, k.hysteresis, k.sorry_inhibit)),
+        Some((3, 1, false))
+    );
+    assert!(c.virtuals[0].fallback.is_some());
+    let c = mapped(&vs_with("        TCP_CHECK {\n        }\n"));
+    assert_eq!(
+        c.virtuals[0]
+            .keepalived
+            .as_ref()
+            .map(|k| (k.quorum, k.hysteresis, k.sorry_inhibit)),
+        Some((1, 0, false))
+    );
 }
 
 #[test]
@@ -310,11 +345,7 @@ virtual_server 192.0.2.10 80 {
     // keepalived puts a DR sorry server on the virtual's port, as it does a DR real.
     assert_eq!(
         refused(text),
-        [
-            "1: sorry_server_inhibit is not supported by lvsctl health yet",
-            "1: a sorry_server that is also a real_server is not supported by lvsctl health yet",
-            "11: a real_server of weight 0 beside a sorry_server is not supported by lvsctl health yet",
-        ]
+        ["1: a sorry_server that is also a real_server is not supported by lvsctl health yet",]
     );
     let nat_without_port = "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    sorry_server 10.0.0.99 0\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n    }\n}\n";
     assert_eq!(
@@ -377,5 +408,70 @@ virtual_server 192.0.2.10 80 {
                 regex: None,
             }],
         })
+    );
+}
+
+/// Scripts named by absolute path run; keepalived's PATH search for a bare name is not
+/// reproduced, and the fifos and rs_init_notifies keepalived would also notify through
+/// are refused.
+#[test]
+fn notify_scripts_run_when_named_by_absolute_path() {
+    let text = "\
+global_defs {
+    enable_script_security
+    rs_init_notifies
+    lvs_notify_fifo /run/ka.fifo
+}
+virtual_server 192.0.2.10 80 {
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    quorum_down notify.sh
+    real_server 10.0.0.11 80 {
+        notify_up \"/usr/local/bin/notify.sh up 'a b'\"
+        notify_down notify.sh
+    }
+}
+";
+    let env = crate::health::keepalived::tests::env().script("notify.sh");
+    let read = crate::health::keepalived::read(
+        FILE,
+        text,
+        &env,
+        &crate::health::keepalived::Options::default(),
+    );
+    let refusals = to_daemon(FILE, &read.config.expect("a configuration")).expect_err("refused");
+    let lines: Vec<String> = refusals.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            format!("{FILE}:3: rs_init_notifies is not supported by lvsctl health yet"),
+            format!("{FILE}:4: lvs_notify_fifo is not supported by lvsctl health yet"),
+            format!(
+                "{FILE}:6: a quorum_down script not named by absolute path is not supported by lvsctl health yet"
+            ),
+            format!(
+                "{FILE}:11: a notify_down script not named by absolute path is not supported by lvsctl health yet"
+            ),
+        ]
+    );
+    let c = mapped(
+        &text
+            .replace("notify.sh\n", "/usr/local/bin/notify.sh\n")
+            .replace(
+                "    rs_init_notifies\n    lvs_notify_fifo /run/ka.fifo\n",
+                "",
+            ),
+    );
+    let k = c.virtuals[0].keepalived.as_ref().unwrap();
+    let n = &k.notifies[0];
+    assert_eq!(
+        n.up.as_ref().unwrap().argv,
+        ["/usr/local/bin/notify.sh", "up", "a b"]
+    );
+    assert_eq!(n.up.as_ref().unwrap().user, "keepalived_script");
+    assert_eq!(
+        k.quorum_down.as_ref().unwrap().argv,
+        ["/usr/local/bin/notify.sh"]
     );
 }
