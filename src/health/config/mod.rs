@@ -22,6 +22,7 @@ mod lines;
 mod lint;
 mod locate;
 mod model;
+mod other_formats;
 mod real;
 mod shared;
 mod values;
@@ -37,6 +38,7 @@ pub use diag::{ConfigError, ErrorKind, Warning, WarningKind};
 pub use env::{ParseEnv, StaticEnv, SystemEnv};
 pub use locate::{ConfigLocation, SEARCH_DIRS, locate_config};
 pub use model::*;
+pub use other_formats::*;
 pub use real::MAX_RANGE;
 pub use shared::smtp_server;
 

@@ -1,0 +1,185 @@
+//! What keepalived.conf and Piranha's lvs.cf add to the daemon's model: a real's own
+//! checks, and the rules and exchanges of keepalived's and nanny's checkers, which the
+//! ldirectord.cf reader never sets (`health::keepalived::to_daemon` and
+//! `health::piranha::to_daemon` do). Kept apart from `model.rs`, the ldirectord.cf model.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::model::CheckSettings;
+
+/// One check of its own on a real: what [`VirtualService`] otherwise gives every real
+/// alike. Each runs as its own task with its own state; see [`VirtualService::checker`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealCheck {
+    pub check: CheckSettings,
+    /// Where it connects.
+    pub check_port: Option<u16>,
+    /// Seconds between runs.
+    pub check_interval: u32,
+    pub failure_count: u32,
+    pub retry_delay: Option<Duration>,
+    pub keepalived_http: Option<KeepalivedHttp>,
+    /// keepalived's SMTP_CHECK or DNS_CHECK exchange (see [`VirtualService`]).
+    pub keepalived_check: Option<KeepalivedCheck>,
+    /// keepalived's MISC_CHECK (None otherwise): its script replaces the check, and
+    /// keepalived's MISC_CHECK rules (crate::health::state::keepalived_misc) decide
+    /// instead of `failure_count`/`retry_delay`.
+    pub keepalived_misc: Option<KeepalivedMisc>,
+    /// The check's state at start (see [`VirtualService::start_up`]).
+    pub start_up: Option<bool>,
+}
+
+/// What keepalived's MISC_CHECK needs beyond the check's interval (`delay_loop`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedMisc {
+    /// The program and its arguments (`misc_path`, split as keepalived splits it).
+    pub argv: Vec<String>,
+    /// Who it runs as.
+    pub user: String,
+    pub group: Option<String>,
+    /// `misc_timeout`, else the virtual server's `delay_loop`.
+    pub timeout: Duration,
+    pub retry: u32,
+    pub delay_before_retry: Duration,
+    pub alpha: bool,
+    /// `misc_dynamic`: exit statuses 2..255 pass and set the real's weight.
+    pub dynamic: bool,
+}
+
+/// A keepalived virtual server's rules beyond ldirectord's: `quorum` and `hysteresis`
+/// after keepalived's own corrections (a quorum above the reals' total weight is lowered to
+/// it, a hysteresis not below the quorum becomes `quorum - 1`, wrapped), the sorry server's
+/// inhibit, and the scripts keepalived runs on changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedVirtual {
+    pub quorum: u32,
+    pub hysteresis: u32,
+    /// `omega`: the scripts run at stop too (notify_down of the reals in the pool, then
+    /// quorum_down).
+    pub omega: bool,
+    /// `lvs_flush_onstop VS`: at stop the service is deleted whole, without taking its
+    /// reals out one by one, so `omega` runs quorum_down only.
+    pub flush_on_stop: bool,
+    pub quorum_up: Option<NotifyScript>,
+    pub quorum_down: Option<NotifyScript>,
+    /// `notify_up`/`notify_down` of the reals that have one.
+    pub notifies: Vec<RealNotify>,
+    /// `sorry_server_inhibit`: the sorry server stays in the table at weight 0 while it is
+    /// not needed (keepalived adds it so at start and sets it to 0 rather than removing it).
+    pub sorry_inhibit: bool,
+}
+
+/// A real's `notify_up` and `notify_down`, found by the real's address and port as
+/// configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealNotify {
+    pub addr: IpAddr,
+    pub port: u16,
+    pub up: Option<NotifyScript>,
+    pub down: Option<NotifyScript>,
+}
+
+/// A command keepalived runs without a shell: the words as keepalived split the quoted
+/// string, run as `user` (and `group`, else the user's own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifyScript {
+    pub argv: Vec<String>,
+    pub user: String,
+    pub group: Option<String>,
+}
+
+/// What keepalived's HTTP checker needs beyond the virtual's interval (`delay_loop`) and
+/// timeout (`check_timeout`, its `connect_timeout`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedHttp {
+    pub retry: u32,
+    pub delay_before_retry: Duration,
+    pub alpha: bool,
+    pub fast_recovery: bool,
+    /// SSL_GET rather than HTTP_GET.
+    pub tls: bool,
+    pub protocol: KeepalivedProtocol,
+    /// The urls, checked one per run in order (at least one).
+    pub urls: Vec<KeepalivedUrl>,
+}
+
+/// A keepalived one-shot checker run as its own exchange (crate::health::check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeepalivedCheck {
+    /// SMTP_CHECK with its `helo_name`.
+    Smtp { helo_name: String },
+    /// DNS_CHECK: the RR type number and the name as written.
+    Dns { qtype: u16, name: String },
+}
+
+/// keepalived's `http_protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepalivedProtocol {
+    /// `1.0`: HTTP/1.0 without a Connection header.
+    Http10,
+    /// `1.0C`: HTTP/1.0 with `Connection: close`.
+    Http10Close,
+    /// `1.1`: HTTP/1.1 with `Connection: close`.
+    Http11,
+}
+
+/// One `url` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedUrl {
+    pub path: String,
+    /// Accepted status codes, inclusive ranges.
+    pub status: Vec<(u16, u16)>,
+    /// MD5 of the body.
+    pub digest: Option<[u8; 16]>,
+    /// The Host header's name; None sends the address and port.
+    pub virtualhost: Option<String>,
+    /// SSL_GET with `enable_sni`: the TLS server name (None sends none).
+    pub sni: Option<String>,
+    /// `regex`, only as a literal (see [`KeepalivedRegex`]).
+    pub regex: Option<KeepalivedRegex>,
+}
+
+/// A url's `regex` whose pattern has no PCRE2 metacharacter, so that PCRE2's match is the
+/// first occurrence of its bytes (the only kind of pattern the daemon runs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedRegex {
+    pub literal: Vec<u8>,
+    /// `regex_no_match`: the url passes when the literal is not found.
+    pub no_match: bool,
+    /// `regex_min_offset`: offset in the response (status line included) where a match
+    /// may start, at the least.
+    pub min_offset: usize,
+    /// `regex_max_offset` + 1 (0: no limit): a match must start before it.
+    pub max_offset: usize,
+}
+
+/// What Piranha's lvs.cf asks of each real (docs/piranha.md, The check): a check of its
+/// own, the reentry period and `quiesce_server`. The timeout is the virtual's
+/// `check_timeout`; the port is each real's `check_port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nanny {
+    /// Sent after connecting (or as the datagram); None sends nothing over TCP and an
+    /// empty datagram over UDP.
+    pub send: Option<Vec<u8>>,
+    /// What the reply (or the program's output) must hold; None: connecting suffices over
+    /// TCP, any reply over UDP, exit status 0 for a program.
+    pub expect: Option<NannyExpect>,
+    /// A shell command run instead of talking to the real (`%h` = its address).
+    pub program: Option<String>,
+    /// Whether the check talks UDP (the virtual's `protocol`, also for a fwmark virtual).
+    pub udp: bool,
+    /// How long a failed real must pass without a failure before it is put back.
+    pub reentry: Duration,
+    /// Zero the service's counters whenever one of its reals is added to the kernel.
+    pub quiesce_server: bool,
+}
+
+/// What a nanny reply is matched against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NannyExpect {
+    /// The reply must contain these bytes.
+    Text(Vec<u8>),
+    /// The reply must match this regular expression (checked when the file is read).
+    Regex(String),
+}
