@@ -12,10 +12,8 @@
 //!   answer holds (an empty answer too); any other code fails.
 //! - A receive error (an ICMP port unreachable reported on the connected socket) fails.
 //!
-//! The daemon runs it only with `retry 0`: keepalived's DNS checker does not retry a real
-//! that is already down (`dns_final`), which the daemon's TCP_CHECK schedule does; without
-//! retries the two are the same. Its full schedule is
-//! [`crate::health::state::keepalived_epilog`]'s `Rule::Dns`.
+//! Its schedule (`dns_final`: no retries for a real already down) is
+//! [`crate::health::state::keepalived_epilog`]'s `Rule::Dns`, which the check task runs.
 
 use std::net::SocketAddr;
 use std::time::Duration;

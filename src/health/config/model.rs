@@ -433,14 +433,16 @@ pub struct VirtualService {
     /// keepalived's `delay_before_retry` (None for ldirectord.cf): a failed check is run
     /// again after this rather than after the interval, `failure_count - 1` times, before
     /// the real is down; keepalived spaces its retries so, and ldirectord has no such delay.
+    /// With `start_up`, a connect or ping check follows keepalived's epilogues instead
+    /// (crate::health::state::keepalived_epilog::Settings::of_virtual).
     pub retry_delay: Option<Duration>,
     /// keepalived's HTTP_GET/SSL_GET rules (None otherwise): the real's state follows
     /// keepalived's HTTP checker (crate::health::state::keepalived_http), not
     /// `failure_count`/`rise`/`retry_delay`.
     pub keepalived_http: Option<KeepalivedHttp>,
     /// keepalived's SMTP_CHECK or DNS_CHECK (None otherwise): the exchange the check runs
-    /// instead of a connect; its schedule is TCP_CHECK's (`failure_count`, `rise` 1,
-    /// `retry_delay`), which those checkers' epilogues equal where they are mapped.
+    /// instead of a connect, under SMTP_CHECK's or DNS_CHECK's epilogue
+    /// (crate::health::state::keepalived_epilog).
     pub keepalived_check: Option<KeepalivedCheck>,
     /// The health each real starts with. None (ldirectord.cf): undecided until its first
     /// result. keepalived decides at start: without `alpha` a real is in service before any

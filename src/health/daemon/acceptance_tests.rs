@@ -751,6 +751,7 @@ async fn t44_a_check_task_reports_a_never_ending_check_down_at_its_limit() {
         descriptors: 1,
         retry: None,
         http: None,
+        epilog: None,
         urls: Vec::new(),
         reentry: None,
         misc: None,

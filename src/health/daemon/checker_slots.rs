@@ -13,6 +13,7 @@ use super::registry::{LastCheck, Report};
 use crate::health::check::Outcome;
 use crate::health::config::{RealCheck, RealServer, VirtualService};
 use crate::health::state::all_of::all_of;
+use crate::health::state::keepalived_epilog::Settings as EpilogSettings;
 use crate::health::state::keepalived_http::Verdict;
 use crate::health::state::{Event, Health, RealHealth, Thresholds};
 
@@ -54,29 +55,37 @@ impl CheckerSlot {
     }
 }
 
-/// How a check decides: its thresholds, or keepalived's HTTP or MISC checker or Piranha's
-/// reentry rule, whose verdicts the reports carry.
+/// How a check decides: its thresholds, or keepalived's HTTP, MISC or one-shot checkers
+/// or Piranha's reentry rule, whose verdicts the reports carry.
 #[derive(Debug, Clone, Copy)]
 pub struct Rules {
     pub thresholds: Thresholds,
     pub verdicts: bool,
+    /// keepalived's one-shot checkers (crate::health::state::keepalived_epilog): their
+    /// retries of a real in service are logged as soft failures, out of `thresholds.fall`
+    /// (`retry` + 1), as the daemon logs the failures its thresholds count.
+    pub soft_failures: bool,
 }
 
 impl Rules {
     pub fn of_virtual(v: &VirtualService) -> Self {
+        let epilog = EpilogSettings::of_virtual(v).is_some();
         Self {
             thresholds: Thresholds::for_virtual(v),
-            verdicts: v.keepalived_http.is_some() || v.nanny.is_some(),
+            verdicts: v.keepalived_http.is_some() || v.nanny.is_some() || epilog,
+            soft_failures: epilog,
         }
     }
 
     fn of_check(v: &VirtualService, c: &RealCheck) -> Self {
+        let epilog = EpilogSettings::of_check(c).is_some();
         Self {
             thresholds: Thresholds {
                 fall: c.failure_count.max(1),
                 rise: v.rise.max(1),
             },
-            verdicts: c.keepalived_http.is_some() || c.keepalived_misc.is_some(),
+            verdicts: c.keepalived_http.is_some() || c.keepalived_misc.is_some() || epilog,
+            soft_failures: epilog,
         }
     }
 }
@@ -255,6 +264,9 @@ pub fn observe(
         st.health
             .get_or_insert(RealHealth::new(Health::Down))
             .force_down();
+    } else if rules.soft_failures {
+        *st.maintenance = false;
+        lines.extend(retried(label, rules.thresholds.fall, st.health, r));
     } else if rules.verdicts {
         *st.maintenance = false;
         // keepalived's HTTP and MISC checkers count their own retries: only their
@@ -298,6 +310,54 @@ pub fn observe(
         }
     }
     lines
+}
+
+/// One report of a keepalived one-shot checker: its verdict moves the real; a failure it
+/// retries (no verdict) of a real in service counts as a soft failure and is logged as
+/// one, and a pass after such failures resets the count. The checker's own retry count is
+/// the same number: it counts the failures of a real in service since its last pass or
+/// verdict. A real down counts its failures for the status only.
+fn retried(
+    label: &dyn std::fmt::Display,
+    fall: u32,
+    health: &mut Option<RealHealth>,
+    r: &Report,
+) -> Option<String> {
+    let before = health.unwrap_or(RealHealth::new(Health::Up));
+    let (next, line) = match (r.verdict, &r.outcome) {
+        (Some(Verdict::Up), _) => (RealHealth::new(Health::Up), None),
+        (Some(Verdict::Down), _) => {
+            let failures = match before.health {
+                Health::Up => before.failures.saturating_add(1),
+                Health::Down => 1,
+            };
+            let down = RealHealth {
+                health: Health::Down,
+                failures,
+                successes: 0,
+            };
+            (down, None)
+        }
+        (None, Outcome::Down(_)) => {
+            let mut h = before;
+            h.successes = 0;
+            h.failures = h.failures.saturating_add(1);
+            let line = (h.health == Health::Up).then(|| {
+                format!(
+                    "Soft failure real server: {label} failure {}/{fall}",
+                    h.failures
+                )
+            });
+            (h, line)
+        }
+        (None, Outcome::Up) if before.health == Health::Up && before.failures > 0 => {
+            let line = format!("Resetting soft failure count: {label}");
+            (RealHealth::new(Health::Up), Some(line))
+        }
+        (None, _) => return None,
+    };
+    *health = Some(next);
+    line
 }
 
 /// The state an undecided real takes from a result (no failurecount: there is no traffic

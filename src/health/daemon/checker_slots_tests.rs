@@ -8,6 +8,7 @@ use crate::health::config::Config;
 use crate::health::daemon::registry::{Registry, Report};
 use crate::health::keepalived::{MemEnv, Options, read, to_daemon};
 use crate::health::state::Health;
+use crate::health::state::keepalived_epilog::{Check, Checker, Settings};
 
 fn config(second_timeout: u32) -> Config {
     let text = format!(
@@ -58,36 +59,83 @@ fn down(why: &str) -> Outcome {
     Outcome::Down(why.to_owned())
 }
 
+/// The reals' checkers (crate::health::state::keepalived_epilog), run as their tasks
+/// run them: each report carries the verdict its task would send.
+struct Checks(Vec<Checker>);
+
+impl Checks {
+    fn of(reg: &Registry) -> Self {
+        let checks = &reg.virtuals[0].reals[0].real.checks;
+        let settings = checks
+            .iter()
+            .map(|c| Settings::of_check(c).expect("a TCP_CHECK"));
+        Self(settings.map(Checker::new).collect())
+    }
+
+    fn report(&mut self, reg: &Registry, checker: usize, outcome: Outcome) -> Report {
+        let check = match outcome {
+            Outcome::Up => Check::Pass,
+            Outcome::Down(_) => Check::Fail,
+            _ => Check::NotMade,
+        };
+        let mut r = report(reg, checker, outcome);
+        r.verdict = self.0[checker].observe(check).verdict;
+        r
+    }
+}
+
 #[test]
 fn the_real_is_up_only_while_every_check_is() {
     let mut reg = Registry::build(&config(5), None);
+    let mut ks = Checks::of(&reg);
     assert_eq!(
         health(&reg),
         Some(Health::Up),
         "no alpha: up from the start"
     );
-    // The second check has retry 1: its first failure is soft, the real stays in.
-    let (changed, lines) = reg.record(&report(&reg, 1, down("refused")));
+    // Both checks pass first (keepalived starts their retries used up).
+    assert!(!reg.record(&ks.report(&reg, 0, Outcome::Up)).0);
+    assert!(!reg.record(&ks.report(&reg, 1, Outcome::Up)).0);
+    // The second check has retry 1: after a pass its first failure is soft, the real
+    // stays in.
+    let (changed, lines) = reg.record(&ks.report(&reg, 1, down("refused")));
     assert!(!changed);
     assert_eq!(
         lines,
         ["Soft failure real server: 10.0.0.11:80 (tcp:192.0.2.10:80) failure 1/2"]
     );
-    let (changed, _) = reg.record(&report(&reg, 1, down("refused")));
+    let (changed, _) = reg.record(&ks.report(&reg, 1, down("refused")));
     assert!(changed);
     assert_eq!(health(&reg), Some(Health::Down));
     // The status shows the failed check's last result.
     let last = reg.virtuals[0].reals[0].last.clone().expect("a last check");
     assert_eq!(last.reason.as_deref(), Some("refused"));
     // The first check passing changes nothing; failing too keeps the real out.
-    assert!(!reg.record(&report(&reg, 0, Outcome::Up)).0);
-    assert!(!reg.record(&report(&reg, 0, down("reset"))).0);
+    assert!(!reg.record(&ks.report(&reg, 0, Outcome::Up)).0);
+    assert!(!reg.record(&ks.report(&reg, 0, down("reset"))).0);
     // The second check passes: still out while the first has failed.
-    assert!(!reg.record(&report(&reg, 1, Outcome::Up)).0);
+    assert!(!reg.record(&ks.report(&reg, 1, Outcome::Up)).0);
     assert_eq!(health(&reg), Some(Health::Down));
     // The first passes: back.
-    assert!(reg.record(&report(&reg, 0, Outcome::Up)).0);
+    assert!(reg.record(&ks.report(&reg, 0, Outcome::Up)).0);
     assert_eq!(health(&reg), Some(Health::Up));
+}
+
+/// keepalived starts every checker with its retries used up: the second check (retry 1)
+/// takes the real out at its first failure when it has not passed yet, without a soft
+/// failure (the only line is the quorum's: the real's weight 1 was all of it).
+#[test]
+fn a_check_failing_from_the_start_takes_the_real_out_at_once() {
+    let mut reg = Registry::build(&config(5), None);
+    let mut ks = Checks::of(&reg);
+    assert_eq!(
+        reg.record(&ks.report(&reg, 1, down("refused"))),
+        (
+            true,
+            vec!["Lost quorum 1-0=1 > 0 for VS 192.0.2.10:80".to_owned()]
+        )
+    );
+    assert_eq!(health(&reg), Some(Health::Down));
 }
 
 #[test]
@@ -109,7 +157,8 @@ fn reload_keeps_the_state_of_unchanged_checks() {
     for (i, c) in old.virtuals[0].reals[0].checkers.iter_mut().enumerate() {
         c.generation = 10 + i as u64;
     }
-    old.record(&report(&old, 0, down("refused")));
+    let mut ks = Checks::of(&old);
+    old.record(&ks.report(&old, 0, down("refused")));
     assert_eq!(health(&old), Some(Health::Down));
     // Same file: every check and its task carried over.
     let same = Registry::build(&config(5), Some(&old));

@@ -2,8 +2,8 @@
 //! loopback ports (a listener is up, a closed port fails), the kernel table read back.
 //! What is asserted is keepalived 2.2.7's behaviour: without `alpha` reals are in service
 //! before any check; with `inhibit_on_failure` a failed real stays at weight 0; a real
-//! fails only after `retry` + 1 failed checks; with `alpha` a real enters only after a
-//! passing check.
+//! failing from the start is out at its first failed check, one that has passed only
+//! after `retry` + 1; with `alpha` a real enters only after a passing check.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -174,17 +174,44 @@ fn without_alpha_reals_start_in_service_and_inhibit_keeps_a_failed_one_at_weight
     first_adds.sort_unstable();
     want.sort_unstable();
     assert_eq!(first_adds, want);
-    // retry 2: down after three failed checks in a row, not at the first.
+    // retry 2, yet down at its first failure: keepalived starts every checker with its
+    // retries used up (see without_alpha_the_first_failure_takes_a_real_out_at_once).
     let seen = wait_results(&run.socket(), 1, |k| k.ends_with(&format!(":{down}"))).unwrap();
     let real = seen
         .iter()
         .find(|(k, _)| k.ends_with(&format!(":{down}")))
         .map(|(_, r)| r.clone())
         .unwrap();
-    assert!(real.failures >= 3, "{real:?}");
+    assert!(real.failures >= 1, "{real:?}");
     // Recovery: one passing check puts it back at its weight.
     let _back = TcpListener::bind(("127.0.0.1", down)).unwrap();
     run.wait("restored", &[(up, 2), (down, 3)]);
+    drop(listener);
+    run.stop();
+}
+
+/// check_data.c's `validate_check_config` starts every checker with `retry_it = retry`
+/// ("one failure is enough initially"), so tcp_epilog takes a real failing from the start
+/// out at its first failed check: with `retry 2` and `delay_before_retry 5` the failing
+/// real is at weight 0 within the first delay_loop, where retrying first would take 10 s.
+/// The passing real, once it has passed, keeps its weight.
+#[test]
+fn without_alpha_the_first_failure_takes_a_real_out_at_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let up = listener.local_addr().unwrap().port();
+    let down = closed_port();
+    let text = config("        inhibit_on_failure\n", up, down)
+        .replace("delay_before_retry 0.3", "delay_before_retry 5");
+    let run = Run::start("first-failure", &text);
+    let took = run.wait("failed real inhibited", &[(up, 2), (down, 0)]);
+    assert!(took < Duration::from_secs(5), "inhibit took {took:?}");
+    let seen = wait_results(&run.socket(), 1, |k| k.ends_with(&format!(":{up}"))).unwrap();
+    let real = seen
+        .iter()
+        .find(|(k, _)| k.ends_with(&format!(":{up}")))
+        .map(|(_, r)| r.clone())
+        .unwrap();
+    assert_eq!(real.failures, 0, "{real:?}");
     drop(listener);
     run.stop();
 }

@@ -271,6 +271,7 @@ async fn the_check_task_reports_the_reentry_verdicts_on_the_keepalive_grid() {
         descriptors: 1,
         retry: None,
         http: None,
+        epilog: None,
         urls: Vec::new(),
         reentry: Some(crate::health::state::reentry::Reentry::new(
             Duration::from_secs(15),

@@ -11,6 +11,7 @@ use crate::health::check::Outcome;
 use crate::health::daemon::kernel::{SyncReport, sync_once};
 use crate::health::keepalived::tests::{FILE, clean};
 use crate::health::keepalived::to_daemon;
+use crate::health::state::keepalived_epilog::{Check, Checker, Settings, Verdict};
 use crate::ipvs::backend::Backend;
 use crate::ipvs::fake::FakeBackend;
 
@@ -88,18 +89,43 @@ fn report(reg: &Registry, i: usize, up: bool) -> Report {
     }
 }
 
-/// The checker's verdicts (retry 1 by default: two failures take a real down) and the
-/// quorum lines they bring.
-fn fail(reg: &mut Registry, i: usize) -> Vec<String> {
-    let r = report(reg, i, false);
-    let mut lines = reg.record(&r).1;
-    lines.extend(reg.record(&r).1);
+/// The reals' checkers (crate::health::state::keepalived_epilog), run as their tasks
+/// run them: each report carries the verdict its task would send.
+struct Checks(Vec<Checker>);
+
+impl Checks {
+    fn of(reg: &Registry) -> Self {
+        let vs = &reg.virtuals[0];
+        let s = Settings::of_virtual(&vs.v).expect("a TCP_CHECK");
+        Self(vs.reals.iter().map(|_| Checker::new(s)).collect())
+    }
+
+    fn report(&mut self, reg: &Registry, i: usize, up: bool) -> Report {
+        let mut r = report(reg, i, up);
+        r.verdict = self.0[i]
+            .observe(if up { Check::Pass } else { Check::Fail })
+            .verdict;
+        r
+    }
+}
+
+/// Failed checks until the checker takes the real down (retry 1 by default: one from the
+/// start, two after a pass), and the quorum lines they bring.
+fn fail(reg: &mut Registry, ks: &mut Checks, i: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for _ in 0..2 {
+        let r = ks.report(reg, i, false);
+        lines.extend(reg.record(&r).1);
+        if r.verdict == Some(Verdict::Down) {
+            break;
+        }
+    }
     lines.retain(|l| !l.starts_with("Soft failure"));
     lines
 }
 
-fn pass(reg: &mut Registry, i: usize) -> Vec<String> {
-    let r = report(reg, i, true);
+fn pass(reg: &mut Registry, ks: &mut Checks, i: usize) -> Vec<String> {
+    let r = ks.report(reg, i, true);
     reg.record(&r).1
 }
 
@@ -109,6 +135,7 @@ fn the_sorry_server_replaces_every_real_while_the_weights_are_short_of_the_quoru
         "    quorum 4\n    hysteresis 1\n    sorry_server 10.0.0.9 8080\n",
         "",
     ));
+    let mut ks = Checks::of(&reg);
     let mut t = Table::new();
     // Without alpha both reals are live at start: 5 >= 4 + 1.
     assert_eq!(
@@ -117,11 +144,11 @@ fn the_sorry_server_replaces_every_real_while_the_weights_are_short_of_the_quoru
     );
     assert_eq!(t.sync(&reg).1, ["81 w2", "82 w3"]);
     // 3 is not below 4 - 1: the quorum holds, the failed real goes.
-    assert!(fail(&mut reg, 0).is_empty());
+    assert!(fail(&mut reg, &mut ks, 0).is_empty());
     assert_eq!(t.sync(&reg).1, ["82 w3"]);
     // 0: lost; the sorry server goes in.
     assert_eq!(
-        fail(&mut reg, 1),
+        fail(&mut reg, &mut ks, 1),
         ["Lost quorum 4-1=3 > 0 for VS 192.0.2.10:80"]
     );
     let (lines, table) = t.sync(&reg);
@@ -133,11 +160,11 @@ fn the_sorry_server_replaces_every_real_while_the_weights_are_short_of_the_quoru
         "{lines:?}"
     );
     // 2 < 4 + 1: a live real stays out while the quorum is down.
-    assert!(pass(&mut reg, 0).is_empty());
+    assert!(pass(&mut reg, &mut ks, 0).is_empty());
     assert_eq!(t.sync(&reg).1, ["8080 w1"]);
     // 5: gained; the sorry server goes out and every live real comes in.
     assert_eq!(
-        pass(&mut reg, 1),
+        pass(&mut reg, &mut ks, 1),
         ["Gained quorum 4+1=5 <= 5 for VS 192.0.2.10:80"]
     );
     assert_eq!(t.sync(&reg).1, ["81 w2", "82 w3"]);
@@ -149,15 +176,16 @@ fn a_live_real_the_sorry_server_pushed_out_stays_out_at_weight_0_with_inhibit() 
         "    quorum 5\n    sorry_server 10.0.0.9 8080\n",
         "        inhibit_on_failure\n",
     ));
+    let mut ks = Checks::of(&reg);
     let mut t = Table::new();
     assert_eq!(t.sync(&reg).1, ["81 w2", "82 w3"]);
     assert_eq!(
-        fail(&mut reg, 1),
+        fail(&mut reg, &mut ks, 1),
         ["Lost quorum 5-0=5 > 2 for VS 192.0.2.10:80"]
     );
     // keepalived's removal of an inhibited real sets its weight to 0.
     assert_eq!(t.sync(&reg).1, ["8080 w1", "81 w0", "82 w0"]);
-    pass(&mut reg, 1);
+    pass(&mut reg, &mut ks, 1);
     assert_eq!(t.sync(&reg).1, ["81 w2", "82 w3"]);
 }
 
@@ -167,6 +195,7 @@ fn with_alpha_the_start_is_down_and_the_sorry_server_is_in_from_the_first_cycle(
         "    quorum 3\n    sorry_server 10.0.0.9 8080\n",
         "        alpha\n",
     ));
+    let mut ks = Checks::of(&reg);
     let mut t = Table::new();
     assert_eq!(
         reg.quorum_lines,
@@ -174,10 +203,10 @@ fn with_alpha_the_start_is_down_and_the_sorry_server_is_in_from_the_first_cycle(
     );
     assert_eq!(t.sync(&reg).1, ["8080 w1"]);
     // 2 < 3.
-    assert!(pass(&mut reg, 0).is_empty());
+    assert!(pass(&mut reg, &mut ks, 0).is_empty());
     assert_eq!(t.sync(&reg).1, ["8080 w1"]);
     assert_eq!(
-        pass(&mut reg, 1),
+        pass(&mut reg, &mut ks, 1),
         ["Gained quorum 3+0=3 <= 5 for VS 192.0.2.10:80"]
     );
     assert_eq!(t.sync(&reg).1, ["81 w2", "82 w3"]);
@@ -187,9 +216,10 @@ fn with_alpha_the_start_is_down_and_the_sorry_server_is_in_from_the_first_cycle(
 fn a_live_real_of_weight_0_counts_nothing_so_the_sorry_server_serves_beside_it() {
     let mut reg =
         registry(&text("    sorry_server 10.0.0.9 8080\n", "").replace("weight 2", "weight 0"));
+    let mut ks = Checks::of(&reg);
     let mut t = Table::new();
     assert_eq!(t.sync(&reg).1, ["81 w0", "82 w3"]);
-    fail(&mut reg, 1);
+    fail(&mut reg, &mut ks, 1);
     // The weight-0 real is live, but the sum is 0: ldirectord's rule ("no real is up")
     // would keep it and leave the fallback out; keepalived's puts the sorry server in.
     assert_eq!(t.sync(&reg).1, ["8080 w1"]);
@@ -198,13 +228,14 @@ fn a_live_real_of_weight_0_counts_nothing_so_the_sorry_server_serves_beside_it()
 #[test]
 fn without_a_sorry_server_the_quorum_only_logs() {
     let mut reg = registry(&text("    quorum 5\n", ""));
+    let mut ks = Checks::of(&reg);
     let mut t = Table::new();
     assert_eq!(
         reg.quorum_lines,
         ["Gained quorum 5+0=5 <= 5 for VS 192.0.2.10:80"]
     );
     assert_eq!(
-        fail(&mut reg, 0),
+        fail(&mut reg, &mut ks, 0),
         ["Lost quorum 5-0=5 > 3 for VS 192.0.2.10:80"]
     );
     assert_eq!(t.sync(&reg).1, ["82 w3"]);
@@ -214,7 +245,8 @@ fn without_a_sorry_server_the_quorum_only_logs() {
 fn a_reload_keeps_the_quorum_state() {
     let text = text("    quorum 5\n    sorry_server 10.0.0.9 8080\n", "");
     let mut reg = registry(&text);
-    fail(&mut reg, 0);
+    let mut ks = Checks::of(&reg);
+    fail(&mut reg, &mut ks, 0);
     let config = to_daemon(FILE, &clean(&text)).unwrap();
     let next = Registry::build(&config, Some(&reg));
     // Down with the sorry server in already: nothing to start again, nothing logged.
@@ -228,10 +260,11 @@ fn sorry_server_inhibit_keeps_the_sorry_server_at_weight_0_while_the_quorum_is_u
         "    quorum 5\n    sorry_server 10.0.0.9 8080\n    sorry_server_inhibit\n",
         "",
     ));
+    let mut ks = Checks::of(&reg);
     let mut t = Table::new();
     // init_service_vs adds it at weight 0 once the quorum is gained at start.
     assert_eq!(t.sync(&reg).1, ["8080 w0", "81 w2", "82 w3"]);
-    fail(&mut reg, 1);
+    fail(&mut reg, &mut ks, 1);
     let (lines, table) = t.sync(&reg);
     assert_eq!(table, ["8080 w1"]);
     assert!(
@@ -240,7 +273,7 @@ fn sorry_server_inhibit_keeps_the_sorry_server_at_weight_0_while_the_quorum_is_u
         ),
         "{lines:?}"
     );
-    pass(&mut reg, 1);
+    pass(&mut reg, &mut ks, 1);
     let (lines, table) = t.sync(&reg);
     assert_eq!(table, ["8080 w0", "81 w2", "82 w3"]);
     assert!(
@@ -276,39 +309,43 @@ const REAL_SCRIPTS: &str = "        notify_up \"/usr/local/bin/notify.sh 'n u'\"
 #[test]
 fn scripts_run_where_keepalived_runs_them_the_real_s_before_the_quorum_s() {
     let mut reg = registry(&text(SCRIPTS, REAL_SCRIPTS));
+    let mut ks = Checks::of(&reg);
     // Gained at start: quorum_up (keepalived's "Starting with quorum up" notify).
     assert_eq!(scripts(&mut reg), ["qu"]);
     // 3 < 4: the real's notify_down, then quorum_down.
-    fail(&mut reg, 0);
+    fail(&mut reg, &mut ks, 0);
     assert_eq!(scripts(&mut reg), ["nd", "qd"]);
     // Another failed check changes nothing and runs nothing.
-    let r = report(&reg, 0, false);
+    let r = ks.report(&reg, 0, false);
     reg.record(&r);
     assert!(scripts(&mut reg).is_empty());
-    pass(&mut reg, 0);
+    pass(&mut reg, &mut ks, 0);
     assert_eq!(scripts(&mut reg), ["n u", "qu"]);
 }
 
 #[test]
 fn an_alpha_real_s_first_failed_check_runs_its_notify_down_once() {
     let mut reg = registry(&text(SCRIPTS, &format!("        alpha\n{REAL_SCRIPTS}")));
+    let mut ks = Checks::of(&reg);
     // Starting with quorum down, sorry server in.
     assert_eq!(scripts(&mut reg), ["qd"]);
-    let r = report(&reg, 0, false);
+    let r = ks.report(&reg, 0, false);
     reg.record(&r);
     assert_eq!(scripts(&mut reg), ["nd"]);
+    let r = ks.report(&reg, 0, false);
     reg.record(&r);
     assert!(scripts(&mut reg).is_empty());
     // The other real passes first: notify_up only (2... 3 < 4, the quorum stays down).
-    pass(&mut reg, 1);
+    pass(&mut reg, &mut ks, 1);
     assert_eq!(scripts(&mut reg), ["n u"]);
-    pass(&mut reg, 0);
+    pass(&mut reg, &mut ks, 0);
     assert_eq!(scripts(&mut reg), ["n u", "qu"]);
 }
 
 #[test]
 fn omega_runs_notify_down_of_the_reals_in_the_pool_then_quorum_down_at_stop() {
     let mut reg = registry(&text(&format!("    omega\n{SCRIPTS}"), REAL_SCRIPTS));
+    let mut ks = Checks::of(&reg);
     assert_eq!(reg.stop_scripts().len(), 3);
     let names: Vec<String> = reg
         .stop_scripts()
@@ -317,7 +354,7 @@ fn omega_runs_notify_down_of_the_reals_in_the_pool_then_quorum_down_at_stop() {
         .collect();
     assert_eq!(names, ["nd", "nd", "qd"]);
     // With the sorry server in, the live reals are out of the pool: quorum_down only.
-    fail(&mut reg, 1);
+    fail(&mut reg, &mut ks, 1);
     let names: Vec<String> = reg
         .stop_scripts()
         .iter()

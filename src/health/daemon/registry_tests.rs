@@ -390,3 +390,53 @@ fn keepalived_http_reals_follow_the_verdicts_only() {
     assert_eq!(reg.record(&up), (true, vec![]));
     assert_eq!(reg.record(&up), (false, vec![]));
 }
+
+/// Under keepalived's one-shot checkers (here TCP_CHECK, `retry 2`) the checker's
+/// verdicts move a real; the failures it retries while the real is in service are logged
+/// as soft failures out of `retry` + 1, as the thresholds' are, and none is logged for a
+/// failure that takes the real out at once (the first, see
+/// crate::health::state::keepalived_epilog) or for the retries of a real already out.
+#[test]
+fn keepalived_tcp_reals_follow_the_verdicts_and_log_the_retries() {
+    use crate::health::state::keepalived_http::Verdict;
+    let mut c = config(CF);
+    c.virtuals[0].failure_count = 3;
+    c.virtuals[0].retry_delay = Some(Duration::from_secs(1));
+    c.virtuals[0].start_up = Some(true);
+    let mut reg = Registry::build(&c, None);
+    let with = |reg: &Registry, outcome: Outcome, verdict: Option<Verdict>| Report {
+        verdict,
+        ..report(reg, 0, outcome)
+    };
+    let refused = || Outcome::Down("refused".into());
+    let soft = |n: u32| {
+        vec![format!(
+            "Soft failure real server: 10.1.0.1:80 (tcp:10.0.0.1:80) failure {n}/3"
+        )]
+    };
+    assert_eq!(
+        reg.record(&with(&reg, refused(), Some(Verdict::Down))),
+        (true, vec![])
+    );
+    assert_eq!(reg.record(&with(&reg, refused(), None)), (false, vec![]));
+    assert_eq!(
+        reg.record(&with(&reg, Outcome::Up, Some(Verdict::Up))),
+        (true, vec![])
+    );
+    assert_eq!(reg.record(&with(&reg, refused(), None)), (false, soft(1)));
+    assert_eq!(reg.record(&with(&reg, refused(), None)), (false, soft(2)));
+    assert_eq!(
+        reg.record(&with(&reg, Outcome::Up, None)),
+        (
+            false,
+            vec!["Resetting soft failure count: 10.1.0.1:80 (tcp:10.0.0.1:80)".to_owned()]
+        )
+    );
+    assert_eq!(reg.record(&with(&reg, refused(), None)), (false, soft(1)));
+    assert_eq!(reg.record(&with(&reg, refused(), None)), (false, soft(2)));
+    assert_eq!(
+        reg.record(&with(&reg, refused(), Some(Verdict::Down))),
+        (true, vec![])
+    );
+    assert_eq!(reg.record(&with(&reg, refused(), None)), (false, vec![]));
+}

@@ -24,6 +24,9 @@ use crate::health::daemon::registry::{CheckId, Report};
 use crate::health::daemon::reverse::ReverseNames;
 use crate::health::maintenance::maintenance_file;
 use crate::health::state::Health;
+use crate::health::state::keepalived_epilog::{
+    Checker as EpilogChecker, Settings as EpilogSettings,
+};
 use crate::health::state::keepalived_http::{Check as HttpCheck, HttpChecker, Settings, Verdict};
 use crate::health::state::keepalived_misc::{
     MiscChecker, Run as MiscRun, Settings as MiscSettings,
@@ -53,6 +56,9 @@ pub struct CheckJob {
     pub retry: Option<Retry>,
     /// keepalived's HTTP checker (see [`run_keepalived_http`]); it replaces `retry`.
     pub http: Option<HttpChecker>,
+    /// keepalived's TCP_CHECK, SMTP_CHECK, DNS_CHECK or PING_CHECK rules (see
+    /// [`run_keepalived_epilog`]); they replace `retry`.
+    pub epilog: Option<EpilogChecker>,
     /// With `http`: one check per url, run in the order the checker asks for.
     pub urls: Vec<Box<dyn Check>>,
     /// Piranha's reentry rule (see [`run_with_reentry`]); None for other formats.
@@ -123,6 +129,7 @@ impl CheckJob {
                     fast_recovery: k.fast_recovery,
                 })
             }),
+            epilog: EpilogSettings::of_virtual(v).map(EpilogChecker::new),
             urls: crate::health::check::keepalived_url_checks(v),
             reentry: v.nanny.as_ref().map(|n| Reentry::new(n.reentry)),
             misc: None,
@@ -262,6 +269,9 @@ pub async fn run(mut job: CheckJob, tx: UnboundedSender<Report>) {
     if let Some(http) = job.http {
         return run_keepalived_http(job, tx, first, http).await;
     }
+    if let Some(epilog) = job.epilog {
+        return run_keepalived_epilog(job, tx, first, epilog).await;
+    }
     if let Some(retry) = job.retry {
         return run_with_retries(job, tx, first, retry).await;
     }
@@ -347,6 +357,32 @@ async fn run_keepalived_http(
             .map_or(&*job.check, |c| &**c);
         let mut report = run_once(&job, check).await;
         let step = http.observe(match report.outcome {
+            Outcome::Up => HttpCheck::Pass,
+            Outcome::Down(_) => HttpCheck::Fail,
+            Outcome::NotChecked | Outcome::LocalFault(_) => HttpCheck::NotMade,
+        });
+        report.verdict = step.verdict;
+        if tx.send(report).is_err() {
+            return;
+        }
+        tokio::time::sleep(step.wait).await;
+    }
+}
+
+/// [`run`] as keepalived's one-shot checkers (TCP_CHECK, SMTP_CHECK, DNS_CHECK,
+/// PING_CHECK): each run's result goes through the checker's epilogue, whose verdict the
+/// report carries and whose wait, counted from the run's end as keepalived sets its timer
+/// when the check has ended, comes next.
+async fn run_keepalived_epilog(
+    job: CheckJob,
+    tx: UnboundedSender<Report>,
+    first: tokio::time::Instant,
+    mut epilog: EpilogChecker,
+) {
+    tokio::time::sleep_until(first).await;
+    loop {
+        let mut report = run_once(&job, &*job.check).await;
+        let step = epilog.observe(match report.outcome {
             Outcome::Up => HttpCheck::Pass,
             Outcome::Down(_) => HttpCheck::Fail,
             Outcome::NotChecked | Outcome::LocalFault(_) => HttpCheck::NotMade,

@@ -65,6 +65,7 @@ fn retrying_job(failing: Arc<std::sync::atomic::AtomicBool>, retry: Retry) -> Ch
         descriptors: 1,
         retry: Some(retry),
         http: None,
+        epilog: None,
         urls: Vec::new(),
         reentry: None,
         misc: None,
@@ -172,6 +173,66 @@ async fn keepalived_http_reports_its_verdicts_on_its_own_waits() {
             (33, true, None),
             (43, true, Some(Up)),
             (53, true, None),
+        ]
+    );
+}
+
+/// keepalived's TCP_CHECK with `retry 2`, `delay_before_retry 3`, `delay_loop 10`,
+/// failing from the start: the first failure is the call down (keepalived starts the
+/// retry counter full), the next check a delay_loop later; once the real has passed, a
+/// failure is retried twice 3 s apart and the third calls it down. Each report carries
+/// the verdict of tcp_epilog (check_tcp.c).
+#[tokio::test(start_paused = true)]
+async fn keepalived_tcp_takes_a_real_out_at_its_first_failure_then_retries_after_a_pass() {
+    use crate::health::state::keepalived_epilog::{Rule, Settings};
+    use crate::health::state::keepalived_http::Verdict::{Down, Up};
+    let failing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let retry = Retry {
+        count: 2,
+        delay: Duration::from_secs(3),
+    };
+    let mut job = retrying_job(failing.clone(), retry);
+    job.epilog = Some(EpilogChecker::new(Settings {
+        rule: Rule::Tcp,
+        retry: 2,
+        delay_loop: Duration::from_secs(10),
+        delay_before_retry: Duration::from_secs(3),
+        alpha: false,
+    }));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let start = tokio::time::Instant::now();
+    let task = tokio::spawn(run(job, tx));
+    let mut seen = Vec::new();
+    for n in 0..7 {
+        let report = rx.recv().await.unwrap();
+        seen.push((
+            (tokio::time::Instant::now() - start).as_secs(),
+            report.outcome == Outcome::Up,
+            report.verdict,
+        ));
+        // Fails at runs 0, 1 and 3 to 5; passes at 2 and 6.
+        failing.store(
+            [0, 1, 3, 4, 5].contains(&(n + 1)),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+    task.abort();
+    let first = seen[0].0;
+    let seen: Vec<_> = seen
+        .into_iter()
+        .map(|(t, p, v)| (t - first, p, v))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (0, false, Some(Down)),
+            // Down already: tcp_epilog retries whatever the state, without a verdict.
+            (10, false, None),
+            (13, true, Some(Up)),
+            (23, false, None),
+            (26, false, None),
+            (29, false, Some(Down)),
+            (39, true, Some(Up)),
         ]
     );
 }

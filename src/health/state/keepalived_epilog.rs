@@ -14,6 +14,11 @@
 //!   real is up; a failure of a real down or undecided-but-down (`alpha`) waits
 //!   `delay_loop` and, once retries are used up or none are left, calls it down.
 //!
+//! Every checker starts with its retries used up (`validate_check_config` in check_data.c
+//! sets `retry_it = retry` when keepalived starts: "one failure is enough initially"), so
+//! until a check has passed, a failure calls the real down at once and the next check is
+//! a `delay_loop` later; only after a pass is a failure retried.
+//!
 //! In all of them a pass calls the real up when it was down or nothing was decided yet,
 //! forgets the retries and waits `delay_loop`; a check that could not be made (no socket)
 //! changes nothing and waits `delay_loop`. "Calls up/down" is
@@ -21,6 +26,8 @@
 //! that state (the first decision), as the HTTP checker's machine does.
 
 use std::time::Duration;
+
+use crate::health::config::{CheckType, KeepalivedCheck, RealCheck, VirtualService};
 
 pub use super::keepalived_http::{Check, Step, Verdict};
 
@@ -45,6 +52,69 @@ pub struct Settings {
     pub alpha: bool,
 }
 
+impl Settings {
+    /// The epilogue of the virtual's one check, when it is one of these checkers.
+    pub fn of_virtual(v: &VirtualService) -> Option<Self> {
+        if v.keepalived_http.is_some() {
+            return None;
+        }
+        let c = v.check.check_type;
+        let e = v.keepalived_check.as_ref();
+        of_parts(
+            c,
+            e,
+            v.start_up,
+            v.retry_delay,
+            v.failure_count,
+            v.check_interval,
+        )
+    }
+
+    /// The epilogue of one of a real's own checks, when it is one of these checkers.
+    pub fn of_check(c: &RealCheck) -> Option<Self> {
+        if c.keepalived_http.is_some() || c.keepalived_misc.is_some() {
+            return None;
+        }
+        let (t, e) = (c.check.check_type, c.keepalived_check.as_ref());
+        of_parts(
+            t,
+            e,
+            c.start_up,
+            c.retry_delay,
+            c.failure_count,
+            c.check_interval,
+        )
+    }
+}
+
+/// Only a keepalived.conf gives a check both a `retry_delay` and a `start_up`; its
+/// TCP_CHECK, SMTP_CHECK and DNS_CHECK connect, its PING_CHECK pings. Anything else (an
+/// ldirectord.cf's or Piranha's check, or the `on` check keepalived's reals without
+/// checkers get) keeps the daemon's thresholds.
+fn of_parts(
+    check: CheckType,
+    exchange: Option<&KeepalivedCheck>,
+    start_up: Option<bool>,
+    retry_delay: Option<Duration>,
+    failure_count: u32,
+    delay_loop: u32,
+) -> Option<Settings> {
+    let rule = match (check, exchange) {
+        (CheckType::Connect, None | Some(KeepalivedCheck::Smtp { .. })) => Rule::Tcp,
+        (CheckType::Connect, Some(KeepalivedCheck::Dns { .. })) => Rule::Dns,
+        (CheckType::Ping, None) => Rule::UdpIcmp,
+        _ => return None,
+    };
+    Some(Settings {
+        rule,
+        // The mapping's failure_count is keepalived's `retry` + 1.
+        retry: failure_count.saturating_sub(1),
+        delay_loop: Duration::from_secs(u64::from(delay_loop.max(1))),
+        delay_before_retry: retry_delay?,
+        alpha: !start_up?,
+    })
+}
+
 /// One checker's state between checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checker {
@@ -58,7 +128,8 @@ impl Checker {
     pub fn new(settings: Settings) -> Self {
         Self {
             settings,
-            retried: 0,
+            // Used up: the first failure is not retried (see the module's comment).
+            retried: settings.retry,
             up: !settings.alpha,
             has_run: false,
         }

@@ -166,11 +166,14 @@ fn an_smtp_check_maps_with_its_helo_name_and_tcp_check_s_schedule() {
     );
 }
 
-/// DNS_CHECK runs keepalived's query with `retry 0` only: dns_final does not retry a real
-/// already down, where the daemon's (TCP_CHECK's) schedule would; without retries the two
-/// are the same. Its default retry is 3, so it must be written.
+/// DNS_CHECK runs keepalived's query under dns_final's rules, which the daemon picks
+/// from the check's exchange (`Rule::Dns`): `retry 0`, and its default `retry 3` with
+/// DNS_CHECK's default `delay_before_retry`, the delay_loop (check_dns.c sets no default
+/// of its own, and check_data.c's `validate_check_config` falls back to `delay_loop`).
 #[test]
-fn a_dns_check_maps_only_without_retries() {
+fn a_dns_check_maps_with_its_epilogue() {
+    use crate::health::state::keepalived_epilog::{Rule, Settings};
+    use std::time::Duration;
     let text = with_checker(
         "",
         "        DNS_CHECK {\n            type A\n            name www.example\n            retry 0\n            connect_timeout 2\n        }\n",
@@ -186,19 +189,27 @@ fn a_dns_check_maps_only_without_retries() {
     );
     assert_eq!((v.check.check_timeout, v.check.negotiate_timeout), (2, 2));
     assert_eq!((v.failure_count, v.rise), (1, 1));
-    let retried = with_checker("", "        DNS_CHECK {\n        }\n");
+    let retried = mapped(&with_checker("", "        DNS_CHECK {\n        }\n"));
+    let v = &retried.virtuals[0];
     assert_eq!(
-        refused(&retried),
-        [
-            "6: DNS_CHECK with retry other than 0 (keepalived does not retry a real already down) is not supported by lvsctl health yet"
-        ]
+        Settings::of_virtual(v),
+        Some(Settings {
+            rule: Rule::Dns,
+            retry: 3,
+            delay_loop: Duration::from_mins(1),
+            delay_before_retry: Duration::from_mins(1),
+            alpha: false,
+        })
     );
 }
 
-/// PING_CHECK with `retry 0` is the daemon's ping check with one attempt of
-/// connect_timeout; with retries (its default is 1) it is refused.
+/// PING_CHECK is the daemon's ping check with one attempt of connect_timeout, under
+/// icmp_epilog's rules (`Rule::UdpIcmp`): `retry 0`, and its default `retry 1`; with
+/// `alpha` the real starts down.
 #[test]
-fn a_ping_check_maps_only_without_retries() {
+fn a_ping_check_maps_with_its_epilogue() {
+    use crate::health::state::keepalived_epilog::{Rule, Settings};
+    use std::time::Duration;
     let text = with_checker(
         "",
         "        PING_CHECK {\n            retry 0\n            connect_timeout 2\n        }\n",
@@ -209,11 +220,20 @@ fn a_ping_check_maps_only_without_retries() {
     assert_eq!((v.check.check_timeout, v.check.check_count), (2, 1));
     assert_eq!((v.failure_count, v.rise), (1, 1));
     assert_eq!(v.keepalived_check, None);
-    let retried = with_checker("", "        PING_CHECK {\n        }\n");
+    let retried = mapped(&with_checker(
+        "",
+        "        PING_CHECK {\n            alpha\n            delay_before_retry 4\n        }\n",
+    ));
+    let v = &retried.virtuals[0];
+    assert_eq!(v.start_up, Some(false));
     assert_eq!(
-        refused(&retried),
-        [
-            "6: PING_CHECK with retry other than 0 (keepalived retries it only while the real is up) is not supported by lvsctl health yet"
-        ]
+        Settings::of_virtual(v),
+        Some(Settings {
+            rule: Rule::UdpIcmp,
+            retry: 1,
+            delay_loop: Duration::from_mins(1),
+            delay_before_retry: Duration::from_secs(4),
+            alpha: true,
+        })
     );
 }

@@ -5,9 +5,11 @@
 //! ldirectord.cf). Otherwise each real carries its own checks (`RealServer::checks`), one
 //! task each, and is up while all of them are, as keepalived counts failed checkers; a
 //! real without checkers beside checked ones keeps the virtual's check, which is `on`:
-//! keepalived never takes such a real out. TCP_CHECK's epilogue in keepalived 2.2.7 is
-//! what the daemon's fall (`retry` + 1), rise (1) and retry schedule do (SMTP_CHECK's too);
-//! HTTP_GET and SSL_GET run keepalived's own HTTP checker rules (`keepalived_http`).
+//! keepalived never takes such a real out. TCP_CHECK, SMTP_CHECK, DNS_CHECK and
+//! PING_CHECK run their epilogues' rules (health::state::keepalived_epilog, chosen by the
+//! daemon from the check's kind, its `retry_delay` and its `start_up`; `failure_count` is
+//! `retry` + 1); HTTP_GET and SSL_GET run keepalived's own HTTP checker rules
+//! (`keepalived_http`).
 
 use std::time::Duration;
 
@@ -138,13 +140,12 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
             r.refuse(&c.pos, "TCP_CHECK on a UDP virtual_server");
             return None;
         }
-        // SMTP_CHECK's exchange (health::check::KeepalivedSmtp) under TCP_CHECK's schedule:
-        // smtp_final retries `retry` times after delay_before_retry, then the real is down
-        // and the next try is a delay_loop later, as tcp_epilog does.
+        // TCP_CHECK, and SMTP_CHECK's exchange (health::check::KeepalivedSmtp), under
+        // tcp_epilog's rules (health::state::keepalived_epilog, `Rule::Tcp`), which
+        // smtp_final counts as well.
         CheckerKind::Tcp | CheckerKind::Smtp(_) => CheckType::Connect,
-        // DNS_CHECK's exchange (health::check::KeepalivedDns). dns_final does not retry a
-        // real already down, where tcp_epilog does; with `retry 0` neither retries and
-        // the two are the same.
+        // DNS_CHECK's exchange (health::check::KeepalivedDns) under dns_final's rules
+        // (health::state::keepalived_epilog, `Rule::Dns`).
         CheckerKind::Dns(d) => {
             dns_refusals(r, c, d);
             CheckType::Connect
@@ -158,18 +159,9 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
             CheckType::Connect
         }
         // PING_CHECK: one ICMP echo, passed by an echo reply within connect_timeout (the
-        // daemon's ping check with one attempt). icmp_epilog retries only while the real
-        // is up; with `retry 0` it and tcp_epilog are the same.
-        CheckerKind::Ping => {
-            if c.timing.is_some_and(|t| t.retry != 0) {
-                r.refuse(
-                    &c.pos,
-                    "PING_CHECK with retry other than 0 (keepalived retries it only while the \
-                     real is up)",
-                );
-            }
-            CheckType::Ping
-        }
+        // daemon's ping check with one attempt), under icmp_epilog's rules
+        // (health::state::keepalived_epilog, `Rule::UdpIcmp`).
+        CheckerKind::Ping => CheckType::Ping,
         // MISC_CHECK runs its script (health::check::misc) under keepalived's MISC_CHECK
         // rules (health::state::keepalived_misc).
         CheckerKind::Misc(m) => {
@@ -266,16 +258,10 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
     })
 }
 
-/// Refuses what of a DNS_CHECK the daemon does not run as keepalived does: retries (see
-/// `health::state::keepalived_epilog`, `Rule::Dns`), and a name whose query keepalived
-/// would build past its buffer or with a label longer than a length byte holds.
+/// Refuses what of a DNS_CHECK the daemon does not run as keepalived does: a name whose
+/// query keepalived would build past its buffer or with a label longer than a length
+/// byte holds.
 fn dns_refusals(r: &mut Refusals, c: &Checker, d: &DnsCheck) {
-    if c.timing.is_some_and(|t| t.retry != 0) {
-        r.refuse(
-            &c.pos,
-            "DNS_CHECK with retry other than 0 (keepalived does not retry a real already down)",
-        );
-    }
     if keepalived_dns::query(0, d.query_type.code(), &d.name).is_none() {
         r.refuse(
             &c.pos,

@@ -9,9 +9,9 @@
 //! docs/keepalived-compat.md, "Running a keepalived.conf", lists both sides.
 //!
 //! keepalived's semantics that need the daemon's help are four fields of
-//! [`VirtualService`]: `retry_delay` (a failed check is retried after
-//! `delay_before_retry`, `retry` times, before the real is down: `failure_count` is
-//! `retry + 1`), `start_up` (without `alpha` a real is in service from the start, with
+//! [`VirtualService`]: `retry_delay` (keepalived's `delay_before_retry`; with it,
+//! `failure_count` is `retry + 1`, and a TCP_CHECK, SMTP_CHECK, DNS_CHECK or PING_CHECK
+//! runs its epilogue's rules, crate::health::state::keepalived_epilog), `start_up` (without `alpha` a real is in service from the start, with
 //! it down until a check passes), `keepalived_http` (HTTP_GET: keepalived's HTTP
 //! checker decides instead of `failure_count`, `rise` and `retry_delay`) and
 //! `keepalived` (the sorry server follows keepalived's quorum rule instead of
