@@ -25,6 +25,7 @@ pub mod keepalived_get;
 pub mod keepalived_http;
 pub mod keepalived_regex;
 mod keepalived_smtp;
+pub mod keepalived_udp;
 mod ldap;
 pub mod misc;
 mod mysql;
@@ -64,6 +65,7 @@ pub use http_response::{MalformedResponse, Response, parse_response};
 pub use keepalived_dns::KeepalivedDns;
 pub use keepalived_get::KeepalivedGet;
 pub use keepalived_smtp::KeepalivedSmtp;
+pub use keepalived_udp::KeepalivedUdp;
 pub use ldap::LdapCheck;
 pub use misc::MiscCheck;
 pub use mysql::MysqlCheck;
@@ -194,6 +196,24 @@ pub fn checker_for(v: &VirtualService, r: &RealServer) -> Box<dyn Check> {
             return Box::new(KeepalivedDns {
                 qtype: *qtype,
                 name: name.clone(),
+                timeout: check_timeout,
+            });
+        }
+        Some(KeepalivedCheck::Udp {
+            payload,
+            require_reply,
+            reply,
+            reply_mask,
+            min_reply_length,
+            max_reply_length,
+        }) => {
+            return Box::new(KeepalivedUdp {
+                payload: payload.clone(),
+                require_reply: *require_reply,
+                reply: reply.clone(),
+                reply_mask: reply_mask.clone(),
+                min_reply_length: *min_reply_length,
+                max_reply_length: *max_reply_length,
                 timeout: check_timeout,
             });
         }

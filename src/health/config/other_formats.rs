@@ -111,6 +111,17 @@ pub enum KeepalivedCheck {
     Smtp { helo_name: String },
     /// DNS_CHECK: the RR type number and the name as written.
     Dns { qtype: u16, name: String },
+    /// UDP_CHECK (crate::health::check::keepalived_udp says what each field does).
+    Udp {
+        /// Empty: keepalived's own filler.
+        payload: Vec<u8>,
+        require_reply: bool,
+        /// `require_reply`'s hex string, empty when none; set mask bits are wildcards.
+        reply: Vec<u8>,
+        reply_mask: Vec<u8>,
+        min_reply_length: u16,
+        max_reply_length: u16,
+    },
 }
 
 /// keepalived's `http_protocol`.
