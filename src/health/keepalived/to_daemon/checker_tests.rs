@@ -237,3 +237,48 @@ fn a_ping_check_maps_with_its_epilogue() {
         })
     );
 }
+
+/// UDP_CHECK runs keepalived's exchange with `retry 0` only: udp_epilog retries only a
+/// real that is up, where the daemon's (TCP_CHECK's) schedule retries one already down
+/// too. Its default retry is 1, so it must be written.
+#[test]
+fn a_udp_check_maps_only_without_retries() {
+    let text = with_checker(
+        "",
+        "        UDP_CHECK {\n            retry 0\n            connect_timeout 2\n            payload 01 02\n            require_reply 0A X1\n            min_reply_length 2\n            max_reply_length 9\n        }\n",
+    );
+    let c = mapped(&text);
+    let v = &c.virtuals[0];
+    assert_eq!(
+        v.keepalived_check,
+        Some(KeepalivedCheck::Udp {
+            payload: vec![1, 2],
+            require_reply: true,
+            reply: vec![0x0a, 0x01],
+            reply_mask: vec![0x00, 0xf0],
+            min_reply_length: 2,
+            max_reply_length: 9,
+        })
+    );
+    assert_eq!((v.check.check_timeout, v.check.negotiate_timeout), (2, 2));
+    assert_eq!((v.failure_count, v.rise), (1, 1));
+    let bare = with_checker("", "        UDP_CHECK {\n            retry 0\n        }\n");
+    assert_eq!(
+        mapped(&bare).virtuals[0].keepalived_check,
+        Some(KeepalivedCheck::Udp {
+            payload: Vec::new(),
+            require_reply: false,
+            reply: Vec::new(),
+            reply_mask: Vec::new(),
+            min_reply_length: 0,
+            max_reply_length: 255,
+        })
+    );
+    let retried = with_checker("", "        UDP_CHECK {\n        }\n");
+    assert_eq!(
+        refused(&retried),
+        [
+            "6: UDP_CHECK with retry other than 0 (keepalived retries it only while the real is up) is not supported by lvsctl health yet"
+        ]
+    );
+}

@@ -43,7 +43,7 @@ pub(super) struct VirtualCheck {
     /// Each real's own checks, in the order of the virtual's reals, when the virtual's
     /// one check cannot run them; empty otherwise.
     pub per_real: Vec<Vec<RealCheck>>,
-    /// SMTP_CHECK, DNS_CHECK: the exchange.
+    /// SMTP_CHECK, DNS_CHECK, UDP_CHECK: the exchange.
     pub exchange: Option<KeepalivedCheck>,
 }
 
@@ -184,8 +184,21 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
             }
             CheckType::External
         }
-        // UDP_CHECK, FILE_CHECK.
-        other => {
+        // UDP_CHECK's exchange (health::check::KeepalivedUdp). udp_epilog retries only
+        // while the real is up, where tcp_epilog retries a real already down too; with
+        // `retry 0` neither retries and the two are the same.
+        CheckerKind::Udp(_) => {
+            if c.timing.is_some_and(|t| t.retry != 0) {
+                r.refuse(
+                    &c.pos,
+                    "UDP_CHECK with retry other than 0 (keepalived retries it only while the \
+                     real is up)",
+                );
+            }
+            CheckType::Connect
+        }
+        // FILE_CHECK.
+        other @ CheckerKind::File(_) => {
             r.refuse(&c.pos, other.keyword());
             return None;
         }
@@ -225,6 +238,14 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
         CheckerKind::Dns(d) => Some(KeepalivedCheck::Dns {
             qtype: d.query_type.code(),
             name: d.name.clone(),
+        }),
+        CheckerKind::Udp(u) => Some(KeepalivedCheck::Udp {
+            payload: u.payload.clone(),
+            require_reply: u.require_reply,
+            reply: u.reply.clone(),
+            reply_mask: u.reply_mask.clone(),
+            min_reply_length: u.min_reply_length,
+            max_reply_length: u.max_reply_length,
         }),
         _ => None,
     };

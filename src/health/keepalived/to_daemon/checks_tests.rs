@@ -114,7 +114,7 @@ fn a_refused_checker_among_several_refuses_the_file() {
     assert_eq!(
         lines,
         [format!(
-            "{FILE}:8: UDP_CHECK is not supported by lvsctl health yet"
+            "{FILE}:8: UDP_CHECK with retry other than 0 (keepalived retries it only while the real is up) is not supported by lvsctl health yet"
         )]
     );
 }

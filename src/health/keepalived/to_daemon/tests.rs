@@ -183,7 +183,9 @@ fn what_keepalived_does_otherwise_is_refused_with_its_line() {
         ),
         (
             "        UDP_CHECK {\n        }\n",
-            &["6: UDP_CHECK is not supported by lvsctl health yet"],
+            &[
+                "6: UDP_CHECK with retry other than 0 (keepalived retries it only while the real is up) is not supported by lvsctl health yet",
+            ],
         ),
         (
             "        HTTP_GET {\n            url {\n                path /\n                regex ok.*\n            }\n        }\n",
