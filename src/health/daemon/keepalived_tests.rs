@@ -483,3 +483,6 @@ virtual_server {VIP} 80 {{
     drop(listener);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[path = "keepalived_udp_tests.rs"]
+mod udp;
