@@ -144,13 +144,18 @@ fn keepalived_check_config_prints_keepalived_diagnostics_and_the_refusals() {
         refusals,
         [
             format!("{path}:1: ha_suspend is not supported by lvsctl health yet"),
-            format!("{path}:8: UDP_CHECK is not supported by lvsctl health yet"),
+            format!(
+                "{path}:8: UDP_CHECK with retry other than 0 (keepalived retries it only while the real is up) is not supported by lvsctl health yet"
+            ),
         ]
     );
     // start refuses it too, before anything runs: status 2, the refusals on stderr.
     let (code, _, err) = health(&["--keepalived", path, "--foreground", "start"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains(":8: UDP_CHECK is not supported"), "{err}");
+    assert!(
+        err.contains(":8: UDP_CHECK with retry other than 0"),
+        "{err}"
+    );
     // A file keepalived itself would not run keeps keepalived's status.
     let (code, out, _) = health(&[
         "--keepalived",

@@ -275,7 +275,7 @@ impl DnsType {
     }
 }
 
-/// UDP_CHECK: sends `payload` (a zero-length datagram when none) and, with
+/// UDP_CHECK: sends `payload` (keepalived's 32-byte filler when none) and, with
 /// `require_reply`, needs an answer matching `reply` where `reply_mask` bits are clear.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UdpCheck {
