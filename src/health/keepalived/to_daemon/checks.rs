@@ -184,9 +184,10 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
             }
             CheckType::External
         }
-        // UDP_CHECK's exchange (health::check::KeepalivedUdp). udp_epilog retries only
-        // while the real is up, where tcp_epilog retries a real already down too; with
-        // `retry 0` neither retries and the two are the same.
+        // UDP_CHECK's exchange (health::check::KeepalivedUdp). udp_epilog is icmp_epilog's
+        // rule (retries only while the real is up), which the daemon does not pick for it
+        // yet (health::state::keepalived_epilog); it runs the daemon's thresholds, which
+        // with `retry 0` (fall 1, rise 1, no retry) are the same.
         CheckerKind::Udp(_) => {
             if c.timing.is_some_and(|t| t.retry != 0) {
                 r.refuse(
