@@ -102,7 +102,10 @@ fn of_parts(
     let rule = match (check, exchange) {
         (CheckType::Connect, None | Some(KeepalivedCheck::Smtp { .. })) => Rule::Tcp,
         (CheckType::Connect, Some(KeepalivedCheck::Dns { .. })) => Rule::Dns,
-        (CheckType::Ping, None) => Rule::UdpIcmp,
+        // udp_epilog is icmp_epilog's rule but for its log and mail texts.
+        (CheckType::Ping, None) | (CheckType::Connect, Some(KeepalivedCheck::Udp { .. })) => {
+            Rule::UdpIcmp
+        }
         _ => return None,
     };
     Some(Settings {

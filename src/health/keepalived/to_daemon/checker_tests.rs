@@ -274,11 +274,8 @@ fn a_udp_check_maps_only_without_retries() {
             max_reply_length: 255,
         })
     );
+    // retry 1 (the default): udp_epilog's retries, as PING_CHECK's.
     let retried = with_checker("", "        UDP_CHECK {\n        }\n");
-    assert_eq!(
-        refused(&retried),
-        [
-            "6: UDP_CHECK with retry other than 0 (keepalived retries it only while the real is up) is not supported by lvsctl health yet"
-        ]
-    );
+    let c = to_daemon(FILE, &clean(&retried)).expect("UDP_CHECK with retry runs");
+    assert_eq!(c.virtuals[0].failure_count, 2);
 }

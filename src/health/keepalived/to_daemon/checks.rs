@@ -142,8 +142,9 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
         }
         // TCP_CHECK, and SMTP_CHECK's exchange (health::check::KeepalivedSmtp), under
         // tcp_epilog's rules (health::state::keepalived_epilog, `Rule::Tcp`), which
-        // smtp_final counts as well.
-        CheckerKind::Tcp | CheckerKind::Smtp(_) => CheckType::Connect,
+        // smtp_final counts as well; UDP_CHECK's exchange (health::check::KeepalivedUdp)
+        // under udp_epilog, which is icmp_epilog's rule (`Rule::UdpIcmp`).
+        CheckerKind::Tcp | CheckerKind::Smtp(_) | CheckerKind::Udp(_) => CheckType::Connect,
         // DNS_CHECK's exchange (health::check::KeepalivedDns) under dns_final's rules
         // (health::state::keepalived_epilog, `Rule::Dns`).
         CheckerKind::Dns(d) => {
@@ -183,20 +184,6 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
                 r.refuse(&c.pos, "a MISC_CHECK script run as root");
             }
             CheckType::External
-        }
-        // UDP_CHECK's exchange (health::check::KeepalivedUdp). udp_epilog is icmp_epilog's
-        // rule (retries only while the real is up), which the daemon does not pick for it
-        // yet (health::state::keepalived_epilog); it runs the daemon's thresholds, which
-        // with `retry 0` (fall 1, rise 1, no retry) are the same.
-        CheckerKind::Udp(_) => {
-            if c.timing.is_some_and(|t| t.retry != 0) {
-                r.refuse(
-                    &c.pos,
-                    "UDP_CHECK with retry other than 0 (keepalived retries it only while the \
-                     real is up)",
-                );
-            }
-            CheckType::Connect
         }
         // FILE_CHECK.
         other @ CheckerKind::File(_) => {

@@ -108,13 +108,13 @@ fn agreeing_single_checkers_stay_the_virtual_s_one_check() {
 
 #[test]
 fn a_refused_checker_among_several_refuses_the_file() {
-    let text = "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n        UDP_CHECK {\n        }\n    }\n}\n";
+    let text = "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n        TCP_CHECK {\n            fwmark 5\n        }\n    }\n}\n";
     let refusals = to_daemon(FILE, &clean(text)).expect_err("refused");
     let lines: Vec<String> = refusals.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
         [format!(
-            "{FILE}:8: UDP_CHECK with retry other than 0 (keepalived retries it only while the real is up) is not supported by lvsctl health yet"
+            "{FILE}:8: fwmark on a checker is not supported by lvsctl health yet"
         )]
     );
 }

@@ -182,10 +182,8 @@ fn what_keepalived_does_otherwise_is_refused_with_its_line() {
             &["6: warmup other than 0 or the delay_loop is not supported by lvsctl health yet"],
         ),
         (
-            "        UDP_CHECK {\n        }\n",
-            &[
-                "6: UDP_CHECK with retry other than 0 (keepalived retries it only while the real is up) is not supported by lvsctl health yet",
-            ],
+            "        TCP_CHECK {\n            fwmark 5\n        }\n",
+            &["6: fwmark on a checker is not supported by lvsctl health yet"],
         ),
         (
             "        HTTP_GET {\n            url {\n                path /\n                regex ok.*\n            }\n        }\n",
