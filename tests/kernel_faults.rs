@@ -443,12 +443,12 @@ fn idle_clients_stall_neither_status_nor_metrics() {
         now.len() == 10
     });
     // Rounds alternate: the two requests without idle clients, then each with 100 idle
-    // clients on its listener, connected half a second before it (the daemon lets an idle
-    // client go after its 2 s deadline, so clients connected once would be gone by the
-    // later rounds). Alternating puts both kinds of round under the same host load. The
-    // half second lets the daemon write the idle status clients their documents first:
-    // 100 of 124 KB cost about 2 s of emulated CPU, and a request arriving in the same
-    // instant shares that CPU with them (docs/faults.md, idle clients under TCG).
+    // clients on its listener, connected just before it (the daemon lets an idle client
+    // go after its 2 s deadline, so clients connected once would be gone by the later
+    // rounds). Alternating puts both kinds of round under the same host load. The status
+    // request waits until the daemon has written the idle status clients their documents
+    // (`served`): 100 of 124 KB cost seconds of emulated CPU, and a request arriving
+    // meanwhile shares that CPU with them (docs/faults.md, idle clients under TCG).
     let socket = d.socket();
     let mut report = String::new();
     let (mut base_status, mut base_scrape) = (Vec::new(), Vec::new());
@@ -460,7 +460,7 @@ fn idle_clients_stall_neither_status_nor_metrics() {
         let held: Vec<std::os::unix::net::UnixStream> = (0..100)
             .map(|_| std::os::unix::net::UnixStream::connect(&socket).unwrap())
             .collect();
-        std::thread::sleep(Duration::from_millis(500));
+        served(&held, &report);
         idle_status.push(timed_status(
             &d,
             &mut report,
@@ -497,6 +497,34 @@ fn idle_clients_stall_neither_status_nor_metrics() {
         .unwrap();
     let mut sink = Vec::new();
     assert!(first.read_to_end(&mut sink).is_ok(), "closed by the daemon");
+}
+
+/// Waits until the daemon has served every idle status client: each has its document's
+/// first bytes to read, or was closed (the daemon keeps at most 64 clients a listener).
+/// A fixed pause was not enough on a loaded host: a request made while the daemon still
+/// wrote the 100 documents (12 MB, seconds of emulated CPU) shared that CPU and got nothing
+/// within the client's 2 s (docs/faults.md, idle clients under TCG).
+fn served(held: &[std::os::unix::net::UnixStream], report: &str) {
+    use std::os::fd::AsRawFd as _;
+    let start = Instant::now();
+    for stream in held {
+        let mut byte = [0u8; 1];
+        loop {
+            let flags =
+                nix::sys::socket::MsgFlags::MSG_PEEK | nix::sys::socket::MsgFlags::MSG_DONTWAIT;
+            match nix::sys::socket::recv(stream.as_raw_fd(), &mut byte, flags) {
+                Err(nix::errno::Errno::EAGAIN) => {
+                    assert!(
+                        start.elapsed() < Duration::from_mins(1),
+                        "the idle clients were not served within a minute\n{report}"
+                    );
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                // Bytes, the end (closed to make room), or reset: served.
+                _ => break,
+            }
+        }
+    }
 }
 
 fn median(times: &mut [Duration]) -> Duration {

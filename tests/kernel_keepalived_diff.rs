@@ -534,14 +534,15 @@ fn settle(services: &[&str], want: &State) -> (String, Option<Duration>) {
             reached = Some(start.elapsed());
             break;
         }
-        std::thread::sleep(Duration::from_millis(200));
+        // Each read runs ipvsadm, dear under emulation; the daemons check once a second.
+        std::thread::sleep(Duration::from_millis(500));
     }
     // Held still: a flapping table is read as it ends up. A step whose table is the one
     // before waits as long, for the daemon to have seen the step.
     let mut last = table_text();
     let mut still = Instant::now();
     while still.elapsed() < Duration::from_secs(3) && start.elapsed() < Duration::from_mins(1) {
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(500));
         let now = table_text();
         if now != last {
             last = now;
