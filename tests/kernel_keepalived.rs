@@ -6,43 +6,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
+#[path = "support/daemon.rs"]
+mod daemon;
 #[path = "support/servers.rs"]
 mod servers;
 mod support;
 
-use std::collections::BTreeMap;
-use std::fs::File;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use servers::{ServerNet, kill, reals_of, table};
-use support::{lvsctl_bin, sh};
-
-/// A child killed and waited for when the test ends, however it ends.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        kill(&mut self.0);
-    }
-}
-
-/// Polls until `service` is `want` (None: absent); returns how long it took.
-fn wait_for(service: &str, want: Option<&BTreeMap<String, i64>>, log: &str) -> Duration {
-    let start = Instant::now();
-    loop {
-        let now = reals_of(service);
-        if now.as_ref() == want {
-            return start.elapsed();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{service}: wanted {want:?}, kernel has {now:?}; log:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use daemon::Foreground;
+use servers::{ServerNet, kill, table};
+use support::sh;
 
 const CONFIG: &str = "\
 virtual_server 10.0.0.1 80 {
@@ -80,50 +54,19 @@ fn a_keepalived_conf_inhibits_a_failed_real_and_restores_it() {
     let net = ServerNet::new("k");
     let mut a = net.httpd("10.1.0.1:8081");
     let mut b = net.httpd("10.1.0.2:8082");
-    let base = format!("lvk-{}", std::process::id());
-    let config = format!("/tmp/{base}.keepalived.conf");
-    std::fs::write(&config, CONFIG).unwrap();
-    let (pid_file, socket, log) = (
-        format!("/run/{base}.pid"),
-        format!("/run/{base}.sock"),
-        format!("/tmp/{base}.log"),
-    );
-    let (out, _, rc) = sh(&format!(
-        "{} health --keepalived {config} check-config",
-        lvsctl_bin()
-    ));
-    assert_eq!(rc, 0, "{out}");
-    let mut daemon = Reaped(
-        Command::new(lvsctl_bin())
-            .args([
-                "health",
-                "--keepalived",
-                &config,
-                "--foreground",
-                "--pid-file",
-                &pid_file,
-                "--socket",
-                &socket,
-                "start",
-            ])
-            .stdout(Stdio::null())
-            .stderr(File::create(&log).unwrap())
-            .spawn()
-            .expect("start lvsctl health --keepalived"),
-    );
+    let mut d = Foreground::start("--keepalived", "lvk", CONFIG);
     let both = table(&[("10.1.0.1:8081", 3), ("10.1.0.2:8082", 2)]);
-    wait_for("10.0.0.1:80", Some(&both), &log);
+    d.wait_for("10.0.0.1:80", Some(&both));
 
     kill(&mut a);
-    let took = wait_for(
+    let took = d.wait_for(
         "10.0.0.1:80",
         Some(&table(&[("10.1.0.1:8081", 0), ("10.1.0.2:8082", 2)])),
-        &log,
     );
     // Three failed checks 1 s apart at most a delay_loop after the stop: 2 s to 4 s and
     // the emulated guest's slack.
     assert!(took < Duration::from_secs(20), "inhibit took {took:?}");
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let text = d.log_text();
     assert!(
         text.contains("Soft failure real server: 10.1.0.1:8081 (tcp:10.0.0.1:80) failure 2/3"),
         "{text}"
@@ -134,25 +77,12 @@ fn a_keepalived_conf_inhibits_a_failed_real_and_restores_it() {
     );
 
     let mut a = net.httpd("10.1.0.1:8081");
-    wait_for("10.0.0.1:80", Some(&both), &log);
+    d.wait_for("10.0.0.1:80", Some(&both));
 
-    let (_, err, rc) = sh(&format!(
-        "{} health --keepalived {config} --pid-file {pid_file} --socket {socket} stop",
-        lvsctl_bin()
-    ));
-    assert_eq!(rc, 0, "stop: {err}");
-    let end = Instant::now() + Duration::from_secs(30);
-    let mut status = None;
-    while status.is_none() && Instant::now() < end {
-        status = daemon.0.try_wait().unwrap();
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(status.and_then(|s| s.code()), Some(0), "daemon exit");
-    wait_for("10.0.0.1:80", None, &log);
+    assert_eq!(d.stop().and_then(|s| s.code()), Some(0), "daemon exit");
+    d.wait_for("10.0.0.1:80", None);
     kill(&mut a);
     kill(&mut b);
-    let _ = std::fs::remove_file(&config);
-    let _ = std::fs::remove_file(&log);
 }
 
 const HTTP_CONFIG: &str = "\
@@ -188,59 +118,23 @@ fn an_http_get_real_answering_404_is_inhibited_and_restored() {
     let page = format!("{dir}/health.html");
     std::fs::write(&page, "ok\n").unwrap();
     let mut web = net.httpd_in("10.1.0.3:8083", &dir);
-    let base = format!("lvkh-{}", std::process::id());
-    let config = format!("/tmp/{base}.keepalived.conf");
-    std::fs::write(&config, HTTP_CONFIG).unwrap();
-    let (pid_file, socket, log) = (
-        format!("/run/{base}.pid"),
-        format!("/run/{base}.sock"),
-        format!("/tmp/{base}.log"),
-    );
-    let (out, _, rc) = sh(&format!(
-        "{} health --keepalived {config} check-config",
-        lvsctl_bin()
-    ));
-    assert_eq!(rc, 0, "{out}");
-    let daemon = Reaped(
-        Command::new(lvsctl_bin())
-            .args([
-                "health",
-                "--keepalived",
-                &config,
-                "--foreground",
-                "--pid-file",
-                &pid_file,
-                "--socket",
-                &socket,
-                "start",
-            ])
-            .stdout(Stdio::null())
-            .stderr(File::create(&log).unwrap())
-            .spawn()
-            .expect("start lvsctl health --keepalived"),
-    );
+    let d = Foreground::start("--keepalived", "lvkh", HTTP_CONFIG);
     let up = table(&[("10.1.0.3:8083", 4)]);
-    wait_for("10.0.0.2:80", Some(&up), &log);
+    d.wait_for("10.0.0.2:80", Some(&up));
     std::fs::remove_file(&page).unwrap();
-    wait_for("10.0.0.2:80", Some(&table(&[("10.1.0.3:8083", 0)])), &log);
+    d.wait_for("10.0.0.2:80", Some(&table(&[("10.1.0.3:8083", 0)])));
     std::fs::write(&page, "ok\n").unwrap();
-    let took = wait_for("10.0.0.2:80", Some(&up), &log);
+    let took = d.wait_for("10.0.0.2:80", Some(&up));
     // Two passes a delay_loop (2 s) apart: never sooner than that after the page is back.
     assert!(
         took >= Duration::from_millis(1900),
         "restored after {took:?}"
     );
-    let (_, err, rc) = sh(&format!(
-        "{} health --keepalived {config} --pid-file {pid_file} --socket {socket} stop",
-        lvsctl_bin()
-    ));
-    assert_eq!(rc, 0, "stop: {err}");
-    wait_for("10.0.0.2:80", None, &log);
-    drop(daemon);
+    d.ctl("stop");
+    d.wait_for("10.0.0.2:80", None);
+    drop(d);
     kill(&mut web);
     let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_file(&config);
-    let _ = std::fs::remove_file(&log);
 }
 
 /// A real with a TCP_CHECK and a `misc_dynamic` MISC_CHECK whose script exits with the
@@ -263,12 +157,8 @@ fn a_tcp_check_and_a_dynamic_misc_check_on_one_real() {
     std::fs::write(&script, format!("#!/bin/sh\nexit $(cat {dir}/code)\n")).unwrap();
     let (_, err, rc) = sh(&format!("chmod 755 {dir} {script}"));
     assert_eq!(rc, 0, "{err}");
-    let base = format!("lvkm-{}", std::process::id());
-    let config = format!("/tmp/{base}.keepalived.conf");
-    std::fs::write(
-        &config,
-        format!(
-            "global_defs {{
+    let text = format!(
+        "global_defs {{
     enable_script_security
     script_user nobody
 }}
@@ -292,60 +182,25 @@ virtual_server 10.0.0.4 80 {{
     }}
 }}
 "
-        ),
-    )
-    .unwrap();
-    let (pid_file, socket, log) = (
-        format!("/run/{base}.pid"),
-        format!("/run/{base}.sock"),
-        format!("/tmp/{base}.log"),
     );
-    let (out, _, rc) = sh(&format!(
-        "{} health --keepalived {config} check-config",
-        lvsctl_bin()
-    ));
-    assert_eq!(rc, 0, "{out}");
-    let daemon = Reaped(
-        Command::new(lvsctl_bin())
-            .args([
-                "health",
-                "--keepalived",
-                &config,
-                "--foreground",
-                "--pid-file",
-                &pid_file,
-                "--socket",
-                &socket,
-                "start",
-            ])
-            .stdout(Stdio::null())
-            .stderr(File::create(&log).unwrap())
-            .spawn()
-            .expect("start lvsctl health --keepalived"),
-    );
+    let d = Foreground::start("--keepalived", "lvkm", &text);
     let at = |w: i64| table(&[("10.1.0.4:8084", w)]);
-    wait_for("10.0.0.4:80", Some(&at(2)), &log);
+    d.wait_for("10.0.0.4:80", Some(&at(2)));
     set_code(7);
-    wait_for("10.0.0.4:80", Some(&at(5)), &log);
+    d.wait_for("10.0.0.4:80", Some(&at(5)));
     set_code(1);
-    wait_for("10.0.0.4:80", Some(&at(0)), &log);
+    d.wait_for("10.0.0.4:80", Some(&at(0)));
     set_code(0);
-    wait_for("10.0.0.4:80", Some(&at(2)), &log);
+    d.wait_for("10.0.0.4:80", Some(&at(2)));
     kill(&mut web);
-    wait_for("10.0.0.4:80", Some(&at(0)), &log);
+    d.wait_for("10.0.0.4:80", Some(&at(0)));
     let mut web = net.httpd("10.1.0.4:8084");
-    wait_for("10.0.0.4:80", Some(&at(2)), &log);
-    let (_, err, rc) = sh(&format!(
-        "{} health --keepalived {config} --pid-file {pid_file} --socket {socket} stop",
-        lvsctl_bin()
-    ));
-    assert_eq!(rc, 0, "stop: {err}");
-    wait_for("10.0.0.4:80", None, &log);
-    drop(daemon);
+    d.wait_for("10.0.0.4:80", Some(&at(2)));
+    d.ctl("stop");
+    d.wait_for("10.0.0.4:80", None);
+    drop(d);
     kill(&mut web);
     let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_file(&config);
-    let _ = std::fs::remove_file(&log);
 }
 
 /// quorum 5 over reals of weight 3 and 2 with a sorry server: stopping the heavier real
@@ -361,19 +216,13 @@ fn a_keepalived_quorum_swaps_the_pool_for_the_sorry_server() {
     let mut a = net.httpd("10.1.0.5:8085");
     let mut b = net.httpd("10.1.0.6:8086");
     let base = format!("lvq-{}", std::process::id());
-    let (config, script, record) = (
-        format!("/tmp/{base}.keepalived.conf"),
-        format!("/tmp/{base}.sh"),
-        format!("/tmp/{base}.record"),
-    );
+    let (script, record) = (format!("/tmp/{base}.sh"), format!("/tmp/{base}.record"));
     std::fs::write(&script, format!("#!/bin/sh\necho \"$*\" >> {record}\n")).unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let check =
         "        TCP_CHECK {\n            connect_timeout 1\n            retry 0\n        }\n";
-    std::fs::write(
-        &config,
-        format!(
-            "global_defs {{
+    let text = format!(
+        "global_defs {{
     script_user root
     enable_script_security
 }}
@@ -395,44 +244,15 @@ virtual_server 10.0.0.3 80 {{
 {check}    }}
 }}
 "
-        ),
-    )
-    .unwrap();
-    let (pid_file, socket, log) = (
-        format!("/run/{base}.pid"),
-        format!("/run/{base}.sock"),
-        format!("/tmp/{base}.log"),
     );
-    let (out, _, rc) = sh(&format!(
-        "{} health --keepalived {config} check-config",
-        lvsctl_bin()
-    ));
-    assert_eq!(rc, 0, "{out}");
-    let mut daemon = Reaped(
-        Command::new(lvsctl_bin())
-            .args([
-                "health",
-                "--keepalived",
-                &config,
-                "--foreground",
-                "--pid-file",
-                &pid_file,
-                "--socket",
-                &socket,
-                "start",
-            ])
-            .stdout(Stdio::null())
-            .stderr(File::create(&log).unwrap())
-            .spawn()
-            .expect("start lvsctl health --keepalived"),
-    );
+    let mut d = Foreground::start("--keepalived", "lvq", &text);
     let both = table(&[("10.1.0.5:8085", 3), ("10.1.0.6:8086", 2)]);
-    wait_for("10.0.0.3:80", Some(&both), &log);
+    d.wait_for("10.0.0.3:80", Some(&both));
     kill(&mut a);
-    wait_for("10.0.0.3:80", Some(&table(&[("10.1.0.9:8089", 1)])), &log);
+    d.wait_for("10.0.0.3:80", Some(&table(&[("10.1.0.9:8089", 1)])));
     let mut a = net.httpd("10.1.0.5:8085");
-    wait_for("10.0.0.3:80", Some(&both), &log);
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    d.wait_for("10.0.0.3:80", Some(&both));
+    let text = d.log_text();
     for line in [
         "Gained quorum 5+0=5 <= 5 for VS 10.0.0.3:80",
         "Lost quorum 5-0=5 > 2 for VS 10.0.0.3:80",
@@ -441,19 +261,8 @@ virtual_server 10.0.0.3 80 {{
     ] {
         assert!(text.contains(line), "{line}\n{text}");
     }
-    let (_, err, rc) = sh(&format!(
-        "{} health --keepalived {config} --pid-file {pid_file} --socket {socket} stop",
-        lvsctl_bin()
-    ));
-    assert_eq!(rc, 0, "stop: {err}");
-    let end = Instant::now() + Duration::from_secs(30);
-    let mut status = None;
-    while status.is_none() && Instant::now() < end {
-        status = daemon.0.try_wait().unwrap();
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(status.and_then(|s| s.code()), Some(0), "daemon exit");
-    wait_for("10.0.0.3:80", None, &log);
+    assert_eq!(d.stop().and_then(|s| s.code()), Some(0), "daemon exit");
+    d.wait_for("10.0.0.3:80", None);
     // Each script ran alone (one change at a time), so the record is in order.
     assert_eq!(
         std::fs::read_to_string(&record).unwrap_or_default(),
@@ -461,7 +270,7 @@ virtual_server 10.0.0.3 80 {{
     );
     kill(&mut a);
     kill(&mut b);
-    for f in [&config, &log, &script, &record] {
+    for f in [&script, &record] {
         let _ = std::fs::remove_file(f);
     }
 }

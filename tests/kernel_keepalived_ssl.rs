@@ -6,43 +6,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
+#[path = "support/daemon.rs"]
+mod daemon;
 #[path = "support/servers.rs"]
 mod servers;
 mod support;
 
-use std::collections::BTreeMap;
-use std::fs::File;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use servers::{ServerNet, kill, reals_of, table};
-use support::{lvsctl_bin, sh};
-
-/// A child killed and waited for when the test ends, however it ends.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        kill(&mut self.0);
-    }
-}
-
-/// Polls until `service` is `want` (None: absent); returns how long it took.
-fn wait_for(service: &str, want: Option<&BTreeMap<String, i64>>, log: &str) -> Duration {
-    let start = Instant::now();
-    loop {
-        let now = reals_of(service);
-        if now.as_ref() == want {
-            return start.elapsed();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{service}: wanted {want:?}, kernel has {now:?}; log:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use daemon::Foreground;
+use servers::{Reaped, ServerNet, table};
 
 const CONFIG: &str = "\
 virtual_server 10.0.0.4 443 {
@@ -94,46 +68,19 @@ fn an_ssl_get_real_follows_its_regex_in_the_kernel() {
             .spawn()
             .expect("openssl s_server"),
     );
-    let base = format!("lvks-{}", std::process::id());
-    let config = format!("/tmp/{base}.keepalived.conf");
-    std::fs::write(&config, CONFIG).unwrap();
-    let (pid_file, socket, log) = (
-        format!("/run/{base}.pid"),
-        format!("/run/{base}.sock"),
-        format!("/tmp/{base}.log"),
-    );
-    let (out, _, rc) = sh(&format!(
-        "{} health --keepalived {config} check-config",
-        lvsctl_bin()
-    ));
-    assert_eq!(rc, 0, "{out}");
-    let daemon = Reaped(
-        Command::new(lvsctl_bin())
-            .args(["health", "--keepalived", &config, "--foreground"])
-            .args(["--pid-file", &pid_file, "--socket", &socket, "start"])
-            .stdout(Stdio::null())
-            .stderr(File::create(&log).unwrap())
-            .spawn()
-            .expect("start lvsctl health --keepalived"),
-    );
+    let d = Foreground::start("--keepalived", "lvks", CONFIG);
     let up = table(&[("10.1.0.4:8443", 5)]);
-    wait_for("10.0.0.4:443", Some(&up), &log);
+    d.wait_for("10.0.0.4:443", Some(&up));
     std::fs::write(&page, "status: dead\n").unwrap();
-    wait_for("10.0.0.4:443", Some(&table(&[("10.1.0.4:8443", 0)])), &log);
+    d.wait_for("10.0.0.4:443", Some(&table(&[("10.1.0.4:8443", 0)])));
     std::fs::write(&page, "status: alive\n").unwrap();
-    let took = wait_for("10.0.0.4:443", Some(&up), &log);
+    let took = d.wait_for("10.0.0.4:443", Some(&up));
     assert!(
         took >= Duration::from_millis(1900),
         "restored after {took:?}"
     );
-    let (_, err, rc) = sh(&format!(
-        "{} health --keepalived {config} --pid-file {pid_file} --socket {socket} stop",
-        lvsctl_bin()
-    ));
-    assert_eq!(rc, 0, "stop: {err}");
-    wait_for("10.0.0.4:443", None, &log);
-    drop(daemon);
+    d.ctl("stop");
+    d.wait_for("10.0.0.4:443", None);
+    drop(d);
     let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_file(&config);
-    let _ = std::fs::remove_file(&log);
 }

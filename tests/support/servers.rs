@@ -70,10 +70,47 @@ pub fn kill(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// A server process killed and waited for when the test ends, however it ends.
+pub struct Reaped(pub Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        kill(&mut self.0);
+    }
+}
+
 /// `real → weight` of one service from `ipvsadm -Ln`; None when the service is absent.
 pub fn reals_of(service: &str) -> Option<BTreeMap<String, i64>> {
     let (out, err, rc) = sh("ipvsadm -Ln");
     assert_eq!(rc, 0, "ipvsadm -Ln: {err}");
+    reals_in(&out, service)
+}
+
+/// What `ipvsadm -Ln` prints, made in this process: one netlink dump through lvsctl's
+/// backend and its ipvsadm formatter. For tests that poll the table many times a second,
+/// where starting ipvsadm each time is most of the guest's CPU under emulation; the
+/// formatter is held to ipvsadm's bytes by tests/kernel_ipvsadm_diff.rs.
+pub fn listing() -> String {
+    use lvsctl::ipvs::Backend as _;
+    use lvsctl::ipvsadm::format::{ListFormat, write_full_listing};
+    let mut backend = lvsctl::ipvs::netlink::NetlinkBackend::connect().expect("IPVS netlink");
+    let info = backend.info().expect("IPVS info");
+    let entries = backend.entries().expect("IPVS dump");
+    let mut out = Vec::new();
+    write_full_listing(
+        &mut out,
+        &info,
+        &entries,
+        &ListFormat::default(),
+        &lvsctl::names::NoNames,
+    )
+    .expect("format the listing");
+    String::from_utf8(out).expect("the listing is text")
+}
+
+/// `real → weight` of one service in a listing in `ipvsadm -Ln`'s format; None when the
+/// service is absent.
+pub fn reals_in(out: &str, service: &str) -> Option<BTreeMap<String, i64>> {
     let mut current: Option<BTreeMap<String, i64>> = None;
     for line in out.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
