@@ -66,7 +66,7 @@ const ARROWS: &[(&str, &str, &str)] = &[
     (
         "health",
         "ipvsadm",
-        "ldirectord.cf's schedflags are ipvsadm's -b list, read with ipvsadm's grammar",
+        "ldirectord.cf's schedflags are ipvsadm's -b list, read with ipvsadm's grammar; keepalived's HTTP checker reads numbers with the same C readers",
     ),
     (
         "health",

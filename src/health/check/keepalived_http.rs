@@ -27,6 +27,7 @@
 use md5::{Digest as _, Md5};
 
 use super::keepalived_regex::{Regex, Scan};
+use crate::ipvsadm::parse::numbers::c_decimal;
 
 /// keepalived's read buffer holds this much data.
 pub(super) const BUFFER: usize = 4095;
@@ -217,32 +218,15 @@ fn content_length(buf: &[u8]) -> Option<u64> {
     let text = buf.split(|&b| b == 0).next().unwrap_or_default();
     let at = text.windows(TAG.len()).position(|w| w == TAG)? + TAG.len();
     let rest = &text[at..];
-    let blanks = rest
-        .iter()
-        .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
-        .count();
-    let mut i = blanks;
-    let negative = match rest.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
+    let n = c_decimal(rest);
+    let value = match (n.digits, n.magnitude) {
+        (false, _) => 0,
+        // strtoul's ERANGE: ULONG_MAX, which keepalived reads as no length.
+        (true, None) => return None,
+        (true, Some(m)) if n.negative => m.wrapping_neg(),
+        (true, Some(m)) => m,
     };
-    let digits = rest[i..].iter().take_while(|b| b.is_ascii_digit()).count();
-    let (value, end) = if digits == 0 {
-        (0, 0)
-    } else {
-        let mut v: u64 = 0;
-        for &d in &rest[i..i + digits] {
-            v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-        }
-        (if negative { v.wrapping_neg() } else { v }, i + digits)
-    };
+    let end = n.end;
     match rest.get(end) {
         None | Some(b'\r' | b'\n') => (value != u64::MAX).then_some(value),
         Some(_) => None,

@@ -23,9 +23,22 @@ pub struct Strtol {
     pub complete: bool,
 }
 
-/// C `strtol` with base 10: leading blanks, an optional sign, decimal digits.
-pub fn strtol(s: &str) -> Strtol {
-    let bytes = s.as_bytes();
+/// What C's `strtol` and `strtoul` share in base 10: leading blanks, one optional sign, then
+/// decimal digits. Over bytes, not text: keepalived's HTTP checker reads its numbers out of
+/// a socket buffer the same way (crate::health::check::keepalived_http).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CDecimal {
+    pub negative: bool,
+    /// The digits' value; None when it does not fit in 64 bits.
+    pub magnitude: Option<u64>,
+    /// Whether any digit was read.
+    pub digits: bool,
+    /// Where reading stopped: after the last digit, or 0 without digits (C's `end == s`).
+    pub end: usize,
+}
+
+/// Reads `bytes` as C's `strto[u]l(s, &end, 10)` does, before the sign is applied.
+pub fn c_decimal(bytes: &[u8]) -> CDecimal {
     let mut i = bytes.iter().take_while(|b| is_c_space(**b)).count();
     let negative = match bytes.get(i) {
         Some(b'-') => {
@@ -39,38 +52,42 @@ pub fn strtol(s: &str) -> Strtol {
         _ => false,
     };
     let start = i;
-    let mut magnitude: u64 = 0;
-    let mut overflow = false;
+    let mut magnitude = Some(0u64);
     while let Some(d) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
-        match magnitude
-            .checked_mul(10)
-            .and_then(|m| m.checked_add(u64::from(d - b'0')))
-        {
-            Some(m) => magnitude = m,
-            None => overflow = true,
-        }
+        magnitude = magnitude
+            .and_then(|m| m.checked_mul(10))
+            .and_then(|m| m.checked_add(u64::from(d - b'0')));
         i += 1;
     }
     let digits = i > start;
-    let limit = if negative {
+    CDecimal {
+        negative,
+        magnitude,
+        digits,
+        end: if digits { i } else { 0 },
+    }
+}
+
+/// C `strtol` with base 10: leading blanks, an optional sign, decimal digits.
+pub fn strtol(s: &str) -> Strtol {
+    let n = c_decimal(s.as_bytes());
+    let limit = if n.negative {
         i64::MAX.unsigned_abs() + 1
     } else {
         i64::MAX.unsigned_abs()
     };
-    if magnitude > limit {
-        overflow = true;
-    }
-    let value = match (overflow, negative) {
-        (true, true) => i64::MIN,
-        (true, false) => i64::MAX,
-        (false, true) => 0i64.wrapping_sub_unsigned(magnitude),
-        (false, false) => i64::try_from(magnitude).unwrap_or(i64::MAX),
+    let magnitude = n.magnitude.filter(|m| *m <= limit);
+    let value = match (magnitude, n.negative) {
+        (None, true) => i64::MIN,
+        (None, false) => i64::MAX,
+        (Some(m), true) => 0i64.wrapping_sub_unsigned(m),
+        (Some(m), false) => i64::try_from(m).unwrap_or(i64::MAX),
     };
     Strtol {
         value,
-        digits,
-        overflow,
-        complete: digits && i == bytes.len(),
+        digits: n.digits,
+        overflow: magnitude.is_none(),
+        complete: n.digits && n.end == s.len(),
     }
 }
 
