@@ -13,9 +13,9 @@ use std::time::{Duration, SystemTime};
 
 use super::checker_slots::{self, CheckState, CheckerSlot, Rules};
 use crate::health::check::Outcome;
-use crate::health::config::{Config, NotifyScript, RealServer, VirtualService};
+use crate::health::config::{Config, NotifyScript, RealServer, VirtualService, key_label};
 use crate::health::daemon::plan::{Desired, DesiredReal, DesiredVirtual, Phase};
-use crate::health::desired::{desired_dest, desired_fallback, desired_service};
+use crate::health::desired::{desired_dest, dest_in, fallback_in, service_in, service_keys};
 use crate::health::state::keepalived_http::Verdict;
 use crate::health::state::quorum::QuorumState;
 use crate::health::state::{Health, RealHealth, fallback_command_arg};
@@ -118,6 +118,50 @@ pub struct VirtualSlot {
 impl VirtualSlot {
     pub fn label(&self) -> String {
         self.v.label()
+    }
+
+    /// What the service `key` (one of [`service_keys`]) should hold; `single` when it is
+    /// the virtual's only one (its entries are then the slots' own).
+    fn desired_in(&self, key: ServiceKey, single: bool) -> DesiredVirtual {
+        let v = &self.v;
+        let reals = self
+            .reals
+            .iter()
+            .map(|s| {
+                let dest = if single {
+                    s.dest.clone()
+                } else {
+                    dest_in(v, key, &s.real)
+                };
+                DesiredReal {
+                    dest: match checker_slots::effective_weight(&s.real, &s.checkers) {
+                        Some(weight) => Dest { weight, ..dest },
+                        None => dest,
+                    },
+                    name: real_name(&s.real),
+                    // keepalived's sorry server replaces the whole pool: while it is in,
+                    // every real is out as if down (at weight 0 with inhibit).
+                    health: if self.quorum.is_some_and(|q| q.sorry_in) {
+                        Some(Health::Down)
+                    } else {
+                        s.health.map(|h| h.health)
+                    },
+                }
+            })
+            .collect();
+        DesiredVirtual {
+            service: service_in(v, key),
+            label: key_label(key),
+            reals,
+            quiescent: v.quiescent,
+            fallback: v.fallback.as_ref().map(|f| fallback_in(v, key, f)),
+            fallback_name: v.fallback.as_ref().map(|f| DestKey {
+                addr: f.addr,
+                port: f.port,
+            }),
+            fallback_inhibit: v.keepalived.as_ref().is_some_and(|k| k.sorry_inhibit),
+            zero_on_add: v.nanny.as_ref().is_some_and(|n| n.quiesce_server),
+        }
     }
 }
 
@@ -318,42 +362,18 @@ impl Registry {
     }
 
     /// The kernel state this registry wants; `remove` lists owned services to delete.
+    /// A keepalived group's virtual is one [`DesiredVirtual`] per member service, each with
+    /// the same reals in the same state: what keepalived writes to every member.
     pub fn desired(&self, remove: Vec<(ServiceKey, String)>) -> Desired {
         let virtuals = self
             .virtuals
             .iter()
-            .map(|vs| DesiredVirtual {
-                service: desired_service(&vs.v),
-                label: vs.label(),
-                reals: vs
-                    .reals
-                    .iter()
-                    .map(|s| DesiredReal {
-                        dest: match checker_slots::effective_weight(&s.real, &s.checkers) {
-                            Some(weight) => Dest {
-                                weight,
-                                ..s.dest.clone()
-                            },
-                            None => s.dest.clone(),
-                        },
-                        name: real_name(&s.real),
-                        // keepalived's sorry server replaces the whole pool: while it is
-                        // in, every real is out as if down (at weight 0 with inhibit).
-                        health: if vs.quorum.is_some_and(|q| q.sorry_in) {
-                            Some(Health::Down)
-                        } else {
-                            s.health.map(|h| h.health)
-                        },
-                    })
-                    .collect(),
-                quiescent: vs.v.quiescent,
-                fallback: vs.v.fallback.as_ref().map(|f| desired_fallback(&vs.v, f)),
-                fallback_name: vs.v.fallback.as_ref().map(|f| DestKey {
-                    addr: f.addr,
-                    port: f.port,
-                }),
-                fallback_inhibit: vs.v.keepalived.as_ref().is_some_and(|k| k.sorry_inhibit),
-                zero_on_add: vs.v.nanny.as_ref().is_some_and(|n| n.quiesce_server),
+            .flat_map(|vs| {
+                let members = service_keys(&vs.v);
+                let single = members.len() == 1;
+                members
+                    .into_iter()
+                    .map(move |key| vs.desired_in(key, single))
             })
             .collect();
         Desired {
@@ -482,3 +502,7 @@ mod keepalived;
 #[cfg(test)]
 #[path = "quorum_tests.rs"]
 mod quorum_tests;
+
+#[cfg(test)]
+#[path = "group_tests.rs"]
+mod group_tests;

@@ -26,7 +26,9 @@ use super::faults::descriptors_needed;
 use super::registry::Registry;
 use super::rlimit;
 use super::run::{digest, read_config_with};
-use crate::health::config::Config;
+use crate::health::config::{Config, key_label};
+use crate::health::desired::service_keys;
+use crate::ipvs::model::ServiceKey;
 
 /// The longest a reload may spend reading and resolving the file.
 pub const READ_LIMIT: Duration = Duration::from_secs(20);
@@ -220,9 +222,17 @@ impl Daemon {
             &config.globals.execute,
         ));
         let registry = Registry::build(&config, Some(&self.registry));
+        // Every service that leaves, a keepalived group's members one by one.
+        let kept: std::collections::HashSet<ServiceKey> = registry
+            .virtuals
+            .iter()
+            .flat_map(|vs| service_keys(&vs.v))
+            .collect();
         for vs in &self.registry.virtuals {
-            if registry.virtual_slot(&vs.v.key).is_none() {
-                self.pending_remove.push((vs.v.key, vs.label()));
+            for key in service_keys(&vs.v) {
+                if !kept.contains(&key) {
+                    self.pending_remove.push((key, key_label(key)));
+                }
             }
         }
         self.registry = registry;
