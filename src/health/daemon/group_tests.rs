@@ -49,8 +49,12 @@ virtual_server group WEB {
 ";
 
 fn registry() -> Registry {
-    let config = outcome(TEXT).config.expect("a configuration");
-    Registry::build(&to_daemon(FILE, &config).expect("mapped"), None)
+    build(TEXT, None)
+}
+
+fn build(text: &str, old: Option<&Registry>) -> Registry {
+    let config = outcome(text).config.expect("a configuration");
+    Registry::build(&to_daemon(FILE, &config).expect("mapped"), old)
 }
 
 /// One cycle on `fake`; the table as `SERVICE DEST wWEIGHT`, sorted.
@@ -174,6 +178,35 @@ fn the_status_shows_each_member_service_with_the_group_s_reals() {
             "TCP 192.0.2.21:80 192.0.2.21:80 [10.0.0.1:80 Some(2), 10.0.0.2:8080 Some(1)]",
             "TCP 192.0.2.30:8080 192.0.2.30:8080 [10.0.0.1:8080 Some(2), 10.0.0.2:8080 Some(1)]",
             "FWM 7 7 [10.0.0.1:0 Some(2), 10.0.0.2:8080 Some(1)]",
+        ]
+    );
+}
+
+#[test]
+fn a_reload_that_drops_entries_deletes_those_members_and_keeps_the_group_s_state() {
+    let mut old = registry();
+    assert!(record(&mut old, 0, false));
+    let text = TEXT
+        .replace("192.0.2.20-21 80", "192.0.2.20 80")
+        .replace("    fwmark 7\n", "");
+    let new = build(&text, Some(&old));
+    let leaving: Vec<String> = old
+        .services_leaving(&new)
+        .iter()
+        .map(|(k, label)| format!("{k} {label}"))
+        .collect();
+    assert_eq!(leaving, ["TCP 192.0.2.21:80 192.0.2.21:80", "FWM 7 7"]);
+    // The same first member, the same checks: the failed real stays failed.
+    let mut fake = FakeBackend::new();
+    assert_eq!(
+        sync(&mut fake, &new),
+        [
+            "TCP 192.0.2.20:80 10.0.0.1:80 w0",
+            "TCP 192.0.2.20:80 10.0.0.2:8080 w0",
+            "TCP 192.0.2.20:80 10.0.0.9:80 w1",
+            "TCP 192.0.2.30:8080 10.0.0.1:8080 w0",
+            "TCP 192.0.2.30:8080 10.0.0.2:8080 w0",
+            "TCP 192.0.2.30:8080 10.0.0.9:8080 w1",
         ]
     );
 }

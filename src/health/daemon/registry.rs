@@ -7,7 +7,7 @@
 //! their health and failure counts instead of being rebuilt from the kernel
 //! (docs/ldirectord-compat.md, Reload; and Deliberate differences).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
@@ -273,6 +273,22 @@ impl Registry {
             scripts,
             index,
         }
+    }
+
+    /// The services of this registry that `new` does not have, with their labels: what a
+    /// reload to `new` deletes (a keepalived group's members one by one).
+    pub fn services_leaving(&self, new: &Registry) -> Vec<(ServiceKey, String)> {
+        let kept: HashSet<ServiceKey> = new
+            .virtuals
+            .iter()
+            .flat_map(|vs| service_keys(&vs.v))
+            .collect();
+        self.virtuals
+            .iter()
+            .flat_map(|vs| service_keys(&vs.v))
+            .filter(|key| !kept.contains(key))
+            .map(|key| (key, key_label(key)))
+            .collect()
     }
 
     pub fn virtual_slot(&self, key: &ServiceKey) -> Option<&VirtualSlot> {

@@ -26,9 +26,7 @@ use super::faults::descriptors_needed;
 use super::registry::Registry;
 use super::rlimit;
 use super::run::{digest, read_config_with};
-use crate::health::config::{Config, key_label};
-use crate::health::desired::service_keys;
-use crate::ipvs::model::ServiceKey;
+use crate::health::config::Config;
 
 /// The longest a reload may spend reading and resolving the file.
 pub const READ_LIMIT: Duration = Duration::from_secs(20);
@@ -222,19 +220,8 @@ impl Daemon {
             &config.globals.execute,
         ));
         let registry = Registry::build(&config, Some(&self.registry));
-        // Every service that leaves, a keepalived group's members one by one.
-        let kept: std::collections::HashSet<ServiceKey> = registry
-            .virtuals
-            .iter()
-            .flat_map(|vs| service_keys(&vs.v))
-            .collect();
-        for vs in &self.registry.virtuals {
-            for key in service_keys(&vs.v) {
-                if !kept.contains(&key) {
-                    self.pending_remove.push((key, key_label(key)));
-                }
-            }
-        }
+        let leaving = self.registry.services_leaving(&registry);
+        self.pending_remove.extend(leaving);
         self.registry = registry;
         self.log = self.log.retarget(&config.globals.logfile);
         for line in rlimit::apply(descriptors_needed(&config), &self.budget) {

@@ -154,13 +154,19 @@ virtual_server group G {
 }
 
 #[test]
-fn nftables_ipvs_is_refused_beside_a_group_only() {
+fn nftables_ipvs_is_refused_beside_a_group_without_a_mark_only() {
     let nft = "global_defs {\n    nftables_ipvs\n}\n";
     let plain = "virtual_server 192.0.2.10 80 {\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.1 80 {\n    }\n}\n";
     assert!(mapping(&format!("{nft}{plain}")).is_ok());
     let group = "virtual_server_group G {\n    192.0.2.20 80\n}\nvirtual_server group G {\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.1 80 {\n    }\n}\n";
     assert_eq!(
         mapping(&format!("{nft}{group}")).unwrap_err(),
-        ["2: nftables_ipvs with a virtual_server group is not supported by lvsctl health yet"]
+        [
+            "2: nftables_ipvs with a virtual_server group without fwmark is not supported by lvsctl health yet"
+        ]
     );
+    // keepalived makes no nftables mark of its own for a group with a mark.
+    let marked = group.replace("192.0.2.20 80\n", "192.0.2.20 80\n    fwmark 3\n");
+    assert_ne!(marked, group);
+    assert!(mapping(&format!("{nft}{marked}")).is_ok());
 }

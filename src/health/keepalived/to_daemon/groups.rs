@@ -61,14 +61,20 @@ fn range_len(first: IpAddr, last: IpAddr) -> u128 {
 /// same protocol, or an entry that is also a `virtual_server` of its own): keepalived
 /// counts the live reals of each group entry across the virtual servers and leaves the
 /// service while any of them has one; the daemon owns each service from one virtual.
-/// `nftables_ipvs` with a group: keepalived then makes one service on a firewall mark of
-/// its own and nftables rules for the group's addresses.
+/// `nftables_ipvs` with a group that has no firewall mark: keepalived then makes one
+/// service on a firewall mark of its own and nftables rules for the group's addresses
+/// (a group with marks is run as without it).
 pub(super) fn shared(r: &mut Refusals, config: &KeepalivedConfig) {
     let mut owner: HashMap<ServiceKey, bool> = HashMap::new();
-    let mut any_group = false;
+    let mut unmarked_group = false;
     for v in &config.virtual_servers {
         let is_group = matches!(v.target, Target::Group(_));
-        any_group |= is_group;
+        if let Target::Group(g) = &v.target {
+            unmarked_group |= !g
+                .entries
+                .iter()
+                .any(|e| matches!(e, GroupEntry::Fwmark { .. }));
+        }
         let protocol = v.protocol.unwrap_or(Protocol::Tcp);
         let mut clash = None;
         for key in v.target.service_keys(protocol, v.family) {
@@ -89,10 +95,13 @@ pub(super) fn shared(r: &mut Refusals, config: &KeepalivedConfig) {
             );
         }
     }
-    if any_group {
+    if unmarked_group {
         for (keyword, pos) in &config.globals.ignored {
             if keyword == "nftables_ipvs" {
-                r.refuse(pos, "nftables_ipvs with a virtual_server group");
+                r.refuse(
+                    pos,
+                    "nftables_ipvs with a virtual_server group without fwmark",
+                );
             }
         }
     }

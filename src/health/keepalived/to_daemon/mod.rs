@@ -15,7 +15,8 @@
 //! it down until a check passes), `keepalived_http` (HTTP_GET: keepalived's HTTP
 //! checker decides instead of `failure_count`, `rise` and `retry_delay`) and
 //! `keepalived` (the sorry server follows keepalived's quorum rule instead of
-//! ldirectord's "no real is up"; the notify scripts).
+//! ldirectord's "no real is up"; the notify scripts; a `virtual_server group`'s member
+//! services, `groups.rs`).
 
 mod checks;
 #[cfg(test)]
