@@ -7,15 +7,14 @@
 //! their health and failure counts instead of being rebuilt from the kernel
 //! (docs/ldirectord-compat.md, Reload; and Deliberate differences).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use super::checker_slots::{self, CheckState, CheckerSlot, Rules};
 use crate::health::check::Outcome;
-use crate::health::config::{Config, NotifyScript, RealServer, VirtualService, key_label};
-use crate::health::daemon::plan::{Desired, DesiredReal, DesiredVirtual, Phase};
-use crate::health::desired::{desired_dest, dest_in, fallback_in, service_in, service_keys};
+use crate::health::config::{Config, NotifyScript, RealServer, VirtualService};
+use crate::health::desired::desired_dest;
 use crate::health::state::keepalived_http::Verdict;
 use crate::health::state::quorum::QuorumState;
 use crate::health::state::{Health, RealHealth, fallback_command_arg};
@@ -118,50 +117,6 @@ pub struct VirtualSlot {
 impl VirtualSlot {
     pub fn label(&self) -> String {
         self.v.label()
-    }
-
-    /// What the service `key` (one of [`service_keys`]) should hold; `single` when it is
-    /// the virtual's only one (its entries are then the slots' own).
-    fn desired_in(&self, key: ServiceKey, single: bool) -> DesiredVirtual {
-        let v = &self.v;
-        let reals = self
-            .reals
-            .iter()
-            .map(|s| {
-                let dest = if single {
-                    s.dest.clone()
-                } else {
-                    dest_in(v, key, &s.real)
-                };
-                DesiredReal {
-                    dest: match checker_slots::effective_weight(&s.real, &s.checkers) {
-                        Some(weight) => Dest { weight, ..dest },
-                        None => dest,
-                    },
-                    name: real_name(&s.real),
-                    // keepalived's sorry server replaces the whole pool: while it is in,
-                    // every real is out as if down (at weight 0 with inhibit).
-                    health: if self.quorum.is_some_and(|q| q.sorry_in) {
-                        Some(Health::Down)
-                    } else {
-                        s.health.map(|h| h.health)
-                    },
-                }
-            })
-            .collect();
-        DesiredVirtual {
-            service: service_in(v, key),
-            label: key_label(key),
-            reals,
-            quiescent: v.quiescent,
-            fallback: v.fallback.as_ref().map(|f| fallback_in(v, key, f)),
-            fallback_name: v.fallback.as_ref().map(|f| DestKey {
-                addr: f.addr,
-                port: f.port,
-            }),
-            fallback_inhibit: v.keepalived.as_ref().is_some_and(|k| k.sorry_inhibit),
-            zero_on_add: v.nanny.as_ref().is_some_and(|n| n.quiesce_server),
-        }
     }
 }
 
@@ -275,22 +230,6 @@ impl Registry {
         }
     }
 
-    /// The services of this registry that `new` does not have, with their labels: what a
-    /// reload to `new` deletes (a keepalived group's members one by one).
-    pub fn services_leaving(&self, new: &Registry) -> Vec<(ServiceKey, String)> {
-        let kept: HashSet<ServiceKey> = new
-            .virtuals
-            .iter()
-            .flat_map(|vs| service_keys(&vs.v))
-            .collect();
-        self.virtuals
-            .iter()
-            .flat_map(|vs| service_keys(&vs.v))
-            .filter(|key| !kept.contains(key))
-            .map(|key| (key, key_label(key)))
-            .collect()
-    }
-
     pub fn virtual_slot(&self, key: &ServiceKey) -> Option<&VirtualSlot> {
         self.virtuals.iter().find(|v| v.v.key == *key)
     }
@@ -375,29 +314,6 @@ impl Registry {
             }
         }
         (changed || weight_changed, lines)
-    }
-
-    /// The kernel state this registry wants; `remove` lists owned services to delete.
-    /// A keepalived group's virtual is one [`DesiredVirtual`] per member service, each with
-    /// the same reals in the same state: what keepalived writes to every member.
-    pub fn desired(&self, remove: Vec<(ServiceKey, String)>) -> Desired {
-        let virtuals = self
-            .virtuals
-            .iter()
-            .flat_map(|vs| {
-                let members = service_keys(&vs.v);
-                let single = members.len() == 1;
-                members
-                    .into_iter()
-                    .map(move |key| vs.desired_in(key, single))
-            })
-            .collect();
-        Desired {
-            virtuals,
-            remove,
-            phase: Phase::Start,
-            readd_quiescent: self.readd_quiescent,
-        }
     }
 
     /// ldirectord's lines for stopping with `cleanstop`: `Purged real server (stop)` for
@@ -514,6 +430,9 @@ mod restart_tests;
 
 #[path = "registry_keepalived.rs"]
 mod keepalived;
+
+#[path = "registry_desired.rs"]
+mod desired;
 
 #[cfg(test)]
 #[path = "quorum_tests.rs"]
