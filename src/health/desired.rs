@@ -38,7 +38,35 @@ pub fn desired_service(v: &VirtualService) -> Service {
 /// A real server as the kernel entry should look when it is in service (configured
 /// weight). The health state decides whether it is present, or present with weight 0.
 pub fn desired_dest(v: &VirtualService, r: &RealServer) -> Dest {
-    let mut d = Dest::new(r.addr, kernel_port(v.key, r.forward, r.port));
+    dest_in(v, v.key, r)
+}
+
+/// The services `v` stands for: a keepalived group's members, else its one key.
+pub fn service_keys(v: &VirtualService) -> Vec<ServiceKey> {
+    match group(v) {
+        Some(members) => members.to_vec(),
+        None => vec![v.key],
+    }
+}
+
+fn group(v: &VirtualService) -> Option<&[ServiceKey]> {
+    v.keepalived
+        .as_ref()
+        .map(|k| &k.group[..])
+        .filter(|g| !g.is_empty())
+}
+
+/// The service `key` of `v` (one of [`service_keys`]): a group's members differ only by
+/// their key, as keepalived fills each member's service from the one virtual server.
+pub fn service_in(v: &VirtualService, key: ServiceKey) -> Service {
+    let mut s = desired_service(v);
+    s.key = key;
+    s
+}
+
+/// `r`'s entry in the service `key` of `v` (one of [`service_keys`]).
+pub fn dest_in(v: &VirtualService, key: ServiceKey, r: &RealServer) -> Dest {
+    let mut d = Dest::new(r.addr, entry_port(v, key, r.forward, r.port));
     d.fwd = forward_method(r.forward);
     d.weight = i32::try_from(r.weight).unwrap_or(i32::MAX);
     d.l_threshold = r.lower_threshold;
@@ -48,10 +76,36 @@ pub fn desired_dest(v: &VirtualService, r: &RealServer) -> Dest {
 
 /// The fallback server's entry: always weight 1, no thresholds (ldirectord's fixed values).
 pub fn desired_fallback(v: &VirtualService, f: &Fallback) -> Dest {
-    let mut d = Dest::new(f.addr, kernel_port(v.key, f.forward, f.port));
+    fallback_in(v, v.key, f)
+}
+
+/// The fallback's entry in the service `key` of `v` (one of [`service_keys`]).
+pub fn fallback_in(v: &VirtualService, key: ServiceKey, f: &Fallback) -> Dest {
+    let mut d = Dest::new(f.addr, entry_port(v, key, f.forward, f.port));
     d.fwd = forward_method(f.forward);
     d.weight = 1;
     d
+}
+
+fn entry_port(v: &VirtualService, key: ServiceKey, forward: Forward, port: u16) -> u16 {
+    if group(v).is_some() {
+        group_port(key, forward, port)
+    } else {
+        kernel_port(key, forward, port)
+    }
+}
+
+/// The port keepalived 2.2.7 gives a real's (or the sorry server's) entry in a member of
+/// a `virtual_server group` (`ipvs_group_cmd`): under NAT the port as written, 0 included
+/// (keepalived does not give a group's real the service's port when it has none); with DR
+/// or TUN the member's port, which is 0 for a firewall mark (a port written on the real
+/// is ignored, with a warning when keepalived reads the file).
+pub fn group_port(key: ServiceKey, forward: Forward, port: u16) -> u16 {
+    match (forward, key) {
+        (Forward::Masq, _) => port,
+        (_, ServiceKey::Addr { port: vport, .. }) => vport,
+        (_, ServiceKey::Fwmark { .. }) => 0,
+    }
 }
 
 /// The port ipvsadm puts in the kernel for a real configured with `port`.

@@ -115,11 +115,12 @@ pub fn reals_in(out: &str, service: &str) -> Option<BTreeMap<String, i64>> {
     for line in out.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
-            [proto, addr, ..] if *proto == "TCP" || *proto == "UDP" => {
+            [proto, addr, ..] if matches!(*proto, "TCP" | "UDP" | "FWM") => {
                 if current.is_some() {
                     break;
                 }
-                if *addr == service {
+                // A firewall-mark service is named `FWM MARK`.
+                if *addr == service || (*proto == "FWM" && service == format!("FWM {addr}")) {
                     current = Some(BTreeMap::new());
                 }
             }

@@ -490,18 +490,24 @@ impl VirtualService {
     /// How ldirectord names the virtual in logs and in fallbackcommand arguments:
     /// `ip:port`, `[v6]:port`, or the mark number.
     pub fn label(&self) -> String {
-        match self.key {
-            ServiceKey::Addr {
-                addr: IpAddr::V4(a),
-                port,
-                ..
-            } => format!("{a}:{port}"),
-            ServiceKey::Addr {
-                addr: IpAddr::V6(a),
-                port,
-                ..
-            } => format!("[{a}]:{port}"),
-            ServiceKey::Fwmark { mark, .. } => mark.to_string(),
-        }
+        key_label(self.key)
+    }
+}
+
+/// [`VirtualService::label`] of a service by its key (each member of a keepalived group is
+/// named so in log lines and status).
+pub fn key_label(key: ServiceKey) -> String {
+    match key {
+        ServiceKey::Addr {
+            addr: IpAddr::V4(a),
+            port,
+            ..
+        } => format!("{a}:{port}"),
+        ServiceKey::Addr {
+            addr: IpAddr::V6(a),
+            port,
+            ..
+        } => format!("[{a}]:{port}"),
+        ServiceKey::Fwmark { mark, .. } => mark.to_string(),
     }
 }

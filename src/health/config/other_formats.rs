@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::model::CheckSettings;
+use crate::ipvs::model::ServiceKey;
 
 /// One check of its own on a real: what [`VirtualService`] otherwise gives every real
 /// alike. Each runs as its own task with its own state; see [`VirtualService::checker`].
@@ -68,6 +69,13 @@ pub struct KeepalivedVirtual {
     /// `sorry_server_inhibit`: the sorry server stays in the table at weight 0 while it is
     /// not needed (keepalived adds it so at start and sets it to 0 rather than removing it).
     pub sorry_inhibit: bool,
+    /// A `virtual_server group`'s IPVS services in keepalived's order (its address entries,
+    /// ranges expanded, then its firewall marks); empty for a virtual server of one
+    /// service. The virtual's `key` is the first of them and names its checks: keepalived
+    /// runs one set of checkers, one quorum and one set of scripts for the whole group and
+    /// writes every change of a real to each of these services
+    /// (crate::health::desired::service_keys).
+    pub group: Vec<ServiceKey>,
 }
 
 /// A real's `notify_up` and `notify_down`, found by the real's address and port as

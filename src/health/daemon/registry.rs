@@ -14,8 +14,7 @@ use std::time::{Duration, SystemTime};
 use super::checker_slots::{self, CheckState, CheckerSlot, Rules};
 use crate::health::check::Outcome;
 use crate::health::config::{Config, NotifyScript, RealServer, VirtualService};
-use crate::health::daemon::plan::{Desired, DesiredReal, DesiredVirtual, Phase};
-use crate::health::desired::{desired_dest, desired_fallback, desired_service};
+use crate::health::desired::desired_dest;
 use crate::health::state::keepalived_http::Verdict;
 use crate::health::state::quorum::QuorumState;
 use crate::health::state::{Health, RealHealth, fallback_command_arg};
@@ -317,53 +316,6 @@ impl Registry {
         (changed || weight_changed, lines)
     }
 
-    /// The kernel state this registry wants; `remove` lists owned services to delete.
-    pub fn desired(&self, remove: Vec<(ServiceKey, String)>) -> Desired {
-        let virtuals = self
-            .virtuals
-            .iter()
-            .map(|vs| DesiredVirtual {
-                service: desired_service(&vs.v),
-                label: vs.label(),
-                reals: vs
-                    .reals
-                    .iter()
-                    .map(|s| DesiredReal {
-                        dest: match checker_slots::effective_weight(&s.real, &s.checkers) {
-                            Some(weight) => Dest {
-                                weight,
-                                ..s.dest.clone()
-                            },
-                            None => s.dest.clone(),
-                        },
-                        name: real_name(&s.real),
-                        // keepalived's sorry server replaces the whole pool: while it is
-                        // in, every real is out as if down (at weight 0 with inhibit).
-                        health: if vs.quorum.is_some_and(|q| q.sorry_in) {
-                            Some(Health::Down)
-                        } else {
-                            s.health.map(|h| h.health)
-                        },
-                    })
-                    .collect(),
-                quiescent: vs.v.quiescent,
-                fallback: vs.v.fallback.as_ref().map(|f| desired_fallback(&vs.v, f)),
-                fallback_name: vs.v.fallback.as_ref().map(|f| DestKey {
-                    addr: f.addr,
-                    port: f.port,
-                }),
-                fallback_inhibit: vs.v.keepalived.as_ref().is_some_and(|k| k.sorry_inhibit),
-                zero_on_add: vs.v.nanny.as_ref().is_some_and(|n| n.quiesce_server),
-            })
-            .collect();
-        Desired {
-            virtuals,
-            remove,
-            phase: Phase::Start,
-            readd_quiescent: self.readd_quiescent,
-        }
-    }
-
     /// ldirectord's lines for stopping with `cleanstop`: `Purged real server (stop)` for
     /// every up real of a cleanstop virtual that is in the kernel (each also gets a mail).
     pub fn stop_purges(&self, in_kernel: impl Fn(&CheckId) -> bool) -> Vec<String> {
@@ -479,6 +431,13 @@ mod restart_tests;
 #[path = "registry_keepalived.rs"]
 mod keepalived;
 
+#[path = "registry_desired.rs"]
+mod desired;
+
 #[cfg(test)]
 #[path = "quorum_tests.rs"]
 mod quorum_tests;
+
+#[cfg(test)]
+#[path = "group_tests.rs"]
+mod group_tests;

@@ -220,11 +220,8 @@ impl Daemon {
             &config.globals.execute,
         ));
         let registry = Registry::build(&config, Some(&self.registry));
-        for vs in &self.registry.virtuals {
-            if registry.virtual_slot(&vs.v.key).is_none() {
-                self.pending_remove.push((vs.v.key, vs.label()));
-            }
-        }
+        let leaving = self.registry.services_leaving(&registry);
+        self.pending_remove.extend(leaving);
         self.registry = registry;
         self.log = self.log.retarget(&config.globals.logfile);
         for line in rlimit::apply(descriptors_needed(&config), &self.budget) {

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use super::event_loop::Daemon;
 use super::execute::InstanceCmd;
+use crate::health::config::key_label;
+use crate::health::desired::service_keys;
 use crate::ipvs::model::ServiceKey;
 
 impl Daemon {
@@ -27,7 +29,8 @@ impl Daemon {
             .virtuals
             .iter()
             .filter(|vs| vs.v.cleanstop)
-            .map(|vs| (vs.v.key, vs.label()))
+            .flat_map(|vs| service_keys(&vs.v))
+            .map(|key| (key, key_label(key)))
             .collect();
         let desired = crate::health::daemon::plan::Desired {
             virtuals: Vec::new(),

@@ -28,7 +28,9 @@ pub use metrics::{render_metrics, serve_metrics};
 pub use server::{Ask, remove_socket, serve};
 
 use crate::health::check::reason;
+use crate::health::config::key_label;
 use crate::health::daemon::registry::Registry;
+use crate::health::desired::{dest_in, fallback_in, service_keys};
 use crate::health::state::Health;
 use crate::ipvs::model::{DestKey, ServiceKey};
 
@@ -112,12 +114,24 @@ pub fn snapshot(
     let virtuals = registry
         .virtuals
         .iter()
-        .map(|vs| {
-            let key = vs.v.key;
+        .flat_map(|vs| {
+            // A keepalived group is shown as its member services, each with the group's
+            // reals (one check each, so the same state and counts in every member) and the
+            // kernel weight of the real's entry in that member.
+            let members = service_keys(&vs.v);
+            let single = members.len() == 1;
+            members.into_iter().map(move |key| (vs, key, single))
+        })
+        .map(|(vs, key, single)| {
             let reals: Vec<RealStatus> = vs
                 .reals
                 .iter()
                 .map(|s| {
+                    let dest = if single {
+                        s.dest.key()
+                    } else {
+                        dest_in(&vs.v, key, &s.real).key()
+                    };
                     let state = match (s.maintenance, s.health.map(|h| h.health)) {
                         (true, _) => RealState::Maintenance,
                         (false, None) => RealState::Pending,
@@ -126,9 +140,9 @@ pub fn snapshot(
                     };
                     let last = s.last.as_ref();
                     RealStatus {
-                        dest: s.dest.key(),
+                        dest,
                         state,
-                        kernel_weight: weights.get(&(key, s.dest.key())).copied(),
+                        kernel_weight: weights.get(&(key, dest)).copied(),
                         configured_weight: s.real.weight,
                         successes: s.health.map_or(0, |h| h.successes),
                         failures: s.health.map_or(0, |h| h.failures),
@@ -143,12 +157,12 @@ pub fn snapshot(
                 })
                 .collect();
             let fallback_active = vs.v.fallback.as_ref().is_some_and(|f| {
-                let d = crate::health::desired::desired_fallback(&vs.v, f);
+                let d = fallback_in(&vs.v, key, f);
                 weights.contains_key(&(key, d.key())) && !reals.iter().any(|r| r.dest == d.key())
             });
             VirtualStatus {
                 service: key,
-                label: vs.label(),
+                label: key_label(key),
                 up: reals.iter().filter(|r| r.state == RealState::Up).count(),
                 fallback_active,
                 reals,

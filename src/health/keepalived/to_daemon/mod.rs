@@ -15,9 +15,13 @@
 //! it down until a check passes), `keepalived_http` (HTTP_GET: keepalived's HTTP
 //! checker decides instead of `failure_count`, `rise` and `retry_delay`) and
 //! `keepalived` (the sorry server follows keepalived's quorum rule instead of
-//! ldirectord's "no real is up"; the notify scripts).
+//! ldirectord's "no real is up"; the notify scripts; a `virtual_server group`'s member
+//! services, `groups.rs`).
 
 mod checks;
+#[cfg(test)]
+mod group_tests;
+mod groups;
 #[cfg(test)]
 mod tests;
 
@@ -83,6 +87,7 @@ pub fn to_daemon(file: &str, config: &KeepalivedConfig) -> Result<Config, Vec<Re
     let mut r = Refusals::default();
     let whole_file = Pos::new(&file.into(), 0);
     globals(&mut r, config, &whole_file);
+    groups::shared(&mut r, config);
     // keepalived mails only with a relay and recipients; smtp_alert is on by default.
     let g = &config.globals;
     let mails = g.smtp_server.is_some() && !g.notification_email.is_empty();
@@ -159,12 +164,12 @@ fn virtual_service(
     flush_on_stop: bool,
 ) -> Option<VirtualService> {
     let pos = &v.pos;
-    let key = match &v.target {
-        Target::Service(key) => Some(*key),
-        Target::Group(g) => {
-            r.refuse(pos, format!("virtual_server group {}", g.name));
-            None
-        }
+    let (key, group) = match &v.target {
+        Target::Service(key) => (Some(*key), Vec::new()),
+        Target::Group(g) => match groups::members(r, v, g) {
+            Some(members) => (members.first().copied(), members),
+            None => (None, Vec::new()),
+        },
     };
     if v.persistence_engine.is_some() {
         r.refuse(pos, "persistence_engine");
@@ -192,7 +197,7 @@ fn virtual_service(
         .collect();
     let check = checks::virtual_checks(r, v);
     let fallback = match (key, &v.sorry_server) {
-        (Some(key), Some(s)) => sorry_server(r, v, key, s),
+        (Some(key), Some(s)) => sorry_server(r, v, key, !group.is_empty(), s),
         _ => None,
     };
     let (check, key) = (check?, key?);
@@ -226,6 +231,7 @@ fn virtual_service(
             quorum: v.quorum,
             hysteresis: v.hysteresis,
             sorry_inhibit: v.sorry_server.as_ref().is_some_and(|s| s.inhibit),
+            group,
             omega: v.omega,
             flush_on_stop,
             quorum_up: v.quorum_up.as_ref().map(script),
@@ -284,11 +290,13 @@ fn real(r: &mut Refusals, k: &KaReal, mails: bool) -> Option<RealServer> {
 /// keepalived's sorry server is the daemon's fallback, put in and out by keepalived's
 /// quorum rule (`keepalived_quorum`, crate::health::state::quorum) at weight 1. It runs
 /// as long as the sorry server is not one of the reals (keepalived then only flags that
-/// real), and its kernel entry is the one the daemon would make.
+/// real), and its kernel entry is the one the daemon would make (in a group's members
+/// always: crate::health::desired::group_port is keepalived's rule).
 fn sorry_server(
     r: &mut Refusals,
     v: &KaVirtual,
     key: ServiceKey,
+    in_group: bool,
     s: &SorryServer,
 ) -> Option<Fallback> {
     let pos = &v.pos;
@@ -303,6 +311,7 @@ fn sorry_server(
     // The daemon makes a DR or tunnel entry, or a NAT entry without port, on the service's
     // port (as ipvsadm does); keepalived passes the port as written.
     if let ServiceKey::Addr { port, .. } = key
+        && !in_group
         && s.port != port
         && (forward != Forward::Masq || s.port == 0)
     {

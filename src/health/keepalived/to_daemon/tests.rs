@@ -218,18 +218,16 @@ virtual_server 192.0.2.10 80 {
         weight 2
     }
 }
-virtual_server_group G {
-    192.0.2.20 80
-}
-virtual_server group G {
+virtual_server 192.0.2.11 80 {
     lb_algo rr
     lb_kind DR
     protocol TCP
+    persistence_engine sip
     real_server 10.0.0.11 80 {
     }
 }
 ";
-    let want = ["16: virtual_server group G is not supported by lvsctl health yet"];
+    let want = ["13: persistence_engine is not supported by lvsctl health yet"];
     assert_eq!(refused(text), want);
 }
 
