@@ -1035,7 +1035,7 @@ fn alpha_inhibit_and_sorry_server_inhibit_as_keepalived() {
 /// Two reals under `inhibit_on_failure` with `retry 3` and `delay_before_retry 5`; nothing
 /// listens on 10.1.0.3:8093, so that real's checks fail from the start.
 fn first_failure_conf(_: &str) -> String {
-    let tcp = "TCP_CHECK {\n connect_timeout 1\n retry 3\n delay_before_retry 5\n }";
+    let tcp = "TCP_CHECK {\n connect_timeout 1\n retry 3\n delay_before_retry 10\n }";
     let real = |i: u8, port: u16| {
         format!(" real_server 10.1.0.{i} {port} {{\n weight 1\n inhibit_on_failure\n {tcp}\n }}\n")
     };
@@ -1066,7 +1066,8 @@ fn first_failure_scenario() -> Scenario {
 /// `validate_check_config`: `retry_it = retry`), so a real whose server is down at start
 /// is at weight 0 after its first failed check, within about a `delay_loop` (keepalived's
 /// first check comes within its warmup, a delay_loop); retrying first would take three
-/// more checks 5 s apart, 15 s. Both daemons must be there within 10 s.
+/// more checks 10 s apart, 30 s. Both daemons must be there within 20 s (keepalived took
+/// 11.8 s once on a loaded host, against an earlier bound of 10 s with retries 5 s apart).
 #[test]
 #[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
 fn a_real_down_at_start_is_out_at_its_first_failure_as_in_keepalived() {
@@ -1075,7 +1076,7 @@ fn a_real_down_at_start_is_out_at_its_first_failure_as_in_keepalived() {
     for (daemon, run) in [("keepalived", &keepalived), ("lvsctl", &lvsctl)] {
         let took = run.took[0];
         assert!(
-            took.is_some_and(|t| t < Duration::from_secs(10)),
+            took.is_some_and(|t| t < Duration::from_secs(20)),
             "{daemon} took {took:?}\n{}",
             run.log
         );
