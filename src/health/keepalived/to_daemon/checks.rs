@@ -11,6 +11,7 @@
 //! `retry` + 1); HTTP_GET and SSL_GET run keepalived's own HTTP checker rules
 //! (`keepalived_http`).
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::Refusals;
@@ -18,12 +19,13 @@ use crate::health::check::keepalived_dns;
 use crate::health::check::keepalived_get::sends_as_sni;
 use crate::health::check::keepalived_regex::literal;
 use crate::health::config::{
-    CheckService, CheckSettings, CheckType, HttpMethod, KeepalivedCheck, KeepalivedHttp,
-    KeepalivedMisc, KeepalivedProtocol, KeepalivedRegex, KeepalivedUrl, RealCheck, RedirectPolicy,
+    CheckService, CheckSettings, CheckType, HttpMethod, KeepalivedCheck, KeepalivedFile,
+    KeepalivedHttp, KeepalivedMisc, KeepalivedProtocol, KeepalivedRegex, KeepalivedUrl, RealCheck,
+    RedirectPolicy,
 };
 use crate::health::keepalived::{
-    Checker, CheckerKind, DnsCheck, HttpCheck, HttpProtocol, RealServer as KaReal,
-    VirtualServer as KaVirtual,
+    Checker, CheckerKind, Connection, DnsCheck, FileCheck, HttpCheck, HttpProtocol,
+    RealServer as KaReal, VirtualServer as KaVirtual,
 };
 use crate::ipvs::model::Protocol;
 
@@ -45,6 +47,8 @@ pub(super) struct VirtualCheck {
     pub per_real: Vec<Vec<RealCheck>>,
     /// SMTP_CHECK, DNS_CHECK, UDP_CHECK: the exchange.
     pub exchange: Option<KeepalivedCheck>,
+    /// The one check's `warmup`; zero otherwise (each real's own checks carry theirs).
+    pub warmup: Duration,
 }
 
 /// keepalived's defaults for a real without checkers: in service from the start and
@@ -53,12 +57,14 @@ const UNCHECKED: Timing = Timing {
     delay_loop: 60,
     retry: 0,
     delay_before_retry: Duration::from_secs(1),
+    warmup: Duration::ZERO,
 };
 
 struct Timing {
     delay_loop: u32,
     retry: u32,
     delay_before_retry: Duration,
+    warmup: Duration,
 }
 
 /// The check of `v`'s reals, or None after refusing what cannot run.
@@ -89,8 +95,17 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             .iter()
             .all(|k| k.checkers.len() == 1 && k.checkers.iter().all(|c| same_but_where(c, first)))
     });
-    // MISC_CHECK's script and rules exist only as a real's own check.
-    let uniform = uniform.filter(|f| !matches!(f.kind, CheckerKind::Misc(_)));
+    // MISC_CHECK's script and rules and FILE_CHECK's file exist only as a real's own
+    // check, and so do a
+    // `connect_ip` other than the real's address and a `bindto`, which only a real's own
+    // check carries (`RealCheck::connect_ip`, `RealCheck::bind`).
+    let uniform =
+        uniform.filter(|f| !matches!(f.kind, CheckerKind::Misc(_) | CheckerKind::File(_)));
+    let routed = per_real
+        .iter()
+        .flatten()
+        .any(|c| c.connect_ip.is_some() || c.bind.is_some());
+    let uniform = uniform.filter(|_| !routed);
     if let (Some(first), Some(check)) = (uniform, per_real.iter().find_map(|c| c.first())) {
         // The virtual's one check runs them all; each real connects where its checker
         // does (its `check_port`).
@@ -104,6 +119,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             http: check.keepalived_http.clone(),
             exchange: check.keepalived_check.clone(),
             per_real: Vec::new(),
+            warmup: check.warmup,
         });
     }
     // No checkers at all, or checks of their own: the virtual's check is keepalived's for
@@ -126,6 +142,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
         http: None,
         exchange: None,
         per_real: if checked { per_real } else { Vec::new() },
+        warmup: UNCHECKED.warmup,
     })
 }
 
@@ -133,7 +150,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
 fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Option<RealCheck> {
     let udp = vs.protocol == Some(Protocol::Udp);
     let before = r.0.len();
-    connection(r, k, c);
+    connection(r, c);
     let check_type = match &c.kind {
         CheckerKind::Tcp if udp => {
             // The daemon pings instead, as ldirectord does for connect on UDP.
@@ -185,11 +202,9 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
             }
             CheckType::External
         }
-        // FILE_CHECK.
-        other @ CheckerKind::File(_) => {
-            r.refuse(&c.pos, other.keyword());
-            return None;
-        }
+        // FILE_CHECK follows its file (health::daemon::ka_file) under keepalived's
+        // FILE_CHECK rules (health::state::keepalived_file); it has no timing of its own.
+        CheckerKind::File(f) => return file_check(r, vs, k, c, f),
     };
     let timing = timing(r, c);
     let connect_timeout = match &c.kind {
@@ -257,13 +272,64 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
         // Where the checker connects: `connect_port`, else the port on the `real_server`
         // line.
         check_port: Some(c.connection.as_ref().map_or(k.port, |cn| cn.target.port())),
+        connect_ip: c
+            .connection
+            .as_ref()
+            .map(|cn| cn.target.ip())
+            .filter(|&ip| ip != k.addr),
+        bind: c.connection.as_ref().and_then(bind),
         check_interval: timing.delay_loop,
+        warmup: timing.warmup,
         failure_count: timing.retry.saturating_add(1),
         retry_delay: Some(timing.delay_before_retry),
         keepalived_http: http,
         keepalived_check: exchange,
         keepalived_misc: misc,
+        keepalived_file: None,
         start_up: Some(!c.alpha),
+    })
+}
+
+/// A FILE_CHECK as a check of its own: no connection, no timing, in service from the
+/// start (keepalived clears `alpha` for it; the file read at start decides,
+/// health::daemon::checker_slots). Its weight moves the real's weight, which the
+/// daemon's quorum does not weigh: refused beside a sorry server or quorum scripts, as
+/// `misc_dynamic` is.
+fn file_check(
+    r: &mut Refusals,
+    vs: &KaVirtual,
+    k: &KaReal,
+    c: &Checker,
+    f: &FileCheck,
+) -> Option<RealCheck> {
+    let quorum_matters =
+        vs.sorry_server.is_some() || vs.quorum_up.is_some() || vs.quorum_down.is_some();
+    if quorum_matters {
+        r.refuse(
+            &c.pos,
+            "FILE_CHECK beside a sorry_server or quorum_up/quorum_down",
+        );
+        return None;
+    }
+    Some(RealCheck {
+        check: settings(CheckType::On, 5),
+        check_port: Some(k.port),
+        connect_ip: None,
+        bind: None,
+        // Only the slot's bookkeeping: the file's changes come as they happen.
+        check_interval: UNCHECKED.delay_loop,
+        warmup: Duration::ZERO,
+        failure_count: 1,
+        retry_delay: None,
+        keepalived_http: None,
+        keepalived_check: None,
+        keepalived_misc: None,
+        keepalived_file: Some(KeepalivedFile {
+            path: f.file.clone(),
+            weight: f.weight,
+            reverse: f.reverse,
+        }),
+        start_up: Some(true),
     })
 }
 
@@ -413,18 +479,25 @@ fn same_but_where(c: &Checker, first: &Checker) -> bool {
     c == *first
 }
 
-/// Refuses what the check's connection asks that the daemon does not do.
-fn connection(r: &mut Refusals, k: &KaReal, c: &Checker) {
+/// Refuses what the check's connection asks that the daemon does not do. `connect_ip`
+/// and `bindto`/`bind_port` run (`RealCheck::connect_ip`, `RealCheck::bind`); `bind_if`
+/// (SO_BINDTODEVICE, which keepalived needs for an IPv6 link-local address) does not yet.
+fn connection(r: &mut Refusals, c: &Checker) {
     let Some(cn) = &c.connection else { return };
-    if cn.target.ip() != k.addr {
-        r.refuse(&c.pos, "connect_ip other than the real server's address");
-    }
-    if cn.bind_addr.is_some() || cn.bind_port.is_some() || cn.bind_if.is_some() {
-        r.refuse(&c.pos, "bindto/bind_port/bind_if");
+    if cn.bind_if.is_some() {
+        r.refuse(&c.pos, "bind_if");
     }
     if cn.fwmark.is_some() {
         r.refuse(&c.pos, "fwmark on a checker");
     }
+}
+
+/// The source a checker binds to. keepalived keeps `bind_port` in its `bindto` socket
+/// address and binds only when that address has a family, which only `bindto` gives it:
+/// `bind_port` alone binds nothing, and `bindto` alone binds port 0 (any port).
+fn bind(cn: &Connection) -> Option<SocketAddr> {
+    cn.bind_addr
+        .map(|ip| SocketAddr::new(ip, cn.bind_port.unwrap_or(0)))
 }
 
 fn timing(r: &mut Refusals, c: &Checker) -> Option<Timing> {
@@ -433,15 +506,13 @@ fn timing(r: &mut Refusals, c: &Checker) -> Option<Timing> {
     if delay_loop.is_none() {
         r.refuse(&c.pos, "a delay_loop that is not whole seconds");
     }
-    // The daemon runs each real's first check within its first second; keepalived waits
-    // a random time up to warmup (by default the delay loop), or none with warmup 0.
-    if !t.warmup.is_zero() && t.warmup != t.delay_loop {
-        r.refuse(&c.pos, "warmup other than 0 or the delay_loop");
-    }
+    // keepalived waits a random time up to warmup (by default the delay loop) before the
+    // first check; the daemon's task does the same (daemon::tasks::warmup_delay).
     Some(Timing {
         delay_loop: delay_loop?,
         retry: t.retry,
         delay_before_retry: t.delay_before_retry,
+        warmup: t.warmup,
     })
 }
 

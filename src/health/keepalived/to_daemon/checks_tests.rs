@@ -65,12 +65,17 @@ fn several_and_differing_checkers_become_checks_of_each_real() {
     let want_tcp = RealCheck {
         check: tcp.check.clone(),
         check_port: Some(80),
+        connect_ip: None,
+        bind: None,
         check_interval: 10,
+        // warmup defaults to the checker's delay_loop.
+        warmup: Duration::from_secs(10),
         failure_count: 3,
         retry_delay: Some(Duration::from_secs(4)),
         keepalived_http: None,
         keepalived_check: None,
         keepalived_misc: None,
+        keepalived_file: None,
         // alpha is inherited from the virtual server by each checker.
         start_up: Some(false),
     };
@@ -104,6 +109,67 @@ fn agreeing_single_checkers_stay_the_virtual_s_one_check() {
     assert_eq!(v.check.check_type, CheckType::Connect);
     assert!(v.reals.iter().all(|r| r.checks.is_empty()));
     assert_eq!(v.reals[1].check_port, Some(81));
+}
+
+/// `connect_ip` and `bindto`/`bind_port` ride on the real's own check, so a virtual
+/// whose checkers use them has no one check of its own; `bind_port` without `bindto`
+/// binds nothing (keepalived binds only an address with a family, which only `bindto`
+/// gives), and a `connect_ip` that is the real's own address is no route.
+#[test]
+fn connect_ip_and_bindto_become_the_real_s_check_route() {
+    let c = mapped(
+        "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n            connect_ip 10.1.0.11\n            connect_port 9000\n            bindto 10.1.0.1\n            bind_port 4000\n        }\n    }\n    real_server 10.0.0.12 80 {\n        TCP_CHECK {\n            connect_ip 10.0.0.12\n            bind_port 4001\n        }\n    }\n    real_server 10.0.0.13 80 {\n        TCP_CHECK {\n            bindto 10.1.0.1\n        }\n    }\n}\n",
+    );
+    let v = &c.virtuals[0];
+    assert_eq!(
+        v.check.check_type,
+        CheckType::On,
+        "no one check of the virtual"
+    );
+    let routes: Vec<_> = v
+        .reals
+        .iter()
+        .map(|r| {
+            let [check] = &r.checks[..] else {
+                panic!("one check: {:#?}", r.checks)
+            };
+            (check.check_port, check.connect_ip, check.bind)
+        })
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            (
+                Some(9000),
+                Some("10.1.0.11".parse().unwrap()),
+                Some("10.1.0.1:4000".parse().unwrap())
+            ),
+            (Some(80), None, None),
+            (Some(80), None, Some("10.1.0.1:0".parse().unwrap())),
+        ]
+    );
+}
+
+/// Any `warmup` runs: the virtual's one check and each real's own check carry theirs
+/// (0, the default delay_loop, or another value).
+#[test]
+fn warmup_of_any_value_is_carried_to_the_checks() {
+    let one = mapped(
+        "virtual_server 192.0.2.10 80 {\n    delay_loop 9\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n            warmup 3\n        }\n    }\n}\n",
+    );
+    let v = &one.virtuals[0];
+    assert_eq!(v.check.check_type, CheckType::Connect);
+    let k = v.keepalived.as_ref().expect("keepalived's rules");
+    assert_eq!(k.warmup, Duration::from_secs(3));
+    let own = mapped(MIXED);
+    let warmups: Vec<Vec<Duration>> = own.virtuals[0]
+        .reals
+        .iter()
+        .map(|r| r.checks.iter().map(|c| c.warmup).collect())
+        .collect();
+    let s = Duration::from_secs;
+    assert_eq!(warmups, [vec![s(10), s(5)], vec![s(10)], vec![]]);
+    assert_eq!(own.virtuals[0].keepalived.as_ref().unwrap().warmup, s(0));
 }
 
 #[test]
