@@ -19,13 +19,12 @@ use crate::health::check::keepalived_dns;
 use crate::health::check::keepalived_get::sends_as_sni;
 use crate::health::check::keepalived_regex::literal;
 use crate::health::config::{
-    CheckService, CheckSettings, CheckType, HttpMethod, KeepalivedCheck, KeepalivedFile,
-    KeepalivedHttp, KeepalivedMisc, KeepalivedProtocol, KeepalivedRegex, KeepalivedUrl, RealCheck,
-    RedirectPolicy,
+    CheckService, CheckSettings, CheckType, HttpMethod, KeepalivedCheck, KeepalivedHttp,
+    KeepalivedMisc, KeepalivedProtocol, KeepalivedRegex, KeepalivedUrl, RealCheck, RedirectPolicy,
 };
 use crate::health::keepalived::{
-    Checker, CheckerKind, Connection, DnsCheck, FileCheck, HttpCheck, HttpProtocol,
-    RealServer as KaReal, VirtualServer as KaVirtual,
+    Checker, CheckerKind, Connection, DnsCheck, HttpCheck, HttpProtocol, RealServer as KaReal,
+    VirtualServer as KaVirtual,
 };
 use crate::ipvs::model::Protocol;
 
@@ -53,15 +52,15 @@ pub(super) struct VirtualCheck {
 
 /// keepalived's defaults for a real without checkers: in service from the start and
 /// never taken out.
-const UNCHECKED: Timing = Timing {
+pub(super) const UNCHECKED: Timing = Timing {
     delay_loop: 60,
     retry: 0,
     delay_before_retry: Duration::from_secs(1),
     warmup: Duration::ZERO,
 };
 
-struct Timing {
-    delay_loop: u32,
+pub(super) struct Timing {
+    pub(super) delay_loop: u32,
     retry: u32,
     delay_before_retry: Duration,
     warmup: Duration,
@@ -204,7 +203,7 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
         }
         // FILE_CHECK follows its file (health::daemon::ka_file) under keepalived's
         // FILE_CHECK rules (health::state::keepalived_file); it has no timing of its own.
-        CheckerKind::File(f) => return file_check(r, vs, k, c, f),
+        CheckerKind::File(f) => return super::file_check::file_check(r, vs, k, c, f),
     };
     let timing = timing(r, c);
     let connect_timeout = match &c.kind {
@@ -287,49 +286,6 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
         keepalived_misc: misc,
         keepalived_file: None,
         start_up: Some(!c.alpha),
-    })
-}
-
-/// A FILE_CHECK as a check of its own: no connection, no timing, in service from the
-/// start (keepalived clears `alpha` for it; the file read at start decides,
-/// health::daemon::checker_slots). Its weight moves the real's weight, which the
-/// daemon's quorum does not weigh: refused beside a sorry server or quorum scripts, as
-/// `misc_dynamic` is.
-fn file_check(
-    r: &mut Refusals,
-    vs: &KaVirtual,
-    k: &KaReal,
-    c: &Checker,
-    f: &FileCheck,
-) -> Option<RealCheck> {
-    let quorum_matters =
-        vs.sorry_server.is_some() || vs.quorum_up.is_some() || vs.quorum_down.is_some();
-    if quorum_matters {
-        r.refuse(
-            &c.pos,
-            "FILE_CHECK beside a sorry_server or quorum_up/quorum_down",
-        );
-        return None;
-    }
-    Some(RealCheck {
-        check: settings(CheckType::On, 5),
-        check_port: Some(k.port),
-        connect_ip: None,
-        bind: None,
-        // Only the slot's bookkeeping: the file's changes come as they happen.
-        check_interval: UNCHECKED.delay_loop,
-        warmup: Duration::ZERO,
-        failure_count: 1,
-        retry_delay: None,
-        keepalived_http: None,
-        keepalived_check: None,
-        keepalived_misc: None,
-        keepalived_file: Some(KeepalivedFile {
-            path: f.file.clone(),
-            weight: f.weight,
-            reverse: f.reverse,
-        }),
-        start_up: Some(true),
     })
 }
 
@@ -445,7 +401,7 @@ fn keepalived_http(h: &HttpCheck, c: &Checker, t: &Timing, tls: bool) -> Option<
     })
 }
 
-fn settings(check_type: CheckType, timeout: u32) -> CheckSettings {
+pub(super) fn settings(check_type: CheckType, timeout: u32) -> CheckSettings {
     CheckSettings {
         check_type,
         service: CheckService::None,

@@ -272,3 +272,66 @@ fn an_smtp_check_beside_a_tcp_check_is_a_real_s_own_check_with_its_exchange() {
     // Six steps of connect_timeout for the run's deadline (`steps`).
     assert_eq!(checks[1].check.negotiate_timeout, 12);
 }
+
+/// FILE_CHECK is a real's own check following its track_file, with the FILE_CHECK's own
+/// weight and direction, else the track_file's; beside a sorry server (whose quorum the
+/// file's weight would move) it is refused, as is a track_file with `init_file`.
+#[test]
+fn a_file_check_follows_its_track_file() {
+    use crate::health::config::KeepalivedFile;
+    let text = |sorry: &str, init: &str| {
+        format!(
+            "track_file t {{\n    file /run/t\n    weight 4 reverse\n{init}}}\nvirtual_server 192.0.2.10 80 {{\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n{sorry}    real_server 10.0.0.11 80 {{\n        FILE_CHECK {{\n            track_file t\n        }}\n        FILE_CHECK {{\n            track_file t\n            weight 0\n        }}\n    }}\n}}\n"
+        )
+    };
+    let c = mapped(&text("", ""));
+    let v = &c.virtuals[0];
+    assert_eq!(
+        v.check.check_type,
+        CheckType::On,
+        "no one check of the virtual"
+    );
+    let files: Vec<_> = v.reals[0]
+        .checks
+        .iter()
+        .map(|c| (c.keepalived_file.clone(), c.start_up, c.warmup))
+        .collect();
+    let file = |weight, reverse| {
+        Some(KeepalivedFile {
+            path: "/run/t".into(),
+            weight,
+            reverse,
+        })
+    };
+    assert_eq!(
+        files,
+        [
+            (file(4, true), Some(true), Duration::ZERO),
+            (file(0, false), Some(true), Duration::ZERO),
+        ]
+    );
+    let refusals = |t: &str| -> Vec<String> {
+        to_daemon(FILE, &clean(t))
+            .expect_err("refused")
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    assert_eq!(
+        refusals(&text("    sorry_server 10.0.0.99 80\n", "")),
+        [
+            format!(
+                "{FILE}:11: FILE_CHECK beside a sorry_server or quorum_up/quorum_down is not supported by lvsctl health yet"
+            ),
+            format!(
+                "{FILE}:14: FILE_CHECK beside a sorry_server or quorum_up/quorum_down is not supported by lvsctl health yet"
+            ),
+        ]
+    );
+    assert_eq!(
+        refusals(&text("", "    init_file 1\n")),
+        [format!(
+            "{FILE}:1: track_file with init_file is not supported by lvsctl health yet"
+        )]
+    );
+}

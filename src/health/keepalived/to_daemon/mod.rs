@@ -18,6 +18,7 @@
 //! ldirectord's "no real is up"; the notify scripts).
 
 mod checks;
+mod file_check;
 #[cfg(test)]
 mod tests;
 
