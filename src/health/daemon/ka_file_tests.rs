@@ -144,3 +144,47 @@ async fn the_task_reports_weight_changes() {
     task.abort();
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// A directory that is not there yet cannot be watched: a local fault, reported once,
+/// which keeps the real as it is; once the directory is there the watch is set up and the
+/// file read.
+#[tokio::test]
+async fn a_file_that_cannot_be_watched_is_a_local_fault_until_it_can() {
+    let d = dir("late");
+    let sub = d.join("sub");
+    let f = sub.join("down");
+    let file = KeepalivedFile {
+        path: f.clone(),
+        weight: 0,
+        reverse: false,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = tokio::spawn(run(job(), tx, file));
+    assert_eq!(next(&mut rx).await, (Some(Up), 0), "no file: the value 0");
+    let fault = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(&fault.outcome, Outcome::LocalFault(why) if why.starts_with("cannot watch ")),
+        "{:?}",
+        fault.outcome
+    );
+    assert_eq!(fault.verdict, None);
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(&f, "1").unwrap();
+    let back = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (back.outcome, back.verdict),
+        (Outcome::Up, None),
+        "watched again"
+    );
+    assert_eq!(next(&mut rx).await, (Some(Down), 0), "then read");
+    std::fs::write(&f, "0").unwrap();
+    assert_eq!(next(&mut rx).await, (Some(Up), 0), "and followed");
+    task.abort();
+    std::fs::remove_dir_all(&d).unwrap();
+}
