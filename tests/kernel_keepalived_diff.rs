@@ -692,7 +692,7 @@ fn multi_conf(dir: &str) -> String {
         "global_defs {{\n router_id lvsctl_diff\n enable_script_security\n script_user nobody\n}}\n\
          virtual_server 10.0.0.3 80 {{\n delay_loop 1\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n \
          real_server 10.1.0.5 8085 {{\n weight 3\n inhibit_on_failure\n {tcp}\n \
-         MISC_CHECK {{\n misc_path \"{script} {dir}/code5\"\n misc_timeout 2\n misc_dynamic\n }}\n }}\n \
+         MISC_CHECK {{\n misc_path \"{script} {dir}/code5\"\n misc_timeout 5\n misc_dynamic\n }}\n }}\n \
          real_server 10.1.0.6 8086 {{\n weight 2\n inhibit_on_failure\n {tcp}\n \
          HTTP_GET {{\n url {{\n path /health.html\n }}\n connect_timeout 1\n retry 0\n delay_before_retry 1\n }}\n }}\n \
          real_server 10.1.0.8 8088 {{\n weight 1\n inhibit_on_failure\n }}\n}}\n"
@@ -1178,4 +1178,153 @@ fn group_scenario() -> Scenario {
 fn a_virtual_server_group_leaves_the_same_tables_as_keepalived() {
     kernel_test!();
     differential(&group_scenario(), &group_conf);
+}
+
+/// `connect_port`, `connect_ip` and `bindto` (retry 0, inhibit_on_failure): 10.1.0.1's
+/// checker connects to 8081 while nothing listens on the real's own 9001; 10.1.0.2's
+/// connects to 10.1.0.3:8083 (the real's 9002 closed too) from the director's 10.1.0.254;
+/// 10.1.0.4's binds to 10.1.0.253, which the director does not have, so it is never
+/// checked and stays in (keepalived reschedules a checker whose bind fails).
+fn route_conf(_: &str) -> String {
+    let real = |last: u32, port: u32, weight: u32, check: &str| {
+        format!(
+            " real_server 10.1.0.{last} {port} {{\n weight {weight}\n inhibit_on_failure\n \
+             TCP_CHECK {{\n connect_timeout 1\n retry 0\n {check}\n }}\n }}\n"
+        )
+    };
+    format!(
+        "global_defs {{\n router_id lvsctl_diff\n}}\n\
+         virtual_server 10.0.0.4 80 {{\n delay_loop 1\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n{}{}{}}}\n",
+        real(1, 9001, 1, "connect_port 8081"),
+        real(
+            2,
+            9002,
+            2,
+            "connect_ip 10.1.0.3\n connect_port 8083\n bindto 10.1.0.254"
+        ),
+        real(4, 9004, 3, "bindto 10.1.0.253"),
+    )
+}
+
+/// The route scenario's expected tables, which are keepalived 2.2.7's.
+fn route_scenario() -> Scenario {
+    let tables = |one: i64, two: i64| {
+        vec![some(&[
+            ("10.1.0.1:9001", one),
+            ("10.1.0.2:9002", two),
+            ("10.1.0.4:9004", 3),
+        ])]
+    };
+    let step = |name, want| Step { name, want };
+    Scenario {
+        services: &["10.0.0.4:80"],
+        steps: vec![
+            step(
+                "start: in through their check ports, the unbindable one too",
+                tables(1, 2),
+            ),
+            step("10.1.0.1's check port closes: inhibited", tables(0, 2)),
+            step("10.1.0.3:8083 closes: 10.1.0.2 inhibited", tables(0, 0)),
+            step("10.1.0.1's check port is back", tables(1, 0)),
+            step("10.1.0.3:8083 is back", tables(1, 2)),
+        ],
+        act: |w, i| match i {
+            0 => {}
+            1 => w.stop("10.1.0.1:8081"),
+            2 => w.stop("10.1.0.3:8083"),
+            3 => w.serve("10.1.0.1:8081"),
+            4 => w.serve("10.1.0.3:8083"),
+            _ => unreachable!("no step {i}"),
+        },
+    }
+}
+
+#[test]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+fn connect_ip_connect_port_and_bindto_leave_the_same_table_as_keepalived() {
+    kernel_test!();
+    differential(&route_scenario(), &route_conf);
+}
+
+/// FILE_CHECK: `DIR/w` (track_file `w`, weight 1) counted with weight 2 on 10.1.0.5 and
+/// with weight 3 reversed on 10.1.0.6 (both of weight 10); `DIR/sw` (track_file `sw`,
+/// weight 0: any value but 0 is down) on 10.1.0.7 beside a TCP_CHECK. Under
+/// inhibit_on_failure; both files hold 0 at start.
+fn file_conf(dir: &str) -> String {
+    std::fs::write(format!("{dir}/w"), "0\n").unwrap();
+    std::fs::write(format!("{dir}/sw"), "0\n").unwrap();
+    format!(
+        "global_defs {{\n router_id lvsctl_diff\n}}\n\
+         track_file w {{\n file {dir}/w\n}}\n\
+         track_file sw {{\n file {dir}/sw\n weight 0\n}}\n\
+         virtual_server 10.0.0.5 80 {{\n delay_loop 1\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n \
+         real_server 10.1.0.5 8085 {{\n weight 10\n inhibit_on_failure\n \
+         FILE_CHECK {{\n track_file w\n weight 2\n }}\n }}\n \
+         real_server 10.1.0.6 8086 {{\n weight 10\n inhibit_on_failure\n \
+         FILE_CHECK {{\n track_file w\n weight 3 reverse\n }}\n }}\n \
+         real_server 10.1.0.7 8087 {{\n weight 1\n inhibit_on_failure\n \
+         FILE_CHECK {{\n track_file sw\n }}\n \
+         TCP_CHECK {{\n connect_timeout 1\n retry 0\n }}\n }}\n}}\n"
+    )
+}
+
+/// The FILE_CHECK scenario's expected tables, which are keepalived 2.2.7's.
+fn file_scenario() -> Scenario {
+    let tables = |five: i64, six: i64, seven: i64| {
+        vec![some(&[
+            ("10.1.0.5:8085", five),
+            ("10.1.0.6:8086", six),
+            ("10.1.0.7:8087", seven),
+        ])]
+    };
+    let step = |name, want| Step { name, want };
+    Scenario {
+        services: &["10.0.0.5:80"],
+        steps: vec![
+            step(
+                "start: both files 0, every real at its weight",
+                tables(10, 10, 1),
+            ),
+            step("w is 3: 10 + 6 and 10 - 9", tables(16, 1, 1)),
+            step("w is -2: 10 - 4 and 10 + 6", tables(6, 16, 1)),
+            step("sw is 1: 10.1.0.7 inhibited", tables(6, 16, 0)),
+            step("w is -5: 10 - 10 (in at 0) and 10 + 15", tables(0, 25, 0)),
+            step("w is deleted (0): the weights back", tables(10, 10, 0)),
+            step("sw is 0 again: 10.1.0.7 back", tables(10, 10, 1)),
+            step(
+                "10.1.0.7's server stops: inhibited by its TCP_CHECK",
+                tables(10, 10, 0),
+            ),
+            step("w comes back as 1 (moved in): 12 and 7", tables(12, 7, 0)),
+            step("10.1.0.7's server is back", tables(12, 7, 1)),
+        ],
+        act: |w, i| {
+            let write = |name: &str, value: &str| {
+                std::fs::write(format!("{}/{name}", w.dir), value).unwrap();
+            };
+            match i {
+                0 => {}
+                1 => write("w", "3\n"),
+                2 => write("w", "-2\n"),
+                3 => write("sw", "1\n"),
+                4 => write("w", "-5\n"),
+                5 => std::fs::remove_file(format!("{}/w", w.dir)).unwrap(),
+                6 => write("sw", "0\n"),
+                7 => w.stop("10.1.0.7:8087"),
+                8 => {
+                    write("w.new", "1\n");
+                    std::fs::rename(format!("{}/w.new", w.dir), format!("{}/w", w.dir)).unwrap();
+                }
+                9 => w.serve("10.1.0.7:8087"),
+                _ => unreachable!("no step {i}"),
+            }
+        },
+    }
+}
+
+#[test]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+fn file_check_weights_reverse_and_switch_as_keepalived() {
+    kernel_test!();
+    differential(&file_scenario(), &file_conf);
 }

@@ -19,6 +19,7 @@ pub mod clock;
 mod event_loop;
 pub mod execute;
 pub mod faults;
+pub mod ka_file;
 pub mod ka_scripts;
 pub mod kernel;
 pub mod log;

@@ -19,6 +19,7 @@
 //! services, `groups.rs`).
 
 mod checks;
+mod file_check;
 #[cfg(test)]
 mod group_tests;
 mod groups;
@@ -145,8 +146,10 @@ fn globals(r: &mut Refusals, config: &KeepalivedConfig, whole_file: &Pos) {
             r.refuse(pos, keyword.clone());
         }
     }
-    if let Some(pos) = config.track_files.first().map(|t| &t.pos) {
-        r.refuse(pos, "track_file");
+    // keepalived writes an `init_file` value into the file when it reads its
+    // configuration (not over an existing file on reload); the daemon does not yet.
+    for t in config.track_files.iter().filter(|t| t.init.is_some()) {
+        r.refuse(&t.pos, "track_file with init_file");
     }
     if config.ssl.is_some() {
         // The reader keeps no line for the SSL block.
@@ -232,6 +235,7 @@ fn virtual_service(
             hysteresis: v.hysteresis,
             sorry_inhibit: v.sorry_server.as_ref().is_some_and(|s| s.inhibit),
             group,
+            warmup: check.warmup,
             omega: v.omega,
             flush_on_stop,
             quorum_up: v.quorum_up.as_ref().map(script),

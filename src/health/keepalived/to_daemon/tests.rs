@@ -168,18 +168,8 @@ fn vs_with(real_body: &str) -> String {
 fn what_keepalived_does_otherwise_is_refused_with_its_line() {
     let cases: &[(&str, &[&str])] = &[
         (
-            "        TCP_CHECK {\n            bindto 10.0.0.5\n        }\n",
-            &["6: bindto/bind_port/bind_if is not supported by lvsctl health yet"],
-        ),
-        (
-            "        TCP_CHECK {\n            connect_ip 10.0.0.99\n        }\n",
-            &[
-                "6: connect_ip other than the real server's address is not supported by lvsctl health yet",
-            ],
-        ),
-        (
-            "        TCP_CHECK {\n            warmup 3\n        }\n",
-            &["6: warmup other than 0 or the delay_loop is not supported by lvsctl health yet"],
+            "        TCP_CHECK {\n            bind_if eth0\n        }\n",
+            &["6: bind_if is not supported by lvsctl health yet"],
         ),
         (
             "        TCP_CHECK {\n            fwmark 5\n        }\n",
