@@ -1226,6 +1226,8 @@ fn whole_table_run(daemon: &str) -> Vec<String> {
     let world = World::new(&dir);
     let config = format!("{dir}/keepalived.conf");
     std::fs::write(&config, whole_table_conf(true)).unwrap();
+    // Put back at the end: the scenarios after this one share the namespace.
+    let before = timeouts_now();
     sh("ipvsadm -C");
     for cmd in [
         format!("ipvsadm --set {TABLE_ORIGINAL}"),
@@ -1287,6 +1289,7 @@ fn whole_table_run(daemon: &str) -> Vec<String> {
     let (text, _) = settle(&services, &vec![None]);
     records.push(format!("# stopped\n{text}timeouts {}", timeouts_now()));
     sh("ipvsadm -C");
+    sh(&format!("ipvsadm --set {before}"));
     let log = std::fs::read_to_string(&log_path).unwrap_or_default();
     let _ = std::fs::remove_file(&log_path);
     records.push(format!("# log\n{log}"));
