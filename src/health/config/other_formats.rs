@@ -8,7 +8,21 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::model::CheckSettings;
-use crate::ipvs::model::ServiceKey;
+use crate::ipvs::model::{ServiceKey, Timeouts};
+
+/// keepalived's settings of the whole IPVS table (`global_defs`), which reach beyond the
+/// services the file owns: the daemon does them on the kernel thread before a cycle's own
+/// ops (`daemon::kernel::TableSteps`). All off for the other formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeepalivedTable {
+    /// `lvs_flush`: the table is emptied at start (not at reload), before anything is added.
+    pub flush_at_start: bool,
+    /// `lvs_flush_onstop` without `VS`: the table is emptied at stop instead of deleting
+    /// the owned services.
+    pub flush_at_stop: bool,
+    /// `lvs_timeouts`: 0 = not given (the kernel's value as first read is written for it).
+    pub timeouts: Timeouts,
+}
 
 /// One check of its own on a real: what [`VirtualService`] otherwise gives every real
 /// alike. Each runs as its own task with its own state; see [`VirtualService::checker`].

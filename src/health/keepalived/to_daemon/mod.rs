@@ -33,8 +33,8 @@ use super::{
     Target, VirtualServer as KaVirtual,
 };
 use crate::health::config::{
-    Config, EmailSettings, Fallback, Forward, Globals, KeepalivedVirtual, LogTarget, NotifyScript,
-    RealNotify, RealServer, VirtualService,
+    Config, EmailSettings, Fallback, Forward, Globals, KeepalivedTable, KeepalivedVirtual,
+    LogTarget, NotifyScript, RealNotify, RealServer, VirtualService,
 };
 use crate::ipvs::model::{ForwardMethod, ServiceFlags, ServiceKey, Tunnel};
 
@@ -92,7 +92,8 @@ pub fn to_daemon(file: &str, config: &KeepalivedConfig) -> Result<Config, Vec<Re
     // keepalived mails only with a relay and recipients; smtp_alert is on by default.
     let g = &config.globals;
     let mails = g.smtp_server.is_some() && !g.notification_email.is_empty();
-    let flush_on_stop = g.lvs_flush_on_stop == FlushOnStop::VirtualServers;
+    // Both flushes run omega's quorum_down only (keepalived's update_vs_notifies).
+    let flush_on_stop = g.lvs_flush_on_stop != FlushOnStop::No;
     let virtuals: Vec<VirtualService> = config
         .virtual_servers
         .iter()
@@ -114,6 +115,11 @@ pub fn to_daemon(file: &str, config: &KeepalivedConfig) -> Result<Config, Vec<Re
         // was not there before (a real that starts down under alpha).
         readd_quiescent: true,
         cleanstop: true,
+        keepalived_table: KeepalivedTable {
+            flush_at_start: g.lvs_flush,
+            flush_at_stop: g.lvs_flush_on_stop == FlushOnStop::Full,
+            timeouts: g.lvs_timeouts,
+        },
         ..Globals::default()
     };
     Ok(Config { globals, virtuals })
@@ -121,17 +127,6 @@ pub fn to_daemon(file: &str, config: &KeepalivedConfig) -> Result<Config, Vec<Re
 
 fn globals(r: &mut Refusals, config: &KeepalivedConfig, whole_file: &Pos) {
     let g = &config.globals;
-    if g.lvs_flush {
-        r.refuse(whole_file, "lvs_flush");
-    }
-    // Both flush the whole IPVS table, services the daemon does not own included.
-    if g.lvs_flush_on_stop == FlushOnStop::Full {
-        r.refuse(whole_file, "lvs_flush_onstop (without VS)");
-    }
-    let t = g.lvs_timeouts;
-    if t.tcp != 0 || t.tcp_fin != 0 || t.udp != 0 {
-        r.refuse(whole_file, "lvs_timeouts");
-    }
     // keepalived writes every real's and virtual's change to these fifos, and runs every
     // real's notify_up at start with rs_init_notifies.
     for (keyword, pos) in &g.ignored {

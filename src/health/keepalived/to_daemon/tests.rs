@@ -253,30 +253,32 @@ virtual_server 192.0.2.10 80 {
 }
 
 #[test]
-fn whole_file_settings_are_refused_at_line_zero() {
-    let text = format!(
-        "global_defs {{\n    lvs_flush\n}}\n{}",
-        vs_with("        TCP_CHECK {\n        }\n")
-    );
+fn whole_table_settings_reach_the_daemon() {
+    let check = || vs_with("        TCP_CHECK {\n        }\n");
+    let c = mapped(&format!(
+        "global_defs {{\n    lvs_flush\n    lvs_flush_onstop\n    lvs_timeouts tcp 900 udp 60\n}}\n{}",
+        check()
+    ));
+    let t = c.globals.keepalived_table;
+    assert!(t.flush_at_start && t.flush_at_stop);
     assert_eq!(
-        refused(&text),
-        ["lvs_flush is not supported by lvsctl health yet"]
+        (t.timeouts.tcp, t.timeouts.tcp_fin, t.timeouts.udp),
+        (900, 0, 60)
     );
-    // lvs_flush_onstop alone flushes the whole table at stop; with VS it deletes only
-    // the configured services, as the daemon does anyway.
-    let text = format!(
-        "global_defs {{\n    lvs_flush_onstop\n}}\n{}",
-        vs_with("        TCP_CHECK {\n        }\n")
-    );
-    assert_eq!(
-        refused(&text),
-        ["lvs_flush_onstop (without VS) is not supported by lvsctl health yet"]
-    );
+    // Either flush runs omega's quorum_down only at stop.
+    assert!(c.virtuals[0].keepalived.as_ref().unwrap().flush_on_stop);
+    // With VS only the configured services are deleted, as the daemon does anyway.
     let c = mapped(&format!(
         "global_defs {{\n    lvs_flush_onstop VS\n}}\n{}",
-        vs_with("        TCP_CHECK {\n        }\n")
+        check()
     ));
     assert!(c.virtuals[0].keepalived.as_ref().unwrap().flush_on_stop);
+    assert_eq!(
+        c.globals.keepalived_table,
+        crate::health::config::KeepalivedTable::default()
+    );
+    let c = mapped(&check());
+    assert!(!c.virtuals[0].keepalived.as_ref().unwrap().flush_on_stop);
 }
 
 #[test]
