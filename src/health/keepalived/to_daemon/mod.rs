@@ -22,8 +22,13 @@ mod checks;
 #[cfg(test)]
 mod group_tests;
 mod groups;
+mod ssl;
+#[cfg(test)]
+mod ssl_tests;
 #[cfg(test)]
 mod tests;
+
+pub use ssl::load_ssl;
 
 use std::fmt;
 
@@ -147,13 +152,6 @@ fn globals(r: &mut Refusals, config: &KeepalivedConfig, whole_file: &Pos) {
     }
     if let Some(pos) = config.track_files.first().map(|t| &t.pos) {
         r.refuse(pos, "track_file");
-    }
-    if config.ssl.is_some() {
-        // The reader keeps no line for the SSL block.
-        r.refuse(
-            whole_file,
-            "the SSL block (a client certificate for SSL_GET)",
-        );
     }
 }
 

@@ -405,6 +405,7 @@ virtual_server 192.0.2.10 80 {
                 sni: None,
                 regex: None,
             }],
+            client_cert: None,
         })
     );
 }
