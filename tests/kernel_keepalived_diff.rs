@@ -1207,7 +1207,9 @@ fn ssl_block_conf(_: &str) -> String {
 }
 
 /// OpenSSL's `s_server -WWW` on `addr` (serving `DIR/www<last digit>`) that requires a
-/// client certificate verifying against `ca` (`-Verify 1`: a certificate is required).
+/// client certificate verifying against `ca`: `-Verify 1` alone requires a certificate
+/// but lets one that does not verify through (s_server's callback only logs the error);
+/// `-verify_return_error` makes that a handshake failure.
 fn serve_tls_requiring(w: &mut World, addr: &str, ca: &str) {
     let digit = addr.split(':').next().and_then(|a| a.rsplit('.').next());
     let www = format!("{}/www{}", w.dir, digit.unwrap());
@@ -1226,6 +1228,7 @@ fn serve_tls_requiring(w: &mut World, addr: &str, ca: &str) {
             addr,
             "-Verify",
             "1",
+            "-verify_return_error",
             "-CAfile",
             &testdata(ca),
         ])
