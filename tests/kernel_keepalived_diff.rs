@@ -3,7 +3,8 @@
 //! and coming back in the same steps: connect failures with inhibit_on_failure, the sorry
 //! server coming in when no real is left (quorum 1) and going when one is back, an HTTP_GET
 //! url answering 404, a page whose MD5 no longer matches `digest`, and recovery; an
-//! SSL_GET whose page stops matching its `regex`; SMTP_CHECK, DNS_CHECK, UDP_CHECK and
+//! SSL_GET whose page stops matching its `regex`; the top-level `SSL` block's client
+//! certificate against a server requiring one; SMTP_CHECK, DNS_CHECK, UDP_CHECK and
 //! PING_CHECK.
 //!
 //! The daemons run one after the other in the test's network namespace (the IPVS table is

@@ -49,7 +49,7 @@ pub fn load_ssl(
     }
     let cert = client_cert(block, read).map_err(|e| format!("{file}: {e}"))?;
     for k in ssl_gets {
-        k.client_cert = cert.clone();
+        k.client_cert.clone_from(&cert);
     }
     Ok(())
 }
