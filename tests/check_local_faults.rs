@@ -29,6 +29,7 @@ fn target(port: u16) -> Target {
         real_addr: IpAddr::from([127, 0, 0, 1]),
         real_port: port,
         check_port: Some(port),
+        route: lvsctl::health::check::Route::default(),
     }
 }
 

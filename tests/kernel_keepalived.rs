@@ -31,6 +31,7 @@ virtual_server 10.0.0.1 80 {
             connect_timeout 1
             retry 2
             delay_before_retry 1
+            warmup 0
         }
     }
     real_server 10.1.0.2 8082 {
@@ -57,6 +58,11 @@ fn a_keepalived_conf_inhibits_a_failed_real_and_restores_it() {
     let mut d = Foreground::start("--keepalived", "lvk", CONFIG);
     let both = table(&[("10.1.0.1:8081", 3), ("10.1.0.2:8082", 2)]);
     d.wait_for("10.0.0.1:80", Some(&both));
+    // The soft failures below come only after a pass (a checker starts with its retries
+    // used up): `warmup 0` puts 10.1.0.1's first check within the daemon's first second
+    // (by default it would come up to a delay_loop later, as in keepalived), and a
+    // delay_loop's wait lets it pass before its server stops.
+    std::thread::sleep(Duration::from_secs(2));
 
     kill(&mut a);
     let took = d.wait_for(

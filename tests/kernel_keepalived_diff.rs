@@ -693,7 +693,7 @@ fn multi_conf(dir: &str) -> String {
         "global_defs {{\n router_id lvsctl_diff\n enable_script_security\n script_user nobody\n}}\n\
          virtual_server 10.0.0.3 80 {{\n delay_loop 1\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n \
          real_server 10.1.0.5 8085 {{\n weight 3\n inhibit_on_failure\n {tcp}\n \
-         MISC_CHECK {{\n misc_path \"{script} {dir}/code5\"\n misc_timeout 2\n misc_dynamic\n }}\n }}\n \
+         MISC_CHECK {{\n misc_path \"{script} {dir}/code5\"\n misc_timeout 5\n misc_dynamic\n }}\n }}\n \
          real_server 10.1.0.6 8086 {{\n weight 2\n inhibit_on_failure\n {tcp}\n \
          HTTP_GET {{\n url {{\n path /health.html\n }}\n connect_timeout 1\n retry 0\n delay_before_retry 1\n }}\n }}\n \
          real_server 10.1.0.8 8088 {{\n weight 1\n inhibit_on_failure\n }}\n}}\n"
@@ -1036,7 +1036,7 @@ fn alpha_inhibit_and_sorry_server_inhibit_as_keepalived() {
 /// Two reals under `inhibit_on_failure` with `retry 3` and `delay_before_retry 5`; nothing
 /// listens on 10.1.0.3:8093, so that real's checks fail from the start.
 fn first_failure_conf(_: &str) -> String {
-    let tcp = "TCP_CHECK {\n connect_timeout 1\n retry 3\n delay_before_retry 5\n }";
+    let tcp = "TCP_CHECK {\n connect_timeout 1\n retry 3\n delay_before_retry 10\n }";
     let real = |i: u8, port: u16| {
         format!(" real_server 10.1.0.{i} {port} {{\n weight 1\n inhibit_on_failure\n {tcp}\n }}\n")
     };
@@ -1067,7 +1067,8 @@ fn first_failure_scenario() -> Scenario {
 /// `validate_check_config`: `retry_it = retry`), so a real whose server is down at start
 /// is at weight 0 after its first failed check, within about a `delay_loop` (keepalived's
 /// first check comes within its warmup, a delay_loop); retrying first would take three
-/// more checks 5 s apart, 15 s. Both daemons must be there within 10 s.
+/// more checks 10 s apart, 30 s. Both daemons must be there within 20 s (keepalived took
+/// 11.8 s once on a loaded host, against an earlier bound of 10 s with retries 5 s apart).
 #[test]
 #[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
 fn a_real_down_at_start_is_out_at_its_first_failure_as_in_keepalived() {
@@ -1076,7 +1077,7 @@ fn a_real_down_at_start_is_out_at_its_first_failure_as_in_keepalived() {
     for (daemon, run) in [("keepalived", &keepalived), ("lvsctl", &lvsctl)] {
         let took = run.took[0];
         assert!(
-            took.is_some_and(|t| t < Duration::from_secs(10)),
+            took.is_some_and(|t| t < Duration::from_secs(20)),
             "{daemon} took {took:?}\n{}",
             run.log
         );
@@ -1178,6 +1179,312 @@ fn group_scenario() -> Scenario {
 fn a_virtual_server_group_leaves_the_same_tables_as_keepalived() {
     kernel_test!();
     differential(&group_scenario(), &group_conf);
+}
+
+/// `connect_port`, `connect_ip` and `bindto` (retry 0, inhibit_on_failure): 10.1.0.1's
+/// checker connects to 8081 while nothing listens on the real's own 9001; 10.1.0.2's
+/// connects to 10.1.0.3:8083 (the real's 9002 closed too) from the director's 10.1.0.254;
+/// 10.1.0.4's binds to 10.1.0.253, which the director does not have, so it is never
+/// checked and stays in (keepalived reschedules a checker whose bind fails).
+fn route_conf(_: &str) -> String {
+    let real = |last: u32, port: u32, weight: u32, check: &str| {
+        format!(
+            " real_server 10.1.0.{last} {port} {{\n weight {weight}\n inhibit_on_failure\n \
+             TCP_CHECK {{\n connect_timeout 1\n retry 0\n {check}\n }}\n }}\n"
+        )
+    };
+    format!(
+        "global_defs {{\n router_id lvsctl_diff\n}}\n\
+         virtual_server 10.0.0.4 80 {{\n delay_loop 1\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n{}{}{}}}\n",
+        real(1, 9001, 1, "connect_port 8081"),
+        real(
+            2,
+            9002,
+            2,
+            "connect_ip 10.1.0.3\n connect_port 8083\n bindto 10.1.0.254"
+        ),
+        real(4, 9004, 3, "bindto 10.1.0.253"),
+    )
+}
+
+/// The route scenario's expected tables, which are keepalived 2.2.7's.
+fn route_scenario() -> Scenario {
+    let tables = |one: i64, two: i64| {
+        vec![some(&[
+            ("10.1.0.1:9001", one),
+            ("10.1.0.2:9002", two),
+            ("10.1.0.4:9004", 3),
+        ])]
+    };
+    let step = |name, want| Step { name, want };
+    Scenario {
+        services: &["10.0.0.4:80"],
+        steps: vec![
+            step(
+                "start: in through their check ports, the unbindable one too",
+                tables(1, 2),
+            ),
+            step("10.1.0.1's check port closes: inhibited", tables(0, 2)),
+            step("10.1.0.3:8083 closes: 10.1.0.2 inhibited", tables(0, 0)),
+            step("10.1.0.1's check port is back", tables(1, 0)),
+            step("10.1.0.3:8083 is back", tables(1, 2)),
+        ],
+        act: |w, i| match i {
+            0 => {}
+            1 => w.stop("10.1.0.1:8081"),
+            2 => w.stop("10.1.0.3:8083"),
+            3 => w.serve("10.1.0.1:8081"),
+            4 => w.serve("10.1.0.3:8083"),
+            _ => unreachable!("no step {i}"),
+        },
+    }
+}
+
+#[test]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+fn connect_ip_connect_port_and_bindto_leave_the_same_table_as_keepalived() {
+    kernel_test!();
+    differential(&route_scenario(), &route_conf);
+}
+
+/// FILE_CHECK: `DIR/w` (track_file `w`, weight 1) counted with weight 2 on 10.1.0.5 and
+/// with weight 3 reversed on 10.1.0.6 (both of weight 10); `DIR/sw` (track_file `sw`,
+/// weight 0: any value but 0 is down) on 10.1.0.7 beside a TCP_CHECK. Under
+/// inhibit_on_failure; both files hold 0 at start.
+fn file_conf(dir: &str) -> String {
+    std::fs::write(format!("{dir}/w"), "0\n").unwrap();
+    std::fs::write(format!("{dir}/sw"), "0\n").unwrap();
+    format!(
+        "global_defs {{\n router_id lvsctl_diff\n}}\n\
+         track_file w {{\n file {dir}/w\n}}\n\
+         track_file sw {{\n file {dir}/sw\n weight 0\n}}\n\
+         virtual_server 10.0.0.5 80 {{\n delay_loop 1\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n \
+         real_server 10.1.0.5 8085 {{\n weight 10\n inhibit_on_failure\n \
+         FILE_CHECK {{\n track_file w\n weight 2\n }}\n }}\n \
+         real_server 10.1.0.6 8086 {{\n weight 10\n inhibit_on_failure\n \
+         FILE_CHECK {{\n track_file w\n weight 3 reverse\n }}\n }}\n \
+         real_server 10.1.0.7 8087 {{\n weight 1\n inhibit_on_failure\n \
+         FILE_CHECK {{\n track_file sw\n }}\n \
+         TCP_CHECK {{\n connect_timeout 1\n retry 0\n }}\n }}\n}}\n"
+    )
+}
+
+/// The FILE_CHECK scenario's expected tables, which are keepalived 2.2.7's.
+fn file_scenario() -> Scenario {
+    let tables = |five: i64, six: i64, seven: i64| {
+        vec![some(&[
+            ("10.1.0.5:8085", five),
+            ("10.1.0.6:8086", six),
+            ("10.1.0.7:8087", seven),
+        ])]
+    };
+    let step = |name, want| Step { name, want };
+    Scenario {
+        services: &["10.0.0.5:80"],
+        steps: vec![
+            step(
+                "start: both files 0, every real at its weight",
+                tables(10, 10, 1),
+            ),
+            step("w is 3: 10 + 6 and 10 - 9", tables(16, 1, 1)),
+            step("w is -2: 10 - 4 and 10 + 6", tables(6, 16, 1)),
+            step("sw is 1: 10.1.0.7 inhibited", tables(6, 16, 0)),
+            step("w is -5: 10 - 10 (in at 0) and 10 + 15", tables(0, 25, 0)),
+            step("w is deleted (0): the weights back", tables(10, 10, 0)),
+            step("sw is 0 again: 10.1.0.7 back", tables(10, 10, 1)),
+            step(
+                "10.1.0.7's server stops: inhibited by its TCP_CHECK",
+                tables(10, 10, 0),
+            ),
+            step("w comes back as 1 (moved in): 12 and 7", tables(12, 7, 0)),
+            step("10.1.0.7's server is back", tables(12, 7, 1)),
+        ],
+        act: |w, i| {
+            let write = |name: &str, value: &str| {
+                std::fs::write(format!("{}/{name}", w.dir), value).unwrap();
+            };
+            match i {
+                0 => {}
+                1 => write("w", "3\n"),
+                2 => write("w", "-2\n"),
+                3 => write("sw", "1\n"),
+                4 => write("w", "-5\n"),
+                5 => std::fs::remove_file(format!("{}/w", w.dir)).unwrap(),
+                6 => write("sw", "0\n"),
+                7 => w.stop("10.1.0.7:8087"),
+                8 => {
+                    write("w.new", "1\n");
+                    std::fs::rename(format!("{}/w.new", w.dir), format!("{}/w", w.dir)).unwrap();
+                }
+                9 => w.serve("10.1.0.7:8087"),
+                _ => unreachable!("no step {i}"),
+            }
+        },
+    }
+}
+
+#[test]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+fn file_check_weights_reverse_and_switch_as_keepalived() {
+    kernel_test!();
+    differential(&file_scenario(), &file_conf);
+}
+
+/// The kernel's timeouts before either daemon starts: not the namespace's defaults (900 120
+/// 300), so that a daemon writing those back instead of what it read would show.
+const TABLE_ORIGINAL: &str = "901 121 301";
+
+/// `global_defs`' whole-table settings: `lvs_flush`, `lvs_flush_onstop` (without `VS`),
+/// `lvs_timeouts` (tcp and udp, tcpfin left to the original); `with_timeouts` false is the
+/// file a reload switches to.
+fn whole_table_conf(with_timeouts: bool) -> String {
+    let timeouts = if with_timeouts {
+        " lvs_timeouts tcp 7200 udp 50\n"
+    } else {
+        ""
+    };
+    format!(
+        "global_defs {{\n router_id lvsctl_diff\n lvs_flush\n lvs_flush_onstop\n{timeouts}}}\n\
+         virtual_server 10.0.0.9 80 {{\n delay_loop 1\n lb_algo rr\n lb_kind NAT\n protocol TCP\n \
+         real_server 10.1.0.1 8081 {{\n weight 1\n TCP_CHECK {{\n connect_timeout 1\n }}\n }}\n}}\n"
+    )
+}
+
+/// `ipvsadm -L --timeout`'s numbers.
+fn timeouts_now() -> String {
+    let (out, err, rc) = sh("ipvsadm -L --timeout");
+    assert_eq!(rc, 0, "ipvsadm -L --timeout: {err}");
+    out.trim()
+        .rsplit(": ")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Waits (at most 20 s) until the timeouts read `want`; returns what they then are.
+fn timeouts_reaching(want: &str) -> String {
+    let start = Instant::now();
+    while timeouts_now() != want && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    timeouts_now()
+}
+
+/// One daemon through the whole-table steps; each record is the whole table (foreign
+/// services included) and the timeouts.
+fn whole_table_run(daemon: &str) -> Vec<String> {
+    let dir = format!("/run/lvkd-{}-{daemon}-table", std::process::id());
+    let world = World::new(&dir);
+    let config = format!("{dir}/keepalived.conf");
+    std::fs::write(&config, whole_table_conf(true)).unwrap();
+    // Put back at the end: the scenarios after this one share the namespace.
+    let before = timeouts_now();
+    sh("ipvsadm -C");
+    for cmd in [
+        format!("ipvsadm --set {TABLE_ORIGINAL}"),
+        "ipvsadm -A -t 10.9.9.1:80".to_owned(),
+    ] {
+        let (_, err, rc) = sh(&cmd);
+        assert_eq!(rc, 0, "{cmd}: {err}");
+    }
+    let log_path = format!("/tmp/lvkd-{}-{daemon}-table.log", std::process::id());
+    let log = File::create(&log_path).unwrap();
+    let mut cmd = if daemon == "keepalived" {
+        let mut c = Command::new("/usr/sbin/keepalived");
+        c.args(["--check", "--dont-fork", "--log-console", "--log-detail"])
+            .args(["--use-file", &config])
+            .args(["--pid", &format!("{dir}/k.pid")])
+            .args(["--checkers_pid", &format!("{dir}/c.pid")]);
+        c
+    } else {
+        let mut c = Command::new(lvsctl_bin());
+        c.args(["health", "--keepalived", &config, "--foreground"])
+            .args(["--pid-file", &format!("{dir}/l.pid")])
+            .args(["--socket", &format!("{dir}/l.sock"), "start"]);
+        c
+    };
+    let mut child = cmd
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("start the daemon");
+    let mut records = Vec::new();
+    let services = ["10.0.0.9:80"];
+    let (text, _) = settle(&services, &vec![some(&[("10.1.0.1:8081", 1)])]);
+    records.push(format!(
+        "# start\n{text}timeouts {}",
+        timeouts_reaching("7200 121 50")
+    ));
+    // A reload neither flushes nor keeps the timeouts the new file no longer sets.
+    let (_, err, rc) = sh("ipvsadm -A -t 10.9.9.2:80");
+    assert_eq!(rc, 0, "ipvsadm -A: {err}");
+    std::fs::write(&config, whole_table_conf(false)).unwrap();
+    let (_, err, rc) = sh(&format!("kill -HUP {}", child.id()));
+    assert_eq!(rc, 0, "kill -HUP: {err}");
+    let timeouts = timeouts_reaching(TABLE_ORIGINAL);
+    let (text, _) = settle(&services, &vec![some(&[("10.1.0.1:8081", 1)])]);
+    records.push(format!("# reloaded\n{text}timeouts {timeouts}"));
+    // Back to the file with timeouts, so that the stop has some to restore.
+    std::fs::write(&config, whole_table_conf(true)).unwrap();
+    let (_, err, rc) = sh(&format!("kill -HUP {}", child.id()));
+    assert_eq!(rc, 0, "kill -HUP: {err}");
+    let timeouts = timeouts_reaching("7200 121 50");
+    records.push(format!("# reloaded again\ntimeouts {timeouts}"));
+    let (_, err, rc) = sh(&format!("kill -TERM {}", child.id()));
+    assert_eq!(rc, 0, "kill: {err}");
+    let end = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    kill(&mut child);
+    let (text, _) = settle(&services, &vec![None]);
+    records.push(format!("# stopped\n{text}timeouts {}", timeouts_now()));
+    sh("ipvsadm -C");
+    sh(&format!("ipvsadm --set {before}"));
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&log_path);
+    records.push(format!("# log\n{log}"));
+    drop(world);
+    records
+}
+
+/// `lvs_flush` (a service added before the start is gone), `lvs_timeouts` (set at start,
+/// the originals back at a reload without them and after stop) and `lvs_flush_onstop`
+/// without VS (services added while running are gone after stop) against keepalived's own.
+#[test]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+fn whole_table_settings_leave_the_same_table_and_timeouts_as_keepalived() {
+    kernel_test!();
+    let mut keepalived = whole_table_run("keepalived");
+    let mut lvsctl = whole_table_run("lvsctl");
+    let (k_log, l_log) = (keepalived.pop().unwrap(), lvsctl.pop().unwrap());
+    for (k, l) in keepalived.iter().zip(&lvsctl) {
+        assert_eq!(
+            l, k,
+            "lvsctl (left) differs from keepalived (right)\n{l_log}\n{k_log}"
+        );
+    }
+    let listed = |r: &str| -> Vec<String> {
+        let mut out: Vec<String> = r
+            .lines()
+            .filter(|l| l.starts_with("TCP"))
+            .map(|l| l.split_whitespace().nth(1).unwrap().to_owned())
+            .collect();
+        out.sort();
+        out
+    };
+    // keepalived's own records are the expected ones.
+    assert_eq!(listed(&keepalived[0]), ["10.0.0.9:80"], "{k_log}");
+    assert!(keepalived[0].ends_with("timeouts 7200 121 50"), "{k_log}");
+    assert_eq!(
+        listed(&keepalived[1]),
+        ["10.0.0.9:80", "10.9.9.2:80"],
+        "{k_log}"
+    );
+    assert!(keepalived[1].ends_with(&format!("timeouts {TABLE_ORIGINAL}")));
+    assert!(keepalived[2].ends_with("timeouts 7200 121 50"), "{k_log}");
+    assert!(listed(&keepalived[3]).is_empty(), "{}", keepalived[3]);
+    assert!(keepalived[3].ends_with(&format!("timeouts {TABLE_ORIGINAL}")));
 }
 
 /// The check tests' TLS material (src/health/check/testdata/README.md).

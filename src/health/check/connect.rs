@@ -26,9 +26,9 @@ impl Check for ConnectCheck {
             let Some(port) = target.check_port else {
                 return Outcome::Down("no port to connect to".to_owned());
             };
-            let addr = SocketAddr::new(target.real_addr, port);
+            let addr = SocketAddr::new(target.check_ip(), port);
             with_deadline(self.timeout, async move {
-                match super::net::tcp(addr).await {
+                match super::net::tcp_from(addr, target.route.bind).await {
                     Ok(stream) => {
                         super::net::abort_on_close(&stream);
                         drop(stream);

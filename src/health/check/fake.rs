@@ -21,6 +21,7 @@ fn target_with(protocol: Protocol, port: u16) -> Target {
         real_addr: "127.0.0.1".parse().unwrap(),
         real_port: port,
         check_port: Some(port),
+        route: crate::health::check::Route::default(),
     }
 }
 

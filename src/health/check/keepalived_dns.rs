@@ -93,8 +93,8 @@ impl Check for KeepalivedDns {
             let Some(port) = target.check_port else {
                 return Outcome::Down("no port to query".to_owned());
             };
-            let addr = SocketAddr::new(target.real_addr, port);
-            match self.exchange(addr).await {
+            let addr = SocketAddr::new(target.check_ip(), port);
+            match self.exchange(addr, target.route.bind).await {
                 Ok(()) => Outcome::Up,
                 Err(outcome) => outcome,
             }
@@ -103,14 +103,14 @@ impl Check for KeepalivedDns {
 }
 
 impl KeepalivedDns {
-    async fn exchange(&self, addr: SocketAddr) -> Result<(), Outcome> {
+    async fn exchange(&self, addr: SocketAddr, bind: Option<SocketAddr>) -> Result<(), Outcome> {
         let deadline = Instant::now() + self.timeout;
         let id: u16 = rand_id();
         let q = query(id, self.qtype, &self.name)
             .ok_or_else(|| Outcome::Down("name too long for the query".to_owned()))?;
-        let sock = net::udp(addr)
+        let sock = net::udp_from(addr, bind)
             .await
-            .map_err(|e| Failure::io("UDP socket", &e).into_outcome())?;
+            .map_err(Failure::into_outcome)?;
         match timeout_at(deadline, sock.send(&q)).await {
             Err(_) => return Err(Outcome::Down("write timeout to socket.".to_owned())),
             Ok(Err(e)) => return Err(Failure::io("failed to write socket", &e).into_outcome()),

@@ -53,11 +53,12 @@ impl Check for KeepalivedGet {
             let Some(port) = target.check_port else {
                 return Outcome::Down("no port to connect to".to_owned());
             };
-            let addr = SocketAddr::new(target.real_addr, port);
+            let addr = SocketAddr::new(target.check_ip(), port);
+            let bind = target.route.bind;
             let done = if self.tls {
-                self.over_tls(addr).await
+                self.over_tls(addr, bind).await
             } else {
-                self.plain(addr).await
+                self.plain(addr, bind).await
             };
             match done {
                 Ok(()) => Outcome::Up,
@@ -72,8 +73,8 @@ fn timed_out(what: &str, addr: SocketAddr) -> Outcome {
 }
 
 impl KeepalivedGet {
-    async fn plain(&self, addr: SocketAddr) -> Result<(), Outcome> {
-        let mut stream = timeout(self.timeout, net::tcp(addr))
+    async fn plain(&self, addr: SocketAddr, bind: Option<SocketAddr>) -> Result<(), Outcome> {
+        let mut stream = timeout(self.timeout, net::tcp_from(addr, bind))
             .await
             .map_err(|_| timed_out("connecting", addr))?
             .map_err(Failure::into_outcome)?;
@@ -97,7 +98,7 @@ impl KeepalivedGet {
         self.judge(response, addr)
     }
 
-    async fn over_tls(&self, addr: SocketAddr) -> Result<(), Outcome> {
+    async fn over_tls(&self, addr: SocketAddr, bind: Option<SocketAddr>) -> Result<(), Outcome> {
         let mut stream = timeout(self.timeout, async {
             let client = match &self.client {
                 Some(Ok(config)) => Some(config),
@@ -105,7 +106,7 @@ impl KeepalivedGet {
                 Some(Err(e)) => return Err(Failure::Local(format!("client certificate: {e}"))),
                 None => None,
             };
-            let tcp = net::tcp(addr).await?;
+            let tcp = net::tcp_from(addr, bind).await?;
             tls::handshake_as(client, tcp, self.sni.as_deref(), addr.ip())
                 .await
                 .map_err(|e| Failure::io(format_args!("SSL handshake with {addr}"), &e))

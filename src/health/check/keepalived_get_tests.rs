@@ -42,6 +42,7 @@ fn target(port: u16) -> Target {
         real_addr: "127.0.0.1".parse().unwrap(),
         real_port: port,
         check_port: Some(port),
+        route: crate::health::check::Route::default(),
     }
 }
 

@@ -76,8 +76,8 @@ impl Check for KeepalivedSmtp {
             let Some(port) = target.check_port else {
                 return Outcome::Down("no port to connect to".to_owned());
             };
-            let addr = SocketAddr::new(target.real_addr, port);
-            match self.exchange(addr).await {
+            let addr = SocketAddr::new(target.check_ip(), port);
+            match self.exchange(addr, target.route.bind).await {
                 Ok(()) => Outcome::Up,
                 Err(outcome) => outcome,
             }
@@ -86,9 +86,9 @@ impl Check for KeepalivedSmtp {
 }
 
 impl KeepalivedSmtp {
-    async fn exchange(&self, addr: SocketAddr) -> Result<(), Outcome> {
+    async fn exchange(&self, addr: SocketAddr, bind: Option<SocketAddr>) -> Result<(), Outcome> {
         let down = |what: &str| Outcome::Down(format!("{what} server {addr}"));
-        let mut s = timeout(self.timeout, net::tcp(addr))
+        let mut s = timeout(self.timeout, net::tcp_from(addr, bind))
             .await
             .map_err(|_| down("Connection timeout to"))?
             .map_err(Failure::into_outcome)?;

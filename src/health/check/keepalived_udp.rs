@@ -135,7 +135,7 @@ impl KeepalivedUdp {
         Outcome::Up
     }
 
-    async fn exchange(&self, addr: SocketAddr) -> Outcome {
+    async fn exchange(&self, addr: SocketAddr, bind: Option<SocketAddr>) -> Outcome {
         let fd = match open(addr) {
             Ok(fd) => fd,
             Err(e) => return Outcome::LocalFault(format!("UDP socket: {e}")),
@@ -146,6 +146,13 @@ impl KeepalivedUdp {
         } else {
             socket::setsockopt(&fd, sockopt::Ipv4RecvErr, &true)
         };
+        // keepalived counts a failed bind as a failed check (udp_epilog); the daemon, whose
+        // rule is never to take a real out for its own trouble, reports a local fault.
+        if let Some(local) = bind
+            && let Err(e) = socket::bind(fd.as_raw_fd(), &SockaddrStorage::from(local))
+        {
+            return Outcome::LocalFault(format!("bind to {local}: {e}"));
+        }
         if let Err(e) = socket::connect(fd.as_raw_fd(), &SockaddrStorage::from(addr)) {
             return Outcome::Down(format!("UDP connect: {e}"));
         }
@@ -195,7 +202,8 @@ impl Check for KeepalivedUdp {
             let Some(port) = target.check_port else {
                 return Outcome::Down("no port to send to".to_owned());
             };
-            self.exchange(SocketAddr::new(target.real_addr, port)).await
+            let addr = SocketAddr::new(target.check_ip(), port);
+            self.exchange(addr, target.route.bind).await
         })
     }
 }

@@ -14,6 +14,7 @@ fn target() -> Target {
         real_addr: "127.0.0.1".parse().unwrap(),
         real_port: 80,
         check_port: Some(80),
+        route: crate::health::check::Route::default(),
     }
 }
 

@@ -44,6 +44,8 @@ mod acceptance_tests;
 #[cfg(test)]
 mod fake;
 #[cfg(test)]
+mod route_tests;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;
@@ -112,6 +114,20 @@ pub struct Target {
     /// real's port when it is not 0, else the service's well-known port (resolved when the
     /// config is read); None when nothing applies.
     pub check_port: Option<u16>,
+    /// keepalived's `connect_ip` and `bindto`/`bind_port`; empty for every other format.
+    pub route: Route,
+}
+
+/// Where a keepalived checker connects and binds when its `connect_ip` and `bindto` say
+/// so: a checker may watch a real through another address (a health port on a management
+/// network) and leave from a chosen source address (the one the real's firewall lets in).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Route {
+    /// Connect (or ping) here instead of the real's address.
+    pub connect_ip: Option<IpAddr>,
+    /// Bind the check's socket to this source before connecting; port 0 lets the kernel
+    /// choose.
+    pub bind: Option<SocketAddr>,
 }
 
 impl Target {
@@ -121,12 +137,18 @@ impl Target {
             real_addr: r.addr,
             real_port: r.port,
             check_port: r.check_port,
+            route: Route::default(),
         }
     }
 
-    /// The address connecting checks talk to: the real's IP at the check port.
+    /// The address checks talk to: `connect_ip` when there is one, else the real's.
+    pub fn check_ip(&self) -> IpAddr {
+        self.route.connect_ip.unwrap_or(self.real_addr)
+    }
+
+    /// The address connecting checks talk to: [`Self::check_ip`] at the check port.
     pub fn check_addr(&self) -> Option<SocketAddr> {
-        self.check_port.map(|p| SocketAddr::new(self.real_addr, p))
+        self.check_port.map(|p| SocketAddr::new(self.check_ip(), p))
     }
 }
 

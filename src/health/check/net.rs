@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use rustix::io::Errno;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 use super::bounded::ReadError;
 use super::{Outcome, tls};
@@ -111,6 +111,28 @@ pub async fn tcp(addr: SocketAddr) -> Result<TcpStream, Failure> {
         .map_err(|e| Failure::io(format_args!("connect to {addr}"), &e))
 }
 
+/// A TCP connection to `addr` from `bind` (keepalived's `bindto`/`bind_port`) when given.
+/// A bind that fails is this machine's trouble, not the real's: keepalived reschedules such
+/// a checker without counting a failure, and the real keeps its state.
+pub async fn tcp_from(addr: SocketAddr, bind: Option<SocketAddr>) -> Result<TcpStream, Failure> {
+    let Some(local) = bind else {
+        return tcp(addr).await;
+    };
+    let socket = if addr.is_ipv6() {
+        TcpSocket::new_v6()
+    } else {
+        TcpSocket::new_v4()
+    }
+    .map_err(|e| Failure::io("TCP socket", &e))?;
+    socket
+        .bind(local)
+        .map_err(|e| Failure::Local(format!("bind to {local}: {e}")))?;
+    socket
+        .connect(addr)
+        .await
+        .map_err(|e| Failure::io(format_args!("connect to {addr}"), &e))
+}
+
 /// Connects to `addr`, then runs a TLS handshake without certificate verification when
 /// `use_tls` is set (the real is addressed by IP, so no SNI is sent; see `tls`).
 pub async fn connect(addr: SocketAddr, use_tls: bool) -> Result<Stream, Failure> {
@@ -133,6 +155,23 @@ pub async fn udp(addr: SocketAddr) -> io::Result<tokio::net::UdpSocket> {
     };
     let sock = tokio::net::UdpSocket::bind(local).await?;
     sock.connect(addr).await?;
+    Ok(sock)
+}
+
+/// [`udp`] from `bind` when given; a bind that fails is a local fault, as in [`tcp_from`].
+pub async fn udp_from(
+    addr: SocketAddr,
+    bind: Option<SocketAddr>,
+) -> Result<tokio::net::UdpSocket, Failure> {
+    let Some(local) = bind else {
+        return udp(addr).await.map_err(|e| Failure::io("UDP socket", &e));
+    };
+    let sock = tokio::net::UdpSocket::bind(local)
+        .await
+        .map_err(|e| Failure::Local(format!("bind to {local}: {e}")))?;
+    sock.connect(addr)
+        .await
+        .map_err(|e| Failure::io(format_args!("connect to {addr}"), &e))?;
     Ok(sock)
 }
 

@@ -28,25 +28,26 @@ pub struct PingCheck {
 impl Check for PingCheck {
     fn run<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            let sock = match open(target.real_addr) {
+            // keepalived's PING_CHECK pings `connect_ip` when given (it binds nothing).
+            let ip = target.check_ip();
+            let sock = match open(ip) {
                 Ok(s) => s,
                 Err(e) => return Failure::io("cannot open an ICMP socket", &e).into_outcome(),
             };
             for _ in 0..self.attempts.max(1) {
                 let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
                 let id = (std::process::id() & 0xffff) as u16;
-                let packet = echo_request(target.real_addr.is_ipv6(), id, seq);
-                let dest = SocketAddr::new(target.real_addr, 0);
+                let packet = echo_request(ip.is_ipv6(), id, seq);
+                let dest = SocketAddr::new(ip, 0);
                 if let Err(e) = sock.send_to(&packet, dest).await {
-                    return Failure::io(format_args!("ping {}", target.real_addr), &e)
-                        .into_outcome();
+                    return Failure::io(format_args!("ping {ip}"), &e).into_outcome();
                 }
-                let wait = wait_reply(&sock, target.real_addr, id, seq);
+                let wait = wait_reply(&sock, ip, id, seq);
                 if tokio::time::timeout(self.timeout, wait).await.is_ok() {
                     return Outcome::Up;
                 }
             }
-            Outcome::Down(format!("no echo reply from {}", target.real_addr))
+            Outcome::Down(format!("no echo reply from {ip}"))
         })
     }
 }

@@ -130,6 +130,7 @@ mod tests {
             real_addr: "127.0.0.1".parse().unwrap(),
             real_port: port,
             check_port: Some(port),
+            route: crate::health::check::Route::default(),
         };
         assert_eq!(check.run(&t).await, Outcome::Up);
         assert_eq!(

@@ -26,6 +26,7 @@ fn target(port: Option<u16>) -> Target {
         real_addr: ip("127.0.0.1"),
         real_port: 8080,
         check_port: port,
+        route: crate::health::check::Route::default(),
     }
 }
 
@@ -176,6 +177,7 @@ fn external_arguments_follow_ldirectord() {
         },
         real_addr: ip("2001:db8::2"),
         real_port: 0,
+        route: crate::health::check::Route::default(),
         check_port: Some(443),
     };
     assert_eq!(

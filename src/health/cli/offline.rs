@@ -45,7 +45,7 @@ fn check_keepalived(file: &Path) -> (String, u8) {
     let mut refusals = Vec::new();
     let mut load_error = None;
     if let Some(read) = &outcome.config {
-        match keepalived::to_daemon(&name, read) {
+        match keepalived::to_daemon(read) {
             Err(r) => refusals = r,
             // The SSL block's files, read as the daemon would read them at start.
             Ok(mut config) => {

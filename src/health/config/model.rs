@@ -9,7 +9,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::other_formats::{KeepalivedCheck, KeepalivedHttp, KeepalivedVirtual, Nanny, RealCheck};
+use super::other_formats::{
+    KeepalivedCheck, KeepalivedHttp, KeepalivedTable, KeepalivedVirtual, Nanny, RealCheck,
+};
 use crate::ipvs::model::{Netmask, ServiceKey};
 
 /// The whole configuration file.
@@ -52,6 +54,8 @@ pub struct Globals {
     pub check_count: u32,
     pub fallback_command: Option<String>,
     pub email: EmailSettings,
+    /// A keepalived.conf's whole-table settings; all off for ldirectord.cf and lvs.cf.
+    pub keepalived_table: KeepalivedTable,
 }
 
 impl Default for Globals {
@@ -79,6 +83,7 @@ impl Default for Globals {
             check_count: 1,
             fallback_command: None,
             email: EmailSettings::default(),
+            keepalived_table: KeepalivedTable::default(),
         }
     }
 }

@@ -3,11 +3,26 @@
 //! ldirectord.cf reader never sets (`health::keepalived::to_daemon` and
 //! `health::piranha::to_daemon` do). Kept apart from `model.rs`, the ldirectord.cf model.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::model::CheckSettings;
-use crate::ipvs::model::ServiceKey;
+use crate::ipvs::model::{ServiceKey, Timeouts};
+
+/// keepalived's settings of the whole IPVS table (`global_defs`), which reach beyond the
+/// services the file owns: the daemon does them on the kernel thread before a cycle's own
+/// ops (`daemon::kernel::TableSteps`). All off for the other formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeepalivedTable {
+    /// `lvs_flush`: the table is emptied at start (not at reload), before anything is added.
+    pub flush_at_start: bool,
+    /// `lvs_flush_onstop` without `VS`: the table is emptied at stop instead of deleting
+    /// the owned services.
+    pub flush_at_stop: bool,
+    /// `lvs_timeouts`: 0 = not given (the kernel's value as first read is written for it).
+    pub timeouts: Timeouts,
+}
 
 /// One check of its own on a real: what [`VirtualService`] otherwise gives every real
 /// alike. Each runs as its own task with its own state; see [`VirtualService::checker`].
@@ -16,8 +31,15 @@ pub struct RealCheck {
     pub check: CheckSettings,
     /// Where it connects.
     pub check_port: Option<u16>,
+    /// keepalived's `connect_ip`: the address it connects to instead of the real's.
+    pub connect_ip: Option<IpAddr>,
+    /// keepalived's `bindto` (with `bind_port`, else port 0): the source it binds to.
+    pub bind: Option<SocketAddr>,
     /// Seconds between runs.
     pub check_interval: u32,
+    /// keepalived's `warmup`: the first run comes a random time up to this after the
+    /// daemon's start slot (crate::health::daemon::tasks::warmup_delay).
+    pub warmup: Duration,
     pub failure_count: u32,
     pub retry_delay: Option<Duration>,
     pub keepalived_http: Option<KeepalivedHttp>,
@@ -27,8 +49,21 @@ pub struct RealCheck {
     /// keepalived's MISC_CHECK rules (crate::health::state::keepalived_misc) decide
     /// instead of `failure_count`/`retry_delay`.
     pub keepalived_misc: Option<KeepalivedMisc>,
+    /// keepalived's FILE_CHECK (None otherwise): the tracked file replaces the check,
+    /// and keepalived's FILE_CHECK rules (crate::health::state::keepalived_file) decide
+    /// the check's state and what it adds to the real's weight, at each change of the file.
+    pub keepalived_file: Option<KeepalivedFile>,
     /// The check's state at start (see [`VirtualService::start_up`]).
     pub start_up: Option<bool>,
+}
+
+/// What keepalived's FILE_CHECK needs: its track_file's path, and the weight and
+/// direction the file's value counts with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedFile {
+    pub path: PathBuf,
+    pub weight: i32,
+    pub reverse: bool,
 }
 
 /// What keepalived's MISC_CHECK needs beyond the check's interval (`delay_loop`).
@@ -76,6 +111,9 @@ pub struct KeepalivedVirtual {
     /// writes every change of a real to each of these services
     /// (crate::health::desired::service_keys).
     pub group: Vec<ServiceKey>,
+    /// The `warmup` of the virtual's one check (see [`RealCheck::warmup`]); zero when the
+    /// reals carry checks of their own, each with its own.
+    pub warmup: Duration,
 }
 
 /// A real's `notify_up` and `notify_down`, found by the real's address and port as

@@ -742,6 +742,7 @@ async fn t44_a_check_task_reports_a_never_ending_check_down_at_its_limit() {
             real_addr: A.parse().unwrap(),
             real_port: 80,
             check_port: Some(80),
+            route: crate::health::check::Route::default(),
         },
         interval: Duration::from_secs(1),
         limit: Duration::from_millis(300),
@@ -755,6 +756,8 @@ async fn t44_a_check_task_reports_a_never_ending_check_down_at_its_limit() {
         urls: Vec::new(),
         reentry: None,
         misc: None,
+        warmup: Duration::ZERO,
+        file: None,
         hook: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

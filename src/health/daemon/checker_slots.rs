@@ -14,6 +14,7 @@ use crate::health::check::Outcome;
 use crate::health::config::{RealCheck, RealServer, VirtualService};
 use crate::health::state::all_of::all_of;
 use crate::health::state::keepalived_epilog::Settings as EpilogSettings;
+use crate::health::state::keepalived_file::FileChecker;
 use crate::health::state::keepalived_http::Verdict;
 use crate::health::state::{Event, Health, RealHealth, Thresholds};
 
@@ -84,7 +85,10 @@ impl Rules {
                 fall: c.failure_count.max(1),
                 rise: v.rise.max(1),
             },
-            verdicts: c.keepalived_http.is_some() || c.keepalived_misc.is_some() || epilog,
+            verdicts: c.keepalived_http.is_some()
+                || c.keepalived_misc.is_some()
+                || c.keepalived_file.is_some()
+                || epilog,
             soft_failures: epilog,
         }
     }
@@ -115,30 +119,35 @@ pub fn checker_slots(r: &RealServer, old: &[CheckerSlot]) -> Vec<CheckerSlot> {
                 .iter()
                 .enumerate()
                 .find(|(j, o)| !taken[*j] && o.fingerprint == fingerprint);
-            match kept {
-                Some((j, o)) => {
-                    taken[j] = true;
-                    CheckerSlot {
-                        generation: if i == j { o.generation } else { 0 },
-                        ..o.clone()
-                    }
-                }
-                None => CheckerSlot {
-                    health: c
-                        .start_up
-                        .map(|up| RealHealth::new(if up { Health::Up } else { Health::Down })),
-                    undecided_passes: 0,
-                    maintenance: false,
-                    local_fault: false,
-                    last: None,
-                    fingerprint,
-                    generation: 0,
-                    added_weight: 0,
-                    has_run: false,
-                },
+            let Some((j, o)) = kept else {
+                return new_slot(c, fingerprint);
+            };
+            taken[j] = true;
+            CheckerSlot {
+                generation: if i == j { o.generation } else { 0 },
+                ..o.clone()
             }
         })
         .collect()
+}
+
+/// The slot of a check new to the real, in its state at start. keepalived reads a
+/// FILE_CHECK's file with its configuration: that checker starts in the state and with
+/// the weight the file gives, decided without a transition (no script runs for it).
+fn new_slot(c: &RealCheck, fingerprint: String) -> CheckerSlot {
+    let file = c.keepalived_file.as_ref().map(super::ka_file::start);
+    let start_up = file.as_ref().map_or(c.start_up, |f| Some(f.is_up()));
+    CheckerSlot {
+        health: start_up.map(|up| RealHealth::new(if up { Health::Up } else { Health::Down })),
+        undecided_passes: 0,
+        maintenance: false,
+        local_fault: false,
+        last: None,
+        fingerprint,
+        generation: 0,
+        added_weight: file.as_ref().map_or(0, FileChecker::added),
+        has_run: file.is_some(),
+    }
 }
 
 /// The real's state from its checks': the AND of their health (with the counts of the

@@ -25,6 +25,7 @@ use super::reload::{ConfigWatch, PendingReload, read_done};
 use super::reverse::{self, ReverseNames};
 use super::rlimit;
 use super::run::{DaemonError, DaemonOptions};
+use super::table::TableSteps;
 use super::tasks::CheckJob;
 use crate::health::config::Config;
 use crate::health::status::{self, Counters, StatusReport};
@@ -50,6 +51,8 @@ pub(super) struct Daemon {
     pub(super) weights: HashMap<(ServiceKey, DestKey), i32>,
     /// Owned services to delete in the next cycle (they left the config).
     pub(super) pending_remove: Vec<(ServiceKey, String)>,
+    /// keepalived's whole-table steps for the next cycle (start, reload).
+    pub(super) pending_table: TableSteps,
     pub(super) last_sync: Instant,
     /// Reverse-DNS names of the reals, for the maintenance directory.
     pub(super) reverse: Arc<ReverseNames>,
@@ -71,6 +74,7 @@ pub(super) async fn main_loop(
         log.log(&line);
     }
     let kernel = KernelHandle::start(factory)?;
+    let table = config.globals.keepalived_table;
     let notices = Notices::start(&config, &log, opts.sendmail.clone());
     let (reports, mut report_rx) = mpsc::unbounded_channel();
     let (ask_tx, mut ask_rx) = mpsc::unbounded_channel::<oneshot::Sender<Arc<StatusReport>>>();
@@ -95,6 +99,7 @@ pub(super) async fn main_loop(
             .or_else(|| Launcher::current(&opts.ident)),
         weights: HashMap::new(),
         pending_remove: Vec::new(),
+        pending_table: TableSteps::start(&table),
         last_sync: Instant::now(),
         reverse: Arc::new(ReverseNames::new(
             opts.resolver.clone(),
@@ -341,7 +346,8 @@ impl Daemon {
             self.log.log(&line);
         }
         let remove = std::mem::take(&mut self.pending_remove);
-        let desired = self.registry.desired(remove);
+        let mut desired = self.registry.desired(remove);
+        desired.table = std::mem::take(&mut self.pending_table);
         let report = self.kernel.sync(desired).await;
         self.absorb(report);
         for cmd in self.registry.due_fallback_commands() {

@@ -35,6 +35,11 @@ fn key() -> ServiceKey {
 
 impl Run {
     pub(super) fn start(tag: &str, text: &str) -> Self {
+        Self::start_on(tag, text, FakeBackend::new())
+    }
+
+    /// [`Self::start`] on a kernel that already holds what `fake` does.
+    pub(super) fn start_on(tag: &str, text: &str, fake: FakeBackend) -> Self {
         let dir = std::env::temp_dir().join(format!("lvsctl-ka-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -52,7 +57,7 @@ impl Run {
         opts.sendmail = PathBuf::from("/bin/false");
         let stop = Arc::new(tokio::sync::Notify::new());
         opts.shutdown = Some(stop.clone());
-        let fake = Arc::new(Mutex::new(FakeBackend::new()));
+        let fake = Arc::new(Mutex::new(fake));
         let thread = Some(spawn_daemon(opts, fake.clone()));
         Self {
             dir,
@@ -79,6 +84,11 @@ impl Run {
             .collect();
         out.sort_unstable();
         out
+    }
+
+    /// The kernel, to read after [`Self::stop`] too.
+    pub(super) fn fake(&self) -> Arc<Mutex<FakeBackend>> {
+        self.fake.clone()
     }
 
     pub(super) fn ops(&self) -> Vec<Op> {
@@ -486,3 +496,6 @@ virtual_server {VIP} 80 {{
 
 #[path = "keepalived_udp_tests.rs"]
 mod udp;
+
+#[path = "keepalived_table_tests.rs"]
+mod table;

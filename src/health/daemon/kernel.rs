@@ -20,10 +20,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use super::checks::message;
-use crate::health::daemon::plan::{Desired, plan};
+use crate::health::daemon::plan::{Desired, Phase, plan};
+use crate::health::daemon::table;
 use crate::ipvs::backend::{Backend, BackendFactory, Op};
 use crate::ipvs::error::IpvsError;
-use crate::ipvs::model::{DestKey, ServiceEntry, ServiceKey};
+use crate::ipvs::model::{DestKey, ServiceEntry, ServiceKey, Timeouts};
 
 /// What one cycle did.
 #[derive(Debug, Clone, Default)]
@@ -207,6 +208,8 @@ pub struct Snapshot {
     entries: Vec<ServiceEntry>,
     /// When `entries` was read; None forces a read (nothing read yet, or a failed op).
     read_at: Option<Instant>,
+    /// The kernel's timeouts before `lvs_timeouts` changed them (`table`).
+    original_timeouts: Option<Timeouts>,
 }
 
 impl Snapshot {
@@ -225,6 +228,21 @@ impl Snapshot {
         desired: &Desired,
         now: Instant,
     ) -> SyncReport {
+        let mut report = SyncReport::default();
+        if desired.table != table::TableSteps::default() {
+            let stopping = desired.phase == Phase::Stop;
+            let done = table::run(
+                backend,
+                desired.table,
+                &mut self.original_timeouts,
+                stopping,
+            );
+            if done.flushed {
+                self.read_at = None;
+            }
+            report.messages = done.messages;
+            report.errors = done.errors;
+        }
         let keys = owned_keys(desired);
         let fresh = self
             .read_at
@@ -238,11 +256,13 @@ impl Snapshot {
                 }
                 Err(e) => {
                     self.read_at = None;
-                    return failed(&format!("cannot read the IPVS table: {e}"));
+                    report
+                        .errors
+                        .push(format!("cannot read the IPVS table: {e}"));
+                    return report;
                 }
             }
         }
-        let mut report = SyncReport::default();
         let p = plan(desired, &self.entries);
         report.ops = p.ops.len();
         if !p.ops.is_empty() {

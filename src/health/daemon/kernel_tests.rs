@@ -39,6 +39,7 @@ fn desired(healths: &[Option<Health>]) -> Desired {
         remove: Vec::new(),
         phase: Phase::Start,
         readd_quiescent: false,
+        table: table::TableSteps::default(),
     }
 }
 
@@ -145,6 +146,7 @@ fn a_removed_service_is_read_and_deleted() {
         remove: vec![(key, "10.0.0.1:80".into())],
         phase: Phase::Stop,
         readd_quiescent: false,
+        table: table::TableSteps::default(),
     };
     let r = sync_once(&mut fake, &gone);
     assert_eq!(r.messages, ["Purged virtual server (stop): 10.0.0.1:80"]);
@@ -217,4 +219,30 @@ fn a_refused_op_makes_the_next_cycle_read_again() {
     assert_eq!((r.ops, r.errors.len()), (0, 0));
     assert_eq!((fake.reads().dests, fake.dest_reads_of(&key)), (1, 1));
     assert_eq!(r.weights.len(), 2);
+}
+
+#[test]
+fn a_flush_before_the_plan_is_seen_by_it_even_through_a_fresh_snapshot() {
+    let mut fake = FakeBackend::new();
+    let mut snapshot = Snapshot::default();
+    let now = Instant::now();
+    let d = desired(&[Some(Health::Up)]);
+    snapshot.sync(&mut fake, &d, now);
+    let key = d.virtuals[0].service.key;
+    let stop = Desired {
+        remove: vec![(key, "10.0.0.1:80".into())],
+        phase: Phase::Stop,
+        table: table::TableSteps {
+            flush: true,
+            timeouts: table::TimeoutStep::Restore,
+        },
+        ..Desired::default()
+    };
+    // Within MAX_SNAPSHOT_AGE: without the flush's forced read, the plan would delete a
+    // service that is gone and log a failure.
+    let r = snapshot.sync(&mut fake, &stop, now);
+    assert_eq!(r.messages, ["Flushed the IPVS table"]);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(r.ops, 0);
+    assert!(fake.services().unwrap().is_empty());
 }

@@ -3,7 +3,8 @@
 //! `tasks` measures (one tokio task per check, hard deadlines), `checks` supervises those
 //! tasks (a panicked one is restarted); `registry` remembers (health per real, what
 //! changed); `plan` decides (pure: desired vs live → ops); `kernel` acts (one thread owning
-//! the backend, one batch per cycle, started again if it panics); `run` starts the daemon
+//! the backend, one batch per cycle, started again if it panics; `table` its keepalived
+//! whole-table steps); `run` starts the daemon
 //! and `event_loop` ties them together with signals and the status API, `reload` swapping
 //! in a changed configuration and `shutdown` stopping. `faults` and `rlimit` keep local
 //! trouble from reading as a real server's: the classes of checks not made, and the limit
@@ -19,6 +20,7 @@ pub mod clock;
 mod event_loop;
 pub mod execute;
 pub mod faults;
+pub mod ka_file;
 pub mod ka_scripts;
 pub mod kernel;
 pub mod log;
@@ -34,6 +36,7 @@ pub mod rlimit;
 mod run;
 mod shutdown;
 pub mod syslog;
+pub mod table;
 pub mod tasks;
 
 pub use log::Console;

@@ -262,6 +262,7 @@ async fn the_check_task_reports_the_reentry_verdicts_on_the_keepalive_grid() {
             real_addr: real.addr,
             real_port: 80,
             check_port: Some(80),
+            route: crate::health::check::Route::default(),
         },
         interval: Duration::from_secs(6),
         limit: Duration::from_secs(7),
@@ -277,6 +278,8 @@ async fn the_check_task_reports_the_reentry_verdicts_on_the_keepalive_grid() {
             Duration::from_secs(15),
         )),
         misc: None,
+        warmup: Duration::ZERO,
+        file: None,
         hook: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -87,6 +87,8 @@ pub struct Desired {
     /// What `remove` is for.
     pub phase: Phase,
     pub readd_quiescent: bool,
+    /// keepalived's whole-table steps, done before the plan (`table`).
+    pub table: super::table::TableSteps,
 }
 
 /// The ops of one cycle, in kernel order, with one log line per op.

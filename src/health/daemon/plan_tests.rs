@@ -41,6 +41,7 @@ fn desired(v: DesiredVirtual) -> Desired {
         remove: Vec::new(),
         phase: Phase::Start,
         readd_quiescent: false,
+        table: crate::health::daemon::table::TableSteps::default(),
     }
 }
 

@@ -79,6 +79,7 @@ impl Registry {
             remove,
             phase: Phase::Start,
             readd_quiescent: self.readd_quiescent,
+            table: crate::health::daemon::table::TableSteps::default(),
         }
     }
 

@@ -26,6 +26,7 @@ use super::faults::descriptors_needed;
 use super::registry::Registry;
 use super::rlimit;
 use super::run::{digest, read_config_with};
+use super::table::TableSteps;
 use crate::health::config::Config;
 
 /// The longest a reload may spend reading and resolving the file.
@@ -222,6 +223,7 @@ impl Daemon {
         let registry = Registry::build(&config, Some(&self.registry));
         let leaving = self.registry.services_leaving(&registry);
         self.pending_remove.extend(leaving);
+        self.pending_table = TableSteps::reload(&config.globals.keepalived_table);
         self.registry = registry;
         self.log = self.log.retarget(&config.globals.logfile);
         for line in rlimit::apply(descriptors_needed(&config), &self.budget) {

@@ -1,10 +1,12 @@
 //! The stop: checks end, `execute=` instances are stopped, and `cleanstop` virtuals leave
-//! the kernel in one batch.
+//! the kernel in one batch (or keepalived's `lvs_flush_onstop` empties the table), then
+//! keepalived's `lvs_timeouts` are restored.
 
 use std::time::Duration;
 
 use super::event_loop::Daemon;
 use super::execute::InstanceCmd;
+use super::table::TableSteps;
 use crate::health::config::key_label;
 use crate::health::desired::service_keys;
 use crate::ipvs::model::ServiceKey;
@@ -37,6 +39,10 @@ impl Daemon {
             remove,
             phase: crate::health::daemon::plan::Phase::Stop,
             readd_quiescent: false,
+            table: TableSteps::stop(
+                &self.config.globals.keepalived_table,
+                !self.config.virtuals.is_empty(),
+            ),
         };
         let report = self.kernel.sync(desired).await;
         self.absorb(report);

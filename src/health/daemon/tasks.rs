@@ -18,8 +18,8 @@ use super::budget::Budget;
 use super::faults;
 use crate::health::check::MiscCheck;
 use crate::health::check::misc::{KILLED, LastRun, TERM_GRACE};
-use crate::health::check::{Check, Outcome, Target, checker_for, with_deadline};
-use crate::health::config::{RealServer, VirtualService};
+use crate::health::check::{Check, Outcome, Route, Target, checker_for, with_deadline};
+use crate::health::config::{KeepalivedFile, RealServer, VirtualService};
 use crate::health::daemon::registry::{CheckId, Report};
 use crate::health::daemon::reverse::ReverseNames;
 use crate::health::maintenance::maintenance_file;
@@ -66,6 +66,12 @@ pub struct CheckJob {
     /// keepalived's MISC_CHECK rules (see [`run_keepalived_misc`]) and where its script
     /// (`check`) leaves how each run ended.
     pub misc: Option<(MiscChecker, LastRun)>,
+    /// keepalived's warmup, drawn: how much later than the daemon's own start slot the
+    /// first run comes ([`warmup_delay`]); zero for the other formats.
+    pub warmup: Duration,
+    /// keepalived's FILE_CHECK: its task watches the file instead of running checks
+    /// (super::ka_file).
+    pub file: Option<KeepalivedFile>,
     /// Tests only: replaces a run's outcome (or panics in its place).
     #[cfg(test)]
     pub hook: Option<CheckHook>,
@@ -133,6 +139,11 @@ impl CheckJob {
             urls: crate::health::check::keepalived_url_checks(v),
             reentry: v.nanny.as_ref().map(|n| Reentry::new(n.reentry)),
             misc: None,
+            warmup: v
+                .keepalived
+                .as_ref()
+                .map_or(Duration::ZERO, |k| warmup_delay(k.warmup, draw())),
+            file: None,
             #[cfg(test)]
             hook: None,
         }
@@ -153,6 +164,14 @@ impl CheckJob {
         let (cv, cr) = v.checker(r, index)?;
         let mut job = Self::new(&cv, &cr, id, generation, maintenance_dir, reverse, budget);
         job.checker = index;
+        if let Some(c) = r.checks.get(index) {
+            job.target.route = Route {
+                connect_ip: c.connect_ip,
+                bind: c.bind,
+            };
+            job.warmup = warmup_delay(c.warmup, draw());
+            job.file.clone_from(&c.keepalived_file);
+        }
         if let Some(m) = r.checks.get(index).and_then(|c| c.keepalived_misc.as_ref()) {
             let script = MiscCheck::new(
                 m.argv.clone(),
@@ -234,6 +253,30 @@ pub fn first_offset(generation: u64, interval: Duration) -> Duration {
     Duration::from_millis(generation.wrapping_mul(617) % slots * slot_ms)
 }
 
+/// keepalived's wait before a checker's first check beyond its bootstrap delay:
+/// `warmup × random() / RAND_MAX`, uniform from 0 to `warmup` inclusive, so that checkers
+/// started together spread out. keepalived draws it for every checker when its checker
+/// process starts and again on each reload; `draw` is the random number, 0 to `u32::MAX`.
+pub fn warmup_delay(warmup: Duration, draw: u32) -> Duration {
+    let nanos = warmup.as_nanos() * u128::from(draw) / u128::from(u32::MAX);
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+/// A random number for [`warmup_delay`]. The unit tests draw 0, so that the schedules they
+/// assert do not move at random; `warmup_delay` and a job with a drawn warmup are tested
+/// on their own.
+fn draw() -> u32 {
+    if cfg!(test) {
+        return 0;
+    }
+    let mut b = [0u8; 4];
+    // Without randomness the checks start at once, as with warmup 0.
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).is_err() {
+        return 0;
+    }
+    u32::from_ne_bytes(b)
+}
+
 /// The first tick at or after `now` on the grid `base + offset + k * interval`.
 pub fn first_tick<I>(base: I, now: I, offset: Duration, interval: Duration) -> I
 where
@@ -262,7 +305,11 @@ pub async fn run(mut job: CheckJob, tx: UnboundedSender<Report>) {
         tokio::time::Instant::now(),
         first_offset(job.generation, job.interval),
         job.interval,
-    );
+    ) + job.warmup;
+    if let Some(file) = job.file.take() {
+        // keepalived watches the file from the start, without warmup.
+        return super::ka_file::run(job, tx, file).await;
+    }
     if let Some(misc) = job.misc.take() {
         return run_keepalived_misc(job, tx, first, misc).await;
     }

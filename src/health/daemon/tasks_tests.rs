@@ -56,6 +56,7 @@ fn retrying_job(failing: Arc<std::sync::atomic::AtomicBool>, retry: Retry) -> Ch
             real_addr: real.addr,
             real_port: 80,
             check_port: Some(80),
+            route: crate::health::check::Route::default(),
         },
         interval: Duration::from_secs(10),
         limit: Duration::from_secs(6),
@@ -69,6 +70,8 @@ fn retrying_job(failing: Arc<std::sync::atomic::AtomicBool>, retry: Retry) -> Ch
         urls: Vec::new(),
         reentry: None,
         misc: None,
+        warmup: Duration::ZERO,
+        file: None,
         hook: None,
     }
 }
@@ -259,4 +262,62 @@ fn a_late_task_joins_the_grid_at_its_next_point() {
     assert_eq!(first_tick(base, at(30), off, every), at(30));
     assert_eq!(first_tick(base, at(31), off, every), at(1030));
     assert_eq!(first_tick(base, at(5_000), off, every), at(5_030));
+}
+
+/// keepalived's warmup draw: `warmup × random / RAND_MAX`, from 0 (the smallest draw) to
+/// the whole warmup (the largest), evenly between.
+#[test]
+fn warmup_spreads_the_first_check_over_the_whole_warmup() {
+    let w = Duration::from_secs(10);
+    assert_eq!(warmup_delay(w, 0), Duration::ZERO);
+    assert_eq!(warmup_delay(w, u32::MAX), w);
+    assert_eq!(
+        warmup_delay(w, u32::MAX / 2),
+        Duration::from_nanos(4_999_999_998)
+    );
+    assert_eq!(warmup_delay(Duration::ZERO, u32::MAX), Duration::ZERO);
+    assert_eq!(
+        warmup_delay(Duration::MAX, u32::MAX),
+        Duration::from_nanos(u64::MAX)
+    );
+}
+
+/// A job with a drawn warmup runs its first check that much after its start slot (the
+/// grid's next slot, where a job without warmup runs first), then keeps its own delays.
+#[tokio::test(start_paused = true)]
+async fn a_drawn_warmup_delays_only_the_first_check() {
+    let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut job = retrying_job(
+        failing,
+        Retry {
+            count: 0,
+            delay: Duration::from_secs(1),
+        },
+    );
+    job.warmup = Duration::from_millis(7_300);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let start = tokio::time::Instant::now();
+    let slot = first_tick(
+        grid_base(),
+        start,
+        first_offset(job.generation, job.interval),
+        job.interval,
+    ) - start;
+    let task = tokio::spawn(run(job, tx));
+    let mut at = Vec::new();
+    for _ in 0..2 {
+        rx.recv().await.unwrap();
+        at.push(tokio::time::Instant::now() - start);
+    }
+    task.abort();
+    // tokio's timers fire on whole milliseconds: the slot may be off the grid of those.
+    let warm = slot + Duration::from_millis(7_300);
+    assert!(
+        at[0]
+            .checked_sub(warm)
+            .is_some_and(|late| late < Duration::from_millis(2)),
+        "first check at {:?}, the slot at {slot:?}",
+        at[0]
+    );
+    assert_eq!(at[1].checked_sub(at[0]), Some(Duration::from_secs(10)));
 }

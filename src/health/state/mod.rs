@@ -9,6 +9,7 @@
 
 pub mod all_of;
 pub mod keepalived_epilog;
+pub mod keepalived_file;
 pub mod keepalived_http;
 pub mod keepalived_misc;
 pub mod quorum;

@@ -11,6 +11,7 @@
 //! `retry` + 1); HTTP_GET and SSL_GET run keepalived's own HTTP checker rules
 //! (`keepalived_http`).
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::Refusals;
@@ -22,7 +23,7 @@ use crate::health::config::{
     KeepalivedMisc, KeepalivedProtocol, KeepalivedRegex, KeepalivedUrl, RealCheck, RedirectPolicy,
 };
 use crate::health::keepalived::{
-    Checker, CheckerKind, DnsCheck, HttpCheck, HttpProtocol, RealServer as KaReal,
+    Checker, CheckerKind, Connection, DnsCheck, HttpCheck, HttpProtocol, RealServer as KaReal,
     VirtualServer as KaVirtual,
 };
 use crate::ipvs::model::Protocol;
@@ -45,20 +46,24 @@ pub(super) struct VirtualCheck {
     pub per_real: Vec<Vec<RealCheck>>,
     /// SMTP_CHECK, DNS_CHECK, UDP_CHECK: the exchange.
     pub exchange: Option<KeepalivedCheck>,
+    /// The one check's `warmup`; zero otherwise (each real's own checks carry theirs).
+    pub warmup: Duration,
 }
 
 /// keepalived's defaults for a real without checkers: in service from the start and
 /// never taken out.
-const UNCHECKED: Timing = Timing {
+pub(super) const UNCHECKED: Timing = Timing {
     delay_loop: 60,
     retry: 0,
     delay_before_retry: Duration::from_secs(1),
+    warmup: Duration::ZERO,
 };
 
-struct Timing {
-    delay_loop: u32,
+pub(super) struct Timing {
+    pub(super) delay_loop: u32,
     retry: u32,
     delay_before_retry: Duration,
+    warmup: Duration,
 }
 
 /// The check of `v`'s reals, or None after refusing what cannot run.
@@ -89,8 +94,17 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             .iter()
             .all(|k| k.checkers.len() == 1 && k.checkers.iter().all(|c| same_but_where(c, first)))
     });
-    // MISC_CHECK's script and rules exist only as a real's own check.
-    let uniform = uniform.filter(|f| !matches!(f.kind, CheckerKind::Misc(_)));
+    // MISC_CHECK's script and rules and FILE_CHECK's file exist only as a real's own
+    // check, and so do a
+    // `connect_ip` other than the real's address and a `bindto`, which only a real's own
+    // check carries (`RealCheck::connect_ip`, `RealCheck::bind`).
+    let uniform =
+        uniform.filter(|f| !matches!(f.kind, CheckerKind::Misc(_) | CheckerKind::File(_)));
+    let routed = per_real
+        .iter()
+        .flatten()
+        .any(|c| c.connect_ip.is_some() || c.bind.is_some());
+    let uniform = uniform.filter(|_| !routed);
     if let (Some(first), Some(check)) = (uniform, per_real.iter().find_map(|c| c.first())) {
         // The virtual's one check runs them all; each real connects where its checker
         // does (its `check_port`).
@@ -104,6 +118,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
             http: check.keepalived_http.clone(),
             exchange: check.keepalived_check.clone(),
             per_real: Vec::new(),
+            warmup: check.warmup,
         });
     }
     // No checkers at all, or checks of their own: the virtual's check is keepalived's for
@@ -126,6 +141,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
         http: None,
         exchange: None,
         per_real: if checked { per_real } else { Vec::new() },
+        warmup: UNCHECKED.warmup,
     })
 }
 
@@ -133,7 +149,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
 fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Option<RealCheck> {
     let udp = vs.protocol == Some(Protocol::Udp);
     let before = r.0.len();
-    connection(r, k, c);
+    connection(r, c);
     let check_type = match &c.kind {
         CheckerKind::Tcp if udp => {
             // The daemon pings instead, as ldirectord does for connect on UDP.
@@ -185,11 +201,9 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
             }
             CheckType::External
         }
-        // FILE_CHECK.
-        other @ CheckerKind::File(_) => {
-            r.refuse(&c.pos, other.keyword());
-            return None;
-        }
+        // FILE_CHECK follows its file (health::daemon::ka_file) under keepalived's
+        // FILE_CHECK rules (health::state::keepalived_file); it has no timing of its own.
+        CheckerKind::File(f) => return super::file_check::file_check(r, vs, k, c, f),
     };
     let timing = timing(r, c);
     let connect_timeout = match &c.kind {
@@ -257,12 +271,20 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
         // Where the checker connects: `connect_port`, else the port on the `real_server`
         // line.
         check_port: Some(c.connection.as_ref().map_or(k.port, |cn| cn.target.port())),
+        connect_ip: c
+            .connection
+            .as_ref()
+            .map(|cn| cn.target.ip())
+            .filter(|&ip| ip != k.addr),
+        bind: c.connection.as_ref().and_then(bind),
         check_interval: timing.delay_loop,
+        warmup: timing.warmup,
         failure_count: timing.retry.saturating_add(1),
         retry_delay: Some(timing.delay_before_retry),
         keepalived_http: http,
         keepalived_check: exchange,
         keepalived_misc: misc,
+        keepalived_file: None,
         start_up: Some(!c.alpha),
     })
 }
@@ -381,7 +403,7 @@ fn keepalived_http(h: &HttpCheck, c: &Checker, t: &Timing, tls: bool) -> Option<
     })
 }
 
-fn settings(check_type: CheckType, timeout: u32) -> CheckSettings {
+pub(super) fn settings(check_type: CheckType, timeout: u32) -> CheckSettings {
     CheckSettings {
         check_type,
         service: CheckService::None,
@@ -415,18 +437,25 @@ fn same_but_where(c: &Checker, first: &Checker) -> bool {
     c == *first
 }
 
-/// Refuses what the check's connection asks that the daemon does not do.
-fn connection(r: &mut Refusals, k: &KaReal, c: &Checker) {
+/// Refuses what the check's connection asks that the daemon does not do. `connect_ip`
+/// and `bindto`/`bind_port` run (`RealCheck::connect_ip`, `RealCheck::bind`); `bind_if`
+/// (SO_BINDTODEVICE, which keepalived needs for an IPv6 link-local address) does not yet.
+fn connection(r: &mut Refusals, c: &Checker) {
     let Some(cn) = &c.connection else { return };
-    if cn.target.ip() != k.addr {
-        r.refuse(&c.pos, "connect_ip other than the real server's address");
-    }
-    if cn.bind_addr.is_some() || cn.bind_port.is_some() || cn.bind_if.is_some() {
-        r.refuse(&c.pos, "bindto/bind_port/bind_if");
+    if cn.bind_if.is_some() {
+        r.refuse(&c.pos, "bind_if");
     }
     if cn.fwmark.is_some() {
         r.refuse(&c.pos, "fwmark on a checker");
     }
+}
+
+/// The source a checker binds to. keepalived keeps `bind_port` in its `bindto` socket
+/// address and binds only when that address has a family, which only `bindto` gives it:
+/// `bind_port` alone binds nothing, and `bindto` alone binds port 0 (any port).
+fn bind(cn: &Connection) -> Option<SocketAddr> {
+    cn.bind_addr
+        .map(|ip| SocketAddr::new(ip, cn.bind_port.unwrap_or(0)))
 }
 
 fn timing(r: &mut Refusals, c: &Checker) -> Option<Timing> {
@@ -435,15 +464,13 @@ fn timing(r: &mut Refusals, c: &Checker) -> Option<Timing> {
     if delay_loop.is_none() {
         r.refuse(&c.pos, "a delay_loop that is not whole seconds");
     }
-    // The daemon runs each real's first check within its first second; keepalived waits
-    // a random time up to warmup (by default the delay loop), or none with warmup 0.
-    if !t.warmup.is_zero() && t.warmup != t.delay_loop {
-        r.refuse(&c.pos, "warmup other than 0 or the delay_loop");
-    }
+    // keepalived waits a random time up to warmup (by default the delay loop) before the
+    // first check; the daemon's task does the same (daemon::tasks::warmup_delay).
     Some(Timing {
         delay_loop: delay_loop?,
         retry: t.retry,
         delay_before_retry: t.delay_before_retry,
+        warmup: t.warmup,
     })
 }
 

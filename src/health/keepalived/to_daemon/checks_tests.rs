@@ -8,7 +8,7 @@ use crate::health::keepalived::to_daemon::to_daemon;
 
 #[track_caller]
 fn mapped(text: &str) -> Config {
-    match to_daemon(FILE, &clean(text)) {
+    match to_daemon(&clean(text)) {
         Ok(c) => c,
         Err(refusals) => panic!("refused: {refusals:#?}"),
     }
@@ -65,12 +65,17 @@ fn several_and_differing_checkers_become_checks_of_each_real() {
     let want_tcp = RealCheck {
         check: tcp.check.clone(),
         check_port: Some(80),
+        connect_ip: None,
+        bind: None,
         check_interval: 10,
+        // warmup defaults to the checker's delay_loop.
+        warmup: Duration::from_secs(10),
         failure_count: 3,
         retry_delay: Some(Duration::from_secs(4)),
         keepalived_http: None,
         keepalived_check: None,
         keepalived_misc: None,
+        keepalived_file: None,
         // alpha is inherited from the virtual server by each checker.
         start_up: Some(false),
     };
@@ -106,10 +111,71 @@ fn agreeing_single_checkers_stay_the_virtual_s_one_check() {
     assert_eq!(v.reals[1].check_port, Some(81));
 }
 
+/// `connect_ip` and `bindto`/`bind_port` ride on the real's own check, so a virtual
+/// whose checkers use them has no one check of its own; `bind_port` without `bindto`
+/// binds nothing (keepalived binds only an address with a family, which only `bindto`
+/// gives), and a `connect_ip` that is the real's own address is no route.
+#[test]
+fn connect_ip_and_bindto_become_the_real_s_check_route() {
+    let c = mapped(
+        "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n            connect_ip 10.1.0.11\n            connect_port 9000\n            bindto 10.1.0.1\n            bind_port 4000\n        }\n    }\n    real_server 10.0.0.12 80 {\n        TCP_CHECK {\n            connect_ip 10.0.0.12\n            bind_port 4001\n        }\n    }\n    real_server 10.0.0.13 80 {\n        TCP_CHECK {\n            bindto 10.1.0.1\n        }\n    }\n}\n",
+    );
+    let v = &c.virtuals[0];
+    assert_eq!(
+        v.check.check_type,
+        CheckType::On,
+        "no one check of the virtual"
+    );
+    let routes: Vec<_> = v
+        .reals
+        .iter()
+        .map(|r| {
+            let [check] = &r.checks[..] else {
+                panic!("one check: {:#?}", r.checks)
+            };
+            (check.check_port, check.connect_ip, check.bind)
+        })
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            (
+                Some(9000),
+                Some("10.1.0.11".parse().unwrap()),
+                Some("10.1.0.1:4000".parse().unwrap())
+            ),
+            (Some(80), None, None),
+            (Some(80), None, Some("10.1.0.1:0".parse().unwrap())),
+        ]
+    );
+}
+
+/// Any `warmup` runs: the virtual's one check and each real's own check carry theirs
+/// (0, the default delay_loop, or another value).
+#[test]
+fn warmup_of_any_value_is_carried_to_the_checks() {
+    let one = mapped(
+        "virtual_server 192.0.2.10 80 {\n    delay_loop 9\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n            warmup 3\n        }\n    }\n}\n",
+    );
+    let v = &one.virtuals[0];
+    assert_eq!(v.check.check_type, CheckType::Connect);
+    let k = v.keepalived.as_ref().expect("keepalived's rules");
+    assert_eq!(k.warmup, Duration::from_secs(3));
+    let own = mapped(MIXED);
+    let warmups: Vec<Vec<Duration>> = own.virtuals[0]
+        .reals
+        .iter()
+        .map(|r| r.checks.iter().map(|c| c.warmup).collect())
+        .collect();
+    let s = Duration::from_secs;
+    assert_eq!(warmups, [vec![s(10), s(5)], vec![s(10)], vec![]]);
+    assert_eq!(own.virtuals[0].keepalived.as_ref().unwrap().warmup, s(0));
+}
+
 #[test]
 fn a_refused_checker_among_several_refuses_the_file() {
     let text = "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n        TCP_CHECK {\n            fwmark 5\n        }\n    }\n}\n";
-    let refusals = to_daemon(FILE, &clean(text)).expect_err("refused");
+    let refusals = to_daemon(&clean(text)).expect_err("refused");
     let lines: Vec<String> = refusals.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
@@ -161,7 +227,7 @@ fn misc_dynamic_beside_a_sorry_server_and_scripts_run_as_root_are_refused() {
         "        MISC_CHECK {\n            misc_path /usr/local/bin/check.sh\n            misc_dynamic\n        }\n",
     )
     .replace("    protocol TCP\n", "    protocol TCP\n    sorry_server 10.0.0.99 80\n");
-    let refusals = to_daemon(FILE, &clean(&text)).expect_err("refused");
+    let refusals = to_daemon(&clean(&text)).expect_err("refused");
     let lines: Vec<String> = refusals.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
@@ -205,4 +271,67 @@ fn an_smtp_check_beside_a_tcp_check_is_a_real_s_own_check_with_its_exchange() {
     );
     // Six steps of connect_timeout for the run's deadline (`steps`).
     assert_eq!(checks[1].check.negotiate_timeout, 12);
+}
+
+/// FILE_CHECK is a real's own check following its track_file, with the FILE_CHECK's own
+/// weight and direction, else the track_file's; beside a sorry server (whose quorum the
+/// file's weight would move) it is refused, as is a track_file with `init_file`.
+#[test]
+fn a_file_check_follows_its_track_file() {
+    use crate::health::config::KeepalivedFile;
+    let text = |sorry: &str, init: &str| {
+        format!(
+            "track_file t {{\n    file /run/t\n    weight 4 reverse\n{init}}}\nvirtual_server 192.0.2.10 80 {{\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n{sorry}    real_server 10.0.0.11 80 {{\n        FILE_CHECK {{\n            track_file t\n        }}\n        FILE_CHECK {{\n            track_file t\n            weight 0\n        }}\n    }}\n}}\n"
+        )
+    };
+    let c = mapped(&text("", ""));
+    let v = &c.virtuals[0];
+    assert_eq!(
+        v.check.check_type,
+        CheckType::On,
+        "no one check of the virtual"
+    );
+    let files: Vec<_> = v.reals[0]
+        .checks
+        .iter()
+        .map(|c| (c.keepalived_file.clone(), c.start_up, c.warmup))
+        .collect();
+    let file = |weight, reverse| {
+        Some(KeepalivedFile {
+            path: "/run/t".into(),
+            weight,
+            reverse,
+        })
+    };
+    assert_eq!(
+        files,
+        [
+            (file(4, true), Some(true), Duration::ZERO),
+            (file(0, false), Some(true), Duration::ZERO),
+        ]
+    );
+    let refusals = |t: &str| -> Vec<String> {
+        to_daemon(&clean(t))
+            .expect_err("refused")
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    assert_eq!(
+        refusals(&text("    sorry_server 10.0.0.99 80\n", "")),
+        [
+            format!(
+                "{FILE}:11: FILE_CHECK beside a sorry_server or quorum_up/quorum_down is not supported by lvsctl health yet"
+            ),
+            format!(
+                "{FILE}:14: FILE_CHECK beside a sorry_server or quorum_up/quorum_down is not supported by lvsctl health yet"
+            ),
+        ]
+    );
+    assert_eq!(
+        refusals(&text("", "    init_file 1\n")),
+        [format!(
+            "{FILE}:1: track_file with init_file is not supported by lvsctl health yet"
+        )]
+    );
 }

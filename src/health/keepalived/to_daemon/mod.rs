@@ -19,6 +19,7 @@
 //! services, `groups.rs`).
 
 mod checks;
+mod file_check;
 #[cfg(test)]
 mod group_tests;
 mod groups;
@@ -37,8 +38,8 @@ use super::{
     Target, VirtualServer as KaVirtual,
 };
 use crate::health::config::{
-    Config, EmailSettings, Fallback, Forward, Globals, KeepalivedVirtual, LogTarget, NotifyScript,
-    RealNotify, RealServer, VirtualService,
+    Config, EmailSettings, Fallback, Forward, Globals, KeepalivedTable, KeepalivedVirtual,
+    LogTarget, NotifyScript, RealNotify, RealServer, VirtualService,
 };
 use crate::ipvs::model::{ForwardMethod, ServiceFlags, ServiceKey, Tunnel};
 
@@ -88,15 +89,15 @@ impl Refusals {
 const FACILITY: &str = "daemon";
 
 /// The daemon's configuration for `config`, or every refusal (sorted by position).
-pub fn to_daemon(file: &str, config: &KeepalivedConfig) -> Result<Config, Vec<Refusal>> {
+pub fn to_daemon(config: &KeepalivedConfig) -> Result<Config, Vec<Refusal>> {
     let mut r = Refusals::default();
-    let whole_file = Pos::new(&file.into(), 0);
-    globals(&mut r, config, &whole_file);
+    globals(&mut r, config);
     groups::shared(&mut r, config);
     // keepalived mails only with a relay and recipients; smtp_alert is on by default.
     let g = &config.globals;
     let mails = g.smtp_server.is_some() && !g.notification_email.is_empty();
-    let flush_on_stop = g.lvs_flush_on_stop == FlushOnStop::VirtualServers;
+    // Both flushes run omega's quorum_down only (keepalived's update_vs_notifies).
+    let flush_on_stop = g.lvs_flush_on_stop != FlushOnStop::No;
     let virtuals: Vec<VirtualService> = config
         .virtual_servers
         .iter()
@@ -118,24 +119,18 @@ pub fn to_daemon(file: &str, config: &KeepalivedConfig) -> Result<Config, Vec<Re
         // was not there before (a real that starts down under alpha).
         readd_quiescent: true,
         cleanstop: true,
+        keepalived_table: KeepalivedTable {
+            flush_at_start: g.lvs_flush,
+            flush_at_stop: g.lvs_flush_on_stop == FlushOnStop::Full,
+            timeouts: g.lvs_timeouts,
+        },
         ..Globals::default()
     };
     Ok(Config { globals, virtuals })
 }
 
-fn globals(r: &mut Refusals, config: &KeepalivedConfig, whole_file: &Pos) {
+fn globals(r: &mut Refusals, config: &KeepalivedConfig) {
     let g = &config.globals;
-    if g.lvs_flush {
-        r.refuse(whole_file, "lvs_flush");
-    }
-    // Both flush the whole IPVS table, services the daemon does not own included.
-    if g.lvs_flush_on_stop == FlushOnStop::Full {
-        r.refuse(whole_file, "lvs_flush_onstop (without VS)");
-    }
-    let t = g.lvs_timeouts;
-    if t.tcp != 0 || t.tcp_fin != 0 || t.udp != 0 {
-        r.refuse(whole_file, "lvs_timeouts");
-    }
     // keepalived writes every real's and virtual's change to these fifos, and runs every
     // real's notify_up at start with rs_init_notifies.
     for (keyword, pos) in &g.ignored {
@@ -150,8 +145,10 @@ fn globals(r: &mut Refusals, config: &KeepalivedConfig, whole_file: &Pos) {
             r.refuse(pos, keyword.clone());
         }
     }
-    if let Some(pos) = config.track_files.first().map(|t| &t.pos) {
-        r.refuse(pos, "track_file");
+    // keepalived writes an `init_file` value into the file when it reads its
+    // configuration (not over an existing file on reload); the daemon does not yet.
+    for t in config.track_files.iter().filter(|t| t.init.is_some()) {
+        r.refuse(&t.pos, "track_file with init_file");
     }
 }
 
@@ -230,6 +227,7 @@ fn virtual_service(
             hysteresis: v.hysteresis,
             sorry_inhibit: v.sorry_server.as_ref().is_some_and(|s| s.inhibit),
             group,
+            warmup: check.warmup,
             omega: v.omega,
             flush_on_stop,
             quorum_up: v.quorum_up.as_ref().map(script),

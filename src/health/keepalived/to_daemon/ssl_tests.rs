@@ -38,7 +38,7 @@ fn block(cert: &str, key: &str, extra: &str) -> String {
 /// `load_ssl` on `text` reading the real files; the paths it read are returned too.
 fn load(text: &str) -> (Result<Config, String>, Vec<PathBuf>) {
     let ka = clean(text);
-    let mut config = to_daemon(FILE, &ka).expect("mapped");
+    let mut config = to_daemon(&ka).expect("mapped");
     let read = std::cell::RefCell::new(Vec::new());
     let reader = |p: &Path| -> io::Result<Vec<u8>> {
         read.borrow_mut().push(p.to_owned());
@@ -250,6 +250,7 @@ fn target(port: u16) -> Target {
         real_addr: "127.0.0.1".parse().unwrap(),
         real_port: port,
         check_port: Some(port),
+        route: crate::health::check::Route::default(),
     }
 }
 

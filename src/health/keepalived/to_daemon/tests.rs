@@ -7,7 +7,7 @@ use crate::ipvs::model::{Netmask, Protocol, ServiceKey};
 
 #[track_caller]
 fn mapped(text: &str) -> Config {
-    match to_daemon(FILE, &clean(text)) {
+    match to_daemon(&clean(text)) {
         Ok(c) => c,
         Err(refusals) => panic!("refused: {refusals:#?}"),
     }
@@ -18,7 +18,7 @@ fn mapped(text: &str) -> Config {
 fn refused(text: &str) -> Vec<String> {
     let o = outcome(text);
     let config = o.config.expect("a configuration");
-    let refusals = to_daemon(FILE, &config).expect_err("refused");
+    let refusals = to_daemon(&config).expect_err("refused");
     refusals
         .iter()
         .map(|r| {
@@ -168,18 +168,8 @@ fn vs_with(real_body: &str) -> String {
 fn what_keepalived_does_otherwise_is_refused_with_its_line() {
     let cases: &[(&str, &[&str])] = &[
         (
-            "        TCP_CHECK {\n            bindto 10.0.0.5\n        }\n",
-            &["6: bindto/bind_port/bind_if is not supported by lvsctl health yet"],
-        ),
-        (
-            "        TCP_CHECK {\n            connect_ip 10.0.0.99\n        }\n",
-            &[
-                "6: connect_ip other than the real server's address is not supported by lvsctl health yet",
-            ],
-        ),
-        (
-            "        TCP_CHECK {\n            warmup 3\n        }\n",
-            &["6: warmup other than 0 or the delay_loop is not supported by lvsctl health yet"],
+            "        TCP_CHECK {\n            bind_if eth0\n        }\n",
+            &["6: bind_if is not supported by lvsctl health yet"],
         ),
         (
             "        TCP_CHECK {\n            fwmark 5\n        }\n",
@@ -263,30 +253,32 @@ virtual_server 192.0.2.10 80 {
 }
 
 #[test]
-fn whole_file_settings_are_refused_at_line_zero() {
-    let text = format!(
-        "global_defs {{\n    lvs_flush\n}}\n{}",
-        vs_with("        TCP_CHECK {\n        }\n")
-    );
+fn whole_table_settings_reach_the_daemon() {
+    let check = || vs_with("        TCP_CHECK {\n        }\n");
+    let c = mapped(&format!(
+        "global_defs {{\n    lvs_flush\n    lvs_flush_onstop\n    lvs_timeouts tcp 900 udp 60\n}}\n{}",
+        check()
+    ));
+    let t = c.globals.keepalived_table;
+    assert!(t.flush_at_start && t.flush_at_stop);
     assert_eq!(
-        refused(&text),
-        ["lvs_flush is not supported by lvsctl health yet"]
+        (t.timeouts.tcp, t.timeouts.tcp_fin, t.timeouts.udp),
+        (900, 0, 60)
     );
-    // lvs_flush_onstop alone flushes the whole table at stop; with VS it deletes only
-    // the configured services, as the daemon does anyway.
-    let text = format!(
-        "global_defs {{\n    lvs_flush_onstop\n}}\n{}",
-        vs_with("        TCP_CHECK {\n        }\n")
-    );
-    assert_eq!(
-        refused(&text),
-        ["lvs_flush_onstop (without VS) is not supported by lvsctl health yet"]
-    );
+    // Either flush runs omega's quorum_down only at stop.
+    assert!(c.virtuals[0].keepalived.as_ref().unwrap().flush_on_stop);
+    // With VS only the configured services are deleted, as the daemon does anyway.
     let c = mapped(&format!(
         "global_defs {{\n    lvs_flush_onstop VS\n}}\n{}",
-        vs_with("        TCP_CHECK {\n        }\n")
+        check()
     ));
     assert!(c.virtuals[0].keepalived.as_ref().unwrap().flush_on_stop);
+    assert_eq!(
+        c.globals.keepalived_table,
+        crate::health::config::KeepalivedTable::default()
+    );
+    let c = mapped(&check());
+    assert!(!c.virtuals[0].keepalived.as_ref().unwrap().flush_on_stop);
 }
 
 #[test]
@@ -439,7 +431,7 @@ virtual_server 192.0.2.10 80 {
         &env,
         &crate::health::keepalived::Options::default(),
     );
-    let refusals = to_daemon(FILE, &read.config.expect("a configuration")).expect_err("refused");
+    let refusals = to_daemon(&read.config.expect("a configuration")).expect_err("refused");
     let lines: Vec<String> = refusals.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
