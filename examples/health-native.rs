@@ -100,7 +100,7 @@ fn main() -> anyhow::Result<()> {
         let Some(read) = outcome.config else {
             bail!("{config} does not read");
         };
-        match to_daemon(config, &read) {
+        match to_daemon(&read) {
             Ok(parsed) => parsed,
             Err(refusals) => bail!("{}", render_refusals(&refusals)),
         }

@@ -3,7 +3,8 @@
 //! and coming back in the same steps: connect failures with inhibit_on_failure, the sorry
 //! server coming in when no real is left (quorum 1) and going when one is back, an HTTP_GET
 //! url answering 404, a page whose MD5 no longer matches `digest`, and recovery; an
-//! SSL_GET whose page stops matching its `regex`; SMTP_CHECK, DNS_CHECK, UDP_CHECK and
+//! SSL_GET whose page stops matching its `regex`; the top-level `SSL` block's client
+//! certificate against a server requiring one; SMTP_CHECK, DNS_CHECK, UDP_CHECK and
 //! PING_CHECK.
 //!
 //! The daemons run one after the other in the test's network namespace (the IPVS table is
@@ -1487,4 +1488,114 @@ fn whole_table_settings_leave_the_same_table_and_timeouts_as_keepalived() {
     assert!(keepalived[2].ends_with("timeouts 7200 121 50"), "{k_log}");
     assert!(listed(&keepalived[3]).is_empty(), "{}", keepalived[3]);
     assert!(keepalived[3].ends_with(&format!("timeouts {TABLE_ORIGINAL}")));
+}
+
+/// The check tests' TLS material (src/health/check/testdata/README.md).
+fn testdata(name: &str) -> String {
+    format!(
+        "{}/src/health/check/testdata/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// The top-level SSL block (client certificate `client.pem` from `client-ca.pem`, with
+/// `ca` given) and SSL_GET under `alpha` on two reals: 10.1.0.9:8449, an `s_server`
+/// requiring a client certificate (started by the scenario), and 10.1.0.6:8446, the
+/// World's plain one, which asks for none.
+fn ssl_block_conf(_: &str) -> String {
+    let ssl = "SSL_GET {\n url {\n path /health.html\n }\n \
+               connect_timeout 1\n retry 1\n delay_before_retry 1\n }";
+    format!(
+        "global_defs {{\n router_id lvsctl_diff\n}}\n\
+         SSL {{\n certificate {}\n key {}\n ca {}\n}}\n\
+         virtual_server 10.0.0.4 443 {{\n delay_loop 1\n lb_algo rr\n lb_kind NAT\n protocol TCP\n alpha\n \
+         real_server 10.1.0.9 8449 {{\n weight 1\n {ssl}\n }}\n \
+         real_server 10.1.0.6 8446 {{\n weight 2\n {ssl}\n }}\n}}\n",
+        testdata("client.pem"),
+        testdata("client.key"),
+        testdata("client-ca.pem"),
+    )
+}
+
+/// OpenSSL's `s_server -WWW` on `addr` (serving `DIR/www<last digit>`) that requires a
+/// client certificate verifying against `ca`: `-Verify 1` alone requires a certificate
+/// but lets one that does not verify through (s_server's callback only logs the error);
+/// `-verify_return_error` makes that a handshake failure.
+fn serve_tls_requiring(w: &mut World, addr: &str, ca: &str) {
+    let digit = addr.split(':').next().and_then(|a| a.rsplit('.').next());
+    let www = format!("{}/www{}", w.dir, digit.unwrap());
+    let child = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &w.net.name,
+            "openssl",
+            "s_server",
+            "-quiet",
+        ])
+        .args([
+            "-WWW",
+            "-accept",
+            addr,
+            "-Verify",
+            "1",
+            "-verify_return_error",
+            "-CAfile",
+            &testdata(ca),
+        ])
+        .args(["-cert", &testdata("cert.der"), "-certform", "DER"])
+        .args(["-key", &testdata("key.der"), "-keyform", "DER"])
+        .current_dir(&www)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl s_server -Verify");
+    if let Some(mut old) = w.servers.insert(addr.to_owned(), child) {
+        kill(&mut old);
+    }
+}
+
+/// The SSL block scenario's expected tables, which are keepalived 2.2.7's: under alpha
+/// a real comes in only once its check passes, so the first step shows the certificate
+/// accepted; a server trusting another CA refuses it.
+fn ssl_block_scenario() -> Scenario {
+    let both = some(&[("10.1.0.9:8449", 1), ("10.1.0.6:8446", 2)]);
+    let steps = vec![
+        Step {
+            name: "start (alpha): the client certificate is accepted, both reals in",
+            want: vec![both.clone()],
+        },
+        Step {
+            name: "10.1.0.9 restarted requiring a certificate from another CA: removed",
+            want: vec![some(&[("10.1.0.6:8446", 2)])],
+        },
+        Step {
+            name: "10.1.0.9 restarted requiring the client's CA again: back",
+            want: vec![both],
+        },
+    ];
+    Scenario {
+        services: &["10.0.0.4:443"],
+        steps,
+        act: |w, i| match i {
+            0 => serve_tls_requiring(w, "10.1.0.9:8449", "client-ca.pem"),
+            1 => {
+                w.stop("10.1.0.9:8449");
+                serve_tls_requiring(w, "10.1.0.9:8449", "other-ca.pem");
+            }
+            2 => {
+                w.stop("10.1.0.9:8449");
+                serve_tls_requiring(w, "10.1.0.9:8449", "client-ca.pem");
+            }
+            _ => unreachable!("no step {i}"),
+        },
+    }
+}
+
+/// The top-level SSL block (a client certificate for every SSL_GET) against keepalived's.
+#[test]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+fn the_ssl_blocks_client_certificate_leaves_the_same_ipvs_table_as_keepalived() {
+    kernel_test!();
+    differential(&ssl_block_scenario(), &ssl_block_conf);
 }

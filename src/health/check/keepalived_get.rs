@@ -17,6 +17,7 @@
 //!   the SNI is the url's `sni` (set by `enable_sni`), else none.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -41,6 +42,9 @@ pub struct KeepalivedGet {
     pub tls: bool,
     /// SSL_GET with `enable_sni`: the server name sent (a DNS name); None sends none.
     pub sni: Option<String>,
+    /// SSL_GET with the `SSL` block's certificate: its client configuration, or why it
+    /// could not be built (every run then fails with that); None presents none.
+    pub client: Option<Result<Arc<rustls::ClientConfig>, String>>,
 }
 
 impl Check for KeepalivedGet {
@@ -96,8 +100,14 @@ impl KeepalivedGet {
 
     async fn over_tls(&self, addr: SocketAddr, bind: Option<SocketAddr>) -> Result<(), Outcome> {
         let mut stream = timeout(self.timeout, async {
+            let client = match &self.client {
+                Some(Ok(config)) => Some(config),
+                // Our own trouble (never reached: the load refuses such a certificate).
+                Some(Err(e)) => return Err(Failure::Local(format!("client certificate: {e}"))),
+                None => None,
+            };
             let tcp = net::tcp_from(addr, bind).await?;
-            tls::handshake(tcp, self.sni.as_deref(), addr.ip())
+            tls::handshake_as(client, tcp, self.sni.as_deref(), addr.ip())
                 .await
                 .map_err(|e| Failure::io(format_args!("SSL handshake with {addr}"), &e))
         })

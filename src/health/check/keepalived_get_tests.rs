@@ -28,6 +28,7 @@ fn get(path: &str) -> KeepalivedGet {
         timeout: Duration::from_secs(2),
         tls: false,
         sni: None,
+        client: None,
     }
 }
 

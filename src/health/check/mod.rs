@@ -37,7 +37,7 @@ mod radius;
 pub mod reason;
 mod simpleudp;
 mod sip;
-mod tls;
+pub mod tls;
 
 #[cfg(test)]
 mod acceptance_tests;
@@ -291,6 +291,10 @@ pub fn keepalived_url_checks(v: &VirtualService) -> Vec<Box<dyn Check>> {
         return Vec::new();
     };
     let timeout = Duration::from_secs(u64::from(v.check.check_timeout));
+    let client = k
+        .client_cert
+        .as_ref()
+        .map(|c| tls::client_config(c).map_err(|e| e.to_string()));
     k.urls
         .iter()
         .map(|u| -> Box<dyn Check> {
@@ -306,6 +310,7 @@ pub fn keepalived_url_checks(v: &VirtualService) -> Vec<Box<dyn Check>> {
                 sni: u.sni.clone(),
                 timeout,
                 tls: k.tls,
+                client: client.clone(),
             })
         })
         .collect()

@@ -16,6 +16,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
+use crate::health::config::TlsClientCert;
+
 /// Accepts any certificate but still checks the handshake signatures (so the peer holds
 /// the key of the certificate it sent).
 #[derive(Debug)]
@@ -83,6 +85,21 @@ pub fn connector() -> Option<TlsConnector> {
         .clone()
 }
 
+/// A client configuration presenting `cert` when a server asks for a certificate, the
+/// server's still not verified: keepalived 2.2.7 loads its `SSL` block's `ca` but never
+/// turns verification on (docs/keepalived-compat.md, SSL block). Fails when the key does
+/// not belong to the certificate or is of a kind rustls cannot sign with, which keepalived
+/// (OpenSSL's key load) refuses at start as well.
+pub fn client_config(cert: &TlsClientCert) -> Result<Arc<ClientConfig>, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
+        .with_client_auth_cert(cert.chain.clone(), cert.key.clone_key())?;
+    Ok(Arc::new(config))
+}
+
 /// SNI = `virtual_host` when it is a DNS name; otherwise the IP (rustls then sends no SNI).
 pub fn server_name(virtual_host: Option<&str>, ip: IpAddr) -> ServerName<'static> {
     virtual_host
@@ -97,6 +114,19 @@ pub async fn handshake(
     virtual_host: Option<&str>,
     ip: IpAddr,
 ) -> std::io::Result<TlsStream<TcpStream>> {
-    let connector = connector().ok_or_else(|| std::io::Error::other("TLS is not available"))?;
+    handshake_as(None, tcp, virtual_host, ip).await
+}
+
+/// [`handshake`] with a [`client_config`] (None: the shared one, no client certificate).
+pub async fn handshake_as(
+    client: Option<&Arc<ClientConfig>>,
+    tcp: TcpStream,
+    virtual_host: Option<&str>,
+    ip: IpAddr,
+) -> std::io::Result<TlsStream<TcpStream>> {
+    let connector = match client {
+        Some(config) => TlsConnector::from(config.clone()),
+        None => connector().ok_or_else(|| std::io::Error::other("TLS is not available"))?,
+    };
     connector.connect(server_name(virtual_host, ip), tcp).await
 }

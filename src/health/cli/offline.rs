@@ -34,21 +34,33 @@ pub(super) fn check_config(args: &Args) -> u8 {
 
 /// `--keepalived FILE check-config`: keepalived's own diagnostics and `--config-test`
 /// status, then what lvsctl health refuses to run. The status is keepalived's when that
-/// is not 0, else 1 when something is refused (a status keepalived never exits with).
+/// is not 0, else 1 when something is refused or an SSL block file does not load (a status
+/// keepalived never exits with).
 fn check_keepalived(file: &Path) -> (String, u8) {
     use crate::health::keepalived;
     let env = keepalived::SystemEnv::default();
     let outcome = keepalived::read_file(file, &env, &keepalived::Options::default());
     let name = file.display().to_string();
     let mut text = keepalived::render(&name, &outcome);
-    let refusals = outcome
-        .config
-        .as_ref()
-        .map(|c| keepalived::to_daemon(&name, c).err().unwrap_or_default())
-        .unwrap_or_default();
+    let mut refusals = Vec::new();
+    let mut load_error = None;
+    if let Some(read) = &outcome.config {
+        match keepalived::to_daemon(read) {
+            Err(r) => refusals = r,
+            // The SSL block's files, read as the daemon would read them at start.
+            Ok(mut config) => {
+                load_error =
+                    keepalived::load_ssl(&name, read, &mut config, &|p| std::fs::read(p)).err();
+            }
+        }
+    }
     text.push_str(&keepalived::render_refusals(&refusals));
+    if let Some(e) = &load_error {
+        text.push_str(e);
+        text.push('\n');
+    }
     let code = match outcome.status {
-        0 if !refusals.is_empty() => 1,
+        0 if !refusals.is_empty() || load_error.is_some() => 1,
         status => status,
     };
     (text, code)

@@ -148,6 +148,28 @@ pub struct KeepalivedHttp {
     pub protocol: KeepalivedProtocol,
     /// The urls, checked one per run in order (at least one).
     pub urls: Vec<KeepalivedUrl>,
+    /// SSL_GET: the client certificate of the top-level `SSL` block, sent when a server
+    /// asks for one (None: keepalived's context without files, nothing sent).
+    pub client_cert: Option<TlsClientCert>,
+}
+
+/// A client certificate chain and its key, read from the files when the configuration is
+/// loaded (keepalived reads them once, at start and at reload, never per check).
+#[derive(Debug, PartialEq, Eq)]
+pub struct TlsClientCert {
+    /// The end certificate first, then the rest of the certificate file.
+    pub chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// Its Debug prints no key material.
+    pub key: rustls::pki_types::PrivateKeyDer<'static>,
+}
+
+impl Clone for TlsClientCert {
+    fn clone(&self) -> Self {
+        Self {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
 }
 
 /// A keepalived one-shot checker run as its own exchange (crate::health::check).

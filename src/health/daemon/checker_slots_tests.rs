@@ -32,7 +32,7 @@ fn config(second_timeout: u32) -> Config {
     );
     let file = "/etc/keepalived/keepalived.conf";
     let read = read(file, &text, &MemEnv::default(), &Options::default());
-    to_daemon(file, &read.config.expect("read")).expect("mapped")
+    to_daemon(&read.config.expect("read")).expect("mapped")
 }
 
 fn report(reg: &Registry, checker: usize, outcome: Outcome) -> Report {

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use super::*;
 use crate::health::check::Outcome;
 use crate::health::daemon::kernel::{SyncReport, sync_once};
-use crate::health::keepalived::tests::{FILE, outcome};
+use crate::health::keepalived::tests::outcome;
 use crate::health::keepalived::to_daemon;
 use crate::health::state::keepalived_epilog::{Check, Checker, Settings};
 use crate::ipvs::backend::Backend;
@@ -54,7 +54,7 @@ fn registry() -> Registry {
 
 fn build(text: &str, old: Option<&Registry>) -> Registry {
     let config = outcome(text).config.expect("a configuration");
-    Registry::build(&to_daemon(FILE, &config).expect("mapped"), old)
+    Registry::build(&to_daemon(&config).expect("mapped"), old)
 }
 
 /// One cycle on `fake`; the table as `SERVICE DEST wWEIGHT`, sorted.

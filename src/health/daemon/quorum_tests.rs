@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use super::*;
 use crate::health::check::Outcome;
 use crate::health::daemon::kernel::{SyncReport, sync_once};
-use crate::health::keepalived::tests::{FILE, clean};
+use crate::health::keepalived::tests::clean;
 use crate::health::keepalived::to_daemon;
 use crate::health::state::keepalived_epilog::{Check, Checker, Settings, Verdict};
 use crate::ipvs::backend::Backend;
@@ -17,7 +17,7 @@ use crate::ipvs::fake::FakeBackend;
 
 fn registry(text: &str) -> Registry {
     let text = format!("global_defs {{\n    enable_script_security\n}}\n{text}");
-    let config = to_daemon(FILE, &clean(&text)).expect("mapped");
+    let config = to_daemon(&clean(&text)).expect("mapped");
     Registry::build(&config, None)
 }
 
@@ -247,7 +247,7 @@ fn a_reload_keeps_the_quorum_state() {
     let mut reg = registry(&text);
     let mut ks = Checks::of(&reg);
     fail(&mut reg, &mut ks, 0);
-    let config = to_daemon(FILE, &clean(&text)).unwrap();
+    let config = to_daemon(&clean(&text)).unwrap();
     let next = Registry::build(&config, Some(&reg));
     // Down with the sorry server in already: nothing to start again, nothing logged.
     assert!(next.quorum_lines.is_empty());
@@ -365,13 +365,10 @@ fn omega_runs_notify_down_of_the_reals_in_the_pool_then_quorum_down_at_stop() {
     let reg = registry(&text(SCRIPTS, REAL_SCRIPTS));
     assert!(reg.stop_scripts().is_empty());
     // lvs_flush_onstop VS deletes each service whole: quorum_down only.
-    let config = to_daemon(
-        FILE,
-        &clean(&format!(
-            "global_defs {{\n    enable_script_security\n    lvs_flush_onstop VS\n}}\n{}",
-            text(&format!("    omega\n{SCRIPTS}"), REAL_SCRIPTS)
-        )),
-    )
+    let config = to_daemon(&clean(&format!(
+        "global_defs {{\n    enable_script_security\n    lvs_flush_onstop VS\n}}\n{}",
+        text(&format!("    omega\n{SCRIPTS}"), REAL_SCRIPTS)
+    )))
     .unwrap();
     let reg = Registry::build(&config, None);
     let names: Vec<String> = reg
@@ -395,17 +392,14 @@ fn a_reload_runs_notify_down_of_a_live_real_it_removes_and_quorum_down_when_shor
     let fewer = format!("{}{}", &full[..start], &full[end..]);
     let text = format!("global_defs {{\n    enable_script_security\n}}\n{fewer}");
     let read = crate::health::keepalived::tests::outcome(&text);
-    let config = to_daemon(FILE, &read.config.unwrap()).unwrap();
+    let config = to_daemon(&read.config.unwrap()).unwrap();
     let mut next = Registry::build(&config, Some(&reg));
     assert_eq!(scripts(&mut next), ["nd", "qd"]);
     assert!(next.quorum_lines.is_empty());
     // A reload that keeps everything runs nothing.
-    let config = to_daemon(
-        FILE,
-        &clean(&format!(
-            "global_defs {{\n    enable_script_security\n}}\n{full}"
-        )),
-    )
+    let config = to_daemon(&clean(&format!(
+        "global_defs {{\n    enable_script_security\n}}\n{full}"
+    )))
     .unwrap();
     let mut same = Registry::build(&config, Some(&reg));
     assert!(scripts(&mut same).is_empty());

@@ -369,6 +369,7 @@ fn keepalived_http_reals_follow_the_verdicts_only() {
             sni: None,
             regex: None,
         }],
+        client_cert: None,
     });
     let with = |reg: &Registry, outcome: Outcome, verdict: Option<Verdict>| Report {
         verdict,

@@ -183,8 +183,10 @@ fn read_keepalived(path: &std::path::Path) -> Result<(Config, u64), String> {
     let Some(read) = &outcome.config else {
         return Err(keepalived::render(&file, &outcome));
     };
-    let config = keepalived::to_daemon(&file, read)
-        .map_err(|refusals| keepalived::render_refusals(&refusals))?;
+    let mut config =
+        keepalived::to_daemon(read).map_err(|refusals| keepalived::render_refusals(&refusals))?;
+    keepalived::load_ssl(&file, read, &mut config, &|p| std::fs::read(p))
+        .map_err(|e| format!("{e}\n"))?;
     let digest = digest(&format!("{config:?}"));
     Ok((config, digest))
 }

@@ -32,7 +32,7 @@ use std::path::Path;
 pub use diag::{Diagnostic, Phase, Pos, Severity, config_test_status};
 pub use env::{FileKind, KeepalivedEnv, MemEnv, SystemEnv};
 pub use model::*;
-pub use to_daemon::{Refusal, render_refusals, to_daemon};
+pub use to_daemon::{Refusal, load_ssl, render_refusals, to_daemon};
 
 /// Options keepalived takes on its command line that change how a file reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use crate::health::keepalived::to_daemon::to_daemon;
 
 #[track_caller]
 fn mapped(text: &str) -> Config {
-    match to_daemon(FILE, &clean(text)) {
+    match to_daemon(&clean(text)) {
         Ok(c) => c,
         Err(refusals) => panic!("refused: {refusals:#?}"),
     }
@@ -16,7 +16,7 @@ fn mapped(text: &str) -> Config {
 #[track_caller]
 fn refused(text: &str) -> Vec<String> {
     let config = outcome(text).config.expect("a configuration");
-    let refusals = to_daemon(FILE, &config).expect_err("refused");
+    let refusals = to_daemon(&config).expect_err("refused");
     refusals
         .iter()
         .map(|r| {
@@ -276,6 +276,6 @@ fn a_udp_check_maps_only_without_retries() {
     );
     // retry 1 (the default): udp_epilog's retries, as PING_CHECK's.
     let retried = with_checker("", "        UDP_CHECK {\n        }\n");
-    let c = to_daemon(FILE, &clean(&retried)).expect("UDP_CHECK with retry runs");
+    let c = to_daemon(&clean(&retried)).expect("UDP_CHECK with retry runs");
     assert_eq!(c.virtuals[0].failure_count, 2);
 }

@@ -398,6 +398,8 @@ fn keepalived_http(h: &HttpCheck, c: &Checker, t: &Timing, tls: bool) -> Option<
                 }),
             })
             .collect(),
+        // Loaded from the files with the configuration (to_daemon/ssl.rs).
+        client_cert: None,
     })
 }
 

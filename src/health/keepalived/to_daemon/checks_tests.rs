@@ -8,7 +8,7 @@ use crate::health::keepalived::to_daemon::to_daemon;
 
 #[track_caller]
 fn mapped(text: &str) -> Config {
-    match to_daemon(FILE, &clean(text)) {
+    match to_daemon(&clean(text)) {
         Ok(c) => c,
         Err(refusals) => panic!("refused: {refusals:#?}"),
     }
@@ -175,7 +175,7 @@ fn warmup_of_any_value_is_carried_to_the_checks() {
 #[test]
 fn a_refused_checker_among_several_refuses_the_file() {
     let text = "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n        TCP_CHECK {\n            fwmark 5\n        }\n    }\n}\n";
-    let refusals = to_daemon(FILE, &clean(text)).expect_err("refused");
+    let refusals = to_daemon(&clean(text)).expect_err("refused");
     let lines: Vec<String> = refusals.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
@@ -227,7 +227,7 @@ fn misc_dynamic_beside_a_sorry_server_and_scripts_run_as_root_are_refused() {
         "        MISC_CHECK {\n            misc_path /usr/local/bin/check.sh\n            misc_dynamic\n        }\n",
     )
     .replace("    protocol TCP\n", "    protocol TCP\n    sorry_server 10.0.0.99 80\n");
-    let refusals = to_daemon(FILE, &clean(&text)).expect_err("refused");
+    let refusals = to_daemon(&clean(&text)).expect_err("refused");
     let lines: Vec<String> = refusals.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
@@ -311,7 +311,7 @@ fn a_file_check_follows_its_track_file() {
         ]
     );
     let refusals = |t: &str| -> Vec<String> {
-        to_daemon(FILE, &clean(t))
+        to_daemon(&clean(t))
             .expect_err("refused")
             .iter()
             .map(ToString::to_string)

@@ -10,7 +10,7 @@ use crate::ipvs::model::{AddressFamily, Protocol};
 /// firewall mark, are allowed).
 fn mapping(text: &str) -> Result<Config, Vec<String>> {
     let config = outcome(text).config.expect("a configuration");
-    to_daemon(FILE, &config).map_err(|rs| {
+    to_daemon(&config).map_err(|rs| {
         rs.iter()
             .map(|r| r.to_string().replacen(&format!("{FILE}:"), "", 1))
             .collect()

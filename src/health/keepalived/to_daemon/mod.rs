@@ -23,8 +23,13 @@ mod file_check;
 #[cfg(test)]
 mod group_tests;
 mod groups;
+mod ssl;
+#[cfg(test)]
+mod ssl_tests;
 #[cfg(test)]
 mod tests;
+
+pub use ssl::load_ssl;
 
 use std::fmt;
 
@@ -84,10 +89,9 @@ impl Refusals {
 const FACILITY: &str = "daemon";
 
 /// The daemon's configuration for `config`, or every refusal (sorted by position).
-pub fn to_daemon(file: &str, config: &KeepalivedConfig) -> Result<Config, Vec<Refusal>> {
+pub fn to_daemon(config: &KeepalivedConfig) -> Result<Config, Vec<Refusal>> {
     let mut r = Refusals::default();
-    let whole_file = Pos::new(&file.into(), 0);
-    globals(&mut r, config, &whole_file);
+    globals(&mut r, config);
     groups::shared(&mut r, config);
     // keepalived mails only with a relay and recipients; smtp_alert is on by default.
     let g = &config.globals;
@@ -125,7 +129,7 @@ pub fn to_daemon(file: &str, config: &KeepalivedConfig) -> Result<Config, Vec<Re
     Ok(Config { globals, virtuals })
 }
 
-fn globals(r: &mut Refusals, config: &KeepalivedConfig, whole_file: &Pos) {
+fn globals(r: &mut Refusals, config: &KeepalivedConfig) {
     let g = &config.globals;
     // keepalived writes every real's and virtual's change to these fifos, and runs every
     // real's notify_up at start with rs_init_notifies.
@@ -145,13 +149,6 @@ fn globals(r: &mut Refusals, config: &KeepalivedConfig, whole_file: &Pos) {
     // configuration (not over an existing file on reload); the daemon does not yet.
     for t in config.track_files.iter().filter(|t| t.init.is_some()) {
         r.refuse(&t.pos, "track_file with init_file");
-    }
-    if config.ssl.is_some() {
-        // The reader keeps no line for the SSL block.
-        r.refuse(
-            whole_file,
-            "the SSL block (a client certificate for SSL_GET)",
-        );
     }
 }
 

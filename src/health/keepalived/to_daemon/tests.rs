@@ -7,7 +7,7 @@ use crate::ipvs::model::{Netmask, Protocol, ServiceKey};
 
 #[track_caller]
 fn mapped(text: &str) -> Config {
-    match to_daemon(FILE, &clean(text)) {
+    match to_daemon(&clean(text)) {
         Ok(c) => c,
         Err(refusals) => panic!("refused: {refusals:#?}"),
     }
@@ -18,7 +18,7 @@ fn mapped(text: &str) -> Config {
 fn refused(text: &str) -> Vec<String> {
     let o = outcome(text);
     let config = o.config.expect("a configuration");
-    let refusals = to_daemon(FILE, &config).expect_err("refused");
+    let refusals = to_daemon(&config).expect_err("refused");
     refusals
         .iter()
         .map(|r| {
@@ -397,6 +397,7 @@ virtual_server 192.0.2.10 80 {
                 sni: None,
                 regex: None,
             }],
+            client_cert: None,
         })
     );
 }
@@ -430,7 +431,7 @@ virtual_server 192.0.2.10 80 {
         &env,
         &crate::health::keepalived::Options::default(),
     );
-    let refusals = to_daemon(FILE, &read.config.expect("a configuration")).expect_err("refused");
+    let refusals = to_daemon(&read.config.expect("a configuration")).expect_err("refused");
     let lines: Vec<String> = refusals.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
