@@ -27,6 +27,7 @@
 //!   after writing) or a move onto its name is read.
 
 pub use super::keepalived_http::Verdict;
+use crate::ipvsadm::parse::numbers::{CBase, c_integer};
 
 /// What keepalived's configuration says about one FILE_CHECK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,54 +169,10 @@ impl FileChecker {
 /// bytes; None for a number keepalived ignores (an overflow, or outside
 /// -2^31..=2^31).
 pub fn parse_value(bytes: &[u8]) -> Option<i64> {
-    let bytes = &bytes[..bytes.len().min(127)];
-    let mut i = bytes
-        .iter()
-        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
-        .unwrap_or(bytes.len());
-    let negative = match bytes.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let hex_digit_at = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
-    let base: u32 = if bytes.get(i) == Some(&b'0')
-        && matches!(bytes.get(i + 1), Some(b'x' | b'X'))
-        && hex_digit_at(i + 2)
-    {
-        i += 2;
-        16
-    } else if bytes.get(i) == Some(&b'0') {
-        8
-    } else {
-        10
-    };
-    // strtol accumulates the magnitude and fails (ERANGE) past what a long holds.
-    let mut magnitude: u64 = 0;
-    let limit: u64 = if negative { 1 << 63 } else { (1 << 63) - 1 };
-    let mut overflow = false;
-    for &b in &bytes[i..] {
-        let Some(d) = char::from(b).to_digit(base) else {
-            break;
-        };
-        match magnitude
-            .checked_mul(u64::from(base))
-            .and_then(|m| m.checked_add(u64::from(d)))
-        {
-            Some(m) if m <= limit => magnitude = m,
-            _ => overflow = true,
-        }
-    }
-    if overflow {
-        return None;
-    }
-    let value = if negative {
+    let n = c_integer(&bytes[..bytes.len().min(127)], CBase::Prefixed);
+    // strtol fails (ERANGE) past what a long holds.
+    let magnitude = n.magnitude?;
+    let value = if n.negative {
         0i64.checked_sub_unsigned(magnitude)?
     } else {
         i64::try_from(magnitude).ok()?

@@ -23,11 +23,13 @@ pub struct Strtol {
     pub complete: bool,
 }
 
-/// What C's `strtol` and `strtoul` share in base 10: leading blanks, one optional sign, then
-/// decimal digits. Over bytes, not text: keepalived's HTTP checker reads its numbers out of
-/// a socket buffer the same way (crate::health::check::keepalived_http).
+/// What C's `strtol` and `strtoul` share: leading blanks, one optional sign, then digits
+/// in base 10, or with base 0 in the base their prefix says (`0x` hexadecimal, `0` octal).
+/// Over bytes, not text: keepalived's checkers read their numbers out of a socket buffer
+/// or a file the same way (crate::health::check::keepalived_http,
+/// crate::health::state::keepalived_file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CDecimal {
+pub struct CInteger {
     pub negative: bool,
     /// The digits' value; None when it does not fit in 64 bits.
     pub magnitude: Option<u64>,
@@ -37,8 +39,21 @@ pub struct CDecimal {
     pub end: usize,
 }
 
+/// The base C's reader is called with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CBase {
+    Ten,
+    /// Base 0: the prefix decides (`0x` with a hex digit after it, `0`, else decimal).
+    Prefixed,
+}
+
 /// Reads `bytes` as C's `strto[u]l(s, &end, 10)` does, before the sign is applied.
-pub fn c_decimal(bytes: &[u8]) -> CDecimal {
+pub fn c_decimal(bytes: &[u8]) -> CInteger {
+    c_integer(bytes, CBase::Ten)
+}
+
+/// Reads `bytes` as C's `strto[u]l(s, &end, base)` does, before the sign is applied.
+pub fn c_integer(bytes: &[u8], base: CBase) -> CInteger {
     let mut i = bytes.iter().take_while(|b| is_c_space(**b)).count();
     let negative = match bytes.get(i) {
         Some(b'-') => {
@@ -51,16 +66,25 @@ pub fn c_decimal(bytes: &[u8]) -> CDecimal {
         }
         _ => false,
     };
+    let radix: u32 = match (base, bytes.get(i..)) {
+        (CBase::Prefixed, Some([b'0', b'x' | b'X', h, ..])) if h.is_ascii_hexdigit() => {
+            i += 2;
+            16
+        }
+        (CBase::Prefixed, Some([b'0', ..])) => 8,
+        _ => 10,
+    };
     let start = i;
     let mut magnitude = Some(0u64);
-    while let Some(d) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
+    while let Some(d) = bytes.get(i).and_then(|b| char::from(*b).to_digit(radix)) {
         magnitude = magnitude
-            .and_then(|m| m.checked_mul(10))
-            .and_then(|m| m.checked_add(u64::from(d - b'0')));
+            .and_then(|m| m.checked_mul(u64::from(radix)))
+            .and_then(|m| m.checked_add(u64::from(d)));
         i += 1;
     }
+    // "0x1" read in base 0 started its digits after the prefix; a lone "0" is a digit.
     let digits = i > start;
-    CDecimal {
+    CInteger {
         negative,
         magnitude,
         digits,
@@ -201,6 +225,24 @@ pub fn inet_pton4(s: &str) -> Option<[u8; 4]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base_zero_reads_the_prefix_as_c_does() {
+        let read = |s: &str| {
+            let n = c_integer(s.as_bytes(), CBase::Prefixed);
+            (n.negative, n.magnitude, n.digits, n.end)
+        };
+        assert_eq!(read(" -0x1f;"), (true, Some(31), true, 6));
+        assert_eq!(read("010"), (false, Some(8), true, 3));
+        assert_eq!(
+            read("0xg"),
+            (false, Some(0), true, 1),
+            "0 then an x that is not a prefix"
+        );
+        assert_eq!(read("09"), (false, Some(0), true, 1), "9 is not octal");
+        assert_eq!(read("x"), (false, Some(0), false, 0));
+        assert_eq!(read("99999999999999999999"), (false, None, true, 20));
+    }
 
     #[test]
     fn strtol_accepts_what_c_accepts() {
