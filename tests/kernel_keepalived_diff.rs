@@ -567,6 +567,30 @@ struct Run {
     log: String,
 }
 
+/// Starts `daemon` (`keepalived`: its checker only; else `lvsctl health --keepalived`) on
+/// `config` in the foreground, its pid files and socket in `dir`, stdout and stderr to `log`.
+fn start_daemon(daemon: &str, dir: &str, config: &str, log: &str) -> Child {
+    let log = File::create(log).unwrap();
+    let mut cmd = if daemon == "keepalived" {
+        let mut c = Command::new("/usr/sbin/keepalived");
+        c.args(["--check", "--dont-fork", "--log-console", "--log-detail"])
+            .args(["--use-file", config])
+            .args(["--pid", &format!("{dir}/k.pid")])
+            .args(["--checkers_pid", &format!("{dir}/c.pid")]);
+        c
+    } else {
+        let mut c = Command::new(lvsctl_bin());
+        c.args(["health", "--keepalived", config, "--foreground"])
+            .args(["--pid-file", &format!("{dir}/l.pid")])
+            .args(["--socket", &format!("{dir}/l.sock"), "start"]);
+        c
+    };
+    cmd.stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {daemon}: {e}"))
+}
+
 /// Runs `daemon` on the scenario's file (`conf(dir)`, DIR being the scripts' directory).
 fn run(daemon: &str, scenario: &Scenario, conf: &dyn Fn(&str) -> String) -> Run {
     let dir = format!("/run/lvkd-{}-{daemon}", std::process::id());
@@ -587,26 +611,7 @@ fn run(daemon: &str, scenario: &Scenario, conf: &dyn Fn(&str) -> String) -> Run 
     // guests, which boot the same way and so can give their test processes the same PID;
     // with the log in /tmp, 6 of 13 scenarios once failed creating it (ENOENT).
     let log_path = format!("{dir}/daemon.log");
-    let log = File::create(&log_path).unwrap();
-    let mut child = match daemon {
-        "keepalived" => Command::new("/usr/sbin/keepalived")
-            .args(["--check", "--dont-fork", "--log-console", "--log-detail"])
-            .args(["--use-file", &config])
-            .args(["--pid", &format!("{dir}/k.pid")])
-            .args(["--checkers_pid", &format!("{dir}/c.pid")])
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start keepalived"),
-        _ => Command::new(lvsctl_bin())
-            .args(["health", "--keepalived", &config, "--foreground"])
-            .args(["--pid-file", &format!("{dir}/l.pid")])
-            .args(["--socket", &format!("{dir}/l.sock"), "start"])
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start lvsctl health --keepalived"),
-    };
+    let mut child = start_daemon(daemon, &dir, &config, &log_path);
     let mut tables = Vec::new();
     let mut reached = Vec::new();
     let mut took = Vec::new();
@@ -1391,26 +1396,7 @@ fn whole_table_run(daemon: &str) -> Vec<String> {
         assert_eq!(rc, 0, "{cmd}: {err}");
     }
     let log_path = format!("{dir}/daemon-table.log");
-    let log = File::create(&log_path).unwrap();
-    let mut cmd = if daemon == "keepalived" {
-        let mut c = Command::new("/usr/sbin/keepalived");
-        c.args(["--check", "--dont-fork", "--log-console", "--log-detail"])
-            .args(["--use-file", &config])
-            .args(["--pid", &format!("{dir}/k.pid")])
-            .args(["--checkers_pid", &format!("{dir}/c.pid")]);
-        c
-    } else {
-        let mut c = Command::new(lvsctl_bin());
-        c.args(["health", "--keepalived", &config, "--foreground"])
-            .args(["--pid-file", &format!("{dir}/l.pid")])
-            .args(["--socket", &format!("{dir}/l.sock"), "start"]);
-        c
-    };
-    let mut child = cmd
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("start the daemon");
+    let mut child = start_daemon(daemon, &dir, &config, &log_path);
     let mut records = Vec::new();
     let services = ["10.0.0.9:80"];
     let (text, _) = settle(&services, &vec![some(&[("10.1.0.1:8081", 1)])]);
