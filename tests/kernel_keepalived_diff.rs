@@ -191,8 +191,12 @@ fn ssl_conf(dir: &str) -> String {
     for i in [5, 6] {
         std::fs::write(format!("{dir}/www{i}/health.html"), "alive\n").unwrap();
     }
+    // connect_timeout 3: it bounds the TLS handshake too, and in a loaded TCG guest
+    // keepalived's handshakes with s_server took over a second (CI, 2026-12-07: both reals
+    // out at the start). No step waits for a timeout: a page that stops matching and a
+    // stopped server fail at once.
     let ssl = "SSL_GET {\n url {\n path /health.html\n regex alive\n }\n \
-               connect_timeout 1\n retry 1\n delay_before_retry 1\n }";
+               connect_timeout 3\n retry 1\n delay_before_retry 1\n }";
     format!(
         "global_defs {{\n router_id lvsctl_diff\n}}\n\
          virtual_server 10.0.0.3 443 {{\n delay_loop 1\n lb_algo rr\n lb_kind NAT\n protocol TCP\n \
@@ -661,6 +665,15 @@ fn run(daemon: &str, scenario: &Scenario, conf: &dyn Fn(&str) -> String) -> Run 
 /// Runs both daemons on the scenario and compares them step by step.
 fn differential(scenario: &Scenario, conf: &dyn Fn(&str) -> String) -> (Run, Run) {
     let keepalived = run("keepalived", scenario, conf);
+    // The peer first: a step keepalived itself did not reach means the scenario (or the
+    // guest's load) is wrong, not lvsctl, and the message says so.
+    for (i, ok) in keepalived.reached.iter().enumerate() {
+        assert!(
+            ok,
+            "step {i}: keepalived did not reach the expected table; it had:\n{}\nlog:\n{}",
+            keepalived.tables[i], keepalived.log
+        );
+    }
     let lvsctl = run("lvsctl", scenario, conf);
     for (i, (k, l)) in keepalived.tables.iter().zip(&lvsctl.tables).enumerate() {
         assert_eq!(
@@ -668,13 +681,6 @@ fn differential(scenario: &Scenario, conf: &dyn Fn(&str) -> String) -> (Run, Run
             "step {i}: lvsctl's table (left) differs from keepalived's (right)\n\
              lvsctl log:\n{}\nkeepalived log:\n{}",
             lvsctl.log, keepalived.log
-        );
-    }
-    for (i, ok) in keepalived.reached.iter().enumerate() {
-        assert!(
-            ok,
-            "step {i}: keepalived did not reach the expected table; it had:\n{}\nlog:\n{}",
-            keepalived.tables[i], keepalived.log
         );
     }
     (keepalived, lvsctl)
@@ -1489,8 +1495,9 @@ fn testdata(name: &str) -> String {
 /// requiring a client certificate (started by the scenario), and 10.1.0.6:8446, the
 /// World's plain one, which asks for none.
 fn ssl_block_conf(_: &str) -> String {
+    // connect_timeout 3, as in `ssl_conf`: it bounds the TLS handshake too.
     let ssl = "SSL_GET {\n url {\n path /health.html\n }\n \
-               connect_timeout 1\n retry 1\n delay_before_retry 1\n }";
+               connect_timeout 3\n retry 1\n delay_before_retry 1\n }";
     format!(
         "global_defs {{\n router_id lvsctl_diff\n}}\n\
          SSL {{\n certificate {}\n key {}\n ca {}\n}}\n\

@@ -193,16 +193,21 @@ pub const SECTIONS: &[(&str, &[Block])] = &[
                  start exits 2). Nothing is approximated: such a file does not run.",
             ),
             Text(
-                "What runs: virtual_server by address and port or fwmark, lb_algo, lb_kind \
-                 (NAT, DR, plain IPIP), persistence, ops and scheduler flags, real weights and \
-                 thresholds, one TCP_CHECK per real (or none: always in service) with \
-                 connect_port and connect_timeout, delay_loop, retry and delay_before_retry \
-                 (a real is down after retry+1 failed checks in a row, the retries \
-                 delay_before_retry apart), inhibit_on_failure (weight 0 instead of removal) \
-                 and alpha (reals start down; without it they are in service from the \
-                 start), and sorry_server as the fallback. HTTP_GET, SSL_GET, the other \
-                 checkers, quorum, groups and scripts are refused so far; \
-                 docs/keepalived-compat.md lists them.",
+                "What runs: virtual_server by address and port or fwmark and \
+                 virtual_server_group; lb_algo, lb_kind (NAT, DR, plain IPIP), persistence, \
+                 ops and scheduler flags; real weights and thresholds; every checker but \
+                 BFD_CHECK (TCP_CHECK, HTTP_GET and SSL_GET with path, digest, status_code, \
+                 virtualhost and a literal regex, MISC_CHECK with misc_dynamic, SMTP_CHECK, \
+                 DNS_CHECK, UDP_CHECK, PING_CHECK, FILE_CHECK with track_file), several per \
+                 real (in service only while all pass), with connect_ip, connect_port, \
+                 bindto, bind_port, connect_timeout, retry, delay_before_retry, warmup and \
+                 delay_loop; inhibit_on_failure, alpha, omega, quorum with hysteresis and \
+                 the sorry server, notify_up/notify_down and the quorum scripts with \
+                 keepalived's arguments; the SSL block's client certificate; lvs_flush, \
+                 lvs_flush_onstop and lvs_timeouts. What is still refused (a regex that is \
+                 not a literal, an encrypted SSL key, bind_if, ha_suspend, notify fifos, \
+                 GUE/GRE tunnels and a few combinations) is listed with its reason in \
+                 docs/keepalived-compat.md.",
             ),
             Text(
                 "NAME is FILE's last component (no /etc/ha.d search): the pid file, status \
