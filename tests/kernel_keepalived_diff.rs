@@ -687,7 +687,7 @@ fn differential(scenario: &Scenario, conf: &dyn Fn(&str) -> String) -> (Run, Run
 }
 
 #[test]
-#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
 fn the_same_steps_leave_the_same_ipvs_table_as_keepalived() {
     kernel_test!();
     differential(&http_scenario(), &|_| http_conf());
@@ -769,7 +769,7 @@ fn multi_scenario() -> Scenario {
 }
 
 #[test]
-#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
 fn several_checkers_per_real_and_misc_check_leave_the_same_table_as_keepalived() {
     kernel_test!();
     differential(&multi_scenario(), &multi_conf);
@@ -777,7 +777,7 @@ fn several_checkers_per_real_and_misc_check_leave_the_same_table_as_keepalived()
 
 /// SSL_GET (unverified TLS, a literal regex) against keepalived's own.
 #[test]
-#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
 fn ssl_get_with_a_regex_leaves_the_same_ipvs_table_as_keepalived() {
     kernel_test!();
     differential(&ssl_scenario(), &ssl_conf);
@@ -785,7 +785,7 @@ fn ssl_get_with_a_regex_leaves_the_same_ipvs_table_as_keepalived() {
 
 /// SMTP_CHECK and DNS_CHECK (retry 0) against keepalived's own.
 #[test]
-#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
 fn smtp_and_dns_checks_leave_the_same_ipvs_table_as_keepalived() {
     kernel_test!();
     differential(&mail_dns_scenario(), &|_| mail_dns_conf());
@@ -794,7 +794,7 @@ fn smtp_and_dns_checks_leave_the_same_ipvs_table_as_keepalived() {
 /// UDP_CHECK (retry 0) against keepalived's own: a matching reply, a mismatching one and
 /// an ICMP port unreachable.
 #[test]
-#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
 fn udp_checks_leave_the_same_ipvs_table_as_keepalived() {
     kernel_test!();
     differential(&udp_scenario(), &|_| udp_conf());
@@ -802,7 +802,7 @@ fn udp_checks_leave_the_same_ipvs_table_as_keepalived() {
 
 /// PING_CHECK (retry 0) against keepalived's own.
 #[test]
-#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
 fn ping_checks_leave_the_same_ipvs_table_as_keepalived() {
     kernel_test!();
     differential(&ping_scenario(), &|_| ping_conf());
@@ -950,7 +950,7 @@ fn compare_scripts(keepalived: &Run, lvsctl: &Run, want_before: &str, want_stop:
 }
 
 #[test]
-#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
 fn quorum_hysteresis_sorry_server_and_scripts_as_keepalived() {
     kernel_test!();
     let (keepalived, lvsctl) = differential(&quorum_scenario(), &quorum_conf);
@@ -1033,7 +1033,7 @@ fn inhibit_scenario() -> Scenario {
 }
 
 #[test]
-#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
 fn alpha_inhibit_and_sorry_server_inhibit_as_keepalived() {
     kernel_test!();
     let (keepalived, lvsctl) = differential(&inhibit_scenario(), &inhibit_conf);
@@ -1084,7 +1084,7 @@ fn first_failure_scenario() -> Scenario {
 /// more checks 10 s apart, 30 s. Both daemons must be there within 20 s (keepalived took
 /// 11.8 s once on a loaded host, against an earlier bound of 10 s with retries 5 s apart).
 #[test]
-#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
 fn a_real_down_at_start_is_out_at_its_first_failure_as_in_keepalived() {
     kernel_test!();
     let (keepalived, lvsctl) = differential(&first_failure_scenario(), &first_failure_conf);
@@ -1189,7 +1189,7 @@ fn group_scenario() -> Scenario {
 /// keepalived runs one checker per real for the whole group and writes each change to
 /// every member service (`ipvs_group_cmd`); lvsctl must leave the same four tables.
 #[test]
-#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
 fn a_virtual_server_group_leaves_the_same_tables_as_keepalived() {
     kernel_test!();
     differential(&group_scenario(), &group_conf);
@@ -1255,10 +1255,69 @@ fn route_scenario() -> Scenario {
 }
 
 #[test]
-#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
 fn connect_ip_connect_port_and_bindto_leave_the_same_table_as_keepalived() {
     kernel_test!();
     differential(&route_scenario(), &route_conf);
+}
+
+/// `bind_if` (retry 0): 10.1.0.1's checker is bound to vh0, the device its route takes;
+/// 10.1.0.2's to lvd0, a dummy device without addresses or routes (the kernel then sends
+/// as if the real were on lvd0's link, where nothing answers: every check times out);
+/// 10.1.0.4's to a device the director does not have (SO_BINDTODEVICE fails: keepalived
+/// reschedules the checker without counting a failure, so the real stays in).
+fn device_conf(_: &str) -> String {
+    sh(
+        "ip link show lvd0 >/dev/null 2>&1 || { ip link add lvd0 type dummy && ip link set lvd0 up; }",
+    );
+    let real = |last: u32, weight: u32, device: &str| {
+        format!(
+            " real_server 10.1.0.{last} 808{last} {{\n weight {weight}\n \
+             TCP_CHECK {{\n connect_timeout 1\n retry 0\n bind_if {device}\n }}\n }}\n"
+        )
+    };
+    format!(
+        "global_defs {{\n router_id lvsctl_diff\n}}\n\
+         virtual_server 10.0.0.5 80 {{\n delay_loop 1\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n{}{}{}}}\n",
+        real(1, 1, "vh0"),
+        real(2, 2, "lvd0"),
+        real(4, 3, "lvnodev9"),
+    )
+}
+
+/// The device scenario's expected tables, which are keepalived 2.2.7's.
+fn device_scenario() -> Scenario {
+    let step = |name, want| Step { name, want };
+    Scenario {
+        services: &["10.0.0.5:80"],
+        steps: vec![
+            step(
+                "start: through vh0 in, through lvd0 out, the missing device's in",
+                vec![some(&[("10.1.0.1:8081", 1), ("10.1.0.4:8084", 3)])],
+            ),
+            step(
+                "10.1.0.1's server stops: out",
+                vec![some(&[("10.1.0.4:8084", 3)])],
+            ),
+            step(
+                "10.1.0.1's server is back: in",
+                vec![some(&[("10.1.0.1:8081", 1), ("10.1.0.4:8084", 3)])],
+            ),
+        ],
+        act: |w, i| match i {
+            0 => {}
+            1 => w.stop("10.1.0.1:8081"),
+            2 => w.serve("10.1.0.1:8081"),
+            _ => unreachable!("no step {i}"),
+        },
+    }
+}
+
+#[test]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
+fn bind_if_leaves_the_same_table_as_keepalived() {
+    kernel_test!();
+    differential(&device_scenario(), &device_conf);
 }
 
 /// FILE_CHECK: `DIR/w` (track_file `w`, weight 1) counted with weight 2 on 10.1.0.5 and
@@ -1338,7 +1397,7 @@ fn file_scenario() -> Scenario {
 }
 
 #[test]
-#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
 fn file_check_weights_reverse_and_switch_as_keepalived() {
     kernel_test!();
     differential(&file_scenario(), &file_conf);
@@ -1447,7 +1506,7 @@ fn whole_table_run(daemon: &str) -> Vec<String> {
 /// the originals back at a reload without them and after stop) and `lvs_flush_onstop`
 /// without VS (services added while running are gone after stop) against keepalived's own.
 #[test]
-#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
 fn whole_table_settings_leave_the_same_table_and_timeouts_as_keepalived() {
     kernel_test!();
     let mut keepalived = whole_table_run("keepalived");
@@ -1587,7 +1646,7 @@ fn ssl_block_scenario() -> Scenario {
 
 /// The top-level SSL block (a client certificate for every SSL_GET) against keepalived's.
 #[test]
-#[ignore = "minutes of waiting: tests/vm/test-all runs it in its side lane (--ignored)"]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
 fn the_ssl_blocks_client_certificate_leaves_the_same_ipvs_table_as_keepalived() {
     kernel_test!();
     differential(&ssl_block_scenario(), &ssl_block_conf);

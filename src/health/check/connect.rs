@@ -28,7 +28,7 @@ impl Check for ConnectCheck {
             };
             let addr = SocketAddr::new(target.check_ip(), port);
             with_deadline(self.timeout, async move {
-                match super::net::tcp_from(addr, target.route.bind).await {
+                match super::net::tcp_from(addr, target.route.source()).await {
                     Ok(stream) => {
                         super::net::abort_on_close(&stream);
                         drop(stream);

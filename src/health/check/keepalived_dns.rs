@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio::time::{Instant, timeout_at};
 
 use super::net::{self, Failure};
-use super::{BoxFuture, Check, Outcome, Target};
+use super::{BoxFuture, Check, Outcome, Source, Target};
 
 /// keepalived's send and receive buffers (`DNS_BUFFER_SIZE`).
 const BUFFER: usize = 768;
@@ -94,7 +94,7 @@ impl Check for KeepalivedDns {
                 return Outcome::Down("no port to query".to_owned());
             };
             let addr = SocketAddr::new(target.check_ip(), port);
-            match self.exchange(addr, target.route.bind).await {
+            match self.exchange(addr, target.route.source()).await {
                 Ok(()) => Outcome::Up,
                 Err(outcome) => outcome,
             }
@@ -103,12 +103,12 @@ impl Check for KeepalivedDns {
 }
 
 impl KeepalivedDns {
-    async fn exchange(&self, addr: SocketAddr, bind: Option<SocketAddr>) -> Result<(), Outcome> {
+    async fn exchange(&self, addr: SocketAddr, from: Source<'_>) -> Result<(), Outcome> {
         let deadline = Instant::now() + self.timeout;
         let id: u16 = rand_id();
         let q = query(id, self.qtype, &self.name)
             .ok_or_else(|| Outcome::Down("name too long for the query".to_owned()))?;
-        let sock = net::udp_from(addr, bind)
+        let sock = net::udp_from(addr, from)
             .await
             .map_err(Failure::into_outcome)?;
         match timeout_at(deadline, sock.send(&q)).await {

@@ -26,7 +26,7 @@ use tokio::time::{Instant, timeout, timeout_at};
 
 use super::keepalived_http::{Expect, Protocol, Response, request};
 use super::net::Failure;
-use super::{BoxFuture, Check, Outcome, Target, net, tls};
+use super::{BoxFuture, Check, Outcome, Source, Target, net, tls};
 
 /// One url of an HTTP_GET (or SSL_GET, with `tls`).
 #[derive(Debug, Clone)]
@@ -54,11 +54,11 @@ impl Check for KeepalivedGet {
                 return Outcome::Down("no port to connect to".to_owned());
             };
             let addr = SocketAddr::new(target.check_ip(), port);
-            let bind = target.route.bind;
+            let from = target.route.source();
             let done = if self.tls {
-                self.over_tls(addr, bind).await
+                self.over_tls(addr, from).await
             } else {
-                self.plain(addr, bind).await
+                self.plain(addr, from).await
             };
             match done {
                 Ok(()) => Outcome::Up,
@@ -73,8 +73,8 @@ fn timed_out(what: &str, addr: SocketAddr) -> Outcome {
 }
 
 impl KeepalivedGet {
-    async fn plain(&self, addr: SocketAddr, bind: Option<SocketAddr>) -> Result<(), Outcome> {
-        let mut stream = timeout(self.timeout, net::tcp_from(addr, bind))
+    async fn plain(&self, addr: SocketAddr, from: Source<'_>) -> Result<(), Outcome> {
+        let mut stream = timeout(self.timeout, net::tcp_from(addr, from))
             .await
             .map_err(|_| timed_out("connecting", addr))?
             .map_err(Failure::into_outcome)?;
@@ -98,7 +98,7 @@ impl KeepalivedGet {
         self.judge(response, addr)
     }
 
-    async fn over_tls(&self, addr: SocketAddr, bind: Option<SocketAddr>) -> Result<(), Outcome> {
+    async fn over_tls(&self, addr: SocketAddr, from: Source<'_>) -> Result<(), Outcome> {
         let mut stream = timeout(self.timeout, async {
             let client = match &self.client {
                 Some(Ok(config)) => Some(config),
@@ -106,7 +106,7 @@ impl KeepalivedGet {
                 Some(Err(e)) => return Err(Failure::Local(format!("client certificate: {e}"))),
                 None => None,
             };
-            let tcp = net::tcp_from(addr, bind).await?;
+            let tcp = net::tcp_from(addr, from).await?;
             tls::handshake_as(client, tcp, self.sni.as_deref(), addr.ip())
                 .await
                 .map_err(|e| Failure::io(format_args!("SSL handshake with {addr}"), &e))

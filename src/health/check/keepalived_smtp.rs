@@ -23,7 +23,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 use super::net::{self, Failure};
-use super::{BoxFuture, Check, Outcome, Target};
+use super::{BoxFuture, Check, Outcome, Source, Target};
 
 /// keepalived's line buffer (`SMTP_BUFF_MAX`), its NUL included.
 const BUFF_MAX: usize = 512;
@@ -77,7 +77,7 @@ impl Check for KeepalivedSmtp {
                 return Outcome::Down("no port to connect to".to_owned());
             };
             let addr = SocketAddr::new(target.check_ip(), port);
-            match self.exchange(addr, target.route.bind).await {
+            match self.exchange(addr, target.route.source()).await {
                 Ok(()) => Outcome::Up,
                 Err(outcome) => outcome,
             }
@@ -86,9 +86,9 @@ impl Check for KeepalivedSmtp {
 }
 
 impl KeepalivedSmtp {
-    async fn exchange(&self, addr: SocketAddr, bind: Option<SocketAddr>) -> Result<(), Outcome> {
+    async fn exchange(&self, addr: SocketAddr, from: Source<'_>) -> Result<(), Outcome> {
         let down = |what: &str| Outcome::Down(format!("{what} server {addr}"));
-        let mut s = timeout(self.timeout, net::tcp_from(addr, bind))
+        let mut s = timeout(self.timeout, net::tcp_from(addr, from))
             .await
             .map_err(|_| down("Connection timeout to"))?
             .map_err(Failure::into_outcome)?;

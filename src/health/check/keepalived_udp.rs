@@ -203,6 +203,8 @@ impl Check for KeepalivedUdp {
                 return Outcome::Down("no port to send to".to_owned());
             };
             let addr = SocketAddr::new(target.check_ip(), port);
+            // keepalived's UDP_CHECK binds to `bindto` but never to `bind_if`'s device (its
+            // udp_bind_connect has no SO_BINDTODEVICE, unlike the TCP and DNS checks').
             self.exchange(addr, target.route.bind).await
         })
     }

@@ -121,13 +121,34 @@ pub struct Target {
 /// Where a keepalived checker connects and binds when its `connect_ip` and `bindto` say
 /// so: a checker may watch a real through another address (a health port on a management
 /// network) and leave from a chosen source address (the one the real's firewall lets in).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Route {
     /// Connect (or ping) here instead of the real's address.
     pub connect_ip: Option<IpAddr>,
     /// Bind the check's socket to this source before connecting; port 0 lets the kernel
     /// choose.
     pub bind: Option<SocketAddr>,
+    /// keepalived's `bind_if`: the network device the socket is bound to
+    /// (SO_BINDTODEVICE), so that it leaves through that device whatever the routing
+    /// table says; what an IPv6 link-local `connect_ip` needs to name its link.
+    pub device: Option<String>,
+}
+
+impl Route {
+    /// Where a connecting check's socket leaves from.
+    pub fn source(&self) -> Source<'_> {
+        Source {
+            bind: self.bind,
+            device: self.device.as_deref(),
+        }
+    }
+}
+
+/// The source side of a check's socket (see [`Route`]); the default binds nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Source<'a> {
+    pub bind: Option<SocketAddr>,
+    pub device: Option<&'a str>,
 }
 
 impl Target {

@@ -11,7 +11,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpSocket, TcpStream};
 
 use super::bounded::ReadError;
-use super::{Outcome, tls};
+use super::{Outcome, Source, tls};
 
 /// A byte stream a check talks over (plain TCP or TLS on TCP).
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -111,22 +111,30 @@ pub async fn tcp(addr: SocketAddr) -> Result<TcpStream, Failure> {
         .map_err(|e| Failure::io(format_args!("connect to {addr}"), &e))
 }
 
-/// A TCP connection to `addr` from `bind` (keepalived's `bindto`/`bind_port`) when given.
-/// A bind that fails is this machine's trouble, not the real's: keepalived reschedules such
-/// a checker without counting a failure, and the real keeps its state.
-pub async fn tcp_from(addr: SocketAddr, bind: Option<SocketAddr>) -> Result<TcpStream, Failure> {
-    let Some(local) = bind else {
+/// A TCP connection to `addr` from `from` (keepalived's `bind_if`, then `bindto`/
+/// `bind_port`, in keepalived's order) when given. A device or a bind that fails is this
+/// machine's trouble, not the real's: keepalived reschedules such a checker without
+/// counting a failure ("socket bind failed. Rescheduling"), and the real keeps its state.
+pub async fn tcp_from(addr: SocketAddr, from: Source<'_>) -> Result<TcpStream, Failure> {
+    if from == Source::default() {
         return tcp(addr).await;
-    };
+    }
     let socket = if addr.is_ipv6() {
         TcpSocket::new_v6()
     } else {
         TcpSocket::new_v4()
     }
     .map_err(|e| Failure::io("TCP socket", &e))?;
-    socket
-        .bind(local)
-        .map_err(|e| Failure::Local(format!("bind to {local}: {e}")))?;
+    if let Some(device) = from.device {
+        socket
+            .bind_device(Some(device.as_bytes()))
+            .map_err(|e| device_failure(device, &e))?;
+    }
+    if let Some(local) = from.bind {
+        socket
+            .bind(local)
+            .map_err(|e| Failure::Local(format!("bind to {local}: {e}")))?;
+    }
     socket
         .connect(addr)
         .await
@@ -146,29 +154,45 @@ pub async fn connect(addr: SocketAddr, use_tls: bool) -> Result<Stream, Failure>
     Ok(Box::new(stream))
 }
 
-/// A UDP socket of `addr`'s family, connected to it (so only its replies are read).
-pub async fn udp(addr: SocketAddr) -> io::Result<tokio::net::UdpSocket> {
-    let local: SocketAddr = if addr.is_ipv6() {
+/// The any-address of `addr`'s family, port 0: a socket bound there lets the kernel
+/// choose its source.
+fn unspecified(addr: SocketAddr) -> SocketAddr {
+    if addr.is_ipv6() {
         SocketAddr::from(([0u16; 8], 0))
     } else {
         SocketAddr::from(([0u8; 4], 0))
-    };
-    let sock = tokio::net::UdpSocket::bind(local).await?;
+    }
+}
+
+/// SO_BINDTODEVICE refused (no such device, a name too long): this machine's trouble.
+fn device_failure(device: &str, e: &io::Error) -> Failure {
+    Failure::Local(format!("bind to device {device}: {e}"))
+}
+
+/// A UDP socket of `addr`'s family, connected to it (so only its replies are read).
+pub async fn udp(addr: SocketAddr) -> io::Result<tokio::net::UdpSocket> {
+    let sock = tokio::net::UdpSocket::bind(unspecified(addr)).await?;
     sock.connect(addr).await?;
     Ok(sock)
 }
 
-/// [`udp`] from `bind` when given; a bind that fails is a local fault, as in [`tcp_from`].
+/// [`udp`] from `from` when given; a device or a bind that fails is a local fault, as in
+/// [`tcp_from`].
 pub async fn udp_from(
     addr: SocketAddr,
-    bind: Option<SocketAddr>,
+    from: Source<'_>,
 ) -> Result<tokio::net::UdpSocket, Failure> {
-    let Some(local) = bind else {
+    if from == Source::default() {
         return udp(addr).await.map_err(|e| Failure::io("UDP socket", &e));
-    };
+    }
+    let local = from.bind.unwrap_or_else(|| unspecified(addr));
     let sock = tokio::net::UdpSocket::bind(local)
         .await
         .map_err(|e| Failure::Local(format!("bind to {local}: {e}")))?;
+    if let Some(device) = from.device {
+        sock.bind_device(Some(device.as_bytes()))
+            .map_err(|e| device_failure(device, &e))?;
+    }
     sock.connect(addr)
         .await
         .map_err(|e| Failure::io(format_args!("connect to {addr}"), &e))?;

@@ -1,6 +1,6 @@
-//! keepalived's `connect_ip` and `bindto`/`bind_port` ([`Route`]): the checks connect to
-//! the route's address instead of the real's and leave from the bound source, and a bind
-//! that fails is this machine's trouble. Loopback only: every 127.0.0.0/8 address is
+//! keepalived's `connect_ip`, `bindto`/`bind_port` and `bind_if` ([`Route`]): the checks
+//! connect to the route's address instead of the real's and leave from the bound source
+//! and device, and a bind that fails is this machine's trouble. Loopback only: every 127.0.0.0/8 address is
 //! local on Linux, so 127.0.0.2 and 127.0.0.3 stand for a health network and a source.
 
 use std::net::SocketAddr;
@@ -21,6 +21,7 @@ fn routed(port: u16, connect_ip: &str, bind: Option<&str>) -> super::Target {
         route: Route {
             connect_ip: Some(connect_ip.parse().unwrap()),
             bind: bind.map(|b| b.parse().unwrap()),
+            device: None,
         },
         ..target(port)
     }
@@ -146,6 +147,7 @@ async fn a_udp_check_sends_from_bindto_to_connect_ip() {
         route: Route {
             connect_ip: Some("127.0.0.2".parse().unwrap()),
             bind: Some("127.0.0.3:0".parse().unwrap()),
+            device: None,
         },
         ..target_udp(port)
     };
@@ -154,4 +156,64 @@ async fn a_udp_check_sends_from_bindto_to_connect_ip() {
     let (n, from) = server.recv_from(&mut buf).await.unwrap();
     assert_eq!(&buf[..n], b"ping");
     assert_eq!(from.ip().to_string(), "127.0.0.3");
+}
+
+/// `bind_if` binds the socket to the device: through `lo` the loopback address answers;
+/// a device this machine lacks is its own trouble (keepalived: "socket bind failed.
+/// Rescheduling"), for TCP and DNS alike, while UDP_CHECK, whose socket keepalived never
+/// binds to a device, sends as if no device were named.
+#[tokio::test]
+async fn bind_if_binds_tcp_and_dns_sockets_to_the_device_and_not_udp_checks() {
+    let listener = TcpListener::bind("127.0.0.2:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let on = |device: &str, t: super::Target| super::Target {
+        route: Route {
+            device: Some(device.to_owned()),
+            ..t.route
+        },
+        ..t
+    };
+    let check = ConnectCheck::new(Duration::from_secs(2));
+    let through_lo = on("lo", routed(port, "127.0.0.2", Some("127.0.0.3:0")));
+    assert_eq!(check.run(&through_lo).await, Outcome::Up);
+    let (_, peer) = listener.accept().await.unwrap();
+    assert_eq!(peer.ip().to_string(), "127.0.0.3");
+    let missing = "lvsctl-nodev0";
+    let nowhere = on(missing, routed(port, "127.0.0.2", None));
+    let out = check.run(&nowhere).await;
+    let local = |out: &Outcome| matches!(out, Outcome::LocalFault(why) if why.starts_with("bind to device lvsctl-nodev0: "));
+    assert!(local(&out), "{out:?}");
+    let dns = KeepalivedDns {
+        qtype: 6,
+        name: String::new(),
+        timeout: Duration::from_millis(300),
+    };
+    let out = dns.run(&nowhere).await;
+    assert!(local(&out), "{out:?}");
+    let server = UdpSocket::bind("127.0.0.2:0").await.unwrap();
+    let udp_port = server.local_addr().unwrap().port();
+    let udp = KeepalivedUdp {
+        payload: b"ping".to_vec(),
+        require_reply: false,
+        reply: Vec::new(),
+        reply_mask: Vec::new(),
+        min_reply_length: 0,
+        max_reply_length: 255,
+        timeout: Duration::from_millis(300),
+    };
+    let t = on(
+        missing,
+        super::Target {
+            real_addr: UNREACHABLE.parse().unwrap(),
+            route: Route {
+                connect_ip: Some("127.0.0.2".parse().unwrap()),
+                ..Route::default()
+            },
+            ..target_udp(udp_port)
+        },
+    );
+    assert_eq!(udp.run(&t).await, Outcome::Up);
+    let mut buf = [0u8; 16];
+    let (n, _) = server.recv_from(&mut buf).await.unwrap();
+    assert_eq!(&buf[..n], b"ping");
 }

@@ -35,6 +35,9 @@ pub struct RealCheck {
     pub connect_ip: Option<IpAddr>,
     /// keepalived's `bindto` (with `bind_port`, else port 0): the source it binds to.
     pub bind: Option<SocketAddr>,
+    /// keepalived's `bind_if`: the device its socket is bound to (see
+    /// `crate::health::check::Route::device`).
+    pub bind_device: Option<String>,
     /// Seconds between runs.
     pub check_interval: u32,
     /// keepalived's `warmup`: the first run comes a random time up to this after the

@@ -168,6 +168,7 @@ impl CheckJob {
             job.target.route = Route {
                 connect_ip: c.connect_ip,
                 bind: c.bind,
+                device: c.bind_device.clone(),
             };
             job.warmup = warmup_delay(c.warmup, draw());
             job.file.clone_from(&c.keepalived_file);

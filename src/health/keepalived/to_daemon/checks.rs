@@ -103,7 +103,7 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
     let routed = per_real
         .iter()
         .flatten()
-        .any(|c| c.connect_ip.is_some() || c.bind.is_some());
+        .any(|c| c.connect_ip.is_some() || c.bind.is_some() || c.bind_device.is_some());
     let uniform = uniform.filter(|_| !routed);
     if let (Some(first), Some(check)) = (uniform, per_real.iter().find_map(|c| c.first())) {
         // The virtual's one check runs them all; each real connects where its checker
@@ -277,6 +277,7 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
             .map(|cn| cn.target.ip())
             .filter(|&ip| ip != k.addr),
         bind: c.connection.as_ref().and_then(bind),
+        bind_device: c.connection.as_ref().and_then(|cn| cn.bind_if.clone()),
         check_interval: timing.delay_loop,
         warmup: timing.warmup,
         failure_count: timing.retry.saturating_add(1),
@@ -437,14 +438,13 @@ fn same_but_where(c: &Checker, first: &Checker) -> bool {
     c == *first
 }
 
-/// Refuses what the check's connection asks that the daemon does not do. `connect_ip`
-/// and `bindto`/`bind_port` run (`RealCheck::connect_ip`, `RealCheck::bind`); `bind_if`
-/// (SO_BINDTODEVICE, which keepalived needs for an IPv6 link-local address) does not yet.
+/// Refuses what the check's connection asks that the daemon does not do. `connect_ip`,
+/// `bindto`/`bind_port` and `bind_if` run (`RealCheck::connect_ip`, `RealCheck::bind`,
+/// `RealCheck::bind_device`); as in keepalived, `bind_if` binds the sockets of TCP_CHECK,
+/// HTTP_GET, SSL_GET, SMTP_CHECK and DNS_CHECK to the device, and UDP_CHECK's and
+/// PING_CHECK's to none.
 fn connection(r: &mut Refusals, c: &Checker) {
     let Some(cn) = &c.connection else { return };
-    if cn.bind_if.is_some() {
-        r.refuse(&c.pos, "bind_if");
-    }
     if cn.fwmark.is_some() {
         r.refuse(&c.pos, "fwmark on a checker");
     }

@@ -67,6 +67,7 @@ fn several_and_differing_checkers_become_checks_of_each_real() {
         check_port: Some(80),
         connect_ip: None,
         bind: None,
+        bind_device: None,
         check_interval: 10,
         // warmup defaults to the checker's delay_loop.
         warmup: Duration::from_secs(10),
@@ -148,6 +149,23 @@ fn connect_ip_and_bindto_become_the_real_s_check_route() {
             (Some(80), None, Some("10.1.0.1:0".parse().unwrap())),
         ]
     );
+}
+
+/// `bind_if` rides on the real's own check too (a virtual whose checkers name a device has
+/// no one check), and only there: a real without it binds to no device.
+#[test]
+fn bind_if_becomes_the_real_s_check_device() {
+    let c = mapped(
+        "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n            bind_if eth1\n        }\n    }\n    real_server 10.0.0.12 80 {\n        TCP_CHECK {\n        }\n    }\n}\n",
+    );
+    let v = &c.virtuals[0];
+    assert_eq!(v.check.check_type, CheckType::On, "no one check");
+    let devices: Vec<_> = v
+        .reals
+        .iter()
+        .map(|r| r.checks[0].bind_device.as_deref())
+        .collect();
+    assert_eq!(devices, [Some("eth1"), None]);
 }
 
 /// Any `warmup` runs: the virtual's one check and each real's own check carry theirs

@@ -37,6 +37,7 @@ pub(super) fn file_check(
         check_port: Some(k.port),
         connect_ip: None,
         bind: None,
+        bind_device: None,
         // Only the slot's bookkeeping: the file's changes come as they happen.
         check_interval: UNCHECKED.delay_loop,
         warmup: Duration::ZERO,

@@ -168,10 +168,6 @@ fn vs_with(real_body: &str) -> String {
 fn what_keepalived_does_otherwise_is_refused_with_its_line() {
     let cases: &[(&str, &[&str])] = &[
         (
-            "        TCP_CHECK {\n            bind_if eth0\n        }\n",
-            &["6: bind_if is not supported by lvsctl health yet"],
-        ),
-        (
             "        TCP_CHECK {\n            fwmark 5\n        }\n",
             &["6: fwmark on a checker is not supported by lvsctl health yet"],
         ),
