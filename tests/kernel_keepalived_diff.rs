@@ -1320,6 +1320,73 @@ fn bind_if_leaves_the_same_table_as_keepalived() {
     differential(&device_scenario(), &device_conf);
 }
 
+/// A checker's `fwmark` (retry 0): 10.1.0.1's checker marks its packets 7, which policy
+/// routing sends to table 77, where 10.1.0.1 is unreachable (EHOSTUNREACH at connect: a
+/// failed check) until the scenario deletes that route; 10.1.0.2's marks 8, which no rule
+/// matches; 10.1.0.4's marks nothing.
+fn mark_conf(_: &str) -> String {
+    must(
+        "ip rule del fwmark 7 table 77 2>/dev/null; ip rule add fwmark 7 table 77 && \
+          ip route replace unreachable 10.1.0.1 table 77",
+    );
+    let real = |last: u32, weight: u32, mark: &str| {
+        format!(
+            " real_server 10.1.0.{last} 808{last} {{\n weight {weight}\n \
+             TCP_CHECK {{\n connect_timeout 1\n retry 0\n {mark}\n }}\n }}\n"
+        )
+    };
+    format!(
+        "global_defs {{\n router_id lvsctl_diff\n}}\n\
+         virtual_server 10.0.0.6 80 {{\n delay_loop 1\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n{}{}{}}}\n",
+        real(1, 1, "fwmark 7"),
+        real(2, 2, "fwmark 8"),
+        real(4, 3, ""),
+    )
+}
+
+/// Runs `cmd`, which must succeed.
+fn must(cmd: &str) {
+    let (out, err, rc) = sh(cmd);
+    assert_eq!(rc, 0, "{cmd}: {out}{err}");
+}
+
+/// The mark scenario's expected tables, which are keepalived 2.2.7's.
+fn mark_scenario() -> Scenario {
+    let step = |name, want| Step { name, want };
+    let without_1 = some(&[("10.1.0.2:8082", 2), ("10.1.0.4:8084", 3)]);
+    Scenario {
+        services: &["10.0.0.6:80"],
+        steps: vec![
+            step(
+                "start: mark 7 routed to unreachable, out; mark 8 and no mark in",
+                vec![without_1.clone()],
+            ),
+            step(
+                "mark 7's unreachable route deleted: in",
+                vec![some(&[
+                    ("10.1.0.1:8081", 1),
+                    ("10.1.0.2:8082", 2),
+                    ("10.1.0.4:8084", 3),
+                ])],
+            ),
+            step("mark 7's unreachable route back: out", vec![without_1]),
+        ],
+        act: |_, i| match i {
+            0 => {}
+            1 => must("ip route del unreachable 10.1.0.1 table 77"),
+            2 => must("ip route replace unreachable 10.1.0.1 table 77"),
+            _ => unreachable!("no step {i}"),
+        },
+    }
+}
+
+#[test]
+#[ignore = "minutes of waiting: tests/vm/test-all runs it in a guest of its own (--ignored)"]
+fn a_checkers_fwmark_leaves_the_same_table_as_keepalived() {
+    kernel_test!();
+    differential(&mark_scenario(), &mark_conf);
+}
+
 /// FILE_CHECK: `DIR/w` (track_file `w`, weight 1) counted with weight 2 on 10.1.0.5 and
 /// with weight 3 reversed on 10.1.0.6 (both of weight 10); `DIR/sw` (track_file `sw`,
 /// weight 0: any value but 0 is down) on 10.1.0.7 beside a TCP_CHECK. Under

@@ -200,12 +200,12 @@ pub const SECTIONS: &[(&str, &[Block])] = &[
                  virtualhost and a literal regex, MISC_CHECK with misc_dynamic, SMTP_CHECK, \
                  DNS_CHECK, UDP_CHECK, PING_CHECK, FILE_CHECK with track_file), several per \
                  real (in service only while all pass), with connect_ip, connect_port, \
-                 bindto, bind_port, bind_if, connect_timeout, retry, delay_before_retry, warmup and \
+                 bindto, bind_port, bind_if, fwmark, connect_timeout, retry, delay_before_retry, warmup and \
                  delay_loop; inhibit_on_failure, alpha, omega, quorum with hysteresis and \
                  the sorry server, notify_up/notify_down and the quorum scripts with \
                  keepalived's arguments; the SSL block's client certificate; lvs_flush, \
                  lvs_flush_onstop and lvs_timeouts. What is still refused (a regex that is \
-                 not a literal, an encrypted SSL key, a checker's fwmark, ha_suspend, notify fifos, \
+                 not a literal, an encrypted SSL key, ha_suspend, notify fifos, \
                  GUE/GRE tunnels and a few combinations) is listed with its reason in \
                  docs/keepalived-compat.md.",
             ),

@@ -135,11 +135,24 @@ impl KeepalivedUdp {
         Outcome::Up
     }
 
-    async fn exchange(&self, addr: SocketAddr, bind: Option<SocketAddr>) -> Outcome {
+    async fn exchange(
+        &self,
+        addr: SocketAddr,
+        bind: Option<SocketAddr>,
+        mark: Option<u32>,
+    ) -> Outcome {
         let fd = match open(addr) {
             Ok(fd) => fd,
             Err(e) => return Outcome::LocalFault(format!("UDP socket: {e}")),
         };
+        // keepalived's udp_bind_connect marks the socket before it binds; a mark refused
+        // is counted as a failed check there and a local fault here, as a failed bind.
+        if let Some(mark) = mark
+            && let Err(super::net::Failure::Local(why) | super::net::Failure::Down(why)) =
+                super::net::set_mark(&fd, mark)
+        {
+            return Outcome::LocalFault(why);
+        }
         // keepalived only logs a failure to ask for extended errors.
         let _ = if addr.is_ipv6() {
             socket::setsockopt(&fd, sockopt::Ipv6RecvErr, &true)
@@ -203,9 +216,11 @@ impl Check for KeepalivedUdp {
                 return Outcome::Down("no port to send to".to_owned());
             };
             let addr = SocketAddr::new(target.check_ip(), port);
-            // keepalived's UDP_CHECK binds to `bindto` but never to `bind_if`'s device (its
-            // udp_bind_connect has no SO_BINDTODEVICE, unlike the TCP and DNS checks').
-            self.exchange(addr, target.route.bind).await
+            // keepalived's UDP_CHECK marks its socket and binds it to `bindto` but never to
+            // `bind_if`'s device (its udp_bind_connect has no SO_BINDTODEVICE, unlike the
+            // TCP and DNS checks').
+            self.exchange(addr, target.route.bind, target.route.mark)
+                .await
         })
     }
 }

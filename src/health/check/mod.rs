@@ -132,6 +132,9 @@ pub struct Route {
     /// (SO_BINDTODEVICE), so that it leaves through that device whatever the routing
     /// table says; what an IPv6 link-local `connect_ip` needs to name its link.
     pub device: Option<String>,
+    /// keepalived's checker `fwmark`: the firewall mark the socket's packets carry
+    /// (SO_MARK), which policy routing and the firewall can match; never 0.
+    pub mark: Option<u32>,
 }
 
 impl Route {
@@ -140,6 +143,7 @@ impl Route {
         Source {
             bind: self.bind,
             device: self.device.as_deref(),
+            mark: self.mark,
         }
     }
 }
@@ -149,6 +153,7 @@ impl Route {
 pub struct Source<'a> {
     pub bind: Option<SocketAddr>,
     pub device: Option<&'a str>,
+    pub mark: Option<u32>,
 }
 
 impl Target {

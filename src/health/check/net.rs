@@ -111,10 +111,11 @@ pub async fn tcp(addr: SocketAddr) -> Result<TcpStream, Failure> {
         .map_err(|e| Failure::io(format_args!("connect to {addr}"), &e))
 }
 
-/// A TCP connection to `addr` from `from` (keepalived's `bind_if`, then `bindto`/
-/// `bind_port`, in keepalived's order) when given. A device or a bind that fails is this
-/// machine's trouble, not the real's: keepalived reschedules such a checker without
-/// counting a failure ("socket bind failed. Rescheduling"), and the real keeps its state.
+/// A TCP connection to `addr` from `from` (keepalived's `fwmark`, `bind_if`, then
+/// `bindto`/`bind_port`, in keepalived's order) when given. A mark, device or bind that
+/// fails is this machine's trouble, not the real's: keepalived reschedules such a checker
+/// without counting a failure ("socket bind failed. Rescheduling"), and the real keeps
+/// its state.
 pub async fn tcp_from(addr: SocketAddr, from: Source<'_>) -> Result<TcpStream, Failure> {
     if from == Source::default() {
         return tcp(addr).await;
@@ -125,6 +126,9 @@ pub async fn tcp_from(addr: SocketAddr, from: Source<'_>) -> Result<TcpStream, F
         TcpSocket::new_v4()
     }
     .map_err(|e| Failure::io("TCP socket", &e))?;
+    if let Some(mark) = from.mark {
+        set_mark(&socket, mark)?;
+    }
     if let Some(device) = from.device {
         socket
             .bind_device(Some(device.as_bytes()))
@@ -164,6 +168,13 @@ fn unspecified(addr: SocketAddr) -> SocketAddr {
     }
 }
 
+/// Marks the socket's packets (SO_MARK, which needs CAP_NET_ADMIN); refused, it is this
+/// machine's trouble. tokio's sockets have no setter for it, nix's setsockopt has.
+pub fn set_mark(socket: &impl std::os::fd::AsFd, mark: u32) -> Result<(), Failure> {
+    nix::sys::socket::setsockopt(socket, nix::sys::socket::sockopt::Mark, &mark)
+        .map_err(|e| Failure::Local(format!("firewall mark {mark}: {e}")))
+}
+
 /// SO_BINDTODEVICE refused (no such device, a name too long): this machine's trouble.
 fn device_failure(device: &str, e: &io::Error) -> Failure {
     Failure::Local(format!("bind to device {device}: {e}"))
@@ -189,6 +200,9 @@ pub async fn udp_from(
     let sock = tokio::net::UdpSocket::bind(local)
         .await
         .map_err(|e| Failure::Local(format!("bind to {local}: {e}")))?;
+    if let Some(mark) = from.mark {
+        set_mark(&sock, mark)?;
+    }
     if let Some(device) = from.device {
         sock.bind_device(Some(device.as_bytes()))
             .map_err(|e| device_failure(device, &e))?;

@@ -22,6 +22,7 @@ fn routed(port: u16, connect_ip: &str, bind: Option<&str>) -> super::Target {
             connect_ip: Some(connect_ip.parse().unwrap()),
             bind: bind.map(|b| b.parse().unwrap()),
             device: None,
+            mark: None,
         },
         ..target(port)
     }
@@ -148,6 +149,7 @@ async fn a_udp_check_sends_from_bindto_to_connect_ip() {
             connect_ip: Some("127.0.0.2".parse().unwrap()),
             bind: Some("127.0.0.3:0".parse().unwrap()),
             device: None,
+            mark: None,
         },
         ..target_udp(port)
     };
@@ -216,4 +218,24 @@ async fn bind_if_binds_tcp_and_dns_sockets_to_the_device_and_not_udp_checks() {
     let mut buf = [0u8; 16];
     let (n, _) = server.recv_from(&mut buf).await.unwrap();
     assert_eq!(&buf[..n], b"ping");
+}
+
+/// A checker's `fwmark` marks its socket (SO_MARK) and the check runs as before; SO_MARK
+/// needs CAP_NET_ADMIN, and without it the check is this machine's trouble, never the
+/// real's. (That the mark steers the packets is shown in the VM against keepalived.)
+#[tokio::test]
+async fn a_marked_check_runs_or_is_a_local_fault_without_the_privilege() {
+    let listener = TcpListener::bind("127.0.0.2:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut t = routed(port, "127.0.0.2", None);
+    t.route.mark = Some(7);
+    let out = ConnectCheck::new(Duration::from_secs(2)).run(&t).await;
+    if rustix::process::geteuid().is_root() {
+        assert_eq!(out, Outcome::Up);
+    } else {
+        assert!(
+            matches!(&out, Outcome::LocalFault(why) if why.starts_with("firewall mark 7: ")),
+            "{out:?}"
+        );
+    }
 }

@@ -38,6 +38,8 @@ pub struct RealCheck {
     /// keepalived's `bind_if`: the device its socket is bound to (see
     /// `crate::health::check::Route::device`).
     pub bind_device: Option<String>,
+    /// keepalived's checker `fwmark` (not 0): the mark of its socket's packets.
+    pub mark: Option<u32>,
     /// Seconds between runs.
     pub check_interval: u32,
     /// keepalived's `warmup`: the first run comes a random time up to this after the

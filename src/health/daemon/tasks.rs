@@ -169,6 +169,7 @@ impl CheckJob {
                 connect_ip: c.connect_ip,
                 bind: c.bind,
                 device: c.bind_device.clone(),
+                mark: c.mark,
             };
             job.warmup = warmup_delay(c.warmup, draw());
             job.file.clone_from(&c.keepalived_file);

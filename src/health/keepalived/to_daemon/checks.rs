@@ -100,10 +100,9 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
     // check carries (`RealCheck::connect_ip`, `RealCheck::bind`).
     let uniform =
         uniform.filter(|f| !matches!(f.kind, CheckerKind::Misc(_) | CheckerKind::File(_)));
-    let routed = per_real
-        .iter()
-        .flatten()
-        .any(|c| c.connect_ip.is_some() || c.bind.is_some() || c.bind_device.is_some());
+    let routed = per_real.iter().flatten().any(|c| {
+        c.connect_ip.is_some() || c.bind.is_some() || c.bind_device.is_some() || c.mark.is_some()
+    });
     let uniform = uniform.filter(|_| !routed);
     if let (Some(first), Some(check)) = (uniform, per_real.iter().find_map(|c| c.first())) {
         // The virtual's one check runs them all; each real connects where its checker
@@ -149,7 +148,11 @@ pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualC
 fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Option<RealCheck> {
     let udp = vs.protocol == Some(Protocol::Udp);
     let before = r.0.len();
-    connection(r, c);
+    // Every connection setting runs: `connect_ip`, `bindto`/`bind_port`, `bind_if` and
+    // `fwmark` (`RealCheck::connect_ip`, `bind`, `bind_device`, `mark`); as in keepalived,
+    // `bind_if` binds the sockets of TCP_CHECK, HTTP_GET, SSL_GET, SMTP_CHECK and
+    // DNS_CHECK to the device and UDP_CHECK's and PING_CHECK's to none, and `fwmark` marks
+    // all but PING_CHECK's.
     let check_type = match &c.kind {
         CheckerKind::Tcp if udp => {
             // The daemon pings instead, as ldirectord does for connect on UDP.
@@ -278,6 +281,12 @@ fn one_check(r: &mut Refusals, vs: &KaVirtual, k: &KaReal, c: &Checker) -> Optio
             .filter(|&ip| ip != k.addr),
         bind: c.connection.as_ref().and_then(bind),
         bind_device: c.connection.as_ref().and_then(|cn| cn.bind_if.clone()),
+        // keepalived marks only with a mark other than 0.
+        mark: c
+            .connection
+            .as_ref()
+            .and_then(|cn| cn.fwmark)
+            .filter(|&m| m != 0),
         check_interval: timing.delay_loop,
         warmup: timing.warmup,
         failure_count: timing.retry.saturating_add(1),
@@ -436,18 +445,6 @@ fn same_but_where(c: &Checker, first: &Checker) -> bool {
         cn.target = f.target;
     }
     c == *first
-}
-
-/// Refuses what the check's connection asks that the daemon does not do. `connect_ip`,
-/// `bindto`/`bind_port` and `bind_if` run (`RealCheck::connect_ip`, `RealCheck::bind`,
-/// `RealCheck::bind_device`); as in keepalived, `bind_if` binds the sockets of TCP_CHECK,
-/// HTTP_GET, SSL_GET, SMTP_CHECK and DNS_CHECK to the device, and UDP_CHECK's and
-/// PING_CHECK's to none.
-fn connection(r: &mut Refusals, c: &Checker) {
-    let Some(cn) = &c.connection else { return };
-    if cn.fwmark.is_some() {
-        r.refuse(&c.pos, "fwmark on a checker");
-    }
 }
 
 /// The source a checker binds to. keepalived keeps `bind_port` in its `bindto` socket

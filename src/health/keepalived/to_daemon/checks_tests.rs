@@ -68,6 +68,7 @@ fn several_and_differing_checkers_become_checks_of_each_real() {
         connect_ip: None,
         bind: None,
         bind_device: None,
+        mark: None,
         check_interval: 10,
         // warmup defaults to the checker's delay_loop.
         warmup: Duration::from_secs(10),
@@ -151,21 +152,25 @@ fn connect_ip_and_bindto_become_the_real_s_check_route() {
     );
 }
 
-/// `bind_if` rides on the real's own check too (a virtual whose checkers name a device has
-/// no one check), and only there: a real without it binds to no device.
+/// `bind_if` and `fwmark` ride on the real's own check too (a virtual whose checkers name
+/// a device or a mark has no one check), and only there: a real without them binds to no
+/// device and marks nothing, and so does `fwmark 0`, as in keepalived.
 #[test]
-fn bind_if_becomes_the_real_s_check_device() {
+fn bind_if_and_fwmark_become_the_real_s_check_device_and_mark() {
     let c = mapped(
-        "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n            bind_if eth1\n        }\n    }\n    real_server 10.0.0.12 80 {\n        TCP_CHECK {\n        }\n    }\n}\n",
+        "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n            bind_if eth1\n            fwmark 7\n        }\n    }\n    real_server 10.0.0.12 80 {\n        TCP_CHECK {\n        }\n    }\n    real_server 10.0.0.13 80 {\n        TCP_CHECK {\n            fwmark 0\n        }\n    }\n}\n",
     );
     let v = &c.virtuals[0];
     assert_eq!(v.check.check_type, CheckType::On, "no one check");
-    let devices: Vec<_> = v
+    let sources: Vec<_> = v
         .reals
         .iter()
-        .map(|r| r.checks[0].bind_device.as_deref())
+        .map(|r| (r.checks[0].bind_device.as_deref(), r.checks[0].mark))
         .collect();
-    assert_eq!(devices, [Some("eth1"), None]);
+    assert_eq!(
+        sources,
+        [(Some("eth1"), Some(7)), (None, None), (None, None)]
+    );
 }
 
 /// Any `warmup` runs: the virtual's one check and each real's own check carry theirs
@@ -192,13 +197,13 @@ fn warmup_of_any_value_is_carried_to_the_checks() {
 
 #[test]
 fn a_refused_checker_among_several_refuses_the_file() {
-    let text = "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n        TCP_CHECK {\n            fwmark 5\n        }\n    }\n}\n";
+    let text = "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        TCP_CHECK {\n        }\n        TCP_CHECK {\n            connect_timeout 1.5\n        }\n    }\n}\n";
     let refusals = to_daemon(&clean(text)).expect_err("refused");
     let lines: Vec<String> = refusals.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
         [format!(
-            "{FILE}:8: fwmark on a checker is not supported by lvsctl health yet"
+            "{FILE}:8: a connect_timeout that is not whole seconds is not supported by lvsctl health yet"
         )]
     );
 }

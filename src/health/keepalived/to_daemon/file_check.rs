@@ -38,6 +38,7 @@ pub(super) fn file_check(
         connect_ip: None,
         bind: None,
         bind_device: None,
+        mark: None,
         // Only the slot's bookkeeping: the file's changes come as they happen.
         check_interval: UNCHECKED.delay_loop,
         warmup: Duration::ZERO,

@@ -168,10 +168,6 @@ fn vs_with(real_body: &str) -> String {
 fn what_keepalived_does_otherwise_is_refused_with_its_line() {
     let cases: &[(&str, &[&str])] = &[
         (
-            "        TCP_CHECK {\n            fwmark 5\n        }\n",
-            &["6: fwmark on a checker is not supported by lvsctl health yet"],
-        ),
-        (
             "        HTTP_GET {\n            url {\n                path /\n                regex ok.*\n            }\n        }\n",
             &[
                 "6: a regex other than a literal (without \\^$.[|()?*+{) in an HTTP_GET url is not supported by lvsctl health yet",
