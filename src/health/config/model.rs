@@ -406,6 +406,9 @@ pub struct RealServer {
     /// virtual's one check. The ldirectord reader never sets it. With several, the real
     /// is up only while every one of them is, as keepalived counts its failed checkers.
     pub checks: Vec<RealCheck>,
+    /// keepalived's `inhibit_on_failure`, which is each real's own: weight 0 instead of
+    /// removal while down. None (every other format): the virtual's `quiescent`.
+    pub inhibit: Option<bool>,
 }
 
 /// One `virtual=`/`virtual6=` block, fully resolved.
@@ -490,6 +493,12 @@ impl VirtualService {
             ..r.clone()
         };
         Some((v, real))
+    }
+
+    /// Whether `real` stays in the table at weight 0 while down (see
+    /// [`RealServer::inhibit`]).
+    pub fn inhibits(&self, real: &RealServer) -> bool {
+        real.inhibit.unwrap_or(self.quiescent)
     }
 
     /// How ldirectord names the virtual in logs and in fallbackcommand arguments:

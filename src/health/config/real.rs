@@ -148,6 +148,7 @@ fn parse_flags(d: &mut Diagnostics, line: usize, flags: &str) -> Option<RealServ
         upper_threshold: 0,
         check_port: None,
         checks: Vec::new(),
+        inhibit: None,
     };
     if let Some(w) = step(d, line, &WEIGHT, &rest) {
         real.weight = count(d, line, "weight", w[0].as_deref())?;

@@ -22,6 +22,7 @@ fn desired(healths: &[Option<Health>]) -> Desired {
                 name: dest.key(),
                 dest,
                 health: *h,
+                inhibit: None,
             }
         })
         .collect();

@@ -25,6 +25,9 @@ pub struct DesiredReal {
     /// None until its first check result: the kernel entry is then left exactly as it is
     /// (never added unchecked, never removed before we know).
     pub health: Option<Health>,
+    /// Weight 0 instead of removal while down: keepalived's per-real
+    /// `inhibit_on_failure`; None: the virtual's `quiescent`.
+    pub inhibit: Option<bool>,
 }
 
 /// One owned virtual service.
@@ -270,7 +273,9 @@ fn wanted_dests(v: &DesiredVirtual, live: &HashMap<DestKey, &Dest>, readd: bool)
         };
         match r.health {
             Some(Health::Up) => push(&mut out, real(r.dest.clone(), false)),
-            Some(Health::Down) if v.quiescent && (readd || live.contains_key(&k)) => {
+            Some(Health::Down)
+                if r.inhibit.unwrap_or(v.quiescent) && (readd || live.contains_key(&k)) =>
+            {
                 let mut dest = r.dest.clone();
                 dest.weight = 0;
                 push(&mut out, real(dest, true));

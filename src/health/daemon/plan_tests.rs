@@ -25,6 +25,7 @@ fn virtual_with(reals: &[(&str, Option<Health>)], quiescent: bool) -> DesiredVir
                 dest: dest(ip, 5),
                 name: dest(ip, 5).key(),
                 health: *h,
+                inhibit: None,
             })
             .collect(),
         quiescent,
@@ -110,6 +111,47 @@ fn t25_quiescent_sets_weight_zero_and_restores() {
     let up = virtual_with(&[("10.1.0.1", Some(Health::Up))], true);
     let p = plan(&desired(up), &live(vec![dest("10.1.0.1", 0)]));
     assert_eq!(p.ops, vec![Op::EditDest(vkey(), dest("10.1.0.1", 5))]);
+}
+
+/// keepalived's `inhibit_on_failure` is each real's own: in one virtual, the down real
+/// that has it goes to weight 0 and the one without it is removed, whatever the virtual's
+/// `quiescent` says.
+#[test]
+fn a_real_s_own_inhibit_wins_over_the_virtual_s_quiescent() {
+    let mut v = virtual_with(
+        &[
+            ("10.1.0.1", Some(Health::Down)),
+            ("10.1.0.2", Some(Health::Down)),
+            ("10.1.0.3", Some(Health::Up)),
+        ],
+        false,
+    );
+    v.reals[0].inhibit = Some(true);
+    v.reals[1].inhibit = Some(false);
+    let table = live(vec![
+        dest("10.1.0.1", 5),
+        dest("10.1.0.2", 5),
+        dest("10.1.0.3", 5),
+    ]);
+    let p = plan(&desired(v.clone()), &table);
+    assert_eq!(
+        p.ops,
+        vec![
+            Op::DelDest(vkey(), dest("10.1.0.2", 5).key()),
+            Op::EditDest(vkey(), dest("10.1.0.1", 0)),
+        ]
+    );
+    v.quiescent = true;
+    v.reals[0].inhibit = Some(false);
+    v.reals[1].inhibit = Some(true);
+    let p = plan(&desired(v), &table);
+    assert_eq!(
+        p.ops,
+        vec![
+            Op::DelDest(vkey(), dest("10.1.0.1", 5).key()),
+            Op::EditDest(vkey(), dest("10.1.0.2", 0)),
+        ]
+    );
 }
 
 #[test]

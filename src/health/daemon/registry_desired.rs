@@ -39,6 +39,7 @@ impl VirtualSlot {
                     } else {
                         s.health.map(|h| h.health)
                     },
+                    inhibit: s.real.inhibit,
                 }
             })
             .collect();

@@ -51,12 +51,14 @@ impl VirtualSlot {
             return Vec::new();
         };
         let sorry_in = self.quorum.is_some_and(|q| q.sorry_in);
-        let in_pool = !sorry_in || self.v.quiescent;
+        // A real is in the pool unless the sorry server pushed it out, and one inhibited to
+        // weight 0 still is.
+        let in_pool = |s: &RealSlot| !sorry_in || self.v.inhibits(&s.real);
         let mut out: Vec<NotifyScript> = self
             .reals
             .iter()
             .filter(|_| !k.flush_on_stop)
-            .filter(|s| in_pool && s.health.is_some_and(|h| h.health == Health::Up))
+            .filter(|s| in_pool(s) && s.health.is_some_and(|h| h.health == Health::Up))
             .filter_map(|s| self.real_notify(&s.real, false))
             .collect();
         out.extend(k.quorum_down.clone());
@@ -84,9 +86,13 @@ impl Registry {
                 })
             };
             let sorry_in = ov.quorum.is_some_and(|q| q.sorry_in);
-            let in_pool = !sorry_in || ov.v.quiescent;
+            let in_pool = |s: &RealSlot| !sorry_in || ov.v.inhibits(&s.real);
             let live = |s: &RealSlot| s.health.is_some_and(|h| h.health == Health::Up);
-            for s in ov.reals.iter().filter(|s| !kept(s) && live(s) && in_pool) {
+            for s in ov
+                .reals
+                .iter()
+                .filter(|s| !kept(s) && live(s) && in_pool(s))
+            {
                 out.extend(ov.real_notify(&s.real, false));
             }
             let sum: u64 = ov

@@ -146,6 +146,7 @@ fn virtual_service(v: &PiranhaVirtual, forward: Forward, interval: u32) -> Virtu
 /// A real server at the virtual's port, checked there.
 fn real(v: &PiranhaVirtual, s: &PiranhaServer, forward: Forward) -> RealServer {
     RealServer {
+        inhibit: None,
         line: s.line,
         addr: s.address,
         port: v.port,

@@ -36,6 +36,7 @@ fn ip(s: &str) -> IpAddr {
 
 fn issue_real(line: usize, addr: &str) -> RealServer {
     RealServer {
+        inhibit: None,
         line,
         addr: ip(addr),
         port: 80,

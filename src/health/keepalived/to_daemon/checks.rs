@@ -69,12 +69,10 @@ pub(super) struct Timing {
 /// The check of `v`'s reals, or None after refusing what cannot run.
 pub(super) fn virtual_checks(r: &mut Refusals, v: &KaVirtual) -> Option<VirtualCheck> {
     let before = r.0.len();
+    // Each real carries its own `inhibit_on_failure` (`RealServer::inhibit`); the first
+    // one's is the virtual's `quiescent`, which nothing of a keepalived.conf's virtual
+    // decides alone.
     let inhibit = v.real_servers.first().is_some_and(|k| k.inhibit_on_failure);
-    for k in &v.real_servers {
-        if k.inhibit_on_failure != inhibit {
-            r.refuse(&k.pos, "inhibit_on_failure on some real servers only");
-        }
-    }
     let per_real: Vec<Vec<RealCheck>> = v
         .real_servers
         .iter()

@@ -280,6 +280,7 @@ fn real(r: &mut Refusals, k: &KaReal, mails: bool) -> Option<RealServer> {
                 .map_or(k.port, |cn| cn.target.port()),
         ),
         checks: Vec::new(),
+        inhibit: Some(k.inhibit_on_failure),
     })
 }
 

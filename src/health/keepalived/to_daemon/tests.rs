@@ -214,9 +214,10 @@ virtual_server 192.0.2.11 80 {
 }
 
 /// Checkers that differ, and a real without checkers beside checked ones, run (each real
-/// with checks of its own: `checks_tests`); `inhibit_on_failure` must still agree.
+/// with checks of its own: `checks_tests`), and each real keeps its own
+/// `inhibit_on_failure`, as in keepalived.
 #[test]
-fn inhibit_on_failure_must_agree_within_a_virtual_server() {
+fn inhibit_on_failure_is_each_real_s_own() {
     let text = "\
 virtual_server 192.0.2.10 80 {
     lb_algo rr
@@ -237,11 +238,17 @@ virtual_server 192.0.2.10 80 {
     }
 }
 ";
-    let want = [
-        "11: inhibit_on_failure on some real servers only is not supported by lvsctl health yet",
-        "16: inhibit_on_failure on some real servers only is not supported by lvsctl health yet",
-    ];
-    assert_eq!(refused(text), want);
+    let c = mapped(text);
+    let v = &c.virtuals[0];
+    let inhibits: Vec<_> = v.reals.iter().map(|r| (r.inhibit, v.inhibits(r))).collect();
+    assert_eq!(
+        inhibits,
+        [
+            (Some(true), true),
+            (Some(false), false),
+            (Some(false), false)
+        ]
+    );
 }
 
 #[test]
