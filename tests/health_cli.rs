@@ -133,7 +133,7 @@ fn keepalived_check_config_prints_keepalived_diagnostics_and_the_refusals() {
     std::fs::write(
         &file,
         "virtual_server 10.0.0.1 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    \
-         sorry_server 10.0.0.9 80\n    ha_suspend\n    real_server 10.0.0.2 80 {\n        TCP_CHECK {\n            fwmark 5\n        }\n    }\n}\n",
+         sorry_server 10.0.0.9 80\n    ha_suspend\n    real_server 10.0.0.2 80 {\n        TCP_CHECK {\n            connect_timeout 1.5\n        }\n    }\n}\n",
     )
     .unwrap();
     let path = file.to_str().unwrap();
@@ -144,13 +144,18 @@ fn keepalived_check_config_prints_keepalived_diagnostics_and_the_refusals() {
         refusals,
         [
             format!("{path}:1: ha_suspend is not supported by lvsctl health yet"),
-            format!("{path}:8: fwmark on a checker is not supported by lvsctl health yet"),
+            format!(
+                "{path}:8: a connect_timeout that is not whole seconds is not supported by lvsctl health yet"
+            ),
         ]
     );
     // start refuses it too, before anything runs: status 2, the refusals on stderr.
     let (code, _, err) = health(&["--keepalived", path, "--foreground", "start"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains(":8: fwmark on a checker"), "{err}");
+    assert!(
+        err.contains(":8: a connect_timeout that is not whole"),
+        "{err}"
+    );
     // A file keepalived itself would not run keeps keepalived's status.
     let (code, out, _) = health(&[
         "--keepalived",
