@@ -1767,8 +1767,9 @@ while os.path.isdir(home):
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 ";
 
-/// smtp_alert: two reals of weight 1 under quorum 2 with the virtual's own alerts on; the
-/// relay is [`MAIL_SINK`], started here (before the daemon, which mails at its start)
+/// smtp_alert: two reals of weight 1 under quorum 2 with the virtual's own alerts on, and
+/// an HTTP_GET real of a virtual server whose own alerts are off (the default); the relay
+/// is [`MAIL_SINK`], started here (before the daemon, which mails at its start)
 /// and writing into the run's scripts log. keepalived's and lvsctl's relays listen on
 /// ports of their own, as each lingers up to a second after its run.
 fn mail_conf(dir: &str) -> String {
@@ -1788,6 +1789,10 @@ fn mail_conf(dir: &str) -> String {
         std::thread::sleep(Duration::from_millis(100));
     }
     let tcp = "TCP_CHECK {\n connect_timeout 1\n retry 0\n }";
+    let http = format!(
+        "HTTP_GET {{\n url {{\n path /health.html\n status_code 200\n digest {OK_DIGEST}\n }}\n \
+         connect_timeout 1\n retry 0\n }}"
+    );
     format!(
         "global_defs {{\n router_id lvsctl_diff\n \
          notification_email {{\n a@example.org\n b@example.org\n }}\n \
@@ -1796,35 +1801,51 @@ fn mail_conf(dir: &str) -> String {
          virtual_server 10.0.0.1 80 {{\n delay_loop 1\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n \
          quorum 2\n smtp_alert\n \
          real_server 10.1.0.1 8081 {{\n weight 1\n {tcp}\n }}\n \
-         real_server 10.1.0.2 8082 {{\n weight 1\n {tcp}\n }}\n}}\n"
+         real_server 10.1.0.2 8082 {{\n weight 1\n {tcp}\n }}\n}}\n\
+         virtual_server 10.0.0.2 80 {{\n delay_loop 1\n lb_algo rr\n lb_kind NAT\n protocol TCP\n \
+         real_server 10.1.0.3 8083 {{\n weight 1\n {http}\n }}\n}}\n"
     )
 }
 
 /// The mail scenario's expected tables, which are keepalived 2.2.7's.
 fn mail_scenario() -> Scenario {
     let both = some(&[("10.1.0.1:8081", 1), ("10.1.0.2:8082", 1)]);
+    let web = some(&[("10.1.0.3:8083", 1)]);
     let steps = vec![
         Step {
-            name: "start: both in, the quorum up",
-            want: vec![both.clone()],
+            name: "start: every real in, the quorum up",
+            want: vec![both.clone(), web.clone()],
         },
         Step {
             name: "10.1.0.2 stops: out, the quorum lost",
-            want: vec![some(&[("10.1.0.1:8081", 1)])],
+            want: vec![some(&[("10.1.0.1:8081", 1)]), web.clone()],
         },
         Step {
             name: "10.1.0.2 is back: in, the quorum gained",
-            want: vec![both],
+            want: vec![both.clone(), web.clone()],
+        },
+        Step {
+            name: "10.1.0.3's page is gone (404): out",
+            want: vec![both.clone(), some(&[])],
+        },
+        Step {
+            name: "10.1.0.3's page is back: in",
+            want: vec![both, web],
         },
     ];
     Scenario {
-        services: &["10.0.0.1:80"],
+        services: &["10.0.0.1:80", "10.0.0.2:80"],
         steps,
-        act: |w, i| match i {
-            0 => {}
-            1 => w.stop("10.1.0.2:8082"),
-            2 => w.serve("10.1.0.2:8082"),
-            _ => unreachable!("no step {i}"),
+        act: |w, i| {
+            let page = format!("{}/www3/health.html", w.dir);
+            match i {
+                0 => {}
+                1 => w.stop("10.1.0.2:8082"),
+                2 => w.serve("10.1.0.2:8082"),
+                3 => std::fs::remove_file(page).unwrap(),
+                4 => std::fs::write(page, "ok\n").unwrap(),
+                _ => unreachable!("no step {i}"),
+            }
         },
     }
 }
@@ -1870,12 +1891,17 @@ fn smtp_alert_mails_are_keepalived_s() {
         .collect();
     let vs = "[10.0.0.1]:tcp:80";
     let rs = "Subject: [lvsctl_diff] Realserver [10.1.0.2]:tcp:8082 of virtual server";
+    // The web virtual server's own smtp_alert is off (the default): its real's only.
+    let web = "Subject: [lvsctl_diff] Realserver [10.1.0.3]:tcp:8083 of virtual server \
+               [10.0.0.2]:tcp:80";
     let mut want = vec![
         format!("Subject: [lvsctl_diff] Virtualserver {vs} - UP"),
         format!("{rs} {vs} - DOWN"),
         format!("Subject: [lvsctl_diff] Virtualserver {vs} - DOWN"),
         format!("{rs} {vs} - UP"),
         format!("Subject: [lvsctl_diff] Virtualserver {vs} - UP"),
+        format!("{web} - DOWN"),
+        format!("{web} - UP"),
     ];
     want.sort();
     let mut got = subjects.clone();

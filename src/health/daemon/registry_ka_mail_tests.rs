@@ -135,3 +135,24 @@ fn a_real_s_smtp_alert_off_leaves_only_the_quorum_mails() {
         vec!["Virtualserver [192.0.2.10]:tcp:80 - DOWN | => Lost quorum 5+0=5 <= 2 <="]
     );
 }
+
+#[test]
+fn no_checker_emails_mails_a_checker_s_change_only_when_its_real_changes_too() {
+    for (no_checker_emails, want) in [(false, true), (true, false)] {
+        let global = if no_checker_emails {
+            "no_checker_emails"
+        } else {
+            ""
+        };
+        let reg = registry(global);
+        let vs = &reg.virtuals[0];
+        let real = &vs.reals[0].real;
+        // A checker fails while the real was already down (another checker failed
+        // first): the real stays as it was.
+        let unchanged = vs.checker_mail(real, 0, (true, false), (false, false));
+        assert_eq!(unchanged.is_some(), want, "{global}");
+        // The real goes down with its checker: mailed either way.
+        let changed = vs.checker_mail(real, 0, (true, false), (true, false));
+        assert!(changed.is_some(), "{global}");
+    }
+}
