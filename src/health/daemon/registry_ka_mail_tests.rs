@@ -156,3 +156,34 @@ fn no_checker_emails_mails_a_checker_s_change_only_when_its_real_changes_too() {
         assert!(changed.is_some(), "{global}");
     }
 }
+
+#[test]
+fn a_reload_removing_a_live_real_mails_removing_then_the_lost_quorum() {
+    let mut old = registry("");
+    taken(&mut old);
+    let without = TEXT.replace("GLOBAL", "").replace(
+        "    real_server 10.0.0.1 82 {\n        weight 3\n        TCP_CHECK {\n            retry 0\n        }\n    }\n",
+        "",
+    );
+    // The quorum is lowered to the weight left (2) by the reader, with an error.
+    let config = to_daemon(
+        &crate::health::keepalived::tests::outcome(&without)
+            .config
+            .unwrap(),
+    )
+    .expect("mapped");
+    let mut new = Registry::build(&config, Some(&old));
+    let mails = taken(&mut new);
+    assert_eq!(
+        mails.first().map(String::as_str),
+        Some(
+            "Realserver [10.0.0.1]:tcp:82 of virtual server [192.0.2.10]:tcp:80 - DOWN | => Removing <="
+        ),
+        "{mails:?}"
+    );
+    assert_eq!(
+        mails.get(1).map(String::as_str),
+        Some("Virtualserver [192.0.2.10]:tcp:80 - DOWN | => Lost quorum 5+0=5 <= 2 <="),
+        "{mails:?}"
+    );
+}
