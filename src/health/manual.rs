@@ -203,7 +203,8 @@ pub const SECTIONS: &[(&str, &[Block])] = &[
                  bindto, bind_port, bind_if, fwmark, connect_timeout, retry, delay_before_retry, warmup and \
                  delay_loop; inhibit_on_failure, alpha, omega, quorum with hysteresis and \
                  the sorry server, notify_up/notify_down and the quorum scripts with \
-                 keepalived's arguments; the SSL block's client certificate; lvs_flush, \
+                 keepalived's arguments; smtp_alert mails, sent as keepalived sends them; \
+                 the SSL block's client certificate; lvs_flush, \
                  lvs_flush_onstop and lvs_timeouts. What is still refused (a regex that is \
                  not a literal, an encrypted SSL key, ha_suspend, notify fifos, \
                  GUE/GRE tunnels and a few combinations) is listed with its reason in \

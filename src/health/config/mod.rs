@@ -18,6 +18,7 @@ mod fallback;
 mod finish;
 mod globals;
 mod header;
+mod keepalived_mail;
 mod lines;
 mod lint;
 mod locate;
@@ -36,6 +37,7 @@ pub use check::{
 };
 pub use diag::{ConfigError, ErrorKind, Warning, WarningKind};
 pub use env::{ParseEnv, StaticEnv, SystemEnv};
+pub use keepalived_mail::*;
 pub use locate::{ConfigLocation, SEARCH_DIRS, locate_config};
 pub use model::*;
 pub use other_formats::*;

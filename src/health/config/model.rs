@@ -56,6 +56,9 @@ pub struct Globals {
     pub email: EmailSettings,
     /// A keepalived.conf's whole-table settings; all off for ldirectord.cf and lvs.cf.
     pub keepalived_table: KeepalivedTable,
+    /// A keepalived.conf's relay for `smtp_alert` mails; None when it mails nothing
+    /// (no `smtp_server` or no `notification_email`) and for the other formats.
+    pub keepalived_mail: Option<super::KeepalivedMail>,
 }
 
 impl Default for Globals {
@@ -84,6 +87,7 @@ impl Default for Globals {
             fallback_command: None,
             email: EmailSettings::default(),
             keepalived_table: KeepalivedTable::default(),
+            keepalived_mail: None,
         }
     }
 }

@@ -119,6 +119,8 @@ pub struct KeepalivedVirtual {
     /// The `warmup` of the virtual's one check (see [`RealCheck::warmup`]); zero when the
     /// reals carry checks of their own, each with its own.
     pub warmup: Duration,
+    /// What of the virtual's changes keepalived mails (`smtp_alert`); None when nothing.
+    pub alerts: Option<super::VirtualAlerts>,
 }
 
 /// A real's `notify_up` and `notify_down`, found by the real's address and port as

@@ -177,10 +177,14 @@ mod tests;
 impl super::event_loop::Daemon {
     /// Starts the scripts the registry has queued.
     pub(super) fn run_scripts(&mut self) {
-        if self.registry.scripts.is_empty() {
-            return;
+        // keepalived starts a change's script before its mail's dialogue.
+        if !self.registry.scripts.is_empty() {
+            let scripts = std::mem::take(&mut self.registry.scripts);
+            run(&scripts, &self.log);
         }
-        let scripts = std::mem::take(&mut self.registry.scripts);
-        run(&scripts, &self.log);
+        if !self.registry.mails.is_empty() {
+            let mails = std::mem::take(&mut self.registry.mails);
+            self.notices.keepalived_mails(mails);
+        }
     }
 }

@@ -21,6 +21,7 @@ mod event_loop;
 pub mod execute;
 pub mod faults;
 pub mod ka_file;
+pub mod ka_mail;
 pub mod ka_scripts;
 pub mod kernel;
 pub mod log;

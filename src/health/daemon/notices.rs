@@ -6,13 +6,16 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use std::sync::Arc;
+
 use super::alert::{Alerts, DaemonStatus, classify};
 use super::clock::ctime;
+use super::ka_mail::KaMailer;
 use super::log::Logger;
 use super::mail::Mailer;
 use super::monitor::{self, MonitorWriter};
 use super::registry::Report;
-use crate::health::config::{Config, RealServer, VirtualService};
+use crate::health::config::{Config, KeepalivedAlert, KeepalivedMail, RealServer, VirtualService};
 use crate::names::hostname;
 
 #[derive(Debug)]
@@ -20,6 +23,10 @@ pub struct Notices {
     pub status: DaemonStatus,
     alerts: Alerts,
     mailer: Mailer,
+    /// keepalived's `smtp_alert` relay (None: a keepalived.conf that mails nothing, or
+    /// another format) and the task that sends its mails.
+    ka_relay: Option<Arc<KeepalivedMail>>,
+    ka_mailer: KaMailer,
     monitor: MonitorWriter,
     pid: u32,
 }
@@ -32,6 +39,8 @@ impl Notices {
             status: DaemonStatus::Starting,
             alerts: Alerts::new(config, &hostname()),
             mailer: Mailer::start(sendmail, log.clone()),
+            ka_relay: config.globals.keepalived_mail.clone().map(Arc::new),
+            ka_mailer: KaMailer::start(log.clone()),
             monitor: MonitorWriter::start(move |e| monitor_log.log(&e)),
             pid: std::process::id(),
         }
@@ -67,6 +76,15 @@ impl Notices {
     /// A new configuration is in effect.
     pub fn reconfigure(&mut self, config: &Config) {
         self.alerts.configure(config);
+        self.ka_relay = config.globals.keepalived_mail.clone().map(Arc::new);
+    }
+
+    /// keepalived's `smtp_alert` mails the registry decided, sent through the relay.
+    pub fn keepalived_mails(&self, alerts: Vec<KeepalivedAlert>) {
+        let Some(relay) = &self.ka_relay else { return };
+        for alert in alerts {
+            self.ka_mailer.send(Arc::clone(relay), alert);
+        }
     }
 
     /// Whether the daemon waits for every real's first result (`starting`/`reloading`).
@@ -91,7 +109,8 @@ impl Notices {
 
     /// Sends what is queued (bounded), then ends the mail task and the monitor thread.
     pub async fn finish(self, limit: Duration) {
-        self.mailer.finish(limit).await;
+        let (ldirectord, keepalived) = (self.mailer.finish(limit), self.ka_mailer.finish(limit));
+        tokio::join!(ldirectord, keepalived);
         drop(self.monitor);
     }
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use super::checker_slots::{self, CheckState, CheckerSlot, Rules};
 use crate::health::check::Outcome;
-use crate::health::config::{Config, NotifyScript, RealServer, VirtualService};
+use crate::health::config::{Config, KeepalivedAlert, NotifyScript, RealServer, VirtualService};
 use crate::health::desired::desired_dest;
 use crate::health::state::keepalived_http::Verdict;
 use crate::health::state::quorum::QuorumState;
@@ -130,6 +130,9 @@ pub struct Registry {
     /// keepalived's notify scripts due, in the order keepalived runs them, for the event
     /// loop to start once the kernel has been brought in line.
     pub scripts: Vec<NotifyScript>,
+    /// keepalived's `smtp_alert` mails due, in its order, for the event loop to hand to
+    /// the mail task with the scripts.
+    pub mails: Vec<KeepalivedAlert>,
     /// Where each check's slot is: reports arrive at a thousand per second with many reals.
     index: HashMap<CheckId, (usize, usize)>,
 }
@@ -203,13 +206,14 @@ impl Registry {
             })
             .collect();
         let mut virtuals = virtuals;
-        let (mut quorum_lines, mut scripts) = (Vec::new(), Vec::new());
+        let (mut quorum_lines, mut scripts, mut mails) = (Vec::new(), Vec::new(), Vec::new());
         if let Some(old) = old {
-            scripts = old.reload_scripts(config);
+            (scripts, mails) = old.reload_scripts(config);
         }
-        for (line, script) in virtuals.iter_mut().filter_map(|vs| vs.update_quorum(true)) {
-            quorum_lines.push(line);
-            scripts.extend(script);
+        for change in virtuals.iter_mut().filter_map(|vs| vs.update_quorum(true)) {
+            quorum_lines.push(change.line);
+            scripts.extend(change.script);
+            mails.extend(change.mail);
         }
         let index = virtuals
             .iter()
@@ -226,6 +230,7 @@ impl Registry {
             readd_quiescent: config.globals.readd_quiescent,
             quorum_lines,
             scripts,
+            mails,
             index,
         }
     }
@@ -266,6 +271,16 @@ impl Registry {
             v,
         };
         let before = slot.health.map(|h| h.health);
+        // The reporting checker's own state: keepalived mails a checker's changes.
+        let checker_health = |s: &RealSlot| {
+            if s.checkers.is_empty() {
+                s.health
+            } else {
+                s.checkers.get(r.checker).and_then(|c| c.health)
+            }
+            .map(|h| h.health)
+        };
+        let checker_before = checker_health(slot);
         let mut weight_changed = false;
         let (mut lines, first_failure) = if slot.checkers.is_empty() {
             if slot.generation != r.generation || r.checker != 0 {
@@ -297,6 +312,7 @@ impl Registry {
             recorded
         };
         let now = slot.health.map(|h| h.health);
+        let checker_now = checker_health(slot);
         let changed = now != before;
         let real = slot.real.clone();
         // keepalived runs the real's script, then weighs the quorum again, after every
@@ -308,10 +324,18 @@ impl Registry {
                 let up = now == Some(Health::Up);
                 self.scripts.extend(vs.real_notify(&real, up));
             }
-            if changed && let Some((line, script)) = vs.update_quorum(false) {
-                lines.push(line);
-                self.scripts.extend(script);
+            if changed && let Some(change) = vs.update_quorum(false) {
+                lines.push(change.line);
+                self.scripts.extend(change.script);
+                self.mails.extend(change.mail);
             }
+            let up = |h: Option<Health>| h == Some(Health::Up);
+            self.mails.extend(vs.checker_mail(
+                &real,
+                r.checker,
+                (up(checker_before), up(checker_now)),
+                (up(before), up(now)),
+            ));
         }
         (changed || weight_changed, lines)
     }
@@ -430,6 +454,13 @@ mod restart_tests;
 
 #[path = "registry_keepalived.rs"]
 mod keepalived;
+
+#[path = "registry_ka_mail.rs"]
+mod ka_mail;
+
+#[cfg(test)]
+#[path = "registry_ka_mail_tests.rs"]
+mod ka_mail_tests;
 
 #[path = "registry_desired.rs"]
 mod desired;

@@ -4,9 +4,16 @@
 //! sorry server" and "Notify scripts").
 
 use super::{Health, RealSlot, Registry, VirtualSlot};
-use crate::health::config::{Config, NotifyScript, RealServer};
+use crate::health::config::{Config, KeepalivedAlert, NotifyScript, RealServer};
 use crate::health::desired::desired_dest;
 use crate::health::state::quorum::QuorumRule;
+
+/// A virtual's quorum moved: what keepalived logs, runs and mails for it.
+pub(super) struct QuorumChange {
+    pub line: String,
+    pub script: Option<NotifyScript>,
+    pub mail: Option<KeepalivedAlert>,
+}
 
 impl VirtualSlot {
     /// keepalived's `weigh_live_realservers`: the weights of the live reals (each as the
@@ -20,8 +27,9 @@ impl VirtualSlot {
     }
 
     /// Moves the quorum state for the current live weight; when it changed, keepalived's
-    /// log line and the quorum_up or quorum_down script (keepalived's `do_vs_notifies`).
-    pub(super) fn update_quorum(&mut self, init: bool) -> Option<(String, Option<NotifyScript>)> {
+    /// log line, the quorum_up or quorum_down script and the `smtp_alert` mail
+    /// (keepalived's `do_vs_notifies`).
+    pub(super) fn update_quorum(&mut self, init: bool) -> Option<QuorumChange> {
         let rule = QuorumRule::of(&self.v)?;
         let sum = self.live_weight();
         let label = self.label();
@@ -29,7 +37,11 @@ impl VirtualSlot {
         let t = rule.update(state, sum, init)?;
         let k = self.v.keepalived.as_ref()?;
         let script = if t.up { &k.quorum_up } else { &k.quorum_down };
-        Some((t.line(rule, &label), script.clone()))
+        Some(QuorumChange {
+            line: t.line(rule, &label),
+            script: script.clone(),
+            mail: self.quorum_mail(rule, &t),
+        })
     }
 
     /// A real's notify_up or notify_down (keepalived's `do_rs_notifies`).
@@ -71,8 +83,13 @@ impl Registry {
     /// (`clear_diff_services`): each live real in the pool that leaves gets its
     /// notify_down; a virtual whose quorum was up gets its quorum_down when the live reals
     /// it keeps (none when it leaves) weigh 0 or less than `quorum - hysteresis`.
-    pub(super) fn reload_scripts(&self, config: &Config) -> Vec<NotifyScript> {
-        let mut out = Vec::new();
+    /// The mails keepalived sends for the same (`smtp_alert`: "=> Removing <=" for each
+    /// such real, "=> Lost quorum ... <=" for such a virtual) come second.
+    pub(super) fn reload_scripts(
+        &self,
+        config: &Config,
+    ) -> (Vec<NotifyScript>, Vec<KeepalivedAlert>) {
+        let (mut out, mut mails) = (Vec::new(), Vec::new());
         for ov in &self.virtuals {
             let Some(rule) = QuorumRule::of(&ov.v) else {
                 continue;
@@ -94,6 +111,7 @@ impl Registry {
                 .filter(|s| !kept(s) && live(s) && in_pool(s))
             {
                 out.extend(ov.real_notify(&s.real, false));
+                mails.extend(ov.removal_mail(&s.real));
             }
             let sum: u64 = ov
                 .reals
@@ -104,9 +122,17 @@ impl Registry {
             let was_up = ov.quorum.is_some_and(|q| q.up);
             if was_up && (sum == 0 || sum < u64::from(rule.threshold(true))) {
                 out.extend(ov.v.keepalived.as_ref().and_then(|k| k.quorum_down.clone()));
+                let lost = crate::health::state::quorum::Transition {
+                    up: false,
+                    init: false,
+                    threshold: rule.threshold(true),
+                    weight_sum: sum,
+                    sorry: None,
+                };
+                mails.extend(ov.quorum_mail(rule, &lost));
             }
         }
-        out
+        (out, mails)
     }
 
     /// keepalived's scripts at stop (`omega`), in its order.

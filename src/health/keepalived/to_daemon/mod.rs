@@ -23,6 +23,9 @@ mod file_check;
 #[cfg(test)]
 mod group_tests;
 mod groups;
+mod mail;
+#[cfg(test)]
+mod mail_tests;
 mod ssl;
 #[cfg(test)]
 mod ssl_tests;
@@ -95,13 +98,20 @@ pub fn to_daemon(config: &KeepalivedConfig) -> Result<Config, Vec<Refusal>> {
     groups::shared(&mut r, config);
     // keepalived mails only with a relay and recipients; smtp_alert is on by default.
     let g = &config.globals;
-    let mails = g.smtp_server.is_some() && !g.notification_email.is_empty();
+    let relay = mail::Relay::of(g);
     // Both flushes run omega's quorum_down only (keepalived's update_vs_notifies).
     let flush_on_stop = g.lvs_flush_on_stop != FlushOnStop::No;
     let virtuals: Vec<VirtualService> = config
         .virtual_servers
         .iter()
-        .filter_map(|v| virtual_service(&mut r, v, mails, flush_on_stop))
+        .filter_map(|v| {
+            let alerts = mail::virtual_alerts(&mut r, &relay, g.no_checker_emails, v);
+            let mut vs = virtual_service(&mut r, v, flush_on_stop)?;
+            if let Some(k) = vs.keepalived.as_mut() {
+                k.alerts = alerts;
+            }
+            Some(vs)
+        })
         .collect();
     if !r.0.is_empty() {
         let mut refusals = r.0;
@@ -124,6 +134,7 @@ pub fn to_daemon(config: &KeepalivedConfig) -> Result<Config, Vec<Refusal>> {
             flush_at_stop: g.lvs_flush_on_stop == FlushOnStop::Full,
             timeouts: g.lvs_timeouts,
         },
+        keepalived_mail: relay.mail(),
         ..Globals::default()
     };
     Ok(Config { globals, virtuals })
@@ -152,12 +163,7 @@ fn globals(r: &mut Refusals, config: &KeepalivedConfig) {
     }
 }
 
-fn virtual_service(
-    r: &mut Refusals,
-    v: &KaVirtual,
-    mails: bool,
-    flush_on_stop: bool,
-) -> Option<VirtualService> {
+fn virtual_service(r: &mut Refusals, v: &KaVirtual, flush_on_stop: bool) -> Option<VirtualService> {
     let pos = &v.pos;
     let (key, group) = match &v.target {
         Target::Service(key) => (Some(*key), Vec::new()),
@@ -175,9 +181,6 @@ fn virtual_service(
     if v.ha_suspend {
         r.refuse(pos, "ha_suspend");
     }
-    if mails && v.smtp_alert {
-        r.refuse(pos, "smtp_alert");
-    }
     let known = ServiceFlags::ONEPACKET
         | ServiceFlags::SCHED1
         | ServiceFlags::SCHED2
@@ -185,11 +188,7 @@ fn virtual_service(
     if v.flags.0 & !known != 0 {
         r.refuse(pos, format!("service flags {:#x}", v.flags.0 & !known));
     }
-    let reals: Vec<RealServer> = v
-        .real_servers
-        .iter()
-        .filter_map(|k| real(r, k, mails))
-        .collect();
+    let reals: Vec<RealServer> = v.real_servers.iter().filter_map(|k| real(r, k)).collect();
     let check = checks::virtual_checks(r, v);
     let fallback = match (key, &v.sorry_server) {
         (Some(key), Some(s)) => sorry_server(r, v, key, !group.is_empty(), s),
@@ -228,6 +227,7 @@ fn virtual_service(
             sorry_inhibit: v.sorry_server.as_ref().is_some_and(|s| s.inhibit),
             group,
             warmup: check.warmup,
+            alerts: None,
             omega: v.omega,
             flush_on_stop,
             quorum_up: v.quorum_up.as_ref().map(script),
@@ -252,13 +252,10 @@ fn virtual_service(
     })
 }
 
-fn real(r: &mut Refusals, k: &KaReal, mails: bool) -> Option<RealServer> {
+fn real(r: &mut Refusals, k: &KaReal) -> Option<RealServer> {
     let pos = &k.pos;
     for (name, s) in [("notify_up", &k.notify_up), ("notify_down", &k.notify_down)] {
         refuse_script(r, pos, name, s.as_ref());
-    }
-    if mails && k.smtp_alert {
-        r.refuse(pos, "smtp_alert");
     }
     let forward = forward(r, pos, k.forwarding)?;
     let checker = k.checkers.first();
