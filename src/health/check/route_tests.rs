@@ -28,6 +28,19 @@ fn routed(port: u16, connect_ip: &str, bind: Option<&str>) -> super::Target {
     }
 }
 
+/// A UDP_CHECK sending `payload`, needing no reply, with a 300 ms timeout.
+fn udp_check(payload: &[u8]) -> KeepalivedUdp {
+    KeepalivedUdp {
+        payload: payload.to_vec(),
+        require_reply: false,
+        reply: Vec::new(),
+        reply_mask: Vec::new(),
+        min_reply_length: 0,
+        max_reply_length: 255,
+        timeout: Duration::from_millis(300),
+    }
+}
+
 /// A free TCP port on 127.0.0.3 (bound, then released), for a fixed `bind_port`.
 fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.3:0").unwrap();
@@ -72,15 +85,7 @@ async fn a_bind_that_fails_is_a_local_fault() {
         matches!(&tcp, Outcome::LocalFault(why) if why.starts_with("bind to 192.0.2.1:0: ")),
         "{tcp:?}"
     );
-    let udp = KeepalivedUdp {
-        payload: Vec::new(),
-        require_reply: false,
-        reply: Vec::new(),
-        reply_mask: Vec::new(),
-        min_reply_length: 0,
-        max_reply_length: 255,
-        timeout: Duration::from_millis(300),
-    };
+    let udp = udp_check(b"");
     let out = udp.run(&t).await;
     assert!(
         matches!(&out, Outcome::LocalFault(why) if why.starts_with("bind to 192.0.2.1:0: ")),
@@ -134,15 +139,7 @@ async fn an_smtp_check_talks_over_the_route() {
 async fn a_udp_check_sends_from_bindto_to_connect_ip() {
     let server = UdpSocket::bind("127.0.0.2:0").await.unwrap();
     let port = server.local_addr().unwrap().port();
-    let check = KeepalivedUdp {
-        payload: b"ping".to_vec(),
-        require_reply: false,
-        reply: Vec::new(),
-        reply_mask: Vec::new(),
-        min_reply_length: 0,
-        max_reply_length: 255,
-        timeout: Duration::from_millis(300),
-    };
+    let check = udp_check(b"ping");
     let t = super::Target {
         real_addr: UNREACHABLE.parse().unwrap(),
         route: Route {
@@ -194,15 +191,7 @@ async fn bind_if_binds_tcp_and_dns_sockets_to_the_device_and_not_udp_checks() {
     assert!(local(&out), "{out:?}");
     let server = UdpSocket::bind("127.0.0.2:0").await.unwrap();
     let udp_port = server.local_addr().unwrap().port();
-    let udp = KeepalivedUdp {
-        payload: b"ping".to_vec(),
-        require_reply: false,
-        reply: Vec::new(),
-        reply_mask: Vec::new(),
-        min_reply_length: 0,
-        max_reply_length: 255,
-        timeout: Duration::from_millis(300),
-    };
+    let udp = udp_check(b"ping");
     let t = on(
         missing,
         super::Target {
