@@ -1,33 +1,10 @@
 //! SSL_GET, HTTP_GET's regex, SMTP_CHECK, DNS_CHECK and PING_CHECK mapped: what reaches
 //! the daemon, what is refused.
 
-use crate::health::config::{Config, KeepalivedCheck, KeepalivedRegex, KeepalivedUrl};
-use crate::health::keepalived::tests::{FILE, clean, outcome};
+use crate::health::config::{KeepalivedCheck, KeepalivedRegex, KeepalivedUrl};
+use crate::health::keepalived::tests::clean;
+use crate::health::keepalived::to_daemon::tests::{mapped, refused};
 use crate::health::keepalived::to_daemon::to_daemon;
-
-#[track_caller]
-fn mapped(text: &str) -> Config {
-    match to_daemon(&clean(text)) {
-        Ok(c) => c,
-        Err(refusals) => panic!("refused: {refusals:#?}"),
-    }
-}
-
-#[track_caller]
-fn refused(text: &str) -> Vec<String> {
-    let config = outcome(text).config.expect("a configuration");
-    let refusals = to_daemon(&config).expect_err("refused");
-    refusals
-        .iter()
-        .map(|r| {
-            let full = r.to_string();
-            full.strip_prefix(&format!("{FILE}:"))
-                .unwrap_or(&full)
-                .trim_start()
-                .to_owned()
-        })
-        .collect()
-}
 
 /// A virtual server at line 1 whose real server (line 5) holds `checker` from line 6.
 fn with_checker(real_extra: &str, checker: &str) -> String {

@@ -2,17 +2,10 @@
 
 use std::time::Duration;
 
-use crate::health::config::{CheckType, Config, RealCheck};
+use crate::health::config::{CheckType, RealCheck};
 use crate::health::keepalived::tests::{FILE, clean};
+use crate::health::keepalived::to_daemon::tests::mapped;
 use crate::health::keepalived::to_daemon::to_daemon;
-
-#[track_caller]
-fn mapped(text: &str) -> Config {
-    match to_daemon(&clean(text)) {
-        Ok(c) => c,
-        Err(refusals) => panic!("refused: {refusals:#?}"),
-    }
-}
 
 const MIXED: &str = "\
 virtual_server 192.0.2.10 80 {

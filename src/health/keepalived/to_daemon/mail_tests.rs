@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
+use super::tests::refused;
 use super::*;
 use crate::health::config::{CheckerTexts, KeepalivedMail};
-use crate::health::keepalived::tests::{FILE, clean, outcome};
+use crate::health::keepalived::tests::clean;
 
 /// keepalived's sample: a relay, recipients and a sender in global_defs, and no
 /// smtp_alert anywhere: each real's alerts are on by default, the virtual's off.
@@ -51,21 +52,6 @@ virtual_server 10.10.10.2 1358 {
     }
 }
 ";
-
-fn refused(text: &str) -> Vec<String> {
-    let config = outcome(text).config.expect("a configuration");
-    to_daemon(&config)
-        .expect_err("refused")
-        .iter()
-        .map(|r| {
-            let full = r.to_string();
-            full.strip_prefix(&format!("{FILE}:"))
-                .unwrap_or(&full)
-                .trim_start()
-                .to_owned()
-        })
-        .collect()
-}
 
 #[test]
 fn keepalived_s_sample_with_mail_settings_runs_and_mails_every_real_s_checker() {

@@ -5,8 +5,10 @@ use crate::health::config::CheckType;
 use crate::health::keepalived::tests::{FILE, clean, outcome};
 use crate::ipvs::model::{Netmask, Protocol, ServiceKey};
 
+/// `text` mapped to the daemon's configuration; it must not be refused. (Shared by the
+/// to_daemon test modules.)
 #[track_caller]
-fn mapped(text: &str) -> Config {
+pub(super) fn mapped(text: &str) -> Config {
     match to_daemon(&clean(text)) {
         Ok(c) => c,
         Err(refusals) => panic!("refused: {refusals:#?}"),
@@ -15,7 +17,7 @@ fn mapped(text: &str) -> Config {
 
 /// The refusals of a file keepalived accepts, as `LINE: text`.
 #[track_caller]
-fn refused(text: &str) -> Vec<String> {
+pub(super) fn refused(text: &str) -> Vec<String> {
     let o = outcome(text);
     let config = o.config.expect("a configuration");
     let refusals = to_daemon(&config).expect_err("refused");
