@@ -35,6 +35,19 @@ pub fn target_udp(port: u16) -> Target {
     target_with(Protocol::Udp, port)
 }
 
+/// A UDP_CHECK sending `payload`, needing no reply, with a 300 ms timeout.
+pub fn udp_check(payload: &[u8]) -> super::KeepalivedUdp {
+    super::KeepalivedUdp {
+        payload: payload.to_vec(),
+        require_reply: false,
+        reply: Vec::new(),
+        reply_mask: Vec::new(),
+        min_reply_length: 0,
+        max_reply_length: 255,
+        timeout: Duration::from_millis(300),
+    }
+}
+
 /// A listener on a free loopback port.
 pub async fn listener() -> (TcpListener, u16) {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,16 +1,8 @@
 use super::*;
-use crate::health::check::fake::target_udp;
+use crate::health::check::fake::{target_udp, udp_check};
 
 fn udp() -> KeepalivedUdp {
-    KeepalivedUdp {
-        payload: Vec::new(),
-        require_reply: false,
-        reply: Vec::new(),
-        reply_mask: Vec::new(),
-        min_reply_length: 0,
-        max_reply_length: 255,
-        timeout: Duration::from_millis(300),
-    }
+    udp_check(b"")
 }
 
 fn with_reply(reply: &[u8], mask: &[u8]) -> KeepalivedUdp {

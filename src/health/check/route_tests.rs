@@ -9,8 +9,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, UdpSocket};
 
-use super::fake::{target, target_udp};
-use super::{Check, ConnectCheck, KeepalivedDns, KeepalivedSmtp, KeepalivedUdp, Outcome, Route};
+use super::fake::{target, target_udp, udp_check};
+use super::{Check, ConnectCheck, KeepalivedDns, KeepalivedSmtp, Outcome, Route};
 
 /// A real at a documentation address nothing answers, checked through `connect_ip`.
 const UNREACHABLE: &str = "192.0.2.77";
@@ -25,19 +25,6 @@ fn routed(port: u16, connect_ip: &str, bind: Option<&str>) -> super::Target {
             mark: None,
         },
         ..target(port)
-    }
-}
-
-/// A UDP_CHECK sending `payload`, needing no reply, with a 300 ms timeout.
-fn udp_check(payload: &[u8]) -> KeepalivedUdp {
-    KeepalivedUdp {
-        payload: payload.to_vec(),
-        require_reply: false,
-        reply: Vec::new(),
-        reply_mask: Vec::new(),
-        min_reply_length: 0,
-        max_reply_length: 255,
-        timeout: Duration::from_millis(300),
     }
 }
 
