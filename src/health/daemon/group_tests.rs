@@ -2,10 +2,7 @@
 //! per real and one quorum for the whole group, every change written to each member
 //! service (keepalived 2.2.7's `ipvs_group_cmd`), read back from the fake backend.
 
-use std::time::{Duration, SystemTime};
-
 use super::*;
-use crate::health::check::Outcome;
 use crate::health::daemon::kernel::{SyncReport, sync_once};
 use crate::health::keepalived::tests::outcome;
 use crate::health::keepalived::to_daemon;
@@ -84,19 +81,8 @@ fn record(reg: &mut Registry, i: usize, up: bool) -> bool {
         .observe(if up { Check::Pass } else { Check::Fail })
         .verdict;
     let r = Report {
-        id: (vs.v.key, vs.reals[i].dest.key()),
-        checker: 0,
-        weight: None,
-        generation: vs.reals[i].generation,
-        outcome: if up {
-            Outcome::Up
-        } else {
-            Outcome::Down("refused".into())
-        },
-        maintenance: false,
-        at: SystemTime::UNIX_EPOCH,
-        duration: Duration::from_millis(1),
         verdict,
+        ..super::quorum_tests::report(reg, i, up)
     };
     reg.record(&r).0
 }

@@ -70,7 +70,9 @@ impl Table {
     }
 }
 
-fn report(reg: &Registry, i: usize, up: bool) -> Report {
+/// Real `i`'s check result (up, or refused) without a verdict; the registry's test
+/// modules add the verdict their checkers give.
+pub(super) fn report(reg: &Registry, i: usize, up: bool) -> Report {
     let vs = &reg.virtuals[0];
     Report {
         id: (vs.v.key, vs.reals[i].dest.key()),

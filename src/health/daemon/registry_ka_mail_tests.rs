@@ -3,10 +3,7 @@
 //! queued for the mail task read back in keepalived's order (check/ipwrapper.c's
 //! `do_vs_notifies` from `update_quorum_state` first, then the checker's own mail).
 
-use std::time::{Duration, SystemTime};
-
 use super::*;
-use crate::health::check::Outcome;
 use crate::health::keepalived::tests::clean;
 use crate::health::keepalived::to_daemon;
 use crate::health::state::keepalived_epilog::{Check, Checker, Settings};
@@ -48,24 +45,12 @@ fn registry(global: &str) -> Registry {
 
 /// A report of real `i` as its keepalived checker's task would send it.
 fn record(reg: &mut Registry, checkers: &mut [Checker], i: usize, up: bool) {
-    let vs = &reg.virtuals[0];
     let verdict = checkers[i]
         .observe(if up { Check::Pass } else { Check::Fail })
         .verdict;
     let r = Report {
-        id: (vs.v.key, vs.reals[i].dest.key()),
-        checker: 0,
-        weight: None,
-        generation: vs.reals[i].generation,
-        outcome: if up {
-            Outcome::Up
-        } else {
-            Outcome::Down("refused".into())
-        },
-        maintenance: false,
-        at: SystemTime::UNIX_EPOCH,
-        duration: Duration::from_millis(1),
         verdict,
+        ..super::quorum_tests::report(reg, i, up)
     };
     reg.record(&r);
 }
